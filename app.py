@@ -1,0 +1,108 @@
+"""Fine-Tuning Tutor: assembles the tabs and launches the web app.
+
+Run it with ``tutor serve`` (or ``make run``); ``python app.py`` does the same with default settings.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from labs import coming_soon
+from labs.identity import viewer_of
+from labs.lessons_tab import build_lessons_tab
+from labs.progress_tab import build_progress_tab
+from labs.reference_tab import build_reference_tab
+from tutor.core import Core
+
+# Gradio opens Markdown links in a new tab. Links between course pages (``?open=<id>``) should
+# behave like a book's cross-references instead: open in the same tab, where the load handler
+# routes to the page.
+SAME_TAB_LINKS = """
+<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest('a[href^="?open="]');
+  if (!link) return;
+  event.preventDefault();
+  window.location.assign(link.getAttribute("href"));
+}, true);
+</script>
+"""
+
+
+def build_app(core: Core) -> gr.Blocks:
+    """The whole UI as a Blocks object (not launched), so tests can launch it themselves."""
+    with gr.Blocks(title=core.settings.title) as demo:
+        header = gr.Markdown(f"# {core.settings.title}\nModule 3: Fine-Tuning — learn it by doing it.")
+        with gr.Tabs(selected="lessons") as tabs:
+            with gr.Tab("Lessons", id="lessons"):
+                lessons = build_lessons_tab(core, tabs)
+            with gr.Tab("Quizzes", id="quizzes"):
+                coming_soon.build_quizzes_placeholder(core)
+            with gr.Tab("Advisor labs", id="advisors"):
+                coming_soon.build_advisors_placeholder()
+            with gr.Tab("QLoRA lab", id="qlora"):
+                coming_soon.build_qlora_placeholder()
+            with gr.Tab("Reference", id="reference"):
+                reference = build_reference_tab(core)
+            with gr.Tab("My progress", id="progress") as progress_tab:
+                progress = build_progress_tab(core)
+            with gr.Tab("Instructor", id="instructor", visible=False) as instructor_tab:
+                coming_soon.build_instructor_placeholder()
+
+        def route(request: gr.Request) -> tuple:
+            """On page load: greet the user, show instructor tools to instructors, and follow a
+            ``?open=<id>`` deep link (in-page links between lessons use it)."""
+            viewer = viewer_of(core, request)
+            who = f"Signed in as **{viewer.username}** ({viewer.role}) · [Sign out](/logout)"
+            if core.settings.mode == "single":
+                who = f"Learning as **{viewer.username}** (single-learner mode)"
+            greeting = f"# {core.settings.title}\nModule 3: Fine-Tuning — learn it by doing it. {who}"
+            # Not "?page=": Gradio 6 reserves that parameter for its own multipage apps.
+            page_id = (request.query_params.get("open") if request else None) or ""
+            page = core.course.get(page_id.split("#")[0])
+            selected, lesson_value, reference_value = "lessons", gr.Radio(), gr.Radio()
+            if page is not None and page.meta.kind == "lesson":
+                lesson_value = gr.Radio(value=page.id)
+            elif page is not None:
+                selected, reference_value = "reference", gr.Radio(value=page.id)
+            return (
+                greeting,
+                gr.Tabs(selected=selected),
+                lesson_value,
+                reference_value,
+                gr.Tab(visible=viewer.is_instructor),
+            )
+
+        demo.load(
+            route,
+            outputs=[header, tabs, lessons.nav, reference.nav, instructor_tab],
+            api_visibility="private",
+        ).then(lessons.open_lesson, inputs=lessons.nav, outputs=lessons.outputs, api_visibility="private")
+        progress_tab.select(progress.refresh, outputs=[progress.summary, progress.table], api_visibility="private")
+    return demo
+
+
+def launch(core: Core, *, prevent_thread_lock: bool = False) -> gr.Blocks:
+    """Start the web server with the settings' host, port and sign-in mode."""
+    demo = build_app(core)
+    auth = core.authenticate if core.settings.mode == "class" else None
+    demo.queue(default_concurrency_limit=8)
+    demo.launch(
+        server_name=core.settings.host,
+        server_port=core.settings.port,
+        auth=auth,
+        auth_message="Sign in with the account your instructor created for you.",
+        theme=gr.themes.Soft(),
+        head=SAME_TAB_LINKS,
+        footer_links=["api"],
+        prevent_thread_lock=prevent_thread_lock,
+        quiet=True,
+        show_error=True,
+    )
+    return demo
+
+
+if __name__ == "__main__":
+    from tutor.settings import load_settings
+
+    launch(Core.start(load_settings()))

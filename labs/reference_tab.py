@@ -1,0 +1,41 @@
+"""The Reference tab: the course's reference pages (adaptation spectrum, PEFT methods, ...).
+
+Component ids: reference.nav (Radio of page ids), reference.body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from tutor.core import Core
+
+
+@dataclass
+class ReferenceTab:
+    nav: gr.Radio
+    body: gr.Markdown
+
+
+def build_reference_tab(core: Core) -> ReferenceTab:
+    pages = core.course.reference
+    with gr.Row():
+        with gr.Column(scale=1, min_width=240):
+            nav = gr.Radio(
+                choices=[(page.title, page.id) for page in pages],
+                value=pages[0].id if pages else None,
+                label="Reference pages",
+            )
+        with gr.Column(scale=4):
+            body = gr.Markdown(core.page_markdown(pages[0].id) if pages else "No reference pages.", header_links=True)
+
+    def open_reference(page_id: str) -> str:
+        """Show a reference page. Inputs: reference.nav. Outputs: reference.body."""
+        page = core.course.get(page_id)
+        if page is None or page.meta.kind != "reference":
+            raise gr.Error(f"There is no reference page {page_id!r}.")
+        return core.page_markdown(page_id)
+
+    nav.change(open_reference, inputs=nav, outputs=body, api_name="open_reference")
+    return ReferenceTab(nav=nav, body=body)

@@ -1,0 +1,56 @@
+"""Shared fixtures: settings on a temporary database, a started Core, free ports, live servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+from tutor.core import Core
+from tutor.settings import Settings, load_settings
+from tutor.store import open_store
+
+# PostgreSQL runs only when a URL is given, e.g. postgresql+psycopg://tutor:tutor@127.0.0.1/tutor_test
+POSTGRES_URL = os.environ.get("TUTOR_TEST_DATABASE_URL", "")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, and PostgreSQL when TUTOR_TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tutor.db'}"
+        return
+    store = open_store(POSTGRES_URL)
+    SQLModel.metadata.drop_all(store.engine)
+    store.close()
+    yield POSTGRES_URL
+    store = open_store(POSTGRES_URL)
+    SQLModel.metadata.drop_all(store.engine)
+    store.close()
+
+
+def make_settings(tmp_path: Path, **values: object) -> Settings:
+    return load_settings(env={}, overrides={"data_dir": tmp_path / "var", **values})
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url=database_url)
+
+
+@pytest.fixture
+def core(settings: Settings) -> Iterator[Core]:
+    core = Core.start(settings)
+    yield core
+    core.store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,150 @@
+"""The web app, served for real and called through its API with gradio_client."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client
+
+import app
+from tests.conftest import free_port, make_settings
+from tutor import accounts
+from tutor.core import Core
+
+pytestmark = pytest.mark.slow
+LESSON_IDS = ["what-is-fine-tuning", "training-data", "hyperparameters-lora", "evaluation-deployment"]
+
+
+def serve(core: Core) -> Iterator[str]:
+    demo = app.launch(core, prevent_thread_lock=True)
+    try:
+        yield f"http://127.0.0.1:{core.settings.port}/"
+    finally:
+        demo.close()
+        core.store.close()
+
+
+@pytest.fixture
+def single_app(tmp_path: Path) -> Iterator[str]:
+    yield from serve(Core.start(make_settings(tmp_path, port=free_port())))
+
+
+@pytest.fixture
+def class_app(tmp_path: Path) -> Iterator[str]:
+    core = Core.start(make_settings(tmp_path, port=free_port(), mode="class"))
+    accounts.add_user(core.store, "ada", "ada-password", "learner")
+    accounts.add_user(core.store, "bob", "bob-password", "learner")
+    accounts.add_user(core.store, "grace", "grace-password", "instructor")
+    yield from serve(core)
+
+
+def radio_choices(config: dict, label: str) -> list[str]:
+    for component in config["components"]:
+        if component.get("type") == "radio" and component.get("props", {}).get("label") == label:
+            return [value for _label, value in component["props"]["choices"]]
+    raise AssertionError(f"no component labelled {label!r}")
+
+
+def test_serves_four_lessons_and_the_reference_pages(single_app: str) -> None:
+    config = httpx.get(single_app + "config", timeout=30).json()
+    assert radio_choices(config, "Lessons") == LESSON_IDS
+    assert len(radio_choices(config, "Reference pages")) >= 4
+    client = Client(single_app, verbose=False)
+    for lesson_id in LESSON_IDS:
+        nav, status, body = client.predict(lesson_id, api_name="/open_lesson")
+        assert nav["value"] == lesson_id
+        assert [value for _label, value in nav["choices"]] == LESSON_IDS
+        assert body.startswith("# ") and "Key takeaway" in body
+        assert "not completed yet" in status
+    body = client.predict("peft-methods", api_name="/open_reference")
+    assert "65,536" in body
+
+
+def test_mark_complete_shows_in_lesson_list_and_progress(single_app: str) -> None:
+    client = Client(single_app, verbose=False)
+    nav, status, _body = client.predict("training-data", api_name="/mark_complete")
+    assert "✓ completed" in status and "1/4 lessons done" in status
+    marks = {value: label[0] for label, value in nav["choices"]}
+    assert marks == {
+        "what-is-fine-tuning": "○",
+        "training-data": "✓",
+        "hyperparameters-lora": "○",
+        "evaluation-deployment": "○",
+    }
+    summary, table = client.predict(api_name="/my_progress")
+    assert "1 of 4 lessons complete" in summary
+    done = {row[0]: row[1] for row in table["data"]}
+    assert done["2. Building Your Training Dataset"] == "✓ done"
+    assert done["1. What Fine-Tuning Actually Is"] == "not yet"
+
+
+def test_unknown_lesson_is_a_clear_error(single_app: str) -> None:
+    client = Client(single_app, verbose=False)
+    with pytest.raises(Exception, match=r"'nope'.*is not in the list of choices"):
+        client.predict("nope", api_name="/open_lesson")
+
+
+def test_class_mode_refuses_wrong_password_and_anonymous_calls(class_app: str) -> None:
+    with pytest.raises(Exception):  # noqa: B017  (gradio_client raises different types per version)
+        Client(class_app, auth=("ada", "wrong-password"), verbose=False)
+    with pytest.raises(Exception):  # noqa: B017
+        Client(class_app, verbose=False).predict(api_name="/my_progress")
+    assert httpx.post(class_app + "login", data={"username": "ada", "password": "nope"}).status_code in (400, 401)
+
+
+def test_learners_see_only_their_own_progress(class_app: str) -> None:
+    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
+    bob = Client(class_app, auth=("bob", "bob-password"), verbose=False)
+    ada.predict("hyperparameters-lora", api_name="/mark_complete")
+    ada_summary, _ada_table = ada.predict(api_name="/my_progress")
+    bob_summary, bob_table = bob.predict(api_name="/my_progress")
+    assert ada_summary.startswith("### ada: 1 of 4")
+    assert bob_summary.startswith("### bob: 0 of 4")
+    assert all(row[1] == "not yet" for row in bob_table["data"])
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stderr.read()}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise AssertionError(f"server did not answer at {url}")
+
+
+def test_completion_survives_a_killed_server(tmp_path: Path) -> None:
+    """`tutor serve` as `make run` starts it; kill -9 it; the restarted server still knows."""
+    port = free_port()
+    command = [sys.executable, "-m", "tutor", "--data-dir", str(tmp_path / "var"), "serve", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}/"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        wait_for(url, first)
+        Client(url, verbose=False).predict("evaluation-deployment", api_name="/mark_complete")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+
+    second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        wait_for(url, second)
+        summary, table = Client(url, verbose=False).predict(api_name="/my_progress")
+        assert "1 of 4 lessons complete" in summary
+        assert {row[0]: row[1] for row in table["data"]}["4. Evaluating & Deploying Your Fine-Tuned Model"] == "✓ done"
+    finally:
+        second.terminate()
+        second.wait(timeout=30)

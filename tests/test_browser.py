@@ -1,0 +1,83 @@
+"""The app in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+Skipped when no Chromium is installed (`apt-get install chromium`); Playwright's own browser
+download is not used.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port, make_settings
+
+pytestmark = pytest.mark.slow
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("no Chromium on this machine (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+# Flags for a sandboxed, offline machine: no background network calls, no GPU.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def app_url(tmp_path: Path) -> Iterator[str]:
+    import app
+    from tutor.core import Core
+
+    core = Core.start(make_settings(tmp_path, port=free_port()))
+    demo = app.launch(core, prevent_thread_lock=True)
+    yield f"http://127.0.0.1:{core.settings.port}/"
+    demo.close()
+    core.store.close()
+
+
+@pytest.fixture
+def page(tmp_path: Path):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        yield page
+        page.screenshot(path=str(tmp_path / "last.png"))
+        browser.close()
+
+
+def test_learner_reads_marks_complete_and_moves_on(app_url: str, page) -> None:
+    page.goto(app_url)
+    page.get_by_text("not completed yet").wait_for(timeout=60_000)
+    assert page.get_by_role("heading", name="What Fine-Tuning Actually Is").is_visible()
+    # Tables and code render as HTML, not as Markdown source.
+    assert page.locator("table").count() >= 2 and page.locator("pre code").count() >= 1
+
+    page.get_by_role("button", name="Mark complete").click()
+    page.get_by_text("✓ completed").wait_for(timeout=15_000)
+    assert page.get_by_text("✓ 1. What Fine-Tuning Actually Is").is_visible()
+
+    page.get_by_role("button", name="Next →").click()
+    page.get_by_text("Lesson 2 of 4").wait_for(timeout=15_000)
+    assert page.get_by_role("heading", name="Building Your Training Dataset", exact=True).is_visible()
+
+    page.get_by_role("tab", name="My progress").click()
+    page.get_by_text("learner: 1 of 4 lessons complete").wait_for(timeout=15_000)
+
+
+def test_links_between_pages_open_inside_the_app(app_url: str, page) -> None:
+    page.goto(app_url + "?open=peft-methods")
+    page.get_by_text("Total: 65,536 numbers").wait_for(timeout=60_000)
+    # Follow an in-text link from the reference page back to a lesson.
+    page.get_by_role("link", name="QLoRA lab").click()
+    page.get_by_text("Lesson 3 of 4").wait_for(timeout=60_000)
+    assert page.get_by_role("heading", name="After training: merging and serving").is_visible()

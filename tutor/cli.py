@@ -1,0 +1,192 @@
+"""The ``tutor`` command line. One explicit list of commands; ``tutor --help`` shows them all.
+
+    tutor serve [--host H] [--port N]         start the web app
+    tutor users add NAME --role ROLE          create an account (password asked, or read from stdin)
+    tutor users list [--json]                 list accounts
+    tutor users passwd NAME                   set a new password
+    tutor lessons list [--json]               list lessons and reference pages
+    tutor lessons check                       validate every page and link (file:line messages)
+
+Errors are one line on stderr: exit status 2 for bad settings or usage, 1 for everything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from tutor import accounts
+from tutor.settings import Settings, SettingsError, load_settings
+
+# The command summary from the module docstring, shown by `tutor --help`.
+_COMMAND_LIST = [line for line in (__doc__ or "").splitlines() if line.startswith("    tutor ")]
+
+
+class CommandError(RuntimeError):
+    """A command that cannot be done; printed as one line."""
+
+
+def _settings(args: argparse.Namespace, **flags: object) -> Settings:
+    return load_settings(
+        config_file=args.config,
+        overrides={"database_url": args.database_url, "mode": args.mode, "data_dir": args.data_dir, **flags},
+    )
+
+
+def _store(args: argparse.Namespace):
+    from tutor.store import StoreError, open_store
+
+    try:
+        return open_store(_settings(args).resolved_database_url)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from tutor.core import Core, StartupError
+
+    settings = _settings(args, host=args.host, port=args.port)
+    try:
+        core = Core.start(settings)
+    except StartupError as exc:
+        raise CommandError(str(exc)) from None
+    import app  # imported late: Gradio is slow to import and not needed by other commands
+
+    where = f"http://{settings.host}:{settings.port}"
+    print(f"Fine-Tuning Tutor on {where} ({settings.mode} mode, database {core.store.engine.url!r})", flush=True)
+    app.launch(core)
+    return 0
+
+
+def _read_password(prompt_user: str) -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"Password for {prompt_user}: ")
+        if getpass.getpass("Repeat the password: ") != first:
+            raise CommandError("the two passwords differ")
+        return first
+    line = sys.stdin.readline()
+    if not line:
+        raise CommandError("no password on standard input")
+    return line.rstrip("\r\n")
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    accounts.check_username(args.name)
+    store = _store(args)
+    password = _read_password(args.name)
+    accounts.add_user(store, args.name, password, args.role)
+    print(f"created {args.role} {args.name!r}")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    users = accounts.list_users(_store(args))
+    if args.json:
+        print(
+            json.dumps(
+                [{"username": u.username, "role": u.role, "created_at": u.created_at.isoformat()} for u in users]
+            )
+        )
+    else:
+        for user in users:
+            print(f"{user.username}\t{user.role}\t{user.created_at:%Y-%m-%d %H:%M}")
+    return 0
+
+
+def cmd_users_passwd(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if accounts.get_user(store, args.name) is None:
+        raise CommandError(f"no user {args.name!r}")
+    accounts.set_password(store, args.name, _read_password(args.name))
+    print(f"password changed for {args.name!r}")
+    return 0
+
+
+def cmd_lessons_list(args: argparse.Namespace) -> int:
+    from tutor.content import load_course
+
+    course = load_course(_settings(args).lessons_dir)
+    pages = [
+        {"id": p.id, "kind": p.meta.kind, "order": p.meta.order, "title": p.title, "minutes": p.meta.minutes}
+        for p in course.pages()
+    ]
+    if args.json:
+        print(json.dumps(pages, indent=2))
+    else:
+        for page in pages:
+            print(f"{page['kind']:<9} {page['order']}  {page['id']:<24} {page['title']}")
+    return 0
+
+
+def cmd_lessons_check(args: argparse.Namespace) -> int:
+    from tutor.content import load_course
+
+    course = load_course(_settings(args).lessons_dir)
+    print(f"ok: {len(course.lessons)} lessons, {len(course.reference)} reference pages, all links resolve")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tutor",
+        description="Fine-Tuning Tutor: Module 3 of the LLM course.",
+        epilog="commands:\n" + "\n".join(line.strip() and "  " + line.strip() for line in _COMMAND_LIST),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", metavar="FILE", help="settings file (TOML); default $TUTOR_CONFIG or ./tutor.toml")
+    parser.add_argument("--database-url", metavar="URL", help="SQLAlchemy database URL (default: SQLite in data_dir)")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder for runtime data (default: ./var)")
+    parser.add_argument("--mode", choices=["single", "class"], help="single learner or a class with accounts")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="start the web app")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 7860)")
+    serve.set_defaults(func=cmd_serve)
+
+    users = commands.add_parser("users", help="manage accounts (class mode)")
+    users_commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    add = users_commands.add_parser("add", help="create an account; the password is asked, or read from stdin")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["learner", "instructor"], default="learner")
+    add.set_defaults(func=cmd_users_add)
+    listing = users_commands.add_parser("list", help="list accounts")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=cmd_users_list)
+    passwd = users_commands.add_parser("passwd", help="set a new password (asked, or read from stdin)")
+    passwd.add_argument("name")
+    passwd.set_defaults(func=cmd_users_passwd)
+
+    lessons = commands.add_parser("lessons", help="list or check the course content")
+    lessons_commands = lessons.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
+    lessons_list = lessons_commands.add_parser("list", help="list lessons and reference pages")
+    lessons_list.add_argument("--json", action="store_true", help="print JSON")
+    lessons_list.set_defaults(func=cmd_lessons_list)
+    lessons_check = lessons_commands.add_parser("check", help="validate every page and internal link")
+    lessons_check.set_defaults(func=cmd_lessons_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from tutor.content import ContentError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except SettingsError as exc:
+        print(f"tutor: error: {exc}", file=sys.stderr)
+        return 2
+    except (CommandError, accounts.AccountError, ContentError) as exc:
+        print(f"tutor: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The one typed settings object of the app.
+
+Values are read once at start, in this order, later sources winning:
+
+1. defaults below;
+2. a TOML file (``--config FILE``, else ``$TUTOR_CONFIG``, else ``./tutor.toml`` when it exists);
+3. environment variables ``TUTOR_<NAME>`` (e.g. ``TUTOR_PORT=8080``);
+4. command-line flags (``tutor serve --port 8080``).
+
+Anything wrong gives a :class:`SettingsError` whose message is one line naming the setting and
+where its value came from, so ``tutor`` can print it instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+# The repository root: lessons/ and quizzes/ live beside the packages in an editable install.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "TUTOR_"
+# Environment variables with the prefix that are not settings (the file location, test hooks).
+_ENV_NOT_SETTINGS = {"TUTOR_CONFIG", "TUTOR_TEST_DATABASE_URL"}
+
+
+class SettingsError(ValueError):
+    """A bad setting; the message is a single line meant for the user."""
+
+
+class Settings(BaseModel):
+    """Everything the app can be configured with. Each field documents itself."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["single", "class"] = Field(
+        "single",
+        description="'single': one local learner, no password (a laptop). "
+        "'class': accounts in the database, sign-in required, roles learner and instructor.",
+    )
+    host: str = Field("127.0.0.1", min_length=1, description="Address the web server listens on.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the web server listens on.")
+    data_dir: Path = Field(
+        Path("var"), description="Folder for runtime data (SQLite database, indexes, training runs)."
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the database. Empty: a SQLite file in data_dir. "
+        "Example for a class: postgresql+psycopg://tutor:secret@db.example.org/tutor",
+    )
+    lessons_dir: Path = Field(PROJECT_ROOT / "lessons", description="Folder holding the lesson Markdown files.")
+    quizzes_dir: Path = Field(PROJECT_ROOT / "quizzes", description="Folder holding the quiz banks.")
+    learner_name: str = Field(
+        "learner", min_length=1, max_length=64, description="Name of the local learner in single mode."
+    )
+    title: str = Field("Fine-Tuning Tutor", min_length=1, description="Title shown in the browser and header.")
+
+    @field_validator("lessons_dir")
+    @classmethod
+    def _lessons_dir_exists(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"folder {str(value)!r} does not exist")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_parses(cls, value: str) -> str:
+        if value:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                make_url(value)
+            except ArgumentError:
+                raise ValueError("not a SQLAlchemy URL (expected e.g. sqlite:///path.db)") from None
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL to connect to, defaulting to a SQLite file in ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'tutor.db'}"
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"settings file {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"settings file {path}: {exc}") from None
+    # Accept either top-level keys or a [tutor] table.
+    return dict(data.get("tutor", data))
+
+
+def _read_env(env: Mapping[str, str]) -> dict[str, str]:
+    known = set(Settings.model_fields)
+    values = {}
+    for key, value in env.items():
+        if key.startswith(ENV_PREFIX) and key not in _ENV_NOT_SETTINGS:
+            name = key[len(ENV_PREFIX) :].lower()
+            if name in known:
+                values[name] = value
+    return values
+
+
+def load_settings(
+    config_file: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the Settings from file, environment and flags (``None`` flags are ignored)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    path = Path(config_file) if config_file else None
+    if path is None and env.get("TUTOR_CONFIG"):
+        path = Path(env["TUTOR_CONFIG"])
+    if path is None and Path("tutor.toml").is_file():
+        path = Path("tutor.toml")
+    if path is not None:
+        for key, value in _read_file(path).items():
+            if key not in Settings.model_fields:
+                raise SettingsError(f"unknown setting {key!r} in {path}")
+            values[key], sources[key] = value, f"in {path}"
+    for key, value in _read_env(env).items():
+        values[key], sources[key] = value, f"from {ENV_PREFIX}{key.upper()}"
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key], sources[key] = value, f"from --{key.replace('_', '-')}"
+
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        where = sources.get(name, "default")
+        message = error["msg"].removeprefix("Value error, ")
+        given = error.get("input")
+        got = f", got {given!r}" if isinstance(given, str | int | float) and error["type"] != "value_error" else ""
+        raise SettingsError(f"bad setting {name!r} ({where}): {message}{got}") from None
