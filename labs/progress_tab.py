@@ -5,6 +5,7 @@ Component ids: progress.summary, progress.table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import gradio as gr
@@ -19,7 +20,7 @@ HEADERS = ["Lesson", "Status", "Completed (UTC)"]
 class ProgressTab:
     summary: gr.Markdown
     table: gr.Dataframe
-    refresh: object  # the handler, re-run when the tab is opened
+    refresh: Callable  # the handler, re-run when the tab is opened
 
 
 def build_progress_tab(core: Core) -> ProgressTab:

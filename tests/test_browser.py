@@ -81,3 +81,40 @@ def test_links_between_pages_open_inside_the_app(app_url: str, page) -> None:
     page.get_by_role("link", name="QLoRA lab").click()
     page.get_by_text("Lesson 3 of 4").wait_for(timeout=60_000)
     assert page.get_by_role("heading", name="After training: merging and serving").is_visible()
+
+
+@pytest.fixture
+def class_app_url(tmp_path: Path) -> Iterator[str]:
+    import app
+    from tutor import accounts
+    from tutor.core import Core
+
+    core = Core.start(make_settings(tmp_path, port=free_port(), mode="class"))
+    accounts.add_user(core.store, "ada", "ada-password", "learner")
+    accounts.add_user(core.store, "grace", "grace-password", "instructor")
+    demo = app.launch(core, prevent_thread_lock=True)
+    yield f"http://127.0.0.1:{core.settings.port}/"
+    demo.close()
+    core.store.close()
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("username").fill(username)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
+def test_class_mode_sign_in_page(class_app_url: str, page) -> None:
+    sign_in(page, class_app_url, "ada", "wrong-password")
+    page.get_by_text("Incorrect Credentials").wait_for(timeout=30_000)
+
+    sign_in(page, class_app_url, "ada", "ada-password")
+    page.get_by_text("Signed in as ada (learner)").wait_for(timeout=60_000)
+    assert not page.get_by_role("tab", name="Instructor").is_visible()
+
+
+def test_instructors_see_the_instructor_tab(class_app_url: str, page) -> None:
+    sign_in(page, class_app_url, "grace", "grace-password")
+    page.get_by_text("Signed in as grace (instructor)").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Instructor").wait_for(timeout=15_000)
