@@ -36,3 +36,56 @@ class LessonCompletion(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     lesson_id: str = Field(max_length=64)
     completed_at: datetime = Field(default_factory=utcnow)
+
+
+class QuizBankVersion(SQLModel, table=True):
+    """One immutable version of a quiz bank. Attempts point at the version they were taken on,
+    so an old attempt still shows exactly what the learner saw."""
+
+    __table_args__ = (UniqueConstraint("bank_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bank_id: str = Field(index=True, max_length=64)
+    version: int
+    title: str
+    content: str  # the validated bank as JSON
+    content_hash: str = Field(max_length=64)  # sha256 of content: re-importing the same bank is a no-op
+    source: str = Field(default="", max_length=255)  # file it was imported from
+    published: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+
+
+class QuizAttempt(SQLModel, table=True):
+    """A learner's attempt at a quiz. ``layout`` fixes the questions and option order for the
+    attempt; ``draft`` keeps unsubmitted answers so a reload resumes where the learner was."""
+
+    __table_args__ = (UniqueConstraint("user_id", "quiz_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    quiz_id: str = Field(index=True, max_length=64)
+    bank_version_id: int = Field(foreign_key="quizbankversion.id")
+    number: int  # 1 for the first attempt at this quiz, 2 for the second, ...
+    layout: str  # JSON: [{"question": id, "order": [option indices in display order]}, ...]
+    draft: str = "{}"  # JSON: {question id: [display positions]} while in progress
+    started_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = Field(default=None, index=True)
+    score: float | None = None
+    max_score: float | None = None
+    percent: float | None = None
+    passed: bool | None = None
+
+
+class AttemptAnswer(SQLModel, table=True):
+    """The graded answer to one question of a submitted attempt."""
+
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: int = Field(foreign_key="quizattempt.id", index=True)
+    question_id: str = Field(max_length=64)
+    position: int  # 1-based place in the attempt
+    selected: str  # JSON list of option indices in the bank's order
+    score: float
+    max_score: float

@@ -1,0 +1,1 @@
+"""Quizzes: banks (YAML, GIFT), attempts and grading on the server, item analysis."""

@@ -1,0 +1,298 @@
+"""Moodle GIFT import and export for the question types we support.
+
+Supported, as Moodle defines them: multiple choice (``=right ~wrong``), multiple answers (no ``=``,
+weights ``~%50%``, negative weights allowed), true/false (``{T}``, ``{FALSE#wrong fb#right fb}``),
+per-answer feedback ``#``, general feedback ``####``, ``::title::``, ``$CATEGORY:``, ``//``
+comments, escapes ``\\~ \\= \\# \\{ \\} \\:`` (and ``\\n``), and the ``[markdown]``, ``[html]``,
+``[plain]``, ``[moodle]`` text formats. Missing-word questions (text after the answers) become a
+stem with a blank.
+
+Not supported, reported with their line and skipped: matching (``->``), numerical (``{#...}``),
+essay (``{}``), short answer (only ``=`` answers), description (no braces).
+
+Fields GIFT has no syntax for (question id, lesson, tags, points) travel in a comment line
+Moodle itself ignores: ``// [id:l1-q1] [lesson:training-data] [tag:lora] [points:2]``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from tutor.quiz.bank import Bank, Option, Question
+
+ESCAPABLE = "~=#{}:"
+FORMATS = ("markdown", "html", "plain", "moodle")
+META_RE = re.compile(r"\[(id|lesson|tag|points):([^\]]*)\]")
+
+
+@dataclass
+class GiftResult:
+    questions: list[Question] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # "file:line: message": nothing may be imported
+    skipped: list[str] = field(default_factory=list)  # "file:line: message": unsupported, left out
+
+
+@dataclass
+class _Block:
+    line: int  # 1-based line of the block's first non-comment line
+    text: str
+    meta: dict[str, list[str]]
+
+
+def _find_unescaped(text: str, chars: str, start: int = 0) -> int:
+    """Index of the first of ``chars`` not preceded by a backslash escape, or -1."""
+    i = start
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] in chars:
+            return i
+        i += 1
+    return -1
+
+
+def _split_unescaped(text: str, separator: str) -> list[str]:
+    parts, start, i = [], 0, 0
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith(separator, i):
+            parts.append(text[start:i])
+            i += len(separator)
+            start = i
+            continue
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def unescape(text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            out.append("\n" if nxt == "n" else nxt if nxt in ESCAPABLE or nxt == "\\" else "\\" + nxt)
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def escape(text: str) -> str:
+    text = text.replace("\\", "\\\\")
+    for char in ESCAPABLE:
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", "\\n")
+
+
+def _blocks(text: str) -> list[_Block]:
+    """Split into blank-line separated blocks, dropping ``//`` comments but keeping their [meta]."""
+    blocks: list[_Block] = []
+    lines: list[str] = []
+    meta: dict[str, list[str]] = {}
+    first = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith("//"):
+            for key, value in META_RE.findall(stripped):
+                meta.setdefault(key, []).append(value.strip())
+            continue
+        if not stripped:
+            if lines:
+                blocks.append(_Block(first, "\n".join(lines), meta))
+                lines, meta = [], {}
+            continue
+        if not lines:
+            first = number
+        lines.append(raw)
+    if lines:
+        blocks.append(_Block(first, "\n".join(lines), meta))
+    return blocks
+
+
+def _answer_kind(body: str) -> str:
+    stripped = body.strip()
+    if not stripped:
+        return "essay"
+    if stripped.startswith("#"):
+        return "numerical"
+    answers_part = _split_unescaped(stripped, "####")[0]
+    if _find_unescaped(answers_part, "=") >= 0 and "->" in answers_part:
+        return "matching"
+    if _find_unescaped(answers_part, "~") >= 0:
+        return "multichoice"
+    head = _split_unescaped(answers_part, "#")[0].strip().upper()
+    if head in ("T", "TRUE", "F", "FALSE"):
+        return "truefalse"
+    return "shortanswer"
+
+
+def _parse_choices(answers_part: str) -> list[tuple[str, float | None, str, str]]:
+    """(marker '=' or '~', weight percent or None, text, feedback) per answer."""
+    choices = []
+    starts = []
+    i = 0
+    while i < len(answers_part):
+        if answers_part[i] == "\\":
+            i += 2
+            continue
+        if answers_part[i] in "=~":
+            starts.append(i)
+        i += 1
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(answers_part)
+        marker, chunk = answers_part[start], answers_part[start + 1 : end]
+        weight = None
+        match = re.match(r"\s*%(-?\d+(?:\.\d+)?)%", chunk)
+        if match:
+            weight = float(match.group(1))
+            chunk = chunk[match.end() :]
+        cut = _find_unescaped(chunk, "#")
+        text, feedback = (chunk, "") if cut < 0 else (chunk[:cut], chunk[cut + 1 :])
+        choices.append((marker, weight, unescape(text.strip()), unescape(feedback.strip())))
+    return choices
+
+
+def _parse_block(block: _Block, category: str, source: str, number: int) -> Question:
+    text = block.text
+    title = ""
+    match = re.match(r"\s*::(.*?)::", text, re.DOTALL)
+    if match and "\\" not in match.group(1)[-1:]:
+        title = unescape(match.group(1).strip())
+        text = text[match.end() :]
+    open_at = _find_unescaped(text, "{")
+    close_at = _find_unescaped(text, "}", open_at + 1)
+    stem, body, after = text[:open_at], text[open_at + 1 : close_at], text[close_at + 1 :]
+    stem_format = "markdown"
+    fmt = re.match(r"\s*\[(markdown|html|plain|moodle)\]", stem)
+    if fmt:
+        stem_format = fmt.group(1)
+        stem = stem[fmt.end() :]
+    stem = unescape(stem.strip())
+    if after.strip():  # missing-word format: the answers fill a blank inside the sentence
+        stem = f"{stem} _____ {unescape(after.strip())}"
+
+    parts = _split_unescaped(body, "####")
+    answers_part, general = parts[0], unescape("####".join(parts[1:]).strip()) if len(parts) > 1 else ""
+    kind = _answer_kind(body)
+    meta = block.meta
+    question_id = (meta.get("id") or [""])[0] or re.sub(r"[^A-Za-z0-9_.-]+", "-", title).strip("-") or f"q{number}"
+    common = {
+        "id": question_id[:64],
+        "title": title,
+        "category": category,
+        "stem": stem,
+        "stem_format": stem_format,
+        "general_feedback": general,
+        "lesson": (meta.get("lesson") or [""])[0],
+        "tags": meta.get("tag", []),
+    }
+    if meta.get("points"):
+        common["points"] = float(meta["points"][0])
+
+    if kind == "truefalse":
+        head, *feedbacks = _split_unescaped(answers_part.strip(), "#")
+        answer_true = head.strip().upper() in ("T", "TRUE")
+        wrong_fb = unescape(feedbacks[0].strip()) if feedbacks else ""
+        right_fb = unescape(feedbacks[1].strip()) if len(feedbacks) > 1 else ""
+        options = [
+            Option(text="True", weight=100 if answer_true else 0, feedback=right_fb if answer_true else wrong_fb),
+            Option(text="False", weight=0 if answer_true else 100, feedback=wrong_fb if answer_true else right_fb),
+        ]
+        return Question(type="truefalse", options=options, **common)
+
+    choices = _parse_choices(answers_part)
+    has_equals = any(marker == "=" for marker, *_ in choices)
+    options = []
+    for marker, weight, option_text, feedback in choices:
+        if weight is None:
+            weight = 100.0 if marker == "=" else 0.0
+        options.append(Option(text=option_text, weight=weight, feedback=feedback))
+    return Question(type="single" if has_equals else "multiple", options=options, **common)
+
+
+def parse_gift(text: str, source: str = "<gift>") -> GiftResult:
+    """Parse GIFT text. Errors mean the file must not be imported; skipped types are reported."""
+    result = GiftResult()
+    category = ""
+    for number, block in enumerate(_blocks(text), start=1):
+        where = f"{source}:{block.line}"
+        stripped = block.text.strip()
+        if stripped.startswith("$CATEGORY:"):
+            category = stripped[len("$CATEGORY:") :].strip()
+            continue
+        open_at = _find_unescaped(block.text, "{")
+        if open_at < 0:
+            result.skipped.append(f"{where}: no answers in braces (a description?): skipped")
+            continue
+        close_at = _find_unescaped(block.text, "}", open_at + 1)
+        if close_at < 0:
+            result.errors.append(f"{where}: '{{' is never closed by '}}' (escape literal braces as \\{{ \\}})")
+            continue
+        kind = _answer_kind(block.text[open_at + 1 : close_at])
+        if kind not in ("multichoice", "truefalse"):
+            result.skipped.append(f"{where}: {kind} questions are not supported: skipped")
+            continue
+        try:
+            result.questions.append(_parse_block(block, category, source, number))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            result.errors.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+        except ValueError as exc:
+            result.errors.append(f"{where}: {exc}")
+    ids = [q.id for q in result.questions]
+    for question_id in {i for i in ids if ids.count(i) > 1}:
+        result.errors.append(f"{source}:1: question id {question_id!r} is used more than once")
+    return result
+
+
+def _format_weight(weight: float) -> str:
+    return f"{weight:g}"
+
+
+def write_gift(bank: Bank) -> str:
+    """The bank's questions as GIFT (quiz definitions have no GIFT form and stay in YAML)."""
+    out = [f"// Bank {bank.bank}: {escape(bank.title)} — exported by Fine-Tuning Tutor", ""]
+    category = None
+    for question in bank.questions:
+        if question.category != category:
+            category = question.category
+            out += [f"$CATEGORY: {category}", ""]
+        meta = [f"[id:{question.id}]"]
+        if question.lesson:
+            meta.append(f"[lesson:{question.lesson}]")
+        meta += [f"[tag:{tag}]" for tag in question.tags]
+        if question.points != 1:
+            meta.append(f"[points:{_format_weight(question.points)}]")
+        out.append("// " + " ".join(meta))
+        head = f"::{escape(question.title)}::" if question.title else ""
+        head += f"[{question.stem_format}]"  # always written, so the format survives a round trip
+        general = f"\n\t####{escape(question.general_feedback)}" if question.general_feedback else ""
+        if question.type == "truefalse":
+            true_option, false_option = question.options
+            answer_true = true_option.correct
+            right = true_option if answer_true else false_option
+            wrong = false_option if answer_true else true_option
+            out.append(
+                f"{head}{escape(question.stem)} {{{'TRUE' if answer_true else 'FALSE'}"
+                f"#{escape(wrong.feedback)}#{escape(right.feedback)}{general}}}"
+            )
+        else:
+            lines = []
+            for option in question.options:
+                if question.type == "single":
+                    marker = "=" if option.weight == 100 else "~"
+                    weight = f"%{_format_weight(option.weight)}%" if option.weight not in (0, 100) else ""
+                else:
+                    marker, weight = "~", f"%{_format_weight(option.weight)}%" if option.weight else ""
+                feedback = f" #{escape(option.feedback)}" if option.feedback else ""
+                lines.append(f"\t{marker}{weight}{escape(option.text)}{feedback}")
+            out.append(f"{head}{escape(question.stem)} {{\n" + "\n".join(lines) + f"{general}\n}}")
+        out.append("")
+    return "\n".join(out)
