@@ -11,6 +11,7 @@ from labs import coming_soon
 from labs.identity import viewer_of
 from labs.lessons_tab import build_lessons_tab
 from labs.progress_tab import build_progress_tab
+from labs.quiz_tab import build_quiz_tab
 from labs.reference_tab import build_reference_tab
 from tutor.core import Core
 
@@ -36,8 +37,8 @@ def build_app(core: Core) -> gr.Blocks:
         with gr.Tabs(selected="lessons") as tabs:
             with gr.Tab("Lessons", id="lessons"):
                 lessons = build_lessons_tab(core, tabs)
-            with gr.Tab("Quizzes", id="quizzes"):
-                coming_soon.build_quizzes_placeholder(core)
+            with gr.Tab("Quizzes", id="quizzes") as quizzes_tab:
+                quizzes = build_quiz_tab(core)
             with gr.Tab("Advisor labs", id="advisors"):
                 coming_soon.build_advisors_placeholder()
             with gr.Tab("QLoRA lab", id="qlora"):
@@ -78,7 +79,14 @@ def build_app(core: Core) -> gr.Blocks:
             outputs=[header, tabs, lessons.nav, reference.nav, instructor_tab],
             api_visibility="private",
         ).then(lessons.open_lesson, inputs=lessons.nav, outputs=lessons.outputs, api_visibility="private")
-        progress_tab.select(progress.refresh, outputs=[progress.summary, progress.table], api_visibility="private")
+        progress_tab.select(progress.refresh, outputs=progress.outputs, api_visibility="private")
+        quizzes_tab.select(quizzes.refresh, outputs=quizzes.picker, api_visibility="private")
+        lessons.quiz_btn.click(
+            lambda lesson_id: (gr.Tabs(selected="quizzes"), gr.Radio(value=core.quiz_for_lesson(lesson_id))),
+            inputs=lessons.nav,
+            outputs=[tabs, quizzes.picker],
+            api_visibility="private",
+        )
     return demo
 
 

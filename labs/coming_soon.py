@@ -4,17 +4,6 @@ from __future__ import annotations
 
 import gradio as gr
 
-from tutor.core import Core
-
-
-def build_quizzes_placeholder(core: Core) -> None:
-    quizzes = "\n".join(f"- Lesson {p.meta.order} quiz — *{p.title}* (4 questions)" for p in core.course.lessons)
-    gr.Markdown(
-        "## Quizzes and module test\n\nComing next: graded quizzes with feedback on every option.\n\n"
-        f"{quizzes}\n- **Module 3 test** — 15 questions across all four lessons, 80% to pass\n"
-    )
-
-
 LABS = [
     (
         "Lab 1 — Fine-Tuning Strategy Advisor",

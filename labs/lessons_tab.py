@@ -41,6 +41,7 @@ class LessonsTab:
     nav: gr.Radio
     outputs: list
     open_lesson: Callable  # the handler app.py chains after page load
+    quiz_btn: gr.Button  # app.py points it at the lesson's quiz
 
 
 def build_lessons_tab(core: Core, tabs: gr.Tabs) -> LessonsTab:
@@ -100,7 +101,6 @@ def build_lessons_tab(core: Core, tabs: gr.Tabs) -> LessonsTab:
     undo_btn.click(mark_incomplete, inputs=nav, outputs=outputs, api_name="mark_incomplete")
     prev_btn.click(lambda lesson_id: step(lesson_id, -1), inputs=nav, outputs=nav, api_visibility="private")
     next_btn.click(lambda lesson_id: step(lesson_id, +1), inputs=nav, outputs=nav, api_visibility="private")
-    quiz_btn.click(lambda: gr.Tabs(selected="quizzes"), outputs=tabs, api_visibility="private")
     lab_btn.click(lambda: gr.Tabs(selected="advisors"), outputs=tabs, api_visibility="private")
 
-    return LessonsTab(nav=nav, outputs=outputs, open_lesson=open_lesson)
+    return LessonsTab(nav=nav, outputs=outputs, open_lesson=open_lesson, quiz_btn=quiz_btn)

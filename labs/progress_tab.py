@@ -16,20 +16,22 @@ from tutor.core import Core
 HEADERS = ["Lesson", "Status", "Completed (UTC)"]
 
 
+QUIZ_HEADERS = ["Quiz", "Attempts", "Grade", "Result"]
+
+
 @dataclass
 class ProgressTab:
-    summary: gr.Markdown
-    table: gr.Dataframe
+    outputs: list  # summary, lessons table, quiz table
     refresh: Callable  # the handler, re-run when the tab is opened
 
 
 def build_progress_tab(core: Core) -> ProgressTab:
     summary = gr.Markdown()
     table = gr.Dataframe(headers=HEADERS, interactive=False, label="Lessons", wrap=True)
-    gr.Markdown("Quiz and module-test results will appear here once the quizzes are available.")
+    quiz_table = gr.Dataframe(headers=QUIZ_HEADERS, interactive=False, label="Quizzes", wrap=True)
 
-    def my_progress(request: gr.Request) -> tuple[str, list[list[str]]]:
-        """The caller's own progress only. Outputs: progress.summary, progress.table."""
+    def my_progress(request: gr.Request) -> tuple[str, list[list[str]], list[list[str]]]:
+        """The caller's own progress only. Outputs: progress.summary, progress.table, progress.quizzes."""
         viewer = viewer_of(core, request)
         statuses = core.lesson_statuses(viewer)
         rows = [
@@ -42,8 +44,15 @@ def build_progress_tab(core: Core) -> ProgressTab:
         ]
         done = sum(s.done for s in statuses)
         text = f"### {viewer.username}: {done} of {len(statuses)} lessons complete"
-        return text, rows
+        titles = {quiz.id: quiz.title for quiz in core.quizzes()}
+        quiz_rows = []
+        for quiz in core.quiz_summaries(viewer):
+            result = "" if quiz.passed is None else ("passed" if quiz.passed else "not passed yet")
+            grade = "" if quiz.grade is None else f"{quiz.grade:.0f}%"
+            quiz_rows.append([titles.get(quiz.quiz_id, quiz.quiz_id), str(quiz.attempts), grade, result])
+        return text, rows, quiz_rows
 
     refresh = gr.Button("Refresh", size="sm")
-    refresh.click(my_progress, outputs=[summary, table], api_name="my_progress")
-    return ProgressTab(summary=summary, table=table, refresh=my_progress)
+    outputs = [summary, table, quiz_table]
+    refresh.click(my_progress, outputs=outputs, api_name="my_progress")
+    return ProgressTab(outputs=outputs, refresh=my_progress)

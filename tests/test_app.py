@@ -79,7 +79,7 @@ def test_mark_complete_shows_in_lesson_list_and_progress(single_app: str) -> Non
         "hyperparameters-lora": "○",
         "evaluation-deployment": "○",
     }
-    summary, table = client.predict(api_name="/my_progress")
+    summary, table, _quizzes = client.predict(api_name="/my_progress")
     assert "1 of 4 lessons complete" in summary
     done = {row[0]: row[1] for row in table["data"]}
     assert done["2. Building Your Training Dataset"] == "✓ done"
@@ -104,8 +104,8 @@ def test_learners_see_only_their_own_progress(class_app: str) -> None:
     ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
     bob = Client(class_app, auth=("bob", "bob-password"), verbose=False)
     ada.predict("hyperparameters-lora", api_name="/mark_complete")
-    ada_summary, _ada_table = ada.predict(api_name="/my_progress")
-    bob_summary, bob_table = bob.predict(api_name="/my_progress")
+    ada_summary, _ada_table, _ = ada.predict(api_name="/my_progress")
+    bob_summary, bob_table, _ = bob.predict(api_name="/my_progress")
     assert ada_summary.startswith("### ada: 1 of 4")
     assert bob_summary.startswith("### bob: 0 of 4")
     assert all(row[1] == "not yet" for row in bob_table["data"])
@@ -142,7 +142,7 @@ def test_completion_survives_a_killed_server(tmp_path: Path) -> None:
     second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         wait_for(url, second)
-        summary, table = Client(url, verbose=False).predict(api_name="/my_progress")
+        summary, table, _ = Client(url, verbose=False).predict(api_name="/my_progress")
         assert "1 of 4 lessons complete" in summary
         assert {row[0]: row[1] for row in table["data"]}["4. Evaluating & Deploying Your Fine-Tuned Model"] == "✓ done"
     finally:

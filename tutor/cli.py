@@ -6,6 +6,11 @@
     tutor users passwd NAME                   set a new password
     tutor lessons list [--json]               list lessons and reference pages
     tutor lessons check                       validate every page and link (file:line messages)
+    tutor quiz validate FILE                  check a YAML or GIFT bank (exit 1 with FILE:LINE: message lines)
+    tutor quiz import FILE [--publish]        store a bank as a new version (and publish it)
+    tutor quiz export BANK --format yaml|gift [-o FILE]
+    tutor quiz list [--json]                  published quizzes
+    tutor quiz stats QUIZ [--json]            item analysis: facility, discrimination, Cronbach's alpha
 
 Errors are one line on stderr: exit status 2 for bad settings or usage, 1 for everything else.
 """
@@ -129,6 +134,131 @@ def cmd_lessons_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_bank_file(path: str):
+    from pathlib import Path
+
+    from tutor.quiz import instructor
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise CommandError(f"{path}: {exc.strerror}") from None
+    return instructor.read_bank(data, path)
+
+
+def cmd_quiz_validate(args: argparse.Namespace) -> int:
+    result = _read_bank_file(args.file)
+    for line in result.skipped:
+        print(f"warning: {line}", file=sys.stderr)
+    if result.bank is None:
+        for line in result.problems:
+            print(line)
+        return 1
+    print(
+        f"ok: {args.file}: bank {result.bank.bank!r}, {len(result.bank.questions)} questions, "
+        f"{len(result.bank.quizzes)} quizzes"
+    )
+    return 0
+
+
+def cmd_quiz_import(args: argparse.Namespace) -> int:
+    from tutor.quiz import attempts
+
+    result = _read_bank_file(args.file)
+    for line in result.skipped:
+        print(f"warning: {line}", file=sys.stderr)
+    if result.bank is None:
+        for line in result.problems:
+            print(line)
+        print(f"tutor: error: nothing imported from {args.file}", file=sys.stderr)
+        return 1
+    store = _store(args)
+    version = attempts.save_bank_version(store, result.bank, args.file)
+    if args.publish:
+        attempts.publish(store, version.id)
+    state = "published" if args.publish else "not published (use --publish)"
+    print(f"imported {result.bank.bank} v{version.version}: {len(result.bank.questions)} questions, {state}")
+    return 0
+
+
+def cmd_quiz_export(args: argparse.Namespace) -> int:
+    from tutor.quiz import attempts, instructor
+
+    version = instructor.newest_version(_store(args), args.bank)
+    if version is None:
+        raise CommandError(f"no bank {args.bank!r} (see `tutor quiz list`)")
+    text = instructor.export_bank(attempts.bank_of(version), args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _synced_store(args: argparse.Namespace):
+    """The store with the shipped banks imported, as the app sees it."""
+    from tutor.quiz import instructor
+
+    store = _store(args)
+    instructor.sync_shipped_banks(store, _settings(args).quizzes_dir)
+    return store
+
+
+def cmd_quiz_list(args: argparse.Namespace) -> int:
+    from tutor.quiz import attempts
+
+    rows = []
+    for version in attempts.published_versions(_synced_store(args)):
+        for quiz in attempts.bank_of(version).quizzes:
+            rows.append(
+                {
+                    "id": quiz.id,
+                    "title": quiz.title,
+                    "bank": version.bank_id,
+                    "version": version.version,
+                    "questions": len(quiz.questions) + sum(d.count for d in quiz.draws),
+                    "pass_mark": quiz.pass_mark,
+                    "attempts_allowed": quiz.attempts_allowed,
+                    "grading": quiz.grading,
+                }
+            )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['id']:<14} {row['questions']:>3} questions  {row['bank']} v{row['version']}  {row['title']}")
+    return 0
+
+
+def cmd_quiz_stats(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from tutor.quiz import analysis
+
+    stats = analysis.quiz_stats(_synced_store(args), args.quiz)
+    if args.json:
+        print(json.dumps(asdict(stats), indent=2))
+        return 0
+
+    def pct(value: float | None) -> str:
+        return "   -" if value is None else f"{value:5.1f}"
+
+    alpha = "-" if stats.cronbach_alpha is None else f"{stats.cronbach_alpha:.3f}"
+    print(f"{args.quiz}: {stats.attempts} attempts, mean {pct(stats.mean_percent)}%, Cronbach's alpha {alpha}")
+    if stats.note:
+        print(f"note: {stats.note}")
+    print("question           n  facility%  discrimination%  efficiency%")
+    for item in stats.items:
+        flag = "  <- review (DE < 15%)" if item.dubious else ""
+        print(
+            f"{item.question_id:<16} {item.attempts:>3}  {pct(item.facility):>9}  {pct(item.discrimination):>15}"
+            f"  {pct(item.efficiency):>11}{flag}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutor",
@@ -167,6 +297,28 @@ def build_parser() -> argparse.ArgumentParser:
     lessons_list.set_defaults(func=cmd_lessons_list)
     lessons_check = lessons_commands.add_parser("check", help="validate every page and internal link")
     lessons_check.set_defaults(func=cmd_lessons_check)
+
+    quiz = commands.add_parser("quiz", help="validate, import, export and analyse quiz banks")
+    quiz_commands = quiz.add_subparsers(dest="quiz_command", metavar="ACTION", required=True)
+    validate = quiz_commands.add_parser("validate", help="check a YAML or GIFT bank file")
+    validate.add_argument("file")
+    validate.set_defaults(func=cmd_quiz_validate)
+    importing = quiz_commands.add_parser("import", help="store a bank file as a new version")
+    importing.add_argument("file")
+    importing.add_argument("--publish", action="store_true", help="make it the version new attempts use")
+    importing.set_defaults(func=cmd_quiz_import)
+    export = quiz_commands.add_parser("export", help="write a bank as YAML or GIFT")
+    export.add_argument("bank")
+    export.add_argument("--format", choices=["yaml", "gift"], default="yaml")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    export.set_defaults(func=cmd_quiz_export)
+    quiz_list = quiz_commands.add_parser("list", help="list published quizzes")
+    quiz_list.add_argument("--json", action="store_true", help="print JSON")
+    quiz_list.set_defaults(func=cmd_quiz_list)
+    stats = quiz_commands.add_parser("stats", help="item analysis of a quiz")
+    stats.add_argument("quiz")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.set_defaults(func=cmd_quiz_stats)
     return parser
 
 

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from tutor import accounts, progress
 from tutor.content import ContentError, Course, Page, load_course, render_for_app
+from tutor.quiz import analysis, attempts, instructor
+from tutor.quiz.bank import BankError, QuizDefinition
 from tutor.settings import Settings
 from tutor.store import Store, StoreError, open_store
 
@@ -66,6 +68,11 @@ class Core:
             store = open_store(settings.resolved_database_url)
         except StoreError as exc:
             raise StartupError(str(exc)) from None
+        try:
+            instructor.sync_shipped_banks(store, settings.quizzes_dir)
+        except BankError as exc:
+            store.close()
+            raise StartupError(f"quiz bank: {exc.problems[0]}") from None
         return cls(settings, store, course)
 
     # --- who is asking -------------------------------------------------------------------
@@ -125,3 +132,67 @@ class Core:
         ids = [page.id for page in self.course.lessons]
         index = ids.index(self.lesson(lesson_id).id)
         return ids[max(0, min(len(ids) - 1, index + step))]
+
+    # --- quizzes (learner) -----------------------------------------------------------------
+
+    def quizzes(self) -> list[QuizDefinition]:
+        """Published quizzes: the lesson quizzes in lesson order, then the rest."""
+        order = {page.id: page.meta.order for page in self.course.lessons}
+        return sorted(attempts.published_quizzes(self.store), key=lambda q: (order.get(q.lesson, 99), q.id))
+
+    def quiz_for_lesson(self, lesson_id: str) -> str | None:
+        return next((quiz.id for quiz in self.quizzes() if quiz.lesson == lesson_id), None)
+
+    def start_quiz(self, viewer: Viewer, quiz_id: str) -> attempts.AttemptView:
+        return attempts.start_or_resume(self.store, viewer.user_id, quiz_id)
+
+    def save_answers(self, viewer: Viewer, attempt_id: int, answers: dict[str, list[int]]) -> None:
+        attempts.save_draft(self.store, viewer.user_id, attempt_id, answers)
+
+    def submit_quiz(self, viewer: Viewer, attempt_id: int, answers: dict[str, list[int]]) -> attempts.AttemptResult:
+        return attempts.submit(self.store, viewer.user_id, attempt_id, answers)
+
+    def review_attempt(self, viewer: Viewer, attempt_id: int) -> attempts.AttemptResult:
+        return attempts.review(self.store, viewer.user_id, attempt_id)
+
+    def quiz_summaries(self, viewer: Viewer) -> list[attempts.QuizSummary]:
+        return attempts.summaries(self.store, viewer.user_id)
+
+    # --- quizzes (instructor) --------------------------------------------------------------
+
+    @staticmethod
+    def require_instructor(viewer: Viewer) -> None:
+        if not viewer.is_instructor:
+            raise AccessError("only instructors can do this")
+
+    def import_bank(self, viewer: Viewer, data: str | bytes, filename: str) -> instructor.ReadResult:
+        """Validate a YAML/GIFT file and store it as a new, unpublished version (if it is valid)."""
+        self.require_instructor(viewer)
+        result = instructor.read_bank(data, filename)
+        if result.bank is not None:
+            attempts.save_bank_version(self.store, result.bank, filename, viewer.user_id)
+        return result
+
+    def publish_bank(self, viewer: Viewer, bank_id: str) -> int:
+        """Publish the newest version of a bank; returns its version number."""
+        self.require_instructor(viewer)
+        newest = instructor.newest_version(self.store, bank_id)
+        if newest is None or newest.id is None:
+            raise KeyError(f"no bank {bank_id!r}")
+        attempts.publish(self.store, newest.id)
+        return newest.version
+
+    def export_bank(self, viewer: Viewer, bank_id: str, fmt: str) -> str:
+        self.require_instructor(viewer)
+        newest = instructor.newest_version(self.store, bank_id)
+        if newest is None:
+            raise KeyError(f"no bank {bank_id!r}")
+        return instructor.export_bank(attempts.bank_of(newest), fmt)
+
+    def gradebook_csv(self, viewer: Viewer) -> str:
+        self.require_instructor(viewer)
+        return instructor.gradebook_csv(self.store)
+
+    def quiz_statistics(self, viewer: Viewer, quiz_id: str) -> analysis.QuizStats:
+        self.require_instructor(viewer)
+        return analysis.quiz_stats(self.store, quiz_id)

@@ -259,7 +259,7 @@ def _format_weight(weight: float) -> str:
 def write_gift(bank: Bank) -> str:
     """The bank's questions as GIFT (quiz definitions have no GIFT form and stay in YAML)."""
     out = [f"// Bank {bank.bank}: {escape(bank.title)} — exported by Fine-Tuning Tutor", ""]
-    category = None
+    category = ""  # Moodle's default category until a question names another
     for question in bank.questions:
         if question.category != category:
             category = question.category

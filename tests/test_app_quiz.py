@@ -1,0 +1,93 @@
+"""Quizzes through the served app: take and grade a quiz, nothing secret reaches the client
+before submission, and learners cannot read each other's attempts or call instructor tools."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client
+
+from tests.conftest import free_port, make_settings
+from tests.test_app import serve
+from tests.tutor.quiz.test_attempts import BANK
+from tutor import accounts
+from tutor.core import Core
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def class_app(tmp_path: Path) -> Iterator[str]:
+    core = Core.start(make_settings(tmp_path, port=free_port(), mode="class"))
+    accounts.add_user(core.store, "ada", "ada-password", "learner")
+    accounts.add_user(core.store, "bob", "bob-password", "learner")
+    accounts.add_user(core.store, "grace", "grace-password", "instructor")
+    yield from serve(core)
+
+
+def right_answers(view: dict) -> dict[str, list[int]]:
+    answers = {}
+    for shown in view["questions"]:
+        question = BANK.question(shown["question_id"])
+        key = {question.options[i].text for i in question.key()}
+        answers[shown["question_id"]] = [n for n, text in enumerate(shown["options"], start=1) if text in key]
+    return answers
+
+
+def secrets() -> list[str]:
+    """Text that must not reach a learner before submitting: all feedback of every question."""
+    found = []
+    for question in BANK.questions:
+        found += [option.feedback for option in question.options if option.feedback]
+        if question.general_feedback:
+            found.append(question.general_feedback)
+    return found
+
+
+def test_take_and_pass_the_module_test(class_app: str) -> None:
+    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
+    view = ada.predict("module-test", api_name="/quiz_start")
+    assert len(view["questions"]) == 15
+    result = ada.predict(view["attempt_id"], right_answers(view), api_name="/quiz_submit")
+    assert (result["score"], result["percent"], result["passed"]) == (15, 100, True)
+    again = ada.predict(view["attempt_id"], {}, api_name="/quiz_submit")  # double submit
+    assert again["submitted_at"] == result["submitted_at"] and again["score"] == 15
+    _summary, _lessons, quizzes = ada.predict(api_name="/my_progress")
+    row = next(r for r in quizzes["data"] if r[0] == "Module 3 test: Fine-Tuning")
+    assert row[1:] == ["1", "100%", "passed"]
+
+
+def test_nothing_secret_reaches_the_client_before_submission(class_app: str) -> None:
+    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
+    received = []
+    for quiz_id in ["lesson-1", "lesson-2", "lesson-3", "lesson-4", "module-test", "practice"]:
+        view = ada.predict(quiz_id, api_name="/quiz_start")
+        ada.predict(view["attempt_id"], {view["questions"][0]["question_id"]: [1]}, api_name="/quiz_save")
+        received.append(json.dumps(ada.predict(quiz_id, api_name="/quiz_start")))  # resumed, with the draft
+    cookies = ada.cookies if hasattr(ada, "cookies") else {}
+    with httpx.Client(cookies=cookies) as http:
+        login = http.post(class_app + "login", data={"username": "ada", "password": "ada-password"})
+        assert login.status_code == 200
+        received.append(http.get(class_app + "config").text)
+        received.append(http.get(class_app + "gradio_api/info").text)
+        received.append(http.get(class_app).text)
+    everything = "\n".join(received)
+    leaked = [text for text in secrets() if json.dumps(text)[1:-1] in everything or text in everything]
+    assert leaked == []
+    assert '"weight"' not in everything and '"correct"' not in everything
+
+
+def test_learners_cannot_read_each_others_attempts(class_app: str) -> None:
+    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
+    bob = Client(class_app, auth=("bob", "bob-password"), verbose=False)
+    view = ada.predict("lesson-2", api_name="/quiz_start")
+    ada.predict(view["attempt_id"], right_answers(view), api_name="/quiz_submit")
+    with pytest.raises(Exception, match="no attempt"):
+        bob.predict(view["attempt_id"], api_name="/quiz_review")
+    with pytest.raises(Exception, match="no attempt"):
+        bob.predict(view["attempt_id"], {}, api_name="/quiz_submit")
+    assert all(s["attempts"] == 0 for s in bob.predict(api_name="/quiz_results"))

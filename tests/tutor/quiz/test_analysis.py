@@ -1,0 +1,75 @@
+"""Item analysis against hand-worked numbers, and on attempts stored through the real service."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.tutor.quiz.test_attempts import BANK, right_positions
+from tutor import accounts
+from tutor.quiz import attempts
+from tutor.quiz.analysis import cronbach_alpha, item_stats, quiz_stats
+from tutor.store import open_store
+
+# Five attempts at three 1-point questions (rows: attempts).
+MATRIX = [[1, 1, 1], [1, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 0]]
+
+
+def test_item_statistics_match_hand_calculation() -> None:
+    marks = [row[0] for row in MATRIX]
+    rests = [sum(row) - row[0] for row in MATRIX]  # the rest of the test, not the total
+    facility, sd, di, de = item_stats("q1", marks, rests, 1.0)
+    assert facility == pytest.approx(60.0)
+    assert sd == pytest.approx(0.5477, abs=1e-4)  # sqrt(0.3)
+    assert di == pytest.approx(32.733, abs=1e-3)  # 100 * 0.15 / sqrt(0.3 * 0.7)
+    assert de == pytest.approx(37.5)  # 100 * 0.15 / 0.4
+
+
+def test_cronbach_alpha_matches_hand_calculation() -> None:
+    assert cronbach_alpha(MATRIX) == pytest.approx(0.576923, abs=1e-6)  # 3/2 * (1 - 0.8/1.3)
+    assert cronbach_alpha([[1, 1], [1, 1]]) is None  # no variance in totals
+
+
+def test_no_variance_gives_no_discrimination() -> None:
+    facility, _sd, di, de = item_stats("q", [1, 1, 1], [0, 1, 2], 1.0)
+    assert facility == 100 and di is None and de is None
+
+
+@pytest.fixture
+def class_store(database_url: str):
+    store = open_store(database_url)
+    attempts.publish(store, attempts.save_bank_version(store, BANK).id)
+    yield store
+    store.close()
+
+
+def test_quiz_stats_on_stored_attempts(class_store) -> None:
+    # Learner n answers the first n questions of lesson 1 right: question 1 is the easiest.
+    for n in range(5):
+        user = accounts.add_user(class_store, f"learner{n}", "long-password").id
+        view = attempts.start_or_resume(class_store, user, "lesson-1", random.Random(n))
+        right = right_positions(view)
+        answers = {}
+        for shown in view.questions:
+            if shown.position <= n:
+                answers[shown.question_id] = right[shown.question_id]
+            else:
+                answers[shown.question_id] = [next(p for p in range(1, 5) if [p] != right[shown.question_id])]
+        attempts.submit(class_store, user, view.attempt_id, answers)
+    stats = quiz_stats(class_store, "lesson-1")
+    assert stats.attempts == 5 and stats.mean_percent == pytest.approx(50.0)
+    facilities = {item.question_id: item.facility for item in stats.items}
+    assert facilities == {"l1-q1": 80.0, "l1-q2": 60.0, "l1-q3": 40.0, "l1-q4": 20.0}
+    assert stats.cronbach_alpha == pytest.approx(0.8)  # 4/3 * (1 - (.2+.3+.3+.2) / 2.5)
+    assert all(sum(item.option_counts.values()) == 5 for item in stats.items)
+    assert "noisy" in stats.note
+
+
+def test_random_draws_leave_alpha_undefined(class_store) -> None:
+    for n in range(3):
+        user = accounts.add_user(class_store, f"p{n}", "long-password").id
+        view = attempts.start_or_resume(class_store, user, "practice", random.Random(n))
+        attempts.submit(class_store, user, view.attempt_id, {})
+    stats = quiz_stats(class_store, "practice")
+    assert stats.cronbach_alpha is None and "random draws" in stats.note
