@@ -9,6 +9,7 @@ import gradio as gr
 
 from labs import coming_soon
 from labs.identity import viewer_of
+from labs.instructor_tab import build_instructor_tab
 from labs.lessons_tab import build_lessons_tab
 from labs.progress_tab import build_progress_tab
 from labs.quiz_tab import build_quiz_tab
@@ -48,7 +49,7 @@ def build_app(core: Core) -> gr.Blocks:
             with gr.Tab("My progress", id="progress") as progress_tab:
                 progress = build_progress_tab(core)
             with gr.Tab("Instructor", id="instructor", visible=False) as instructor_tab:
-                coming_soon.build_instructor_placeholder()
+                build_instructor_tab(core)
 
         def route(request: gr.Request) -> tuple:
             """On page load: greet the user, show instructor tools to instructors, and follow a

@@ -37,10 +37,3 @@ def build_qlora_placeholder() -> None:
         "## QLoRA lab\n\nComing soon: train a small LoRA adapter for real — on this machine's GPU, or its CPU "
         "when there is none — with a live loss curve, a before/after comparison and export."
     )
-
-
-def build_instructor_placeholder() -> None:
-    gr.Markdown(
-        "## Instructor\n\nComing soon: import and validate quiz banks (YAML or Moodle GIFT), preview, publish, "
-        "gradebook export and item analysis."
-    )

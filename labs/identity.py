@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from tutor.core import AccessError, Core, Viewer
+from tutor.quiz.attempts import QuizError
 
 
 def viewer_of(core: Core, request: gr.Request | None) -> Viewer:
@@ -14,3 +15,11 @@ def viewer_of(core: Core, request: gr.Request | None) -> Viewer:
         return core.viewer(username)
     except AccessError as exc:
         raise gr.Error(str(exc)) from None
+
+
+def guarded(call):
+    """Run ``call``; the core's refusals become a message in the UI (a gr.Error), not a traceback."""
+    try:
+        return call()
+    except (QuizError, AccessError, KeyError) as exc:
+        raise gr.Error(str(exc).strip("'\"")) from None

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 
 import gradio as gr
 
-from labs.identity import viewer_of
-from tutor.core import AccessError, Core, Viewer
-from tutor.quiz.attempts import AttemptResult, AttemptView, QuizError
+from labs.identity import guarded, viewer_of
+from tutor.core import Core, Viewer
+from tutor.quiz.attempts import AttemptResult, AttemptView
 
 MAX_QUESTIONS = 15  # the module test; shorter quizzes hide the slots they do not use
 
@@ -26,14 +26,6 @@ MAX_QUESTIONS = 15  # the module test; shorter quizzes hide the slots they do no
 class QuizTab:
     picker: gr.Radio
     refresh: object  # (request) -> picker update; re-run on page load and tab select
-
-
-def _guard(call):
-    """Turn the core's refusals into messages in the UI (not tracebacks)."""
-    try:
-        return call()
-    except (QuizError, AccessError, KeyError) as exc:
-        raise gr.Error(str(exc).strip("'\"")) from None
 
 
 def picker_choices(core: Core, viewer: Viewer) -> list[tuple[str, str]]:
@@ -140,20 +132,20 @@ def build_quiz_tab(core: Core) -> QuizTab:
         if not quiz_id:
             raise gr.Error("Pick a quiz first.")
         viewer = viewer_of(core, request)
-        return show(_guard(lambda: core.start_quiz(viewer, quiz_id)))
+        return show(guarded(lambda: core.start_quiz(viewer, quiz_id)))
 
     def save(current: int | None, ids: list[str], *values, request: gr.Request) -> None:
         """Save the draft whenever an answer changes, so a reload resumes here."""
         if current:
             viewer = viewer_of(core, request)
-            _guard(lambda: core.save_answers(viewer, current, collect(ids, values)))
+            guarded(lambda: core.save_answers(viewer, current, collect(ids, values)))
 
     def submit(current: int | None, ids: list[str], *values, request: gr.Request) -> list:
         """Grade on the server; hide the questions; show the review and refresh the picker."""
         if not current:
             raise gr.Error("Start a quiz first.")
         viewer = viewer_of(core, request)
-        graded = _guard(lambda: core.submit_quiz(viewer, current, collect(ids, values)))
+        graded = guarded(lambda: core.submit_quiz(viewer, current, collect(ids, values)))
         hidden = []
         for _ in range(MAX_QUESTIONS):
             hidden += [gr.Group(visible=False), "", gr.Radio(visible=False), gr.CheckboxGroup(visible=False)]
@@ -181,7 +173,7 @@ def build_quiz_tab(core: Core) -> QuizTab:
         if not chosen:
             return ""
         viewer = viewer_of(core, request)
-        return render_result(_guard(lambda: core.review_attempt(viewer, int(chosen))))
+        return render_result(guarded(lambda: core.review_attempt(viewer, int(chosen))))
 
     def refresh(request: gr.Request) -> gr.Radio:
         return gr.Radio(choices=picker_choices(core, viewer_of(core, request)))
@@ -198,22 +190,22 @@ def build_quiz_tab(core: Core) -> QuizTab:
 
     def quiz_start(quiz_id: str, request: gr.Request) -> dict:
         """Start or resume an attempt: stems and option texts in display order, no answer key."""
-        return asdict(_guard(lambda: core.start_quiz(viewer_of(core, request), quiz_id)))
+        return asdict(guarded(lambda: core.start_quiz(viewer_of(core, request), quiz_id)))
 
     def quiz_save(attempt: int, answers: dict, request: gr.Request) -> bool:
         """Save a draft: {question id: [display positions]}."""
-        _guard(lambda: core.save_answers(viewer_of(core, request), attempt, answers))
+        guarded(lambda: core.save_answers(viewer_of(core, request), attempt, answers))
         return True
 
     def quiz_submit(attempt: int, answers: dict, request: gr.Request) -> dict:
         """Submit {question id: [display positions]}; returns the graded review."""
         return asdict(
-            _guard(lambda: core.submit_quiz(viewer_of(core, request), attempt, answers)), dict_factory=_jsonable
+            guarded(lambda: core.submit_quiz(viewer_of(core, request), attempt, answers)), dict_factory=_jsonable
         )
 
     def quiz_review(attempt: int, request: gr.Request) -> dict:
         """Review one of your submitted attempts."""
-        return asdict(_guard(lambda: core.review_attempt(viewer_of(core, request), attempt)), dict_factory=_jsonable)
+        return asdict(guarded(lambda: core.review_attempt(viewer_of(core, request), attempt)), dict_factory=_jsonable)
 
     def quiz_results(request: gr.Request) -> list:
         """Your grade per quiz (by the quiz's grading method)."""

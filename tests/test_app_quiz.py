@@ -91,3 +91,52 @@ def test_learners_cannot_read_each_others_attempts(class_app: str) -> None:
     with pytest.raises(Exception, match="no attempt"):
         bob.predict(view["attempt_id"], {}, api_name="/quiz_submit")
     assert all(s["attempts"] == 0 for s in bob.predict(api_name="/quiz_results"))
+
+
+INSTRUCTOR_ENDPOINTS = [
+    ("/gradebook", ()),
+    ("/quiz_stats", ("lesson-1",)),
+    ("/publish_bank", ("module3",)),
+    ("/export_bank", ("module3", "gift")),
+    ("/bank_versions", ()),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "args"), INSTRUCTOR_ENDPOINTS, ids=[e for e, _ in INSTRUCTOR_ENDPOINTS])
+def test_learners_cannot_call_instructor_tools(class_app: str, endpoint: str, args: tuple) -> None:
+    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
+    with pytest.raises(Exception, match="only instructors"):
+        ada.predict(*args, api_name=endpoint)
+
+
+def test_instructor_imports_gift_publishes_and_analyses(class_app: str, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    grace = Client(class_app, auth=("grace", "grace-password"), verbose=False)
+    bad = tmp_path / "broken.gift"
+    bad.write_text("::a::Fine? {=yes ~no}\n\n::b::Unclosed {=x ~y\n")
+    report = grace.predict(handle_file(str(bad)), api_name="/import_bank")
+    assert "Nothing imported" in report and "broken.gift:3:" in report
+
+    good = tmp_path / "extra-lora.gift"
+    good.write_text(
+        "// [id:e1] [lesson:hyperparameters-lora]\n::Alpha::Usual alpha for r=8? {=16 #Yes ~4 #No ~64 #No}\n"
+        "\n::Match::Pair them {=a -> b =c -> d}\n"
+    )
+    report = grace.predict(handle_file(str(good)), api_name="/import_bank")
+    assert "Imported `extra-lora`: 1 questions" in report and "matching questions are not supported" in report
+    assert "Published `extra-lora` v1" in grace.predict("extra-lora", api_name="/publish_bank")
+
+    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
+    view = ada.predict("extra-lora", api_name="/quiz_start")
+    position = view["questions"][0]["options"].index("16") + 1
+    assert ada.predict(view["attempt_id"], {"e1": [position]}, api_name="/quiz_submit")["percent"] == 100
+
+    exported = Path(grace.predict("extra-lora", "gift", api_name="/export_bank")).read_text()
+    assert "// [id:e1] [lesson:hyperparameters-lora]" in exported and "=16 #Yes" in exported
+    gradebook = Path(grace.predict(api_name="/gradebook")).read_text().splitlines()
+    assert gradebook[0].startswith("username,") and "extra-lora grade %" in gradebook[0]
+    ada_row = next(line for line in gradebook if line.startswith("ada,"))
+    assert ",100.0,1" in ada_row
+    text, rows, _plot = grace.predict("extra-lora", api_name="/quiz_stats")
+    assert "1 attempts" in text and rows["data"][0][:3] == ["e1", 1, "100.0"]
