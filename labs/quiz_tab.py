@@ -86,8 +86,10 @@ def build_quiz_tab(core: Core) -> QuizTab:
     singles = [slot[2] for slot in slots]
     multis = [slot[3] for slot in slots]
 
-    def collect(ids: list[str], values: tuple) -> dict[str, list[int]]:
-        single_values, multi_values = values[:MAX_QUESTIONS], values[MAX_QUESTIONS:]
+    def collect(data: dict) -> dict[str, list[int]]:
+        """Answers by question id from the slots' values (a dict keyed by component)."""
+        ids = data[slot_ids]
+        single_values, multi_values = [data[c] for c in singles], [data[c] for c in multis]
         answers: dict[str, list[int]] = {}
         for n, question_id in enumerate(ids):
             chosen = multi_values[n] if multi_values[n] else ([single_values[n]] if single_values[n] else [])
@@ -134,18 +136,20 @@ def build_quiz_tab(core: Core) -> QuizTab:
         viewer = viewer_of(core, request)
         return show(guarded(lambda: core.start_quiz(viewer, quiz_id)))
 
-    def save(current: int | None, ids: list[str], *values, request: gr.Request) -> None:
+    def save(data: dict, request: gr.Request) -> None:
         """Save the draft whenever an answer changes, so a reload resumes here."""
+        current = data[attempt_id]
         if current:
             viewer = viewer_of(core, request)
-            guarded(lambda: core.save_answers(viewer, current, collect(ids, values)))
+            guarded(lambda: core.save_answers(viewer, current, collect(data)))
 
-    def submit(current: int | None, ids: list[str], *values, request: gr.Request) -> list:
+    def submit(data: dict, request: gr.Request) -> list:
         """Grade on the server; hide the questions; show the review and refresh the picker."""
+        current = data[attempt_id]
         if not current:
             raise gr.Error("Start a quiz first.")
         viewer = viewer_of(core, request)
-        graded = guarded(lambda: core.submit_quiz(viewer, current, collect(ids, values)))
+        graded = guarded(lambda: core.submit_quiz(viewer, current, collect(data)))
         hidden = []
         for _ in range(MAX_QUESTIONS):
             hidden += [gr.Group(visible=False), "", gr.Radio(visible=False), gr.CheckboxGroup(visible=False)]
@@ -178,7 +182,7 @@ def build_quiz_tab(core: Core) -> QuizTab:
     def refresh(request: gr.Request) -> gr.Radio:
         return gr.Radio(choices=picker_choices(core, viewer_of(core, request)))
 
-    answer_inputs = [attempt_id, slot_ids, *singles, *multis]
+    answer_inputs = {attempt_id, slot_ids, *singles, *multis}  # a set: handlers get one dict
     start_btn.click(start, inputs=picker, outputs=shown, api_visibility="private")
     for component in singles + multis:
         component.input(save, inputs=answer_inputs, outputs=None, api_visibility="private", show_progress="hidden")

@@ -118,3 +118,30 @@ def test_instructors_see_the_instructor_tab(class_app_url: str, page) -> None:
     sign_in(page, class_app_url, "grace", "grace-password")
     page.get_by_text("Signed in as grace (instructor)").wait_for(timeout=60_000)
     page.get_by_role("tab", name="Instructor").wait_for(timeout=15_000)
+
+
+def test_take_a_lesson_quiz_resume_after_reload_and_submit(app_url: str, page) -> None:
+    from tests.tutor.quiz.test_attempts import BANK
+
+    page.goto(app_url)
+    page.get_by_text("not completed yet").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Take this lesson's quiz").click()
+    page.get_by_role("button", name="Start or resume").click()
+    page.get_by_text("Attempt 1 · 4 questions").wait_for(timeout=30_000)
+
+    # Answer the first question correctly, then reload: the answer must still be there.
+    first = BANK.question("l1-q1")
+    right_text = first.options[first.key()[0]].text
+    page.get_by_label(right_text).check()
+    page.wait_for_timeout(1500)  # the draft is saved on change
+    page.reload()
+    page.get_by_text("not completed yet").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Quizzes").click()
+    page.get_by_label("Lesson 1 quiz: What Fine-Tuning Actually Is").check()
+    page.get_by_role("button", name="Start or resume").click()
+    page.get_by_text("Attempt 1 · 4 questions").wait_for(timeout=30_000)
+    assert page.get_by_label(right_text).is_checked()
+
+    page.get_by_role("button", name="Submit answers").click()
+    page.get_by_text("Score: 1 / 4 (25%)").wait_for(timeout=30_000)
+    assert page.get_by_text(first.options[first.key()[0]].feedback).is_visible()

@@ -95,3 +95,50 @@ def test_lessons_check_and_list(capsys: pytest.CaptureFixture[str]) -> None:
         "hyperparameters-lora",
         "evaluation-deployment",
     ]
+
+
+def test_quiz_validate_exit_codes_and_line_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["quiz", "validate", str(REPO / "quizzes" / "module3.yaml")]) == 0
+    assert "47 questions, 6 quizzes" in capsys.readouterr().out
+    bad = tmp_path / "bad.gift"
+    bad.write_text("::ok::Fine? {=a ~b}\n\n::bad::Broken {=a ~b\n\n::m::Pair {=a -> b}\n")
+    assert main(["quiz", "validate", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["bad.gift:3: '{' is never closed by '}' (escape literal braces as \\{ \\})"]
+    assert "bad.gift:5: matching questions are not supported: skipped" in captured.err
+
+
+def test_quiz_import_export_list_and_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'q.db'}"]
+    gift = tmp_path / "extra.gift"
+    gift.write_text("// [id:e1]\n::T::LoRA freezes the base weights. {T#No, they stay frozen.#Yes.}\n")
+    assert main([*db, "quiz", "import", str(gift), "--publish"]) == 0
+    assert "imported extra v1: 1 questions, published" in capsys.readouterr().out
+    assert main([*db, "quiz", "list", "--json"]) == 0
+    quizzes = {q["id"]: q for q in json.loads(capsys.readouterr().out)}
+    assert quizzes["module-test"]["questions"] == 15 and quizzes["module-test"]["pass_mark"] == 80
+    assert quizzes["extra"]["questions"] == 1
+    out = tmp_path / "extra.yaml"
+    assert main([*db, "quiz", "export", "extra", "--format", "yaml", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["quiz", "validate", str(out)]) == 0
+    assert "bank 'extra', 1 questions, 1 quizzes" in capsys.readouterr().out
+    assert main([*db, "quiz", "stats", "module-test", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["attempts"] == 0
+
+
+def test_quiz_import_of_a_bad_file_imports_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'q.db'}"]
+    bad = tmp_path / "bank.yaml"
+    bad.write_text("bank: x\ntitle: X\nquestions:\n  - id: q\n    stem: S\n    options: [{text: a}, {text: b}]\n")
+    assert main([*db, "quiz", "import", str(bad)]) == 1
+    assert (
+        "bank.yaml:4: questions.0: a single-answer question needs exactly one correct option"
+        in capsys.readouterr().out
+    )
+    assert main([*db, "quiz", "export", "x"]) == 1
+    assert "no bank 'x'" in capsys.readouterr().err
+    binary = tmp_path / "image.gift"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert main(["quiz", "validate", str(binary)]) == 1
+    assert "binary file" in capsys.readouterr().out

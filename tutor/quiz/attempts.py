@@ -379,8 +379,11 @@ def review(store: Store, user_id: int, attempt_id: int) -> AttemptResult:
                 text=question.options[index].text,
                 chosen=index in selected,
                 correct=(index in key) if show_key else None,
-                # Per-option feedback is shown for the options the learner chose (Moodle's rule).
-                feedback=question.options[index].feedback if show_feedback and index in selected else None,
+                # The chosen options' feedback (Moodle's rule); every option's once the key is out,
+                # when the quiz asks for it — earlier it would give the key away.
+                feedback=question.options[index].feedback
+                if show_feedback and (index in selected or (show_key and quiz.review.option_feedback == "all"))
+                else None,
             )
             for index in item["order"]
         )

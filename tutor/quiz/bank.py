@@ -137,6 +137,11 @@ class Review(BaseModel):
     score: ReviewWhen = "immediately"
     feedback: ReviewWhen = "immediately"
     correct_answer: ReviewWhen = "immediately"
+    option_feedback: Literal["chosen", "all"] = Field(
+        "all",
+        description="'all': once the right answer is shown, show every option's feedback (why each is right or "
+        "wrong); 'chosen': only the feedback of the options the learner chose.",
+    )
 
 
 class QuizDefinition(BaseModel):

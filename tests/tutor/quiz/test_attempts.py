@@ -119,6 +119,12 @@ def test_perfect_submission_passes_and_shows_everything(store, ada: int) -> None
     assert len(chosen) == 15 and all(option.correct and option.feedback for option in chosen)
 
 
+def test_lesson_quiz_review_explains_every_option(store, ada: int) -> None:
+    view = attempts.start_or_resume(store, ada, "lesson-3", random.Random(8))
+    result = attempts.submit(store, ada, view.attempt_id, {})
+    assert all(option.feedback and option.correct is not None for q in result.questions for option in q.options)
+
+
 def test_failing_module_test_hides_the_key_until_a_pass(store, ada: int) -> None:
     view = attempts.start_or_resume(store, ada, "module-test", random.Random(4))
     answers = right_positions(view)
@@ -127,6 +133,7 @@ def test_failing_module_test_hides_the_key_until_a_pass(store, ada: int) -> None
     result = attempts.submit(store, ada, view.attempt_id, answers)
     assert result.percent == pytest.approx(73.3333, abs=1e-3) and result.passed is False
     assert all(option.correct is None for q in result.questions for option in q.options)  # key: after_pass
+    assert all(bool(option.feedback) == option.chosen for q in result.questions for option in q.options)
     assert all(q.general_feedback for q in result.questions if BANK.question(q.question_id).general_feedback)
 
 
