@@ -7,6 +7,7 @@ stems and option texts in display order, nothing else — no weights, no feedbac
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -71,7 +72,13 @@ def publish(store: Store, version_id: int) -> QuizBankVersion:
 
 
 def bank_of(version: QuizBankVersion) -> Bank:
-    return Bank.model_validate_json(version.content)
+    """The bank stored in a version. Versions never change, so each is parsed once per process."""
+    return _parse_bank(version.content_hash, version.content)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_bank(content_hash: str, content: str) -> Bank:
+    return Bank.model_validate_json(content)
 
 
 def published_versions(store: Store) -> list[QuizBankVersion]:
