@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel
 
+from tutor import accounts
 from tutor.core import Core
 from tutor.settings import Settings, load_settings
 from tutor.store import open_store
@@ -54,3 +55,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def serve(core: Core) -> Iterator[str]:
+    """Launch the real app for ``core`` on its port; yield the URL; close everything after."""
+    import app
+
+    demo = app.launch(core, prevent_thread_lock=True)
+    try:
+        yield f"http://127.0.0.1:{core.settings.port}/"
+    finally:
+        demo.close()
+        core.store.close()
+
+
+@pytest.fixture
+def class_app(tmp_path: Path) -> Iterator[str]:
+    """The app in class mode with learners ada and bob and instructor grace."""
+    core = Core.start(make_settings(tmp_path, port=free_port(), mode="class"))
+    accounts.add_user(core.store, "ada", "ada-password", "learner")
+    accounts.add_user(core.store, "bob", "bob-password", "learner")
+    accounts.add_user(core.store, "grace", "grace-password", "instructor")
+    yield from serve(core)

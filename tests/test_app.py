@@ -14,36 +14,16 @@ import httpx
 import pytest
 from gradio_client import Client
 
-import app
-from tests.conftest import free_port, make_settings
-from tutor import accounts
+from tests.conftest import free_port, make_settings, serve
 from tutor.core import Core
 
 pytestmark = pytest.mark.slow
 LESSON_IDS = ["what-is-fine-tuning", "training-data", "hyperparameters-lora", "evaluation-deployment"]
 
 
-def serve(core: Core) -> Iterator[str]:
-    demo = app.launch(core, prevent_thread_lock=True)
-    try:
-        yield f"http://127.0.0.1:{core.settings.port}/"
-    finally:
-        demo.close()
-        core.store.close()
-
-
 @pytest.fixture
 def single_app(tmp_path: Path) -> Iterator[str]:
     yield from serve(Core.start(make_settings(tmp_path, port=free_port())))
-
-
-@pytest.fixture
-def class_app(tmp_path: Path) -> Iterator[str]:
-    core = Core.start(make_settings(tmp_path, port=free_port(), mode="class"))
-    accounts.add_user(core.store, "ada", "ada-password", "learner")
-    accounts.add_user(core.store, "bob", "bob-password", "learner")
-    accounts.add_user(core.store, "grace", "grace-password", "instructor")
-    yield from serve(core)
 
 
 def radio_choices(config: dict, label: str) -> list[str]:

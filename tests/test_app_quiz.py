@@ -4,29 +4,15 @@ before submission, and learners cannot read each other's attempts or call instru
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from gradio_client import Client
 
-from tests.conftest import free_port, make_settings
-from tests.test_app import serve
 from tests.tutor.quiz.test_attempts import BANK
-from tutor import accounts
-from tutor.core import Core
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def class_app(tmp_path: Path) -> Iterator[str]:
-    core = Core.start(make_settings(tmp_path, port=free_port(), mode="class"))
-    accounts.add_user(core.store, "ada", "ada-password", "learner")
-    accounts.add_user(core.store, "bob", "bob-password", "learner")
-    accounts.add_user(core.store, "grace", "grace-password", "instructor")
-    yield from serve(core)
 
 
 def right_answers(view: dict) -> dict[str, list[int]]:

@@ -50,6 +50,15 @@ def _store(args: argparse.Namespace):
         raise CommandError(str(exc)) from None
 
 
+def _print_rows(rows: list[dict], as_json: bool, line: Callable[[dict], str]) -> None:
+    """A list command's output: JSON for programs, one formatted line per row for people."""
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(line(row))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from tutor.core import Core, StartupError
 
@@ -118,11 +127,7 @@ def cmd_lessons_list(args: argparse.Namespace) -> int:
         {"id": p.id, "kind": p.meta.kind, "order": p.meta.order, "title": p.title, "minutes": p.meta.minutes}
         for p in course.pages()
     ]
-    if args.json:
-        print(json.dumps(pages, indent=2))
-    else:
-        for page in pages:
-            print(f"{page['kind']:<9} {page['order']}  {page['id']:<24} {page['title']}")
+    _print_rows(pages, args.json, lambda p: f"{p['kind']:<9} {p['order']}  {p['id']:<24} {p['title']}")
     return 0
 
 
@@ -224,11 +229,11 @@ def cmd_quiz_list(args: argparse.Namespace) -> int:
                     "grading": quiz.grading,
                 }
             )
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        for row in rows:
-            print(f"{row['id']:<14} {row['questions']:>3} questions  {row['bank']} v{row['version']}  {row['title']}")
+    _print_rows(
+        rows,
+        args.json,
+        lambda r: f"{r['id']:<14} {r['questions']:>3} questions  {r['bank']} v{r['version']}  {r['title']}",
+    )
     return 0
 
 
