@@ -140,6 +140,8 @@ def cmd_lessons_check(args: argparse.Namespace) -> int:
 
 
 def _read_bank_file(path: str):
+    """Read and validate a bank file; skipped questions go to stderr as warnings and each
+    problem to stdout as ``FILE:LINE: message`` (result.bank is None when there were any)."""
     from pathlib import Path
 
     from tutor.quiz import instructor
@@ -148,16 +150,17 @@ def _read_bank_file(path: str):
         data = Path(path).read_bytes()
     except OSError as exc:
         raise CommandError(f"{path}: {exc.strerror}") from None
-    return instructor.read_bank(data, path)
+    result = instructor.read_bank(data, path)
+    for line in result.skipped:
+        print(f"warning: {line}", file=sys.stderr)
+    for line in result.problems:
+        print(line)
+    return result
 
 
 def cmd_quiz_validate(args: argparse.Namespace) -> int:
     result = _read_bank_file(args.file)
-    for line in result.skipped:
-        print(f"warning: {line}", file=sys.stderr)
     if result.bank is None:
-        for line in result.problems:
-            print(line)
         return 1
     print(
         f"ok: {args.file}: bank {result.bank.bank!r}, {len(result.bank.questions)} questions, "
@@ -170,11 +173,7 @@ def cmd_quiz_import(args: argparse.Namespace) -> int:
     from tutor.quiz import attempts
 
     result = _read_bank_file(args.file)
-    for line in result.skipped:
-        print(f"warning: {line}", file=sys.stderr)
     if result.bank is None:
-        for line in result.problems:
-            print(line)
         print(f"tutor: error: nothing imported from {args.file}", file=sys.stderr)
         return 1
     store = _store(args)
