@@ -11,6 +11,7 @@ quiz.submit, quiz.result, quiz.past, quiz.review.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import gradio as gr
@@ -25,7 +26,7 @@ MAX_QUESTIONS = 15  # the module test; shorter quizzes hide the slots they do no
 @dataclass
 class QuizTab:
     picker: gr.Radio
-    refresh: object  # (request) -> picker update; re-run on page load and tab select
+    refresh: Callable  # (request) -> picker update; re-run when the tab is opened
 
 
 def picker_choices(core: Core, viewer: Viewer) -> list[tuple[str, str]]:

@@ -162,8 +162,9 @@ def _parse_choices(answers_part: str) -> list[tuple[str, float | None, str, str]
 def _parse_block(block: _Block, category: str, source: str, number: int) -> Question:
     text = block.text
     title = ""
-    match = re.match(r"\s*::(.*?)::", text, re.DOTALL)
-    if match and "\\" not in match.group(1)[-1:]:
+    # ::title:: where the title may hold escaped characters such as \: (so "\::" does not end it)
+    match = re.match(r"\s*::((?:\\.|[^\\])*?)::", text, re.DOTALL)
+    if match:
         title = unescape(match.group(1).strip())
         text = text[match.end() :]
     open_at = _find_unescaped(text, "{")

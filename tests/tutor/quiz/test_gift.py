@@ -179,3 +179,9 @@ def test_yaml_to_gift_to_yaml_is_lossless() -> None:
     assert again.model_dump() == original.model_dump()
     # And through YAML text on both sides.
     assert parse_bank_yaml(dump_bank_yaml(again)).model_dump() == original.model_dump()
+
+
+def test_title_may_end_with_an_escaped_colon() -> None:
+    result = parse_gift("::Ratio 1\\:::What is 1:1 called? {=one-to-one ~many}\n", "t.gift")
+    assert result.errors == [] and result.questions[0].title == "Ratio 1:"
+    assert result.questions[0].stem == "What is 1:1 called?"
