@@ -8,6 +8,7 @@ from __future__ import annotations
 import gradio as gr
 
 from labs import coming_soon
+from labs.advisor_tab import build_advisors_tab
 from labs.identity import viewer_of
 from labs.instructor_tab import build_instructor_tab
 from labs.lessons_tab import build_lessons_tab
@@ -41,7 +42,7 @@ def build_app(core: Core) -> gr.Blocks:
             with gr.Tab("Quizzes", id="quizzes") as quizzes_tab:
                 quizzes = build_quiz_tab(core)
             with gr.Tab("Advisor labs", id="advisors"):
-                coming_soon.build_advisors_placeholder()
+                advisor_restorers = build_advisors_tab(core)
             with gr.Tab("QLoRA lab", id="qlora"):
                 coming_soon.build_qlora_placeholder()
             with gr.Tab("Reference", id="reference"):
@@ -80,6 +81,8 @@ def build_app(core: Core) -> gr.Blocks:
             outputs=[header, tabs, lessons.nav, reference.nav, instructor_tab],
             api_visibility="private",
         ).then(lessons.open_lesson, inputs=lessons.nav, outputs=lessons.outputs, api_visibility="private")
+        for restore, restore_outputs in advisor_restorers:
+            demo.load(restore, outputs=restore_outputs, api_visibility="private")
         progress_tab.select(progress.refresh, outputs=progress.outputs, api_visibility="private")
         quizzes_tab.select(quizzes.refresh, outputs=quizzes.picker, api_visibility="private")
         lessons.quiz_btn.click(

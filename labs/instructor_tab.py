@@ -210,3 +210,49 @@ def build_instructor_tab(core: Core) -> None:
     stats_btn.click(quiz_stats, inputs=quiz, outputs=[stats_md, items, chart], api_name="quiz_stats")
     refresh_btn = gr.Button("Refresh lists", size="sm")
     refresh_btn.click(refresh, outputs=[versions, bank, quiz], api_name="bank_versions")
+
+    build_conversations_section(core)
+
+
+CONVERSATION_HEADERS = ["id", "learner", "lab", "first message", "started (UTC)", "messages"]
+
+
+def transcript_markdown(messages: list) -> str:
+    """A conversation as instructors read it: who said what, when, and which model answered."""
+    if not messages:
+        return "_No messages._"
+    parts = []
+    for message in messages:
+        when = message.created_at.strftime("%Y-%m-%d %H:%M")
+        who = "Learner" if message.role == "user" else f"Advisor ({message.model or 'rules only'})"
+        error = f"\n\n⚠️ {message.error}" if message.error else ""
+        parts.append(f"**{who}** · {when}\n\n{message.content}{error}")
+    return "\n\n---\n\n".join(parts)
+
+
+def build_conversations_section(core: Core) -> None:
+    """What learners asked the advisor labs (CS50's duck lets staff read questions; so do we)."""
+    gr.Markdown("## Advisor conversations")
+    with gr.Row():
+        lab = gr.Dropdown(["", "strategy", "dataset", "hyperparams", "eval"], value="", label="Lab (all when empty)")
+        learner = gr.Textbox(label="Learner (all when empty)")
+        list_btn = gr.Button("List conversations")
+    table = gr.Dataframe(headers=CONVERSATION_HEADERS, interactive=False, wrap=True)
+    with gr.Row():
+        conversation_id = gr.Number(label="Conversation id", precision=0)
+        read_btn = gr.Button("Read")
+    transcript = gr.Markdown()
+
+    def list_conversations(lab_id: str, username: str, request: gr.Request) -> list[list]:
+        viewer = _instructor(core, request)
+        rows = guarded(lambda: core.advisor_conversations(viewer, lab_id, username.strip()))
+        return [[r.id, r.username, r.lab, r.title, r.started_at.strftime("%Y-%m-%d %H:%M"), r.messages] for r in rows]
+
+    def read_conversation(number: float | None, request: gr.Request) -> str:
+        viewer = _instructor(core, request)
+        if number is None:
+            raise gr.Error("enter a conversation id from the table")
+        return transcript_markdown(guarded(lambda: core.read_conversation(viewer, int(number))))
+
+    list_btn.click(list_conversations, inputs=[lab, learner], outputs=table, api_name="advisor_conversations")
+    read_btn.click(read_conversation, inputs=conversation_id, outputs=transcript, api_name="read_conversation")

@@ -77,3 +77,14 @@ def class_app(tmp_path: Path) -> Iterator[str]:
     accounts.add_user(core.store, "bob", "bob-password", "learner")
     accounts.add_user(core.store, "grace", "grace-password", "instructor")
     yield from serve(core)
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data folder per test run for the course index and the converted packaged model, which
+    take seconds to build; each test still gets its own database."""
+    return tmp_path_factory.mktemp("shared-var")
+
+
+def advisor_settings(tmp_path: Path, shared: Path, **values: object) -> Settings:
+    return make_settings(tmp_path, data_dir=shared, database_url=f"sqlite:///{tmp_path / 'tutor.db'}", **values)

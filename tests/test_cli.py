@@ -22,7 +22,7 @@ def run_tutor(*args: str, stdin: str = "", env: dict[str, str] | None = None) ->
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         cwd=REPO,
         env={**os.environ, **(env or {})},
     )
@@ -142,3 +142,43 @@ def test_quiz_import_of_a_bad_file_imports_nothing(tmp_path: Path, capsys: pytes
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     assert main(["quiz", "validate", str(binary)]) == 1
     assert "binary file" in capsys.readouterr().out
+
+
+def test_index_search_and_advise(shared_data_dir: Path) -> None:
+    """The retrieval and advisor commands on the real index and the real packaged model."""
+    flags = ("--data-dir", str(shared_data_dir))
+    built = run_tutor(*flags, "index")
+    assert built.returncode == 0 and "course index" in built.stdout and "chunks" in built.stdout
+    search = run_tutor(*flags, "rag", "search", "how much data do I need for DPO?", "-k", "2", "--json")
+    hits = json.loads(search.stdout)
+    assert len(hits) == 2 and set(hits[0]) == {"lesson", "section", "anchor", "score", "text"}
+    assert any(hit["lesson"] == "training-data" for hit in hits)
+
+    from tutor.advisors import hyperparams
+
+    advice = run_tutor(*flags, "advise", "hyperparams", hyperparams.LAB.try_prompt, "--json")
+    data = json.loads(advice.stdout)
+    assert data["config"]["r"] == 8 and data["config"]["quantization"].startswith("4-bit") and data["memory"]["fits"]
+
+    explained = run_tutor(
+        *flags,
+        "advise",
+        "strategy",
+        "-",
+        "--explain",
+        "--json",
+        stdin="Strict JSON SOAP notes, 50,000 notes per day.",
+        env={"HF_HUB_OFFLINE": "1", "TUTOR_LLM_MAX_NEW_TOKENS": "30"},
+    )
+    data = json.loads(explained.stdout)
+    assert data["method"] == "lora" and "SmolLM2" in data["model"] and len(data["explanation"].split()) >= 5
+
+
+def test_advise_errors_are_one_line(tmp_path: Path) -> None:
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(b"\x00\x01\x02")
+    result = run_tutor("--data-dir", str(tmp_path), "advise", "dataset", "check", "--file", str(binary))
+    assert result.returncode == 1 and result.stderr.strip().startswith("tutor: error: blob.bin looks like a binary")
+    assert "Traceback" not in result.stderr
+    missing = run_tutor("--data-dir", str(tmp_path), "advise", "dataset", "check", "--file", str(tmp_path / "x"))
+    assert missing.returncode == 1 and "no such file" in missing.stderr

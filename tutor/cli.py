@@ -11,6 +11,9 @@
     tutor quiz export BANK --format yaml|gift [-o FILE]
     tutor quiz list [--json]                  published quizzes
     tutor quiz stats QUIZ [--json]            item analysis: facility, discrimination, Cronbach's alpha
+    tutor index [--force]                     build the course search index (only when the content changed)
+    tutor rag search QUERY [-k N] [--json]    the course passages closest to a question
+    tutor advise LAB TEXT [--file F] [--json]  ask an advisor: strategy, dataset, hyperparams or eval (see --help)
 
 Errors are one line on stderr: exit status 2 for bad settings or usage, 1 for everything else.
 """
@@ -21,7 +24,9 @@ import argparse
 import getpass
 import json
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from tutor import accounts
 from tutor.settings import Settings, SettingsError, load_settings
@@ -71,6 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     where = f"http://{settings.host}:{settings.port}"
     print(f"Fine-Tuning Tutor on {where} ({settings.mode} mode, database {core.store.engine.url!r})", flush=True)
+    threading.Thread(target=core.warm_up, kwargs={"log": lambda m: print(m, flush=True)}, daemon=True).start()
     app.launch(core)
     return 0
 
@@ -263,6 +269,71 @@ def cmd_quiz_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _core(args: argparse.Namespace):
+    from tutor.core import Core, StartupError
+
+    try:
+        return Core.start(_settings(args))
+    except StartupError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    report = _core(args).course_index().ensure(force=args.force)
+    state = "built" if report.built else "up to date"
+    print(
+        f"course index {state}: {report.chunks} chunks in {report.seconds:.1f} s (content {report.content_hash[:12]})"
+    )
+    return 0
+
+
+def cmd_rag_search(args: argparse.Namespace) -> int:
+    passages = _core(args).search_course(args.query, k=args.k)
+    rows = [
+        {"lesson": p.page_id, "section": p.section, "anchor": p.anchor, "score": p.score, "text": p.text}
+        for p in passages
+    ]
+    _print_rows(rows, args.json, lambda r: f"{r['score']:.3f}  {r['lesson']} › {r['section']}  (#{r['anchor']})")
+    return 0
+
+
+def cmd_advise(args: argparse.Namespace) -> int:
+    from tutor.advisors.base import to_json
+    from tutor.advisors.service import explain, sources_markdown
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    core = _core(args)
+    files = [f for f in (args.file, args.file2) if f]
+    for name in files:
+        if not Path(name).is_file():
+            raise CommandError(f"{name}: no such file")
+    advice = core.advise_once(args.lab, text, files)
+    settings = core.settings
+    explanation, model_name = "", ""
+    if args.explain:
+        model = core.chat_model()
+        model_name = model.name
+        pieces = explain(
+            model, advice, max_new_tokens=settings.llm_max_new_tokens, temperature=settings.llm_temperature
+        )
+        if args.json:
+            explanation = "".join(pieces).strip()
+    if args.json:
+        data = json.loads(to_json(advice.recommendation))
+        if args.explain:
+            data["explanation"], data["model"] = explanation, model_name
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(advice.recommendation.markdown())
+    if args.explain:
+        print(f"\n--- {model_name} explains ---")
+        for piece in pieces:
+            print(piece, end="", flush=True)
+        print()
+    print("\nSources:\n" + sources_markdown(advice))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutor",
@@ -323,11 +394,33 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("quiz")
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(func=cmd_quiz_stats)
+
+    index = commands.add_parser("index", help="build the course search index (skipped when up to date)")
+    index.add_argument("--force", action="store_true", help="rebuild even when the content has not changed")
+    index.set_defaults(func=cmd_index)
+    rag = commands.add_parser("rag", help="search the course index")
+    rag_commands = rag.add_subparsers(dest="rag_command", required=True, metavar="COMMAND")
+    search = rag_commands.add_parser("search", help="the passages closest in meaning to QUERY")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=3, help="how many passages (default 3)")
+    search.add_argument("--json", action="store_true", help="print JSON: lesson, section, anchor, score, text")
+    search.set_defaults(func=cmd_rag_search)
+    advise = commands.add_parser("advise", help="ask an advisor lab about your use case")
+    advise.add_argument("lab", choices=["strategy", "dataset", "hyperparams", "eval"])
+    advise.add_argument("text", help="your message; - reads it from stdin")
+    advise.add_argument("--file", help="data file (dataset: JSONL/CSV; hyperparams: loss log; eval: predictions)")
+    advise.add_argument("--file2", help="second file (dataset: test set for leakage; eval: references)")
+    advise.add_argument("--json", action="store_true", help="print the recommendation as JSON")
+    advise.add_argument("--explain", action="store_true", help="also let the model explain it (slower)")
+    advise.set_defaults(func=cmd_advise)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from tutor.advisors.base import AdvisorInputError
     from tutor.content import ContentError
+    from tutor.llm.base import LLMError
+    from tutor.rag.index import RetrievalError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -337,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"tutor: error: {exc}", file=sys.stderr)
         return 2
-    except (CommandError, accounts.AccountError, ContentError) as exc:
+    except (CommandError, accounts.AccountError, ContentError, AdvisorInputError, LLMError, RetrievalError) as exc:
         print(f"tutor: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -4,13 +4,23 @@ operations a learner can do. No Gradio here, so tests drive it directly.
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from tutor import accounts, progress
+from tutor.advisors import ADVISORS, AdvisorRequest
+from tutor.advisors import history as advisor_history
+from tutor.advisors.base import UploadedFile, check_message, read_upload, to_json
+from tutor.advisors.service import Advice, advise
 from tutor.content import ContentError, Course, Page, load_course, render_for_app
+from tutor.llm import ChatModel, LLMError, get_chat_model
+from tutor.models import AdvisorMessage
 from tutor.quiz import analysis, attempts, instructor
 from tutor.quiz.bank import BankError, QuizDefinition
+from tutor.rag import CourseIndex, RetrievalError
 from tutor.settings import Settings
 from tutor.store import Store, StoreError, open_store
 
@@ -49,11 +59,21 @@ class LessonStatus:
         return self.completed_at is not None
 
 
+@dataclass
+class AdvisorTurn:
+    """A question being answered: stored as soon as it is asked, the answer stored when done."""
+
+    conversation_id: int
+    advice: Advice
+
+
 class Core:
     def __init__(self, settings: Settings, store: Store, course: Course) -> None:
         self.settings = settings
         self.store = store
         self.course = course
+        self._index: CourseIndex | None = None
+        self._index_lock = threading.Lock()
 
     @classmethod
     def start(cls, settings: Settings) -> Core:
@@ -196,3 +216,123 @@ class Core:
     def quiz_statistics(self, viewer: Viewer, quiz_id: str) -> analysis.QuizStats:
         self.require_instructor(viewer)
         return analysis.quiz_stats(self.store, quiz_id)
+
+    # --- advisor labs ------------------------------------------------------------------------
+
+    def course_index(self) -> CourseIndex:
+        """The retrieval index over the course (built or checked on first use)."""
+        with self._index_lock:
+            if self._index is None:
+                self._index = CourseIndex(
+                    self.course, self.settings.data_dir, self.settings.embedding_model, self.settings.chroma_url
+                )
+            return self._index
+
+    def warm_up(self, log=print) -> None:
+        """Build or check the course index and load the model, so the first question is quick.
+        Run in a background thread by ``tutor serve``; problems are logged, not raised."""
+        try:
+            report = self.course_index().ensure()
+            log(f"course index {'built' if report.built else 'up to date'}: {report.chunks} chunks")
+        except RetrievalError as exc:
+            log(f"course search unavailable: {exc}")
+        try:
+            log(f"advisor model ready: {self.chat_model().name}")
+        except LLMError as exc:
+            log(f"advisor model unavailable: {exc}")
+
+    def chat_model(self) -> ChatModel:
+        """The advisors' language model, loaded once per process (raises LLMError if it cannot load)."""
+        return get_chat_model(self.settings)
+
+    def search_course(self, query: str, k: int | None = None):
+        return self.course_index().search(query, k=k or self.settings.rag_top_k)
+
+    @staticmethod
+    def _lab(lab: str) -> str:
+        if lab not in ADVISORS:
+            raise KeyError(f"no advisor lab {lab!r} (labs: {', '.join(ADVISORS)})")
+        return lab
+
+    def advisor_request(
+        self, text: str, file_paths: list[str | Path] | None = None, history: list[str] | None = None
+    ) -> AdvisorRequest:
+        """Check and read the learner's input; AdvisorInputError says what is wrong with it."""
+        paths = [p for p in file_paths or [] if p]
+        text = check_message(text, self.settings.advisor_max_chars, bool(paths))
+        max_bytes = int(self.settings.advisor_max_file_mb * 1e6)
+        files: list[UploadedFile] = [read_upload(path, max_bytes) for path in paths]
+        return AdvisorRequest(text=text, history=list(history or []), files=files)
+
+    def advise_once(self, lab: str, text: str, file_paths: list[str | Path] | None = None) -> Advice:
+        """A recommendation without storing anything (CLI and API)."""
+        request = self.advisor_request(text, file_paths)
+        return self._advise(self._lab(lab), request)
+
+    def _advise(self, lab: str, request: AdvisorRequest) -> Advice:
+        try:
+            index = self.course_index()
+            index.search("warm-up", k=1)  # builds or checks the index on first use
+        except RetrievalError as exc:
+            index = None
+            note = f"Course search is unavailable ({exc}); citations come from the advisor's rules only."
+        advice = advise(self.course, index, lab, request, k=self.settings.rag_top_k)
+        if index is None:
+            advice.recommendation.notes.append(note)
+        return advice
+
+    def start_advice(
+        self, viewer: Viewer, lab: str, text: str, file_paths: list[str | Path] | None = None
+    ) -> AdvisorTurn:
+        """Store the learner's message and compute the recommendation (the model runs after this)."""
+        self._lab(lab)
+        conversation = advisor_history.current_conversation(self.store, viewer.user_id, lab)
+        earlier = advisor_history.user_texts(self.store, conversation) if conversation else []
+        request = self.advisor_request(text, file_paths, earlier)
+        if conversation is None:
+            conversation = advisor_history.start_conversation(self.store, viewer.user_id, lab)
+        advisor_history.add_message(
+            self.store, conversation, "user", request.text, files=[f.name for f in request.files]
+        )
+        return AdvisorTurn(conversation, self._advise(lab, request))
+
+    def finish_advice(self, viewer: Viewer, turn: AdvisorTurn, answer: str, model: str = "", error: str = "") -> None:
+        owner = advisor_history.owner_of(self.store, turn.conversation_id)
+        if owner is None or owner[0] != viewer.user_id:
+            raise AccessError("not your conversation")
+        recommendation = turn.advice.recommendation
+        advisor_history.add_message(
+            self.store,
+            turn.conversation_id,
+            "assistant",
+            answer,
+            recommendation=to_json(recommendation),
+            citations=[c.model_dump() for c in recommendation.citations],
+            model=model,
+            error=error,
+        )
+
+    def new_conversation(self, viewer: Viewer, lab: str) -> int:
+        return advisor_history.start_conversation(self.store, viewer.user_id, self._lab(lab))
+
+    def conversation(self, viewer: Viewer, lab: str) -> list[AdvisorMessage]:
+        """The viewer's current conversation with a lab (empty when there is none)."""
+        conversation = advisor_history.current_conversation(self.store, viewer.user_id, self._lab(lab))
+        return advisor_history.messages(self.store, conversation) if conversation else []
+
+    def advisor_conversations(self, viewer: Viewer, lab: str | None = None, username: str | None = None):
+        self.require_instructor(viewer)
+        return advisor_history.conversations(self.store, lab or None, username or None)
+
+    def read_conversation(self, viewer: Viewer, conversation_id: int) -> list[AdvisorMessage]:
+        """Instructors read any conversation; learners only their own."""
+        owner = advisor_history.owner_of(self.store, conversation_id)
+        if owner is None:
+            raise KeyError(f"no conversation {conversation_id}")
+        if owner[0] != viewer.user_id:
+            self.require_instructor(viewer)
+        return advisor_history.messages(self.store, conversation_id)
+
+
+def recommendation_of(message: AdvisorMessage) -> dict | None:
+    return json.loads(message.recommendation) if message.recommendation else None

@@ -89,3 +89,29 @@ class AttemptAnswer(SQLModel, table=True):
     selected: str  # JSON list of option indices in the bank's order
     score: float
     max_score: float
+
+
+class AdvisorConversation(SQLModel, table=True):
+    """One conversation of a learner with an advisor lab. Instructors can read them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    lab: str = Field(index=True, max_length=32)
+    title: str = Field(default="", max_length=120)  # the start of the first message
+    started_at: datetime = Field(default_factory=utcnow)
+
+
+class AdvisorMessage(SQLModel, table=True):
+    """A learner's message or an advisor's answer. The learner's message is stored before the model
+    runs, so a crash or a stopped answer never loses what was asked."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="advisorconversation.id", index=True)
+    role: str = Field(max_length=16)  # user | assistant
+    content: str  # the learner's text, or the answer as shown (recommendation + explanation)
+    files: str = "[]"  # JSON list of uploaded file names
+    recommendation: str | None = None  # JSON of the typed Recommendation
+    citations: str = "[]"  # JSON list of {page_id, anchor, page_title, section, why}
+    model: str = Field(default="", max_length=200)  # which model wrote the explanation
+    error: str = ""  # what went wrong, if the answer is incomplete
+    created_at: datetime = Field(default_factory=utcnow)

@@ -14,6 +14,7 @@ where its value came from, so ``tutor`` can print it instead of a traceback.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,6 +60,43 @@ class Settings(BaseModel):
     )
     title: str = Field("Fine-Tuning Tutor", min_length=1, description="Title shown in the browser and header.")
 
+    # --- advisor labs: language model ---------------------------------------------------------
+    llm_backend: Literal["transformers", "llamacpp", "openai", "fake"] = Field(
+        "transformers",
+        description="How the advisors generate text: 'transformers' (in-process PyTorch), 'llamacpp' "
+        "(a GGUF file through llama.cpp, fastest on a CPU), 'openai' (any OpenAI-compatible server such "
+        "as Ollama or vLLM, see llm_base_url), 'fake' (canned text, for tests).",
+    )
+    llm_model: str = Field(
+        "",
+        description="Model to load. Empty: the packaged SmolLM2-135M-Instruct (GGUF, works offline). "
+        "Else a local folder, a .gguf file, a Hugging Face Hub id (needs a network), or the model "
+        "name the server knows (openai backend).",
+    )
+    llm_adapter: str = Field("", description="Folder of a PEFT (LoRA) adapter to put on the model (transformers).")
+    llm_base_url: str = Field(
+        "", description="Base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama."
+    )
+    llm_api_key: str = Field("", description="API key for the OpenAI-compatible server (many local ones need none).")
+    llm_max_new_tokens: int = Field(160, ge=1, le=4096, description="Longest explanation an advisor generates.")
+    llm_temperature: float = Field(0.3, ge=0.0, le=2.0, description="Sampling temperature; 0 = greedy.")
+    llm_threads: int = Field(0, ge=0, le=256, description="CPU threads for generation; 0 = all cores.")
+
+    # --- advisor labs: retrieval -------------------------------------------------------------
+    embedding_model: str = Field(
+        "", description="Sentence-transformers model folder (or Hub id). Empty: the packaged all-MiniLM-L6-v2."
+    )
+    chroma_url: str = Field(
+        "",
+        description="URL of a Chroma server (e.g. http://chroma:8000) for deployments with several "
+        "app processes. Empty: a Chroma folder in data_dir.",
+    )
+    rag_top_k: int = Field(3, ge=1, le=20, description="Passages retrieved for each advisor answer.")
+    advisor_max_chars: int = Field(
+        100_000, ge=1_000, description="Longest message an advisor accepts; larger data goes in an uploaded file."
+    )
+    advisor_max_file_mb: float = Field(25.0, gt=0, description="Largest file an advisor accepts, in MB.")
+
     @field_validator("lessons_dir")
     @classmethod
     def _lessons_dir_exists(cls, value: Path) -> Path:
@@ -78,6 +116,13 @@ class Settings(BaseModel):
             except ArgumentError:
                 raise ValueError("not a SQLAlchemy URL (expected e.g. sqlite:///path.db)") from None
         return value
+
+    @field_validator("llm_base_url", "chroma_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

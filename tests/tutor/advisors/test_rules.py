@@ -1,0 +1,146 @@
+"""The rule-based recommendations of the four advisors: each seed "Try:" prompt gets the answer
+the course gives, and the facts reader understands how people write numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.advisors import ADVISORS, evaluation, facts, hyperparams, strategy
+from tutor.advisors.base import AdvisorRequest
+from tutor.content import load_course
+from tutor.settings import PROJECT_ROOT
+
+
+def cited(recommendation) -> set[tuple[str, str]]:
+    return {(c.page_id, c.anchor) for c in recommendation.citations}
+
+
+@pytest.mark.parametrize(
+    ("text", "examples", "volume"),
+    [
+        ("We have 3,000 examples and process 50,000 notes per day.", 3000, 50000),
+        ("about 2k labelled pairs; 1.5M calls a month", 2000, 50000),
+        ("500 training examples", 500, None),
+        ("we get 10 requests per second", None, 864000),
+    ],
+)
+def test_counts_and_volumes(text: str, examples: int | None, volume: int | None) -> None:
+    assert facts.example_count(text) == examples
+    assert facts.daily_volume(text) == volume
+
+
+@pytest.mark.parametrize(
+    ("text", "billions", "gpu_gb", "count"),
+    [
+        ("Mistral 7B on one A100 40GB", 7.0, 40.0, 1),
+        ("llama-3-8b with 2x RTX 4090", 8.0, 24.0, 2),
+        ("a 135M model on a T4", 0.135, 16.0, 1),
+        ("Llama 70B, one H100", 70.0, 80.0, 1),
+    ],
+)
+def test_models_and_gpus(text: str, billions: float, gpu_gb: float, count: int) -> None:
+    assert facts.model_size_billion(text)[1] == pytest.approx(billions)
+    _, memory, gpus = facts.gpu(text)
+    assert (memory, gpus) == (gpu_gb, count)
+
+
+def test_every_rule_citation_points_at_an_existing_section() -> None:
+    course = load_course(PROJECT_ROOT / "lessons")
+    for module in ADVISORS.values():
+        recommendation = module.analyse(AdvisorRequest(text=module.LAB.try_prompt))
+        assert recommendation.citations, module.LAB.id
+        for citation in recommendation.citations:
+            page = course.get(citation.page_id)
+            assert page is not None and citation.anchor in page.anchors(), citation
+
+
+def test_strategy_try_prompt_recommends_lora_fine_tuning_with_task_format_data() -> None:
+    rec = strategy.analyse(AdvisorRequest(text=strategy.LAB.try_prompt))
+    assert rec.approach[-1] == "fine-tuning" and "rag" not in rec.approach
+    assert rec.method in ("lora", "qlora")
+    assert (rec.data_needed.min_examples, rec.data_needed.max_examples) == (500, 5000)
+    assert rec.facts["daily_volume"] == 50000 and rec.facts["strict_format"]
+    assert any("50,000" in reason for reason in rec.reasons)
+    assert {"Forgetting", "Safety", "Staleness"} <= {risk.split(":")[0] for risk in rec.risks}
+    assert ("what-is-fine-tuning", "the-decision-framework-when-is-fine-tuning-the-right-tool") in cited(rec)
+    assert ("training-data", "how-much-data-do-you-need") in cited(rec)
+
+
+@pytest.mark.parametrize(
+    ("text", "approach", "method"),
+    [
+        (
+            "A chatbot that answers questions about our course catalogue, which changes every term.",
+            ["prompting", "rag"],
+            "none",
+        ),
+        ("We have 40 examples of replies and want the model to summarise emails.", ["prompting"], "none"),
+        (
+            "Users rank which answer is better; we have 5,000 preference pairs and want a consistent brand voice "
+            "at 20,000 chats per day.",
+            ["prompting", "fine-tuning"],
+            "dpo",
+        ),
+        (
+            "Extract fields as strict JSON at 30k documents a day on a small budget, one consumer GPU.",
+            ["prompting", "fine-tuning"],
+            "qlora",
+        ),
+    ],
+)
+def test_strategy_decisions(text: str, approach: list[str], method: str) -> None:
+    rec = strategy.analyse(AdvisorRequest(text=text))
+    assert (rec.approach, rec.method) == (approach, method)
+    if method == "dpo":
+        assert rec.data_needed.unit == "preference pairs" and rec.data_needed.max_examples == 20000
+
+
+def test_later_messages_update_the_facts() -> None:
+    rec = strategy.analyse(
+        AdvisorRequest(
+            text="Actually we now have 8,000 examples.", history=["We have 300 examples; strict JSON output."]
+        )
+    )
+    assert rec.data_needed.have == 8000
+
+
+def test_hyperparams_try_prompt_matches_lesson_3() -> None:
+    rec = hyperparams.analyse(AdvisorRequest(text=hyperparams.LAB.try_prompt))
+    c = rec.config
+    assert 1e-4 <= c.learning_rate <= 2e-4
+    assert 8 <= c.r <= 16 and c.lora_alpha == 2 * c.r
+    assert 1 <= c.num_epochs <= 3
+    assert 4 <= c.effective_batch_size <= 32
+    assert c.effective_batch_size == c.per_device_batch_size * c.gradient_accumulation_steps
+    assert {"q_proj", "v_proj"} <= set(c.target_modules)
+    assert c.quantization.startswith("4-bit")
+    assert rec.memory.gpu_gb == 40 and rec.memory.fits and rec.memory.total_gb < 16
+    assert rec.memory_16bit_gb > rec.memory.total_gb
+    assert set(rec.reasons) == set(c.model_dump())
+    assert rec.diagnosis is not None and rec.diagnosis.source == "description"
+    assert rec.diagnosis.likely_cause.startswith("data/format consistency")
+    assert ("hyperparameters-lora", "the-hyperparameters-that-matter") in cited(rec)
+    assert ("training-data", "data-quality-checklist") in cited(rec)
+
+
+def test_hyperparams_memory_rules() -> None:
+    roomy = hyperparams.analyse(AdvisorRequest(text="Mistral 7B, 5,000 examples, one A100 80GB, domain adaptation"))
+    assert roomy.config.quantization == "none (bf16)" and roomy.config.r == 16
+    too_big = hyperparams.analyse(AdvisorRequest(text="Llama 70B on 2,000 examples with one RTX 4090"))
+    assert not too_big.memory.fits and any("larger GPU" in note for note in too_big.notes)
+    asked = hyperparams.analyse(AdvisorRequest(text="QLoRA for a 1B model, 800 examples, 24GB card"))
+    assert asked.config.quantization.startswith("4-bit") and asked.config.num_epochs == 3
+
+
+def test_evaluation_try_prompt_is_tailored_to_medication_extraction() -> None:
+    rec = evaluation.analyse(AdvisorRequest(text=evaluation.LAB.try_prompt))
+    assert rec.task_type == "structured extraction" and rec.domain == "medical" and rec.high_stakes
+    names = " ".join(m.name for m in rec.metrics)
+    assert "Schema validity" in names and "Exact match" in names
+    assert [r.dimension for r in rec.judge_rubric][:3] == ["accuracy", "format", "completeness"]
+    assert "{output}" in rec.judge_prompt and "{reference}" in rec.judge_prompt
+    cases = " ".join(c.name for c in rec.adversarial_cases)
+    assert "mg vs mcg" in cases and "Missing dose" in cases and "Harmful request" in cases
+    assert any("MMLU" in b for b in rec.regression_benchmarks)
+    assert all(signal.alert_when for signal in rec.monitoring) and rec.revalidate_every_days == 30
+    assert ("evaluation-deployment", "llm-as-judge-in-practice") in cited(rec)

@@ -1,0 +1,85 @@
+"""Advisor turns through the Core: stored conversations, instructor access, and clear messages
+for bad input (empty, oversized, binary, malformed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import advisor_settings
+from tutor import accounts
+from tutor.advisors import AdvisorInputError
+from tutor.advisors.service import explain
+from tutor.core import AccessError, Core
+
+
+@pytest.fixture
+def core(tmp_path: Path, shared_data_dir: Path) -> Iterator[Core]:
+    core = Core.start(advisor_settings(tmp_path, shared_data_dir, llm_backend="fake", mode="class"))
+    accounts.add_user(core.store, "ada", "ada-password", "learner")
+    accounts.add_user(core.store, "bob", "bob-password", "learner")
+    accounts.add_user(core.store, "grace", "grace-password", "instructor")
+    yield core
+    core.store.close()
+
+
+def test_a_turn_is_stored_and_follow_ups_keep_the_facts(core: Core) -> None:
+    ada = core.viewer("ada")
+    turn = core.start_advice(ada, "hyperparams", "Mistral 7B on one A100 40GB for JSON extraction.")
+    assert [m.role for m in core.conversation(ada, "hyperparams")] == ["user"]  # stored before the model runs
+    assert turn.advice.passages and turn.advice.recommendation.citations[0].page_title
+    text = "".join(explain(core.chat_model(), turn.advice, max_new_tokens=50, temperature=0))
+    assert "Recommendation:" in core.chat_model().calls[-1][1]["content"]  # the rules' result is in the prompt
+    assert "Course passages:" in core.chat_model().calls[-1][1]["content"]
+    core.finish_advice(ada, turn, "answer " + text, model="fake")
+    follow_up = core.start_advice(ada, "hyperparams", "We have 3,000 examples.")
+    assert follow_up.conversation_id == turn.conversation_id
+    assert follow_up.advice.recommendation.parameters_billion == 7.0  # from the first message
+    assert follow_up.advice.recommendation.examples == 3000
+    assert [m.role for m in core.conversation(ada, "hyperparams")] == ["user", "assistant", "user"]
+    core.new_conversation(ada, "hyperparams")
+    assert core.conversation(ada, "hyperparams") == []
+
+
+def test_instructors_read_conversations_learners_only_their_own(core: Core) -> None:
+    ada, bob, grace = core.viewer("ada"), core.viewer("bob"), core.viewer("grace")
+    turn = core.start_advice(ada, "strategy", "Is fine-tuning worth it for strict JSON at 50,000 notes per day?")
+    with pytest.raises(AccessError):
+        core.read_conversation(bob, turn.conversation_id)
+    with pytest.raises(AccessError):
+        core.finish_advice(bob, turn, "hijack")
+    with pytest.raises(AccessError):
+        core.advisor_conversations(ada)
+    rows = core.advisor_conversations(grace, lab="strategy")
+    assert [(r.username, r.lab, r.messages) for r in rows] == [("ada", "strategy", 1)]
+    assert rows[0].title.startswith("Is fine-tuning worth it")
+    assert core.read_conversation(grace, turn.conversation_id)[0].content.startswith("Is fine-tuning")
+    assert core.read_conversation(ada, turn.conversation_id)
+
+
+def test_bad_input_gets_clear_messages_and_nothing_is_stored(core: Core, tmp_path: Path) -> None:
+    ada = core.viewer("ada")
+    with pytest.raises(AdvisorInputError, match="empty"):
+        core.start_advice(ada, "strategy", "   ")
+    with pytest.raises(AdvisorInputError, match=r"1,000,000 characters; the limit is 100,000"):
+        core.start_advice(ada, "dataset", "x" * 1_000_000)
+    binary = tmp_path / "model.bin"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    with pytest.raises(AdvisorInputError, match=r"model\.bin looks like a binary file"):
+        core.start_advice(ada, "dataset", "check this", [binary])
+    latin = tmp_path / "data.csv"
+    latin.write_bytes(b"prompt,completion\nok,fine\ncaf\xe9,bad\n")
+    with pytest.raises(AdvisorInputError, match=r"data.csv:3: not UTF-8"):
+        core.start_advice(ada, "dataset", "check", [latin])
+    assert core.conversation(ada, "dataset") == []
+    with pytest.raises(KeyError, match="no advisor lab"):
+        core.start_advice(ada, "nope", "hi")
+
+
+def test_malformed_jsonl_is_critiqued_not_crashed(core: Core, tmp_path: Path) -> None:
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "c", \n\n[1, 2]\n')
+    advice = core.advise_once("dataset", "", [data])
+    assert [(i.kind, i.line) for i in advice.recommendation.issues] == [("invalid_json", 2), ("schema", 4)]

@@ -1,0 +1,100 @@
+"""The language-model backends, run for real on the packaged SmolLM2 (offline), plus the fake."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+from tutor.llm import LLMError, generate, get_chat_model, load_chat_model
+from tutor.llm.fake import FakeChatModel
+from tutor.llm.packaged import packaged_gguf
+from tutor.settings import Settings
+
+PROMPT = [{"role": "user", "content": "Name one benefit of LoRA in one sentence."}]
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No hub lookups: the packaged model must work with no network at all."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+def _stream(model) -> list[str]:
+    return list(model.stream(PROMPT, max_new_tokens=24, temperature=0.0))
+
+
+def test_default_backend_streams_generated_text(shared_data_dir: Path) -> None:
+    model = get_chat_model(Settings(data_dir=shared_data_dir))
+    pieces = _stream(model)
+    assert len(pieces) >= 3 and len("".join(pieces).split()) >= 5
+    assert "SmolLM2" in model.name
+    assert get_chat_model(Settings(data_dir=shared_data_dir)) is model  # loaded once per process
+    assert (shared_data_dir / "models" / "smollm2-135m-instruct" / "model.safetensors").is_file()
+
+
+def test_llamacpp_backend_streams_the_same_file() -> None:
+    model = load_chat_model(Settings(llm_backend="llamacpp"))
+    pieces = _stream(model)
+    assert len(pieces) >= 3 and "".join(pieces).strip()
+
+
+def test_openai_backend_against_a_real_openai_compatible_server() -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(packaged_gguf()),
+            "--port",
+            str(port),
+            "--model_alias",
+            "smollm2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        model = load_chat_model(
+            Settings(llm_backend="openai", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="smollm2")
+        )
+        assert "".join(_stream(model)).strip()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_unreachable_server_and_missing_models_give_clear_messages(tmp_path: Path) -> None:
+    dead = load_chat_model(Settings(llm_backend="openai", llm_base_url=f"http://127.0.0.1:{free_port()}/v1"))
+    with pytest.raises(LLMError, match=r"cannot reach the model server at http://127\.0\.0\.1"):
+        generate(dead, PROMPT)
+    with pytest.raises(LLMError, match="needs llm_base_url"):
+        load_chat_model(Settings(llm_backend="openai"))
+    with pytest.raises(LLMError, match=r"model file .* not found"):
+        load_chat_model(Settings(llm_model=str(tmp_path / "nope.gguf")))
+    with pytest.raises(LLMError, match=r"GGUF file .* not found"):
+        load_chat_model(Settings(llm_backend="llamacpp", llm_model=str(tmp_path / "nope.gguf")))
+    with pytest.raises(LLMError, match=r"cannot load model 'no-such-org/no-such-model' from the Hugging Face Hub"):
+        load_chat_model(Settings(llm_model="no-such-org/no-such-model"))
+
+
+def test_fake_model_records_prompts() -> None:
+    model = load_chat_model(Settings(llm_backend="fake"))
+    assert isinstance(model, FakeChatModel)
+    assert generate(model, PROMPT, max_new_tokens=3) == "This is a"
+    assert model.calls == [PROMPT]

@@ -1,0 +1,50 @@
+"""Retrieval on the real index: Chroma + the packaged MiniLM, rebuilt only when content changes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tutor.content import load_course
+from tutor.rag import CourseIndex, chunk_course
+from tutor.settings import PROJECT_ROOT
+
+LESSONS = PROJECT_ROOT / "lessons"
+
+
+def test_chunks_know_their_page_and_section() -> None:
+    course = load_course(LESSONS)
+    chunks = chunk_course(course)
+    assert len(chunks) > 60 and len({c.id for c in chunks}) == len(chunks)
+    for chunk in chunks:
+        page = course.get(chunk.page_id)
+        assert page is not None and chunk.anchor in page.anchors()
+        assert chunk.text.startswith(page.title) and len(chunk.text) < 1200
+    # Quiz banks hold answer keys: only course pages are indexed.
+    assert {c.page_id for c in chunks} == {p.id for p in course.pages()}
+
+
+def test_search_finds_the_right_section_and_the_index_is_reused(shared_data_dir: Path) -> None:
+    course = load_course(LESSONS)
+    index = CourseIndex(course, shared_data_dir)
+    index.ensure()
+    again = CourseIndex(course, shared_data_dir).ensure()
+    assert not again.built and again.chunks == len(chunk_course(course))
+    hits = index.search("What learning rate should I use for LoRA?", k=3)
+    assert (hits[0].page_id, hits[0].anchor) == ("hyperparameters-lora", "the-hyperparameters-that-matter")
+    assert hits[0].score > hits[-1].score > 0 and hits[0].link.startswith("?open=hyperparameters-lora#")
+    only = index.search("learning rate", k=2, page_ids=["training-data"])
+    assert {p.page_id for p in only} == {"training-data"}
+    assert index.search("   ") == []
+
+
+def test_changed_content_rebuilds_the_index(tmp_path: Path) -> None:
+    lessons = tmp_path / "lessons"
+    shutil.copytree(LESSONS, lessons)
+    first = CourseIndex(load_course(lessons), tmp_path / "var").ensure()
+    page = lessons / "02-training-data.md"
+    page.write_text(page.read_text() + "\n\nPlanted sentence: zebra-striped validation sets.\n")
+    index = CourseIndex(load_course(lessons), tmp_path / "var")
+    second = index.ensure()
+    assert first.built and second.built and first.content_hash != second.content_hash
+    assert "zebra-striped" in index.search("zebra-striped validation sets", k=1)[0].text

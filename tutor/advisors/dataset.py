@@ -1,0 +1,233 @@
+"""Lab 2: critique a training set (pasted or uploaded) against Lesson 2's data-quality
+checklist, and draft extra examples with the model when asked."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+from pydantic import Field
+
+from tutor.advisors import facts
+from tutor.advisors.base import AdvisorRequest, LabInfo, Recommendation, table
+from tutor.advisors.dataset_checks import Issue, Stats, critique, parse
+
+LAB = LabInfo(
+    id="dataset",
+    number=2,
+    title="Dataset Builder & Critic",
+    lesson_id="training-data",
+    intro="Draft training examples and have them checked for format, consistency, duplicates, leakage and "
+    "balance before you spend GPU time on them.",
+    tasks=(
+        "Describe the task you are building training data for.",
+        "Paste 2–3 example input/output pairs (JSON, one per line) or upload a JSONL/CSV file; ask for a critique.",
+        "Ask the critic to draft more diverse examples following your pattern.",
+        "Ask how to find and remove near-duplicates in a larger set; upload a test file to check for leakage.",
+    ),
+    try_prompt="I'm building training data to extract medication names and dosages from doctor notes as JSON. "
+    "Here's my first example — [paste your example]. What's wrong with it?",
+    opening="I'm your dataset critic. Tell me what you are fine-tuning for and show me some examples: paste "
+    "input/output pairs or upload your file. I'll check format consistency, correctness patterns, diversity "
+    "and the usual mistakes, with line numbers, so you don't spend compute on bad data.",
+    accepts_files=True,
+    file_help="Training data: JSONL (chat `messages` or prompt/completion) or CSV with a header. "
+    "A second file is treated as the test set and checked for leakage.",
+)
+
+FIXES = {
+    "invalid_json": "Make every line one complete JSON object (no trailing commas, double quotes only); "
+    "`python -m json.tool` on a single line shows the error.",
+    "schema": 'Use one shape for every line: {"messages": [{"role": "user", ...}, {"role": "assistant", '
+    '...}]} or {"prompt": ..., "completion": ...}.',
+    "empty_output": "Remove examples with empty answers or write the answer: an empty output teaches the model to "
+    "stop early.",
+    "duplicate": "Keep one copy of each example; where the same input has different outputs, decide which is right "
+    "— the model otherwise averages them.",
+    "near_duplicate": "Drop rewordings of the same example (MinHash or embedding similarity finds them): they "
+    "over-weight one phrasing and cause overfitting.",
+    "inconsistent_format": "Pick one convention (one JSON schema, one date format, one spelling per label) and "
+    "rewrite the outliers; the model averages conflicting conventions and produces neither reliably.",
+    "length_outlier": "Check the outliers by hand: truncate or split very long examples, and complete suspiciously "
+    "short answers.",
+    "label_imbalance": "Add examples of the rare labels (or down-sample the common one) so the model does not learn "
+    "to guess the majority.",
+    "pii": "Mask or remove personal data (names, emails, phone and ID numbers) before training: a model can repeat "
+    "what it saw.",
+    "leakage": "Remove test examples from the training set (or re-split): leaked examples make test scores "
+    "meaningless.",
+}
+
+
+class DatasetRecommendation(Recommendation):
+    lab: str = "dataset"
+    source: str = Field(description="What was critiqued: a file name or 'pasted text'.")
+    issues: list[Issue]
+    counts: dict[str, int] = Field(description="Issues by kind.")
+    stats: Stats
+    fixes: list[str]
+    volume_advice: str
+    verdict: str
+    wants_drafts: bool = False
+    drafts: list[str] = Field(default_factory=list, description="Model-written examples: drafts to review, not data.")
+
+    def facts_for_prompt(self) -> list[str]:
+        lines = [f"Examples checked: {self.stats.examples}", f"Verdict: {self.verdict}"]
+        lines += [
+            f"Issue, line {i.line}: {i.kind} — {i.detail}" if i.line else f"Issue: {i.kind} — {i.detail}"
+            for i in self.issues[:5]
+        ]
+        lines += [f"Fix: {fix}" for fix in self.fixes[:2]]
+        lines.append(f"Data volume: {self.volume_advice}")
+        return lines
+
+    def markdown(self) -> str:
+        parts = [f"**Critique of {self.source}** — {self.verdict}"]
+        s = self.stats
+        parts.append(
+            table(
+                [
+                    ("Examples", f"{s.examples} (from {s.lines} lines; {s.style})"),
+                    ("Mean words in / out", f"{s.mean_input_words:g} / {s.mean_output_words:g}"),
+                    ("Distinct outputs", str(s.distinct_outputs)),
+                    ("About", f"{s.approx_tokens:,} tokens"),
+                ]
+                + ([("Labels", ", ".join(f"{k}: {v}" for k, v in s.labels.items()))] if s.labels else []),
+                ("", ""),
+            )
+        )
+        if self.issues:
+            rows = "\n".join(
+                f"| {i.line or '—'} | {i.kind} | {i.detail.replace('|', '/')} |" for i in self.issues[:30]
+            )
+            more = (
+                f"\n\n…and {len(self.issues) - 30} more (see the table beside the chat)."
+                if len(self.issues) > 30
+                else ""
+            )
+            parts.append(f"| line | issue | detail |\n|---|---|---|\n{rows}{more}")
+            parts.append("**Fixes**\n" + "\n".join(f"- {fix}" for fix in self.fixes))
+        parts.append(f"**Volume.** {self.volume_advice}")
+        if self.notes:
+            parts.append("\n".join(f"- {note}" for note in self.notes))
+        return "\n\n".join(parts)
+
+    def retrieval_query(self, text: str) -> str:
+        kinds = " ".join(sorted(self.counts)) or "data quality"
+        return f"training data quality checklist {kinds.replace('_', ' ')} {text[:300]}"
+
+
+def _prose(text: str) -> str:
+    """The learner's words without pasted JSON lines (so 'JSON' in a task description counts,
+    but the word inside an example does not)."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("{", "}", '"')))
+
+
+def analyse(request: AdvisorRequest) -> DatasetRecommendation:
+    task_text = _prose(request.all_text)
+    if request.files:
+        data = request.files[0]
+        text, filename, source = data.text, data.name, data.name
+    else:
+        text, filename, source = request.text, "", "pasted text"
+    test = request.files[1] if len(request.files) > 1 else None
+    issues, stats = critique(text, filename, test.text if test else None, test.name if test else "", task_text)
+    counts = dict(Counter(i.kind for i in issues))
+    fixes = [FIXES[kind] for kind in FIXES if kind in counts]
+    notes = []
+    if stats.examples == 0:
+        notes.append(
+            "No examples found. Paste JSON objects, one per line, e.g. "
+            '{"prompt": "…note…", "completion": "{\\"medication\\": \\"…\\", \\"dose\\": \\"…\\"}"}, '
+            "or upload a JSONL/CSV file."
+        )
+    if test is None:
+        notes.append("Upload your test set as a second file to check it for leakage into the training data.")
+
+    wanted = facts.example_count(task_text)
+    if stats.labels or re.search(r"\b(classif\w*|label\w*|extract\w*|json|format)\b", task_text, re.IGNORECASE):
+        low, high, goal = 500, 5_000, "a new task format or schema"
+    elif re.search(r"\b(style|tone|voice)\b", task_text, re.IGNORECASE):
+        low, high, goal = 50, 500, "style or tone"
+    else:
+        low, high, goal = 500, 5_000, "a task"
+    have = stats.examples
+    volume_advice = (
+        f"For {goal}, plan on {low:,}–{high:,} varied examples; you have {have:,}"
+        + (f" (you mentioned {wanted:,})" if wanted and wanted != have else "")
+        + ". "
+        + (
+            "That is enough to start; quality beats quantity."
+            if have >= low
+            else "Write a few dozen by hand, then grow the set with a teacher model and review a sample of "
+            "what it writes."
+        )
+    )
+    serious = {k for k in counts if k in ("invalid_json", "schema", "empty_output", "leakage", "pii")}
+    if not stats.examples:
+        verdict = "nothing to critique yet"
+    elif not issues:
+        verdict = "no problems found by the automatic checks — still read a random sample yourself"
+    elif serious:
+        verdict = f"fix before training: {', '.join(sorted(serious))}"
+    else:
+        verdict = f"usable after clean-up: {', '.join(sorted(counts))}"
+    recommendation = DatasetRecommendation(
+        source=source,
+        issues=issues,
+        counts=counts,
+        stats=stats,
+        fixes=fixes,
+        volume_advice=volume_advice,
+        verdict=verdict,
+        notes=notes,
+        wants_drafts=bool(
+            re.search(
+                r"\b(generate|draft|write|create|more|additional)\b.{0,40}\bexamples?\b", request.text, re.IGNORECASE
+            )
+        ),
+    )
+    recommendation.cite(
+        "training-data", "data-quality-checklist", "the four checks: diversity, accuracy, consistency, deduplication"
+    )
+    if "leakage" in counts or test is None:
+        recommendation.cite("safety-evaluation", "data-quality-pitfalls", "leakage and inconsistent labels")
+    recommendation.cite("training-data", "how-much-data-do-you-need", "how many examples")
+    if "invalid_json" in counts or "schema" in counts or stats.examples == 0:
+        recommendation.cite("training-data", "the-format-instruction-pairs-in-chat-form", "the JSONL chat format")
+    if recommendation.wants_drafts:
+        recommendation.cite("training-data", "synthetic-data-from-a-teacher-model", "drafting synthetic examples")
+    return recommendation
+
+
+def draft_prompt(request: AdvisorRequest, count: int = 3) -> list[dict] | None:
+    """Messages asking the model for ``count`` new examples like the learner's, or None without examples."""
+    source = request.files[0] if request.files else None
+    examples, _, _ = parse(source.text if source else request.text, source.name if source else "")
+    if not examples:
+        return None
+    shown = "\n".join(json.dumps({"input": e.input, "output": e.output}, ensure_ascii=False) for e in examples[:3])
+    return [
+        {
+            "role": "system",
+            "content": "You write new training examples for a dataset. Each example is one line "
+            "of JSON with the keys input and output, in the same style as the examples. Vary the inputs.",
+        },
+        {"role": "user", "content": f"Examples:\n{shown}\n\nWrite {count} new examples, one JSON object per line."},
+    ]
+
+
+def parse_drafts(text: str) -> list[str]:
+    """The JSON lines of a model's draft reply (anything else it wrote is dropped)."""
+    drafts = []
+    for line in text.splitlines():
+        line = line.strip().rstrip(",")
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict) and value:
+                drafts.append(json.dumps({**value, "draft": True}, ensure_ascii=False))
+    return drafts

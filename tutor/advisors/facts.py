@@ -1,0 +1,134 @@
+"""Pull numbers and named things out of a learner's free text ("3,000 examples", "Mistral 7B",
+"one A100 40GB", "50k requests per day"). Later mentions win, so a follow-up message such as
+"actually we have 8,000 examples" updates what the advisor works with."""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|K|thousand|m|M|million)?"
+_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}
+
+
+def number(text: str, suffix: str | None) -> float:
+    value = float(text.replace(",", ""))
+    return value * _MULTIPLIERS.get((suffix or "").lower(), 1)
+
+
+def _last(pattern: str, text: str) -> re.Match | None:
+    matches = list(re.finditer(pattern, text, re.IGNORECASE))
+    return matches[-1] if matches else None
+
+
+def has_any(text: str, *words: str) -> bool:
+    """True when any of the words (regular expressions) occurs as a whole word."""
+    return any(re.search(rf"\b{word}\b", text, re.IGNORECASE) for word in words)
+
+
+def example_count(text: str) -> int | None:
+    """ "3,000 examples", "500 labelled pairs", "2k samples" -> 3000, 500, 2000."""
+    match = _last(
+        _NUMBER + r"\s+(?:[a-z-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
+        r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets)\b"
+        r"(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second))",
+        text,
+    )
+    return int(number(match.group(1), match.group(2))) if match else None
+
+
+def daily_volume(text: str) -> int | None:
+    """Requests per day: "50,000 notes per day", "2M calls a month" (-> per day), "10 per second"."""
+    match = _last(
+        _NUMBER + r"\s+(?:[a-z-]+\s+){0,3}?(?:per|a|an|each|every)\s+(day|week|month|hour|minute|second)", text
+    )
+    if not match:
+        return None
+    per = {"day": 1, "week": 1 / 7, "month": 1 / 30, "hour": 24, "minute": 1440, "second": 86400}
+    return int(number(match.group(1), match.group(2)) * per[match.group(3).lower()])
+
+
+# Parameter counts of models learners often name (billions). Unlisted names fall back to "7B"-style sizes.
+KNOWN_MODELS = {
+    "smollm2": 0.135,
+    "smollm": 0.135,
+    "gpt-2": 0.124,
+    "gpt2": 0.124,
+    "tinyllama": 1.1,
+    "phi-2": 2.7,
+    "phi-3-mini": 3.8,
+    "phi-3": 3.8,
+    "gemma 2b": 2.5,
+    "gemma-2b": 2.5,
+    "mistral": 7.2,
+    "mixtral": 46.7,
+    "zephyr": 7.2,
+    "falcon": 7.0,
+    "bloomberggpt": 50.0,
+    "gpt-j": 6.0,
+}
+
+
+def model_size_billion(text: str) -> tuple[str | None, float | None]:
+    """(name as written, parameters in billions) from "Mistral 7B", "llama-3-8b", "a 135M model"."""
+    match = _last(r"([A-Za-z][\w.\-]*?)?[\s\-]*(?<![\d.])(\d+(?:\.\d+)?)\s*([bm])\b(?!\s*(?:tokens|examples))", text)
+    if match:
+        size = float(match.group(2)) * (1e-3 if match.group(3).lower() == "m" else 1)
+        name = (match.group(1) or "").strip(" -")
+        return (f"{name} {match.group(2)}{match.group(3).upper()}".strip(), size)
+    for name, size in KNOWN_MODELS.items():
+        if re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE):
+            return name, size
+    return None, None
+
+
+# GPU memory in GB by name. Sizes that vary by model (A100 40/80) take the size given next to it.
+KNOWN_GPUS = {
+    "h200": 141,
+    "h100": 80,
+    "a100": 80,
+    "a6000": 48,
+    "l40s": 48,
+    "l40": 48,
+    "a40": 48,
+    "a10g": 24,
+    "a10": 24,
+    "l4": 24,
+    "rtx 4090": 24,
+    "4090": 24,
+    "rtx 3090": 24,
+    "3090": 24,
+    "4080": 16,
+    "3080": 10,
+    "v100": 16,
+    "t4": 16,
+    "p100": 16,
+    "4070": 12,
+    "3060": 12,
+    "colab": 15,
+    "mi300x": 192,
+    "mi250": 128,
+}
+
+
+def gpu(text: str) -> tuple[str | None, float | None, int]:
+    """(name, memory in GB per GPU, how many) from "one A100 40GB", "2x RTX 4090", "a 24 GB card"."""
+    count = 1
+    count_match = _last(r"\b(\d+|two|four|eight)\s*(?:x|×)?\s*(?:nvidia\s+)?(?:[a-z]*\d+[a-z]*\s+)?gpus?\b", text)
+    words = {"two": 2, "four": 4, "eight": 8}
+    if count_match:
+        count = words.get(count_match.group(1).lower()) or int(count_match.group(1))
+    multi = _last(r"\b(\d+)\s*(?:x|×)\s*(?:nvidia\s+)?(?:rtx\s+)?([a-z]*\d+[a-z]*)", text)
+    if multi:
+        count = int(multi.group(1))
+    name = None
+    for known in sorted(KNOWN_GPUS, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(known)}\b", text, re.IGNORECASE):
+            name = known.upper()
+            break
+    memory_match = _last(r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g\b)(?:\s+(?:of\s+)?(?:vram|gpu|memory))?", text)
+    memory = float(memory_match.group(1)) if memory_match else None
+    if name and memory is None:
+        memory = float(KNOWN_GPUS[name.lower()])
+    if name is None and memory is None:
+        return None, None, count
+    return (f"{name} {memory:g}GB" if name else f"{memory:g} GB GPU"), memory, count

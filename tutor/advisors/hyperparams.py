@@ -1,0 +1,367 @@
+"""Lab 3: a LoRA/QLoRA training config with a reason for every value, a GPU memory estimate,
+and a diagnosis of training problems (a pasted or uploaded loss log, or described symptoms).
+Values come from Lesson 3's tables; the memory arithmetic is spelled out below."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tutor.advisors import facts
+from tutor.advisors.base import AdvisorInputError, AdvisorRequest, LabInfo, Recommendation, table
+from tutor.advisors.loss_log import Diagnosis, LogError, diagnose_curve, diagnose_text, parse_log
+
+LAB = LabInfo(
+    id="hyperparams",
+    number=3,
+    title="LoRA Hyperparameter Advisor",
+    lesson_id="hyperparameters-lora",
+    intro="Describe your model, data and GPU. Get a LoRA config with the reasoning for every value and a memory "
+    "estimate, then diagnose training problems from a loss log or a description.",
+    tasks=(
+        "Tell the advisor your base model (e.g. 7B, 13B, 70B), dataset size and GPU.",
+        "Ask for a complete LoRA config with a reason for each value.",
+        "Describe a training problem (loss spike, overfitting, slow convergence) or upload the loss log.",
+        "Ask which evaluation beyond loss catches behavioural regressions.",
+    ),
+    try_prompt="I'm fine-tuning Mistral 7B on 3,000 examples for JSON extraction. I have one A100 40GB. My training "
+    "loss looks good but my eval outputs are inconsistently formatted. What's wrong?",
+    opening="I'm your LoRA configuration and training-diagnostics advisor. Tell me your base model, how much data "
+    "you have, your GPU and the task. I'll recommend a full training config, explain each value, estimate the "
+    "memory, and help you read loss curves when training misbehaves.",
+    accepts_files=True,
+    file_help="A loss log: CSV (step, loss, eval_loss), JSON lines, trainer_state.json or Trainer console output.",
+)
+
+GB = 1e9
+# (parameters in billions, hidden size, layers, vocabulary) of typical decoder-only models.
+ARCHITECTURES = [
+    (0.135, 576, 30, 49_152),
+    (0.5, 896, 24, 151_936),
+    (1.1, 2048, 22, 32_000),
+    (3.0, 3072, 28, 128_256),
+    (7.0, 4096, 32, 32_000),
+    (8.0, 4096, 32, 128_256),
+    (13.0, 5120, 40, 32_000),
+    (34.0, 8192, 48, 32_000),
+    (70.0, 8192, 80, 128_256),
+]
+ATTENTION = ["q_proj", "k_proj", "v_proj", "o_proj"]
+MLP = ["gate_proj", "up_proj", "down_proj"]
+
+
+class LoraTrainingConfig(BaseModel):
+    r: int
+    lora_alpha: int
+    lora_dropout: float
+    target_modules: list[str]
+    learning_rate: float
+    scheduler: str
+    warmup_ratio: float
+    num_epochs: int
+    per_device_batch_size: int
+    gradient_accumulation_steps: int
+    effective_batch_size: int
+    max_seq_length: int
+    quantization: Literal["none (bf16)", "4-bit NF4 (QLoRA)"]
+    gradient_checkpointing: bool
+
+
+class MemoryEstimate(BaseModel):
+    precision: str
+    weights_gb: float = Field(description="Base model weights at the chosen precision.")
+    lora_parameters: int
+    lora_states_gb: float = Field(description="LoRA weights, gradients and AdamW states (16 bytes per parameter).")
+    activations_gb: float = Field(description="Saved activations and logits for one micro-batch.")
+    overhead_gb: float = Field(description="CUDA context, allocator fragmentation.")
+    total_gb: float
+    gpu_gb: float
+    fits: bool
+
+
+class HyperparamsRecommendation(Recommendation):
+    lab: str = "hyperparams"
+    model: str
+    parameters_billion: float
+    examples: int
+    task: str
+    gpu: str
+    config: LoraTrainingConfig
+    reasons: dict[str, str] = Field(description="Why each config value, by field name.")
+    memory: MemoryEstimate
+    memory_16bit_gb: float = Field(description="The same run without quantization, for comparison.")
+    diagnosis: Diagnosis | None = None
+
+    def facts_for_prompt(self) -> list[str]:
+        c = self.config
+        lines = [
+            f"Config: r={c.r}, lora_alpha={c.lora_alpha}, learning_rate={c.learning_rate:g}, "
+            f"epochs={c.num_epochs}, effective batch {c.effective_batch_size}, {c.quantization}",
+            f"Memory: about {self.memory.total_gb:.0f} GB of {self.memory.gpu_gb:.0f} GB "
+            f"({'fits' if self.memory.fits else 'does not fit'})",
+        ]
+        if self.diagnosis:
+            lines.append(f"Diagnosis: {self.diagnosis.kind}; likely cause: {self.diagnosis.likely_cause}")
+            lines += [f"Action: {a}" for a in self.diagnosis.actions[:2]]
+        return lines
+
+    def markdown(self) -> str:
+        parts = []
+        if self.diagnosis:
+            d = self.diagnosis
+            parts.append(
+                f"**Diagnosis: {d.kind}** ({'from your log' if d.source == 'log' else 'from your description'})"
+                f"\n\n- Likely cause: {d.likely_cause}\n"
+                + "\n".join(f"- Evidence: {e}" for e in d.evidence)
+                + "\n"
+                + "\n".join(f"- Do: {a}" for a in d.actions)
+            )
+        c = self.config.model_dump()
+        rows = [(f"`{name}`", f"{_show(value)} — {self.reasons.get(name, '')}") for name, value in c.items()]
+        parts.append(
+            f"**Config for {self.model} ({self.parameters_billion:g}B) on {self.examples:,} examples, "
+            f"{self.gpu}**\n\n" + table(rows, ("setting", "value — why"))
+        )
+        m = self.memory
+        parts.append(
+            table(
+                [
+                    ("Weights", f"{m.weights_gb:.1f} GB ({m.precision})"),
+                    (
+                        "LoRA + gradients + AdamW",
+                        f"{m.lora_states_gb:.2f} GB ({m.lora_parameters / 1e6:.1f}M parameters)",
+                    ),
+                    ("Activations + logits", f"{m.activations_gb:.1f} GB"),
+                    ("Overhead", f"{m.overhead_gb:.1f} GB"),
+                    (
+                        "**Total**",
+                        f"**{m.total_gb:.1f} GB of {m.gpu_gb:g} GB — {'fits' if m.fits else 'does not fit'}**",
+                    ),
+                    ("Same run in 16-bit", f"{self.memory_16bit_gb:.1f} GB"),
+                ],
+                ("memory estimate", ""),
+            )
+        )
+        if self.notes:
+            parts.append("\n".join(f"- {n}" for n in self.notes))
+        return "\n\n".join(parts)
+
+    def retrieval_query(self, text: str) -> str:
+        topic = "reading training curves overfitting format consistency" if self.diagnosis else ""
+        return f"{text}\nLoRA hyperparameters learning rate rank alpha epochs QLoRA memory {topic}"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, float) and value and value < 0.01:
+        return f"{value:.0e}".replace("e-0", "e-")
+    if isinstance(value, list):
+        return ", ".join(value)
+    return str(value)
+
+
+def architecture(billions: float) -> tuple[int, int, int]:
+    """(hidden, layers, vocab) of the listed model nearest in size (on a log scale)."""
+    nearest = min(ARCHITECTURES, key=lambda a: abs(math.log(a[0] / billions)))
+    return nearest[1], nearest[2], nearest[3]
+
+
+def estimate_memory(billions: float, config: LoraTrainingConfig, gpu_gb: float, four_bit: bool) -> MemoryEstimate:
+    hidden, layers, vocab = architecture(billions)
+    params = billions * 1e9
+    # NF4 with double quantization: about 4.13 bits per weight, plus embeddings and norms kept in 16-bit.
+    weights = params * (0.516 if four_bit else 2.0) + (vocab * hidden * 2 * 1.5 if four_bit else 0)
+    intermediate = int(hidden * 3.5)
+    # A LoRA pair on a (d_in x d_out) matrix adds r * (d_in + d_out) parameters.
+    in_plus_out = {
+        "gate_proj": hidden + intermediate,
+        "up_proj": hidden + intermediate,
+        "down_proj": intermediate + hidden,
+    }
+    per_layer = sum(config.r * in_plus_out.get(name, 2 * hidden) for name in config.target_modules)
+    lora_params = per_layer * layers
+    lora_states = lora_params * 16  # fp32 weight 4 + gradient 4 + AdamW moments 8 bytes
+    tokens = config.per_device_batch_size * config.max_seq_length
+    # Activations (16-bit, flash attention): about 34 bytes per token per hidden unit per layer; with
+    # checkpointing only each layer's input (2 bytes) is kept, and one layer is recomputed at a time.
+    if config.gradient_checkpointing:
+        activations = tokens * hidden * (2 * layers + 34)
+    else:
+        activations = tokens * hidden * 34 * layers
+    logits = tokens * vocab * 4 * 2  # fp32 logits and their gradient
+    overhead = 1.0 * GB
+    total = weights + lora_states + activations + logits + overhead
+    return MemoryEstimate(
+        precision="4-bit NF4" if four_bit else "bf16",
+        weights_gb=round(weights / GB, 2),
+        lora_parameters=int(lora_params),
+        lora_states_gb=round(lora_states / GB, 3),
+        activations_gb=round((activations + logits) / GB, 2),
+        overhead_gb=1.0,
+        total_gb=round(total / GB, 1),
+        gpu_gb=gpu_gb,
+        fits=total <= gpu_gb * GB * 0.9,
+    )
+
+
+def _task_kind(text: str) -> tuple[str, int, str]:
+    """(task description, rank, why) from Lesson 3's rank guidance."""
+    if facts.has_any(text, "new language", "reasoning", "deep", "complex", "math", "code generation"):
+        return "deep change to the task", 32, "r=32+ for deep changes to what the model does"
+    domain = facts.has_any(text, "domain", "medical", "legal", "financ\\w*", "scientific", "jargon", "knowledge")
+    if domain and not facts.has_any(text, "json", "extract\\w*", "format", "classif\\w*", "style", "tone"):
+        return "domain adaptation", 16, "r=16 for domain adaptation"
+    if facts.has_any(
+        text, "json", "extract\\w*", "format", "schema", "classif\\w*", "label\\w*", "style", "tone", "sentiment"
+    ):
+        return "format/style task", 8, "r=8 is enough for format or style tasks (more risks overfitting)"
+    return "general task", 16, "r=16, the middle of the 8–32 range, when the task is not described"
+
+
+def analyse(request: AdvisorRequest) -> HyperparamsRecommendation:
+    text = request.all_text
+    notes: list[str] = []
+    name, billions = facts.model_size_billion(text)
+    if billions is None:
+        name, billions = "a 7B model", 7.0
+        notes.append("No model size found; assumed 7B. Say e.g. 'Llama 3 8B' or 'a 1B model'.")
+    examples = facts.example_count(text)
+    if examples is None:
+        examples = 1_000
+        notes.append("No dataset size found; assumed 1,000 examples.")
+    gpu_name, gpu_gb, gpu_count = facts.gpu(text)
+    if gpu_gb is None:
+        gpu_name, gpu_gb = "24 GB GPU (assumed)", 24.0
+        notes.append("No GPU found; assumed one 24 GB card. Say e.g. 'one A100 40GB' or 'RTX 4090'.")
+    gpu_label = f"{gpu_count}× {gpu_name}" if gpu_count > 1 else f"one {gpu_name}"
+    task, rank, rank_why = _task_kind(text)
+
+    epochs = 3 if examples < 1_000 else 2 if examples <= 10_000 else 1
+    effective = 16 if examples < 2_000 else 32
+    seq = (
+        2048
+        if facts.has_any(text, "summar\\w*", "long documents?", "dialogues?", "transcripts?")
+        else (512 if facts.has_any(text, "classif\\w*", "sentiment", "label\\w*") else 1024)
+    )
+    deep = rank >= 32
+    modules = ATTENTION + (MLP if deep else [])
+    forced_4bit = facts.has_any(text, "qlora", "4-?bit", "nf4", "quantiz\\w*")
+    forced_16 = facts.has_any(text, "no quantization", "16-?bit", "bf16 lora", "full precision")
+
+    def config_for(four_bit: bool, batch: int, checkpointing: bool) -> LoraTrainingConfig:
+        per_step = batch * gpu_count
+        accumulation = max(1, effective // per_step)
+        return LoraTrainingConfig(
+            r=rank,
+            lora_alpha=2 * rank,
+            lora_dropout=0.1 if examples < 1_000 else 0.05,
+            target_modules=modules,
+            learning_rate=1e-4 if rank >= 32 else 2e-4,
+            scheduler="cosine",
+            warmup_ratio=0.03,
+            num_epochs=epochs,
+            per_device_batch_size=batch,
+            gradient_accumulation_steps=accumulation,
+            effective_batch_size=per_step * accumulation,
+            max_seq_length=seq,
+            quantization="4-bit NF4 (QLoRA)" if four_bit else "none (bf16)",
+            gradient_checkpointing=checkpointing,
+        )
+
+    def best(four_bit: bool) -> tuple[LoraTrainingConfig, MemoryEstimate]:
+        # Largest micro-batch (4, 2, 1) that fits; gradient checkpointing only when needed.
+        for batch in (4, 2, 1):
+            for checkpointing in (False, True):
+                cfg = config_for(four_bit, batch, checkpointing)
+                mem = estimate_memory(billions, cfg, gpu_gb, four_bit)
+                if mem.total_gb <= 0.6 * gpu_gb or (checkpointing and mem.fits):
+                    return cfg, mem
+        cfg = config_for(four_bit, 1, True)
+        return cfg, estimate_memory(billions, cfg, gpu_gb, four_bit)
+
+    cfg16, mem16 = best(False)
+    cfg4, mem4 = best(True)
+    # Judge 16-bit by its lean footprint (batch 4, checkpointing on): what it needs at the least.
+    lean16 = estimate_memory(billions, config_for(False, 4, True), gpu_gb, False)
+    if forced_4bit:
+        use_4bit = True
+    elif forced_16:
+        use_4bit = False
+    else:
+        # 16-bit LoRA is faster, but only worth it with plenty of headroom: activations grow with
+        # sequence length and batch, and an out-of-memory crash costs more than 4-bit's slowdown.
+        use_4bit = not (lean16.fits and lean16.total_gb <= 0.4 * gpu_gb)
+    config, memory = (cfg4, mem4) if use_4bit else (cfg16, mem16)
+    if not memory.fits:
+        notes.append(
+            f"Even with 4-bit weights, batch 1 and checkpointing this needs about {memory.total_gb:.0f} GB: "
+            "use a larger GPU, several GPUs (FSDP/DeepSpeed), shorter sequences or a smaller model."
+        )
+
+    q_why = (
+        "4-bit NF4 with double quantization (QLoRA): the 16-bit run would need about "
+        f"{lean16.total_gb:.0f} GB of the {gpu_gb:g} GB at least, too little headroom"
+        if use_4bit and not forced_4bit
+        else "4-bit as you asked (QLoRA): slower per step than 16-bit, but a fraction of the memory"
+        if use_4bit
+        else f"16-bit LoRA fits comfortably (about {mem16.total_gb:.0f} GB of {gpu_gb:g} GB) and is faster than 4-bit"
+    )
+    reasons = {
+        "r": rank_why,
+        "lora_alpha": "alpha = 2r, the usual scaling of the LoRA update",
+        "lora_dropout": "0.1 guards a small dataset against overfitting"
+        if examples < 1_000
+        else "0.05, light regularisation as in the lesson's config",
+        "target_modules": "attention q, k, v, o (q_proj and v_proj at least)"
+        + (" plus the MLP layers for capacity" if deep else ""),
+        "learning_rate": "1e-4 to 2e-4 is the LoRA range (full fine-tuning uses 1e-5 to 5e-5)"
+        + ("; the low end for a high rank" if rank >= 32 else ""),
+        "scheduler": "cosine decay after warmup",
+        "warmup_ratio": "3% of steps: LoRA's B starts at zero and the first gradients are noisy",
+        "num_epochs": f"{epochs} for {examples:,} examples: 1–3 epochs; more usually overfits",
+        "per_device_batch_size": "the largest micro-batch that fits the memory estimate",
+        "gradient_accumulation_steps": f"reaches an effective batch of {config.effective_batch_size}",
+        "effective_batch_size": "per-device batch × accumulation × GPUs, within the 4–32 range",
+        "max_seq_length": f"{seq} tokens for this task; measure your examples and cut the longest",
+        "quantization": q_why,
+        "gradient_checkpointing": "on: recomputes activations to save memory (about 30% slower)"
+        if config.gradient_checkpointing
+        else "off: memory is sufficient, so keep the speed",
+    }
+
+    diagnosis = None
+    if request.files:
+        log = request.files[0]
+        try:
+            diagnosis = diagnose_curve(parse_log(log.text, log.name))
+        except LogError as exc:
+            raise AdvisorInputError(str(exc)) from None
+    else:
+        diagnosis = diagnose_text(request.text)
+    recommendation = HyperparamsRecommendation(
+        model=name or "the model",
+        parameters_billion=billions,
+        examples=examples,
+        task=task,
+        gpu=gpu_label,
+        config=config,
+        reasons=reasons,
+        memory=memory,
+        memory_16bit_gb=lean16.total_gb,
+        diagnosis=diagnosis,
+        notes=notes,
+    )
+    recommendation.cite(
+        "hyperparameters-lora",
+        "the-hyperparameters-that-matter",
+        "learning rate, rank, alpha, batch, epochs, target modules",
+    )
+    recommendation.cite("hyperparameters-lora", "effective-batch-size-worked-through", "effective batch size")
+    recommendation.cite("peft-methods", "qlora-quantization-plus-lora", "4-bit base weights and memory")
+    if diagnosis is not None:
+        recommendation.cite("hyperparameters-lora", "reading-your-training-curves", "reading the loss curves")
+        if "format" in diagnosis.likely_cause:
+            recommendation.cite("training-data", "data-quality-checklist", "consistency of the training data")
+            recommendation.cite("evaluation-deployment", "why-loss-is-not-enough", "loss does not show format errors")
+    return recommendation

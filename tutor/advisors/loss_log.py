@@ -1,0 +1,318 @@
+"""Read a training-loss log and say what the curve shows (Lesson 3, "Reading your training curves").
+
+Accepted: CSV with a step column and loss / eval_loss columns; JSON lines (one dict per line, as
+in a Trainer's ``log_history``); a ``trainer_state.json``; or the dicts a transformers Trainer
+prints, e.g. ``{'loss': 1.234, 'learning_rate': 0.0002, 'epoch': 0.5}``.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import itertools
+import json
+import math
+import re
+import statistics
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Kind = Literal["overfitting", "divergence", "oscillation", "plateau", "underfitting", "healthy"]
+
+
+class LogError(ValueError):
+    """A log that cannot be read; the message says where."""
+
+
+@dataclass
+class Curve:
+    train: list[tuple[float, float]]  # (step, loss)
+    eval: list[tuple[float, float]]  # (step, eval loss)
+
+
+class Diagnosis(BaseModel):
+    kind: Kind
+    source: Literal["log", "description"]
+    evidence: list[str] = Field(description="Steps and values that show it.")
+    likely_cause: str
+    actions: list[str]
+
+
+_TRAIN_KEYS = ("loss", "train_loss", "training_loss")
+_EVAL_KEYS = ("eval_loss", "val_loss", "validation_loss", "valid_loss")
+_STEP_KEYS = ("step", "global_step", "steps", "iteration", "iter")
+
+
+def _add(record: dict, index: int, curve: Curve, where: str) -> None:
+    step = next((record[k] for k in _STEP_KEYS if k in record), None)
+    if step is None:
+        step = record.get("epoch", index) if "step" not in record else index
+    try:
+        step = float(step)
+        for key in _TRAIN_KEYS:
+            if key in record and record[key] not in ("", None):
+                curve.train.append((step, float(record[key])))
+                break
+        for key in _EVAL_KEYS:
+            if key in record and record[key] not in ("", None):
+                curve.eval.append((step, float(record[key])))
+                break
+    except (TypeError, ValueError):
+        raise LogError(f"{where}: loss and step must be numbers") from None
+
+
+def parse_log(text: str, filename: str = "log") -> Curve:
+    curve = Curve([], [])
+    stripped = text.strip()
+    if not stripped:
+        raise LogError(f"{filename}: the log is empty")
+    if stripped.startswith("{") and '"log_history"' in stripped[:100_000]:
+        try:
+            history = json.loads(stripped)["log_history"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise LogError(f"{filename}: not a readable trainer_state.json ({exc})") from None
+        for index, record in enumerate(history):
+            _add(record, index, curve, f"{filename}: log_history[{index}]")
+    elif "," in stripped.splitlines()[0] and not stripped.startswith("{"):
+        reader = csv.DictReader(io.StringIO(stripped))
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
+        if not set(reader.fieldnames) & set(_TRAIN_KEYS + _EVAL_KEYS):
+            raise LogError(
+                f"{filename}:1: the CSV header needs a loss or eval_loss column "
+                f"(found: {', '.join(reader.fieldnames)})"
+            )
+        for index, row in enumerate(reader):
+            _add(row, index, curve, f"{filename}:{reader.line_num}")
+    else:
+        for number, line in enumerate(stripped.splitlines(), start=1):
+            match = re.search(r"\{.*\}", line)
+            if not match:
+                continue
+            try:
+                record = json.loads(match.group(0))
+            except json.JSONDecodeError:
+                try:
+                    # The Trainer prints Python dicts, where a diverged loss shows as nan or inf.
+                    literal = re.sub(r"(?<=: )(-?(?:nan|inf))\b", r"'\1'", match.group(0))
+                    record = ast.literal_eval(literal)
+                except (ValueError, SyntaxError):
+                    raise LogError(f"{filename}:{number}: cannot read this line as a log record") from None
+            if isinstance(record, dict):
+                _add(record, number, curve, f"{filename}:{number}")
+    if len(curve.train) + len(curve.eval) < 3:
+        raise LogError(f"{filename}: found {len(curve.train) + len(curve.eval)} loss values; need at least 3")
+    return curve
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def diagnose_curve(curve: Curve) -> Diagnosis:
+    train, evals = curve.train, curve.eval
+    bad = [(s, v) for s, v in train + evals if not math.isfinite(v)]
+    if bad:
+        return Diagnosis(
+            kind="divergence",
+            source="log",
+            evidence=[f"loss is {bad[0][1]} at step {bad[0][0]:g}"],
+            likely_cause="the learning rate is too high or a batch is corrupt (NaN/inf)",
+            actions=[
+                "Halve the learning rate (LoRA: 1e-4 to 2e-4) and keep warmup.",
+                "Check the batch at that step for empty or broken examples.",
+                "Use bf16 rather than fp16 on GPUs that support it.",
+            ],
+        )
+    values = [v for _, v in train]
+    if len(values) >= 3:
+        low_index = min(range(len(values)), key=values.__getitem__)
+        low, last = values[low_index], values[-1]
+        if last > 2 * low and last > values[0] * 1.1:
+            return Diagnosis(
+                kind="divergence",
+                source="log",
+                evidence=[
+                    f"train loss fell to {_fmt(low)} at step {train[low_index][0]:g}, then rose to "
+                    f"{_fmt(last)} at step {train[-1][0]:g}"
+                ],
+                likely_cause="the learning rate is too high for LoRA (copying pre-training rates is the classic trap)",
+                actions=[
+                    "Lower the learning rate to 1e-4–2e-4 with warmup (3% of steps).",
+                    "Restart from the last checkpoint before the rise.",
+                ],
+            )
+    if len(evals) >= 3:
+        eval_values = [v for _, v in evals]
+        best = min(range(len(eval_values)), key=eval_values.__getitem__)
+        train_after = [v for s, v in train if s > evals[best][0]]
+        train_still_falling = len(train_after) >= 2 and train_after[-1] < train_after[0]
+        if (
+            best < len(evals) - 1
+            and eval_values[-1] > eval_values[best] * 1.05
+            and (train_still_falling or not train_after)
+        ):
+            return Diagnosis(
+                kind="overfitting",
+                source="log",
+                evidence=[
+                    f"eval loss was lowest ({_fmt(eval_values[best])}) at step {evals[best][0]:g} and rose to "
+                    f"{_fmt(eval_values[-1])} by step {evals[-1][0]:g}"
+                ]
+                + ([f"train loss kept falling to {_fmt(train_after[-1])}"] if train_after else []),
+                likely_cause="the model is memorising the training set (too many epochs for the data)",
+                actions=[
+                    "Keep the checkpoint from the lowest eval loss (load_best_model_at_end).",
+                    "Stop earlier: 1–3 epochs; use early stopping on eval loss.",
+                    "Add more diverse data rather than more epochs; a smaller rank or more dropout also help.",
+                ],
+            )
+    if len(values) >= 6:
+        diffs = [b - a for a, b in itertools.pairwise(values)]
+        level = statistics.median(values)
+        swing = statistics.median(abs(d) for d in diffs) / level if level else 0
+        flips = sum(1 for a, b in itertools.pairwise(diffs) if a * b < 0) / max(1, len(diffs) - 1)
+        if swing > 0.1 and flips > 0.5:
+            return Diagnosis(
+                kind="oscillation",
+                source="log",
+                evidence=[
+                    f"typical step-to-step change is {swing:.0%} of the loss, and the direction flips on "
+                    f"{flips:.0%} of steps"
+                ],
+                likely_cause="the batch is too small or the learning rate too high",
+                actions=["Raise gradient accumulation (effective batch 16–32).", "Halve the learning rate."],
+            )
+        first, last = values[0], values[-1]
+        quarter = max(2, len(values) // 4)
+        head, tail = values[:quarter], values[-quarter:]
+        recent_drop = (statistics.mean(tail[: len(tail) // 2 or 1]) - statistics.mean(tail[len(tail) // 2 :])) / first
+        if last > 0.9 * first:
+            return Diagnosis(
+                kind="plateau",
+                source="log",
+                evidence=[f"train loss went from {_fmt(first)} to only {_fmt(last)} over {len(values)} logged steps"],
+                likely_cause="the learning rate is too low, the adapter too small, or the labels are not learnable "
+                "(e.g. loss computed on the prompt, or inconsistent data)",
+                actions=[
+                    "Check the learning rate (LoRA 1e-4 to 2e-4) and that warmup ends.",
+                    "Check the data: consistent outputs, loss on the answer tokens only.",
+                    "Try a larger rank (16) or more target modules.",
+                ],
+            )
+        if recent_drop > 0.03 and statistics.mean(head) > statistics.mean(tail):
+            return Diagnosis(
+                kind="underfitting",
+                source="log",
+                evidence=[
+                    f"train loss is still falling at the end ({_fmt(tail[0])} → {_fmt(tail[-1])} over the "
+                    "last quarter of the log)"
+                ],
+                likely_cause="training stopped before the model converged",
+                actions=[
+                    "Train longer (another epoch) while eval loss keeps falling.",
+                    "Or raise the learning rate within 1e-4–2e-4.",
+                ],
+            )
+    evidence = [f"train loss {_fmt(values[0])} → {_fmt(values[-1])}"] if values else []
+    if evals:
+        evidence.append(f"eval loss {_fmt(evals[0][1])} → {_fmt(evals[-1][1])}, lowest at the end or within 5%")
+    return Diagnosis(
+        kind="healthy",
+        source="log",
+        evidence=evidence,
+        likely_cause="the curves fall and level off together",
+        actions=[
+            "Keep the best checkpoint and move on to task evaluation: loss says training works, "
+            "not that outputs are right."
+        ],
+    )
+
+
+SYMPTOMS: list[tuple[Kind, str, str, list[str]]] = [
+    (
+        "divergence",
+        r"\b(nan|diverg\w*|explod\w*|spik\w*|blew up)\b",
+        "the learning rate is too high for LoRA, or a batch is corrupt",
+        ["Lower the learning rate to 1e-4–2e-4 and use warmup.", "Inspect the batch where the spike happens."],
+    ),
+    (
+        "overfitting",
+        r"\b(overfit\w*|eval(?:uation)? loss (?:goes|went|is going|keeps going|started going|rises|"
+        r"rising|increas\w*|climb\w*)|val(?:idation)? loss (?:goes|went|rises|rising|increas\w*|climb\w*))",
+        "the model memorises the training set",
+        ["Stop at the lowest eval loss (keep that checkpoint).", "Fewer epochs (1–3); more diverse data."],
+    ),
+    (
+        "oscillation",
+        r"\b(oscillat\w*|swing\w*|jump\w* around|noisy loss|unstable)\b",
+        "the batch is too small or the learning rate too high",
+        ["Raise gradient accumulation.", "Halve the learning rate."],
+    ),
+    (
+        "plateau",
+        r"\b(plateau\w*|flat|stuck|not (?:going down|decreasing)|doesn'?t (?:go down|decrease))\b",
+        "the learning rate is too low or the data is not learnable as formatted",
+        ["Check the learning rate and warmup.", "Check that loss is computed on the answers only."],
+    ),
+    (
+        "underfitting",
+        r"\b(underfit\w*|still (?:decreasing|falling|going down)|slow(?:ly)? converg\w*)\b",
+        "training stopped too early",
+        ["Train longer while eval loss keeps falling."],
+    ),
+]
+
+
+def diagnose_text(text: str) -> Diagnosis | None:
+    """A diagnosis from a description of the symptoms, when there is no log."""
+    format_symptom = re.search(
+        r"\b(inconsistent\w*|format\w*|schema|malformed|invalid json|broken json|"
+        r"different (?:keys|fields|formats?))\b",
+        text,
+        re.IGNORECASE,
+    )
+    loss_fine = re.search(
+        r"\b(?:loss|curves?)\b[^.]{0,40}\b(good|fine|low|great|ok|okay|normal|healthy|decreas\w*|"
+        r"going down|converg\w*)\b",
+        text,
+        re.IGNORECASE,
+    )
+    for kind, pattern, cause, actions in SYMPTOMS:
+        if re.search(pattern, text, re.IGNORECASE):
+            return Diagnosis(
+                kind=kind,
+                source="description",
+                evidence=[f"you described: “{_quote(text, pattern)}”"],
+                likely_cause=cause,
+                actions=actions,
+            )
+    if format_symptom and (loss_fine or re.search(r"\beval\w*\b|\boutputs?\b", text, re.IGNORECASE)):
+        evidence = [f"you described: “{_quote(text, format_symptom.re.pattern)}”"]
+        if loss_fine:
+            evidence.insert(0, "the loss looks fine, so optimisation is not the problem")
+        return Diagnosis(
+            kind="healthy",
+            source="description",
+            evidence=evidence,
+            likely_cause="data/format consistency: the training outputs do not follow one format, so the model "
+            "learned several — a fine loss cannot show this",
+            actions=[
+                "Run the training set through the dataset critic (Lab 2) and fix inconsistent_format lines: "
+                "one JSON schema, the same keys and conventions in every example.",
+                "Use the same system prompt and chat template in training and at inference.",
+                "Measure schema validity rate and exact match on a held-out set, not just loss (Lab 4).",
+                "Then retrain; a few hundred consistent examples beat thousands of mixed ones.",
+            ],
+        )
+    return None
+
+
+def _quote(text: str, pattern: str) -> str:
+    """The sentence of the text that matches the pattern, trimmed."""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if re.search(pattern, sentence, re.IGNORECASE):
+            return sentence.strip()[:200]
+    return text.strip()[:200]

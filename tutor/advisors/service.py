@@ -1,0 +1,87 @@
+"""One advisor turn, from the learner's message to a grounded, cited answer:
+
+1. the lab's rules turn the message (and files) into a typed Recommendation with citations;
+2. the course index finds the passages closest to the question and the recommendation's topic;
+3. the model explains the recommendation with those passages in its prompt (streamed);
+4. for the dataset lab, when asked, the model drafts extra examples, marked as drafts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tutor.advisors import ADVISORS
+from tutor.advisors.base import AdvisorRequest, Citation, Recommendation, build_messages
+from tutor.advisors.dataset import DatasetRecommendation, draft_prompt, parse_drafts
+from tutor.content import Course
+from tutor.llm import ChatModel
+from tutor.rag import CourseIndex, Passage
+
+PERSONAS = {
+    "strategy": "a fine-tuning strategy advisor",
+    "dataset": "a training-data critic",
+    "hyperparams": "a LoRA hyperparameter and training-diagnostics advisor",
+    "eval": "an evaluation and deployment advisor",
+}
+
+
+@dataclass
+class Advice:
+    lab: str
+    request: AdvisorRequest
+    recommendation: Recommendation
+    passages: list[Passage]
+    messages: list[dict] = field(default_factory=list)  # the prompt the model gets
+
+    @property
+    def citations(self) -> list[Citation]:
+        return self.recommendation.citations
+
+
+def resolve_citations(course: Course, recommendation: Recommendation) -> None:
+    """Fill in page and section titles; a rule citing a missing section is a bug, so it raises."""
+    for citation in recommendation.citations:
+        page = course.get(citation.page_id)
+        section = next((s for s in page.sections if s.slug == citation.anchor), None) if page else None
+        if page is None or section is None:
+            raise KeyError(f"advisor cites missing section {citation.page_id}#{citation.anchor}")
+        citation.page_title, citation.section = page.title, section.title
+
+
+def advise(course: Course, index: CourseIndex | None, lab: str, request: AdvisorRequest, k: int = 3) -> Advice:
+    """Steps 1–2 (fast, no model): the recommendation, its citations and the retrieved passages."""
+    module = ADVISORS[lab]
+    recommendation = module.analyse(request)
+    resolve_citations(course, recommendation)
+    query = recommendation.retrieval_query(request.text or request.all_text)
+    passages = index.search(query, k=k) if index is not None else []
+    messages = build_messages(PERSONAS[lab], recommendation, passages, request.text)
+    return Advice(lab, request, recommendation, passages, messages)
+
+
+def explain(model: ChatModel, advice: Advice, *, max_new_tokens: int, temperature: float) -> Iterator[str]:
+    """Step 3: the model's explanation, piece by piece."""
+    yield from model.stream(advice.messages, max_new_tokens=max_new_tokens, temperature=temperature)
+
+
+def draft_examples(model: ChatModel, advice: Advice, *, max_new_tokens: int = 300) -> list[str]:
+    """Step 4 (dataset lab): new examples in the learner's pattern, each marked ``"draft": true``."""
+    if not isinstance(advice.recommendation, DatasetRecommendation) or not advice.recommendation.wants_drafts:
+        return []
+    messages = draft_prompt(advice.request)
+    if messages is None:
+        return []
+    text = "".join(model.stream(messages, max_new_tokens=max_new_tokens, temperature=0.7))
+    drafts = parse_drafts(text)
+    advice.recommendation.drafts = drafts
+    return drafts
+
+
+def sources_markdown(advice: Advice) -> str:
+    """The citations (rule sources) and retrieved passages as Markdown links into the app."""
+    lines = [f"- [{c.page_title} › {c.section}]({c.link}) — {c.why}" for c in advice.citations]
+    cited = {(c.page_id, c.anchor) for c in advice.citations}
+    extra = [p for p in advice.passages if (p.page_id, p.anchor) not in cited]
+    lines += [f"- [{p.page_title} › {p.section}]({p.link}) — retrieved (similarity {p.score:.2f})" for p in extra]
+    return "\n".join(lines)

