@@ -10,6 +10,7 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from tutor.models import ROLES, User
@@ -43,11 +44,15 @@ def add_user(store: Store, username: str, password: str | None, role: str = "lea
         raise AccountError(f"invalid role {role!r}: use one of {', '.join(ROLES)}")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password too short: use at least {MIN_PASSWORD_LENGTH} characters")
-    with store.session() as session:
-        if session.exec(select(User).where(User.username == username)).first():
-            raise AccountError(f"user {username!r} already exists")
-        user = User(username=username, role=role, password_hash=hash_password(password) if password else None)
-        session.add(user)
+    exists = AccountError(f"user {username!r} already exists")
+    try:
+        with store.session() as session:
+            if session.exec(select(User).where(User.username == username)).first():
+                raise exists
+            user = User(username=username, role=role, password_hash=hash_password(password) if password else None)
+            session.add(user)
+    except IntegrityError:  # a concurrent request inserted the same name between our check and commit
+        raise exists from None
     return user
 
 
