@@ -270,16 +270,7 @@ class Core:
         return self._advise(self._lab(lab), request)
 
     def _advise(self, lab: str, request: AdvisorRequest) -> Advice:
-        try:
-            index = self.course_index()
-            index.search("warm-up", k=1)  # builds or checks the index on first use
-        except RetrievalError as exc:
-            index = None
-            note = f"Course search is unavailable ({exc}); citations come from the advisor's rules only."
-        advice = advise(self.course, index, lab, request, k=self.settings.rag_top_k)
-        if index is None:
-            advice.recommendation.notes.append(note)
-        return advice
+        return advise(self.course, self.course_index(), lab, request, k=self.settings.rag_top_k)
 
     def start_advice(
         self, viewer: Viewer, lab: str, text: str, file_paths: list[str | Path] | None = None

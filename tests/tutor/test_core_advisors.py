@@ -83,3 +83,20 @@ def test_malformed_jsonl_is_critiqued_not_crashed(core: Core, tmp_path: Path) ->
     data.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "c", \n\n[1, 2]\n')
     advice = core.advise_once("dataset", "", [data])
     assert [(i.kind, i.line) for i in advice.recommendation.issues] == [("invalid_json", 2), ("schema", 4)]
+
+
+def test_an_unreachable_chroma_server_still_gives_a_cited_answer(tmp_path: Path, shared_data_dir: Path) -> None:
+    from tests.conftest import free_port
+
+    settings = advisor_settings(
+        tmp_path, shared_data_dir, llm_backend="fake", chroma_url=f"http://127.0.0.1:{free_port()}"
+    )
+    core = Core.start(settings)
+    try:
+        advice = core.advise_once("strategy", "Strict JSON output at 50,000 requests per day.")
+    finally:
+        core.store.close()
+    assert advice.passages == [] and advice.recommendation.citations
+    assert any(
+        "Course search is unavailable (cannot reach the Chroma server" in n for n in advice.recommendation.notes
+    )

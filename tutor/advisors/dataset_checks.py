@@ -268,13 +268,16 @@ class _NearIndex:
         self.sets[key] = tokens
         self.lsh.insert(key, signature, check_duplication=False)
 
-    def matches(self, tokens: set[str], signature) -> list[tuple[int, float]]:
-        found = []
-        for key in self.lsh.query(signature):
-            score = _jaccard(tokens, self.sets[key])
-            if score >= self.threshold:
-                found.append((key, score))
-        return sorted(found)
+    def best(self, tokens: set[str], signature) -> tuple[int, float] | None:
+        """The earliest stored line whose exact Jaccard with ``tokens`` reaches the threshold."""
+        if not tokens:
+            return None
+        found = sorted(
+            (key, score)
+            for key in self.lsh.query(signature)
+            if (score := _jaccard(tokens, self.sets[key])) >= self.threshold
+        )
+        return found[0] if found else None
 
 
 def check_duplicates(examples: list[Example]) -> list[Issue]:
@@ -316,9 +319,9 @@ def check_duplicates(examples: list[Example]) -> list[Issue]:
     index = _NearIndex(NEAR_DUPLICATE_JACCARD)
     signatures = index.signatures(shingles)
     for example, tokens, signature in zip(candidates, shingles, signatures, strict=True):
-        matches = index.matches(tokens, signature) if tokens else []
-        if matches:
-            other, score = matches[0]
+        match = index.best(tokens, signature)
+        if match:
+            other, score = match
             issues.append(
                 Issue(
                     kind="near_duplicate",
@@ -356,9 +359,9 @@ def check_leakage(train: list[Example], test: list[Example]) -> list[Issue]:
                 )
             )
             continue
-        matches = index.matches(tokens, signature) if tokens else []
-        if matches:
-            other, score = matches[0]
+        match = index.best(tokens, signature)
+        if match:
+            other, score = match
             issues.append(
                 Issue(
                     kind="leakage",

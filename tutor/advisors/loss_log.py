@@ -47,9 +47,8 @@ _STEP_KEYS = ("step", "global_step", "steps", "iteration", "iter")
 
 
 def _add(record: dict, index: int, curve: Curve, where: str) -> None:
-    step = next((record[k] for k in _STEP_KEYS if k in record), None)
-    if step is None:
-        step = record.get("epoch", index) if "step" not in record else index
+    # No step column: fall back to the epoch, then to the record's position.
+    step = next((record[k] for k in _STEP_KEYS if k in record), record.get("epoch", index))
     try:
         step = float(step)
         for key in _TRAIN_KEYS:

@@ -16,7 +16,7 @@ from tutor.advisors.base import AdvisorRequest, Citation, Recommendation, build_
 from tutor.advisors.dataset import DatasetRecommendation, draft_prompt, parse_drafts
 from tutor.content import Course
 from tutor.llm import ChatModel
-from tutor.rag import CourseIndex, Passage
+from tutor.rag import CourseIndex, Passage, RetrievalError
 
 PERSONAS = {
     "strategy": "a fine-tuning strategy advisor",
@@ -55,7 +55,14 @@ def advise(course: Course, index: CourseIndex | None, lab: str, request: Advisor
     recommendation = module.analyse(request)
     resolve_citations(course, recommendation)
     query = recommendation.retrieval_query(request.text or request.all_text)
-    passages = index.search(query, k=k) if index is not None else []
+    passages: list[Passage] = []
+    if index is not None:
+        try:
+            passages = index.search(query, k=k)
+        except RetrievalError as exc:  # answer from the rules alone rather than not at all
+            recommendation.notes.append(
+                f"Course search is unavailable ({exc}); citations come from the advisor's rules only."
+            )
     messages = build_messages(PERSONAS[lab], recommendation, passages, request.text)
     return Advice(lab, request, recommendation, passages, messages)
 

@@ -236,7 +236,7 @@ def analyse(request: AdvisorRequest) -> StrategyRecommendation:
     )
 
     approach: list[str]
-    if from_scratch and (have or 0) < 1_000_000_000:
+    if from_scratch:
         notes.append(
             "Training from scratch is only for organisations with huge data and budgets "
             "(BloombergGPT); fine-tuned open models matched it for about 1% of the cost."
