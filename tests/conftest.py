@@ -88,3 +88,25 @@ def shared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def advisor_settings(tmp_path: Path, shared: Path, **values: object) -> Settings:
     return make_settings(tmp_path, data_dir=shared, database_url=f"sqlite:///{tmp_path / 'tutor.db'}", **values)
+
+
+def run_concurrently(call, times: int = 8) -> list:
+    """Call ``call`` from ``times`` threads released together; its results or raised exceptions."""
+    import threading
+
+    barrier = threading.Barrier(times)
+    results: list = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            results.append(call())
+        except Exception as exc:  # returned, so the test's assertion shows it
+            results.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

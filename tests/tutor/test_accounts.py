@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import run_concurrently
 from tutor import accounts
 from tutor.store import open_store
 
@@ -68,21 +69,5 @@ def test_duplicate_user_is_refused(store) -> None:
 
 def test_concurrent_first_use_of_the_local_learner_does_not_fail(store) -> None:
     """A page load fires several handlers at once; each may be the first to need the local learner."""
-    import threading
-
-    barrier = threading.Barrier(8)
-    results: list[object] = []
-
-    def first_use() -> None:
-        barrier.wait()
-        try:
-            results.append(accounts.ensure_local_learner(store, "learner").id)
-        except Exception as exc:  # the bug: the losers of the race got an IntegrityError
-            results.append(exc)
-
-    threads = [threading.Thread(target=first_use) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(lambda: accounts.ensure_local_learner(store, "learner").id)
     assert len(set(results)) == 1 and isinstance(results[0], int), results

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 from dataclasses import asdict
 
 import pytest
 
+from tests.conftest import run_concurrently
 from tutor import accounts
 from tutor.quiz import attempts
 from tutor.quiz.bank import Option, Question, load_bank
@@ -147,19 +147,9 @@ def test_submit_is_idempotent(store, ada: int) -> None:
 def test_concurrent_double_submit_stores_one_graded_attempt(store, ada: int) -> None:
     view = attempts.start_or_resume(store, ada, "lesson-2", random.Random(6))
     answers = right_positions(view)
-    results, errors = [], []
-
-    def go() -> None:
-        try:
-            results.append(attempts.submit(store, ada, view.attempt_id, answers))
-        except Exception as exc:  # pragma: no cover - shown in the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=go) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_concurrently(lambda: attempts.submit(store, ada, view.attempt_id, answers))
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    results = [o for o in outcomes if not isinstance(o, Exception)]
     assert errors == []
     assert {r.score for r in results} == {4.0}
     from sqlmodel import select
