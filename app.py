@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import gradio as gr
 
-from labs import coming_soon
 from labs.advisor_tab import build_advisors_tab
 from labs.identity import viewer_of
 from labs.instructor_tab import build_instructor_tab
 from labs.lessons_tab import build_lessons_tab
 from labs.progress_tab import build_progress_tab
+from labs.qlora_tab import build_qlora_tab
 from labs.quiz_tab import build_quiz_tab
 from labs.reference_tab import build_reference_tab
 from tutor.core import Core
@@ -44,7 +44,7 @@ def build_app(core: Core) -> gr.Blocks:
             with gr.Tab("Advisor labs", id="advisors"):
                 advisor_restorers = build_advisors_tab(core)
             with gr.Tab("QLoRA lab", id="qlora"):
-                coming_soon.build_qlora_placeholder()
+                qlora_restore, qlora_outputs = build_qlora_tab(core)
             with gr.Tab("Reference", id="reference"):
                 reference = build_reference_tab(core)
             with gr.Tab("My progress", id="progress") as progress_tab:
@@ -83,6 +83,7 @@ def build_app(core: Core) -> gr.Blocks:
         ).then(lessons.open_lesson, inputs=lessons.nav, outputs=lessons.outputs, api_visibility="private")
         for restore, restore_outputs in advisor_restorers:
             demo.load(restore, outputs=restore_outputs, api_visibility="private")
+        demo.load(qlora_restore, outputs=qlora_outputs, api_visibility="private")
         progress_tab.select(progress.refresh, outputs=progress.outputs, api_visibility="private")
         quizzes_tab.select(quizzes.refresh, outputs=quizzes.picker, api_visibility="private")
         lessons.quiz_btn.click(
@@ -97,6 +98,7 @@ def build_app(core: Core) -> gr.Blocks:
 def launch(core: Core, *, prevent_thread_lock: bool = False) -> gr.Blocks:
     """Start the web server with the settings' host, port and sign-in mode."""
     demo = build_app(core)
+    core.qlora.start()  # queued training runs go on after a restart
     auth = core.authenticate if core.settings.mode == "class" else None
     demo.queue(default_concurrency_limit=8)
     demo.launch(

@@ -14,6 +14,8 @@
     tutor index [--force]                     build the course search index (only when the content changed)
     tutor rag search QUERY [-k N] [--json]    the course passages closest to a question
     tutor advise LAB TEXT [--file F] [--json]  ask an advisor: strategy, dataset, hyperparams or eval (see --help)
+    tutor train --config FILE [--max-steps N] [--output-dir DIR] [--resume]   fine-tune a LoRA adapter
+    tutor export RUN_DIR --format merged|gguf [--dtype D]   a merged model or a GGUF file from a finished run
 
 Errors are one line on stderr: exit status 2 for bad settings or usage, 1 for everything else.
 """
@@ -334,6 +336,43 @@ def cmd_advise(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from trainer.command import config_reference, run_train_command
+
+    if args.help_config:
+        print(config_reference())
+        return 0
+    if not args.run_config:
+        raise CommandError("--config FILE is required (shipped configs: trainer/configs/*.yaml)")
+    return run_train_command(
+        args.run_config,
+        max_steps=args.max_steps,
+        output_dir=args.output_dir,
+        resume=args.resume,
+        cache_dir=_settings(args).data_dir / "models",
+    )
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from trainer.config import ConfigError, load_config
+    from trainer.export import merge_adapter
+    from trainer.gguf_export import export_gguf
+    from trainer.model import ModelError
+
+    run_dir = Path(args.run_dir)
+    cache_dir = _settings(args).data_dir / "models"
+    try:
+        config = load_config(run_dir / "config.yaml")
+        if args.format == "gguf":
+            path = export_gguf(run_dir, config, cache_dir=cache_dir)
+        else:
+            path = merge_adapter(run_dir, config, dtype=args.dtype, cache_dir=cache_dir)
+    except (ConfigError, ModelError) as exc:
+        raise CommandError(str(exc)) from None
+    print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutor",
@@ -413,6 +452,26 @@ def build_parser() -> argparse.ArgumentParser:
     advise.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     advise.add_argument("--explain", action="store_true", help="also let the model explain it (slower)")
     advise.set_defaults(func=cmd_advise)
+
+    train = commands.add_parser("train", help="fine-tune a LoRA/QLoRA adapter from a YAML config")
+    # dest differs from the global --config (the app's settings file) given before the command.
+    train.add_argument("--config", dest="run_config", metavar="FILE", help="training config (YAML)")
+    train.add_argument("--max-steps", type=int, metavar="N", help="override training.max_steps")
+    train.add_argument("--output-dir", metavar="DIR", help="override training.output_dir")
+    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the output dir")
+    train.add_argument("--help-config", action="store_true", help="list every config field with its help")
+    train.set_defaults(func=cmd_train)
+
+    export_run = commands.add_parser("export", help="merge a finished run's adapter into the base, or write GGUF")
+    export_run.add_argument("run_dir", help="the run's output folder (with adapter/ and config.yaml)")
+    export_run.add_argument("--format", choices=["merged", "gguf"], default="merged")
+    export_run.add_argument(
+        "--dtype",
+        choices=["float32", "bfloat16", "float16"],
+        default="float32",
+        help="precision of the merged copy (never 4-bit)",
+    )
+    export_run.set_defaults(func=cmd_export)
     return parser
 
 

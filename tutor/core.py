@@ -74,6 +74,7 @@ class Core:
         self.course = course
         self._index: CourseIndex | None = None
         self._index_lock = threading.Lock()
+        self._qlora = None
 
     @classmethod
     def start(cls, settings: Settings) -> Core:
@@ -240,6 +241,15 @@ class Core:
             log(f"advisor model ready: {self.chat_model().name}")
         except LLMError as exc:
             log(f"advisor model unavailable: {exc}")
+
+    @property
+    def qlora(self):
+        """The QLoRA lab (runs, status, compare, export); created on first use."""
+        if self._qlora is None:
+            from tutor.qlora import QLoRALab
+
+            self._qlora = QLoRALab(self.settings)
+        return self._qlora
 
     def chat_model(self) -> ChatModel:
         """The advisors' language model, loaded once per process (raises LLMError if it cannot load)."""

@@ -1,0 +1,106 @@
+"""Data: loaders with file:line errors, a seeded disjoint split, loss on the answer tokens only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trainer.config import DataSettings
+from trainer.data import (
+    DataError,
+    Example,
+    PadCollator,
+    builtin_path,
+    load_examples,
+    split_examples,
+    tokenize_example,
+)
+from trainer.model import load_tokenizer, resolve_base
+
+
+@pytest.fixture(scope="module")
+def tokenizer(shared_data_dir):
+    base, _ = resolve_base("", shared_data_dir / "models")
+    return load_tokenizer(base)
+
+
+@pytest.mark.parametrize("task", ["sentiment", "summarization"])
+def test_builtin_datasets_load_with_a_data_card(task):
+    examples = load_examples(DataSettings(task=task))
+    assert len(examples) >= 300
+    assert len({ex.input for ex in examples}) == len(examples)  # no duplicate inputs
+    card = (builtin_path(task).parent / "DATA_CARD.md").read_text(encoding="utf-8")
+    assert builtin_path(task).name in card and "Licen" in card
+
+
+def test_split_is_seeded_and_disjoint():
+    settings = DataSettings(task="sentiment")
+    examples = load_examples(settings)
+    first, again = split_examples(examples, settings), split_examples(examples, settings)
+    assert first == again
+    train, val, test = ({ex.input for ex in part} for part in (first.train, first.val, first.test))
+    assert not (train & test) and not (train & val) and not (val & test)
+    assert len(first.test) == 60 and len(first.val) == 60 and len(first.train) == 480
+    other = split_examples(examples, DataSettings(task="sentiment", seed=7))
+    assert other.test != first.test
+
+
+def test_local_jsonl_and_csv(tmp_path):
+    rows = [{"sentence": f"Sales rose {i}%.", "label": "positive"} for i in range(12)]
+    jsonl = tmp_path / "mine.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert load_examples(DataSettings(source=str(jsonl)))[0] == Example("Sales rose 0%.", "positive")
+    csv_file = tmp_path / "mine.csv"
+    csv_file.write_text("text,label\n" + "\n".join(f"Profit fell {i}%.,Negative" for i in range(12)), encoding="utf-8")
+    assert load_examples(DataSettings(source=str(csv_file)))[-1] == Example("Profit fell 11%.", "negative")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"text": "a", "label": "positive"}\n{"text": "b", "label": "great"}\n', "bad.jsonl:2: label 'great'"),
+        ('{"text": "a", "label": "positive"}\n{"text": oops}\n', "bad.jsonl:2: not valid JSON"),
+        ('{"prompt": "a", "completion": "b"}\n', "bad.jsonl:1: needs the fields text/sentence and label"),
+        ('["a", "b"]\n', "bad.jsonl:1: each line must be a JSON object"),
+        ('{"text": "a", "label": "positive"}\n' * 3, "only 3 examples"),
+    ],
+)
+def test_bad_files_name_the_line(tmp_path, content, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=message.replace("(", r"\(")):
+        load_examples(DataSettings(source=str(path)))
+
+
+def test_hub_source_without_datasets_or_network_says_so():
+    with pytest.raises(DataError, match="hf:takala/financial_phrasebank"):
+        load_examples(DataSettings(source="hf:takala/financial_phrasebank"))
+
+
+def test_loss_only_on_the_answer(tokenizer):
+    row = tokenize_example(tokenizer, "sentiment", Example("Sales rose 5%.", "positive"), 256)
+    answer = [t for t, label in zip(row["input_ids"], row["labels"], strict=True) if label != -100]
+    prompt = [t for t, label in zip(row["input_ids"], row["labels"], strict=True) if label == -100]
+    assert tokenizer.decode(answer).startswith("positive<|im_end|>")
+    assert "Sales rose 5%." in tokenizer.decode(prompt)
+    assert tokenizer.decode(prompt).endswith("<|im_start|>assistant\n")
+    assert row["labels"][: len(prompt)] == [-100] * len(prompt)  # the prompt comes first, all masked
+
+
+def test_long_inputs_are_cut_but_keep_the_answer(tokenizer):
+    long_text = "The company said many things. " * 200
+    row = tokenize_example(tokenizer, "summarization", Example(long_text, "It talked."), 128)
+    assert len(row["input_ids"]) == 128
+    answer = [t for t, label in zip(row["input_ids"], row["labels"], strict=True) if label != -100]
+    assert tokenizer.decode(answer).startswith("It talked.")
+    assert tokenizer.decode(row["input_ids"]).rstrip().endswith("It talked.<|im_end|>")
+
+
+def test_collator_pads_to_the_batch_and_counts_real_tokens():
+    collator = PadCollator(pad_token_id=0)
+    batch = collator([{"input_ids": [5, 6, 7], "labels": [-100, 6, 7]}, {"input_ids": [8], "labels": [8]}])
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert batch["labels"].tolist() == [[-100, 6, 7], [8, -100, -100]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert collator.tokens_seen == 4

@@ -1,0 +1,75 @@
+"""Progress events and the divergence watchdog, driven with plain values."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from trainer.progress import EventLog, ProgressCallback, format_event, read_events
+from trainer.report import loss_svg, smooth
+
+
+class Counter:
+    tokens_seen = 0
+
+
+def callback(tmp_path, factor: float = 5.0):
+    cb = ProgressCallback(
+        EventLog(tmp_path / "log.jsonl", echo=False), Counter(), "cpu", watchdog_factor=factor, stop=threading.Event()
+    )
+    state = SimpleNamespace(global_step=0, max_steps=10, epoch=0.0)
+    cb.on_train_begin(None, state, None)
+    return cb, state
+
+
+def feed(cb, state, losses):
+    control = SimpleNamespace(should_training_stop=False, should_save=False)
+    for loss in losses:
+        state.global_step += 1
+        cb.on_log(None, state, control, logs={"loss": loss, "learning_rate": 1e-4})
+    return control
+
+
+def test_nan_loss_stops_at_once(tmp_path):
+    cb, state = callback(tmp_path)
+    control = feed(cb, state, [2.0, float("nan")])
+    assert control.should_training_stop and "nan" in cb.diverged
+
+
+def test_exploding_loss_stops_after_three_high_steps(tmp_path):
+    cb, state = callback(tmp_path, factor=5.0)
+    control = feed(cb, state, [2.0, 11.0, 12.0, 3.0, 11.0, 12.0])
+    assert not control.should_training_stop  # a spike that recovers is fine
+    control = feed(cb, state, [13.0])
+    assert control.should_training_stop and "5x its starting value" in cb.diverged
+
+
+def test_stop_request_saves_a_checkpoint_first(tmp_path):
+    cb, state = callback(tmp_path)
+    cb.stop.set()
+    control = SimpleNamespace(should_training_stop=False, should_save=False)
+    cb.on_step_end(None, state, control)
+    assert control.should_save and control.should_training_stop and cb.stopped
+
+
+def test_log_survives_a_cut_last_line(tmp_path):
+    log = EventLog(tmp_path / "log.jsonl", echo=False)
+    log.write("step", step=1, max_steps=2, loss=1.0, lr=1e-4, tokens_per_s=10.0, eta_s=5.0, memory_mb=100.0)
+    with (tmp_path / "log.jsonl").open("a") as out:
+        out.write('{"event": "step", "step": 2, "lo')  # killed mid-write
+    events = read_events(tmp_path / "log.jsonl")
+    assert [e["step"] for e in events] == [1]
+    assert format_event(events[0]) == "step 1/2  loss 1.0000  lr 1.00e-04  10 tok/s  eta 5s  mem 100 MB"
+
+
+def test_smoothing_and_chart():
+    assert smooth([1.0, 1.0, 1.0]) == pytest.approx([1.0, 1.0, 1.0])  # debiased: no ramp up from zero
+    values = smooth([4.0, 0.0, 0.0, 0.0])
+    assert values[0] == 4.0 and values[1] < 4.0 and values == sorted(values, reverse=True)
+    svg = loss_svg(
+        [{"event": "step", "step": s, "loss": 1.0 / s} for s in range(1, 5)]
+        + [{"event": "eval", "step": 4, "eval_loss": 0.3}]
+    )
+    assert svg.count("<polyline") == 2 and "<circle" in svg

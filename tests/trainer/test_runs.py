@@ -1,0 +1,114 @@
+"""The run queue with real ``tutor train`` workers: one at a time, places shown, stop, and a
+server killed mid-training leaving a resumable run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.trainer.conftest import TINY_RUN
+from trainer.config import parse_config
+from trainer.progress import read_events
+from trainer.runs import RunError, RunQueue
+
+pytestmark = pytest.mark.slow
+
+
+def tiny(steps: int = 2):
+    return parse_config(TINY_RUN.format(output_dir="ignored", steps=steps))
+
+
+def wait_for(predicate, timeout: float = 400, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_one_run_at_a_time_with_places_and_cancel(tmp_path, shared_data_dir):
+    queue = RunQueue(tmp_path / "runs", shared_data_dir)
+    first = queue.submit("ada", tiny())
+    second = queue.submit("bob", tiny())
+    third = queue.submit("cy", tiny())
+    assert [queue.position(r.id) for r in (first, second, third)] == [0, 1, 2]
+    assert queue.stop(third.id, "cy").status == "cancelled"
+    with pytest.raises(RunError, match="someone else"):
+        queue.stop(second.id, "ada")
+    queue.start()
+    wait_for(lambda: queue.get(first.id).status == "running", what="first run to start")
+    assert queue.get(second.id).status == "queued" and queue.position(second.id) == 1
+    assert queue.wait_idle(600)
+    done = [queue.get(r.id) for r in (first, second)]
+    assert [r.status for r in done] == ["done", "done"], [r.message for r in done]
+    assert done[0].finished <= done[1].started  # never two at once
+    assert queue.get(third.id).status == "cancelled"
+    assert (queue.folder(first.id) / "adapter" / "adapter_config.json").is_file()
+
+
+SERVER = """
+import sys, time
+from pathlib import Path
+from trainer.config import parse_config
+from trainer.runs import RunQueue
+queue = RunQueue(Path(sys.argv[1]), Path(sys.argv[2]))
+run = queue.submit("ada", parse_config(sys.argv[3]))
+print(run.id, flush=True)
+queue.start()
+time.sleep(600)
+"""
+
+
+def test_server_killed_mid_training_leaves_a_resumable_run(tmp_path, shared_data_dir):
+    runs_dir = tmp_path / "runs"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(SERVER),
+            str(runs_dir),
+            str(shared_data_dir),
+            TINY_RUN.format(output_dir="ignored", steps=40),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    run_id = server.stdout.readline().strip()
+    log = runs_dir / run_id / "progress.jsonl"
+    wait_for(lambda: any(e["event"] == "checkpoint" for e in read_events(log)), what="a checkpoint")
+    worker_pid = json.loads((runs_dir / run_id / "run.json").read_text())["pid"]
+    os.kill(server.pid, signal.SIGKILL)  # the web server dies without any cleanup
+    server.wait()
+    server.stdout.close()
+    # The worker notices (parent-death signal), saves a checkpoint and stops.
+    wait_for(lambda: not Path(f"/proc/{worker_pid}").exists(), timeout=120, what="the worker to exit")
+    assert read_events(log)[-1]["event"] in ("stopped", "checkpoint", "step")
+
+    queue = RunQueue(runs_dir, shared_data_dir)  # the restarted server
+    run = queue.get(run_id)
+    assert run.status == "interrupted" and "resume" in run.message
+    queue.resume(run_id, "ada")
+    queue.start()
+    assert queue.wait_idle(600)
+    assert queue.get(run_id).status == "done", queue.get(run_id).message
+    events = read_events(log)
+    assert [e for e in events if e["event"] == "start"][-1]["resume_from"]
+    assert events[-1]["event"] == "done"
+
+
+def test_failed_worker_reports_why(tmp_path, shared_data_dir):
+    queue = RunQueue(tmp_path / "runs", shared_data_dir)
+    config = tiny()
+    config.data.source = str(tmp_path / "gone.jsonl")  # disappears before the worker starts
+    run = queue.submit("ada", config)
+    queue.start()
+    assert queue.wait_idle(300)
+    failed = queue.get(run.id)
+    assert failed.status == "failed" and "gone.jsonl: no such data file" in failed.message

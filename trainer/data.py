@@ -1,0 +1,221 @@
+"""Examples in, token tensors out: load a dataset, split it, and turn each example into a chat.
+
+The loss is computed on the answer tokens only: every prompt token gets the label -100, which
+PyTorch's cross-entropy ignores. So the model learns to *answer*, not to repeat the question.
+
+    prompt:  <|im_start|>system ... <|im_start|>user Classify ... <|im_start|>assistant\n
+    answer:  positive<|im_end|>
+    labels:  -100 -100 ... -100                                   positive <|im_end|>
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer.config import DataSettings
+
+BUILTIN_DIR = Path(__file__).parent / "datasets"
+BUILTIN_FILES = {"sentiment": "financial_sentiment.jsonl", "summarization": "dialogue_summaries.jsonl"}
+DEFAULT_FIELDS = {"sentiment": (("text", "sentence"), ("label",)), "summarization": (("dialogue",), ("summary",))}
+LABELS = ("positive", "negative", "neutral")
+# financial_phrasebank on the Hub stores labels as integers in this order.
+HUB_LABELS = {0: "negative", 1: "neutral", 2: "positive"}
+
+SYSTEM = {
+    "sentiment": "You rate the sentiment of financial news.",
+    "summarization": "You write short, factual summaries of chat conversations.",
+}
+INSTRUCTION = {
+    "sentiment": "{input}\n\nIs this news positive, negative or neutral?",
+    "summarization": "Summarise this dialogue in one sentence.\n\n{input}",
+}
+
+
+class DataError(ValueError):
+    """A dataset that cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Example:
+    input: str
+    output: str
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: list[Example]
+    val: list[Example]
+    test: list[Example]
+
+
+def builtin_path(task: str) -> Path:
+    return BUILTIN_DIR / BUILTIN_FILES[task]
+
+
+def load_examples(settings: DataSettings) -> list[Example]:
+    """Every usable example of the configured source, in file order."""
+    source = settings.source.strip()
+    if source == "builtin":
+        records = _read_file(builtin_path(settings.task))
+    elif source.startswith("hf:"):
+        records = _read_hub(source.removeprefix("hf:"))
+    else:
+        records = _read_file(Path(source))
+    examples = [_example(record, where, settings) for where, record in records]
+    if settings.max_examples:
+        examples = examples[: settings.max_examples]
+    if len(examples) < 10:
+        raise DataError(f"{source}: only {len(examples)} examples; a train/validation/test split needs at least 10")
+    return examples
+
+
+def split_examples(examples: list[Example], settings: DataSettings) -> Splits:
+    """A seeded shuffle cut into train / validation / test; the same seed gives the same split."""
+    shuffled = list(examples)
+    random.Random(settings.seed).shuffle(shuffled)
+    n_test = max(1, round(len(shuffled) * settings.test_fraction))
+    n_val = round(len(shuffled) * settings.val_fraction)
+    test, val, train = shuffled[:n_test], shuffled[n_test : n_test + n_val], shuffled[n_test + n_val :]
+    return Splits(train=train, val=val, test=test[: settings.max_test_examples])
+
+
+def prompt_messages(task: str, text: str) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": SYSTEM[task]},
+        {"role": "user", "content": INSTRUCTION[task].format(input=text)},
+    ]
+
+
+def tokenize_example(tokenizer, task: str, example: Example, max_length: int) -> dict[str, list[int]] | None:
+    """input_ids and labels (-100 on the prompt) for one example; None when the answer does not fit."""
+    messages = prompt_messages(task, example.input)
+    prompt_ids = _ids(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
+    full_ids = _ids(
+        tokenizer.apply_chat_template([*messages, {"role": "assistant", "content": example.output}], tokenize=True)
+    )
+    # The chat template may add a trailing newline after the end-of-turn token; it is part of the
+    # answer's tokens, which is harmless. What matters is that the prompt is a prefix.
+    if full_ids[: len(prompt_ids)] != prompt_ids:
+        raise DataError("the tokenizer's chat template does not put the prompt before the answer")
+    answer_len = len(full_ids) - len(prompt_ids)
+    if len(full_ids) > max_length:
+        keep_prompt = max_length - answer_len
+        if keep_prompt < 8:
+            return None
+        # Cut the middle of the prompt (the input), keeping the instruction's start and the
+        # assistant header at its end, so the model still sees where to answer.
+        head = keep_prompt // 2
+        prompt_ids = prompt_ids[:head] + prompt_ids[len(prompt_ids) - (keep_prompt - head) :]
+        full_ids = prompt_ids + full_ids[len(full_ids) - answer_len :]
+    labels = [-100] * len(prompt_ids) + full_ids[len(prompt_ids) :]
+    return {"input_ids": full_ids, "labels": labels}
+
+
+def tokenize_all(tokenizer, task: str, examples: list[Example], max_length: int) -> tuple[list[dict], int]:
+    """Tokenized examples, and how many were dropped because their answer alone was too long."""
+    rows = [tokenize_example(tokenizer, task, example, max_length) for example in examples]
+    kept = [row for row in rows if row is not None]
+    return kept, len(rows) - len(kept)
+
+
+class PadCollator:
+    """Pads a batch to its own longest example (not to max_length) and counts real tokens.
+
+    With length-grouped batches the padding is small, and ``tokens_seen`` gives an honest
+    tokens/s: padding is work the model does, but not learning.
+    """
+
+    def __init__(self, pad_token_id: int) -> None:
+        self.pad_token_id = pad_token_id
+        self.tokens_seen = 0
+
+    def __call__(self, rows: list[dict]):
+        import torch
+
+        longest = max(len(row["input_ids"]) for row in rows)
+        input_ids = torch.full((len(rows), longest), self.pad_token_id, dtype=torch.long)  # (batch, seq)
+        labels = torch.full((len(rows), longest), -100, dtype=torch.long)
+        attention = torch.zeros((len(rows), longest), dtype=torch.long)
+        for i, row in enumerate(rows):
+            n = len(row["input_ids"])
+            input_ids[i, :n] = torch.tensor(row["input_ids"])
+            labels[i, :n] = torch.tensor(row["labels"])
+            attention[i, :n] = 1
+        self.tokens_seen += int(attention.sum())
+        return {"input_ids": input_ids, "labels": labels, "attention_mask": attention}
+
+
+def _ids(value) -> list[int]:
+    # apply_chat_template returns a list, or a BatchEncoding in some tokenizer versions.
+    if hasattr(value, "keys") and "input_ids" in value:
+        value = value["input_ids"]
+    return list(value)
+
+
+def _example(record: dict, where: str, settings: DataSettings) -> Example:
+    inputs, outputs = DEFAULT_FIELDS[settings.task]
+    if settings.input_field:
+        inputs = (settings.input_field,)
+    if settings.output_field:
+        outputs = (settings.output_field,)
+    text = next((record[name] for name in inputs if name in record), None)
+    answer = next((record[name] for name in outputs if name in record), None)
+    if text is None or answer is None:
+        wanted = f"{'/'.join(inputs)} and {'/'.join(outputs)}"
+        raise DataError(f"{where}: needs the fields {wanted} (found: {', '.join(record) or 'none'})")
+    if settings.task == "sentiment":
+        answer = HUB_LABELS.get(answer, answer) if isinstance(answer, int) else str(answer).strip().lower()
+        if answer not in LABELS:
+            raise DataError(f"{where}: label {answer!r} is not one of {', '.join(LABELS)}")
+    text, answer = str(text).strip(), str(answer).strip()
+    if not text or not answer:
+        raise DataError(f"{where}: empty input or answer")
+    return Example(input=text, output=answer)
+
+
+def _read_file(path: Path) -> list[tuple[str, dict]]:
+    """(``file:line``, record) pairs from a .jsonl or .csv file."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such data file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(text.splitlines())
+        return [(f"{path}:{reader.line_num}", dict(row)) for row in reader]
+    if path.suffix.lower() not in (".jsonl", ".json"):
+        raise DataError(f"{path}: use a .jsonl or .csv file")
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise DataError(f"{path}:{number}: each line must be a JSON object")
+        records.append((f"{path}:{number}", record))
+    return records
+
+
+def _read_hub(ref: str) -> list[tuple[str, dict]]:
+    """A Hub dataset, e.g. ``takala/financial_phrasebank:sentences_allagree`` (needs a network)."""
+    name, _, subset = ref.partition(":")
+    try:
+        import datasets
+    except ImportError:
+        raise DataError(f"hf:{ref}: Hub datasets need the 'datasets' package (pip install datasets)") from None
+    try:
+        loaded = datasets.load_dataset(name, subset or None, split="train")
+    except Exception as exc:  # offline, unknown id, gated dataset: all mean "not available here"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"hf:{ref}: cannot load it from the Hugging Face Hub ({first}). Offline? Use 'builtin' or a local file."
+        ) from None
+    return [(f"hf:{ref}#{i}", dict(row)) for i, row in enumerate(loaded)]

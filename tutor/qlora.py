@@ -1,0 +1,275 @@
+"""The QLoRA lab's core: data preview and critique, configs, runs, live status, compare, export.
+
+The lab tab (labs/qlora_tab.py) only displays what this returns. Training itself happens in
+``tutor train`` worker processes queued by trainer.runs.RunQueue, one at a time per host.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trainer.config import ConfigError, TrainConfig, default_config_name, parse_config, shipped_config
+from trainer.data import DataError, builtin_path, load_examples
+from trainer.model import Hardware, detect_hardware
+from trainer.report import smooth
+from trainer.runs import Run, RunError, RunQueue
+from tutor.settings import Settings
+
+PREVIEW_ROWS = 8
+
+
+class LabError(ValueError):
+    """Something the learner can fix; shown as a message in the lab."""
+
+
+@dataclass
+class DataPreview:
+    source: str  # "builtin" or the stored upload's path
+    examples: int
+    rows: list[list[str]]  # [input, output] for the first few examples
+    labels: dict[str, int] | None
+    critic: str  # Markdown summary of the dataset critic's findings
+
+
+@dataclass
+class RunStatus:
+    run: Run
+    position: int  # runs ahead in the queue
+    phase: str
+    step: int = 0
+    max_steps: int = 0
+    eta_s: float | None = None
+    tokens_per_s: float | None = None
+    memory_mb: float | None = None
+    elapsed_s: float | None = None
+    curve: list[dict] = field(default_factory=list)  # {"step", "loss", "series"} rows for the chart
+    metrics: dict | None = None  # metrics.json once done
+    log_tail: list[str] = field(default_factory=list)
+
+
+class QLoRALab:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runs = RunQueue(settings.data_dir / "runs", settings.data_dir)
+        self.uploads = settings.data_dir / "uploads"
+        self._hardware: Hardware | None = None
+        self._compare_lock = threading.Lock()
+        self._compare: tuple[str, object, object] | None = None  # (run id, peft model, tokenizer)
+
+    def start(self) -> None:
+        self.runs.start()
+
+    @property
+    def hardware(self) -> Hardware:
+        if self._hardware is None:
+            self._hardware = detect_hardware()
+        return self._hardware
+
+    # --- step 1: task and data -----------------------------------------------------------------
+    def preview(self, task: str, upload: str | None = None, owner: str = "") -> DataPreview:
+        from tutor.advisors import dataset_checks
+
+        if upload:
+            source = self._store_upload(Path(upload), owner)
+            path = source
+        else:
+            source, path = "builtin", builtin_path(task)
+        config = TrainConfig()
+        config.data.task = task
+        config.data.source = str(source)
+        try:
+            examples = load_examples(config.data)
+        except DataError as exc:
+            raise LabError(str(exc)) from None
+        text = path.read_text(encoding="utf-8-sig")
+        issues, stats = dataset_checks.critique(text, path.name, task_text=task)
+        if issues:
+            kinds: dict[str, int] = {}
+            for issue in issues:
+                kinds[issue.kind] = kinds.get(issue.kind, 0) + 1
+            counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in kinds.items())
+            shown = "\n".join(f"- line {i.line or '-'}: **{i.kind}** — {i.detail}" for i in issues[:5])
+            critic = f"The dataset critic found {len(issues)} issue(s) ({counts}), for example:\n{shown}"
+        else:
+            critic = "The dataset critic found no issues (duplicates, leakage, formats, lengths, balance, PII)."
+        labels = None
+        if task == "sentiment":
+            labels = {}
+            for example in examples:
+                labels[example.output] = labels.get(example.output, 0) + 1
+        rows = [[ex.input, ex.output] for ex in examples[:PREVIEW_ROWS]]
+        return DataPreview(str(source), len(examples), rows, labels, critic + f"\n\n{stats.examples} examples.")
+
+    def _store_upload(self, path: Path, owner: str) -> Path:
+        if path.suffix.lower() not in (".jsonl", ".csv"):
+            raise LabError(f"{path.name}: upload a .jsonl or .csv file")
+        if path.stat().st_size > self.settings.advisor_max_file_mb * 2**20:
+            raise LabError(f"{path.name}: larger than {self.settings.advisor_max_file_mb} MB")
+        folder = self.uploads / (owner or "user")
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / path.name
+        shutil.copyfile(path, target)
+        return target
+
+    # --- step 2: configure ---------------------------------------------------------------------
+    def default_config(self, task: str = "sentiment") -> TrainConfig:
+        return shipped_config(default_config_name(task, self.hardware.is_gpu))
+
+    def basic_config(
+        self, task: str, source: str, *, learning_rate: float, rank: int, max_steps: int, quantize: bool
+    ) -> TrainConfig:
+        """The shipped default for this host, with the Basic panel's choices applied."""
+        config = self.default_config(task)
+        try:
+            config.data.source = source or "builtin"
+            config.training.learning_rate = float(learning_rate)
+            config.lora.r = int(rank)
+            config.lora.alpha = 2 * int(rank)
+            config.training.max_steps = int(max_steps)
+            config.model.quantization = "4bit" if quantize else "none"
+        except ValueError as exc:
+            raise LabError(str(exc).splitlines()[0]) from None
+        return config
+
+    @staticmethod
+    def parse(yaml_text: str) -> TrainConfig:
+        try:
+            return parse_config(yaml_text, "config")
+        except ConfigError as exc:
+            raise LabError(str(exc)) from None
+
+    @staticmethod
+    def command(run_config_path: str = "my-run.yaml") -> str:
+        return f"tutor train --config {run_config_path}"
+
+    # --- step 3: train -------------------------------------------------------------------------
+    def start_run(self, owner: str, yaml_text: str) -> Run:
+        config = self.parse(yaml_text)
+        try:
+            load_examples(config.data)  # fail now, with the file and line, not in the worker
+        except DataError as exc:
+            raise LabError(str(exc)) from None
+        mine = [r for r in self.runs.runs(owner) if r.active]
+        if mine:
+            raise LabError(f"you already have a run {mine[0].status}: {mine[0].id}")
+        self.start()
+        return self.runs.submit(owner, config)
+
+    def stop(self, owner: str, run_id: str) -> Run:
+        return self._guard(lambda: self.runs.stop(run_id, owner))
+
+    def resume(self, owner: str, run_id: str) -> Run:
+        self.start()
+        return self._guard(lambda: self.runs.resume(run_id, owner))
+
+    def latest(self, owner: str) -> Run | None:
+        return self.runs.latest(owner)
+
+    def status(self, owner: str, run_id: str) -> RunStatus:
+        run = self._guard(lambda: self.runs.get(run_id, owner))
+        events = self.runs.events(run_id)
+        status = RunStatus(run=run, position=self.runs.position(run_id) if run.active else 0, phase=run.status)
+        steps = [e for e in events if e["event"] == "step" and isinstance(e.get("loss"), int | float)]
+        phases = [e for e in events if e["event"] == "phase"]
+        if phases and run.status == "running":
+            status.phase = phases[-1]["phase"]
+        if steps:
+            last = steps[-1]
+            status.step, status.max_steps = last["step"], last["max_steps"]
+            status.eta_s, status.tokens_per_s = last.get("eta_s"), last.get("tokens_per_s")
+            status.memory_mb, status.elapsed_s = last.get("memory_mb"), last.get("elapsed_s")
+        by_step = {e["step"]: e["loss"] for e in steps}  # a resumed run repeats steps: keep the last
+        points = sorted(by_step.items())
+        status.curve = [{"step": s, "loss": v, "series": "training loss"} for s, v in points]
+        status.curve += [
+            {"step": s, "loss": v, "series": "smoothed"}
+            for (s, _), v in zip(points, smooth([v for _, v in points]), strict=True)
+        ]
+        status.curve += [
+            {"step": e["step"], "loss": e["eval_loss"], "series": "validation loss"}
+            for e in events
+            if e["event"] == "eval"
+        ]
+        metrics_path = self.runs.folder(run_id) / "metrics.json"
+        if run.status == "done" and metrics_path.is_file():
+            import json
+
+            status.metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+        from trainer.progress import format_event
+
+        status.log_tail = [format_event(e) for e in events[-12:]]
+        return status
+
+    # --- step 4: compare -----------------------------------------------------------------------
+    def compare(self, owner: str, run_id: str, text: str) -> tuple[str, str]:
+        """The same input answered by the base model (adapter off) and the fine-tuned one (on)."""
+        from trainer.evaluate import generate_answers
+
+        text = (text or "").strip()
+        if not text:
+            raise LabError("type a sentence (or a dialogue) to compare")
+        if len(text) > 4000:
+            raise LabError("keep the input under 4,000 characters")
+        run = self._guard(lambda: self.runs.get(run_id, owner))
+        if run.status != "done":
+            raise LabError("the run has not finished, so there is no adapter to compare yet")
+        task = self.runs.config(run_id).data.task
+        with self._compare_lock:
+            model, tokenizer = self._compare_model(run_id)
+            with model.disable_adapter():
+                base = generate_answers(model, tokenizer, task, [text])[0]
+            tuned = generate_answers(model, tokenizer, task, [text])[0]
+        return base, tuned
+
+    def _compare_model(self, run_id: str):
+        if self._compare and self._compare[0] == run_id:
+            return self._compare[1], self._compare[2]
+        from peft import PeftModel
+
+        from trainer.model import load_base_model, load_tokenizer, resolve_base
+
+        config = self.runs.config(run_id)
+        adapter = self.runs.folder(run_id) / "adapter"
+        base_ref, _ = resolve_base(config.model.name, self.settings.data_dir / "models")
+        tokenizer = load_tokenizer(str(adapter))
+        model = PeftModel.from_pretrained(load_base_model(base_ref, config.model, self.hardware), adapter)
+        model.eval()
+        self._compare = (run_id, model, tokenizer)
+        return model, tokenizer
+
+    # --- step 5: export ------------------------------------------------------------------------
+    def export(self, owner: str, run_id: str, kind: str) -> Path:
+        from trainer import export
+        from trainer.model import ModelError
+
+        run = self._guard(lambda: self.runs.get(run_id, owner))
+        if run.status != "done":
+            raise LabError("the run has not finished yet")
+        folder = self.runs.folder(run_id)
+        try:
+            if kind == "adapter":
+                return export.adapter_zip(folder)
+            if kind == "report":
+                return folder / "report.md"
+            if kind == "gguf":
+                from trainer.gguf_export import export_gguf
+
+                return export_gguf(folder, self.runs.config(run_id), cache_dir=self.settings.data_dir / "models")
+            if kind == "merged":
+                dtype = "bfloat16" if self.hardware.is_gpu else "float32"
+                return export.merged_zip(
+                    folder, self.runs.config(run_id), dtype=dtype, cache_dir=self.settings.data_dir / "models"
+                )
+        except ModelError as exc:
+            raise LabError(str(exc)) from None
+        raise LabError(f"unknown export {kind!r}")
+
+    @staticmethod
+    def _guard(call):
+        try:
+            return call()
+        except RunError as exc:
+            raise LabError(str(exc)) from None
