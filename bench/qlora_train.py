@@ -118,8 +118,8 @@ def main() -> None:
     config = shipped_config("sentiment-gpu")
     config.model.quantization = "4bit"
     config.training.max_steps = args.steps
+    config.training.early_stopping_patience = 0  # first: the config checks save/eval steps against it
     config.training.eval_steps = config.training.save_steps = args.steps
-    config.training.early_stopping_patience = 0
     base_ref, base_name = resolve_base(config.model.name, Path(args.cache_dir))
     with tempfile.TemporaryDirectory() as tmp:
         lab = run_lab(config, Path(tmp) / "lab", Path(args.cache_dir))

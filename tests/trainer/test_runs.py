@@ -87,9 +87,11 @@ def test_server_killed_mid_training_leaves_a_resumable_run(tmp_path, shared_data
     os.kill(server.pid, signal.SIGKILL)  # the web server dies without any cleanup
     server.wait()
     server.stdout.close()
-    # The worker notices (parent-death signal), saves a checkpoint and stops.
+    # The worker notices (parent-death signal = SIGTERM), saves a checkpoint and stops.
     wait_for(lambda: not Path(f"/proc/{worker_pid}").exists(), timeout=120, what="the worker to exit")
-    assert read_events(log)[-1]["event"] in ("stopped", "checkpoint", "step")
+    last = read_events(log)[-1]
+    assert last["event"] == "stopped"
+    assert (runs_dir / run_id / f"checkpoint-{last['step']}" / "trainer_state.json").is_file()
 
     queue = RunQueue(runs_dir, shared_data_dir)  # the restarted server
     run = queue.get(run_id)

@@ -128,22 +128,6 @@ def test_killed_run_leaves_a_readable_log_and_resumes(tmp_path, shared_data_dir)
     assert events[-1]["event"] == "done"
 
 
-def test_sigterm_stops_at_a_checkpoint(tmp_path, shared_data_dir):
-    config = write_tiny_config(tmp_path, tmp_path / "run", steps=50)
-    proc = tutor_train(shared_data_dir, "--config", str(config))
-    log = tmp_path / "run" / "progress.jsonl"
-    deadline = time.monotonic() + 400
-    while not any(e["event"] == "step" for e in read_events(log)):
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
-    output, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 130, output
-    events = read_events(log)
-    assert events[-1]["event"] == "stopped"
-    assert (tmp_path / "run" / f"checkpoint-{events[-1]['step']}" / "trainer_state.json").is_file()
-
-
 def test_bad_config_exits_2_with_the_field(tmp_path, shared_data_dir):
     bad = tmp_path / "bad.yaml"
     bad.write_text("training:\n  learning_rate: 0\n", encoding="utf-8")
