@@ -145,3 +145,15 @@ def test_take_a_lesson_quiz_resume_after_reload_and_submit(app_url: str, page) -
     page.get_by_role("button", name="Submit answers").click()
     page.get_by_text("Score: 1 / 4 (25%)").wait_for(timeout=30_000)
     assert page.get_by_text(first.options[first.key()[0]].feedback).is_visible()
+
+
+def test_qlora_lab_previews_data_and_rewrites_the_config(app_url: str, page) -> None:
+    page.goto(app_url)
+    page.get_by_role("tab", name="QLoRA lab").click()
+    page.get_by_text("600 examples", exact=True).wait_for(timeout=60_000)  # the built-in sentiment data
+    assert page.get_by_text("The dataset critic found").count() >= 1
+    assert page.get_by_text("tutor train --config my-run.yaml").count() >= 1
+    page.get_by_label("summarization").check()
+    page.get_by_text("300 examples", exact=True).wait_for(timeout=60_000)
+    page.get_by_text("Advanced: every field (YAML)").click()
+    page.get_by_text("task: summarization").wait_for(timeout=30_000)  # the YAML follows the choice

@@ -41,8 +41,10 @@ def run_train_command(
     stop = threading.Event()
 
     def request_stop(signum, frame) -> None:
-        if stop.is_set():  # a second Ctrl-C means "now"
-            raise KeyboardInterrupt
+        if stop.is_set():
+            if signum == signal.SIGINT:  # a second Ctrl-C means "now"
+                raise KeyboardInterrupt
+            return  # a repeated SIGTERM changes nothing: the stop is under way
         print("stopping after this step (a checkpoint will be saved)...", file=sys.stderr, flush=True)
         stop.set()
 
@@ -56,6 +58,11 @@ def run_train_command(
         EventLog(Path(config.training.output_dir) / LOG_NAME, echo=False).write("error", message=str(exc))
         print(f"tutor: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        message = "stopped at once (second Ctrl-C); resume continues from the last saved checkpoint"
+        EventLog(Path(config.training.output_dir) / LOG_NAME, echo=False).write("stopped", message=message)
+        print(message, file=sys.stderr)
+        return EXIT_STOPPED
     if result.status == "done":
         print(f"adapter: {result.output_dir / 'adapter'}\nreport:  {result.output_dir / 'report.md'}")
         return 0

@@ -117,6 +117,62 @@ def write_report(output_dir: Path) -> Path:
     return path
 
 
+def write_model_card(output_dir: Path) -> Path:
+    """``adapter/README.md``: what the adapter is, how it was trained and scored, how to load it."""
+    metrics = json.loads((output_dir / "metrics.json").read_text(encoding="utf-8"))
+    before, after = metrics["before"], metrics["after"]
+    config = (output_dir / "config.yaml").read_text(encoding="utf-8")
+    rows = "\n".join(
+        f"| {name} | {before['details'].get(name, 0.0):.3f} | {value:.3f} |"
+        for name, value in after["details"].items()
+    )
+    card = f"""---
+library_name: peft
+base_model: {_hub_id(metrics["base_model"])}
+tags: [lora, fine-tuning-tutor, {before["task"]}]
+---
+
+# LoRA adapter: {before["task"]}
+
+Trained in Fine-Tuning Tutor's QLoRA lab on {metrics["hardware"]} in {format_duration(metrics["seconds"])}
+({metrics["steps"]} optimizer steps; {metrics["trainable_params"]:,} trainable parameters).
+
+## Held-out test set ({after["examples"]} examples never trained on)
+
+| metric | base model | with this adapter |
+|---|---|---|
+{rows}
+
+## Use
+
+```python
+from peft import PeftModel
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+base = AutoModelForCausalLM.from_pretrained("<the base model folder or Hub id>")
+model = PeftModel.from_pretrained(base, "<this folder>")
+tokenizer = AutoTokenizer.from_pretrained("<this folder>")
+```
+
+Prompts use the chat template with the lab's system and user messages (trainer/data.py); the
+adapter learned to answer in that format.
+
+## Training configuration
+
+```yaml
+{config.rstrip()}
+```
+"""
+    path = output_dir / "adapter" / "README.md"
+    path.write_text(card, encoding="utf-8")
+    return path
+
+
+def _hub_id(base_model: str) -> str:
+    # The packaged GGUF is a conversion of this Hub model; model cards name the original.
+    return "HuggingFaceTB/SmolLM2-135M-Instruct" if base_model.endswith("(packaged)") else base_model
+
+
 def _cell(text: str, limit: int = 160) -> str:
     text = " ".join(str(text).split())
     text = text if len(text) <= limit else text[: limit - 1] + "…"

@@ -175,9 +175,10 @@ def train(
             "samples": samples,
         },
     )
-    from trainer.report import write_report
+    from trainer.report import write_model_card, write_report
 
     write_report(out)
+    write_model_card(out)  # replaces peft's empty template
     log.write(
         "done",
         seconds=round(seconds, 1),

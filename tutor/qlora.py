@@ -85,7 +85,7 @@ class QLoRALab:
         except DataError as exc:
             raise LabError(str(exc)) from None
         text = path.read_text(encoding="utf-8-sig")
-        issues, stats = dataset_checks.critique(text, path.name, task_text=task)
+        issues, _ = dataset_checks.critique(text, path.name, task_text=task)
         if issues:
             kinds: dict[str, int] = {}
             for issue in issues:
@@ -101,7 +101,7 @@ class QLoRALab:
             for example in examples:
                 labels[example.output] = labels.get(example.output, 0) + 1
         rows = [[ex.input, ex.output] for ex in examples[:PREVIEW_ROWS]]
-        return DataPreview(str(source), len(examples), rows, labels, critic + f"\n\n{stats.examples} examples.")
+        return DataPreview(str(source), len(examples), rows, labels, critic)
 
     def _store_upload(self, path: Path, owner: str) -> Path:
         if path.suffix.lower() not in (".jsonl", ".csv"):

@@ -73,3 +73,28 @@ def test_smoothing_and_chart():
         + [{"event": "eval", "step": 4, "eval_loss": 0.3}]
     )
     assert svg.count("<polyline") == 2 and "<circle" in svg
+
+
+def test_repeated_sigterm_keeps_the_graceful_stop(tmp_path, monkeypatch):
+    """A second SIGTERM must not turn the checkpoint-then-stop into an abrupt exit."""
+    import signal
+
+    from trainer import command
+
+    handlers, reached = {}, []
+    monkeypatch.setattr(command.signal, "signal", lambda signum, handler: handlers.setdefault(signum, handler))
+
+    def fake_train(config, **kwargs):
+        handlers[signal.SIGTERM](signal.SIGTERM, None)
+        handlers[signal.SIGTERM](signal.SIGTERM, None)  # e.g. the server's death signal, then a kill
+        assert kwargs["stop"].is_set()
+        reached.append("after two SIGTERMs")
+        handlers[signal.SIGINT](signal.SIGINT, None)  # a Ctrl-C after a stop request: now
+        raise AssertionError("not reached")
+
+    monkeypatch.setattr(command, "train", fake_train)
+    config = tmp_path / "c.yaml"
+    config.write_text(f"training:\n  output_dir: {tmp_path / 'run'}\n", encoding="utf-8")
+    code = command.run_train_command(str(config), max_steps=None, output_dir=None, resume=False, cache_dir=tmp_path)
+    assert code == command.EXIT_STOPPED and reached == ["after two SIGTERMs"]
+    assert read_events(tmp_path / "run" / "progress.jsonl")[-1]["event"] == "stopped"

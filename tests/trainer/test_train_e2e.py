@@ -69,6 +69,8 @@ def test_loss_goes_down_and_every_file_is_written(finished_run):
     report = (finished_run / "report.md").read_text(encoding="utf-8")
     assert "![training and validation loss](loss.svg)" in report and "| accuracy |" in report
     assert "<polyline" in (finished_run / "loss.svg").read_text(encoding="utf-8")
+    card = (finished_run / "adapter" / "README.md").read_text(encoding="utf-8")
+    assert "library_name: peft" in card and "| accuracy |" in card and "PeftModel.from_pretrained" in card
 
 
 def test_adapter_loads_in_plain_peft_and_reproduces_the_metric(finished_run, shared_data_dir):

@@ -45,12 +45,20 @@ def packaged_checkpoint(cache_dir: Path) -> Path:
         del model.config.quantization_config
     model.hf_quantizer = None
     model.is_quantized = False
-    partial = target.with_name(target.name + ".partial")  # a killed save never looks complete
+    import os
+    import shutil
+
+    # A killed save never looks complete; one folder per process, because the server's warm-up and
+    # a training worker may convert at the same moment on a first start.
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
     model.save_pretrained(partial)
     tokenizer.save_pretrained(partial)
-    if target.exists():
-        import shutil
-
-        shutil.rmtree(target)
-    partial.rename(target)
+    if (target / "config.json").is_file() and (target / "tokenizer_config.json").is_file():
+        shutil.rmtree(partial)  # another process finished first: keep its copy
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    try:
+        partial.rename(target)
+    except OSError:  # lost a race for the final name: the winner's copy is complete
+        shutil.rmtree(partial, ignore_errors=True)
     return target
