@@ -149,6 +149,7 @@ def test_take_a_lesson_quiz_resume_after_reload_and_submit(app_url: str, page) -
 
 def test_qlora_lab_previews_data_and_rewrites_the_config(app_url: str, page) -> None:
     page.goto(app_url)
+    page.get_by_text("not completed yet").wait_for(timeout=60_000)  # the page's load handlers have run
     page.get_by_role("tab", name="QLoRA lab").click()
     page.get_by_text("600 examples", exact=True).wait_for(timeout=60_000)  # the built-in sentiment data
     assert page.get_by_text("The dataset critic found").count() >= 1

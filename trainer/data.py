@@ -210,7 +210,7 @@ def _read_hub(ref: str) -> list[tuple[str, dict]]:
     try:
         import datasets
     except ImportError:
-        raise DataError(f"hf:{ref}: Hub datasets need the 'datasets' package (pip install datasets)") from None
+        raise DataError(f"hf:{ref}: Hub datasets need the 'datasets' package (pip install -e '.[hub]')") from None
     try:
         loaded = datasets.load_dataset(name, subset or None, split="train")
     except Exception as exc:  # offline, unknown id, gated dataset: all mean "not available here"
