@@ -177,7 +177,12 @@ class RunQueue:
             run = next((r for r in self.runs() if r.status == "queued"), None)  # re-read under the lock
             if run is None:
                 return False
-            self._execute(run)
+            try:
+                self._execute(run)
+            except Exception as exc:  # the worker could not even start: say so, or it would be retried forever
+                run.status, run.finished, run.pid = "failed", time.time(), None
+                run.message = f"could not start the training worker: {exc}"
+                self._save(run)
         return True
 
     def _execute(self, run: Run) -> None:

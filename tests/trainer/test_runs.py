@@ -114,3 +114,18 @@ def test_failed_worker_reports_why(tmp_path, shared_data_dir):
     assert queue.wait_idle(300)
     failed = queue.get(run.id)
     assert failed.status == "failed" and "gone.jsonl: no such data file" in failed.message
+
+
+def test_worker_that_cannot_start_fails_the_run_once(tmp_path, monkeypatch):
+    import trainer.runs
+
+    def no_processes(*args, **kwargs):
+        raise OSError("fork failed: out of process slots")
+
+    monkeypatch.setattr(trainer.runs.subprocess, "Popen", no_processes)
+    queue = RunQueue(tmp_path / "runs", tmp_path)
+    run = queue.submit("ada", tiny())
+    assert queue._run_next() is True
+    failed = queue.get(run.id)
+    assert failed.status == "failed" and "fork failed" in failed.message
+    assert queue._run_next() is False  # not retried forever
