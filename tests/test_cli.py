@@ -144,6 +144,9 @@ def test_quiz_import_of_a_bad_file_imports_nothing(tmp_path: Path, capsys: pytes
     assert "binary file" in capsys.readouterr().out
 
 
+# Four real subprocesses (index build, search, two model loads): usually 2-3 minutes on 2 cores,
+# but a fresh-clone run on a slow, shared machine went past the default 300 s limit.
+@pytest.mark.timeout(600)
 def test_index_search_and_advise(shared_data_dir: Path) -> None:
     """The retrieval and advisor commands on the real index and the real packaged model."""
     flags = ("--data-dir", str(shared_data_dir))
