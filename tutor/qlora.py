@@ -14,7 +14,7 @@ from pathlib import Path
 from trainer.config import ConfigError, TrainConfig, default_config_name, parse_config, shipped_config
 from trainer.data import DataError, builtin_path, load_examples
 from trainer.model import Hardware, detect_hardware
-from trainer.report import smooth
+from trainer.report import loss_points, smooth
 from trainer.runs import Run, RunError, RunQueue
 from tutor.settings import Settings
 
@@ -181,18 +181,13 @@ class QLoRALab:
             status.step, status.max_steps = last["step"], last["max_steps"]
             status.eta_s, status.tokens_per_s = last.get("eta_s"), last.get("tokens_per_s")
             status.memory_mb, status.elapsed_s = last.get("memory_mb"), last.get("elapsed_s")
-        by_step = {e["step"]: e["loss"] for e in steps}  # a resumed run repeats steps: keep the last
-        points = sorted(by_step.items())
+        points, validation = loss_points(events)  # shared with the report: a resumed run keeps the last value
         status.curve = [{"step": s, "loss": v, "series": "training loss"} for s, v in points]
         status.curve += [
             {"step": s, "loss": v, "series": "smoothed"}
             for (s, _), v in zip(points, smooth([v for _, v in points]), strict=True)
         ]
-        status.curve += [
-            {"step": e["step"], "loss": e["eval_loss"], "series": "validation loss"}
-            for e in events
-            if e["event"] == "eval"
-        ]
+        status.curve += [{"step": s, "loss": v, "series": "validation loss"} for s, v in validation]
         metrics_path = self.runs.folder(run_id) / "metrics.json"
         if run.status == "done" and metrics_path.is_file():
             import json
