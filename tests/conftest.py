@@ -69,6 +69,18 @@ def serve(core: Core) -> Iterator[str]:
         core.store.close()
 
 
+# The CI machines are shared and sometimes several times slower than usual; httpx's 5 s default
+# made a login fail there while the server was busy. A real hang still fails the test.
+HTTP_TIMEOUT_S = 60
+
+
+def app_client(url: str, auth: tuple[str, str] | None = None):
+    """A gradio_client for the app under test, with timeouts for a slow shared machine."""
+    from gradio_client import Client
+
+    return Client(url, auth=auth, verbose=False, httpx_kwargs={"timeout": HTTP_TIMEOUT_S})
+
+
 @pytest.fixture
 def class_app(tmp_path: Path) -> Iterator[str]:
     """The app in class mode with learners ada and bob and instructor grace."""

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gradio_client import Client
 
-from tests.conftest import free_port, make_settings, serve
+from tests.conftest import HTTP_TIMEOUT_S, app_client, free_port, make_settings, serve
 from tutor.core import Core
 
 pytestmark = pytest.mark.slow
@@ -37,7 +36,7 @@ def test_serves_four_lessons_and_the_reference_pages(single_app: str) -> None:
     config = httpx.get(single_app + "config", timeout=30).json()
     assert radio_choices(config, "Lessons") == LESSON_IDS
     assert len(radio_choices(config, "Reference pages")) >= 4
-    client = Client(single_app, verbose=False)
+    client = app_client(single_app)
     for lesson_id in LESSON_IDS:
         nav, status, body = client.predict(lesson_id, api_name="/open_lesson")
         assert nav["value"] == lesson_id
@@ -49,7 +48,7 @@ def test_serves_four_lessons_and_the_reference_pages(single_app: str) -> None:
 
 
 def test_mark_complete_shows_in_lesson_list_and_progress(single_app: str) -> None:
-    client = Client(single_app, verbose=False)
+    client = app_client(single_app)
     nav, status, _body = client.predict("training-data", api_name="/mark_complete")
     assert "✓ completed" in status and "1/4 lessons done" in status
     marks = {value: label[0] for label, value in nav["choices"]}
@@ -67,22 +66,24 @@ def test_mark_complete_shows_in_lesson_list_and_progress(single_app: str) -> Non
 
 
 def test_unknown_lesson_is_a_clear_error(single_app: str) -> None:
-    client = Client(single_app, verbose=False)
+    client = app_client(single_app)
     with pytest.raises(Exception, match=r"'nope'.*is not in the list of choices"):
         client.predict("nope", api_name="/open_lesson")
 
 
 def test_class_mode_refuses_wrong_password_and_anonymous_calls(class_app: str) -> None:
     with pytest.raises(Exception):  # noqa: B017  (gradio_client raises different types per version)
-        Client(class_app, auth=("ada", "wrong-password"), verbose=False)
+        app_client(class_app, auth=("ada", "wrong-password"))
     with pytest.raises(Exception):  # noqa: B017
-        Client(class_app, verbose=False).predict(api_name="/my_progress")
-    assert httpx.post(class_app + "login", data={"username": "ada", "password": "nope"}).status_code in (400, 401)
+        app_client(class_app).predict(api_name="/my_progress")
+    assert httpx.post(
+        class_app + "login", data={"username": "ada", "password": "nope"}, timeout=HTTP_TIMEOUT_S
+    ).status_code in (400, 401)
 
 
 def test_learners_see_only_their_own_progress(class_app: str) -> None:
-    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
-    bob = Client(class_app, auth=("bob", "bob-password"), verbose=False)
+    ada = app_client(class_app, auth=("ada", "ada-password"))
+    bob = app_client(class_app, auth=("bob", "bob-password"))
     ada.predict("hyperparameters-lora", api_name="/mark_complete")
     ada_summary, _ada_table, _ = ada.predict(api_name="/my_progress")
     bob_summary, bob_table, _ = bob.predict(api_name="/my_progress")
@@ -109,12 +110,13 @@ def test_completion_survives_a_killed_server(tmp_path: Path) -> None:
     port = free_port()
     command = [sys.executable, "-m", "tutor", "--data-dir", str(tmp_path / "var"), "serve", "--port", str(port)]
     url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # No warm-up: building the index and converting the model would only slow this test down.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TUTOR_WARM_UP": "false"}
 
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         wait_for(url, first)
-        Client(url, verbose=False).predict("evaluation-deployment", api_name="/mark_complete")
+        app_client(url).predict("evaluation-deployment", api_name="/mark_complete")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
@@ -122,7 +124,7 @@ def test_completion_survives_a_killed_server(tmp_path: Path) -> None:
     second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         wait_for(url, second)
-        summary, table, _ = Client(url, verbose=False).predict(api_name="/my_progress")
+        summary, table, _ = app_client(url).predict(api_name="/my_progress")
         assert "1 of 4 lessons complete" in summary
         assert {row[0]: row[1] for row in table["data"]}["4. Evaluating & Deploying Your Fine-Tuned Model"] == "✓ done"
     finally:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
-from tests.conftest import advisor_settings, free_port, serve
+from tests.conftest import advisor_settings, app_client, free_port, serve
 from tutor import accounts
 from tutor.advisors import strategy
 from tutor.core import Core
@@ -28,7 +28,7 @@ def app_url(tmp_path: Path, shared_data_dir: Path) -> Iterator[str]:
 
 
 def test_chat_streams_recommendation_then_explanation_and_is_stored(app_url: str) -> None:
-    ada = Client(app_url, auth=("ada", "ada-password"), verbose=False)
+    ada = app_client(app_url, auth=("ada", "ada-password"))
     job = ada.submit(strategy.LAB.try_prompt, api_name="/chat_strategy")
     job.result(timeout=120)
     outputs = job.outputs()
@@ -45,7 +45,7 @@ def test_chat_streams_recommendation_then_explanation_and_is_stored(app_url: str
     empty.result(timeout=60)
     assert "Your message is empty" in empty.outputs()[-1][2]
 
-    grace = Client(app_url, auth=("grace", "grace-password"), verbose=False)
+    grace = app_client(app_url, auth=("grace", "grace-password"))
     rows = grace.predict("strategy", "ada", api_name="/advisor_conversations")
     assert [row[1:3] for row in rows["data"]] == [["ada", "strategy"]] and rows["data"][0][5] == 2
     transcript = grace.predict(rows["data"][0][0], api_name="/read_conversation")
@@ -55,7 +55,7 @@ def test_chat_streams_recommendation_then_explanation_and_is_stored(app_url: str
 
 
 def test_api_endpoints_take_files_and_report_bad_ones(app_url: str, tmp_path: Path) -> None:
-    ada = Client(app_url, auth=("ada", "ada-password"), verbose=False)
+    ada = app_client(app_url, auth=("ada", "ada-password"))
     result = ada.predict(
         "check my sentiment data",
         [handle_file(str(DATA / "critic_planted.jsonl")), handle_file(str(DATA / "critic_planted_test.jsonl"))],

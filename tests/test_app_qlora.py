@@ -6,13 +6,14 @@ import time
 import zipfile
 
 import pytest
-from gradio_client import Client
 
-from tests.conftest import advisor_settings, free_port, serve
-from tests.trainer.conftest import TINY_RUN
+from tests.conftest import advisor_settings, app_client, free_port, serve
+from tests.trainer.conftest import tiny_run
 from tutor.core import Core
 
-pytestmark = pytest.mark.slow
+# Real training processes: a minute or two each on an idle 2-core machine, several times that on
+# a busy shared one (CI). The 300 s default is for hangs in ordinary tests.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
@@ -22,12 +23,12 @@ def app_url(tmp_path, shared_data_dir):
 
 
 def test_lab_trains_compares_and_exports(app_url):
-    client = Client(app_url, verbose=False)
+    client = app_client(app_url)
     with pytest.raises(Exception, match=r"training\.learning_rate"):
         client.predict("training:\n  learning_rate: -1\n", api_name="/qlora_start")
-    run_id = client.predict(TINY_RUN.format(output_dir="ignored", steps=4), api_name="/qlora_start")
+    run_id = client.predict(tiny_run(steps=4), api_name="/qlora_start")
     with pytest.raises(Exception, match="already have a run"):
-        client.predict(TINY_RUN.format(output_dir="ignored", steps=4), api_name="/qlora_start")
+        client.predict(tiny_run(steps=4), api_name="/qlora_start")
     deadline = time.monotonic() + 500
     while (status := client.predict(run_id, api_name="/qlora_status"))["status"] in ("queued", "running"):
         assert time.monotonic() < deadline

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gradio_client import Client
 
+from tests.conftest import HTTP_TIMEOUT_S, app_client
 from tests.tutor.quiz.test_attempts import BANK
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ def secrets() -> list[str]:
 
 
 def test_take_and_pass_the_module_test(class_app: str) -> None:
-    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
+    ada = app_client(class_app, auth=("ada", "ada-password"))
     view = ada.predict("module-test", api_name="/quiz_start")
     assert len(view["questions"]) == 15
     result = ada.predict(view["attempt_id"], right_answers(view), api_name="/quiz_submit")
@@ -48,14 +48,14 @@ def test_take_and_pass_the_module_test(class_app: str) -> None:
 
 
 def test_nothing_secret_reaches_the_client_before_submission(class_app: str) -> None:
-    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
+    ada = app_client(class_app, auth=("ada", "ada-password"))
     received = []
     for quiz_id in ["lesson-1", "lesson-2", "lesson-3", "lesson-4", "module-test", "practice"]:
         view = ada.predict(quiz_id, api_name="/quiz_start")
         ada.predict(view["attempt_id"], {view["questions"][0]["question_id"]: [1]}, api_name="/quiz_save")
         received.append(json.dumps(ada.predict(quiz_id, api_name="/quiz_start")))  # resumed, with the draft
     cookies = ada.cookies if hasattr(ada, "cookies") else {}
-    with httpx.Client(cookies=cookies) as http:
+    with httpx.Client(cookies=cookies, timeout=HTTP_TIMEOUT_S) as http:
         login = http.post(class_app + "login", data={"username": "ada", "password": "ada-password"})
         assert login.status_code == 200
         received.append(http.get(class_app + "config").text)
@@ -68,8 +68,8 @@ def test_nothing_secret_reaches_the_client_before_submission(class_app: str) -> 
 
 
 def test_learners_cannot_read_each_others_attempts(class_app: str) -> None:
-    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
-    bob = Client(class_app, auth=("bob", "bob-password"), verbose=False)
+    ada = app_client(class_app, auth=("ada", "ada-password"))
+    bob = app_client(class_app, auth=("bob", "bob-password"))
     view = ada.predict("lesson-2", api_name="/quiz_start")
     ada.predict(view["attempt_id"], right_answers(view), api_name="/quiz_submit")
     with pytest.raises(Exception, match="no attempt"):
@@ -90,7 +90,7 @@ INSTRUCTOR_ENDPOINTS = [
 
 @pytest.mark.parametrize(("endpoint", "args"), INSTRUCTOR_ENDPOINTS, ids=[e for e, _ in INSTRUCTOR_ENDPOINTS])
 def test_learners_cannot_call_instructor_tools(class_app: str, endpoint: str, args: tuple) -> None:
-    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
+    ada = app_client(class_app, auth=("ada", "ada-password"))
     with pytest.raises(Exception, match="only instructors"):
         ada.predict(*args, api_name=endpoint)
 
@@ -98,7 +98,7 @@ def test_learners_cannot_call_instructor_tools(class_app: str, endpoint: str, ar
 def test_instructor_imports_gift_publishes_and_analyses(class_app: str, tmp_path: Path) -> None:
     from gradio_client import handle_file
 
-    grace = Client(class_app, auth=("grace", "grace-password"), verbose=False)
+    grace = app_client(class_app, auth=("grace", "grace-password"))
     bad = tmp_path / "broken.gift"
     bad.write_text("::a::Fine? {=yes ~no}\n\n::b::Unclosed {=x ~y\n")
     report = grace.predict(handle_file(str(bad)), api_name="/import_bank")
@@ -113,7 +113,7 @@ def test_instructor_imports_gift_publishes_and_analyses(class_app: str, tmp_path
     assert "Imported `extra-lora`: 1 questions" in report and "matching questions are not supported" in report
     assert "Published `extra-lora` v1" in grace.predict("extra-lora", api_name="/publish_bank")
 
-    ada = Client(class_app, auth=("ada", "ada-password"), verbose=False)
+    ada = app_client(class_app, auth=("ada", "ada-password"))
     view = ada.predict("extra-lora", api_name="/quiz_start")
     position = view["questions"][0]["options"].index("16") + 1
     assert ada.predict(view["attempt_id"], {"e1": [position]}, api_name="/quiz_submit")["percent"] == 100

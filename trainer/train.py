@@ -32,7 +32,7 @@ from trainer.model import (
     resolve_base,
     trainable_parameters,
 )
-from trainer.progress import EventLog, ProgressCallback
+from trainer.progress import EventLog
 
 LOG_NAME = "progress.jsonl"
 
@@ -64,8 +64,6 @@ def train(
     echo: bool = True,
     stop: threading.Event | None = None,
 ) -> RunResult:
-    import torch
-
     started = time.monotonic()
     out = Path(config.training.output_dir)
     checkpoint = latest_checkpoint(out) if resume else None
@@ -73,6 +71,13 @@ def train(
         raise TrainError(f"nothing to resume in {out}: it has no complete checkpoint-* folder")
     if not resume and latest_checkpoint(out) is not None:
         raise TrainError(f"{out} holds checkpoints of an earlier run: resume it (--resume) or pick another output dir")
+    # Imported after the checks above, which should answer at once. transformers' callback module
+    # pulls in peft and bitsandbytes, which the run queue and the web app (users of this module's
+    # LOG_NAME and latest_checkpoint) never need.
+    import torch
+
+    from trainer.callbacks import ProgressCallback
+
     log = EventLog(out / LOG_NAME, echo=echo, fresh=not resume)
     (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")  # the resolved config
     hardware = detect_hardware()

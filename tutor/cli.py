@@ -78,7 +78,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     where = f"http://{settings.host}:{settings.port}"
     print(f"Fine-Tuning Tutor on {where} ({settings.mode} mode, database {core.store.engine.url!r})", flush=True)
-    threading.Thread(target=core.warm_up, kwargs={"log": lambda m: print(m, flush=True)}, daemon=True).start()
+    if settings.warm_up:
+        threading.Thread(target=core.warm_up, kwargs={"log": lambda m: print(m, flush=True)}, daemon=True).start()
     app.launch(core)
     return 0
 

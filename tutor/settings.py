@@ -96,6 +96,11 @@ class Settings(BaseModel):
         100_000, ge=1_000, description="Longest message an advisor accepts; larger data goes in an uploaded file."
     )
     advisor_max_file_mb: float = Field(25.0, gt=0, description="Largest file an advisor accepts, in MB.")
+    warm_up: bool = Field(
+        True,
+        description="At start, build the course index and load the advisor model in the background, so the "
+        "first question is quick. Off: both happen on the first advisor question (a quiz-only server).",
+    )
 
     @field_validator("lessons_dir")
     @classmethod

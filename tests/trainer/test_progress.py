@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from trainer.progress import EventLog, ProgressCallback, format_event, read_events
+from trainer.callbacks import ProgressCallback
+from trainer.progress import EventLog, format_event, read_events
 from trainer.report import loss_svg, smooth
 
 

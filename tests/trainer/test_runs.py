@@ -14,17 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.trainer.conftest import TINY_RUN
+from tests.trainer.conftest import tiny_run
 from trainer.config import parse_config
 from trainer.progress import read_events
 from trainer.runs import RunError, RunQueue
 from trainer.train import latest_checkpoint
 
-pytestmark = pytest.mark.slow
+# Real training processes: a minute or two each on an idle 2-core machine, several times that on
+# a busy shared one (CI). The 300 s default is for hangs in ordinary tests.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def tiny(steps: int = 2):
-    return parse_config(TINY_RUN.format(output_dir="ignored", steps=steps))
+    return parse_config(tiny_run(steps=steps, eval_steps=100))  # the queue is under test, not validation
 
 
 def wait_for(predicate, timeout: float = 400, what: str = "condition"):
@@ -76,7 +78,10 @@ def test_server_killed_mid_training_leaves_a_resumable_run(tmp_path, shared_data
             textwrap.dedent(SERVER),
             str(runs_dir),
             str(shared_data_dir),
-            TINY_RUN.format(output_dir="ignored", steps=40),
+            # Checkpoints every 2 steps, no validation passes: the first checkpoint comes fast and
+            # the resumed half costs only its training steps. 12 steps leave room for the SIGTERM
+            # to land before the run ends.
+            tiny_run(steps=12, eval_steps=100),
         ],
         stdout=subprocess.PIPE,
         text=True,

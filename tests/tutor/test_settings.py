@@ -20,6 +20,7 @@ def test_defaults_serve_locally_in_single_mode() -> None:
     assert (settings.mode, settings.host, settings.port) == ("single", "127.0.0.1", 7860)
     assert settings.lessons_dir == PROJECT_ROOT / "lessons"
     assert settings.resolved_database_url == "sqlite:///var/tutor.db"
+    assert settings.warm_up and not load_settings(env={"TUTOR_WARM_UP": "false"}).warm_up
 
 
 def test_file_then_environment_then_flags(tmp_path: Path) -> None:
