@@ -63,14 +63,16 @@ def build_app(core: Core) -> gr.Blocks:
             # Not "?page=": Gradio 6 reserves that parameter for its own multipage apps.
             page_id = (request.query_params.get("open") if request else None) or ""
             page = core.course.get(page_id.split("#")[0])
-            selected, lesson_value, reference_value = "lessons", gr.Radio(), gr.Radio()
+            # Without a deep link the tabs are left alone: on a slow load the learner may already
+            # have opened another tab, and selecting Lessons here would pull them back.
+            tab, lesson_value, reference_value = gr.skip(), gr.Radio(), gr.Radio()
             if page is not None and page.meta.kind == "lesson":
-                lesson_value = gr.Radio(value=page.id)
+                tab, lesson_value = gr.Tabs(selected="lessons"), gr.Radio(value=page.id)
             elif page is not None:
-                selected, reference_value = "reference", gr.Radio(value=page.id)
+                tab, reference_value = gr.Tabs(selected="reference"), gr.Radio(value=page.id)
             return (
                 greeting,
-                gr.Tabs(selected=selected),
+                tab,
                 lesson_value,
                 reference_value,
                 gr.Tab(visible=viewer.is_instructor),

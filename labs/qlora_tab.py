@@ -189,15 +189,11 @@ def build_qlora_tab(core: Core) -> tuple:
         note = f"**{data.examples} examples** from `{data.source}`.{labels}\n\n{data.critic}"
         return note, pd.DataFrame(data.rows, columns=["input", "answer"]), data.source
 
-    def qlora_basic(task_value: str, source_value: str, lr_value, rank_value, steps_value, quantize_value):
+    def qlora_basic(yaml_text: str, lr_value, rank_value, steps_value, quantize_value) -> str:
+        """A Basic control changed: edit those fields in the YAML, keeping the learner's other edits."""
         config = _lab_errors(
-            lambda: lab.basic_config(
-                task_value,
-                source_value,
-                learning_rate=lr_value,
-                rank=rank_value,
-                max_steps=steps_value,
-                quantize=quantize_value,
+            lambda: lab.edit_config(
+                yaml_text, learning_rate=lr_value, rank=rank_value, max_steps=steps_value, quantize=quantize_value
             )
         )
         return config.to_yaml()
@@ -266,27 +262,45 @@ def build_qlora_tab(core: Core) -> tuple:
         viewer = viewer_of(core, request)
         return str(_lab_errors(lambda: lab.export(viewer.username, current_run, kind)))
 
-    def preview_and_config(task_value, file, lr_value, rank_value, steps_value, quantize_value, request: gr.Request):
+    def task_changed(task_value, file, lr_value, rank_value, steps_value, quantize_value, request: gr.Request):
+        """A new task starts from that task's shipped defaults, with the Basic choices applied."""
         note, frame, source_value = qlora_preview(task_value, file, request)
-        return (
-            note,
-            frame,
-            source_value,
-            qlora_basic(task_value, source_value, lr_value, rank_value, steps_value, quantize_value),
+        config = _lab_errors(
+            lambda: lab.basic_config(
+                task_value,
+                source_value,
+                learning_rate=lr_value,
+                rank=rank_value,
+                max_steps=steps_value,
+                quantize=quantize_value,
+            )
         )
+        return note, frame, source_value, config.to_yaml()
 
-    basic_inputs = [task, source, lr, rank, steps, quantize]
-    for trigger in (task.change, upload.change):
-        trigger(
-            preview_and_config,
-            inputs=[task, upload, lr, rank, steps, quantize],
-            outputs=[preview_note, preview, source, config_yaml],
-            api_visibility="private",
-        )
+    def upload_changed(task_value, file, yaml_text: str, request: gr.Request):
+        """New data: preview and check it, then point the learner's config at it (other edits kept)."""
+        note, frame, source_value = qlora_preview(task_value, file, request)
+        try:
+            new_yaml = lab.with_source(yaml_text, source_value).to_yaml()
+        except LabError as exc:  # the preview still helps; the YAML is left for the learner to fix
+            note += f"\n\n**The config below has an error, so `data.source` was not changed:** {exc}"
+            new_yaml = gr.skip()
+        return note, frame, source_value, new_yaml
+
+    preview_outputs = [preview_note, preview, source, config_yaml]
+    task.change(
+        task_changed,
+        inputs=[task, upload, lr, rank, steps, quantize],
+        outputs=preview_outputs,
+        api_visibility="private",
+    )
+    upload.change(
+        upload_changed, inputs=[task, upload, config_yaml], outputs=preview_outputs, api_visibility="private"
+    )
     gr.on(
         [lr.change, rank.change, steps.change, quantize.change],
         qlora_basic,
-        inputs=basic_inputs,
+        inputs=[config_yaml, lr, rank, steps, quantize],
         outputs=config_yaml,
         api_visibility="private",
     )

@@ -158,3 +158,24 @@ def test_qlora_lab_previews_data_and_rewrites_the_config(app_url: str, page) -> 
     page.get_by_text("300 examples", exact=True).wait_for(timeout=60_000)
     page.get_by_text("Advanced: every field (YAML)").click()
     page.get_by_text("task: summarization").wait_for(timeout=30_000)  # the YAML follows the choice
+
+
+def test_a_tab_opened_while_the_page_loads_stays_open(app_url: str, page, monkeypatch) -> None:
+    """The page-load handler follows ``?open=`` deep links; without one it must not pull a learner
+    who already clicked another tab back to Lessons (it did, on slow first loads)."""
+    import time
+
+    import app
+
+    real_viewer_of = app.viewer_of
+
+    def slow_viewer_of(core, request):  # a slow first load, as on a busy server
+        time.sleep(3)
+        return real_viewer_of(core, request)
+
+    monkeypatch.setattr(app, "viewer_of", slow_viewer_of)
+    page.goto(app_url)
+    page.get_by_role("tab", name="Reference").click()  # before the load handler has answered
+    page.get_by_text("single-learner mode").wait_for(timeout=60_000)  # the load handler's greeting
+    page.wait_for_timeout(1000)  # let any tab change it sent take effect
+    assert page.get_by_role("tab", name="Reference").get_attribute("aria-selected") == "true"

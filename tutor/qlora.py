@@ -121,17 +121,41 @@ class QLoRALab:
     def basic_config(
         self, task: str, source: str, *, learning_rate: float, rank: int, max_steps: int, quantize: bool
     ) -> TrainConfig:
-        """The shipped default for this host, with the Basic panel's choices applied."""
+        """The shipped default for this host and task, with the Basic panel's choices applied."""
         config = self.default_config(task)
-        try:
-            config.data.source = source or "builtin"
-            config.training.learning_rate = float(learning_rate)
-            config.lora.r = int(rank)
-            config.lora.alpha = 2 * int(rank)
-            config.training.max_steps = int(max_steps)
-            config.model.quantization = "4bit" if quantize else "none"
-        except ValueError as exc:
-            raise LabError(str(exc).splitlines()[0]) from None
+        config.data.source = source or "builtin"
+        return self._apply_basic(config, learning_rate, rank, max_steps, quantize)
+
+    def edit_config(
+        self, yaml_text: str, *, learning_rate: float, rank: int, max_steps: int, quantize: bool
+    ) -> TrainConfig:
+        """The learner's config (the Advanced box) with only the Basic panel's fields changed, so
+        hand edits to the other fields survive a Basic change. A config that does not parse raises
+        LabError and is left for the learner to fix."""
+        return self._apply_basic(self.parse(yaml_text), learning_rate, rank, max_steps, quantize)
+
+    def with_source(self, yaml_text: str, source: str) -> TrainConfig:
+        """The learner's config reading its data from ``source`` (a checked upload, or builtin)."""
+        config = self.parse(yaml_text)
+        config.data.source = source or "builtin"
+        return config
+
+    @staticmethod
+    def _apply_basic(config: TrainConfig, learning_rate: float, rank: int, max_steps: int, quantize: bool):
+        choices = [
+            ("training", "learning_rate", learning_rate, float),
+            ("lora", "r", rank, int),
+            ("training", "max_steps", max_steps, int),
+            ("model", "quantization", "4bit" if quantize else "none", str),
+        ]
+        for section, name, value, kind in choices:
+            try:
+                setattr(getattr(config, section), name, kind(value))
+            except (TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+                errors = getattr(exc, "errors", None)
+                reason = errors()[0]["msg"] if errors else str(exc)
+                raise LabError(f"{section}.{name}: {reason} (got {value!r})") from None
+        config.lora.alpha = 2 * config.lora.r  # the Basic panel's rule of thumb
         return config
 
     @staticmethod
