@@ -99,3 +99,19 @@ def test_repeated_sigterm_keeps_the_graceful_stop(tmp_path, monkeypatch):
     code = command.run_train_command(str(config), max_steps=None, output_dir=None, resume=False, cache_dir=tmp_path)
     assert code == command.EXIT_STOPPED and reached == ["after two SIGTERMs"]
     assert read_events(tmp_path / "run" / "progress.jsonl")[-1]["event"] == "stopped"
+
+
+def test_readers_of_the_log_do_not_import_the_training_stack() -> None:
+    """The web app's lab, the run queue and the report read the event log; importing them must not
+    pull in transformers' Trainer machinery (peft, bitsandbytes: ~10 s on two cores, once paid on
+    a learner's first visit to the lab)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tutor.qlora, trainer.runs, trainer.report, trainer.train; "
+        "print(sorted(m for m in ('transformers', 'peft', 'bitsandbytes') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
