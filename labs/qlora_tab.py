@@ -92,7 +92,6 @@ def build_qlora_tab(core: Core) -> tuple:
         f"with a live loss curve, compare before and after, export. {where} One run trains at a time on this "
         "server; others wait in a queue."
     )
-    source = gr.State("builtin")
     run_id = gr.Textbox(visible=False, label="run id")
 
     with gr.Accordion("1 · Task and data", open=True):
@@ -275,7 +274,7 @@ def build_qlora_tab(core: Core) -> tuple:
                 quantize=quantize_value,
             )
         )
-        return note, frame, source_value, config.to_yaml()
+        return note, frame, config.to_yaml()
 
     def upload_changed(task_value, file, yaml_text: str, request: gr.Request):
         """New data: preview and check it, then point the learner's config at it (other edits kept)."""
@@ -285,9 +284,9 @@ def build_qlora_tab(core: Core) -> tuple:
         except LabError as exc:  # the preview still helps; the YAML is left for the learner to fix
             note += f"\n\n**The config below has an error, so `data.source` was not changed:** {exc}"
             new_yaml = gr.skip()
-        return note, frame, source_value, new_yaml
+        return note, frame, new_yaml
 
-    preview_outputs = [preview_note, preview, source, config_yaml]
+    preview_outputs = [preview_note, preview, config_yaml]
     task.change(
         task_changed,
         inputs=[task, upload, lr, rank, steps, quantize],

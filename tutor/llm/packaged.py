@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 from pathlib import Path
 
 from tutor.llm.base import LLMError
@@ -45,9 +47,6 @@ def packaged_checkpoint(cache_dir: Path) -> Path:
         del model.config.quantization_config
     model.hf_quantizer = None
     model.is_quantized = False
-    import os
-    import shutil
-
     # A killed save never looks complete; one folder per process, because the server's warm-up and
     # a training worker may convert at the same moment on a first start.
     partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
