@@ -37,7 +37,7 @@ from sqlmodel import select
 from tests.conftest import free_port
 from tutor import accounts
 from tutor.core import Core
-from tutor.models import AttemptAnswer, QuizAttempt
+from tutor.tables import AttemptAnswer, QuizAttempt
 from tutor.quiz import attempts
 from tutor.settings import load_settings
 

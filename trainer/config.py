@@ -27,7 +27,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class ModelSettings(_Section):
+class ModelSection(_Section):
     name: str = Field(
         "",
         description="Base model: empty for the packaged SmolLM2-135M-Instruct (works offline), a local folder "
@@ -55,7 +55,7 @@ class ModelSettings(_Section):
     )
 
 
-class LoraSettings(_Section):
+class LoraSection(_Section):
     r: int = Field(8, ge=1, le=256, description="Rank of the low-rank update B·A. 8-16 is plenty for one task.")
     alpha: int = Field(16, ge=1, le=1024, description="Scale of the update (alpha / r multiplies B·A). Usually 2 x r.")
     dropout: float = Field(0.05, ge=0.0, lt=1.0, description="Dropout on the LoRA input; 0.05-0.1 fights overfitting.")
@@ -67,7 +67,7 @@ class LoraSettings(_Section):
     )
 
 
-class DataSettings(_Section):
+class DataSection(_Section):
     task: Literal["sentiment", "summarization"] = Field(
         "sentiment",
         description="sentiment: label a financial news sentence positive, negative or neutral (metric: "
@@ -94,13 +94,13 @@ class DataSettings(_Section):
     seed: int = Field(42, description="Seed of the shuffle that makes the train/validation/test split.")
 
     @model_validator(mode="after")
-    def _fractions_leave_training_data(self) -> DataSettings:
+    def _fractions_leave_training_data(self) -> DataSection:
         if self.val_fraction + self.test_fraction >= 0.8:
             raise ValueError("val_fraction + test_fraction must leave at least 20% of the data for training")
         return self
 
 
-class TrainingSettings(_Section):
+class TrainingSection(_Section):
     output_dir: str = Field(
         "var/runs/sentiment", description="Where checkpoints, the adapter, the log and the report are written."
     )
@@ -139,7 +139,7 @@ class TrainingSettings(_Section):
     )
 
     @model_validator(mode="after")
-    def _checkpoints_line_up_with_evaluations(self) -> TrainingSettings:
+    def _checkpoints_line_up_with_evaluations(self) -> TrainingSection:
         # Early stopping keeps the best checkpoint, so every evaluation must have one to keep.
         if self.early_stopping_patience and self.save_steps % self.eval_steps:
             raise ValueError("save_steps must be a multiple of eval_steps when early stopping is on")
@@ -147,10 +147,10 @@ class TrainingSettings(_Section):
 
 
 class TrainConfig(_Section):
-    model: ModelSettings = Field(default_factory=ModelSettings)
-    lora: LoraSettings = Field(default_factory=LoraSettings)
-    data: DataSettings = Field(default_factory=DataSettings)
-    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    model: ModelSection = Field(default_factory=ModelSection)
+    lora: LoraSection = Field(default_factory=LoraSection)
+    data: DataSection = Field(default_factory=DataSection)
+    training: TrainingSection = Field(default_factory=TrainingSection)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer.config import DataSettings
+from trainer.config import DataSection
 
 BUILTIN_DIR = Path(__file__).parent / "datasets"
 BUILTIN_FILES = {"sentiment": "financial_sentiment.jsonl", "summarization": "dialogue_summaries.jsonl"}
@@ -56,7 +56,7 @@ def builtin_path(task: str) -> Path:
     return BUILTIN_DIR / BUILTIN_FILES[task]
 
 
-def load_examples(settings: DataSettings) -> list[Example]:
+def load_examples(settings: DataSection) -> list[Example]:
     """Every usable example of the configured source, in file order."""
     source = settings.source.strip()
     if source == "builtin":
@@ -73,7 +73,7 @@ def load_examples(settings: DataSettings) -> list[Example]:
     return examples
 
 
-def split_examples(examples: list[Example], settings: DataSettings) -> Splits:
+def split_examples(examples: list[Example], settings: DataSection) -> Splits:
     """A seeded shuffle cut into train / validation / test; the same seed gives the same split."""
     shuffled = list(examples)
     random.Random(settings.seed).shuffle(shuffled)
@@ -156,7 +156,7 @@ def _ids(value) -> list[int]:
     return list(value)
 
 
-def _example(record: dict, where: str, settings: DataSettings) -> Example:
+def _example(record: dict, where: str, settings: DataSection) -> Example:
     inputs, outputs = DEFAULT_FIELDS[settings.task]
     if settings.input_field:
         inputs = (settings.input_field,)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainer.config import LoraSettings, ModelSettings
+from trainer.config import LoraSection, ModelSection
 
 PACKAGED_NAME = "SmolLM2-135M-Instruct (packaged)"
 
@@ -40,7 +40,7 @@ def detect_hardware() -> Hardware:
     return Hardware("cpu", f"CPU ({os.cpu_count()} cores)", False)
 
 
-def compute_dtype(settings: ModelSettings, hardware: Hardware):
+def compute_dtype(settings: ModelSection, hardware: Hardware):
     import torch
 
     if settings.compute_dtype != "auto":
@@ -75,7 +75,7 @@ def load_tokenizer(base: str):
     return tokenizer
 
 
-def quantization_config(settings: ModelSettings, hardware: Hardware):
+def quantization_config(settings: ModelSection, hardware: Hardware):
     """The BitsAndBytesConfig for QLoRA, or None when the base stays in full precision."""
     if settings.quantization == "none":
         return None
@@ -89,7 +89,7 @@ def quantization_config(settings: ModelSettings, hardware: Hardware):
     )
 
 
-def load_base_model(base: str, settings: ModelSettings, hardware: Hardware):
+def load_base_model(base: str, settings: ModelSection, hardware: Hardware):
     """The frozen base model on the right device, in 4-bit NF4 when configured."""
     from transformers import AutoModelForCausalLM
 
@@ -108,7 +108,7 @@ def load_base_model(base: str, settings: ModelSettings, hardware: Hardware):
     return model
 
 
-def prepare_for_training(model, settings: ModelSettings):
+def prepare_for_training(model, settings: ModelSection):
     """Ready a loaded base for LoRA training (done after the 'before' evaluation)."""
     if settings.quantization == "4bit":
         from peft import prepare_model_for_kbit_training
@@ -122,7 +122,7 @@ def prepare_for_training(model, settings: ModelSettings):
     return model
 
 
-def add_lora(model, settings: LoraSettings):
+def add_lora(model, settings: LoraSection):
     """Wrap the model with fresh LoRA adapters; only they are trainable."""
     from peft import LoraConfig, get_peft_model
 

@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from tutor.models import ROLES, User
+from tutor.tables import ROLES, User
 from tutor.store import Store
 
 _hasher = PasswordHasher()

@@ -350,7 +350,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         output_dir=args.output_dir,
         resume=args.resume,
-        cache_dir=_settings(args).data_dir / "models",
+        cache_dir=_settings(args).models_dir,
     )
 
 
@@ -361,7 +361,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from trainer.model import ModelError
 
     run_dir = Path(args.run_dir)
-    cache_dir = _settings(args).data_dir / "models"
+    cache_dir = _settings(args).models_dir
     try:
         config = load_config(run_dir / "config.yaml")
         if args.format == "gguf":

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tutor import accounts, progress
+from tutor import accounts, lesson_progress
 from tutor.advisors import ADVISORS, AdvisorRequest
 from tutor.advisors import history as advisor_history
 from tutor.advisors.base import UploadedFile, check_message, read_upload, to_json
 from tutor.advisors.service import Advice, advise
 from tutor.content import ContentError, Course, Page, load_course, render_for_app
 from tutor.llm import ChatModel, LLMError, get_chat_model
-from tutor.models import AdvisorMessage
+from tutor.tables import AdvisorMessage
 from tutor.quiz import analysis, attempts, instructor
 from tutor.quiz.bank import BankError, QuizDefinition
 from tutor.rag import CourseIndex, RetrievalError
@@ -134,7 +134,7 @@ class Core:
         return render_for_app(self.course, page)
 
     def lesson_statuses(self, viewer: Viewer) -> list[LessonStatus]:
-        done = progress.completed_lessons(self.store, viewer.user_id)
+        done = lesson_progress.completed_lessons(self.store, viewer.user_id)
         return [
             LessonStatus(page.id, page.meta.order, page.title, page.meta.minutes, done.get(page.id))
             for page in self.course.lessons
@@ -142,11 +142,11 @@ class Core:
 
     def mark_complete(self, viewer: Viewer, lesson_id: str) -> datetime:
         self.lesson(lesson_id)  # reject unknown ids before writing anything
-        return progress.mark_complete(self.store, viewer.user_id, lesson_id)
+        return lesson_progress.mark_complete(self.store, viewer.user_id, lesson_id)
 
     def mark_incomplete(self, viewer: Viewer, lesson_id: str) -> None:
         self.lesson(lesson_id)
-        progress.mark_incomplete(self.store, viewer.user_id, lesson_id)
+        lesson_progress.mark_incomplete(self.store, viewer.user_id, lesson_id)
 
     def neighbour(self, lesson_id: str, step: int) -> str:
         """The id of the lesson ``step`` places away, clamped to the first and last."""
@@ -270,7 +270,7 @@ class Core:
         """Check and read the learner's input; AdvisorInputError says what is wrong with it."""
         paths = [p for p in file_paths or [] if p]
         text = check_message(text, self.settings.advisor_max_chars, bool(paths))
-        max_bytes = int(self.settings.advisor_max_file_mb * 1e6)
+        max_bytes = self.settings.max_upload_bytes
         files: list[UploadedFile] = [read_upload(path, max_bytes) for path in paths]
         return AdvisorRequest(text=text, history=list(history or []), files=files)
 

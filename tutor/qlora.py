@@ -106,8 +106,8 @@ class QLoRALab:
     def _store_upload(self, path: Path, owner: str) -> Path:
         if path.suffix.lower() not in (".jsonl", ".csv"):
             raise LabError(f"{path.name}: upload a .jsonl or .csv file")
-        if path.stat().st_size > self.settings.advisor_max_file_mb * 2**20:
-            raise LabError(f"{path.name}: larger than {self.settings.advisor_max_file_mb} MB")
+        if path.stat().st_size > self.settings.max_upload_bytes:
+            raise LabError(f"{path.name}: larger than {self.settings.max_upload_mb:g} MB")
         folder = self.uploads / (owner or "user")
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / path.name
@@ -252,7 +252,7 @@ class QLoRALab:
 
         config = self.runs.config(run_id)
         adapter = self.runs.folder(run_id) / "adapter"
-        base_ref, _ = resolve_base(config.model.name, self.settings.data_dir / "models")
+        base_ref, _ = resolve_base(config.model.name, self.settings.models_dir)
         tokenizer = load_tokenizer(str(adapter))
         model = PeftModel.from_pretrained(load_base_model(base_ref, config.model, self.hardware), adapter)
         model.eval()
@@ -276,11 +276,11 @@ class QLoRALab:
             if kind == "gguf":
                 from trainer.gguf_export import export_gguf
 
-                return export_gguf(folder, self.runs.config(run_id), cache_dir=self.settings.data_dir / "models")
+                return export_gguf(folder, self.runs.config(run_id), cache_dir=self.settings.models_dir)
             if kind == "merged":
                 dtype = "bfloat16" if self.hardware.is_gpu else "float32"
                 return export.merged_zip(
-                    folder, self.runs.config(run_id), dtype=dtype, cache_dir=self.settings.data_dir / "models"
+                    folder, self.runs.config(run_id), dtype=dtype, cache_dir=self.settings.models_dir
                 )
         except ModelError as exc:
             raise LabError(str(exc)) from None

@@ -95,7 +95,9 @@ class Settings(BaseModel):
     advisor_max_chars: int = Field(
         100_000, ge=1_000, description="Longest message an advisor accepts; larger data goes in an uploaded file."
     )
-    advisor_max_file_mb: float = Field(25.0, gt=0, description="Largest file an advisor accepts, in MB.")
+    max_upload_mb: float = Field(
+        25.0, gt=0, description="Largest file a learner can upload (advisor labs and the QLoRA lab), in MB."
+    )
     warm_up: bool = Field(
         True,
         description="At start, build the course index and load the advisor model in the background, so the "
@@ -128,6 +130,15 @@ class Settings(BaseModel):
         if value and not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/")
+
+    @property
+    def models_dir(self) -> Path:
+        """Model weights the app converts or downloads (the packaged model's safetensors copy)."""
+        return self.data_dir / "models"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1e6)
 
     @property
     def resolved_database_url(self) -> str:

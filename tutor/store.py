@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
-from tutor import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from tutor import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
 class StoreError(RuntimeError):

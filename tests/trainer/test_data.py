@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from trainer.config import DataSettings
+from trainer.config import DataSection
 from trainer.data import (
     DataError,
     Example,
@@ -27,7 +27,7 @@ def tokenizer(shared_data_dir):
 
 @pytest.mark.parametrize("task", ["sentiment", "summarization"])
 def test_builtin_datasets_load_with_a_data_card(task):
-    examples = load_examples(DataSettings(task=task))
+    examples = load_examples(DataSection(task=task))
     assert len(examples) >= 300
     assert len({ex.input for ex in examples}) == len(examples)  # no duplicate inputs
     card = (builtin_path(task).parent / "DATA_CARD.md").read_text(encoding="utf-8")
@@ -35,14 +35,14 @@ def test_builtin_datasets_load_with_a_data_card(task):
 
 
 def test_split_is_seeded_and_disjoint():
-    settings = DataSettings(task="sentiment")
+    settings = DataSection(task="sentiment")
     examples = load_examples(settings)
     first, again = split_examples(examples, settings), split_examples(examples, settings)
     assert first == again
     train, val, test = ({ex.input for ex in part} for part in (first.train, first.val, first.test))
     assert not (train & test) and not (train & val) and not (val & test)
     assert len(first.test) == 60 and len(first.val) == 60 and len(first.train) == 480
-    other = split_examples(examples, DataSettings(task="sentiment", seed=7))
+    other = split_examples(examples, DataSection(task="sentiment", seed=7))
     assert other.test != first.test
 
 
@@ -50,10 +50,10 @@ def test_local_jsonl_and_csv(tmp_path):
     rows = [{"sentence": f"Sales rose {i}%.", "label": "positive"} for i in range(12)]
     jsonl = tmp_path / "mine.jsonl"
     jsonl.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    assert load_examples(DataSettings(source=str(jsonl)))[0] == Example("Sales rose 0%.", "positive")
+    assert load_examples(DataSection(source=str(jsonl)))[0] == Example("Sales rose 0%.", "positive")
     csv_file = tmp_path / "mine.csv"
     csv_file.write_text("text,label\n" + "\n".join(f"Profit fell {i}%.,Negative" for i in range(12)), encoding="utf-8")
-    assert load_examples(DataSettings(source=str(csv_file)))[-1] == Example("Profit fell 11%.", "negative")
+    assert load_examples(DataSection(source=str(csv_file)))[-1] == Example("Profit fell 11%.", "negative")
 
 
 @pytest.mark.parametrize(
@@ -70,12 +70,12 @@ def test_bad_files_name_the_line(tmp_path, content, message):
     path = tmp_path / "bad.jsonl"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(DataError, match=message.replace("(", r"\(")):
-        load_examples(DataSettings(source=str(path)))
+        load_examples(DataSection(source=str(path)))
 
 
 def test_hub_source_without_datasets_or_network_says_so():
     with pytest.raises(DataError, match="hf:takala/financial_phrasebank"):
-        load_examples(DataSettings(source="hf:takala/financial_phrasebank"))
+        load_examples(DataSection(source="hf:takala/financial_phrasebank"))
 
 
 def test_loss_only_on_the_answer(tokenizer):

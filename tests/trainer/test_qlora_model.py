@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from trainer.config import LoraSettings, ModelSettings, TrainConfig
+from trainer.config import LoraSection, ModelSection, TrainConfig
 from trainer.model import (
     Hardware,
     add_lora,
@@ -30,26 +30,26 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 
 def test_quantization_config_is_nf4_with_double_quant_and_the_right_compute_dtype():
-    settings = ModelSettings(quantization="4bit")
+    settings = ModelSection(quantization="4bit")
     on_gpu, on_cpu = quantization_config(settings, GPU), quantization_config(settings, CPU)
     assert on_gpu.bnb_4bit_quant_type == "nf4" and on_gpu.bnb_4bit_use_double_quant
     assert on_gpu.bnb_4bit_compute_dtype == torch.bfloat16
     assert on_cpu.bnb_4bit_compute_dtype == torch.float32
-    assert quantization_config(ModelSettings(quantization="none"), GPU) is None
-    assert compute_dtype(ModelSettings(compute_dtype="float16"), CPU) == torch.float16
+    assert quantization_config(ModelSection(quantization="none"), GPU) is None
+    assert compute_dtype(ModelSection(compute_dtype="float16"), CPU) == torch.float16
 
 
 def _one_step(hardware: Hardware, shared_data_dir):
     import bitsandbytes as bnb
 
-    settings = ModelSettings(quantization="4bit")
+    settings = ModelSection(quantization="4bit")
     base_ref, _ = resolve_base("", shared_data_dir / "models")
     tokenizer = load_tokenizer(base_ref)
     model = load_base_model(base_ref, settings, hardware)
     layers = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
     assert layers and all(m.weight.quant_state.quant_type == "nf4" for m in layers)
     assert layers[0].weight.quant_state.nested  # double quantization
-    model = add_lora(prepare_for_training(model, settings), LoraSettings(r=4, alpha=8))
+    model = add_lora(prepare_for_training(model, settings), LoraSection(r=4, alpha=8))
     trainable, total = trainable_parameters(model)
     assert 0 < trainable < total / 50
     batch = tokenizer(["Net sales rose 5%."], return_tensors="pt").to(hardware.device)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tutor import accounts, progress
+from tutor import accounts, lesson_progress
 from tutor.store import StoreError, open_store
 
 
@@ -31,12 +31,12 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
 def test_completion_is_idempotent_and_keeps_the_first_date(database_url: str) -> None:
     store = open_store(database_url)
     user = accounts.add_user(store, "ada", "correct horse", "learner")
-    first = progress.mark_complete(store, user.id, "training-data")
-    second = progress.mark_complete(store, user.id, "training-data")
+    first = lesson_progress.mark_complete(store, user.id, "training-data")
+    second = lesson_progress.mark_complete(store, user.id, "training-data")
     assert first == second
-    assert list(progress.completed_lessons(store, user.id)) == ["training-data"]
-    progress.mark_incomplete(store, user.id, "training-data")
-    assert progress.completed_lessons(store, user.id) == {}
+    assert list(lesson_progress.completed_lessons(store, user.id)) == ["training-data"]
+    lesson_progress.mark_incomplete(store, user.id, "training-data")
+    assert lesson_progress.completed_lessons(store, user.id) == {}
     store.close()
 
 
@@ -44,22 +44,22 @@ def test_progress_is_per_user(database_url: str) -> None:
     store = open_store(database_url)
     ada = accounts.add_user(store, "ada", "correct horse", "learner")
     bob = accounts.add_user(store, "bob", "battery staple", "learner")
-    progress.mark_complete(store, ada.id, "what-is-fine-tuning")
-    assert progress.completed_lessons(store, bob.id) == {}
-    assert set(progress.completed_lessons(store, ada.id)) == {"what-is-fine-tuning"}
+    lesson_progress.mark_complete(store, ada.id, "what-is-fine-tuning")
+    assert lesson_progress.completed_lessons(store, bob.id) == {}
+    assert set(lesson_progress.completed_lessons(store, ada.id)) == {"what-is-fine-tuning"}
     store.close()
 
 
 def test_progress_survives_reopening_the_database(database_url: str) -> None:
     store = open_store(database_url)
     user = accounts.ensure_local_learner(store, "learner")
-    progress.mark_complete(store, user.id, "hyperparameters-lora")
+    lesson_progress.mark_complete(store, user.id, "hyperparameters-lora")
     store.close()
 
     reopened = open_store(database_url)
     again = accounts.ensure_local_learner(reopened, "learner")
     assert again.id == user.id
-    assert set(progress.completed_lessons(reopened, again.id)) == {"hyperparameters-lora"}
+    assert set(lesson_progress.completed_lessons(reopened, again.id)) == {"hyperparameters-lora"}
     reopened.close()
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import col, func, select
 
-from tutor.models import AdvisorConversation, AdvisorMessage, User
+from tutor.tables import AdvisorConversation, AdvisorMessage, User
 from tutor.store import Store
 
 

@@ -36,7 +36,7 @@ def load_chat_model(settings: Settings) -> ChatModel:
         from tutor.llm.transformers_backend import TransformersChatModel
 
         return TransformersChatModel(
-            settings.llm_model, settings.llm_adapter, settings.llm_threads, settings.data_dir / "models"
+            settings.llm_model, settings.llm_adapter, settings.llm_threads, settings.models_dir
         )
     if backend == "llamacpp":
         from tutor.llm.llamacpp_backend import LlamaCppChatModel

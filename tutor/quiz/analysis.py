@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from tutor.models import AttemptAnswer, QuizAttempt
+from tutor.tables import AttemptAnswer, QuizAttempt
 from tutor.store import Store
 
 DUBIOUS_DE = 15.0  # percent; below this Moodle marks the question for review

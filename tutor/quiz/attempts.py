@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from tutor.models import AttemptAnswer, QuizAttempt, QuizBankVersion, utcnow
+from tutor.tables import AttemptAnswer, QuizAttempt, QuizBankVersion, utcnow
 from tutor.quiz.bank import Bank, QuizDefinition
 from tutor.quiz.grading import grade
 from tutor.store import Store

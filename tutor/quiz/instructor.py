@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from tutor.models import QuizAttempt, QuizBankVersion, User
+from tutor.tables import QuizAttempt, QuizBankVersion, User
 from tutor.quiz import attempts
 from tutor.quiz.bank import Bank, BankError, QuizDefinition, dump_bank_yaml, parse_bank_yaml
 from tutor.quiz.gift import parse_gift, write_gift

@@ -154,7 +154,7 @@ def test_concurrent_double_submit_stores_one_graded_attempt(store, ada: int) -> 
     assert {r.score for r in results} == {4.0}
     from sqlmodel import select
 
-    from tutor.models import AttemptAnswer
+    from tutor.tables import AttemptAnswer
 
     with store.session() as session:
         rows = session.exec(select(AttemptAnswer).where(AttemptAnswer.attempt_id == view.attempt_id)).all()

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import delete, select
 
-from tutor.models import LessonCompletion
+from tutor.tables import LessonCompletion
 from tutor.store import Store
 
 

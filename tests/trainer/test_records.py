@@ -1,0 +1,38 @@
+"""The one JSONL/CSV reader: records carry the line they start on; problems are listed, not raised."""
+
+from __future__ import annotations
+
+from trainer.records import BadLine, is_csv, is_jsonl, read_csv, read_jsonl
+
+
+def test_jsonl_records_keep_their_line_numbers_and_bad_lines_are_listed() -> None:
+    text = '{"a": 1}\n\n{"a": 2,}\n[1, 2]\n{"a": 3}\n'
+    result = read_jsonl(text)
+    assert [(r.line, r.value) for r in result.records] == [(1, {"a": 1}), (4, [1, 2]), (5, {"a": 3})]
+    assert len(result.problems) == 1
+    assert result.problems[0].line == 3
+    assert result.problems[0].detail.startswith("not valid JSON: ")
+    assert result.lines == 5
+
+
+def test_csv_rows_start_line_counts_multiline_fields_and_header_is_normalised() -> None:
+    text = 'Prompt ,Completion\n"two\nlines",yes\nthree,no,extra\nfour\n'
+    result = read_csv(text)
+    assert result.columns == ["prompt", "completion"]
+    assert [(r.line, r.value) for r in result.records] == [
+        (2, {"prompt": "two\nlines", "completion": "yes"}),
+        (5, {"prompt": "four", "completion": ""}),
+    ]
+    assert result.problems == [BadLine(4, "more values than header columns")]
+
+
+def test_csv_header_can_be_kept_as_written() -> None:
+    result = read_csv("Text,Label\nhi,positive\n", normalise_header=False)
+    assert result.columns == ["Text", "Label"]
+    assert result.records[0].value == {"Text": "hi", "Label": "positive"}
+
+
+def test_file_kinds_by_suffix() -> None:
+    assert is_csv("data.CSV") and not is_csv("data.jsonl")
+    assert all(is_jsonl(name) for name in ("a.jsonl", "b.JSON", "c.ndjson"))
+    assert not is_jsonl("notes.txt")
