@@ -14,7 +14,7 @@ HAS_GPU := $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: run test lint format clean help browser-for-ci
+.PHONY: run test lint format clean help browser-for-ci postgres-for-ci
 
 help:
 	@echo "make run    - install (first time) and start the app on http://$(HOST):$(PORT)"
@@ -44,7 +44,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.torch
 run: $(VENV)/.installed
 	$(VENV)/bin/tutor serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test browser-for-ci
+test: $(VENV)/.installed-test browser-for-ci postgres-for-ci
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -ra
 
@@ -55,6 +55,16 @@ ifeq ($(CI),true)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "no Chromium could be installed: the browser tests will be skipped"; }
+endif
+
+# Every database test also runs on PostgreSQL (tests/postgres_server.py starts a throwaway server
+# from the machine's PostgreSQL programs). A bare CI machine gets Debian's package; elsewhere a
+# missing server fails the run with the reason (TUTOR_TEST_POSTGRES=skip reports them skipped).
+postgres-for-ci:
+ifeq ($(CI),true)
+	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || \
+	  echo "PostgreSQL could not be installed: the database tests will fail on PostgreSQL with the reason"; }
 endif
 
 lint: $(VENV)/.installed-test

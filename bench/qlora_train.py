@@ -20,10 +20,11 @@ from pathlib import Path
 
 import torch
 
+from trainer.command import DEFAULT_MODELS_DIR
 from trainer.config import shipped_config
 from trainer.data import PadCollator, load_examples, split_examples, tokenize_all
 from trainer.model import add_lora, detect_hardware, load_tokenizer, resolve_base
-from trainer.progress import read_events
+from trainer.progress import read_events, summarise
 from trainer.train import train
 
 
@@ -35,16 +36,16 @@ def peak_memory_mb(device: str) -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def run_lab(config, out: Path, cache_dir: Path) -> dict:
+def run_lab(config, out: Path, models_dir: Path) -> dict:
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     config.training.output_dir = str(out)
-    result = train(config, cache_dir=cache_dir, echo=False)
-    steps = [e for e in read_events(out / "progress.jsonl") if e["event"] == "step"]
-    rates = [e["tokens_per_s"] for e in steps[1:]]  # the first step includes warm-up work
+    result = train(config, models_dir=models_dir, echo=False)
+    progress = summarise(read_events(out / "progress.jsonl"))
+    rates = progress.speeds[1:]  # the first step includes warm-up work
     return {
         "tokens_per_s": statistics.median(rates),
-        "peak_mb": max(e["memory_mb"] for e in steps),
+        "peak_mb": progress.peak_memory_mb,
         "seconds": result.seconds,
         "after": result.after.value if result.after else None,
     }
@@ -110,7 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--cpu", action="store_true", help="allow a run without CUDA (smoke test)")
-    parser.add_argument("--cache-dir", default="var/models")
+    parser.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS_DIR, help="the packaged model's copy")
     args = parser.parse_args()
     hardware = detect_hardware()
     if not hardware.is_gpu and not args.cpu:
@@ -120,9 +121,9 @@ def main() -> None:
     config.training.max_steps = args.steps
     config.training.early_stopping_patience = 0  # first: the config checks save/eval steps against it
     config.training.eval_steps = config.training.save_steps = args.steps
-    base_ref, base_name = resolve_base(config.model.name, Path(args.cache_dir))
+    base_ref, base_name = resolve_base(config.model.name, args.models_dir)
     with tempfile.TemporaryDirectory() as tmp:
-        lab = run_lab(config, Path(tmp) / "lab", Path(args.cache_dir))
+        lab = run_lab(config, Path(tmp) / "lab", args.models_dir)
     if hardware.is_gpu:
         torch.cuda.empty_cache()
     plain = run_plain(config, base_ref, hardware.device)

@@ -20,6 +20,7 @@ import argparse
 import os
 import random
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -34,14 +35,19 @@ import httpx
 from gradio_client import Client
 from sqlmodel import select
 
-from tests.conftest import free_port
 from tutor import accounts
 from tutor.core import Core
-from tutor.tables import AttemptAnswer, QuizAttempt
-from tutor.quiz import attempts
+from tutor.quiz import versions
 from tutor.settings import load_settings
+from tutor.tables import AttemptAnswer, QuizAttempt
 
 QUIZ = "module-test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -51,7 +57,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def expected_score(core: Core, view: dict, answers: dict[str, list[int]]) -> float:
     """What these answers are worth, computed here from the bank (not by the server)."""
-    bank = attempts.find_quiz(core.store, QUIZ)[1]
+    bank = versions.find_quiz(core.store, QUIZ)[1]
     total = 0.0
     for shown in view["questions"]:
         question = bank.question(shown["question_id"])

@@ -1,5 +1,6 @@
 """The Advisor labs tab: one chat per lab, with the structured recommendation, citations and
-retrieved passages beside it. Thin: the core computes everything; this file only streams it.
+retrieved passages beside it. Thin: the core runs the turn (``tutor.advisors.turn``); this file
+lays out each lab from small section builders and renders the turn's events.
 
 API endpoints (gradio_client): ``advise_strategy``, ``advise_dataset``, ``advise_hyperparams``,
 ``advise_eval`` (text, files -> recommendation, citations, passages, explanation) and the chat
@@ -9,16 +10,17 @@ events ``chat_<lab>`` used by the page.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import gradio as gr
 
 from labs.identity import viewer_of
 from tutor.advisors import LABS, AdvisorInputError
 from tutor.advisors.base import LabInfo, to_json
-from tutor.advisors.service import Advice, draft_examples, explain, sources_markdown
+from tutor.advisors.service import Advice
+from tutor.advisors.turn import AnswerPiece, FinalAnswer, ModelReady, Recommended, TurnEvent, explains, final_answer
 from tutor.core import AccessError, Core, recommendation_of
-from tutor.llm import LLMError
 
 
 def _file_paths(files) -> list[str]:
@@ -39,6 +41,10 @@ def passages_markdown(advice: Advice) -> str:
     )
 
 
+def _rec_json(advice: Advice) -> dict:
+    return json.loads(to_json(advice.recommendation))
+
+
 def _history(core: Core, viewer, lab: LabInfo) -> list[dict]:
     chat = [{"role": "assistant", "content": lab.opening}]
     for message in core.conversation(viewer, lab.id):
@@ -50,111 +56,130 @@ def _history(core: Core, viewer, lab: LabInfo) -> list[dict]:
     return chat
 
 
-def build_lab(core: Core, lab: LabInfo) -> tuple:
-    """One lab's chat and side panel; returns the (handler, outputs) that restore it on page load."""
-    tasks = "\n".join(f"- {task}" for task in lab.tasks)
-    gr.Markdown(f"### Lab {lab.number} — {lab.title}\n{lab.intro}\n\n**Your task**\n{tasks}")
+# --- rendering a turn ------------------------------------------------------------------------
+
+
+def chat_updates(events: Iterable[TurnEvent], history: list[dict]) -> Iterator[tuple]:
+    """The chat's outputs (chatbot, message, status, recommendation, sources, passages) for a
+    turn's events: the recommendation at once, the explanation as it streams, then the final
+    answer in place of the streamed one."""
+    streamed = ""
+    for event in events:
+        match event:
+            case Recommended(advice=advice, markdown=markdown, sources=sources):
+                streamed = markdown
+                history.append({"role": "assistant", "content": markdown})
+                yield history, "", "", _rec_json(advice), "**Sources**\n\n" + sources, passages_markdown(advice)
+            case ModelReady(model=model):
+                streamed += explains(model)
+            case AnswerPiece(text=piece):
+                streamed += piece
+                history[-1]["content"] = streamed
+                yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            case FinalAnswer():
+                history[-1]["content"] = event.text
+                yield history, gr.skip(), gr.skip(), _rec_json(event.advice), gr.skip(), gr.skip()
+
+
+def api_result(advice: Advice, final: FinalAnswer) -> dict:
+    """The API's answer: the explanation and model name, or an empty explanation and the error."""
+    result = {"recommendation": _rec_json(advice), "passages": [p.as_dict() for p in advice.passages]}
+    if final.error:
+        result["explanation"], result["error"] = "", final.error
+    else:
+        result["explanation"], result["model"] = final.explanation.strip(), final.model
+    return result
+
+
+# --- one lab's sections ----------------------------------------------------------------------
+
+
+@dataclass
+class ChatColumn:
+    chatbot: gr.Chatbot
+    message: gr.Textbox
+    files: gr.File | None
+    send: gr.Button
+    try_it: gr.Button
+    new: gr.Button
+    status: gr.Markdown
+
+    @property
+    def inputs(self) -> list:
+        return [self.message] + ([self.files] if self.files is not None else [])
+
+
+@dataclass
+class RecommendationPanel:
+    recommendation: gr.JSON
+    citations: gr.Markdown
+    passages: gr.Markdown
+
+
+def _chat_column(lab: LabInfo) -> ChatColumn:
+    chatbot = gr.Chatbot(
+        value=[{"role": "assistant", "content": lab.opening}],
+        height=520,
+        label=lab.title,
+        buttons=["copy"],
+        elem_id=f"chat-{lab.id}",
+    )
+    message = gr.Textbox(
+        label="Your message", lines=3, placeholder="Describe your use case…", elem_id=f"message-{lab.id}"
+    )
+    files = None
+    if lab.accepts_files:
+        files = gr.File(label=lab.file_help, file_count="multiple", elem_id=f"files-{lab.id}")
     with gr.Row():
-        with gr.Column(scale=3):
-            chatbot = gr.Chatbot(
-                value=[{"role": "assistant", "content": lab.opening}],
-                height=520,
-                label=lab.title,
-                buttons=["copy"],
-                elem_id=f"chat-{lab.id}",
-            )
-            message = gr.Textbox(
-                label="Your message", lines=3, placeholder="Describe your use case…", elem_id=f"message-{lab.id}"
-            )
-            files = None
-            if lab.accepts_files:
-                files = gr.File(label=lab.file_help, file_count="multiple", elem_id=f"files-{lab.id}")
-            with gr.Row():
-                send = gr.Button("Send", variant="primary", elem_id=f"send-{lab.id}")
-                try_it = gr.Button("Use the “Try” prompt", size="sm")
-                new = gr.Button("New conversation", size="sm")
-            gr.Markdown(f"**Try:** _{lab.try_prompt}_")
-            status = gr.Markdown(elem_id=f"status-{lab.id}")
-        with gr.Column(scale=2):
-            gr.Markdown("#### Recommendation")
-            recommendation = gr.JSON(label="Structured recommendation", elem_id=f"rec-{lab.id}")
-            citations = gr.Markdown(label="Sources", elem_id=f"sources-{lab.id}")
-            with gr.Accordion("Retrieved course passages", open=False):
-                passages = gr.Markdown()
+        send = gr.Button("Send", variant="primary", elem_id=f"send-{lab.id}")
+        try_it = gr.Button("Use the “Try” prompt", size="sm")
+        new = gr.Button("New conversation", size="sm")
+    gr.Markdown(f"**Try:** _{lab.try_prompt}_")
+    status = gr.Markdown(elem_id=f"status-{lab.id}")
+    return ChatColumn(chatbot, message, files, send, try_it, new, status)
 
-    inputs = [message] + ([files] if files is not None else [])
 
+def _recommendation_panel(lab: LabInfo) -> RecommendationPanel:
+    gr.Markdown("#### Recommendation")
+    recommendation = gr.JSON(label="Structured recommendation", elem_id=f"rec-{lab.id}")
+    citations = gr.Markdown(label="Sources", elem_id=f"sources-{lab.id}")
+    with gr.Accordion("Retrieved course passages", open=False):
+        passages = gr.Markdown()
+    return RecommendationPanel(recommendation, citations, passages)
+
+
+def _wire_chat(core: Core, lab: LabInfo, column: ChatColumn, panel: RecommendationPanel) -> None:
     def chat(text: str, uploaded=None, request: gr.Request = None) -> Iterator[tuple]:
         """Answer one message: recommendation at once, then the model's explanation streamed."""
         viewer = viewer_of(core, request)
         try:
-            turn = core.start_advice(viewer, lab.id, text, _file_paths(uploaded))
+            events = core.advisor_turn(viewer, lab.id, text, _file_paths(uploaded))
         except AdvisorInputError as exc:
             yield gr.skip(), gr.skip(), f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip()
             return
         except (KeyError, AccessError) as exc:
             raise gr.Error(str(exc).strip("'\"")) from None
-        advice = turn.advice
-        history = _history(core, viewer, lab)
-        answer = advice.recommendation.markdown()
-        sources = sources_markdown(advice)
-        rec_json = json.loads(to_json(advice.recommendation))
-        history.append({"role": "assistant", "content": answer})
-        yield history, "", "", rec_json, "**Sources**\n\n" + sources, passages_markdown(advice)
-        model_name, error, explanation = "", "", ""
-        try:
-            model = core.chat_model()
-            model_name = model.name
-            history[-1]["content"] = answer + f"\n\n---\n*{model_name} explains:* "
-            for piece in explain(
-                model,
-                advice,
-                max_new_tokens=core.settings.llm_max_new_tokens,
-                temperature=core.settings.llm_temperature,
-            ):
-                explanation += piece
-                history[-1]["content"] = answer + f"\n\n---\n*{model_name} explains:* {explanation}"
-                yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            drafts = draft_examples(model, advice)
-            if drafts:
-                explanation += (
-                    "\n\n**Drafted examples — review every one before use:**\n```json\n" + "\n".join(drafts) + "\n```"
-                )
-                rec_json = json.loads(to_json(advice.recommendation))
-        except LLMError as exc:
-            error = str(exc)
-            explanation += (
-                f"\n\n⚠️ The model could not answer ({exc}). The recommendation above comes from the "
-                "course's rules and stands on its own."
-            )
-        final = answer + (f"\n\n---\n*{model_name} explains:* " if model_name else "") + explanation
-        final += "\n\n**Sources**\n" + sources
-        history[-1]["content"] = final
-        core.finish_advice(viewer, turn, final, model=model_name, error=error)
-        yield history, gr.skip(), gr.skip(), rec_json, gr.skip(), gr.skip()
-
-    outputs = [chatbot, message, status, recommendation, citations, passages]
-    send.click(
-        chat, inputs=inputs, outputs=outputs, api_name=f"chat_{lab.id}", concurrency_id="llm", concurrency_limit=1
-    )
-    message.submit(
-        chat, inputs=inputs, outputs=outputs, api_visibility="private", concurrency_id="llm", concurrency_limit=1
-    )
-    try_it.click(lambda: lab.try_prompt, outputs=message, api_visibility="private")
+        yield from chat_updates(events, _history(core, viewer, lab))
 
     def new_conversation(request: gr.Request) -> tuple:
         core.new_conversation(viewer_of(core, request), lab.id)
         return [{"role": "assistant", "content": lab.opening}], None, "", "", ""
 
-    new.click(
-        new_conversation, outputs=[chatbot, recommendation, citations, passages, status], api_visibility="private"
+    outputs = [column.chatbot, column.message, column.status, panel.recommendation, panel.citations, panel.passages]
+    queue = {"concurrency_id": "llm", "concurrency_limit": 1}
+    column.send.click(chat, inputs=column.inputs, outputs=outputs, api_name=f"chat_{lab.id}", **queue)
+    column.message.submit(chat, inputs=column.inputs, outputs=outputs, api_visibility="private", **queue)
+    column.try_it.click(lambda: lab.try_prompt, outputs=column.message, api_visibility="private")
+    column.new.click(
+        new_conversation,
+        outputs=[column.chatbot, panel.recommendation, panel.citations, panel.passages, column.status],
+        api_visibility="private",
     )
 
-    def restore(request: gr.Request) -> tuple:
-        viewer = viewer_of(core, request)
-        messages = core.conversation(viewer, lab.id)
-        last = next((recommendation_of(m) for m in reversed(messages) if m.recommendation), None)
-        return _history(core, viewer, lab), last
+
+def _api_event(core: Core, lab: LabInfo) -> None:
+    """An API-only event on hidden components: gr.File validates and caches uploads (a raw path
+    from a client would let it read any file on the server)."""
 
     def advise_api(text: str, uploaded: list | None = None, request: gr.Request = None) -> dict:
         """The recommendation for one message, with citations, passages and the model's explanation.
@@ -164,41 +189,45 @@ def build_lab(core: Core, lab: LabInfo) -> tuple:
             advice = core.advise_once(lab.id, text, _file_paths(uploaded))
         except AdvisorInputError as exc:
             raise gr.Error(str(exc)) from None
-        result = {
-            "recommendation": json.loads(to_json(advice.recommendation)),
-            "passages": [p.as_dict() for p in advice.passages],
-        }
-        try:
-            model = core.chat_model()
-            result["explanation"] = "".join(
-                explain(
-                    model,
-                    advice,
-                    max_new_tokens=core.settings.llm_max_new_tokens,
-                    temperature=core.settings.llm_temperature,
-                )
-            ).strip()
-            result["model"] = model.name
-        except LLMError as exc:
-            result["explanation"], result["error"] = "", str(exc)
-        return result
+        return api_result(advice, final_answer(core.answer(advice, drafts=False)))
 
-    # An API-only event on hidden components: gr.File validates and caches uploads (a raw path
-    # from a client would let it read any file on the server).
     with gr.Row(visible=False):
         api_text = gr.Textbox()
         api_files = gr.File(file_count="multiple")
-        api_result = gr.JSON()
+        api_result_json = gr.JSON()
         api_button = gr.Button()
     api_button.click(
         advise_api,
         inputs=[api_text, api_files],
-        outputs=api_result,
+        outputs=api_result_json,
         api_name=f"advise_{lab.id}",
         concurrency_id="llm",
         concurrency_limit=1,
     )
-    return restore, [chatbot, recommendation]
+
+
+def _restorer(core: Core, lab: LabInfo):
+    def restore(request: gr.Request) -> tuple:
+        viewer = viewer_of(core, request)
+        messages = core.conversation(viewer, lab.id)
+        last = next((recommendation_of(m) for m in reversed(messages) if m.recommendation), None)
+        return _history(core, viewer, lab), last
+
+    return restore
+
+
+def build_lab(core: Core, lab: LabInfo) -> tuple:
+    """One lab's chat and side panel; returns the (handler, outputs) that restore it on page load."""
+    tasks = "\n".join(f"- {task}" for task in lab.tasks)
+    gr.Markdown(f"### Lab {lab.number} — {lab.title}\n{lab.intro}\n\n**Your task**\n{tasks}")
+    with gr.Row():
+        with gr.Column(scale=3):
+            column = _chat_column(lab)
+        with gr.Column(scale=2):
+            panel = _recommendation_panel(lab)
+    _wire_chat(core, lab, column, panel)
+    _api_event(core, lab)
+    return _restorer(core, lab), [column.chatbot, panel.recommendation]
 
 
 def build_advisors_tab(core: Core) -> list:

@@ -14,11 +14,14 @@ from pathlib import Path
 
 import gradio as gr
 import pandas as pd
+from gradio.events import Dependency
 
 from labs.identity import guarded, viewer_of
 from tutor.core import AccessError, Core
-from tutor.quiz import attempts, instructor
-from tutor.quiz.bank import Question
+from tutor.quiz.analysis import QuizStats
+from tutor.quiz.bank import Bank, Question
+from tutor.quiz.bank_files import ReadResult
+from tutor.tables import QuizBankVersion
 
 VERSION_HEADERS = ["bank", "version", "published", "questions", "quizzes", "source", "created (UTC)"]
 ITEM_HEADERS = ["question", "attempts", "facility %", "discrimination %", "efficiency %", "review?"]
@@ -50,58 +53,113 @@ def preview_markdown(question: Question) -> str:
     return "\n".join(lines)
 
 
+def version_table(pairs: list[tuple[QuizBankVersion, Bank]]) -> tuple[list[list], list[str]]:
+    """Rows of the versions table, and the bank ids in the order they first appear."""
+    rows, banks = [], []
+    for version, content in pairs:
+        rows.append(
+            [
+                version.bank_id,
+                version.version,
+                "yes" if version.published else "",
+                len(content.questions),
+                len(content.quizzes),
+                Path(version.source).name,
+                version.created_at.strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+        if version.bank_id not in banks:
+            banks.append(version.bank_id)
+    return rows, banks
+
+
+def import_report(result: ReadResult) -> str:
+    """What an import did: the problems that refused the file, or the bank stored; skipped questions."""
+    lines = []
+    if result.bank is None:
+        lines.append(f"### ✗ Nothing imported — {len(result.problems)} problem(s)")
+        lines += [f"- `{problem}`" for problem in result.problems[:50]]
+    else:
+        lines.append(
+            f"### ✓ Imported `{result.bank.bank}`: {len(result.bank.questions)} questions, "
+            f"{len(result.bank.quizzes)} quizzes — not published yet"
+        )
+    if result.skipped:
+        lines.append("\nSkipped (unsupported question types):")
+        lines += [f"- `{line}`" for line in result.skipped[:50]]
+    return "\n".join(lines)
+
+
+def stats_view(quiz_id: str, stats: QuizStats) -> tuple[str, list[list], pd.DataFrame]:
+    """Item analysis as a heading, the per-question table and the chart's data."""
+
+    def pct(value: float | None) -> str:
+        return "" if value is None else f"{value:.1f}"
+
+    alpha = "n/a" if stats.cronbach_alpha is None else f"{stats.cronbach_alpha:.3f}"
+    mean = "n/a" if stats.mean_percent is None else f"{stats.mean_percent:.1f}%"
+    text = f"### {quiz_id}: {stats.attempts} attempts · mean {mean} · Cronbach's alpha {alpha}"
+    if stats.note:
+        text += f"\n\n*{stats.note}*"
+    rows = [
+        [
+            i.question_id,
+            i.attempts,
+            pct(i.facility),
+            pct(i.discrimination),
+            pct(i.efficiency),
+            "⚠ DE < 15%" if i.dubious else "",
+        ]
+        for i in stats.items
+    ]
+    plot = pd.DataFrame(
+        [{"question": i.question_id, "measure": "facility", "percent": i.facility or 0.0} for i in stats.items]
+        + [{"question": i.question_id, "measure": "efficiency", "percent": i.efficiency or 0.0} for i in stats.items],
+        columns=["question", "measure", "percent"],
+    )
+    return text, rows, plot
+
+
+def _save_download(text: str, prefix: str, filename: str) -> str:
+    """Write ``text`` to a fresh temporary folder for the download component; returns the path."""
+    path = Path(tempfile.mkdtemp(prefix=prefix)) / filename
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
 def build_instructor_tab(core: Core) -> None:
     gr.Markdown("## Quiz banks\nImport a bank in YAML or Moodle GIFT; nothing is imported from a file with errors.")
     with gr.Row():
         with gr.Column():
-            upload = gr.File(
-                label="Bank file (.yaml, .yml, .gift, .txt)", file_types=[".yaml", ".yml", ".gift", ".txt"]
-            )
-            import_btn = gr.Button("Validate and import", variant="primary")
-            report = gr.Markdown()
+            report, imported = _import_section(core)
         with gr.Column():
             versions = gr.Dataframe(headers=VERSION_HEADERS, interactive=False, label="Bank versions")
-            with gr.Row():
-                bank = gr.Dropdown(label="Bank", choices=[], interactive=True, allow_custom_value=True)
-                publish_btn = gr.Button("Publish newest version")
-            with gr.Row():
-                export_format = gr.Radio(choices=["yaml", "gift"], value="yaml", label="Export format")
-                export_btn = gr.Button("Export")
-            download = gr.File(label="Download", interactive=False)
-    with gr.Row():
-        question = gr.Dropdown(label="Preview a question", choices=[], interactive=True, allow_custom_value=True)
-    preview = gr.Markdown()
-
+            bank, published = _publish_section(core, report)
+            download = _export_section(core, bank)
+    _preview_section(core, bank)
     gr.Markdown("## Results")
-    with gr.Row():
-        gradebook_btn = gr.Button("Gradebook (CSV)")
-        quiz = gr.Dropdown(label="Quiz", choices=[], interactive=True, allow_custom_value=True)
-        stats_btn = gr.Button("Item analysis", variant="primary")
-    stats_md = gr.Markdown()
-    items = gr.Dataframe(headers=ITEM_HEADERS, interactive=False, label="Per question")
-    chart = gr.BarPlot(x="question", y="percent", color="measure", label="Facility and discriminative efficiency")
+    quiz = _results_section(core, download)
 
     def refresh(request: gr.Request) -> tuple:
         """Versions table and the bank, question and quiz pickers."""
-        _instructor(core, request)
-        rows, banks = [], []
-        for version in instructor.list_versions(core.store):
-            content = attempts.bank_of(version)
-            rows.append(
-                [
-                    version.bank_id,
-                    version.version,
-                    "yes" if version.published else "",
-                    len(content.questions),
-                    len(content.quizzes),
-                    Path(version.source).name,
-                    version.created_at.strftime("%Y-%m-%d %H:%M"),
-                ]
-            )
-            if version.bank_id not in banks:
-                banks.append(version.bank_id)
+        rows, banks = version_table(core.bank_versions(_instructor(core, request)))
         quiz_ids = [q.id for q in core.quizzes()]
         return rows, gr.Dropdown(choices=banks), gr.Dropdown(choices=quiz_ids)
+
+    lists = [versions, bank, quiz]
+    for changed in (imported, published):
+        changed.then(refresh, outputs=lists, api_visibility="private")
+    refresh_btn = gr.Button("Refresh lists", size="sm")
+    refresh_btn.click(refresh, outputs=lists, api_name="bank_versions")
+
+    build_conversations_section(core)
+
+
+def _import_section(core: Core) -> tuple[gr.Markdown, Dependency]:
+    """Upload, validate and import a bank file. Returns the report and the import event."""
+    upload = gr.File(label="Bank file (.yaml, .yml, .gift, .txt)", file_types=[".yaml", ".yml", ".gift", ".txt"])
+    import_btn = gr.Button("Validate and import", variant="primary")
+    report = gr.Markdown()
 
     def import_bank(file: str | None, request: gr.Request) -> str:
         """Validate an uploaded bank; store it as a new unpublished version if it has no errors."""
@@ -109,33 +167,16 @@ def build_instructor_tab(core: Core) -> None:
         if not file:
             raise gr.Error("Choose a file first.")
         path = Path(file)
-        result = core.import_bank(viewer, path.read_bytes(), path.name)
-        lines = []
-        if result.bank is None:
-            lines.append(f"### ✗ Nothing imported — {len(result.problems)} problem(s)")
-            lines += [f"- `{problem}`" for problem in result.problems[:50]]
-        else:
-            lines.append(
-                f"### ✓ Imported `{result.bank.bank}`: {len(result.bank.questions)} questions, "
-                f"{len(result.bank.quizzes)} quizzes — not published yet"
-            )
-        if result.skipped:
-            lines.append("\nSkipped (unsupported question types):")
-            lines += [f"- `{line}`" for line in result.skipped[:50]]
-        return "\n".join(lines)
+        return import_report(core.import_bank(viewer, path.read_bytes(), path.name))
 
-    def pick_bank(bank_id: str | None, request: gr.Request) -> gr.Dropdown:
-        _instructor(core, request)
-        newest = instructor.newest_version(core.store, bank_id) if bank_id else None
-        ids = [q.id for q in attempts.bank_of(newest).questions] if newest else []
-        return gr.Dropdown(choices=ids, value=None)
+    return report, import_btn.click(import_bank, inputs=upload, outputs=report, api_name="import_bank")
 
-    def show_question(bank_id: str | None, question_id: str | None, request: gr.Request) -> str:
-        _instructor(core, request)
-        newest = instructor.newest_version(core.store, bank_id) if bank_id else None
-        if newest is None or not question_id:
-            return ""
-        return preview_markdown(attempts.bank_of(newest).question(question_id))
+
+def _publish_section(core: Core, report: gr.Markdown) -> tuple[gr.Dropdown, Dependency]:
+    """The bank picker and its publish button. Returns the picker and the publish event."""
+    with gr.Row():
+        bank = gr.Dropdown(label="Bank", choices=[], interactive=True, allow_custom_value=True)
+        publish_btn = gr.Button("Publish newest version")
 
     def publish_bank(bank_id: str | None, request: gr.Request) -> str:
         """Publish the newest version of the bank: new attempts use it; old attempts keep theirs."""
@@ -145,73 +186,76 @@ def build_instructor_tab(core: Core) -> None:
         version = guarded(lambda: core.publish_bank(viewer, bank_id))
         return f"### ✓ Published `{bank_id}` v{version}"
 
+    return bank, publish_btn.click(publish_bank, inputs=bank, outputs=report, api_name="publish_bank")
+
+
+def _export_section(core: Core, bank: gr.Dropdown) -> gr.File:
+    """Export the picked bank as YAML or GIFT. Returns the download (the gradebook uses it too)."""
+    with gr.Row():
+        export_format = gr.Radio(choices=["yaml", "gift"], value="yaml", label="Export format")
+        export_btn = gr.Button("Export")
+    download = gr.File(label="Download", interactive=False)
+
     def export_bank(bank_id: str | None, fmt: str, request: gr.Request) -> str:
         viewer = _instructor(core, request)
         if not bank_id:
             raise gr.Error("Choose a bank first.")
         text = guarded(lambda: core.export_bank(viewer, bank_id, fmt))
-        path = Path(tempfile.mkdtemp(prefix="tutor-export-")) / f"{bank_id}.{fmt}"
-        path.write_text(text, encoding="utf-8")
-        return str(path)
+        return _save_download(text, "tutor-export-", f"{bank_id}.{fmt}")
+
+    export_btn.click(export_bank, inputs=[bank, export_format], outputs=download, api_name="export_bank")
+    return download
+
+
+def _preview_section(core: Core, bank: gr.Dropdown) -> None:
+    """Pick a question of the picked bank's newest version and preview it."""
+    with gr.Row():
+        question = gr.Dropdown(label="Preview a question", choices=[], interactive=True, allow_custom_value=True)
+    preview = gr.Markdown()
+
+    def newest(bank_id: str | None, request: gr.Request) -> Bank | None:
+        viewer = _instructor(core, request)
+        return core.newest_bank(viewer, bank_id) if bank_id else None
+
+    def pick_bank(bank_id: str | None, request: gr.Request) -> gr.Dropdown:
+        content = newest(bank_id, request)
+        ids = [q.id for q in content.questions] if content else []
+        return gr.Dropdown(choices=ids, value=None)
+
+    def show_question(bank_id: str | None, question_id: str | None, request: gr.Request) -> str:
+        content = newest(bank_id, request)
+        if content is None or not question_id:
+            return ""
+        return preview_markdown(content.question(question_id))
+
+    bank.change(pick_bank, inputs=bank, outputs=question, api_visibility="private")
+    question.change(show_question, inputs=[bank, question], outputs=preview, api_name="preview_question")
+
+
+def _results_section(core: Core, download: gr.File) -> gr.Dropdown:
+    """The gradebook download and item analysis with a chart. Returns the quiz picker."""
+    with gr.Row():
+        gradebook_btn = gr.Button("Gradebook (CSV)")
+        quiz = gr.Dropdown(label="Quiz", choices=[], interactive=True, allow_custom_value=True)
+        stats_btn = gr.Button("Item analysis", variant="primary")
+    stats_md = gr.Markdown()
+    items = gr.Dataframe(headers=ITEM_HEADERS, interactive=False, label="Per question")
+    chart = gr.BarPlot(x="question", y="percent", color="measure", label="Facility and discriminative efficiency")
 
     def gradebook(request: gr.Request) -> str:
         """Every learner's grade per quiz, as CSV."""
-        text = core.gradebook_csv(_instructor(core, request))
-        path = Path(tempfile.mkdtemp(prefix="tutor-gradebook-")) / "gradebook.csv"
-        path.write_text(text, encoding="utf-8")
-        return str(path)
+        return _save_download(core.gradebook_csv(_instructor(core, request)), "tutor-gradebook-", "gradebook.csv")
 
     def quiz_stats(quiz_id: str | None, request: gr.Request) -> tuple:
         """Facility, discrimination and efficiency per question; Cronbach's alpha for the quiz."""
         viewer = _instructor(core, request)
         if not quiz_id:
             raise gr.Error("Choose a quiz first.")
-        stats = core.quiz_statistics(viewer, quiz_id)
+        return stats_view(quiz_id, core.quiz_statistics(viewer, quiz_id))
 
-        def pct(value: float | None) -> str:
-            return "" if value is None else f"{value:.1f}"
-
-        alpha = "n/a" if stats.cronbach_alpha is None else f"{stats.cronbach_alpha:.3f}"
-        mean = "n/a" if stats.mean_percent is None else f"{stats.mean_percent:.1f}%"
-        text = f"### {quiz_id}: {stats.attempts} attempts · mean {mean} · Cronbach's alpha {alpha}"
-        if stats.note:
-            text += f"\n\n*{stats.note}*"
-        rows = [
-            [
-                i.question_id,
-                i.attempts,
-                pct(i.facility),
-                pct(i.discrimination),
-                pct(i.efficiency),
-                "⚠ DE < 15%" if i.dubious else "",
-            ]
-            for i in stats.items
-        ]
-        plot = pd.DataFrame(
-            [{"question": i.question_id, "measure": "facility", "percent": i.facility or 0.0} for i in stats.items]
-            + [
-                {"question": i.question_id, "measure": "efficiency", "percent": i.efficiency or 0.0}
-                for i in stats.items
-            ],
-            columns=["question", "measure", "percent"],
-        )
-        return text, rows, plot
-
-    import_btn.click(import_bank, inputs=upload, outputs=report, api_name="import_bank").then(
-        refresh, outputs=[versions, bank, quiz], api_visibility="private"
-    )
-    bank.change(pick_bank, inputs=bank, outputs=question, api_visibility="private")
-    question.change(show_question, inputs=[bank, question], outputs=preview, api_name="preview_question")
-    publish_btn.click(publish_bank, inputs=bank, outputs=report, api_name="publish_bank").then(
-        refresh, outputs=[versions, bank, quiz], api_visibility="private"
-    )
-    export_btn.click(export_bank, inputs=[bank, export_format], outputs=download, api_name="export_bank")
     gradebook_btn.click(gradebook, outputs=download, api_name="gradebook")
     stats_btn.click(quiz_stats, inputs=quiz, outputs=[stats_md, items, chart], api_name="quiz_stats")
-    refresh_btn = gr.Button("Refresh lists", size="sm")
-    refresh_btn.click(refresh, outputs=[versions, bank, quiz], api_name="bank_versions")
-
-    build_conversations_section(core)
+    return quiz
 
 
 CONVERSATION_HEADERS = ["id", "learner", "lab", "first message", "started (UTC)", "messages"]

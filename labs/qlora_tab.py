@@ -1,27 +1,36 @@
 """The QLoRA lab tab, in five steps: task and data, configure, train, compare, export.
 
-Thin over tutor.qlora.QLoRALab. Training runs in a worker process; this page polls its progress
-log every two seconds, so a reload (or another browser) re-attaches to a running job.
+Thin over tutor.training_lab.TrainingLab (``core.qlora``). Training runs in a worker process; this
+page polls its progress log every two seconds, so a reload (or another browser) re-attaches to a
+running job.
 
-API endpoints (gradio_client): ``qlora_preview``, ``qlora_basic``, ``qlora_start``,
-``qlora_status``, ``qlora_stop``, ``qlora_resume``, ``qlora_compare``, ``qlora_export``.
+The page is built one step at a time: ``_data_step`` ... ``_export_step`` each lay out one
+accordion and return its components; ``LabEvents`` holds the handlers (one core call each); the
+``_wire_*`` functions connect the two, and ``build_qlora_tab`` puts it all together.
+
+API endpoints (gradio_client): ``qlora_start``, ``qlora_status``, ``qlora_stop``, ``qlora_resume``,
+``qlora_compare``, ``qlora_export``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import gradio as gr
 import pandas as pd
 
 from labs.identity import viewer_of
-from trainer.config import field_help
+from trainer.config import TrainConfig, field_help
+from trainer.model import Hardware
 from trainer.progress import format_duration
 from tutor.core import Core
-from tutor.qlora import LabError, RunStatus
+from tutor.training_lab import DataPreview, LabError, RunStatus
 
 POLL_SECONDS = 2.0
 LEARNING_RATES = [0.0001, 0.0002, 0.0005, 0.001]
 RANKS = [4, 8, 16, 32]
 EMPTY_CURVE = pd.DataFrame({"step": [], "loss": [], "series": []})
+CRITIC_EXAMPLES = 5  # issues shown in the preview's note
 
 
 def _lab_errors(call):
@@ -31,20 +40,37 @@ def _lab_errors(call):
         raise gr.Error(str(exc)) from None
 
 
+# --- what the components show: pure functions of the core's answers -----------------------------
+
+
+def critic_markdown(preview: DataPreview) -> str:
+    """The dataset critic's findings: counts per kind and the first few issues."""
+    if not preview.issues:
+        return "The dataset critic found no issues (duplicates, leakage, formats, lengths, balance, PII)."
+    counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in preview.issue_counts.items())
+    shown = "\n".join(f"- line {i.line or '-'}: **{i.kind}** — {i.detail}" for i in preview.issues[:CRITIC_EXAMPLES])
+    return f"The dataset critic found {len(preview.issues)} issue(s) ({counts}), for example:\n{shown}"
+
+
+def preview_markdown(preview: DataPreview) -> str:
+    labels = f" Labels: {preview.labels}." if preview.labels else ""
+    return f"**{preview.examples} examples** from `{preview.source}`.{labels}\n\n{critic_markdown(preview)}"
+
+
 def status_markdown(status: RunStatus) -> str:
-    run = status.run
+    run, progress = status.run, status.progress
     head = f"**Run** `{run.id}` — **{status.phase}**"
     if run.status == "queued":
         ahead = status.position
         return f"{head}\n\nWaiting for the machine: {ahead} run(s) ahead of yours. It starts by itself."
     lines = [head]
-    if status.max_steps:
-        share = status.step / status.max_steps
+    if progress.max_steps:
+        share = progress.step / progress.max_steps
         lines.append(
-            f'<progress value="{status.step}" max="{status.max_steps}" style="width:100%"></progress>\n\n'
-            f"step {status.step}/{status.max_steps} ({share:.0%}) · elapsed {format_duration(status.elapsed_s)}"
-            f" · remaining ≈ {format_duration(status.eta_s) if run.status == 'running' else '0s'}"
-            f" · {status.tokens_per_s or 0:.0f} tokens/s · memory {status.memory_mb or 0:.0f} MB"
+            f'<progress value="{progress.step}" max="{progress.max_steps}" style="width:100%"></progress>\n\n'
+            f"step {progress.step}/{progress.max_steps} ({share:.0%}) · elapsed {format_duration(progress.elapsed_s)}"
+            f" · remaining ≈ {format_duration(progress.eta_s) if run.status == 'running' else '0s'}"
+            f" · {progress.tokens_per_s or 0:.0f} tokens/s · memory {progress.memory_mb or 0:.0f} MB"
         )
     if run.message:
         lines.append(f"⚠️ {run.message}")
@@ -78,10 +104,10 @@ def samples_frame(status: RunStatus | None) -> pd.DataFrame:
     return pd.DataFrame(samples[:12], columns=["input", "reference", "before", "after"])
 
 
-def build_qlora_tab(core: Core) -> tuple:
-    lab = core.qlora
-    hardware = lab.hardware
-    default = lab.default_config("sentiment")
+# --- the page, one builder per step of the lab ---------------------------------------------------
+
+
+def _intro(hardware: Hardware) -> None:
     where = (
         f"**{hardware.name}** found: runs use 4-bit NF4 weights with bf16 compute (QLoRA)."
         if hardware.is_gpu
@@ -92,8 +118,17 @@ def build_qlora_tab(core: Core) -> tuple:
         f"with a live loss curve, compare before and after, export. {where} One run trains at a time on this "
         "server; others wait in a queue."
     )
-    run_id = gr.Textbox(visible=False, label="run id")
 
+
+@dataclass
+class DataStep:
+    task: gr.Radio
+    upload: gr.File
+    note: gr.Markdown
+    preview: gr.Dataframe
+
+
+def _data_step() -> DataStep:
     with gr.Accordion("1 · Task and data", open=True):
         with gr.Row():
             task = gr.Radio(
@@ -104,9 +139,26 @@ def build_qlora_tab(core: Core) -> tuple:
                 "summarization: chat dialogue → one-sentence summary (ROUGE-L).",
             )
             upload = gr.File(label="Your own data (optional, .jsonl or .csv)", file_types=[".jsonl", ".csv"])
-        preview_note = gr.Markdown()
+        note = gr.Markdown()
         preview = gr.Dataframe(headers=["input", "answer"], interactive=False, wrap=True)
+    return DataStep(task, upload, note, preview)
 
+
+@dataclass
+class ConfigureStep:
+    lr: gr.Dropdown
+    rank: gr.Dropdown
+    steps: gr.Slider
+    quantize: gr.Checkbox
+    config_yaml: gr.Code
+
+    @property
+    def basic(self) -> list:
+        """The Basic panel's controls, in the order the handlers take them."""
+        return [self.lr, self.rank, self.steps, self.quantize]
+
+
+def _configure_step(default: TrainConfig, command: str) -> ConfigureStep:
     with gr.Accordion("2 · Configure", open=True):
         with gr.Row():
             lr = gr.Dropdown(
@@ -142,28 +194,63 @@ def build_qlora_tab(core: Core) -> tuple:
             )
         gr.Markdown(
             "The same run from a terminal: save the YAML above as `my-run.yaml`, then "
-            f"`{lab.command()}` (add `--max-steps N` or `--resume`)."
+            f"`{command}` (add `--max-steps N` or `--resume`)."
         )
+    return ConfigureStep(lr, rank, steps, quantize, config_yaml)
 
+
+@dataclass
+class TrainStep:
+    start: gr.Button
+    stop: gr.Button
+    resume: gr.Button
+    status: gr.Markdown
+    curve: gr.LinePlot
+    log: gr.Textbox
+
+
+def _train_step() -> TrainStep:
     with gr.Accordion("3 · Train", open=True):
         with gr.Row():
-            start_btn = gr.Button("Start training", variant="primary")
-            stop_btn = gr.Button("Stop (keeps a checkpoint)")
-            resume_btn = gr.Button("Resume")
-        status_md = gr.Markdown("_No run yet._")
+            start = gr.Button("Start training", variant="primary")
+            stop = gr.Button("Stop (keeps a checkpoint)")
+            resume = gr.Button("Resume")
+        status = gr.Markdown("_No run yet._")
         curve = gr.LinePlot(EMPTY_CURVE, x="step", y="loss", color="series", title="Loss", height=280)
-        log_box = gr.Textbox(label="Log (latest events)", lines=6, interactive=False)
+        log = gr.Textbox(label="Log (latest events)", lines=6, interactive=False)
+    return TrainStep(start, stop, resume, status, curve, log)
 
+
+@dataclass
+class CompareStep:
+    metrics: gr.Markdown
+    samples: gr.Dataframe
+    text: gr.Textbox
+    button: gr.Button
+    base: gr.Textbox
+    tuned: gr.Textbox
+
+
+def _compare_step() -> CompareStep:
     with gr.Accordion("4 · Compare", open=True):
-        metrics_md = gr.Markdown(metrics_markdown(None))
+        metrics = gr.Markdown(metrics_markdown(None))
         samples = gr.Dataframe(headers=["input", "reference", "before", "after"], interactive=False, wrap=True)
         with gr.Row():
-            compare_in = gr.Textbox(label="Try your own input", placeholder="Nordvik Paper's order intake fell 12%.")
-            compare_btn = gr.Button("Answer with adapter off and on")
+            text = gr.Textbox(label="Try your own input", placeholder="Nordvik Paper's order intake fell 12%.")
+            button = gr.Button("Answer with adapter off and on")
         with gr.Row():
-            base_out = gr.Textbox(label="Base model (adapter off)", interactive=False)
-            tuned_out = gr.Textbox(label="Fine-tuned (adapter on)", interactive=False)
+            base = gr.Textbox(label="Base model (adapter off)", interactive=False)
+            tuned = gr.Textbox(label="Fine-tuned (adapter on)", interactive=False)
+    return CompareStep(metrics, samples, text, button, base, tuned)
 
+
+@dataclass
+class ExportStep:
+    buttons: dict[str, gr.Button]  # export kind -> its button
+    download: gr.File
+
+
+def _export_step() -> ExportStep:
     with gr.Accordion("5 · Export", open=True):
         gr.Markdown(
             "The adapter loads with `PeftModel.from_pretrained(base, folder)`; the merged model is the base with "
@@ -171,36 +258,77 @@ def build_qlora_tab(core: Core) -> tuple:
             "and Ollama (`ollama create my-model -f Modelfile` with `FROM ./model-f16.gguf`)."
         )
         with gr.Row():
-            adapter_btn = gr.Button("Adapter (.zip)")
-            merged_btn = gr.Button("Merged model (.zip)")
-            gguf_btn = gr.Button("GGUF f16 (llama.cpp, Ollama)")
-            report_btn = gr.Button("Report (.md)")
+            buttons = {
+                "adapter": gr.Button("Adapter (.zip)"),
+                "merged": gr.Button("Merged model (.zip)"),
+                "gguf": gr.Button("GGUF f16 (llama.cpp, Ollama)"),
+                "report": gr.Button("Report (.md)"),
+            }
         download = gr.File(label="Download", interactive=False)
+    return ExportStep(buttons, download)
 
-    timer = gr.Timer(POLL_SECONDS, active=False)
 
-    # --- handlers: one core call each ---------------------------------------------------------
-    def qlora_preview(task_value: str, file, request: gr.Request):
-        viewer = viewer_of(core, request)
+# --- handlers: one core call each ----------------------------------------------------------------
+
+
+class LabEvents:
+    """The tab's event handlers. Each asks the lab's core one thing for the signed-in learner and
+    shapes the answer for the components; the core's LabError becomes a message (gr.Error)."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.lab = core.qlora
+
+    def _owner(self, request: gr.Request) -> str:
+        return viewer_of(self.core, request).username
+
+    # step 1 and 2: data and config
+    def qlora_preview(self, task_value: str, file, request: gr.Request):
+        owner = self._owner(request)
         path = getattr(file, "path", None) or getattr(file, "name", None) or (file if isinstance(file, str) else None)
-        data = _lab_errors(lambda: lab.preview(task_value, path, owner=viewer.username))
-        labels = f" Labels: {data.labels}." if data.labels else ""
-        note = f"**{data.examples} examples** from `{data.source}`.{labels}\n\n{data.critic}"
-        return note, pd.DataFrame(data.rows, columns=["input", "answer"]), data.source
+        data = _lab_errors(lambda: self.lab.preview(task_value, path, owner=owner))
+        return preview_markdown(data), pd.DataFrame(data.rows, columns=["input", "answer"]), data.source
 
-    def qlora_basic(yaml_text: str, lr_value, rank_value, steps_value, quantize_value) -> str:
+    def qlora_basic(self, yaml_text: str, lr_value, rank_value, steps_value, quantize_value) -> str:
         """A Basic control changed: edit those fields in the YAML, keeping the learner's other edits."""
         config = _lab_errors(
-            lambda: lab.edit_config(
+            lambda: self.lab.edit_config(
                 yaml_text, learning_rate=lr_value, rank=rank_value, max_steps=steps_value, quantize=quantize_value
             )
         )
         return config.to_yaml()
 
-    def refresh(current_run: str, request: gr.Request):
-        viewer = viewer_of(core, request)
+    def task_changed(self, task_value, file, lr_value, rank_value, steps_value, quantize_value, request: gr.Request):
+        """A new task starts from that task's shipped defaults, with the Basic choices applied."""
+        note, frame, source_value = self.qlora_preview(task_value, file, request)
+        config = _lab_errors(
+            lambda: self.lab.basic_config(
+                task_value,
+                source_value,
+                learning_rate=lr_value,
+                rank=rank_value,
+                max_steps=steps_value,
+                quantize=quantize_value,
+            )
+        )
+        return note, frame, config.to_yaml()
+
+    def upload_changed(self, task_value, file, yaml_text: str, request: gr.Request):
+        """New data: preview and check it, then point the learner's config at it (other edits kept)."""
+        note, frame, source_value = self.qlora_preview(task_value, file, request)
+        try:
+            new_yaml = self.lab.with_source(yaml_text, source_value).to_yaml()
+        except LabError as exc:  # the preview still helps; the YAML is left for the learner to fix
+            note += f"\n\n**The config below has an error, so `data.source` was not changed:** {exc}"
+            new_yaml = gr.skip()
+        return note, frame, new_yaml
+
+    # step 3: train
+    def refresh(self, current_run: str, request: gr.Request):
+        """Every status output (see build_qlora_tab's status_outputs), for the latest run when none is given."""
+        owner = self._owner(request)
         if not current_run:
-            run = lab.latest(viewer.username)
+            run = self.lab.latest(owner)
             if run is None:
                 return (
                     "",
@@ -212,7 +340,7 @@ def build_qlora_tab(core: Core) -> tuple:
                     gr.Timer(active=False),
                 )
             current_run = run.id
-        status = _lab_errors(lambda: lab.status(viewer.username, current_run))
+        status = _lab_errors(lambda: self.lab.status(owner, current_run))
         frame = pd.DataFrame(status.curve) if status.curve else EMPTY_CURVE
         return (
             current_run,
@@ -224,125 +352,124 @@ def build_qlora_tab(core: Core) -> tuple:
             gr.Timer(active=status.run.active),
         )
 
-    status_outputs = [run_id, status_md, curve, log_box, metrics_md, samples, timer]
+    def qlora_start(self, yaml_text: str, request: gr.Request) -> str:
+        owner = self._owner(request)
+        return _lab_errors(lambda: self.lab.start_run(owner, yaml_text)).id
 
-    def qlora_start(yaml_text: str, request: gr.Request) -> str:
-        viewer = viewer_of(core, request)
-        return _lab_errors(lambda: lab.start_run(viewer.username, yaml_text)).id
-
-    def qlora_status(current_run: str, request: gr.Request) -> dict:
+    def qlora_status(self, current_run: str, request: gr.Request) -> dict:
         """The run's state as JSON (for scripts): status, phase, step, max_steps, metrics."""
-        viewer = viewer_of(core, request)
-        status = _lab_errors(lambda: lab.status(viewer.username, current_run))
+        owner = self._owner(request)
+        status = _lab_errors(lambda: self.lab.status(owner, current_run))
         return {
             "id": status.run.id,
             "status": status.run.status,
             "phase": status.phase,
             "position": status.position,
-            "step": status.step,
-            "max_steps": status.max_steps,
+            "step": status.progress.step,
+            "max_steps": status.progress.max_steps,
             "message": status.run.message,
             "metrics": {k: status.metrics[k] for k in ("before", "after", "seconds")} if status.metrics else None,
         }
 
-    def qlora_stop(current_run: str, request: gr.Request) -> str:
-        viewer = viewer_of(core, request)
-        return _lab_errors(lambda: lab.stop(viewer.username, current_run)).id
+    def qlora_stop(self, current_run: str, request: gr.Request) -> str:
+        owner = self._owner(request)
+        return _lab_errors(lambda: self.lab.stop(owner, current_run)).id
 
-    def qlora_resume(current_run: str, request: gr.Request) -> str:
-        viewer = viewer_of(core, request)
-        return _lab_errors(lambda: lab.resume(viewer.username, current_run)).id
+    def qlora_resume(self, current_run: str, request: gr.Request) -> str:
+        owner = self._owner(request)
+        return _lab_errors(lambda: self.lab.resume(owner, current_run)).id
 
-    def qlora_compare(current_run: str, text: str, request: gr.Request) -> tuple[str, str]:
-        viewer = viewer_of(core, request)
-        return _lab_errors(lambda: lab.compare(viewer.username, current_run, text))
+    # step 4 and 5: compare and export
+    def qlora_compare(self, current_run: str, text: str, request: gr.Request) -> tuple[str, str]:
+        owner = self._owner(request)
+        return _lab_errors(lambda: self.lab.compare(owner, current_run, text))
 
-    def qlora_export(current_run: str, kind: str, request: gr.Request) -> str:
-        viewer = viewer_of(core, request)
-        return str(_lab_errors(lambda: lab.export(viewer.username, current_run, kind)))
+    def qlora_export(self, current_run: str, kind: str, request: gr.Request) -> str:
+        owner = self._owner(request)
+        return str(_lab_errors(lambda: self.lab.export(owner, current_run, kind)))
 
-    def task_changed(task_value, file, lr_value, rank_value, steps_value, quantize_value, request: gr.Request):
-        """A new task starts from that task's shipped defaults, with the Basic choices applied."""
-        note, frame, source_value = qlora_preview(task_value, file, request)
-        config = _lab_errors(
-            lambda: lab.basic_config(
-                task_value,
-                source_value,
-                learning_rate=lr_value,
-                rank=rank_value,
-                max_steps=steps_value,
-                quantize=quantize_value,
-            )
-        )
-        return note, frame, config.to_yaml()
+    def export_handler(self, kind: str):
+        def handler(current: str, request: gr.Request) -> str:
+            return self.qlora_export(current, kind, request)
 
-    def upload_changed(task_value, file, yaml_text: str, request: gr.Request):
-        """New data: preview and check it, then point the learner's config at it (other edits kept)."""
-        note, frame, source_value = qlora_preview(task_value, file, request)
-        try:
-            new_yaml = lab.with_source(yaml_text, source_value).to_yaml()
-        except LabError as exc:  # the preview still helps; the YAML is left for the learner to fix
-            note += f"\n\n**The config below has an error, so `data.source` was not changed:** {exc}"
-            new_yaml = gr.skip()
-        return note, frame, new_yaml
+        return handler
 
-    preview_outputs = [preview_note, preview, config_yaml]
-    task.change(
-        task_changed,
-        inputs=[task, upload, lr, rank, steps, quantize],
+    def restore(self, request: gr.Request):
+        """On page load: the built-in data's preview, and the learner's latest run."""
+        preview_values = self.qlora_preview("sentiment", None, request)
+        return (*preview_values[:2], *self.refresh("", request))
+
+
+# --- wiring: which event calls which handler -----------------------------------------------------
+
+
+def _wire_data_and_config(events: LabEvents, data: DataStep, configure: ConfigureStep) -> None:
+    preview_outputs = [data.note, data.preview, configure.config_yaml]
+    data.task.change(
+        events.task_changed,
+        inputs=[data.task, data.upload, *configure.basic],
         outputs=preview_outputs,
         api_visibility="private",
     )
-    upload.change(
-        upload_changed, inputs=[task, upload, config_yaml], outputs=preview_outputs, api_visibility="private"
-    )
-    gr.on(
-        [lr.change, rank.change, steps.change, quantize.change],
-        qlora_basic,
-        inputs=[config_yaml, lr, rank, steps, quantize],
-        outputs=config_yaml,
+    data.upload.change(
+        events.upload_changed,
+        inputs=[data.task, data.upload, configure.config_yaml],
+        outputs=preview_outputs,
         api_visibility="private",
     )
-    # API-only twins of the page's handlers (typed inputs, for scripts and tests).
-    gr.api(qlora_status, api_name="qlora_status")
-    gr.api(qlora_compare, api_name="qlora_compare")
-    gr.api(qlora_export, api_name="qlora_export")
+    gr.on(
+        [control.change for control in configure.basic],
+        events.qlora_basic,
+        inputs=[configure.config_yaml, *configure.basic],
+        outputs=configure.config_yaml,
+        api_visibility="private",
+    )
 
-    start_btn.click(qlora_start, inputs=config_yaml, outputs=run_id, api_name="qlora_start").then(
-        refresh, inputs=run_id, outputs=status_outputs, api_visibility="private"
-    )
-    stop_btn.click(qlora_stop, inputs=run_id, outputs=run_id, api_name="qlora_stop").then(
-        refresh, inputs=run_id, outputs=status_outputs, api_visibility="private"
-    )
-    resume_btn.click(qlora_resume, inputs=run_id, outputs=run_id, api_name="qlora_resume").then(
-        refresh, inputs=run_id, outputs=status_outputs, api_visibility="private"
-    )
-    timer.tick(refresh, inputs=run_id, outputs=status_outputs, api_visibility="private", show_progress="hidden")
-    compare_btn.click(
-        qlora_compare,
-        inputs=[run_id, compare_in],
-        outputs=[base_out, tuned_out],
+
+def _wire_train(events: LabEvents, run_id, config_yaml, train: TrainStep, timer, status_outputs: list) -> None:
+    for button, handler, inputs, api_name in (
+        (train.start, events.qlora_start, config_yaml, "qlora_start"),
+        (train.stop, events.qlora_stop, run_id, "qlora_stop"),
+        (train.resume, events.qlora_resume, run_id, "qlora_resume"),
+    ):
+        button.click(handler, inputs=inputs, outputs=run_id, api_name=api_name).then(
+            events.refresh, inputs=run_id, outputs=status_outputs, api_visibility="private"
+        )
+    timer.tick(events.refresh, inputs=run_id, outputs=status_outputs, api_visibility="private", show_progress="hidden")
+
+
+def _wire_compare_and_export(events: LabEvents, run_id, compare: CompareStep, export: ExportStep) -> None:
+    compare.button.click(
+        events.qlora_compare,
+        inputs=[run_id, compare.text],
+        outputs=[compare.base, compare.tuned],
         api_visibility="private",
         concurrency_id="llm",
         concurrency_limit=1,
     )
+    for kind, button in export.buttons.items():
+        button.click(events.export_handler(kind), inputs=run_id, outputs=export.download, api_visibility="private")
 
-    def export_handler(kind: str):
-        def handler(current: str, request: gr.Request) -> str:
-            return qlora_export(current, kind, request)
 
-        return handler
+def build_qlora_tab(core: Core) -> tuple:
+    """Lay out the five steps and wire them; returns (page-load handler, its outputs) for app.py."""
+    lab = core.qlora
+    _intro(lab.hardware)
+    run_id = gr.Textbox(visible=False, label="run id")
+    data = _data_step()
+    configure = _configure_step(lab.default_config("sentiment"), lab.command())
+    train = _train_step()
+    compare = _compare_step()
+    export = _export_step()
+    timer = gr.Timer(POLL_SECONDS, active=False)
+    status_outputs = [run_id, train.status, train.curve, train.log, compare.metrics, compare.samples, timer]
 
-    for button, kind in (
-        (adapter_btn, "adapter"),
-        (merged_btn, "merged"),
-        (gguf_btn, "gguf"),
-        (report_btn, "report"),
-    ):
-        button.click(export_handler(kind), inputs=run_id, outputs=download, api_visibility="private")
-
-    def restore(request: gr.Request):
-        preview_values = qlora_preview("sentiment", None, request)
-        return (*preview_values[:2], *refresh("", request))
-
-    return restore, [preview_note, preview, *status_outputs]
+    events = LabEvents(core)
+    _wire_data_and_config(events, data, configure)
+    # API-only twins of the page's handlers (typed inputs, for scripts and tests).
+    gr.api(events.qlora_status, api_name="qlora_status")
+    gr.api(events.qlora_compare, api_name="qlora_compare")
+    gr.api(events.qlora_export, api_name="qlora_export")
+    _wire_train(events, run_id, configure.config_yaml, train, timer, status_outputs)
+    _wire_compare_and_export(events, run_id, compare, export)
+    return events.restore, [data.note, data.preview, *status_outputs]

@@ -98,6 +98,13 @@ def shared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("shared-var")
 
 
+@pytest.fixture(scope="session")
+def models_dir(shared_data_dir: Path) -> Path:
+    """The models folder of settings on ``shared_data_dir`` (Settings.models_dir): the packaged
+    model is converted into it once per test run."""
+    return Settings(data_dir=shared_data_dir).models_dir
+
+
 def advisor_settings(tmp_path: Path, shared: Path, **values: object) -> Settings:
     return make_settings(tmp_path, data_dir=shared, database_url=f"sqlite:///{tmp_path / 'tutor.db'}", **values)
 

@@ -64,6 +64,7 @@ def test_api_endpoints_take_files_and_report_bad_ones(app_url: str, tmp_path: Pa
     kinds = {issue["kind"] for issue in result["recommendation"]["issues"]}
     assert kinds == set(json.loads((DATA / "critic_planted.json").read_text()))
     assert result["explanation"] and result["passages"]
+    assert set(result) == {"recommendation", "passages", "explanation", "model"}
 
     binary = tmp_path / "weights.bin"
     binary.write_bytes(bytes(range(256)))

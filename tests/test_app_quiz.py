@@ -10,18 +10,9 @@ import httpx
 import pytest
 
 from tests.conftest import HTTP_TIMEOUT_S, app_client
-from tests.tutor.quiz.test_attempts import BANK
+from tests.data.quiz_bank import BANK, right_positions
 
 pytestmark = pytest.mark.slow
-
-
-def right_answers(view: dict) -> dict[str, list[int]]:
-    answers = {}
-    for shown in view["questions"]:
-        question = BANK.question(shown["question_id"])
-        key = {question.options[i].text for i in question.key()}
-        answers[shown["question_id"]] = [n for n, text in enumerate(shown["options"], start=1) if text in key]
-    return answers
 
 
 def secrets() -> list[str]:
@@ -38,7 +29,7 @@ def test_take_and_pass_the_module_test(class_app: str) -> None:
     ada = app_client(class_app, auth=("ada", "ada-password"))
     view = ada.predict("module-test", api_name="/quiz_start")
     assert len(view["questions"]) == 15
-    result = ada.predict(view["attempt_id"], right_answers(view), api_name="/quiz_submit")
+    result = ada.predict(view["attempt_id"], right_positions(view), api_name="/quiz_submit")
     assert (result["score"], result["percent"], result["passed"]) == (15, 100, True)
     again = ada.predict(view["attempt_id"], {}, api_name="/quiz_submit")  # double submit
     assert again["submitted_at"] == result["submitted_at"] and again["score"] == 15
@@ -71,7 +62,7 @@ def test_learners_cannot_read_each_others_attempts(class_app: str) -> None:
     ada = app_client(class_app, auth=("ada", "ada-password"))
     bob = app_client(class_app, auth=("bob", "bob-password"))
     view = ada.predict("lesson-2", api_name="/quiz_start")
-    ada.predict(view["attempt_id"], right_answers(view), api_name="/quiz_submit")
+    ada.predict(view["attempt_id"], right_positions(view), api_name="/quiz_submit")
     with pytest.raises(Exception, match="no attempt"):
         bob.predict(view["attempt_id"], api_name="/quiz_review")
     with pytest.raises(Exception, match="no attempt"):

@@ -121,7 +121,7 @@ def test_instructors_see_the_instructor_tab(class_app_url: str, page) -> None:
 
 
 def test_take_a_lesson_quiz_resume_after_reload_and_submit(app_url: str, page) -> None:
-    from tests.tutor.quiz.test_attempts import BANK
+    from tests.data.quiz_bank import BANK
 
     page.goto(app_url)
     page.get_by_text("not completed yet").wait_for(timeout=60_000)

@@ -1,4 +1,5 @@
 """Fine-tuning library for the QLoRA lab (config, data, model, train loop, evaluate, export).
 
-Filled by the QLoRA lab issue; kept free of Gradio so the CLI and tests drive it directly.
+It stands alone: nothing here depends on the app (``tutor``) or on Gradio, so ``python -m trainer``,
+the app's run queue and the tests drive it directly. The app imports it, never the reverse.
 """

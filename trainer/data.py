@@ -10,13 +10,12 @@ PyTorch's cross-entropy ignores. So the model learns to *answer*, not to repeat 
 
 from __future__ import annotations
 
-import csv
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.config import DataSection
+from trainer.records import is_csv, is_jsonl, read_csv, read_jsonl
 
 BUILTIN_DIR = Path(__file__).parent / "datasets"
 BUILTIN_FILES = {"sentiment": "financial_sentiment.jsonl", "summarization": "dialogue_summaries.jsonl"}
@@ -56,31 +55,31 @@ def builtin_path(task: str) -> Path:
     return BUILTIN_DIR / BUILTIN_FILES[task]
 
 
-def load_examples(settings: DataSection) -> list[Example]:
+def load_examples(data: DataSection) -> list[Example]:
     """Every usable example of the configured source, in file order."""
-    source = settings.source.strip()
+    source = data.source.strip()
     if source == "builtin":
-        records = _read_file(builtin_path(settings.task))
+        records = _read_file(builtin_path(data.task))
     elif source.startswith("hf:"):
         records = _read_hub(source.removeprefix("hf:"))
     else:
         records = _read_file(Path(source))
-    examples = [_example(record, where, settings) for where, record in records]
-    if settings.max_examples:
-        examples = examples[: settings.max_examples]
+    examples = [_example(record, where, data) for where, record in records]
+    if data.max_examples:
+        examples = examples[: data.max_examples]
     if len(examples) < 10:
         raise DataError(f"{source}: only {len(examples)} examples; a train/validation/test split needs at least 10")
     return examples
 
 
-def split_examples(examples: list[Example], settings: DataSection) -> Splits:
+def split_examples(examples: list[Example], data: DataSection) -> Splits:
     """A seeded shuffle cut into train / validation / test; the same seed gives the same split."""
     shuffled = list(examples)
-    random.Random(settings.seed).shuffle(shuffled)
-    n_test = max(1, round(len(shuffled) * settings.test_fraction))
-    n_val = round(len(shuffled) * settings.val_fraction)
+    random.Random(data.seed).shuffle(shuffled)
+    n_test = max(1, round(len(shuffled) * data.test_fraction))
+    n_val = round(len(shuffled) * data.val_fraction)
     test, val, train = shuffled[:n_test], shuffled[n_test : n_test + n_val], shuffled[n_test + n_val :]
-    return Splits(train=train, val=val, test=test[: settings.max_test_examples])
+    return Splits(train=train, val=val, test=test[: data.max_test_examples])
 
 
 def prompt_messages(task: str, text: str) -> list[dict[str, str]]:
@@ -156,18 +155,18 @@ def _ids(value) -> list[int]:
     return list(value)
 
 
-def _example(record: dict, where: str, settings: DataSection) -> Example:
-    inputs, outputs = DEFAULT_FIELDS[settings.task]
-    if settings.input_field:
-        inputs = (settings.input_field,)
-    if settings.output_field:
-        outputs = (settings.output_field,)
+def _example(record: dict, where: str, data: DataSection) -> Example:
+    inputs, outputs = DEFAULT_FIELDS[data.task]
+    if data.input_field:
+        inputs = (data.input_field,)
+    if data.output_field:
+        outputs = (data.output_field,)
     text = next((record[name] for name in inputs if name in record), None)
     answer = next((record[name] for name in outputs if name in record), None)
     if text is None or answer is None:
         wanted = f"{'/'.join(inputs)} and {'/'.join(outputs)}"
         raise DataError(f"{where}: needs the fields {wanted} (found: {', '.join(record) or 'none'})")
-    if settings.task == "sentiment":
+    if data.task == "sentiment":
         answer = HUB_LABELS.get(answer, answer) if isinstance(answer, int) else str(answer).strip().lower()
         if answer not in LABELS:
             raise DataError(f"{where}: label {answer!r} is not one of {', '.join(LABELS)}")
@@ -185,23 +184,19 @@ def _read_file(path: Path) -> list[tuple[str, dict]]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        return [(f"{path}:{reader.line_num}", dict(row)) for row in reader]
-    if path.suffix.lower() not in (".jsonl", ".json"):
+    if is_csv(path.name):
+        read = read_csv(text, normalise_header=False)
+    elif is_jsonl(path.name):
+        read = read_jsonl(text)
+    else:
         raise DataError(f"{path}: use a .jsonl or .csv file")
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise DataError(f"{path}:{number}: each line must be a JSON object")
-        records.append((f"{path}:{number}", record))
-    return records
+    # The loader stops at the first bad line (the dataset critic lists them all).
+    problems = [(bad.line, bad.detail) for bad in read.problems]
+    problems += [(r.line, "each line must be a JSON object") for r in read.records if not isinstance(r.value, dict)]
+    if problems:
+        line, detail = min(problems)
+        raise DataError(f"{path}:{line}: {detail}")
+    return [(f"{path}:{record.line}", record.value) for record in read.records]
 
 
 def _read_hub(ref: str) -> list[tuple[str, dict]]:

@@ -25,10 +25,9 @@ def adapter_zip(output_dir: Path) -> Path:
     return Path(archive)
 
 
-def merge_adapter(
-    output_dir: Path, config: TrainConfig, *, dtype: str = "float32", cache_dir: Path = Path("var/models")
-) -> Path:
-    """``merged-<dtype>/``: the base with the adapter folded in, loadable by plain transformers."""
+def merge_adapter(output_dir: Path, config: TrainConfig, *, models_dir: Path, dtype: str = "float32") -> Path:
+    """``merged-<dtype>/``: the base with the adapter folded in, loadable by plain transformers.
+    ``models_dir`` holds the packaged base's converted copy (see ``trainer.model.resolve_base``)."""
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -38,7 +37,7 @@ def merge_adapter(
     adapter = output_dir / "adapter"
     if not (adapter / "adapter_config.json").is_file():
         raise ModelError(f"{output_dir} has no finished adapter yet")
-    base_ref, _ = resolve_base(config.model.name, cache_dir)
+    base_ref, _ = resolve_base(config.model.name, models_dir)
     base = AutoModelForCausalLM.from_pretrained(base_ref, dtype=getattr(torch, dtype))  # never 4-bit
     merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
     target = output_dir / f"merged-{dtype}"
@@ -51,10 +50,8 @@ def merge_adapter(
     return target
 
 
-def merged_zip(
-    output_dir: Path, config: TrainConfig, *, dtype: str = "float32", cache_dir: Path = Path("var/models")
-) -> Path:
+def merged_zip(output_dir: Path, config: TrainConfig, *, models_dir: Path, dtype: str = "float32") -> Path:
     target = output_dir / f"merged-{dtype}"
     if not (target / "config.json").is_file():
-        merge_adapter(output_dir, config, dtype=dtype, cache_dir=cache_dir)
+        merge_adapter(output_dir, config, dtype=dtype, models_dir=models_dir)
     return Path(shutil.make_archive(str(target), "zip", root_dir=target))

@@ -19,6 +19,7 @@ import numpy as np
 from trainer.config import TrainConfig
 from trainer.export import merge_adapter
 from trainer.model import ModelError
+from trainer.packaged import PackagedModelError, packaged_gguf
 
 # Hugging Face Llama parameter names -> llama.cpp tensor names.
 LAYER_NAMES = {
@@ -54,7 +55,9 @@ def rope_permute(weight: np.ndarray, n_heads: int) -> np.ndarray:
     return weight.reshape(n_heads, 2, rows // n_heads // 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
 
 
-def export_gguf(output_dir: Path, config: TrainConfig, *, cache_dir: Path = Path("var/models")) -> Path:
+def export_gguf(output_dir: Path, config: TrainConfig, *, models_dir: Path) -> Path:
+    """``model-f16.gguf``: the merged model under the packaged GGUF's metadata. ``models_dir`` holds
+    the packaged base's converted copy (see ``trainer.model.resolve_base``)."""
     import gguf
     from safetensors.numpy import load_file
 
@@ -63,17 +66,19 @@ def export_gguf(output_dir: Path, config: TrainConfig, *, cache_dir: Path = Path
             "GGUF export copies the packaged model's GGUF metadata, so it works for the packaged base only; "
             "for other models run llama.cpp's convert_hf_to_gguf.py on the merged folder"
         )
-    from tutor.llm.packaged import packaged_gguf
-
     merged = output_dir / "merged-float32"
     if not (merged / "config.json").is_file():
-        merge_adapter(output_dir, config, dtype="float32", cache_dir=cache_dir)
+        merge_adapter(output_dir, config, dtype="float32", models_dir=models_dir)
     weights: dict[str, np.ndarray] = {}
     for shard in sorted(merged.glob("*.safetensors")):
         weights.update(load_file(shard))
     by_gguf = {gguf_name(name): value for name, value in weights.items() if gguf_name(name)}
 
-    reader = gguf.GGUFReader(packaged_gguf())
+    try:
+        packaged = packaged_gguf()
+    except PackagedModelError as exc:
+        raise ModelError(str(exc)) from None
+    reader = gguf.GGUFReader(packaged)
     arch = reader.fields["general.architecture"].contents()
     n_heads = int(reader.fields[f"{arch}.attention.head_count"].contents())
     n_kv_heads = int(reader.fields[f"{arch}.attention.head_count_kv"].contents())

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.config import LoraSection, ModelSection
-
-PACKAGED_NAME = "SmolLM2-135M-Instruct (packaged)"
+from trainer.packaged import PACKAGED_NAME, PackagedModelError, packaged_checkpoint
 
 
 class ModelError(RuntimeError):
@@ -40,26 +39,24 @@ def detect_hardware() -> Hardware:
     return Hardware("cpu", f"CPU ({os.cpu_count()} cores)", False)
 
 
-def compute_dtype(settings: ModelSection, hardware: Hardware):
+def compute_dtype(model_cfg: ModelSection, hardware: Hardware):
     import torch
 
-    if settings.compute_dtype != "auto":
-        return getattr(torch, settings.compute_dtype)
+    if model_cfg.compute_dtype != "auto":
+        return getattr(torch, model_cfg.compute_dtype)
     if hardware.is_gpu:
         return torch.bfloat16 if hardware.bf16 else torch.float16
     return torch.float32  # CPUs have no fast half-precision matmul for training
 
 
-def resolve_base(name: str, cache_dir: Path) -> tuple[str, str]:
-    """(path or Hub id to load, display name). Empty name: the packaged model, converted once."""
+def resolve_base(name: str, models_dir: Path) -> tuple[str, str]:
+    """(path or Hub id to load, display name). Empty name: the packaged model, converted once into
+    ``models_dir``."""
     if name:
         return name, name
-    from tutor.llm.base import LLMError
-    from tutor.llm.packaged import packaged_checkpoint
-
     try:
-        return str(packaged_checkpoint(cache_dir)), PACKAGED_NAME
-    except LLMError as exc:
+        return str(packaged_checkpoint(models_dir)), PACKAGED_NAME
+    except PackagedModelError as exc:
         raise ModelError(str(exc)) from None
 
 
@@ -75,26 +72,26 @@ def load_tokenizer(base: str):
     return tokenizer
 
 
-def quantization_config(settings: ModelSection, hardware: Hardware):
+def quantization_config(model_cfg: ModelSection, hardware: Hardware):
     """The BitsAndBytesConfig for QLoRA, or None when the base stays in full precision."""
-    if settings.quantization == "none":
+    if model_cfg.quantization == "none":
         return None
     from transformers import BitsAndBytesConfig
 
     return BitsAndBytesConfig(
         load_in_4bit=True,
         bnb_4bit_quant_type="nf4",  # NormalFloat4: levels placed for normally distributed weights
-        bnb_4bit_use_double_quant=settings.double_quantization,
-        bnb_4bit_compute_dtype=compute_dtype(settings, hardware),
+        bnb_4bit_use_double_quant=model_cfg.double_quantization,
+        bnb_4bit_compute_dtype=compute_dtype(model_cfg, hardware),
     )
 
 
-def load_base_model(base: str, settings: ModelSection, hardware: Hardware):
+def load_base_model(base: str, model_cfg: ModelSection, hardware: Hardware):
     """The frozen base model on the right device, in 4-bit NF4 when configured."""
     from transformers import AutoModelForCausalLM
 
-    quant = quantization_config(settings, hardware)
-    kwargs: dict = {"dtype": compute_dtype(settings, hardware)}
+    quant = quantization_config(model_cfg, hardware)
+    kwargs: dict = {"dtype": compute_dtype(model_cfg, hardware)}
     if quant is not None:
         kwargs["quantization_config"] = quant
         kwargs["device_map"] = {"": 0} if hardware.is_gpu else {"": "cpu"}
@@ -108,29 +105,29 @@ def load_base_model(base: str, settings: ModelSection, hardware: Hardware):
     return model
 
 
-def prepare_for_training(model, settings: ModelSection):
+def prepare_for_training(model, model_cfg: ModelSection):
     """Ready a loaded base for LoRA training (done after the 'before' evaluation)."""
-    if settings.quantization == "4bit":
+    if model_cfg.quantization == "4bit":
         from peft import prepare_model_for_kbit_training
 
         # Casts the norms to fp32 and lets gradients flow from the frozen 4-bit layers to LoRA.
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=settings.gradient_checkpointing)
-    elif settings.gradient_checkpointing:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=model_cfg.gradient_checkpointing)
+    elif model_cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
         model.enable_input_require_grads()
     model.config.use_cache = False  # the KV cache only helps generation
     return model
 
 
-def add_lora(model, settings: LoraSection):
+def add_lora(model, lora: LoraSection):
     """Wrap the model with fresh LoRA adapters; only they are trainable."""
     from peft import LoraConfig, get_peft_model
 
     config = LoraConfig(
-        r=settings.r,
-        lora_alpha=settings.alpha,
-        lora_dropout=settings.dropout,
-        target_modules=list(settings.target_modules),
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=list(lora.target_modules),
         bias="none",
         task_type="CAUSAL_LM",
     )
@@ -138,6 +135,18 @@ def add_lora(model, settings: LoraSection):
         return get_peft_model(model, config)
     except ValueError as exc:  # e.g. a target module the model does not have
         raise ModelError(f"lora.target_modules: {exc}".splitlines()[0]) from None
+
+
+def load_with_adapter(adapter: Path, model_cfg: ModelSection, hardware: Hardware, models_dir: Path):
+    """(model, tokenizer): the base as it was trained (4-bit when configured) with a finished
+    adapter on top. ``with model.disable_adapter():`` answers as the base model alone."""
+    from peft import PeftModel
+
+    base_ref, _ = resolve_base(model_cfg.name, models_dir)
+    tokenizer = load_tokenizer(str(adapter))
+    model = PeftModel.from_pretrained(load_base_model(base_ref, model_cfg, hardware), adapter)
+    model.eval()
+    return model, tokenizer
 
 
 def trainable_parameters(model) -> tuple[int, int]:

@@ -10,7 +10,8 @@ import json
 from html import escape
 from pathlib import Path
 
-from trainer.progress import format_duration, read_events
+from trainer.packaged import HUB_ID, PACKAGED_NAME
+from trainer.progress import RunProgress, format_duration, read_events, summarise
 
 
 def smooth(values: list[float], weight: float = 0.8) -> list[float]:
@@ -22,15 +23,8 @@ def smooth(values: list[float], weight: float = 0.8) -> list[float]:
     return smoothed
 
 
-def loss_points(events: list[dict]) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
-    """(step, training loss) and (step, validation loss); a resumed run's repeated steps keep the last."""
-    train = {e["step"]: e["loss"] for e in events if e["event"] == "step" and isinstance(e.get("loss"), int | float)}
-    val = {e["step"]: e["eval_loss"] for e in events if e["event"] == "eval"}
-    return sorted(train.items()), sorted(val.items())
-
-
-def loss_svg(events: list[dict], width: int = 640, height: int = 320) -> str:
-    train, val = loss_points(events)
+def loss_svg(progress: RunProgress, width: int = 640, height: int = 320) -> str:
+    train, val = progress.loss, progress.validation
     if not train:
         return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"></svg>'
     left, right, top, bottom = 56, 16, 16, 40
@@ -79,13 +73,11 @@ def loss_svg(events: list[dict], width: int = 640, height: int = 320) -> str:
 
 def write_report(output_dir: Path) -> Path:
     metrics = json.loads((output_dir / "metrics.json").read_text(encoding="utf-8"))
-    events = read_events(output_dir / "progress.jsonl")
-    (output_dir / "loss.svg").write_text(loss_svg(events), encoding="utf-8")
+    progress = summarise(read_events(output_dir / "progress.jsonl"))
+    (output_dir / "loss.svg").write_text(loss_svg(progress), encoding="utf-8")
     config = (output_dir / "config.yaml").read_text(encoding="utf-8")
     before, after = metrics["before"], metrics["after"]
-    steps = [e for e in events if e["event"] == "step"]
-    rates = sorted(e["tokens_per_s"] for e in steps if e.get("tokens_per_s"))
-    peak_memory = max((e["memory_mb"] for e in steps), default=0)
+    rates = sorted(progress.speeds)
     lines = [
         f"# Fine-tuning report: {before['task']}",
         "",
@@ -94,7 +86,8 @@ def write_report(output_dir: Path) -> Path:
         f"- Time: {format_duration(metrics['seconds'])} in all; {metrics['steps']} optimizer steps",
         f"- Trainable parameters: {metrics['trainable_params']:,} of {metrics['total_params']:,} "
         f"({100 * metrics['trainable_params'] / metrics['total_params']:.2f}%)",
-        f"- Median speed: {rates[len(rates) // 2] if rates else 0:.0f} tokens/s; peak memory {peak_memory:.0f} MB",
+        f"- Median speed: {rates[len(rates) // 2] if rates else 0:.0f} tokens/s; "
+        f"peak memory {progress.peak_memory_mb:.0f} MB",
         "",
         "## Held-out test set",
         "",
@@ -170,7 +163,7 @@ adapter learned to answer in that format.
 
 def _hub_id(base_model: str) -> str:
     # The packaged GGUF is a conversion of this Hub model; model cards name the original.
-    return "HuggingFaceTB/SmolLM2-135M-Instruct" if base_model.endswith("(packaged)") else base_model
+    return HUB_ID if base_model == PACKAGED_NAME else base_model
 
 
 def _cell(text: str, limit: int = 160) -> str:

@@ -1,8 +1,8 @@
 """Training runs as worker processes, one at a time per host, the others waiting in a queue.
 
 Each run is a folder ``<runs_dir>/<run id>/`` holding ``run.json`` (owner, status, pid), the
-``config.yaml`` the lab wrote, and everything ``tutor train`` writes (log, checkpoints, adapter,
-report). The folder is the truth: a web page that reloads, or a server that restarts, reads it
+``config.yaml`` the lab wrote, and everything ``python -m trainer`` writes (log, checkpoints,
+adapter, report). The folder is the truth: a web page that reloads, or a server that restarts, reads it
 back, so nothing depends on the browser tab or on the server's memory.
 
 Why a separate process: training holds the GIL-free cores for minutes, can run out of memory,
@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from trainer.config import TrainConfig, parse_config
-from trainer.progress import read_events
+from trainer.progress import read_events, summarise
 from trainer.train import LOG_NAME, latest_checkpoint
 
 ACTIVE = ("queued", "running")
@@ -58,9 +58,10 @@ class Run:
 
 
 class RunQueue:
-    def __init__(self, runs_dir: Path, data_dir: Path, *, poll_s: float = 0.5) -> None:
+    def __init__(self, runs_dir: Path, models_dir: Path, *, poll_s: float = 0.5) -> None:
+        """``models_dir``: where the workers find (or convert) the packaged base model."""
         self.runs_dir = runs_dir
-        self.data_dir = data_dir
+        self.models_dir = models_dir
         self.poll_s = poll_s
         runs_dir.mkdir(parents=True, exist_ok=True)
         self._wake = threading.Event()
@@ -190,14 +191,13 @@ class RunQueue:
         command = [
             sys.executable,
             "-m",
-            "tutor.cli",
-            "--data-dir",
-            str(self.data_dir),
-            "train",
+            "trainer",
             "--config",
             str(folder / "config.yaml"),
             "--output-dir",
             str(folder),
+            "--models-dir",
+            str(self.models_dir),
         ]
         if run.resume:
             command.append("--resume")
@@ -217,16 +217,15 @@ class RunQueue:
 
     def _finish(self, run: Run, code: int) -> None:
         run = self.get(run.id)
-        events = self.events(run.id)
-        last = next((e for e in reversed(events) if e["event"] in ("done", "stopped", "diverged", "error")), None)
-        outcome = last["event"] if last else ""
+        progress = summarise(self.events(run.id))
+        outcome = progress.outcome
         run.status = {"done": "done", "stopped": "stopped", "diverged": "diverged"}.get(outcome, "failed")
         if outcome == "error":
-            run.message = last.get("message", "")
-        elif not last or (code and outcome not in ("stopped", "diverged")):
+            run.message = progress.message
+        elif not outcome or (code and outcome not in ("stopped", "diverged")):
             run.message = _exit_message(code, self.folder(run.id))
         else:
-            run.message = last.get("message", "") if outcome != "done" else ""
+            run.message = progress.message if outcome != "done" else ""
         run.exit_code, run.finished, run.pid = code, time.time(), None
         self._save(run)
 

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.config import TrainConfig
-from trainer.data import PadCollator, load_examples, split_examples, tokenize_all
+from trainer.data import Example, PadCollator, Splits, load_examples, split_examples, tokenize_all
 from trainer.evaluate import Scores, evaluate
 from trainer.model import (
+    Hardware,
     add_lora,
     detect_hardware,
     load_base_model,
@@ -59,67 +60,29 @@ def latest_checkpoint(output_dir: Path) -> Path | None:
 def train(
     config: TrainConfig,
     *,
+    models_dir: Path,
     resume: bool = False,
-    cache_dir: Path = Path("var/models"),
     echo: bool = True,
     stop: threading.Event | None = None,
 ) -> RunResult:
+    """Run ``config`` to the end (or until ``stop`` is set). ``models_dir`` holds the packaged base
+    model's converted copy, made there on first use when ``model.name`` is empty."""
     started = time.monotonic()
     out = Path(config.training.output_dir)
-    checkpoint = latest_checkpoint(out) if resume else None
-    if resume and checkpoint is None:
-        raise TrainError(f"nothing to resume in {out}: it has no complete checkpoint-* folder")
-    if not resume and latest_checkpoint(out) is not None:
-        raise TrainError(f"{out} holds checkpoints of an earlier run: resume it (--resume) or pick another output dir")
-    # Imported after the checks above, which should answer at once. transformers' callback module
-    # pulls in peft and bitsandbytes, which the run queue and the web app (users of this module's
-    # LOG_NAME and latest_checkpoint) never need.
-    import torch
-
-    from trainer.callbacks import ProgressCallback
-
+    checkpoint = _checkpoint_to_resume(out, resume)
     log = EventLog(out / LOG_NAME, echo=echo, fresh=not resume)
-    (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")  # the resolved config
-    hardware = detect_hardware()
-    if config.training.threads:
-        torch.set_num_threads(config.training.threads)
-    torch.manual_seed(config.training.seed)
-    log.write(
-        "start",
-        hardware=hardware.name,
-        device=hardware.device,
-        resume_from=str(checkpoint or ""),
-        task=config.data.task,
-        output_dir=str(out),
-    )
+    hardware = _start(config, out, log, checkpoint)
 
     # 1. Data ------------------------------------------------------------------------------
-    log.write("phase", phase="data", detail=f"loading {config.data.source}")
-    splits = split_examples(load_examples(config.data), config.data)
-    base_ref, base_name = resolve_base(config.model.name, cache_dir)
+    splits = _load_splits(config, log)
+    base_ref, base_name = resolve_base(config.model.name, models_dir)
     tokenizer = load_tokenizer(base_ref)
-    train_rows, dropped = tokenize_all(tokenizer, config.data.task, splits.train, config.data.max_length)
-    val_rows, _ = tokenize_all(tokenizer, config.data.task, splits.val, config.data.max_length)
-    log.write(
-        "data",
-        train=len(train_rows),
-        val=len(val_rows),
-        test=len(splits.test),
-        dropped_too_long=dropped,
-        mean_tokens=round(sum(len(r["input_ids"]) for r in train_rows) / max(len(train_rows), 1), 1),
-    )
-    if not train_rows:
-        raise TrainError(f"no training example fits data.max_length={config.data.max_length}; raise it")
+    train_rows, val_rows = _tokenize_splits(config, tokenizer, splits, log)
 
     # 2. The base model, and its score before training -------------------------------------------
     log.write("phase", phase="model", detail=f"loading {base_name} ({config.model.quantization})")
     model = load_base_model(base_ref, config.model, hardware)
-    before = _load_scores(out / "metrics_before.json")  # a resumed run scored the base already
-    if before is None:
-        log.write("phase", phase="evaluate before", detail=f"{len(splits.test)} test examples")
-        before, before_answers = evaluate(model, tokenizer, config.data.task, splits.test)
-        _save_json(out / "metrics_before.json", {"scores": before.to_dict(), "predictions": before_answers})
-    log.write("metrics", stage="before", **before.to_dict())
+    before = _score_before(model, tokenizer, config, splits.test, out, log)
 
     # 3. LoRA ------------------------------------------------------------------------------------
     model = add_lora(prepare_for_training(model, config.model), config.lora)
@@ -127,58 +90,28 @@ def train(
     log.write("lora", trainable_params=trainable, total_params=total, percent=round(100 * trainable / total, 3))
 
     # 4. Train -----------------------------------------------------------------------------------
-    collator = PadCollator(tokenizer.pad_token_id)
-    progress = ProgressCallback(
-        log, collator, hardware.device, watchdog_factor=config.training.watchdog_factor, stop=stop or threading.Event()
-    )
-    trainer = _trainer(config, model, train_rows, val_rows, collator, progress, hardware)
-    log.write("phase", phase="train", detail=f"{len(train_rows)} examples")
-    try:
-        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    except torch.OutOfMemoryError:
-        raise TrainError(out_of_memory_advice(config)) from None
-    except RuntimeError as exc:
-        if "out of memory" in str(exc).lower():
-            raise TrainError(out_of_memory_advice(config)) from None
-        raise
-    if progress.diverged:
-        message = f"{progress.diverged}. Lower training.learning_rate (e.g. to a third) and start again."
-        log.write("diverged", message=message, step=trainer.state.global_step)
-        return RunResult(out, "diverged", before, None, time.monotonic() - started)
-    if progress.stopped:
-        log.write(
-            "stopped",
-            message="stopped on request; resume continues from the last checkpoint",
-            step=trainer.state.global_step,
-        )
-        return RunResult(out, "stopped", before, None, time.monotonic() - started)
+    trainer, progress = _fit(config, model, tokenizer, train_rows, val_rows, hardware, log, checkpoint, stop)
+    ended = _ended_early(progress, trainer.state.global_step, log)
+    if ended:
+        return RunResult(out, ended, before, None, time.monotonic() - started)
 
     # 5. Save the adapter, score it, report -----------------------------------------------------
-    adapter_dir = out / "adapter"
-    model.save_pretrained(adapter_dir)
-    tokenizer.save_pretrained(adapter_dir)
-    (adapter_dir / "training_config.yaml").write_text(config.to_yaml(), encoding="utf-8")
+    adapter_dir = _save_adapter(model, tokenizer, config, out)
     log.write("phase", phase="evaluate after", detail=f"{len(splits.test)} test examples")
     after, after_answers = evaluate(model, tokenizer, config.data.task, splits.test)
     seconds = time.monotonic() - started
-    before_answers = json.loads((out / "metrics_before.json").read_text(encoding="utf-8"))["predictions"]
-    samples = [
-        {"input": ex.input, "reference": ex.output, "before": b, "after": a}
-        for ex, b, a in zip(splits.test, before_answers, after_answers, strict=False)
-    ]
-    _save_json(
-        out / "metrics.json",
-        {
-            "before": before.to_dict(),
-            "after": after.to_dict(),
-            "base_model": base_name,
-            "hardware": hardware.name,
-            "seconds": round(seconds, 1),
-            "steps": trainer.state.global_step,
-            "trainable_params": trainable,
-            "total_params": total,
-            "samples": samples,
-        },
+    _save_metrics(
+        out,
+        splits.test,
+        before,
+        after,
+        after_answers,
+        base_model=base_name,
+        hardware=hardware.name,
+        seconds=round(seconds, 1),
+        steps=trainer.state.global_step,
+        trainable_params=trainable,
+        total_params=total,
     )
     from trainer.report import write_model_card, write_report
 
@@ -194,6 +127,130 @@ def train(
         adapter=str(adapter_dir),
     )
     return RunResult(out, "done", before, after, seconds)
+
+
+# --- the steps of train(), in order ---------------------------------------------------------------
+
+
+def _checkpoint_to_resume(out: Path, resume: bool) -> Path | None:
+    """The checkpoint ``--resume`` continues from; an earlier run's checkpoints are never overwritten."""
+    checkpoint = latest_checkpoint(out) if resume else None
+    if resume and checkpoint is None:
+        raise TrainError(f"nothing to resume in {out}: it has no complete checkpoint-* folder")
+    if not resume and latest_checkpoint(out) is not None:
+        raise TrainError(f"{out} holds checkpoints of an earlier run: resume it (--resume) or pick another output dir")
+    return checkpoint
+
+
+def _start(config: TrainConfig, out: Path, log: EventLog, checkpoint: Path | None) -> Hardware:
+    """Save the resolved config, seed torch, and log the start with the hardware found."""
+    # Imported after the checks of _checkpoint_to_resume, which should answer at once.
+    import torch
+
+    (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")  # the resolved config
+    hardware = detect_hardware()
+    if config.training.threads:
+        torch.set_num_threads(config.training.threads)
+    torch.manual_seed(config.training.seed)
+    log.write(
+        "start",
+        hardware=hardware.name,
+        device=hardware.device,
+        resume_from=str(checkpoint or ""),
+        task=config.data.task,
+        output_dir=str(out),
+    )
+    return hardware
+
+
+def _load_splits(config: TrainConfig, log: EventLog) -> Splits:
+    log.write("phase", phase="data", detail=f"loading {config.data.source}")
+    return split_examples(load_examples(config.data), config.data)
+
+
+def _tokenize_splits(config: TrainConfig, tokenizer, splits: Splits, log: EventLog) -> tuple[list[dict], list[dict]]:
+    """Token rows for training and validation (the test set is scored from text, by generation)."""
+    train_rows, dropped = tokenize_all(tokenizer, config.data.task, splits.train, config.data.max_length)
+    val_rows, _ = tokenize_all(tokenizer, config.data.task, splits.val, config.data.max_length)
+    log.write(
+        "data",
+        train=len(train_rows),
+        val=len(val_rows),
+        test=len(splits.test),
+        dropped_too_long=dropped,
+        mean_tokens=round(sum(len(r["input_ids"]) for r in train_rows) / max(len(train_rows), 1), 1),
+    )
+    if not train_rows:
+        raise TrainError(f"no training example fits data.max_length={config.data.max_length}; raise it")
+    return train_rows, val_rows
+
+
+def _score_before(model, tokenizer, config: TrainConfig, test: list[Example], out: Path, log: EventLog) -> Scores:
+    """The base model's test score; a resumed run scored it already and reads it back."""
+    before = _load_scores(out / "metrics_before.json")
+    if before is None:
+        log.write("phase", phase="evaluate before", detail=f"{len(test)} test examples")
+        before, before_answers = evaluate(model, tokenizer, config.data.task, test)
+        _save_json(out / "metrics_before.json", {"scores": before.to_dict(), "predictions": before_answers})
+    log.write("metrics", stage="before", **before.to_dict())
+    return before
+
+
+def _fit(config: TrainConfig, model, tokenizer, train_rows, val_rows, hardware, log, checkpoint, stop):
+    """(trainer, progress callback) after training; out of memory becomes advice on what to change."""
+    # transformers' callback module pulls in peft and bitsandbytes, which the run queue and the web
+    # app (users of this module's LOG_NAME and latest_checkpoint) never need: imported here.
+    import torch
+
+    from trainer.callbacks import ProgressCallback
+
+    collator = PadCollator(tokenizer.pad_token_id)
+    progress = ProgressCallback(
+        log, collator, hardware.device, watchdog_factor=config.training.watchdog_factor, stop=stop or threading.Event()
+    )
+    trainer = _trainer(config, model, train_rows, val_rows, collator, progress, hardware)
+    log.write("phase", phase="train", detail=f"{len(train_rows)} examples")
+    try:
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    except torch.OutOfMemoryError:
+        raise TrainError(out_of_memory_advice(config)) from None
+    except RuntimeError as exc:
+        if "out of memory" in str(exc).lower():
+            raise TrainError(out_of_memory_advice(config)) from None
+        raise
+    return trainer, progress
+
+
+def _ended_early(progress, step: int, log: EventLog) -> str | None:
+    """How training ended early, "diverged" or "stopped" (logged with why); None when it ran to the end."""
+    if progress.diverged:
+        message = f"{progress.diverged}. Lower training.learning_rate (e.g. to a third) and start again."
+        log.write("diverged", message=message, step=step)
+        return "diverged"
+    if progress.stopped:
+        log.write("stopped", message="stopped on request; resume continues from the last checkpoint", step=step)
+        return "stopped"
+    return None
+
+
+def _save_adapter(model, tokenizer, config: TrainConfig, out: Path) -> Path:
+    adapter_dir = out / "adapter"
+    model.save_pretrained(adapter_dir)
+    tokenizer.save_pretrained(adapter_dir)
+    (adapter_dir / "training_config.yaml").write_text(config.to_yaml(), encoding="utf-8")
+    return adapter_dir
+
+
+def _save_metrics(out: Path, test: list[Example], before: Scores, after: Scores, after_answers, **facts) -> None:
+    """``metrics.json``: both scores, the run's facts, and each test example answered before and after."""
+    before_answers = json.loads((out / "metrics_before.json").read_text(encoding="utf-8"))["predictions"]
+    samples = [
+        {"input": ex.input, "reference": ex.output, "before": b, "after": a}
+        for ex, b, a in zip(test, before_answers, after_answers, strict=False)
+    ]
+    _save_json(
+        out / "metrics.json", {"before": before.to_dict(), "after": after.to_dict(), **facts, "samples": samples}
+    )
 
 
 def out_of_memory_advice(config: TrainConfig) -> str:

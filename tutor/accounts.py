@@ -13,8 +13,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from tutor.tables import ROLES, User
 from tutor.store import Store
+from tutor.tables import ROLES, User
 
 _hasher = PasswordHasher()
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")

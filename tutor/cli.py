@@ -151,15 +151,13 @@ def cmd_lessons_check(args: argparse.Namespace) -> int:
 def _read_bank_file(path: str):
     """Read and validate a bank file; skipped questions go to stderr as warnings and each
     problem to stdout as ``FILE:LINE: message`` (result.bank is None when there were any)."""
-    from pathlib import Path
-
-    from tutor.quiz import instructor
+    from tutor.quiz.bank_files import read_bank
 
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise CommandError(f"{path}: {exc.strerror}") from None
-    result = instructor.read_bank(data, path)
+    result = read_bank(data, path)
     for line in result.skipped:
         print(f"warning: {line}", file=sys.stderr)
     for line in result.problems:
@@ -179,28 +177,23 @@ def cmd_quiz_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_quiz_import(args: argparse.Namespace) -> int:
-    from tutor.quiz import attempts
-
     result = _read_bank_file(args.file)
     if result.bank is None:
         print(f"tutor: error: nothing imported from {args.file}", file=sys.stderr)
         return 1
-    store = _store(args)
-    version = attempts.save_bank_version(store, result.bank, args.file)
-    if args.publish:
-        attempts.publish(store, version.id)
+    core = _core(args)
+    version = core.save_bank(core.operator(), result.bank, args.file, publish=args.publish)
     state = "published" if args.publish else "not published (use --publish)"
     print(f"imported {result.bank.bank} v{version.version}: {len(result.bank.questions)} questions, {state}")
     return 0
 
 
 def cmd_quiz_export(args: argparse.Namespace) -> int:
-    from tutor.quiz import attempts, instructor
-
-    version = instructor.newest_version(_store(args), args.bank)
-    if version is None:
-        raise CommandError(f"no bank {args.bank!r} (see `tutor quiz list`)")
-    text = instructor.export_bank(attempts.bank_of(version), args.format)
+    core = _core(args)
+    try:
+        text = core.export_bank(core.operator(), args.bank, args.format)
+    except KeyError:
+        raise CommandError(f"no bank {args.bank!r} (see `tutor quiz list`)") from None
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -210,21 +203,11 @@ def cmd_quiz_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _synced_store(args: argparse.Namespace):
-    """The store with the shipped banks imported, as the app sees it."""
-    from tutor.quiz import instructor
-
-    store = _store(args)
-    instructor.sync_shipped_banks(store, _settings(args).quizzes_dir)
-    return store
-
-
 def cmd_quiz_list(args: argparse.Namespace) -> int:
-    from tutor.quiz import attempts
-
+    core = _core(args)
     rows = []
-    for version in attempts.published_versions(_synced_store(args)):
-        for quiz in attempts.bank_of(version).quizzes:
+    for version, bank in core.bank_versions(core.operator(), published_only=True):
+        for quiz in bank.quizzes:
             rows.append(
                 {
                     "id": quiz.id,
@@ -248,9 +231,8 @@ def cmd_quiz_list(args: argparse.Namespace) -> int:
 def cmd_quiz_stats(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from tutor.quiz import analysis
-
-    stats = analysis.quiz_stats(_synced_store(args), args.quiz)
+    core = _core(args)
+    stats = core.quiz_statistics(core.operator(), args.quiz)
     if args.json:
         print(json.dumps(asdict(stats), indent=2))
         return 0
@@ -302,7 +284,8 @@ def cmd_rag_search(args: argparse.Namespace) -> int:
 
 def cmd_advise(args: argparse.Namespace) -> int:
     from tutor.advisors.base import to_json
-    from tutor.advisors.service import explain, sources_markdown
+    from tutor.advisors.service import sources_markdown
+    from tutor.advisors.turn import AnswerPiece, ModelFailed, ModelReady, final_answer
 
     text = sys.stdin.read() if args.text == "-" else args.text
     core = _core(args)
@@ -311,33 +294,32 @@ def cmd_advise(args: argparse.Namespace) -> int:
         if not Path(name).is_file():
             raise CommandError(f"{name}: no such file")
     advice = core.advise_once(args.lab, text, files)
-    settings = core.settings
-    explanation, model_name = "", ""
-    if args.explain:
-        model = core.chat_model()
-        model_name = model.name
-        pieces = explain(
-            model, advice, max_new_tokens=settings.llm_max_new_tokens, temperature=settings.llm_temperature
-        )
-        if args.json:
-            explanation = "".join(pieces).strip()
     if args.json:
         data = json.loads(to_json(advice.recommendation))
         if args.explain:
-            data["explanation"], data["model"] = explanation, model_name
+            final = final_answer(core.answer(advice, drafts=False))
+            if final.error:
+                raise CommandError(final.error)
+            data["explanation"], data["model"] = final.explanation.strip(), final.model
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     print(advice.recommendation.markdown())
     if args.explain:
-        print(f"\n--- {model_name} explains ---")
-        for piece in pieces:
-            print(piece, end="", flush=True)
+        for event in core.answer(advice, drafts=False):
+            match event:
+                case ModelReady(model=model):
+                    print(f"\n--- {model} explains ---")
+                case AnswerPiece(text=piece):
+                    print(piece, end="", flush=True)
+                case ModelFailed(error=error):
+                    raise CommandError(error)
         print()
     print("\nSources:\n" + sources_markdown(advice))
     return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """An alias of ``python -m trainer``, with the models folder of the app's settings."""
     from trainer.command import config_reference, run_train_command
 
     if args.help_config:
@@ -350,7 +332,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         output_dir=args.output_dir,
         resume=args.resume,
-        cache_dir=_settings(args).models_dir,
+        models_dir=_settings(args).models_dir,
+        prog="tutor",
     )
 
 
@@ -361,13 +344,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from trainer.model import ModelError
 
     run_dir = Path(args.run_dir)
-    cache_dir = _settings(args).models_dir
+    models_dir = _settings(args).models_dir
     try:
         config = load_config(run_dir / "config.yaml")
         if args.format == "gguf":
-            path = export_gguf(run_dir, config, cache_dir=cache_dir)
+            path = export_gguf(run_dir, config, models_dir=models_dir)
         else:
-            path = merge_adapter(run_dir, config, dtype=args.dtype, cache_dir=cache_dir)
+            path = merge_adapter(run_dir, config, dtype=args.dtype, models_dir=models_dir)
     except (ConfigError, ModelError) as exc:
         raise CommandError(str(exc)) from None
     print(path)

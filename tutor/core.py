@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,14 +16,15 @@ from tutor.advisors import ADVISORS, AdvisorRequest
 from tutor.advisors import history as advisor_history
 from tutor.advisors.base import UploadedFile, check_message, read_upload, to_json
 from tutor.advisors.service import Advice, advise
+from tutor.advisors.turn import FinalAnswer, TurnEvent, run_turn
 from tutor.content import ContentError, Course, Page, load_course, render_for_app
 from tutor.llm import ChatModel, LLMError, get_chat_model
-from tutor.tables import AdvisorMessage
-from tutor.quiz import analysis, attempts, instructor
-from tutor.quiz.bank import BankError, QuizDefinition
+from tutor.quiz import analysis, attempts, bank_files, versions
+from tutor.quiz.bank import Bank, BankError, QuizDefinition
 from tutor.rag import CourseIndex, RetrievalError
 from tutor.settings import Settings
 from tutor.store import Store, StoreError, open_store
+from tutor.tables import AdvisorMessage, QuizBankVersion
 
 
 class StartupError(RuntimeError):
@@ -90,7 +92,7 @@ class Core:
         except StoreError as exc:
             raise StartupError(str(exc)) from None
         try:
-            instructor.sync_shipped_banks(store, settings.quizzes_dir)
+            versions.sync_shipped_banks(store, settings.quizzes_dir)
         except BankError as exc:
             store.close()
             raise StartupError(f"quiz bank: {exc.problems[0]}") from None
@@ -159,7 +161,7 @@ class Core:
     def quizzes(self) -> list[QuizDefinition]:
         """Published quizzes: the lesson quizzes in lesson order, then the rest."""
         order = {page.id: page.meta.order for page in self.course.lessons}
-        return sorted(attempts.published_quizzes(self.store), key=lambda q: (order.get(q.lesson, 99), q.id))
+        return sorted(versions.published_quizzes(self.store), key=lambda q: (order.get(q.lesson, 99), q.id))
 
     def quiz_for_lesson(self, lesson_id: str) -> str | None:
         return next((quiz.id for quiz in self.quizzes() if quiz.lesson == lesson_id), None)
@@ -180,39 +182,69 @@ class Core:
         return attempts.summaries(self.store, viewer.user_id)
 
     # --- quizzes (instructor) --------------------------------------------------------------
+    # Every operation here checks the role. The `tutor quiz` commands are the server operator's
+    # tools (run on the server, with the database at hand): they pass Core.operator().
+
+    OPERATOR_ID = 0  # no account has it (ids start at 1): versions the operator stores name no author
+
+    @classmethod
+    def operator(cls) -> Viewer:
+        """The server's operator, for the CLI only: instructor rights without an account.
+        Never built from a web request (those are resolved by :meth:`viewer`)."""
+        return Viewer(user_id=cls.OPERATOR_ID, username="operator", role="instructor")
 
     @staticmethod
     def require_instructor(viewer: Viewer) -> None:
         if not viewer.is_instructor:
             raise AccessError("only instructors can do this")
 
-    def import_bank(self, viewer: Viewer, data: str | bytes, filename: str) -> instructor.ReadResult:
+    def bank_versions(self, viewer: Viewer, published_only: bool = False) -> list[tuple[QuizBankVersion, Bank]]:
+        """Stored bank versions with their banks: all (by bank, oldest first) or the published ones."""
+        self.require_instructor(viewer)
+        rows = versions.published(self.store) if published_only else versions.list_all(self.store)
+        return [(version, versions.bank_of(version)) for version in rows]
+
+    def newest_bank(self, viewer: Viewer, bank_id: str) -> Bank | None:
+        """The newest version of a bank, published or not; None for an unknown bank."""
+        self.require_instructor(viewer)
+        newest = versions.newest(self.store, bank_id)
+        return versions.bank_of(newest) if newest else None
+
+    def import_bank(self, viewer: Viewer, data: str | bytes, filename: str) -> bank_files.ReadResult:
         """Validate a YAML/GIFT file and store it as a new, unpublished version (if it is valid)."""
         self.require_instructor(viewer)
-        result = instructor.read_bank(data, filename)
+        result = bank_files.read_bank(data, filename)
         if result.bank is not None:
-            attempts.save_bank_version(self.store, result.bank, filename, viewer.user_id)
+            self.save_bank(viewer, result.bank, filename)
         return result
+
+    def save_bank(self, viewer: Viewer, bank: Bank, source: str, publish: bool = False) -> QuizBankVersion:
+        """Store a validated bank as a new version (unless it equals the newest); publish it if asked."""
+        self.require_instructor(viewer)
+        author = None if viewer.user_id == self.OPERATOR_ID else viewer.user_id
+        version = versions.save(self.store, bank, source, author)
+        if publish:
+            versions.publish(self.store, version.id)
+        return version
 
     def publish_bank(self, viewer: Viewer, bank_id: str) -> int:
         """Publish the newest version of a bank; returns its version number."""
         self.require_instructor(viewer)
-        newest = instructor.newest_version(self.store, bank_id)
+        newest = versions.newest(self.store, bank_id)
         if newest is None or newest.id is None:
             raise KeyError(f"no bank {bank_id!r}")
-        attempts.publish(self.store, newest.id)
+        versions.publish(self.store, newest.id)
         return newest.version
 
     def export_bank(self, viewer: Viewer, bank_id: str, fmt: str) -> str:
-        self.require_instructor(viewer)
-        newest = instructor.newest_version(self.store, bank_id)
-        if newest is None:
+        bank = self.newest_bank(viewer, bank_id)
+        if bank is None:
             raise KeyError(f"no bank {bank_id!r}")
-        return instructor.export_bank(attempts.bank_of(newest), fmt)
+        return bank_files.export_bank(bank, fmt)
 
     def gradebook_csv(self, viewer: Viewer) -> str:
         self.require_instructor(viewer)
-        return instructor.gradebook_csv(self.store)
+        return attempts.gradebook_csv(self.store)
 
     def quiz_statistics(self, viewer: Viewer, quiz_id: str) -> analysis.QuizStats:
         self.require_instructor(viewer)
@@ -246,9 +278,9 @@ class Core:
     def qlora(self):
         """The QLoRA lab (runs, status, compare, export); created on first use."""
         if self._qlora is None:
-            from tutor.qlora import QLoRALab
+            from tutor.training_lab import TrainingLab
 
-            self._qlora = QLoRALab(self.settings)
+            self._qlora = TrainingLab(self.settings)
         return self._qlora
 
     def chat_model(self) -> ChatModel:
@@ -311,6 +343,32 @@ class Core:
             citations=[c.model_dump() for c in recommendation.citations],
             model=model,
             error=error,
+        )
+
+    def advisor_turn(
+        self, viewer: Viewer, lab: str, text: str, file_paths: list[str | Path] | None = None
+    ) -> Iterator[TurnEvent]:
+        """One chat turn. The question is checked and stored now (AdvisorInputError, KeyError before
+        anything streams); the returned events answer it, and the answer is stored just before the
+        FinalAnswer event is yielded."""
+        turn = self.start_advice(viewer, lab, text, file_paths)
+        return self._stored_answer(viewer, turn)
+
+    def _stored_answer(self, viewer: Viewer, turn: AdvisorTurn) -> Iterator[TurnEvent]:
+        for event in self.answer(turn.advice):
+            if isinstance(event, FinalAnswer):
+                self.finish_advice(viewer, turn, event.text, model=event.model, error=event.error)
+            yield event
+
+    def answer(self, advice: Advice, *, drafts: bool = True) -> Iterator[TurnEvent]:
+        """The events of answering ``advice`` with the chat model; nothing is stored (the API and
+        the CLI pass ``drafts=False``: only the chat drafts dataset examples)."""
+        return run_turn(
+            advice,
+            self.chat_model,
+            max_new_tokens=self.settings.llm_max_new_tokens,
+            temperature=self.settings.llm_temperature,
+            drafts=drafts,
         )
 
     def new_conversation(self, viewer: Viewer, lab: str) -> int:

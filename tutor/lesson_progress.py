@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import delete, select
 
-from tutor.tables import LessonCompletion
 from tutor.store import Store
+from tutor.tables import LessonCompletion
 
 
 def mark_complete(store: Store, user_id: int, lesson_id: str) -> datetime:

@@ -20,8 +20,8 @@ from trainer.model import load_tokenizer, resolve_base
 
 
 @pytest.fixture(scope="module")
-def tokenizer(shared_data_dir):
-    base, _ = resolve_base("", shared_data_dir / "models")
+def tokenizer(models_dir):
+    base, _ = resolve_base("", models_dir)
     return load_tokenizer(base)
 
 
@@ -35,9 +35,9 @@ def test_builtin_datasets_load_with_a_data_card(task):
 
 
 def test_split_is_seeded_and_disjoint():
-    settings = DataSection(task="sentiment")
-    examples = load_examples(settings)
-    first, again = split_examples(examples, settings), split_examples(examples, settings)
+    data = DataSection(task="sentiment")
+    examples = load_examples(data)
+    first, again = split_examples(examples, data), split_examples(examples, data)
     assert first == again
     train, val, test = ({ex.input for ex in part} for part in (first.train, first.val, first.test))
     assert not (train & test) and not (train & val) and not (val & test)
@@ -70,6 +70,14 @@ def test_bad_files_name_the_line(tmp_path, content, message):
     path = tmp_path / "bad.jsonl"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(DataError, match=message.replace("(", r"\(")):
+        load_examples(DataSection(source=str(path)))
+
+
+def test_csv_errors_name_the_line_a_row_starts_on(tmp_path):
+    rows = "\n".join(f"Sales rose {i}%.,positive" for i in range(10))
+    path = tmp_path / "bad.csv"
+    path.write_text(f'text,label\n"Profit fell,\nsharply",negative\n{rows}\nA fine day,great\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"bad\.csv:14: label 'great'"):  # the quoted row spans lines 2-3
         load_examples(DataSection(source=str(path)))
 
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from trainer.callbacks import ProgressCallback
-from trainer.progress import EventLog, format_event, read_events
+from trainer.progress import EventLog, format_event, read_events, summarise
 from trainer.report import loss_svg, smooth
 
 
@@ -65,13 +65,37 @@ def test_log_survives_a_cut_last_line(tmp_path):
     assert format_event(events[0]) == "step 1/2  loss 1.0000  lr 1.00e-04  10 tok/s  eta 5s  mem 100 MB"
 
 
+def test_summary_keeps_the_last_finite_step_the_resumed_values_and_the_outcome():
+    def step(n, loss, rate, memory):
+        return {"event": "step", "step": n, "max_steps": 4, "loss": loss, "tokens_per_s": rate, "memory_mb": memory}
+
+    events = [
+        {"event": "phase", "phase": "train"},
+        step(1, 2.0, 10.0, 100.0),
+        step(2, 1.5, 12.0, 120.0),
+        {"event": "eval", "step": 2, "eval_loss": 1.4},
+        step(2, 1.2, 11.5, 110.0),  # resumed from the checkpoint at step 1: step 2 again
+        step(3, "nan", 11.0, 130.0),
+        {"event": "diverged", "message": "the loss became nan"},
+    ]
+    progress = summarise(events)
+    assert progress.phase == "train" and (progress.step, progress.max_steps) == (2, 4)
+    assert progress.tokens_per_s == 11.5 and progress.memory_mb == 110.0
+    assert progress.loss == [(1, 2.0), (2, 1.2)] and progress.validation == [(2, 1.4)]
+    assert progress.speeds == [10.0, 12.0, 11.5, 11.0] and progress.peak_memory_mb == 130.0
+    assert (progress.outcome, progress.message) == ("diverged", "the loss became nan")
+    assert summarise([]).outcome == "" and summarise([]).step == 0
+
+
 def test_smoothing_and_chart():
     assert smooth([1.0, 1.0, 1.0]) == pytest.approx([1.0, 1.0, 1.0])  # debiased: no ramp up from zero
     values = smooth([4.0, 0.0, 0.0, 0.0])
     assert values[0] == 4.0 and values[1] < 4.0 and values == sorted(values, reverse=True)
     svg = loss_svg(
-        [{"event": "step", "step": s, "loss": 1.0 / s} for s in range(1, 5)]
-        + [{"event": "eval", "step": 4, "eval_loss": 0.3}]
+        summarise(
+            [{"event": "step", "step": s, "loss": 1.0 / s} for s in range(1, 5)]
+            + [{"event": "eval", "step": 4, "eval_loss": 0.3}]
+        )
     )
     assert svg.count("<polyline") == 2 and "<circle" in svg
 
@@ -96,7 +120,7 @@ def test_repeated_sigterm_keeps_the_graceful_stop(tmp_path, monkeypatch):
     monkeypatch.setattr(command, "train", fake_train)
     config = tmp_path / "c.yaml"
     config.write_text(f"training:\n  output_dir: {tmp_path / 'run'}\n", encoding="utf-8")
-    code = command.run_train_command(str(config), max_steps=None, output_dir=None, resume=False, cache_dir=tmp_path)
+    code = command.run_train_command(str(config), max_steps=None, output_dir=None, resume=False, models_dir=tmp_path)
     assert code == command.EXIT_STOPPED and reached == ["after two SIGTERMs"]
     assert read_events(tmp_path / "run" / "progress.jsonl")[-1]["event"] == "stopped"
 
@@ -109,7 +133,7 @@ def test_readers_of_the_log_do_not_import_the_training_stack() -> None:
     import sys
 
     code = (
-        "import sys, tutor.qlora, trainer.runs, trainer.report, trainer.train; "
+        "import sys, tutor.training_lab, trainer.runs, trainer.report, trainer.train; "
         "print(sorted(m for m in ('transformers', 'peft', 'bitsandbytes') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -30,8 +30,8 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 
 def test_quantization_config_is_nf4_with_double_quant_and_the_right_compute_dtype():
-    settings = ModelSection(quantization="4bit")
-    on_gpu, on_cpu = quantization_config(settings, GPU), quantization_config(settings, CPU)
+    model_cfg = ModelSection(quantization="4bit")
+    on_gpu, on_cpu = quantization_config(model_cfg, GPU), quantization_config(model_cfg, CPU)
     assert on_gpu.bnb_4bit_quant_type == "nf4" and on_gpu.bnb_4bit_use_double_quant
     assert on_gpu.bnb_4bit_compute_dtype == torch.bfloat16
     assert on_cpu.bnb_4bit_compute_dtype == torch.float32
@@ -39,17 +39,17 @@ def test_quantization_config_is_nf4_with_double_quant_and_the_right_compute_dtyp
     assert compute_dtype(ModelSection(compute_dtype="float16"), CPU) == torch.float16
 
 
-def _one_step(hardware: Hardware, shared_data_dir):
+def _one_step(hardware: Hardware, models_dir):
     import bitsandbytes as bnb
 
-    settings = ModelSection(quantization="4bit")
-    base_ref, _ = resolve_base("", shared_data_dir / "models")
+    model_cfg = ModelSection(quantization="4bit")
+    base_ref, _ = resolve_base("", models_dir)
     tokenizer = load_tokenizer(base_ref)
-    model = load_base_model(base_ref, settings, hardware)
+    model = load_base_model(base_ref, model_cfg, hardware)
     layers = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
     assert layers and all(m.weight.quant_state.quant_type == "nf4" for m in layers)
     assert layers[0].weight.quant_state.nested  # double quantization
-    model = add_lora(prepare_for_training(model, settings), LoraSection(r=4, alpha=8))
+    model = add_lora(prepare_for_training(model, model_cfg), LoraSection(r=4, alpha=8))
     trainable, total = trainable_parameters(model)
     assert 0 < trainable < total / 50
     batch = tokenizer(["Net sales rose 5%."], return_tensors="pt").to(hardware.device)
@@ -62,17 +62,17 @@ def _one_step(hardware: Hardware, shared_data_dir):
     return model
 
 
-def test_qlora_step_on_cpu(shared_data_dir):
-    _one_step(CPU, shared_data_dir)
+def test_qlora_step_on_cpu(models_dir):
+    _one_step(CPU, models_dir)
 
 
 @pytest.mark.gpu
 @needs_cuda
-def test_qlora_step_on_gpu_uses_bf16_compute(shared_data_dir):
+def test_qlora_step_on_gpu_uses_bf16_compute(models_dir):
     import bitsandbytes as bnb
 
     hardware = detect_hardware()
-    model = _one_step(hardware, shared_data_dir)
+    model = _one_step(hardware, models_dir)
     layer = next(m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit))
     assert layer.compute_dtype == (torch.bfloat16 if hardware.bf16 else torch.float16)
     assert next(model.parameters()).device.type == "cuda"
@@ -80,7 +80,7 @@ def test_qlora_step_on_gpu_uses_bf16_compute(shared_data_dir):
 
 @pytest.mark.gpu
 @needs_cuda
-def test_gpu_config_trains_with_4bit(tmp_path, shared_data_dir):
+def test_gpu_config_trains_with_4bit(tmp_path, models_dir):
     from trainer.config import shipped_config
     from trainer.train import train
 
@@ -88,7 +88,7 @@ def test_gpu_config_trains_with_4bit(tmp_path, shared_data_dir):
     config.training.output_dir = str(tmp_path / "run")
     config.training.max_steps = 10
     config.data.max_test_examples = 16
-    result = train(config, cache_dir=shared_data_dir / "models", echo=False)
+    result = train(config, models_dir=models_dir, echo=False)
     assert result.status == "done" and result.after is not None
 
 

@@ -1,4 +1,4 @@
-"""The run queue with real ``tutor train`` workers: one at a time, places shown, stop, and a
+"""The run queue with real ``python -m trainer`` workers: one at a time, places shown, stop, and a
 server killed mid-training leaving a resumable run."""
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def wait_for(predicate, timeout: float = 400, what: str = "condition"):
         time.sleep(0.2)
 
 
-def test_one_run_at_a_time_with_places_and_cancel(tmp_path, shared_data_dir):
-    queue = RunQueue(tmp_path / "runs", shared_data_dir)
+def test_one_run_at_a_time_with_places_and_cancel(tmp_path, models_dir):
+    queue = RunQueue(tmp_path / "runs", models_dir)
     first = queue.submit("ada", tiny())
     second = queue.submit("bob", tiny())
     third = queue.submit("cy", tiny())
@@ -69,7 +69,7 @@ time.sleep(600)
 """
 
 
-def test_server_killed_mid_training_leaves_a_resumable_run(tmp_path, shared_data_dir):
+def test_server_killed_mid_training_leaves_a_resumable_run(tmp_path, models_dir):
     runs_dir = tmp_path / "runs"
     server = subprocess.Popen(
         [
@@ -77,7 +77,7 @@ def test_server_killed_mid_training_leaves_a_resumable_run(tmp_path, shared_data
             "-c",
             textwrap.dedent(SERVER),
             str(runs_dir),
-            str(shared_data_dir),
+            str(models_dir),
             # Checkpoints every 2 steps, no validation passes: the first checkpoint comes fast and
             # the resumed half costs only its training steps. 12 steps leave room for the SIGTERM
             # to land before the run ends.
@@ -98,7 +98,7 @@ def test_server_killed_mid_training_leaves_a_resumable_run(tmp_path, shared_data
     assert read_events(log)[-1]["event"] == "stopped"
     assert latest_checkpoint(runs_dir / run_id) is not None
 
-    queue = RunQueue(runs_dir, shared_data_dir)  # the restarted server
+    queue = RunQueue(runs_dir, models_dir)  # the restarted server
     run = queue.get(run_id)
     assert run.status == "interrupted" and "resume" in run.message
     queue.resume(run_id, "ada")
@@ -110,8 +110,8 @@ def test_server_killed_mid_training_leaves_a_resumable_run(tmp_path, shared_data
     assert events[-1]["event"] == "done"
 
 
-def test_failed_worker_reports_why(tmp_path, shared_data_dir):
-    queue = RunQueue(tmp_path / "runs", shared_data_dir)
+def test_failed_worker_reports_why(tmp_path, models_dir):
+    queue = RunQueue(tmp_path / "runs", models_dir)
     config = tiny()
     config.data.source = str(tmp_path / "gone.jsonl")  # disappears before the worker starts
     run = queue.submit("ada", config)

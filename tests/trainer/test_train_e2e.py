@@ -1,4 +1,5 @@
-"""The real thing on a CPU: ``tutor train`` fine-tunes the packaged SmolLM2 for a few steps.
+"""The real thing on a CPU: ``tutor train`` (and ``python -m trainer``, which it is an alias of)
+fine-tunes the packaged SmolLM2 for a few steps.
 
 Checks what a learner relies on: the loss goes down, the adapter, log and report are written,
 the adapter loads in plain peft, changes the model and reproduces the reported metric; a
@@ -38,6 +39,12 @@ def tutor_train(data_dir: Path, *args: str) -> subprocess.Popen:
     return tutor(data_dir, "train", *args)
 
 
+def python_m_trainer(models_dir: Path, *args: str) -> subprocess.Popen:
+    """The trainer on its own, as the run queue starts it."""
+    command = [sys.executable, "-m", "trainer", "--models-dir", str(models_dir), *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory, shared_data_dir) -> Path:
     folder = tmp_path_factory.mktemp("e2e")
@@ -75,12 +82,12 @@ def test_loss_goes_down_and_every_file_is_written(finished_run):
     assert "library_name: peft" in card and "| accuracy |" in card and "PeftModel.from_pretrained" in card
 
 
-def test_adapter_loads_in_plain_peft_and_reproduces_the_metric(finished_run, shared_data_dir):
+def test_adapter_loads_in_plain_peft_and_reproduces_the_metric(finished_run, models_dir):
     import torch
     from peft import PeftModel
 
     config = load_config(finished_run / "adapter" / "training_config.yaml")
-    base_ref, _ = resolve_base("", shared_data_dir / "models")
+    base_ref, _ = resolve_base("", models_dir)
     tokenizer = load_tokenizer(base_ref)
     from trainer.model import detect_hardware
 
@@ -99,9 +106,9 @@ def test_adapter_loads_in_plain_peft_and_reproduces_the_metric(finished_run, sha
     assert scores.details["macro_f1"] == pytest.approx(reported["details"]["macro_f1"])
 
 
-def test_killed_run_leaves_a_readable_log_and_resumes(tmp_path, shared_data_dir):
+def test_killed_run_leaves_a_readable_log_and_resumes(tmp_path, models_dir):
     config = write_tiny_config(tmp_path, tmp_path / "run", steps=8, eval_steps=100)  # no validation: faster
-    proc = tutor_train(shared_data_dir, "--config", str(config))
+    proc = python_m_trainer(models_dir, "--config", str(config))
     log = tmp_path / "run" / "progress.jsonl"
     deadline = time.monotonic() + 400
     while not any(e["event"] == "checkpoint" for e in read_events(log)):
@@ -117,11 +124,11 @@ def test_killed_run_leaves_a_readable_log_and_resumes(tmp_path, shared_data_dir)
     saved = max(e["step"] for e in complete if e["event"] == "checkpoint")
 
     # Without --resume the old run is protected...
-    again = tutor_train(shared_data_dir, "--config", str(config))
+    again = python_m_trainer(models_dir, "--config", str(config))
     output, _ = again.communicate(timeout=120)
     assert again.returncode == 1 and "--resume" in output
     # ...with it, training continues from the checkpoint to the end.
-    resumed = tutor_train(shared_data_dir, "--config", str(config), "--resume")
+    resumed = python_m_trainer(models_dir, "--config", str(config), "--resume")
     output, _ = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, output
     events = read_events(log)

@@ -1,4 +1,4 @@
-"""Core: who is asking, lesson status, and the start-up checks."""
+"""Core: who is asking, lesson status, the start-up checks, and the role checks of quiz banks."""
 
 from __future__ import annotations
 
@@ -62,3 +62,20 @@ def test_start_reports_broken_content(tmp_path: Path) -> None:
     (lessons / "bad.md").write_text("no front matter\n")
     with pytest.raises(StartupError, match=r"course content: .*bad.md:1: missing front matter"):
         Core.start(make_settings(tmp_path, lessons_dir=lessons))
+
+
+def test_instructor_quiz_operations_check_the_role_and_the_operator_may(core: Core) -> None:
+    learner = core.viewer(None)
+    for call in (lambda v: core.bank_versions(v), lambda v: core.newest_bank(v, "module3")):
+        with pytest.raises(AccessError, match="only instructors"):
+            call(learner)
+    operator = core.operator()
+    published = core.bank_versions(operator, published_only=True)
+    assert [(version.bank_id, version.version) for version, _bank in published] == [("module3", 1)]
+    bank = core.newest_bank(operator, "module3")
+    assert bank is not None and core.newest_bank(operator, "nope") is None
+    edited = bank.model_copy(update={"title": "Edited by the operator"})
+    version = core.save_bank(operator, edited, "edited.yaml", publish=True)
+    assert (version.version, version.created_by) == (2, None)
+    [(now_published, now_bank)] = core.bank_versions(operator, published_only=True)
+    assert now_published.version == 2 and now_bank.title == "Edited by the operator"

@@ -10,9 +10,12 @@ import pytest
 
 from tests.conftest import advisor_settings
 from tutor import accounts
-from tutor.advisors import AdvisorInputError
+from tutor.advisors import AdvisorInputError, strategy
 from tutor.advisors.service import explain
-from tutor.core import AccessError, Core
+from tutor.advisors.turn import AnswerPiece, Drafted, FinalAnswer, ModelFailed, ModelReady, Recommended, final_answer
+from tutor.core import AccessError, Core, recommendation_of
+from tutor.llm import LLMError
+from tutor.llm.fake import FakeChatModel
 
 
 @pytest.fixture
@@ -41,6 +44,60 @@ def test_a_turn_is_stored_and_follow_ups_keep_the_facts(core: Core) -> None:
     assert [m.role for m in core.conversation(ada, "hyperparams")] == ["user", "assistant", "user"]
     core.new_conversation(ada, "hyperparams")
     assert core.conversation(ada, "hyperparams") == []
+
+
+def test_a_chat_turn_streams_events_and_stores_the_final_answer(core: Core) -> None:
+    ada = core.viewer("ada")
+    events = core.advisor_turn(ada, "strategy", strategy.LAB.try_prompt)
+    assert [m.role for m in core.conversation(ada, "strategy")] == ["user"]  # stored before anything streams
+    events = list(events)
+    kinds = [type(event) for event in events]
+    assert kinds[:2] == [Recommended, ModelReady] and kinds[-1] is FinalAnswer
+    assert set(kinds[2:-1]) == {AnswerPiece}
+    first, final = events[0], events[-1]
+    assert first.markdown == first.advice.recommendation.markdown() and "SFT with LoRA" in first.markdown
+    explanation = "".join(event.text for event in events if isinstance(event, AnswerPiece))
+    assert final.explanation == explanation == "This is a canned explanation from the fake test model."
+    assert final.text == (
+        f"{first.markdown}\n\n---\n*fake model (tests only) explains:* {explanation}\n\n**Sources**\n{first.sources}"
+    )
+    stored = core.conversation(ada, "strategy")[-1]
+    assert (stored.role, stored.content, stored.model, stored.error) == ("assistant", final.text, final.model, "")
+    assert recommendation_of(stored)["method"] == "lora" and stored.citations
+
+
+def test_a_model_failure_becomes_a_note_and_the_recommendation_stands(core: Core) -> None:
+    def no_model():
+        raise LLMError("no model here")
+
+    core.chat_model = no_model
+    ada = core.viewer("ada")
+    events = list(core.advisor_turn(ada, "strategy", "Strict JSON output at 50,000 requests per day."))
+    assert [type(event) for event in events] == [Recommended, ModelFailed, FinalAnswer]
+    final = events[-1]
+    assert (final.model, final.explanation, final.error) == ("", "", "no model here")
+    assert final.text == (
+        events[0].markdown + "\n\n⚠️ The model could not answer (no model here). The recommendation above comes "
+        "from the course's rules and stands on its own.\n\n**Sources**\n" + events[0].sources
+    )
+    stored = core.conversation(ada, "strategy")[-1]
+    assert (stored.content, stored.model, stored.error) == (final.text, "", "no model here")
+
+
+def test_the_chat_drafts_examples_and_the_api_does_not(core: Core) -> None:
+    drafter = FakeChatModel('{"input": "5+5", "output": "10"}')
+    core.chat_model = lambda: drafter
+    ada = core.viewer("ada")
+    text = 'Please generate more examples like these:\n{"prompt": "2+2", "completion": "4"}'
+    events = list(core.advisor_turn(ada, "dataset", text))
+    drafted = [event for event in events if isinstance(event, Drafted)]
+    assert [d.drafts for d in drafted] == [['{"input": "5+5", "output": "10", "draft": true}']]
+    final = events[-1]
+    assert final.explanation.endswith(drafted[0].text) and "review every one before use" in final.text
+    assert recommendation_of(core.conversation(ada, "dataset")[-1])["drafts"] == drafted[0].drafts
+    advice = core.advise_once("dataset", text)
+    once = final_answer(core.answer(advice, drafts=False))
+    assert once.explanation == '{"input": "5+5", "output": "10"}' and advice.recommendation.drafts == []
 
 
 def test_instructors_read_conversations_learners_only_their_own(core: Core) -> None:

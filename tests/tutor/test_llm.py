@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+from trainer.packaged import packaged_gguf
 from tutor.llm import LLMError, generate, get_chat_model, load_chat_model
 from tutor.llm.fake import FakeChatModel
-from tutor.llm.packaged import packaged_gguf
 from tutor.settings import Settings
 
 PROMPT = [{"role": "user", "content": "Name one benefit of LoRA in one sentence."}]
@@ -30,13 +30,13 @@ def _stream(model) -> list[str]:
     return list(model.stream(PROMPT, max_new_tokens=24, temperature=0.0))
 
 
-def test_default_backend_streams_generated_text(shared_data_dir: Path) -> None:
+def test_default_backend_streams_generated_text(shared_data_dir: Path, models_dir: Path) -> None:
     model = get_chat_model(Settings(data_dir=shared_data_dir))
     pieces = _stream(model)
     assert len(pieces) >= 3 and len("".join(pieces).split()) >= 5
     assert "SmolLM2" in model.name
     assert get_chat_model(Settings(data_dir=shared_data_dir)) is model  # loaded once per process
-    assert (shared_data_dir / "models" / "smollm2-135m-instruct" / "model.safetensors").is_file()
+    assert (models_dir / "smollm2-135m-instruct" / "model.safetensors").is_file()
 
 
 def test_llamacpp_backend_streams_the_same_file() -> None:

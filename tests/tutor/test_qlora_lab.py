@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import make_settings
 from tutor.core import Core
-from tutor.qlora import LabError
+from tutor.training_lab import LabError
 
 BASIC = {"learning_rate": 5e-4, "rank": 16, "max_steps": 30, "quantize": False}
 
@@ -49,3 +49,17 @@ def test_another_task_starts_from_its_own_defaults(lab) -> None:
     summarization = lab.basic_config("summarization", "builtin", **BASIC)
     assert summarization.data.task == "summarization"
     assert summarization.data.max_length == lab.default_config("summarization").data.max_length
+
+
+def test_preview_returns_the_critics_findings_as_data(lab, tmp_path: Path) -> None:
+    from labs.qlora_tab import preview_markdown
+
+    rows = [f'{{"text": "Sales rose {i}%.", "label": "positive"}}' for i in range(11)]
+    upload = tmp_path / "mine.jsonl"
+    upload.write_text("\n".join([*rows, rows[0]]) + "\n", encoding="utf-8")  # line 12 repeats line 1
+    preview = lab.preview("sentiment", str(upload), owner="ada")
+    assert preview.examples == 12 and preview.labels == {"positive": 12}
+    assert preview.issues and sum(preview.issue_counts.values()) == len(preview.issues)
+    assert any(issue.line == 12 for issue in preview.issues)
+    note = preview_markdown(preview)
+    assert note.startswith("**12 examples** from `") and "The dataset critic found" in note

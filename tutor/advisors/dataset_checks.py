@@ -9,8 +9,6 @@ the file or paste, so an editor jumps straight to them.
 from __future__ import annotations
 
 import bisect
-import csv
-import io
 import itertools
 import json
 import re
@@ -20,6 +18,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from trainer.records import BadLine, Record, Records, is_csv, is_jsonl, read_csv, read_jsonl
 
 IssueKind = Literal[
     "invalid_json",
@@ -141,54 +141,45 @@ def _chat_example(messages: object, line: int, issues: list[Issue]) -> Example |
     return Example(line, source, output, "chat")
 
 
+def _in_line_order(read: Records) -> list[Record | BadLine]:
+    """Records and bad lines together, in file order (so issues come out in line order)."""
+    return sorted([*read.records, *read.problems], key=lambda item: item.line)
+
+
 def parse_jsonl(text: str) -> tuple[list[Example], list[Issue], int]:
     examples, issues = [], []
-    lines = text.splitlines()
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            issues.append(Issue(kind="invalid_json", line=number, detail=f"{exc.msg} (column {exc.colno})"))
-            continue
-        example = _example_from(obj, number, issues)
-        if example:
+    read = read_jsonl(text)
+    for item in _in_line_order(read):
+        if isinstance(item, BadLine):
+            detail = item.detail.removeprefix("not valid JSON: ")
+            issues.append(Issue(kind="invalid_json", line=item.line, detail=detail))
+        elif example := _example_from(item.value, item.line, issues):
             examples.append(example)
-    return examples, issues, len(lines)
+    return examples, issues, read.lines
 
 
 def parse_csv(text: str) -> tuple[list[Example], list[Issue], int]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    read = read_csv(text)
+    header = read.columns or []
     pair = next(((a, b) for a, b in FIELD_PAIRS if a in header and b in header), None)
     if pair is None:
-        return (
-            [],
-            [
-                Issue(
-                    kind="schema",
-                    line=1,
-                    detail="the CSV header needs an input and an output column, e.g. "
-                    f"prompt,completion (found: {', '.join(header) or 'nothing'})",
-                )
-            ],
-            text.count("\n") + 1,
+        issue = Issue(
+            kind="schema",
+            line=1,
+            detail="the CSV header needs an input and an output column, e.g. "
+            f"prompt,completion (found: {', '.join(header) or 'nothing'})",
         )
-    reader.fieldnames = header
+        return [], [issue], text.count("\n") + 1
     examples, issues = [], []
-    start = 2
-    for row in reader:
-        line = start
-        start = reader.line_num + 1
-        if None in row:
-            issues.append(Issue(kind="schema", line=line, detail="more values than header columns"))
+    for item in _in_line_order(read):
+        if isinstance(item, BadLine):
+            issues.append(Issue(kind="schema", line=item.line, detail=item.detail))
             continue
-        source, target = row.get(pair[0]) or "", row.get(pair[1]) or ""
+        source, target = item.value.get(pair[0], ""), item.value.get(pair[1], "")
         if not target.strip():
-            issues.append(Issue(kind="empty_output", line=line, detail=f"'{pair[1]}' is empty"))
-        examples.append(Example(line, source, target, f"{pair[0]}/{pair[1]}"))
-    return examples, issues, reader.line_num
+            issues.append(Issue(kind="empty_output", line=item.line, detail=f"'{pair[1]}' is empty"))
+        examples.append(Example(item.line, source, target, f"{pair[0]}/{pair[1]}"))
+    return examples, issues, read.lines
 
 
 def parse_paste(text: str) -> tuple[list[Example], list[Issue], int]:
@@ -218,10 +209,9 @@ def parse_paste(text: str) -> tuple[list[Example], list[Issue], int]:
 
 
 def parse(text: str, filename: str = "") -> tuple[list[Example], list[Issue], int]:
-    name = filename.lower()
-    if name.endswith(".csv"):
+    if is_csv(filename):
         return parse_csv(text)
-    if name.endswith((".jsonl", ".json", ".ndjson")):
+    if is_jsonl(filename):
         return parse_jsonl(text)
     return parse_paste(text)
 

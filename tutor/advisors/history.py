@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlmodel import col, func, select
 
-from tutor.tables import AdvisorConversation, AdvisorMessage, User
 from tutor.store import Store
+from tutor.tables import AdvisorConversation, AdvisorMessage, User
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Values come from Lesson 3's tables; the memory arithmetic is spelled out below."
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -219,9 +220,39 @@ def _task_kind(text: str) -> tuple[str, int, str]:
     return "general task", 16, "r=16, the middle of the 8–32 range, when the task is not described"
 
 
-def analyse(request: AdvisorRequest) -> HyperparamsRecommendation:
-    text = request.all_text
-    notes: list[str] = []
+@dataclass(frozen=True)
+class Setup:
+    """What the config is for: read from the learner's text, with stated assumptions for the gaps."""
+
+    model: str
+    billions: float
+    examples: int
+    gpu_name: str
+    gpu_gb: float
+    gpu_count: int
+    task: str
+    rank: int
+    rank_why: str
+    epochs: int
+    effective_batch: int
+    seq: int
+    forced_4bit: bool
+    forced_16: bool
+
+    @property
+    def deep(self) -> bool:
+        return self.rank >= 32
+
+    @property
+    def modules(self) -> list[str]:
+        return ATTENTION + (MLP if self.deep else [])
+
+    @property
+    def gpu_label(self) -> str:
+        return f"{self.gpu_count}× {self.gpu_name}" if self.gpu_count > 1 else f"one {self.gpu_name}"
+
+
+def read_setup(text: str, notes: list[str]) -> Setup:
     name, billions = facts.model_size_billion(text)
     if billions is None:
         name, billions = "a 7B model", 7.0
@@ -234,124 +265,143 @@ def analyse(request: AdvisorRequest) -> HyperparamsRecommendation:
     if gpu_gb is None:
         gpu_name, gpu_gb = "24 GB GPU (assumed)", 24.0
         notes.append("No GPU found; assumed one 24 GB card. Say e.g. 'one A100 40GB' or 'RTX 4090'.")
-    gpu_label = f"{gpu_count}× {gpu_name}" if gpu_count > 1 else f"one {gpu_name}"
     task, rank, rank_why = _task_kind(text)
-
-    epochs = 3 if examples < 1_000 else 2 if examples <= 10_000 else 1
-    effective = 16 if examples < 2_000 else 32
-    seq = (
-        2048
-        if facts.has_any(text, "summar\\w*", "long documents?", "dialogues?", "transcripts?")
-        else (512 if facts.has_any(text, "classif\\w*", "sentiment", "label\\w*") else 1024)
+    if facts.has_any(text, "summar\\w*", "long documents?", "dialogues?", "transcripts?"):
+        seq = 2048
+    else:
+        seq = 512 if facts.has_any(text, "classif\\w*", "sentiment", "label\\w*") else 1024
+    return Setup(
+        model=name or "the model",
+        billions=billions,
+        examples=examples,
+        gpu_name=gpu_name or "",
+        gpu_gb=gpu_gb,
+        gpu_count=gpu_count,
+        task=task,
+        rank=rank,
+        rank_why=rank_why,
+        epochs=3 if examples < 1_000 else 2 if examples <= 10_000 else 1,
+        effective_batch=16 if examples < 2_000 else 32,
+        seq=seq,
+        forced_4bit=facts.has_any(text, "qlora", "4-?bit", "nf4", "quantiz\\w*"),
+        forced_16=facts.has_any(text, "no quantization", "16-?bit", "bf16 lora", "full precision"),
     )
-    deep = rank >= 32
-    modules = ATTENTION + (MLP if deep else [])
-    forced_4bit = facts.has_any(text, "qlora", "4-?bit", "nf4", "quantiz\\w*")
-    forced_16 = facts.has_any(text, "no quantization", "16-?bit", "bf16 lora", "full precision")
 
-    def config_for(four_bit: bool, batch: int, checkpointing: bool) -> LoraTrainingConfig:
-        per_step = batch * gpu_count
-        accumulation = max(1, effective // per_step)
-        return LoraTrainingConfig(
-            r=rank,
-            lora_alpha=2 * rank,
-            lora_dropout=0.1 if examples < 1_000 else 0.05,
-            target_modules=modules,
-            learning_rate=1e-4 if rank >= 32 else 2e-4,
-            scheduler="cosine",
-            warmup_ratio=0.03,
-            num_epochs=epochs,
-            per_device_batch_size=batch,
-            gradient_accumulation_steps=accumulation,
-            effective_batch_size=per_step * accumulation,
-            max_seq_length=seq,
-            quantization="4-bit NF4 (QLoRA)" if four_bit else "none (bf16)",
-            gradient_checkpointing=checkpointing,
-        )
 
-    def best(four_bit: bool) -> tuple[LoraTrainingConfig, MemoryEstimate]:
-        # Largest micro-batch (4, 2, 1) that fits; gradient checkpointing only when needed.
-        for batch in (4, 2, 1):
-            for checkpointing in (False, True):
-                cfg = config_for(four_bit, batch, checkpointing)
-                mem = estimate_memory(billions, cfg, gpu_gb, four_bit)
-                if mem.total_gb <= 0.6 * gpu_gb or (checkpointing and mem.fits):
-                    return cfg, mem
-        cfg = config_for(four_bit, 1, True)
-        return cfg, estimate_memory(billions, cfg, gpu_gb, four_bit)
+def config_for(setup: Setup, four_bit: bool, batch: int, checkpointing: bool) -> LoraTrainingConfig:
+    per_step = batch * setup.gpu_count
+    accumulation = max(1, setup.effective_batch // per_step)
+    return LoraTrainingConfig(
+        r=setup.rank,
+        lora_alpha=2 * setup.rank,
+        lora_dropout=0.1 if setup.examples < 1_000 else 0.05,
+        target_modules=setup.modules,
+        learning_rate=1e-4 if setup.rank >= 32 else 2e-4,
+        scheduler="cosine",
+        warmup_ratio=0.03,
+        num_epochs=setup.epochs,
+        per_device_batch_size=batch,
+        gradient_accumulation_steps=accumulation,
+        effective_batch_size=per_step * accumulation,
+        max_seq_length=setup.seq,
+        quantization="4-bit NF4 (QLoRA)" if four_bit else "none (bf16)",
+        gradient_checkpointing=checkpointing,
+    )
 
-    cfg16, mem16 = best(False)
-    cfg4, mem4 = best(True)
+
+def best_config(setup: Setup, four_bit: bool) -> tuple[LoraTrainingConfig, MemoryEstimate]:
+    """The largest micro-batch (4, 2, 1) that fits; gradient checkpointing only when needed."""
+    for batch in (4, 2, 1):
+        for checkpointing in (False, True):
+            cfg = config_for(setup, four_bit, batch, checkpointing)
+            mem = estimate_memory(setup.billions, cfg, setup.gpu_gb, four_bit)
+            if mem.total_gb <= 0.6 * setup.gpu_gb or (checkpointing and mem.fits):
+                return cfg, mem
+    cfg = config_for(setup, four_bit, 1, True)
+    return cfg, estimate_memory(setup.billions, cfg, setup.gpu_gb, four_bit)
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The chosen config and memory, and the 16-bit figures the choice was judged by."""
+
+    config: LoraTrainingConfig
+    memory: MemoryEstimate
+    four_bit: bool
+    mem16: MemoryEstimate  # the best 16-bit run
+    lean16: MemoryEstimate  # 16-bit at its leanest (batch 4, checkpointing on)
+
+
+def choose_precision(setup: Setup) -> Precision:
+    cfg16, mem16 = best_config(setup, False)
+    cfg4, mem4 = best_config(setup, True)
     # Judge 16-bit by its lean footprint (batch 4, checkpointing on): what it needs at the least.
-    lean16 = estimate_memory(billions, config_for(False, 4, True), gpu_gb, False)
-    if forced_4bit:
-        use_4bit = True
-    elif forced_16:
-        use_4bit = False
+    lean16 = estimate_memory(setup.billions, config_for(setup, False, 4, True), setup.gpu_gb, False)
+    if setup.forced_4bit:
+        four_bit = True
+    elif setup.forced_16:
+        four_bit = False
     else:
         # 16-bit LoRA is faster, but only worth it with plenty of headroom: activations grow with
         # sequence length and batch, and an out-of-memory crash costs more than 4-bit's slowdown.
-        use_4bit = not (lean16.fits and lean16.total_gb <= 0.4 * gpu_gb)
-    config, memory = (cfg4, mem4) if use_4bit else (cfg16, mem16)
-    if not memory.fits:
-        notes.append(
-            f"Even with 4-bit weights, batch 1 and checkpointing this needs about {memory.total_gb:.0f} GB: "
-            "use a larger GPU, several GPUs (FSDP/DeepSpeed), shorter sequences or a smaller model."
-        )
+        four_bit = not (lean16.fits and lean16.total_gb <= 0.4 * setup.gpu_gb)
+    config, memory = (cfg4, mem4) if four_bit else (cfg16, mem16)
+    return Precision(config, memory, four_bit, mem16, lean16)
 
-    q_why = (
-        "4-bit NF4 with double quantization (QLoRA): the 16-bit run would need about "
-        f"{lean16.total_gb:.0f} GB of the {gpu_gb:g} GB at least, too little headroom"
-        if use_4bit and not forced_4bit
-        else "4-bit as you asked (QLoRA): slower per step than 16-bit, but a fraction of the memory"
-        if use_4bit
-        else f"16-bit LoRA fits comfortably (about {mem16.total_gb:.0f} GB of {gpu_gb:g} GB) and is faster than 4-bit"
+
+def quantization_reason(setup: Setup, p: Precision) -> str:
+    if p.four_bit and not setup.forced_4bit:
+        return (
+            "4-bit NF4 with double quantization (QLoRA): the 16-bit run would need about "
+            f"{p.lean16.total_gb:.0f} GB of the {setup.gpu_gb:g} GB at least, too little headroom"
+        )
+    if p.four_bit:
+        return "4-bit as you asked (QLoRA): slower per step than 16-bit, but a fraction of the memory"
+    return (
+        f"16-bit LoRA fits comfortably (about {p.mem16.total_gb:.0f} GB of {setup.gpu_gb:g} GB) and is faster than "
+        "4-bit"
     )
-    reasons = {
-        "r": rank_why,
+
+
+def config_reasons(setup: Setup, p: Precision) -> dict[str, str]:
+    """Why each config value, by field name (Lesson 3's tables)."""
+    small = setup.examples < 1_000
+    return {
+        "r": setup.rank_why,
         "lora_alpha": "alpha = 2r, the usual scaling of the LoRA update",
         "lora_dropout": "0.1 guards a small dataset against overfitting"
-        if examples < 1_000
+        if small
         else "0.05, light regularisation as in the lesson's config",
         "target_modules": "attention q, k, v, o (q_proj and v_proj at least)"
-        + (" plus the MLP layers for capacity" if deep else ""),
+        + (" plus the MLP layers for capacity" if setup.deep else ""),
         "learning_rate": "1e-4 to 2e-4 is the LoRA range (full fine-tuning uses 1e-5 to 5e-5)"
-        + ("; the low end for a high rank" if rank >= 32 else ""),
+        + ("; the low end for a high rank" if setup.rank >= 32 else ""),
         "scheduler": "cosine decay after warmup",
         "warmup_ratio": "3% of steps: LoRA's B starts at zero and the first gradients are noisy",
-        "num_epochs": f"{epochs} for {examples:,} examples: 1–3 epochs; more usually overfits",
+        "num_epochs": f"{setup.epochs} for {setup.examples:,} examples: 1–3 epochs; more usually overfits",
         "per_device_batch_size": "the largest micro-batch that fits the memory estimate",
-        "gradient_accumulation_steps": f"reaches an effective batch of {config.effective_batch_size}",
+        "gradient_accumulation_steps": f"reaches an effective batch of {p.config.effective_batch_size}",
         "effective_batch_size": "per-device batch × accumulation × GPUs, within the 4–32 range",
-        "max_seq_length": f"{seq} tokens for this task; measure your examples and cut the longest",
-        "quantization": q_why,
+        "max_seq_length": f"{setup.seq} tokens for this task; measure your examples and cut the longest",
+        "quantization": quantization_reason(setup, p),
         "gradient_checkpointing": "on: recomputes activations to save memory (about 30% slower)"
-        if config.gradient_checkpointing
+        if p.config.gradient_checkpointing
         else "off: memory is sufficient, so keep the speed",
     }
 
-    diagnosis = None
-    if request.files:
-        log = request.files[0]
-        try:
-            diagnosis = diagnose_curve(parse_log(log.text, log.name))
-        except LogError as exc:
-            raise AdvisorInputError(str(exc)) from None
-    else:
-        diagnosis = diagnose_text(request.text)
-    recommendation = HyperparamsRecommendation(
-        model=name or "the model",
-        parameters_billion=billions,
-        examples=examples,
-        task=task,
-        gpu=gpu_label,
-        config=config,
-        reasons=reasons,
-        memory=memory,
-        memory_16bit_gb=lean16.total_gb,
-        diagnosis=diagnosis,
-        notes=notes,
-    )
+
+def diagnose(request: AdvisorRequest) -> Diagnosis | None:
+    """From the uploaded loss log when there is one, else from the described symptoms."""
+    if not request.files:
+        return diagnose_text(request.text)
+    log = request.files[0]
+    try:
+        return diagnose_curve(parse_log(log.text, log.name))
+    except LogError as exc:
+        raise AdvisorInputError(str(exc)) from None
+
+
+def cite_sources(recommendation: HyperparamsRecommendation) -> None:
     recommendation.cite(
         "hyperparameters-lora",
         "the-hyperparameters-that-matter",
@@ -359,9 +409,35 @@ def analyse(request: AdvisorRequest) -> HyperparamsRecommendation:
     )
     recommendation.cite("hyperparameters-lora", "effective-batch-size-worked-through", "effective batch size")
     recommendation.cite("peft-methods", "qlora-quantization-plus-lora", "4-bit base weights and memory")
+    diagnosis = recommendation.diagnosis
     if diagnosis is not None:
         recommendation.cite("hyperparameters-lora", "reading-your-training-curves", "reading the loss curves")
         if "format" in diagnosis.likely_cause:
             recommendation.cite("training-data", "data-quality-checklist", "consistency of the training data")
             recommendation.cite("evaluation-deployment", "why-loss-is-not-enough", "loss does not show format errors")
+
+
+def analyse(request: AdvisorRequest) -> HyperparamsRecommendation:
+    notes: list[str] = []
+    setup = read_setup(request.all_text, notes)
+    precision = choose_precision(setup)
+    if not precision.memory.fits:
+        notes.append(
+            f"Even with 4-bit weights, batch 1 and checkpointing this needs about {precision.memory.total_gb:.0f} GB: "
+            "use a larger GPU, several GPUs (FSDP/DeepSpeed), shorter sequences or a smaller model."
+        )
+    recommendation = HyperparamsRecommendation(
+        model=setup.model,
+        parameters_billion=setup.billions,
+        examples=setup.examples,
+        task=setup.task,
+        gpu=setup.gpu_label,
+        config=precision.config,
+        reasons=config_reasons(setup, precision),
+        memory=precision.memory,
+        memory_16bit_gb=precision.lean16.total_gb,
+        diagnosis=diagnose(request),
+        notes=notes,
+    )
+    cite_sources(recommendation)
     return recommendation

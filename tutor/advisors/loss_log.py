@@ -110,111 +110,134 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def diagnose_curve(curve: Curve) -> Diagnosis:
-    train, evals = curve.train, curve.eval
-    bad = [(s, v) for s, v in train + evals if not math.isfinite(v)]
-    if bad:
-        return Diagnosis(
-            kind="divergence",
-            source="log",
-            evidence=[f"loss is {bad[0][1]} at step {bad[0][0]:g}"],
-            likely_cause="the learning rate is too high or a batch is corrupt (NaN/inf)",
-            actions=[
-                "Halve the learning rate (LoRA: 1e-4 to 2e-4) and keep warmup.",
-                "Check the batch at that step for empty or broken examples.",
-                "Use bf16 rather than fp16 on GPUs that support it.",
-            ],
-        )
+def _not_finite(curve: Curve) -> Diagnosis | None:
+    bad = [(s, v) for s, v in curve.train + curve.eval if not math.isfinite(v)]
+    if not bad:
+        return None
+    return Diagnosis(
+        kind="divergence",
+        source="log",
+        evidence=[f"loss is {bad[0][1]} at step {bad[0][0]:g}"],
+        likely_cause="the learning rate is too high or a batch is corrupt (NaN/inf)",
+        actions=[
+            "Halve the learning rate (LoRA: 1e-4 to 2e-4) and keep warmup.",
+            "Check the batch at that step for empty or broken examples.",
+            "Use bf16 rather than fp16 on GPUs that support it.",
+        ],
+    )
+
+
+def _train_loss_rose(curve: Curve) -> Diagnosis | None:
+    train = curve.train
     values = [v for _, v in train]
-    if len(values) >= 3:
-        low_index = min(range(len(values)), key=values.__getitem__)
-        low, last = values[low_index], values[-1]
-        if last > 2 * low and last > values[0] * 1.1:
-            return Diagnosis(
-                kind="divergence",
-                source="log",
-                evidence=[
-                    f"train loss fell to {_fmt(low)} at step {train[low_index][0]:g}, then rose to "
-                    f"{_fmt(last)} at step {train[-1][0]:g}"
-                ],
-                likely_cause="the learning rate is too high for LoRA (copying pre-training rates is the classic trap)",
-                actions=[
-                    "Lower the learning rate to 1e-4–2e-4 with warmup (3% of steps).",
-                    "Restart from the last checkpoint before the rise.",
-                ],
-            )
-    if len(evals) >= 3:
-        eval_values = [v for _, v in evals]
-        best = min(range(len(eval_values)), key=eval_values.__getitem__)
-        train_after = [v for s, v in train if s > evals[best][0]]
-        train_still_falling = len(train_after) >= 2 and train_after[-1] < train_after[0]
-        if (
-            best < len(evals) - 1
-            and eval_values[-1] > eval_values[best] * 1.05
-            and (train_still_falling or not train_after)
-        ):
-            return Diagnosis(
-                kind="overfitting",
-                source="log",
-                evidence=[
-                    f"eval loss was lowest ({_fmt(eval_values[best])}) at step {evals[best][0]:g} and rose to "
-                    f"{_fmt(eval_values[-1])} by step {evals[-1][0]:g}"
-                ]
-                + ([f"train loss kept falling to {_fmt(train_after[-1])}"] if train_after else []),
-                likely_cause="the model is memorising the training set (too many epochs for the data)",
-                actions=[
-                    "Keep the checkpoint from the lowest eval loss (load_best_model_at_end).",
-                    "Stop earlier: 1–3 epochs; use early stopping on eval loss.",
-                    "Add more diverse data rather than more epochs; a smaller rank or more dropout also help.",
-                ],
-            )
-    if len(values) >= 6:
-        diffs = [b - a for a, b in itertools.pairwise(values)]
-        level = statistics.median(values)
-        swing = statistics.median(abs(d) for d in diffs) / level if level else 0
-        flips = sum(1 for a, b in itertools.pairwise(diffs) if a * b < 0) / max(1, len(diffs) - 1)
-        if swing > 0.1 and flips > 0.5:
-            return Diagnosis(
-                kind="oscillation",
-                source="log",
-                evidence=[
-                    f"typical step-to-step change is {swing:.0%} of the loss, and the direction flips on "
-                    f"{flips:.0%} of steps"
-                ],
-                likely_cause="the batch is too small or the learning rate too high",
-                actions=["Raise gradient accumulation (effective batch 16–32).", "Halve the learning rate."],
-            )
-        first, last = values[0], values[-1]
-        quarter = max(2, len(values) // 4)
-        head, tail = values[:quarter], values[-quarter:]
-        recent_drop = (statistics.mean(tail[: len(tail) // 2 or 1]) - statistics.mean(tail[len(tail) // 2 :])) / first
-        if last > 0.9 * first:
-            return Diagnosis(
-                kind="plateau",
-                source="log",
-                evidence=[f"train loss went from {_fmt(first)} to only {_fmt(last)} over {len(values)} logged steps"],
-                likely_cause="the learning rate is too low, the adapter too small, or the labels are not learnable "
-                "(e.g. loss computed on the prompt, or inconsistent data)",
-                actions=[
-                    "Check the learning rate (LoRA 1e-4 to 2e-4) and that warmup ends.",
-                    "Check the data: consistent outputs, loss on the answer tokens only.",
-                    "Try a larger rank (16) or more target modules.",
-                ],
-            )
-        if recent_drop > 0.03 and statistics.mean(head) > statistics.mean(tail):
-            return Diagnosis(
-                kind="underfitting",
-                source="log",
-                evidence=[
-                    f"train loss is still falling at the end ({_fmt(tail[0])} → {_fmt(tail[-1])} over the "
-                    "last quarter of the log)"
-                ],
-                likely_cause="training stopped before the model converged",
-                actions=[
-                    "Train longer (another epoch) while eval loss keeps falling.",
-                    "Or raise the learning rate within 1e-4–2e-4.",
-                ],
-            )
+    if len(values) < 3:
+        return None
+    low_index = min(range(len(values)), key=values.__getitem__)
+    low, last = values[low_index], values[-1]
+    if not (last > 2 * low and last > values[0] * 1.1):
+        return None
+    return Diagnosis(
+        kind="divergence",
+        source="log",
+        evidence=[
+            f"train loss fell to {_fmt(low)} at step {train[low_index][0]:g}, then rose to "
+            f"{_fmt(last)} at step {train[-1][0]:g}"
+        ],
+        likely_cause="the learning rate is too high for LoRA (copying pre-training rates is the classic trap)",
+        actions=[
+            "Lower the learning rate to 1e-4–2e-4 with warmup (3% of steps).",
+            "Restart from the last checkpoint before the rise.",
+        ],
+    )
+
+
+def _eval_loss_rose(curve: Curve) -> Diagnosis | None:
+    evals = curve.eval
+    if len(evals) < 3:
+        return None
+    eval_values = [v for _, v in evals]
+    best = min(range(len(eval_values)), key=eval_values.__getitem__)
+    train_after = [v for s, v in curve.train if s > evals[best][0]]
+    train_still_falling = len(train_after) >= 2 and train_after[-1] < train_after[0]
+    rose = best < len(evals) - 1 and eval_values[-1] > eval_values[best] * 1.05
+    if not (rose and (train_still_falling or not train_after)):
+        return None
+    return Diagnosis(
+        kind="overfitting",
+        source="log",
+        evidence=[
+            f"eval loss was lowest ({_fmt(eval_values[best])}) at step {evals[best][0]:g} and rose to "
+            f"{_fmt(eval_values[-1])} by step {evals[-1][0]:g}"
+        ]
+        + ([f"train loss kept falling to {_fmt(train_after[-1])}"] if train_after else []),
+        likely_cause="the model is memorising the training set (too many epochs for the data)",
+        actions=[
+            "Keep the checkpoint from the lowest eval loss (load_best_model_at_end).",
+            "Stop earlier: 1–3 epochs; use early stopping on eval loss.",
+            "Add more diverse data rather than more epochs; a smaller rank or more dropout also help.",
+        ],
+    )
+
+
+def _oscillation(values: list[float]) -> Diagnosis | None:
+    diffs = [b - a for a, b in itertools.pairwise(values)]
+    level = statistics.median(values)
+    swing = statistics.median(abs(d) for d in diffs) / level if level else 0
+    flips = sum(1 for a, b in itertools.pairwise(diffs) if a * b < 0) / max(1, len(diffs) - 1)
+    if not (swing > 0.1 and flips > 0.5):
+        return None
+    return Diagnosis(
+        kind="oscillation",
+        source="log",
+        evidence=[
+            f"typical step-to-step change is {swing:.0%} of the loss, and the direction flips on {flips:.0%} of steps"
+        ],
+        likely_cause="the batch is too small or the learning rate too high",
+        actions=["Raise gradient accumulation (effective batch 16–32).", "Halve the learning rate."],
+    )
+
+
+def _plateau(values: list[float]) -> Diagnosis | None:
+    first, last = values[0], values[-1]
+    if last <= 0.9 * first:
+        return None
+    return Diagnosis(
+        kind="plateau",
+        source="log",
+        evidence=[f"train loss went from {_fmt(first)} to only {_fmt(last)} over {len(values)} logged steps"],
+        likely_cause="the learning rate is too low, the adapter too small, or the labels are not learnable "
+        "(e.g. loss computed on the prompt, or inconsistent data)",
+        actions=[
+            "Check the learning rate (LoRA 1e-4 to 2e-4) and that warmup ends.",
+            "Check the data: consistent outputs, loss on the answer tokens only.",
+            "Try a larger rank (16) or more target modules.",
+        ],
+    )
+
+
+def _still_falling(values: list[float]) -> Diagnosis | None:
+    quarter = max(2, len(values) // 4)
+    head, tail = values[:quarter], values[-quarter:]
+    recent_drop = (statistics.mean(tail[: len(tail) // 2 or 1]) - statistics.mean(tail[len(tail) // 2 :])) / values[0]
+    if not (recent_drop > 0.03 and statistics.mean(head) > statistics.mean(tail)):
+        return None
+    return Diagnosis(
+        kind="underfitting",
+        source="log",
+        evidence=[
+            f"train loss is still falling at the end ({_fmt(tail[0])} → {_fmt(tail[-1])} over the "
+            "last quarter of the log)"
+        ],
+        likely_cause="training stopped before the model converged",
+        actions=[
+            "Train longer (another epoch) while eval loss keeps falling.",
+            "Or raise the learning rate within 1e-4–2e-4.",
+        ],
+    )
+
+
+def _healthy(curve: Curve) -> Diagnosis:
+    values, evals = [v for _, v in curve.train], curve.eval
     evidence = [f"train loss {_fmt(values[0])} → {_fmt(values[-1])}"] if values else []
     if evals:
         evidence.append(f"eval loss {_fmt(evals[0][1])} → {_fmt(evals[-1][1])}, lowest at the end or within 5%")
@@ -228,6 +251,23 @@ def diagnose_curve(curve: Curve) -> Diagnosis:
             "not that outputs are right."
         ],
     )
+
+
+# The shapes of Lesson 3's "Reading your training curves", checked in this order; the first that fits wins.
+CURVE_CHECKS = (_not_finite, _train_loss_rose, _eval_loss_rose)
+LONG_CURVE_CHECKS = (_oscillation, _plateau, _still_falling)  # on 6 or more train losses
+
+
+def diagnose_curve(curve: Curve) -> Diagnosis:
+    for check in CURVE_CHECKS:
+        if (diagnosis := check(curve)) is not None:
+            return diagnosis
+    values = [v for _, v in curve.train]
+    if len(values) >= 6:
+        for check in LONG_CURVE_CHECKS:
+            if (diagnosis := check(values)) is not None:
+                return diagnosis
+    return _healthy(curve)
 
 
 SYMPTOMS: list[tuple[Kind, str, str, list[str]]] = [

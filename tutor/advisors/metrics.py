@@ -3,14 +3,14 @@ ROUGE-L (Google's rouge-score package) and schema validity for JSON outputs."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import string
 from collections import Counter
 
 from pydantic import BaseModel, Field
+
+from trainer.records import is_csv, read_csv, read_jsonl
 
 PAIR_FIELDS = [
     ("prediction", "reference"),
@@ -110,26 +110,23 @@ def score(pairs: list[tuple[str, str]]) -> MetricsReport:
 
 def _records(text: str, name: str) -> list[dict] | None:
     """JSON lines or CSV rows as dicts; None for plain text (one answer per line)."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
+    if not text.strip():
         raise MetricsError(f"{name}: the file is empty")
-    if lines[0].lstrip().startswith("{"):
-        records = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise MetricsError(f"{name}:{number}: not valid JSON ({exc.msg}, column {exc.colno})") from None
-            if not isinstance(value, dict):
-                raise MetricsError(f"{name}:{number}: expected a JSON object")
-            records.append(value)
-        return records
-    if name.lower().endswith(".csv"):
-        reader = csv.DictReader(io.StringIO(text))
-        return [{k.strip().lower(): v for k, v in row.items() if k} for row in reader]
-    return None
+    if text.lstrip().startswith("{"):
+        read = read_jsonl(text)
+        bad = [(r.line, "expected a JSON object") for r in read.records if not isinstance(r.value, dict)]
+        rows = [record.value for record in read.records]
+    elif is_csv(name):
+        read = read_csv(text)
+        bad = []
+        rows = [{key: value for key, value in record.value.items() if key} for record in read.records]
+    else:
+        return None
+    bad += [(problem.line, problem.detail) for problem in read.problems]
+    if bad:
+        line, detail = min(bad)
+        raise MetricsError(f"{name}:{line}: {detail}")
+    return rows
 
 
 def _as_text(value: object) -> str:

@@ -4,6 +4,8 @@
 2. the course index finds the passages closest to the question and the recommendation's topic;
 3. the model explains the recommendation with those passages in its prompt (streamed);
 4. for the dataset lab, when asked, the model drafts extra examples, marked as drafts.
+
+Steps 1–2 are ``advise``; ``tutor.advisors.turn.run_turn`` runs steps 3–4 as a stream of events.
 """
 
 from __future__ import annotations

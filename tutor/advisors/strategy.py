@@ -4,6 +4,7 @@ adaptation-spectrum reference page and Lesson 2's data-volume table."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -102,215 +103,235 @@ class StrategyRecommendation(Recommendation):
         return f"{text}\nwhen to fine-tune versus prompting or RAG; {self.method} method; how much data"
 
 
-def analyse(request: AdvisorRequest) -> StrategyRecommendation:
-    text = request.all_text
-    volume = facts.daily_volume(text)
-    have = facts.example_count(text)
-    strict_format = facts.has_any(
-        text, "json", "schema", "strict", "format", "structured", "always", "xml", "sql", "template", "layout"
-    )
-    vocabulary = facts.has_any(
-        text,
-        "jargon",
-        "terminology",
-        "vocabulary",
-        "domain",
-        "clinical",
-        "medical",
-        "legal",
-        "radiology",
-        "financ\\w*",
+# --- signals: what the learner's text says ---------------------------------------------------
+
+# Signal -> the words (regular expressions) that raise it.
+SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
+    "strict_format": (
+        "json", "schema", "strict", "format", "structured", "always", "xml", "sql", "template", "layout",
+    ),
+    "vocabulary": (
+        "jargon", "terminology", "vocabulary", "domain", "clinical", "medical", "legal", "radiology", "financ\\w*",
         "soap",
-    )
-    changing = facts.has_any(
-        text,
-        "changes? (?:often|daily|weekly|every \\w+)",
-        "up-to-date",
-        "latest",
-        "current",
-        "catalog(?:ue)?",
-        "inventory",
-        "prices?",
-        "news",
-        "recent",
-        "documentation",
-        "faq",
-        "knowledge base",
-        "policies",
-        "docs",
-    )
-    knowledge_qa = facts.has_any(
-        text, "answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"
-    )
-    private = facts.has_any(
-        text,
-        "private",
-        "confidential",
-        "hipaa",
-        "gdpr",
-        "patients?",
-        "pii",
-        "sensitive",
-        "on-prem\\w*",
-        "clinical",
-        "medical records?",
-        "proprietary",
-    )
-    behaviour = facts.has_any(text, "persona", "tone", "voice", "style", "refuse", "policy", "concise", "brand")
-    preference = facts.has_any(
-        text,
-        "preferences?",
-        "preferred",
-        "chosen",
-        "rejected",
-        "rank\\w*",
-        "better of two",
-        "which answer is better",
+    ),
+    "changing": (
+        "changes? (?:often|daily|weekly|every \\w+)", "up-to-date", "latest", "current", "catalog(?:ue)?",
+        "inventory", "prices?", "news", "recent", "documentation", "faq", "knowledge base", "policies", "docs",
+    ),
+    "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
+    "private": (
+        "private", "confidential", "hipaa", "gdpr", "patients?", "pii", "sensitive", "on-prem\\w*", "clinical",
+        "medical records?", "proprietary",
+    ),
+    "behaviour": ("persona", "tone", "voice", "style", "refuse", "policy", "concise", "brand"),
+    "preference": (
+        "preferences?", "preferred", "chosen", "rejected", "rank\\w*", "better of two", "which answer is better",
         "dpo",
-    )
-    low_budget = facts.has_any(
-        text,
-        "small budget",
-        "cheap",
-        "low budget",
-        "limited budget",
-        "consumer gpu",
-        "single gpu",
-        "colab",
-        "laptop",
+    ),
+    "low_budget": (
+        "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",
         "gaming",
-    )
-    from_scratch = facts.has_any(text, "from scratch", "pre-?train\\w*", "our own foundation model")
-    already_works = facts.has_any(
-        text, "prompting works", "base model (?:already )?(?:does|works|handles)", "works well with prompting"
-    )
+    ),
+    "from_scratch": ("from scratch", "pre-?train\\w*", "our own foundation model"),
+    "already_works": (
+        "prompting works", "base model (?:already )?(?:does|works|handles)", "works well with prompting",
+    ),
+    "full_fine_tuning": ("full fine-?tun\\w*",),
+    "deep_knowledge": ("expert\\w*", "subspecialt\\w*", "rare languages?", "deep", "knowledge"),
+    "task_words": ("extract\\w*", "classif\\w*", "label\\w*", "json"),
+}  # fmt: skip
 
-    rec_facts = {
-        "daily_volume": volume,
-        "examples_on_hand": have,
-        "strict_format": strict_format,
-        "domain_vocabulary": vocabulary,
-        "knowledge_changes": changing,
-        "private_data": private,
-        "behaviour": behaviour,
-        "preference_data": preference,
-        "low_budget": low_budget,
-    }
-    reasons: list[str] = []
-    risks: list[str] = []
-    notes: list[str] = []
-    rec_cites: list[tuple[str, str, str]] = []
 
-    high_volume = volume is not None and volume >= 10_000
-    low_volume = volume is not None and volume < 1_000
-    fine_tune_signals = []
-    if strict_format:
-        fine_tune_signals.append("format")
-        reasons.append(
-            "The output format must never vary: prompting gets it right most of the time, "
-            "fine-tuning makes it the model's habit."
-        )
-    if high_volume:
-        fine_tune_signals.append("volume")
-        reasons.append(
-            f"At about {volume:,} requests a day, a small fine-tuned model (a tuned 7B can beat a "
-            "prompted 70B on a narrow task) costs a fraction per call."
-        )
-    if vocabulary:
-        fine_tune_signals.append("vocabulary")
-        reasons.append("Specialist vocabulary: training shifts the model towards the field's usage.")
-    if private:
-        fine_tune_signals.append("privacy")
-        reasons.append(
-            "Private data can train a model you host yourself instead of travelling in prompts to an external API."
-        )
-    if behaviour:
-        fine_tune_signals.append("behaviour")
-        reasons.append("Behaviour needed every time (tone, persona, refusals) is what fine-tuning makes reliable.")
-    rec_cites.append(
-        (
-            "what-is-fine-tuning",
-            "the-decision-framework-when-is-fine-tuning-the-right-tool",
-            "when fine-tuning is the right tool",
-        )
-    )
+@dataclass(frozen=True)
+class Signals:
+    volume: int | None  # requests per day
+    have: int | None  # examples on hand
+    strict_format: bool
+    vocabulary: bool
+    changing: bool
+    knowledge_qa: bool
+    private: bool
+    behaviour: bool
+    preference: bool
+    low_budget: bool
+    from_scratch: bool
+    already_works: bool
+    full_fine_tuning: bool
+    deep_knowledge: bool
+    task_words: bool
 
-    approach: list[str]
-    if from_scratch:
-        notes.append(
-            "Training from scratch is only for organisations with huge data and budgets "
-            "(BloombergGPT); fine-tuned open models matched it for about 1% of the cost."
-        )
-        rec_cites.append(
+    @property
+    def high_volume(self) -> bool:
+        return self.volume is not None and self.volume >= 10_000
+
+    @property
+    def low_volume(self) -> bool:
+        return self.volume is not None and self.volume < 1_000
+
+    @property
+    def retrieval(self) -> bool:
+        """Knowledge that changes, or questions about a body of documents: RAG's job."""
+        return self.changing or self.knowledge_qa
+
+    def facts(self) -> dict[str, str | int | bool | None]:
+        """What was read from the text, as the recommendation reports it."""
+        return {
+            "daily_volume": self.volume,
+            "examples_on_hand": self.have,
+            "strict_format": self.strict_format,
+            "domain_vocabulary": self.vocabulary,
+            "knowledge_changes": self.changing,
+            "private_data": self.private,
+            "behaviour": self.behaviour,
+            "preference_data": self.preference,
+            "low_budget": self.low_budget,
+        }
+
+
+def read_signals(text: str) -> Signals:
+    found = {name: facts.has_any(text, *words) for name, words in SIGNAL_WORDS.items()}
+    return Signals(volume=facts.daily_volume(text), have=facts.example_count(text), **found)
+
+
+@dataclass
+class Findings:
+    """What the decisions add up to, in the order they were made."""
+
+    reasons: list[str] = field(default_factory=list)
+    risks: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    citations: list[tuple[str, str, str]] = field(default_factory=list)  # (page id, anchor, why)
+
+
+# --- the decisions, in the order of Lesson 1's decision framework -----------------------------
+
+# Signal -> the short name of the fine-tuning signal -> why it favours fine-tuning.
+FINE_TUNE_SIGNALS: list[tuple[str, str, str]] = [
+    (
+        "strict_format",
+        "format",
+        "The output format must never vary: prompting gets it right most of the time, "
+        "fine-tuning makes it the model's habit.",
+    ),
+    (
+        "high_volume",
+        "volume",
+        "At about {volume:,} requests a day, a small fine-tuned model (a tuned 7B can beat a "
+        "prompted 70B on a narrow task) costs a fraction per call.",
+    ),
+    ("vocabulary", "vocabulary", "Specialist vocabulary: training shifts the model towards the field's usage."),
+    (
+        "private",
+        "privacy",
+        "Private data can train a model you host yourself instead of travelling in prompts to an external API.",
+    ),
+    (
+        "behaviour",
+        "behaviour",
+        "Behaviour needed every time (tone, persona, refusals) is what fine-tuning makes reliable.",
+    ),
+]
+DECISION_FRAMEWORK = (
+    "what-is-fine-tuning",
+    "the-decision-framework-when-is-fine-tuning-the-right-tool",
+    "when fine-tuning is the right tool",
+)
+FROM_SCRATCH = (
+    "Training from scratch is only for organisations with huge data and budgets "
+    "(BloombergGPT); fine-tuned open models matched it for about 1% of the cost."
+)
+
+
+def fine_tune_signals(s: Signals, out: Findings) -> list[str]:
+    """Which of the framework's reasons to fine-tune the text shows, each with its reason."""
+    found = []
+    for signal, name, reason in FINE_TUNE_SIGNALS:
+        if getattr(s, signal):
+            found.append(name)
+            out.reasons.append(reason.format(volume=s.volume))
+    out.citations.append(DECISION_FRAMEWORK)
+    return found
+
+
+def choose_approach(s: Signals, signals: list[str], out: Findings) -> list[str]:
+    """Prompting, retrieval and fine-tuning, in the order to try them."""
+    if s.from_scratch:
+        out.notes.append(FROM_SCRATCH)
+        out.citations.append(
             (
                 "what-is-fine-tuning",
                 "case-study-bloomberggpt-revisited-2023",
                 "fine-tuning an open model instead of training from scratch",
             )
         )
-    if already_works:
+    if s.already_works:
         approach = ["prompting"]
-        reasons.insert(0, "The base model already does the job: keep prompting, and measure where it fails.")
-    elif have is not None and have < 100 and not fine_tune_signals:
+        out.reasons.insert(0, "The base model already does the job: keep prompting, and measure where it fails.")
+    elif s.have is not None and s.have < 100 and not signals:
         approach = ["prompting"]
-        reasons.insert(
-            0, f"With {have} examples, few-shot prompting beats fine-tuning (below about 100 it is rarely worth it)."
+        out.reasons.insert(
+            0, f"With {s.have} examples, few-shot prompting beats fine-tuning (below about 100 it is rarely worth it)."
         )
-    elif fine_tune_signals and not (low_volume and fine_tune_signals == ["format"]):
-        approach = ["prompting", "fine-tuning"]
-        if changing or knowledge_qa:
-            approach = ["prompting", "rag", "fine-tuning"]
-    elif changing or knowledge_qa:
+    elif signals and not (s.low_volume and signals == ["format"]):
+        approach = ["prompting", "rag", "fine-tuning"] if s.retrieval else ["prompting", "fine-tuning"]
+    elif s.retrieval:
         approach = ["prompting", "rag"]
     else:
         approach = ["prompting"]
-        reasons.append("Nothing in the description needs fine-tuning yet: start with a good prompt and measure.")
-    if changing or knowledge_qa:
-        reasons.append(
+        out.reasons.append("Nothing in the description needs fine-tuning yet: start with a good prompt and measure.")
+    if s.retrieval:
+        out.reasons.append(
             "Knowledge that changes (catalogues, prices, documents) belongs in retrieval (RAG), "
             "not in weights, or the model goes stale."
         )
-        rec_cites.append(("adaptation-spectrum", "when-not-to-fine-tune", "changing knowledge goes to RAG"))
-    if low_volume:
-        reasons.append(f"At about {volume:,} requests a day, volume alone does not pay for fine-tuning.")
+        out.citations.append(("adaptation-spectrum", "when-not-to-fine-tune", "changing knowledge goes to RAG"))
+    if s.low_volume:
+        out.reasons.append(f"At about {s.volume:,} requests a day, volume alone does not pay for fine-tuning.")
     if "fine-tuning" in approach:
-        reasons.append("Try the strong prompt first anyway: it is the baseline your fine-tuned model must beat.")
+        out.reasons.append("Try the strong prompt first anyway: it is the baseline your fine-tuned model must beat.")
+    return approach
 
-    # Method
-    method = "none"
-    if "fine-tuning" in approach:
-        if preference:
-            method = "dpo"
-            reasons.append(
-                "You can say which of two answers is better: DPO learns from chosen/rejected pairs "
-                "with no separate reward model."
-            )
-            rec_cites.append(("what-is-fine-tuning", "the-kinds-of-fine-tuning-you-will-meet", "SFT, RLHF and DPO"))
-        elif low_budget:
-            method = "qlora"
-            reasons.append("QLoRA loads the base in 4-bit: a 7B model trains in about 10–16 GB, one consumer GPU.")
-            rec_cites.append(("peft-methods", "qlora-quantization-plus-lora", "QLoRA memory"))
-        elif facts.has_any(text, "full fine-?tun\\w*") and (have or 0) >= 100_000:
-            method = "full"
-        else:
-            method = "lora"
-            reasons.append(
-                "LoRA trains a few million adapter weights on a frozen base: cheap, fast, "
-                "swappable, and it avoids most forgetting."
-            )
-            rec_cites.append(("peft-methods", "what-lora-buys-you", "why LoRA"))
 
-    # Data needed (Lesson 2's table)
-    if preference:
-        goal = "preference"
-    elif vocabulary and facts.has_any(text, "expert\\w*", "subspecialt\\w*", "rare languages?", "deep", "knowledge"):
-        goal = "domain-knowledge"
-    elif strict_format or facts.has_any(text, "extract\\w*", "classif\\w*", "label\\w*", "json"):
-        goal = "task-format"
-    elif behaviour:
-        goal = "style"
-    else:
-        goal = "task-format"
+def choose_method(s: Signals, fine_tuning: bool, out: Findings) -> Method:
+    """Which fine-tuning method, when fine-tuning is part of the approach."""
+    if not fine_tuning:
+        return "none"
+    if s.preference:
+        out.reasons.append(
+            "You can say which of two answers is better: DPO learns from chosen/rejected pairs "
+            "with no separate reward model."
+        )
+        out.citations.append(("what-is-fine-tuning", "the-kinds-of-fine-tuning-you-will-meet", "SFT, RLHF and DPO"))
+        return "dpo"
+    if s.low_budget:
+        out.reasons.append("QLoRA loads the base in 4-bit: a 7B model trains in about 10–16 GB, one consumer GPU.")
+        out.citations.append(("peft-methods", "qlora-quantization-plus-lora", "QLoRA memory"))
+        return "qlora"
+    if s.full_fine_tuning and (s.have or 0) >= 100_000:
+        return "full"
+    out.reasons.append(
+        "LoRA trains a few million adapter weights on a frozen base: cheap, fast, "
+        "swappable, and it avoids most forgetting."
+    )
+    out.citations.append(("peft-methods", "what-lora-buys-you", "why LoRA"))
+    return "lora"
+
+
+def data_goal(s: Signals) -> Goal:
+    """Which row of Lesson 2's data-volume table the use case falls in."""
+    if s.preference:
+        return "preference"
+    if s.vocabulary and s.deep_knowledge:
+        return "domain-knowledge"
+    if s.strict_format or s.task_words:
+        return "task-format"
+    if s.behaviour:
+        return "style"
+    return "task-format"
+
+
+def data_needed(s: Signals, fine_tuning: bool, out: Findings) -> DataNeed:
+    goal = data_goal(s)
     low, high, why = DATA_RANGES[goal]
     need = DataNeed(
         goal=goal,
@@ -318,51 +339,62 @@ def analyse(request: AdvisorRequest) -> StrategyRecommendation:
         max_examples=high if goal != "domain-knowledge" else None,
         unit="preference pairs" if goal == "preference" else "examples",
         why=why,
-        have=have,
+        have=s.have,
     )
-    rec_cites.append(("training-data", "how-much-data-do-you-need", "how much data"))
-    if have is not None and have < low and "fine-tuning" in approach:
-        notes.append(
-            f"You have {have:,}; plan to reach {low:,}+ (curate or generate with a teacher model, "
+    out.citations.append(("training-data", "how-much-data-do-you-need", "how much data"))
+    if s.have is not None and s.have < low and fine_tuning:
+        out.notes.append(
+            f"You have {s.have:,}; plan to reach {low:,}+ (curate or generate with a teacher model, "
             "then review a sample by hand)."
         )
-    if have is None:
-        notes.append("You did not say how many examples you have; the range above is what the task needs.")
+    if s.have is None:
+        out.notes.append("You did not say how many examples you have; the range above is what the task needs.")
+    return need
 
-    # Risks
-    if "fine-tuning" in approach:
-        risks.append(
+
+def list_risks(s: Signals, fine_tuning: bool, out: Findings) -> None:
+    if fine_tuning:
+        out.risks.append(
             "Forgetting: full fine-tuning on narrow data can erode general skills; LoRA keeps the base "
             "frozen, and mixing in general data helps."
         )
-        risks.append(
+        out.risks.append(
             "Safety: about 100 harmful examples were enough to weaken LLaMA's guardrails (Shadow "
             "Alignment); red-team the tuned model and check it still refuses what the base refused."
         )
-        rec_cites.append(("safety-evaluation", "fine-tuning-can-undo-safety-training", "safety risk"))
-        rec_cites.append(("adaptation-spectrum", "two-risks-to-know", "forgetting and overfitting"))
-    if changing or "fine-tuning" in approach:
-        risks.append(
+        out.citations.append(("safety-evaluation", "fine-tuning-can-undo-safety-training", "safety risk"))
+        out.citations.append(("adaptation-spectrum", "two-risks-to-know", "forgetting and overfitting"))
+    if s.changing or fine_tuning:
+        out.risks.append(
             "Staleness: a tuned model is a snapshot of one base model at one time; keep changing facts "
             "in retrieval and revalidate every 30–90 days."
         )
-        rec_cites.append(("safety-evaluation", "fine-tuned-models-have-a-shelf-life", "staleness"))
-    if private:
-        risks.append(
+        out.citations.append(("safety-evaluation", "fine-tuned-models-have-a-shelf-life", "staleness"))
+    if s.private:
+        out.risks.append(
             "Private data: strip or mask personal identifiers before training; a model can repeat what it saw."
         )
-    if not risks:
-        risks.append("Prompts drift as models update: keep a small test set and rerun it when the model changes.")
+    if not out.risks:
+        out.risks.append("Prompts drift as models update: keep a small test set and rerun it when the model changes.")
 
+
+def analyse(request: AdvisorRequest) -> StrategyRecommendation:
+    s = read_signals(request.all_text)
+    out = Findings()
+    approach = choose_approach(s, fine_tune_signals(s, out), out)
+    fine_tuning = "fine-tuning" in approach
+    method = choose_method(s, fine_tuning, out)
+    need = data_needed(s, fine_tuning, out)
+    list_risks(s, fine_tuning, out)
     recommendation = StrategyRecommendation(
         approach=approach,
         method=method,
         data_needed=need,
-        reasons=reasons,
-        risks=risks,
-        facts=rec_facts,
-        notes=notes,
+        reasons=out.reasons,
+        risks=out.risks,
+        facts=s.facts(),
+        notes=out.notes,
     )
-    for page_id, anchor, why in rec_cites:
+    for page_id, anchor, why in out.citations:
         recommendation.cite(page_id, anchor, why)
     return recommendation

@@ -6,9 +6,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from trainer.packaged import PACKAGED_NAME, PackagedModelError, packaged_gguf
 from tutor.llm.base import LLMError, Message
-from tutor.llm.packaged import NAME as PACKAGED_NAME
-from tutor.llm.packaged import packaged_gguf
 
 
 class LlamaCppChatModel:
@@ -17,7 +16,10 @@ class LlamaCppChatModel:
             from llama_cpp import Llama
         except ImportError:
             raise LLMError("the llamacpp backend needs llama-cpp-python: pip install llama-cpp-python") from None
-        path = Path(model_ref) if model_ref else packaged_gguf()
+        try:
+            path = Path(model_ref) if model_ref else packaged_gguf()
+        except PackagedModelError as exc:
+            raise LLMError(str(exc)) from None
         if not path.is_file():
             raise LLMError(f"GGUF file {str(path)!r} not found")
         try:

@@ -6,22 +6,21 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from trainer.packaged import PACKAGED_NAME, PackagedModelError, packaged_checkpoint
 from tutor.llm.base import LLMError, Message
-from tutor.llm.packaged import NAME as PACKAGED_NAME
-from tutor.llm.packaged import packaged_checkpoint
 
 
 class TransformersChatModel:
-    def __init__(
-        self, model_ref: str = "", adapter: str = "", threads: int = 0, cache_dir: Path | None = None
-    ) -> None:
+    def __init__(self, model_ref: str, adapter: str, threads: int, models_dir: Path) -> None:
+        """``model_ref`` empty: the packaged model, converted once into ``models_dir``
+        (Settings.models_dir)."""
         import torch
 
         if threads:
             torch.set_num_threads(threads)
         try:
             if not model_ref:
-                checkpoint = packaged_checkpoint(cache_dir or Path("var") / "models")
+                checkpoint = packaged_checkpoint(models_dir)
                 self.model, self.tokenizer = _load(str(checkpoint))
                 self.name = PACKAGED_NAME
             else:
@@ -29,6 +28,8 @@ class TransformersChatModel:
                 self.name = model_ref
         except LLMError:
             raise
+        except PackagedModelError as exc:
+            raise LLMError(str(exc)) from None
         except Exception as exc:  # OSError, HTTP errors, bad configs: all mean "cannot load"
             raise LLMError(_load_message(model_ref, exc)) from None
         if adapter:

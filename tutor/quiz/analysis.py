@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from tutor.tables import AttemptAnswer, QuizAttempt
 from tutor.store import Store
+from tutor.tables import AttemptAnswer, QuizAttempt
 
 DUBIOUS_DE = 15.0  # percent; below this Moodle marks the question for review
 

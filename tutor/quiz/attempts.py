@@ -1,5 +1,6 @@
 """Quiz attempts on the server: start (questions drawn and options shuffled once, then stored),
-save a draft, submit (graded in one transaction, idempotent), review, and grades across attempts.
+save a draft, submit (graded in one transaction, idempotent), review, and grades across attempts
+(each learner's summaries and the class gradebook). Bank versions live in :mod:`tutor.quiz.versions`.
 
 What leaves this module for a learner before submission is an :class:`AttemptView`: question
 stems and option texts in display order, nothing else — no weights, no feedback, no key.
@@ -7,8 +8,8 @@ stems and option texts in display order, nothing else — no weights, no feedbac
 
 from __future__ import annotations
 
-import functools
-import hashlib
+import csv
+import io
 import json
 import random
 from dataclasses import dataclass
@@ -18,87 +19,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from tutor.tables import AttemptAnswer, QuizAttempt, QuizBankVersion, utcnow
+from tutor.quiz import versions
 from tutor.quiz.bank import Bank, QuizDefinition
 from tutor.quiz.grading import grade
+from tutor.quiz.versions import QuizError  # raised here too; callers catch attempts.QuizError
 from tutor.store import Store
-
-
-class QuizError(ValueError):
-    """A request about a quiz that cannot be done; the message is for the learner."""
-
-
-# --- bank versions ---------------------------------------------------------------------------
-
-
-def bank_hash(bank: Bank) -> str:
-    return hashlib.sha256(bank.model_dump_json().encode()).hexdigest()
-
-
-def save_bank_version(store: Store, bank: Bank, source: str = "", user_id: int | None = None) -> QuizBankVersion:
-    """Store ``bank`` as a new (unpublished) version, unless it equals the newest version."""
-    digest = bank_hash(bank)
-    with store.session() as session:
-        newest = session.exec(
-            select(QuizBankVersion)
-            .where(QuizBankVersion.bank_id == bank.bank)
-            .order_by(QuizBankVersion.version.desc())  # type: ignore[union-attr]
-        ).first()
-        if newest is not None and newest.content_hash == digest:
-            return newest
-        version = QuizBankVersion(
-            bank_id=bank.bank,
-            version=(newest.version + 1) if newest else 1,
-            title=bank.title,
-            content=bank.model_dump_json(),
-            content_hash=digest,
-            source=source[:255],
-            created_by=user_id,
-        )
-        session.add(version)
-    return version
-
-
-def publish(store: Store, version_id: int) -> QuizBankVersion:
-    """Make this version the one new attempts use (older versions stay for their attempts)."""
-    with store.session() as session:
-        version = session.get(QuizBankVersion, version_id)
-        if version is None:
-            raise QuizError(f"no bank version {version_id}")
-        session.exec(update(QuizBankVersion).where(QuizBankVersion.bank_id == version.bank_id).values(published=False))
-        version.published = True
-        session.add(version)
-    return version
-
-
-def bank_of(version: QuizBankVersion) -> Bank:
-    """The bank stored in a version. Versions never change, so each is parsed once per process."""
-    return _parse_bank(version.content_hash, version.content)
-
-
-@functools.lru_cache(maxsize=64)
-def _parse_bank(content_hash: str, content: str) -> Bank:
-    return Bank.model_validate_json(content)
-
-
-def published_versions(store: Store) -> list[QuizBankVersion]:
-    with store.session() as session:
-        return list(session.exec(select(QuizBankVersion).where(QuizBankVersion.published)))
-
-
-def find_quiz(store: Store, quiz_id: str) -> tuple[QuizDefinition, Bank, QuizBankVersion]:
-    for version in published_versions(store):
-        bank = bank_of(version)
-        try:
-            return bank.quiz(quiz_id), bank, version
-        except KeyError:
-            continue
-    raise QuizError(f"there is no published quiz {quiz_id!r}")
-
-
-def published_quizzes(store: Store) -> list[QuizDefinition]:
-    return [quiz for version in published_versions(store) for quiz in bank_of(version).quizzes]
-
+from tutor.tables import AttemptAnswer, QuizAttempt, QuizBankVersion, User, utcnow
 
 # --- what the learner sees ---------------------------------------------------------------------
 
@@ -225,11 +151,11 @@ def open_attempt(session: Session, user_id: int, quiz_id: str) -> QuizAttempt | 
 
 def start_or_resume(store: Store, user_id: int, quiz_id: str, rng: random.Random | None = None) -> AttemptView:
     """The learner's unfinished attempt at this quiz, or a new one if attempts remain."""
-    quiz, bank, version = find_quiz(store, quiz_id)
+    quiz, bank, version = versions.find_quiz(store, quiz_id)
     with store.session() as session:
         current = open_attempt(session, user_id, quiz_id)
         if current is not None:
-            return _view(current, quiz, bank_of(session.get(QuizBankVersion, current.bank_version_id)))
+            return _view(current, quiz, versions.bank_of(session.get(QuizBankVersion, current.bank_version_id)))
         done = session.exec(
             select(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz_id)
         ).all()
@@ -251,7 +177,7 @@ def start_or_resume(store: Store, user_id: int, quiz_id: str, rng: random.Random
             current = open_attempt(session, user_id, quiz_id)
             if current is None:
                 raise
-            return _view(current, quiz, bank_of(session.get(QuizBankVersion, current.bank_version_id)))
+            return _view(current, quiz, versions.bank_of(session.get(QuizBankVersion, current.bank_version_id)))
         return _view(attempt, quiz, bank)
 
 
@@ -287,7 +213,7 @@ def save_draft(store: Store, user_id: int, attempt_id: int, answers: dict[str, l
         attempt = _own_attempt(session, user_id, attempt_id)
         if attempt.submitted_at is not None:
             raise QuizError("this attempt is already submitted")
-        bank = bank_of(session.get(QuizBankVersion, attempt.bank_version_id))
+        bank = versions.bank_of(session.get(QuizBankVersion, attempt.bank_version_id))
         draft = json.loads(attempt.draft)
         draft.update(_clean_answers(json.loads(attempt.layout), bank, answers))
         attempt.draft = json.dumps(draft)
@@ -300,7 +226,7 @@ def submit(store: Store, user_id: int, attempt_id: int, answers: dict[str, list[
         attempt = _own_attempt(session, user_id, attempt_id)
         if attempt.submitted_at is None:
             version = session.get(QuizBankVersion, attempt.bank_version_id)
-            bank = bank_of(version)
+            bank = versions.bank_of(version)
             quiz = bank.quiz(attempt.quiz_id)
             layout = json.loads(attempt.layout)
             final = json.loads(attempt.draft)
@@ -363,7 +289,7 @@ def review(store: Store, user_id: int, attempt_id: int) -> AttemptResult:
         attempt = _own_attempt(session, user_id, attempt_id)
         if attempt.submitted_at is None:
             raise QuizError("submit the attempt before reviewing it")
-        bank = bank_of(session.get(QuizBankVersion, attempt.bank_version_id))
+        bank = versions.bank_of(session.get(QuizBankVersion, attempt.bank_version_id))
         quiz = bank.quiz(attempt.quiz_id)
         attempts = list(
             session.exec(select(QuizAttempt).where(QuizAttempt.user_id == user_id, QuizAttempt.quiz_id == quiz.id))
@@ -458,9 +384,35 @@ def summaries(store: Store, user_id: int) -> list[QuizSummary]:
             )
         )
     out = []
-    for quiz in published_quizzes(store):
+    for quiz in versions.published_quizzes(store):
         mine = [a for a in attempts if a.quiz_id == quiz.id]
         grade_percent = overall_grade(quiz.grading, [a.percent or 0.0 for a in mine])
         passed = None if grade_percent is None or not quiz.pass_mark else grade_percent >= quiz.pass_mark
         out.append(QuizSummary(quiz.id, quiz.title, len(mine), grade_percent, passed, tuple(a.id for a in mine)))
     return out
+
+
+def gradebook_csv(store: Store) -> str:
+    """One row per learner: each published quiz's grade (by its grading method), attempts, pass."""
+    quizzes = versions.published_quizzes(store)
+    with store.session() as session:
+        learners = list(session.exec(select(User).where(User.role == "learner").order_by(User.username)))
+        submitted = list(session.exec(select(QuizAttempt).where(QuizAttempt.submitted_at.is_not(None))))  # type: ignore[union-attr]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = ["username"]
+    for quiz in quizzes:
+        header += [f"{quiz.id} grade %", f"{quiz.id} attempts"] + ([f"{quiz.id} passed"] if quiz.pass_mark else [])
+    writer.writerow(header)
+    for learner in learners:
+        row: list[object] = [learner.username]
+        for quiz in quizzes:
+            mine = sorted(
+                (a for a in submitted if a.user_id == learner.id and a.quiz_id == quiz.id), key=lambda a: a.number
+            )
+            percent = overall_grade(quiz.grading, [a.percent or 0.0 for a in mine])
+            row += ["" if percent is None else f"{percent:.1f}", len(mine)]
+            if quiz.pass_mark:
+                row.append("" if percent is None else ("yes" if percent >= quiz.pass_mark else "no"))
+        writer.writerow(row)
+    return out.getvalue()

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from tests.tutor.quiz.test_attempts import BANK, right_positions
+from tests.data.quiz_bank import BANK, right_positions
 from tutor import accounts
-from tutor.quiz import attempts
+from tutor.quiz import attempts, versions
 from tutor.quiz.analysis import cronbach_alpha, item_stats, quiz_stats
 from tutor.store import open_store
 
@@ -39,7 +39,7 @@ def test_no_variance_gives_no_discrimination() -> None:
 @pytest.fixture
 def class_store(database_url: str):
     store = open_store(database_url)
-    attempts.publish(store, attempts.save_bank_version(store, BANK).id)
+    versions.publish(store, versions.save(store, BANK).id)
     yield store
     store.close()
 

@@ -10,21 +10,19 @@ from dataclasses import asdict
 import pytest
 
 from tests.conftest import run_concurrently
+from tests.data.quiz_bank import BANK, right_positions
 from tutor import accounts
-from tutor.quiz import attempts
-from tutor.quiz.bank import Option, Question, load_bank
+from tutor.quiz import attempts, versions
+from tutor.quiz.bank import Option, Question
 from tutor.quiz.grading import grade
-from tutor.settings import PROJECT_ROOT
 from tutor.store import open_store
-
-BANK = load_bank(PROJECT_ROOT / "quizzes" / "module3.yaml")
 
 
 @pytest.fixture
 def store(database_url: str):
     store = open_store(database_url)
-    version = attempts.save_bank_version(store, BANK, "module3.yaml")
-    attempts.publish(store, version.id)
+    version = versions.save(store, BANK, "module3.yaml")
+    versions.publish(store, version.id)
     yield store
     store.close()
 
@@ -32,16 +30,6 @@ def store(database_url: str):
 @pytest.fixture
 def ada(store) -> int:
     return accounts.add_user(store, "ada", "ada-password").id
-
-
-def right_positions(view: attempts.AttemptView) -> dict[str, list[int]]:
-    """The right answers as display positions (what a perfect learner would click)."""
-    answers = {}
-    for shown in view.questions:
-        question = BANK.question(shown.question_id)
-        key_texts = {question.options[i].text for i in question.key()}
-        answers[shown.question_id] = [n for n, text in enumerate(shown.options, start=1) if text in key_texts]
-    return answers
 
 
 # --- grading ---------------------------------------------------------------------------------
@@ -218,7 +206,7 @@ def test_old_attempts_keep_the_bank_version_they_were_taken_on(store, ada: int) 
     attempts.submit(store, ada, view.attempt_id, right_positions(view))
     changed = BANK.model_copy(deep=True)
     changed.questions[0].stem = "Reworded stem"
-    attempts.publish(store, attempts.save_bank_version(store, changed).id)
+    versions.publish(store, versions.save(store, changed).id)
     old = attempts.review(store, ada, view.attempt_id)
     assert old.questions[0].stem == "What does LoRA do differently from full fine-tuning?"
     new = attempts.start_or_resume(store, ada, "lesson-1")
@@ -226,5 +214,5 @@ def test_old_attempts_keep_the_bank_version_they_were_taken_on(store, ada: int) 
 
 
 def test_saving_the_same_bank_twice_makes_no_new_version(store) -> None:
-    again = attempts.save_bank_version(store, BANK)
+    again = versions.save(store, BANK)
     assert again.version == 1

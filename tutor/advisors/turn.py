@@ -1,0 +1,129 @@
+"""One advisor turn as a stream of typed events, the same for the chat, the API and the CLI.
+
+The turn (after ``service.advise`` has computed the Advice) goes:
+
+1. ``Recommended``: the rules' recommendation, its citations and the retrieved passages (no model yet);
+2. ``ModelReady``: the model has loaded (its name heads the explanation);
+3. ``AnswerPiece``: the model's explanation, piece by piece as it streams (a draft of the answer);
+4. ``Drafted``: for the dataset lab, when asked, examples the model drafted (chat turns only);
+5. ``ModelFailed``: the model could not load or answer; the recommendation stands on its own;
+6. ``FinalAnswer``: always last, the turn's record: the final explanation, model, error and the whole
+   answer as the transcript stores it. Renderers show its text in place of what they streamed, so a
+   later step that checks the draft can change the final answer without touching the renderers.
+
+Nothing here stores anything: ``Core.advisor_turn`` stores the question before and the answer after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from tutor.advisors.service import Advice, draft_examples, explain, sources_markdown
+from tutor.llm import ChatModel, LLMError
+
+MODEL_FAILED = (
+    "\n\n⚠️ The model could not answer ({error}). The recommendation above comes from the "
+    "course's rules and stands on its own."
+)
+DRAFTS_BLOCK = "\n\n**Drafted examples — review every one before use:**\n```json\n{drafts}\n```"
+
+
+def explains(model: str) -> str:
+    """The line between the recommendation and the model's words in the chat."""
+    return f"\n\n---\n*{model} explains:* "
+
+
+@dataclass(frozen=True)
+class Recommended:
+    """The rules' result, at once: ``advice`` holds the recommendation, citations and passages."""
+
+    advice: Advice
+    markdown: str  # the recommendation as the chat shows it
+    sources: str  # citations and retrieved passages as Markdown links
+
+
+@dataclass(frozen=True)
+class ModelReady:
+    model: str  # the model's name
+
+
+@dataclass(frozen=True)
+class AnswerPiece:
+    text: str  # the next piece of the streamed explanation
+
+
+@dataclass(frozen=True)
+class Drafted:
+    drafts: list[str]  # JSON lines, each marked "draft": true (also stored on the recommendation)
+    text: str  # the Markdown block added to the explanation
+
+
+@dataclass(frozen=True)
+class ModelFailed:
+    error: str  # the LLMError's message
+    text: str  # what the learner reads about it
+
+
+@dataclass(frozen=True)
+class FinalAnswer:
+    """The turn's record. ``explanation`` is the model's final answer (today: the streamed pieces
+    plus any drafts), which replaces the streamed draft; ``text`` is the whole answer as stored."""
+
+    advice: Advice
+    markdown: str
+    sources: str
+    model: str = ""  # empty when the model did not load
+    explanation: str = ""
+    error: str = ""
+    note: str = ""  # ModelFailed's text, or empty
+
+    @property
+    def text(self) -> str:
+        """The answer as the chat shows it at the end and the transcript stores it."""
+        head = explains(self.model) if self.model else ""
+        return f"{self.markdown}{head}{self.explanation}{self.note}\n\n**Sources**\n{self.sources}"
+
+
+TurnEvent = Recommended | ModelReady | AnswerPiece | Drafted | ModelFailed | FinalAnswer
+
+
+def run_turn(
+    advice: Advice,
+    load_model: Callable[[], ChatModel],
+    *,
+    max_new_tokens: int,
+    temperature: float,
+    drafts: bool = True,
+) -> Iterator[TurnEvent]:
+    """The events of answering ``advice``; an LLMError becomes ModelFailed, never an exception."""
+    first = Recommended(advice, advice.recommendation.markdown(), sources_markdown(advice))
+    yield first
+    model_name, explanation, error, note = "", "", "", ""
+    try:
+        model = load_model()
+        model_name = model.name
+        yield ModelReady(model_name)
+        for piece in explain(model, advice, max_new_tokens=max_new_tokens, temperature=temperature):
+            explanation += piece
+            yield AnswerPiece(piece)
+        drafted = draft_examples(model, advice) if drafts else []
+        if drafted:
+            block = DRAFTS_BLOCK.format(drafts="\n".join(drafted))
+            explanation += block
+            yield Drafted(drafted, block)
+    except LLMError as exc:
+        error, note = str(exc), MODEL_FAILED.format(error=exc)
+        yield ModelFailed(error, note)
+    yield FinalAnswer(advice, first.markdown, first.sources, model_name, explanation, error, note)
+
+
+def final_answer(events: Iterable[TurnEvent]) -> FinalAnswer:
+    """Run a turn to its end (for callers that do not stream) and return its record."""
+    final = None
+    for event in events:
+        if isinstance(event, FinalAnswer):
+            final = event
+    if final is None:
+        raise RuntimeError("the advisor turn ended without a final answer")
+    return final
