@@ -8,8 +8,6 @@ prints, e.g. ``{'loss': 1.234, 'learning_rate': 0.0002, 'epoch': 0.5}``.
 from __future__ import annotations
 
 import ast
-import csv
-import io
 import itertools
 import json
 import math
@@ -19,6 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from trainer.records import read_csv
 
 Kind = Literal["overfitting", "divergence", "oscillation", "plateau", "underfitting", "healthy"]
 
@@ -76,15 +76,16 @@ def parse_log(text: str, filename: str = "log") -> Curve:
         for index, record in enumerate(history):
             _add(record, index, curve, f"{filename}: log_history[{index}]")
     elif "," in stripped.splitlines()[0] and not stripped.startswith("{"):
-        reader = csv.DictReader(io.StringIO(stripped))
-        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
-        if not set(reader.fieldnames) & set(_TRAIN_KEYS + _EVAL_KEYS):
+        table = read_csv(stripped)
+        columns = table.columns or []
+        if not set(columns) & set(_TRAIN_KEYS + _EVAL_KEYS):
             raise LogError(
-                f"{filename}:1: the CSV header needs a loss or eval_loss column "
-                f"(found: {', '.join(reader.fieldnames)})"
+                f"{filename}:1: the CSV header needs a loss or eval_loss column (found: {', '.join(columns)})"
             )
-        for index, row in enumerate(reader):
-            _add(row, index, curve, f"{filename}:{reader.line_num}")
+        if table.first_problem:
+            raise LogError(f"{filename}:{table.first_problem.line}: {table.first_problem.detail}")
+        for index, row in enumerate(table.records):
+            _add(row.value, index, curve, f"{filename}:{row.line}")
     else:
         for number, line in enumerate(stripped.splitlines(), start=1):
             match = re.search(r"\{.*\}", line)

@@ -126,6 +126,8 @@ def _records(text: str, name: str) -> list[dict] | None:
     if bad:
         line, detail = min(bad)
         raise MetricsError(f"{name}:{line}: {detail}")
+    if not rows:
+        raise MetricsError(f"{name}: no rows after the header; put one prediction and reference per line")
     return rows
 
 

@@ -98,3 +98,14 @@ def test_prediction_files() -> None:
     rec = evaluation.analyse(AdvisorRequest(text="sentiment classifier", files=[UploadedFile("p.jsonl", one)]))
     assert rec.metric_results is not None and rec.metric_results.exact_match == 0.5
     assert rec.task_type == "classification"
+
+
+def test_csv_loss_log_with_a_malformed_row_names_its_line() -> None:
+    text = "step,loss\n1,2.0\n2,1.5,9\n3,1.2\n4,1.0\n"
+    with pytest.raises(LogError, match=r"^train\.csv:3: more values than header columns$"):
+        parse_log(text, "train.csv")
+
+
+def test_prediction_csv_with_a_header_and_no_rows_is_refused_with_a_message() -> None:
+    with pytest.raises(MetricsError, match=r"^preds\.csv: no rows after the header"):
+        pairs_from_files(("preds.csv", "prediction,reference\n"))
