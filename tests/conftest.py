@@ -4,33 +4,58 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlmodel import SQLModel
 
+from tests.postgres_server import PostgresServer, PostgresUnavailable
 from tutor import accounts
 from tutor.core import Core
 from tutor.settings import Settings, load_settings
 from tutor.store import open_store
 
-# PostgreSQL runs only when a URL is given, e.g. postgresql+psycopg://tutor:tutor@127.0.0.1/tutor_test
-POSTGRES_URL = os.environ.get("TUTOR_TEST_DATABASE_URL", "")
-DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+# Every database test runs on SQLite (the laptop default) and on PostgreSQL (what a class deployment
+# uses). PostgreSQL is a throwaway server started for the run from the machine's PostgreSQL programs
+# (tests/postgres_server.py; `make test` installs them on a bare CI machine), or the server at
+# TUTOR_TEST_DATABASE_URL. When it cannot start, its cases fail with the reason; nothing drops them
+# silently. TUTOR_TEST_POSTGRES=skip reports them as skipped, for a machine without PostgreSQL.
+DATABASES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    given = os.environ.get("TUTOR_TEST_DATABASE_URL", "")
+    if given:
+        yield given
+        return
+    if os.environ.get("TUTOR_TEST_POSTGRES", "") == "skip":
+        pytest.skip("PostgreSQL cases skipped: TUTOR_TEST_POSTGRES=skip")
+    try:
+        server = PostgresServer()
+        url = server.start()
+    except (PostgresUnavailable, OSError, subprocess.SubprocessError) as exc:
+        pytest.fail(f"the PostgreSQL server for the database tests did not start: {exc}", pytrace=False)
+    yield url
+    server.stop()
 
 
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, and PostgreSQL when TUTOR_TEST_DATABASE_URL is set."""
+    """A fresh, empty database: a SQLite file, or the run's PostgreSQL server with no tables."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tutor.db'}"
         return
-    store = open_store(POSTGRES_URL)
-    SQLModel.metadata.drop_all(store.engine)
-    store.close()
-    yield POSTGRES_URL
-    store = open_store(POSTGRES_URL)
+    url = request.getfixturevalue("postgres_url")
+    _drop_tables(url)
+    yield url
+    _drop_tables(url)
+
+
+def _drop_tables(url: str) -> None:
+    store = open_store(url)
     SQLModel.metadata.drop_all(store.engine)
     store.close()
 
@@ -82,9 +107,11 @@ def app_client(url: str, auth: tuple[str, str] | None = None):
 
 
 @pytest.fixture
-def class_app(tmp_path: Path) -> Iterator[str]:
-    """The app in class mode with learners ada and bob and instructor grace."""
-    core = Core.start(make_settings(tmp_path, port=free_port(), mode="class"))
+def class_app(tmp_path: Path, postgres_url: str) -> Iterator[str]:
+    """The app in class mode, on PostgreSQL as a class deployment runs it, with learners ada and bob
+    and instructor grace."""
+    _drop_tables(postgres_url)
+    core = Core.start(make_settings(tmp_path, port=free_port(), mode="class", database_url=postgres_url))
     accounts.add_user(core.store, "ada", "ada-password", "learner")
     accounts.add_user(core.store, "bob", "bob-password", "learner")
     accounts.add_user(core.store, "grace", "grace-password", "instructor")

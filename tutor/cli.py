@@ -285,7 +285,7 @@ def cmd_rag_search(args: argparse.Namespace) -> int:
 def cmd_advise(args: argparse.Namespace) -> int:
     from tutor.advisors.base import to_json
     from tutor.advisors.service import sources_markdown
-    from tutor.advisors.turn import AnswerPiece, ModelFailed, ModelReady, final_answer
+    from tutor.advisors.turn import FinalAnswer, ModelFailed, ModelReady, final_answer
 
     text = sys.stdin.read() if args.text == "-" else args.text
     core = _core(args)
@@ -305,15 +305,16 @@ def cmd_advise(args: argparse.Namespace) -> int:
         return 0
     print(advice.recommendation.markdown())
     if args.explain:
+        # A terminal cannot take back what it printed, so the CLI shows the final answer (what the
+        # checks let stand), not the streamed draft.
         for event in core.answer(advice, drafts=False):
             match event:
                 case ModelReady(model=model):
-                    print(f"\n--- {model} explains ---")
-                case AnswerPiece(text=piece):
-                    print(piece, end="", flush=True)
+                    print(f"\n--- {model} explains ---", flush=True)
                 case ModelFailed(error=error):
                     raise CommandError(error)
-        print()
+                case FinalAnswer(explanation=explanation, note=note):
+                    print((explanation + note).strip())
     print("\nSources:\n" + sources_markdown(advice))
     return 0
 

@@ -97,7 +97,20 @@ def test_the_chat_drafts_examples_and_the_api_does_not(core: Core) -> None:
     assert recommendation_of(core.conversation(ada, "dataset")[-1])["drafts"] == drafted[0].drafts
     advice = core.advise_once("dataset", text)
     once = final_answer(core.answer(advice, drafts=False))
-    assert once.explanation == '{"input": "5+5", "output": "10"}' and advice.recommendation.drafts == []
+    assert advice.recommendation.drafts == []
+    # The drafter's reply is not a sentence, so as an explanation it is left out, and the learner is told.
+    assert once.explanation == "" and "stopped before it finished a sentence" in once.note
+
+
+def test_the_final_answer_keeps_only_complete_sentences(core: Core) -> None:
+    core.chat_model = lambda: FakeChatModel("LoRA trains small matrices. It saves memory because the base")
+    advice = core.advise_once("strategy", strategy.LAB.try_prompt)
+    events = list(core.answer(advice, drafts=False))
+    streamed = "".join(event.text for event in events if isinstance(event, AnswerPiece))
+    assert streamed.endswith("because the base")  # the draft streams as the model writes it...
+    final = events[-1]
+    assert final.explanation == "LoRA trains small matrices."  # ...the final answer ends on a full stop
+    assert not final.note and final.text.count("because the base") == 0
 
 
 def test_instructors_read_conversations_learners_only_their_own(core: Core) -> None:

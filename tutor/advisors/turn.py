@@ -19,12 +19,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from tutor.advisors.grounding import complete_sentences
 from tutor.advisors.service import Advice, draft_examples, explain, sources_markdown
 from tutor.llm import ChatModel, LLMError
 
 MODEL_FAILED = (
     "\n\n⚠️ The model could not answer ({error}). The recommendation above comes from the "
     "course's rules and stands on its own."
+)
+CUT_SHORT = (
+    "\n\n_The model's explanation stopped before it finished a sentence, so it is not shown; the "
+    "recommendation above stands on its own._"
 )
 DRAFTS_BLOCK = "\n\n**Drafted examples — review every one before use:**\n```json\n{drafts}\n```"
 
@@ -99,23 +104,27 @@ def run_turn(
     """The events of answering ``advice``; an LLMError becomes ModelFailed, never an exception."""
     first = Recommended(advice, advice.recommendation.markdown(), sources_markdown(advice))
     yield first
-    model_name, explanation, error, note = "", "", "", ""
+    model_name, streamed, drafts_block, error, note = "", "", "", "", ""
     try:
         model = load_model()
         model_name = model.name
         yield ModelReady(model_name)
         for piece in explain(model, advice, max_new_tokens=max_new_tokens, temperature=temperature):
-            explanation += piece
+            streamed += piece
             yield AnswerPiece(piece)
         drafted = draft_examples(model, advice) if drafts else []
         if drafted:
-            block = DRAFTS_BLOCK.format(drafts="\n".join(drafted))
-            explanation += block
-            yield Drafted(drafted, block)
+            drafts_block = DRAFTS_BLOCK.format(drafts="\n".join(drafted))
+            yield Drafted(drafted, drafts_block)
     except LLMError as exc:
         error, note = str(exc), MODEL_FAILED.format(error=exc)
         yield ModelFailed(error, note)
-    yield FinalAnswer(advice, first.markdown, first.sources, model_name, explanation, error, note)
+    # The final answer keeps only complete sentences: a reply cut off by the token limit (or by a
+    # failure half-way) would otherwise end mid-claim.
+    explanation = complete_sentences(streamed)
+    if streamed.strip() and not explanation and not note:
+        note = CUT_SHORT
+    yield FinalAnswer(advice, first.markdown, first.sources, model_name, explanation + drafts_block, error, note)
 
 
 def final_answer(events: Iterable[TurnEvent]) -> FinalAnswer:
