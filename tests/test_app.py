@@ -64,6 +64,13 @@ def test_mark_complete_shows_in_lesson_list_and_progress(single_app: str) -> Non
     done = {row[0]: row[1] for row in table["data"]}
     assert done["2. Building Your Training Dataset"] == "✓ done"
     assert done["1. What Fine-Tuning Actually Is"] == "not yet"
+    # Undo through the app: the mark and the progress row go back.
+    nav, status, _body = client.predict("training-data", api_name="/mark_incomplete")
+    assert "not completed yet" in status and "0/4 lessons done" in status
+    assert {label[0] for label, _value in nav["choices"]} == {"○"}
+    summary, table, _quizzes = client.predict(api_name="/my_progress")
+    assert "0 of 4 lessons complete" in summary
+    assert all(row[1] == "not yet" for row in table["data"])
 
 
 def test_unknown_lesson_is_a_clear_error(single_app: str) -> None:

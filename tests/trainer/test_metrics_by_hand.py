@@ -68,6 +68,8 @@ def test_rouge_l_by_hand() -> None:
 def test_token_f1_and_exact_match_by_hand() -> None:
     # Articles and punctuation go: [cat, sat, on, mat] vs [cat, is, on, mat]: 3 common, P = R = 3/4.
     assert token_f1("The cat sat on a mat.", "the cat is on the mat") == pytest.approx(0.75)
+    # Unequal lengths: [cat, sat] vs [cat, is, on, mat]: 1 common, P = 1/2, R = 1/4, F1 = 2PR/(P+R) = 1/3.
+    assert token_f1("cat sat", "the cat is on the mat") == pytest.approx(1 / 3)
     assert token_f1("", "") == 1.0 and token_f1("cat", "") == 0.0
     report = metrics_score([("The cat sat on a mat.", "the cat is on the mat"), ("Paris", "paris")])
     assert report.pairs == 2
