@@ -201,14 +201,16 @@ def analyse(request: AdvisorRequest) -> DatasetRecommendation:
     return recommendation
 
 
-def draft_prompt(request: AdvisorRequest, count: int = 3) -> list[dict] | None:
-    """Messages asking the model for ``count`` new examples like the learner's, or None without examples."""
+def draft_prompt(request: AdvisorRequest, count: int = 3) -> tuple[list[dict], list[dict]] | None:
+    """Messages asking the model for ``count`` new examples like the learner's, and the examples
+    they show; None when the learner gave no examples."""
     source = request.files[0] if request.files else None
     examples, _, _ = parse(source.text if source else request.text, source.name if source else "")
     if not examples:
         return None
-    shown = "\n".join(json.dumps({"input": e.input, "output": e.output}, ensure_ascii=False) for e in examples[:3])
-    return [
+    pairs = [{"input": e.input, "output": e.output} for e in examples[:3]]
+    shown = "\n".join(json.dumps(pair, ensure_ascii=False) for pair in pairs)
+    return pairs, [
         {
             "role": "system",
             "content": "You write new training examples for a dataset. Each example is one line "
@@ -218,16 +220,28 @@ def draft_prompt(request: AdvisorRequest, count: int = 3) -> list[dict] | None:
     ]
 
 
-def parse_drafts(text: str) -> list[str]:
-    """The JSON lines of a model's draft reply (anything else it wrote is dropped)."""
+def parse_drafts(text: str, shown: list[dict] | None = None) -> list[str]:
+    """The usable examples in a model's draft reply, each marked ``"draft": true``.
+
+    A draft is kept only when it is what the prompt asked for: a JSON object with a non-empty
+    string ``input`` and ``output`` and no other keys, that is not a copy of a shown example.
+    Anything else the model wrote (prose, other keys, half objects) is dropped: a small model
+    often answers with JSON-shaped text that is not an example at all."""
+    seen = {(e.get("input"), e.get("output")) for e in shown or []}
     drafts = []
     for line in text.splitlines():
         line = line.strip().rstrip(",")
-        if line.startswith("{"):
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(value, dict) and value:
-                drafts.append(json.dumps({**value, "draft": True}, ensure_ascii=False))
+        if not line.startswith("{"):
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(value, dict) or set(value) != {"input", "output"}:
+            continue
+        pair = (value["input"], value["output"])
+        if not all(isinstance(v, str) and v.strip() for v in pair) or pair in seen:
+            continue
+        seen.add(pair)
+        drafts.append(json.dumps({**value, "draft": True}, ensure_ascii=False))
     return drafts

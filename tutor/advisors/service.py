@@ -74,15 +74,18 @@ def explain(model: ChatModel, advice: Advice, *, max_new_tokens: int, temperatur
     yield from model.stream(advice.messages, max_new_tokens=max_new_tokens, temperature=temperature)
 
 
-def draft_examples(model: ChatModel, advice: Advice, *, max_new_tokens: int = 300) -> list[str]:
-    """Step 4 (dataset lab): new examples in the learner's pattern, each marked ``"draft": true``."""
+def draft_examples(model: ChatModel, advice: Advice, *, max_new_tokens: int = 300) -> list[str] | None:
+    """Step 4 (dataset lab): new examples in the learner's pattern, each marked ``"draft": true``.
+    None when no drafts were asked for (or there were no examples to imitate); an empty list when
+    the model wrote none that is usable."""
     if not isinstance(advice.recommendation, DatasetRecommendation) or not advice.recommendation.wants_drafts:
-        return []
-    messages = draft_prompt(advice.request)
-    if messages is None:
-        return []
+        return None
+    prompt = draft_prompt(advice.request)
+    if prompt is None:
+        return None
+    shown, messages = prompt
     text = "".join(model.stream(messages, max_new_tokens=max_new_tokens, temperature=0.7))
-    drafts = parse_drafts(text)
+    drafts = parse_drafts(text, shown)
     advice.recommendation.drafts = drafts
     return drafts
 

@@ -31,6 +31,10 @@ CUT_SHORT = (
     "\n\n_The model's explanation stopped before it finished a sentence, so it is not shown; the "
     "recommendation above stands on its own._"
 )
+NO_USABLE_DRAFTS = (
+    "\n\n_No drafted examples: what the model wrote did not have the input and output fields of "
+    "your examples, so none is shown._"
+)
 DRAFTS_BLOCK = "\n\n**Drafted examples — review every one before use:**\n```json\n{drafts}\n```"
 
 
@@ -112,10 +116,12 @@ def run_turn(
         for piece in explain(model, advice, max_new_tokens=max_new_tokens, temperature=temperature):
             streamed += piece
             yield AnswerPiece(piece)
-        drafted = draft_examples(model, advice) if drafts else []
+        drafted = draft_examples(model, advice) if drafts else None
         if drafted:
             drafts_block = DRAFTS_BLOCK.format(drafts="\n".join(drafted))
             yield Drafted(drafted, drafts_block)
+        elif drafted is not None:  # asked for, but nothing the model wrote was a usable example
+            drafts_block = NO_USABLE_DRAFTS
     except LLMError as exc:
         error, note = str(exc), MODEL_FAILED.format(error=exc)
         yield ModelFailed(error, note)

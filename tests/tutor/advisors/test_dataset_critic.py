@@ -118,3 +118,20 @@ def test_drafts_from_model_text_are_marked() -> None:
     text = 'Here you go:\n{"input": "Sales fell", "output": "negative"}\nnot json\n{"input": "x",'
     drafts = dataset.parse_drafts(text)
     assert [json.loads(d) for d in drafts] == [{"input": "Sales fell", "output": "negative", "draft": True}]
+
+
+def test_drafts_without_the_example_fields_are_dropped() -> None:
+    # What the packaged SmolLM2 wrote for three sentiment examples (seed 1): keys, not examples.
+    text = "\n".join(
+        [
+            '{"key1": "name"}',
+            '{"key2": "description"}',
+            '{"input": "", "output": "positive"}',
+            '{"input": "ok", "output": 3}',
+        ]
+    )
+    assert dataset.parse_drafts(text) == []
+    # A copy of a shown example is not a new one.
+    shown = [{"input": "Sales fell", "output": "negative"}]
+    again = '{"input": "Sales fell", "output": "negative"}\n{"input": "Sales rose", "output": "positive"}'
+    assert [json.loads(d)["input"] for d in dataset.parse_drafts(again, shown)] == ["Sales rose"]
