@@ -12,15 +12,20 @@ import re
 # A sentence ends with . ! or ? (possibly closed by quotes, brackets or Markdown emphasis) before
 # white space or the end of the text.
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]*_]*(?=\s|$)")
+_LIST_MARKER = re.compile(r"\s*(\d{1,3}|[a-zA-Z])")
 
 
 def complete_sentences(text: str) -> str:
     """``text`` up to the end of its last complete sentence ("" when it has none)."""
     stripped = text.rstrip()
-    last = None
-    for last in _SENTENCE_END.finditer(stripped):  # noqa: B007  (the loop keeps the last match)
-        pass
-    return stripped[: last.end()] if last else ""
+    ends = [match.end() for match in _SENTENCE_END.finditer(stripped) if not _is_list_marker(stripped, match.start())]
+    return stripped[: ends[-1]] if ends else ""
+
+
+def _is_list_marker(text: str, dot: int) -> bool:
+    """The "1." or "b." that starts a list item is not the end of a sentence."""
+    line_start = text.rfind("\n", 0, dot) + 1
+    return bool(_LIST_MARKER.fullmatch(text[line_start:dot]))
 
 
 def ends_complete(text: str) -> bool:

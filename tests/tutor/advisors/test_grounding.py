@@ -17,6 +17,8 @@ from tutor.advisors.grounding import complete_sentences, ends_complete
         ("A learning rate of 2e-4 works", ""),
         ("Version 2.5 is out", ""),  # a decimal point is not a sentence end
         ("", ""),
+        ("Here is why:\n\n1. It helps.\n2.", "Here is why:\n\n1. It helps."),  # a list number is no sentence end
+        ("So here is how it works:\n\n1.", ""),
     ],
 )
 def test_complete_sentences(text: str, kept: str) -> None:
