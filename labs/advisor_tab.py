@@ -88,6 +88,8 @@ def api_result(advice: Advice, final: FinalAnswer) -> dict:
         result["explanation"], result["error"] = "", final.error
     else:
         result["explanation"], result["model"] = final.explanation.strip(), final.model
+        if final.note:  # why the explanation is shorter than what the model wrote, or empty
+            result["note"] = final.note.strip()
     return result
 
 

@@ -301,6 +301,8 @@ def cmd_advise(args: argparse.Namespace) -> int:
             if final.error:
                 raise CommandError(final.error)
             data["explanation"], data["model"] = final.explanation.strip(), final.model
+            if final.note:  # why the explanation is shorter than what the model wrote, or empty
+                data["note"] = final.note.strip()
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     print(advice.recommendation.markdown())
