@@ -186,10 +186,12 @@ def test_index_search_and_advise(shared_data_dir: Path, capsys: pytest.CaptureFi
         "--explain",
         "--json",
         stdin="Strict JSON SOAP notes, 50,000 notes per day.",
-        env={"HF_HUB_OFFLINE": "1", "TUTOR_LLM_MAX_NEW_TOKENS": "30"},
+        # Greedy, so the text is the same on every run; 40 tokens reach the end of a sentence.
+        env={"HF_HUB_OFFLINE": "1", "TUTOR_LLM_MAX_NEW_TOKENS": "40", "TUTOR_LLM_TEMPERATURE": "0"},
     )
     data = json.loads(explained.stdout)
     assert data["method"] == "lora" and "SmolLM2" in data["model"] and len(data["explanation"].split()) >= 5
+    assert data["explanation"].endswith((".", "!", "?")) and "note" not in data
 
 
 def test_advise_errors_are_one_line(tmp_path: Path) -> None:
