@@ -57,9 +57,7 @@ def test_the_explanation_is_the_models_own_about_the_recommendation_and_complete
     assert final.text.startswith(advice.recommendation.markdown())
 
 
-def test_a_model_that_cannot_load_leaves_the_recommendation_and_a_note(
-    tmp_path: Path, shared_data_dir: Path
-) -> None:
+def test_a_model_that_cannot_load_leaves_the_recommendation_and_a_note(tmp_path: Path, shared_data_dir: Path) -> None:
     broken = Core.start(advisor_settings(tmp_path, shared_data_dir, llm_model=str(tmp_path / "missing.gguf")))
     ada = broken.viewer(None)
     final = final_answer(broken.advisor_turn(ada, "strategy", strategy.LAB.try_prompt))
