@@ -17,10 +17,12 @@ import gradio as gr
 
 from labs.identity import viewer_of
 from tutor.advisors import LABS, AdvisorInputError
+from tutor.advisors.ask import Answered, Asked, QuestionEvent, Retrieved
 from tutor.advisors.base import LabInfo, to_json
 from tutor.advisors.service import Advice
 from tutor.advisors.turn import AnswerPiece, FinalAnswer, ModelReady, Recommended, TurnEvent, explains, final_answer
 from tutor.core import AccessError, Core, recommendation_of
+from tutor.rag import Passage
 
 
 def _file_paths(files) -> list[str]:
@@ -31,14 +33,21 @@ def _file_paths(files) -> list[str]:
     return [getattr(item, "path", None) or getattr(item, "name", None) or str(item) for item in items]
 
 
-def passages_markdown(advice: Advice) -> str:
-    if not advice.passages:
+def passages_markdown(passages: list[Passage]) -> str:
+    if not passages:
         return "_No passages retrieved._"
     return "\n\n".join(
         f"**[{p.page_title} › {p.section}]({p.link})** (similarity {p.score:.2f})\n\n> "
         + p.text.split("\n\n", 1)[-1][:700].replace("\n", "\n> ")
-        for p in advice.passages
+        for p in passages
     )
+
+
+def _question_sources(asked: Asked) -> str:
+    lines = [
+        f"- [{p.page_title} › {p.section}]({p.link}) — retrieved (similarity {p.score:.2f})" for p in asked.passages
+    ]
+    return "**Sources**\n\n" + "\n".join(lines)
 
 
 def _rec_json(advice: Advice) -> dict:
@@ -59,17 +68,27 @@ def _history(core: Core, viewer, lab: LabInfo) -> list[dict]:
 # --- rendering a turn ------------------------------------------------------------------------
 
 
-def chat_updates(events: Iterable[TurnEvent], history: list[dict]) -> Iterator[tuple]:
+def chat_updates(events: Iterable[TurnEvent | QuestionEvent], history: list[dict]) -> Iterator[tuple]:
     """The chat's outputs (chatbot, message, status, recommendation, sources, passages) for a
-    turn's events: the recommendation at once, the explanation as it streams, then the final
-    answer in place of the streamed one."""
-    streamed = ""
+    turn's events: the recommendation (or, for a question, the passages) at once, the model's
+    draft as it streams, then the answer that passed the check (or the course's quotes) in its
+    place."""
+    streamed, question = "", False
     for event in events:
+        question = question or isinstance(event, Retrieved)
         match event:
             case Recommended(advice=advice, markdown=markdown, sources=sources):
                 streamed = markdown
                 history.append({"role": "assistant", "content": markdown})
-                yield history, "", "", _rec_json(advice), "**Sources**\n\n" + sources, passages_markdown(advice)
+                sources = "**Sources**\n\n" + sources
+                yield history, "", "", _rec_json(advice), sources, passages_markdown(advice.passages)
+            case Retrieved(asked=asked):
+                streamed = ""
+                history.append({"role": "assistant", "content": "…"})
+                rec = json.loads(to_json(asked.recommendation)) if asked.recommendation else gr.skip()
+                yield history, "", "", rec, _question_sources(asked), passages_markdown(asked.passages)
+            case ModelReady(model=model) if question:
+                streamed = f"*{model} is drafting an answer; it is checked against the course before it stands:* "
             case ModelReady(model=model):
                 streamed += explains(model)
             case AnswerPiece(text=piece):
@@ -79,6 +98,9 @@ def chat_updates(events: Iterable[TurnEvent], history: list[dict]) -> Iterator[t
             case FinalAnswer():
                 history[-1]["content"] = event.text
                 yield history, gr.skip(), gr.skip(), _rec_json(event.advice), gr.skip(), gr.skip()
+            case Answered():
+                history[-1]["content"] = event.text
+                yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
 
 def api_result(advice: Advice, final: FinalAnswer) -> dict:
@@ -88,6 +110,7 @@ def api_result(advice: Advice, final: FinalAnswer) -> dict:
         result["explanation"], result["error"] = "", final.error
     else:
         result["explanation"], result["model"] = final.explanation.strip(), final.model
+        result["grounded"], result["source"] = final.grounded, final.source
         if final.note:  # why the explanation is shorter than what the model wrote, or empty
             result["note"] = final.note.strip()
     return result

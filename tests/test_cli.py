@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tutor.advisors.grounding import check_answer
 from tutor.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -191,7 +192,13 @@ def test_index_search_and_advise(shared_data_dir: Path, capsys: pytest.CaptureFi
     )
     data = json.loads(explained.stdout)
     assert data["method"] == "lora" and "SmolLM2" in data["model"] and len(data["explanation"].split()) >= 5
-    assert data["explanation"].endswith((".", "!", "?")) and "note" not in data
+    # What stands after the check: the model's own sentences, or the course's quoted with their sections.
+    assert (data["grounded"], data["source"]) in ((True, "model"), (False, "extract")), data
+    if data["source"] == "model":
+        assert data["explanation"].endswith((".", "!", "?")) and "Checked against the course" in data["note"]
+    else:
+        assert data["explanation"].startswith("> ") and "?open=" in data["explanation"]
+        assert "Quoted from the course" in data["note"]
 
 
 def test_advise_errors_are_one_line(tmp_path: Path) -> None:
@@ -202,3 +209,34 @@ def test_advise_errors_are_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     missing = run_tutor("--data-dir", str(tmp_path), "advise", "dataset", "check", "--file", str(tmp_path / "x"))
     assert missing.returncode == 1 and "no such file" in missing.stderr
+
+
+def test_ask_answers_from_the_course_and_advisor_eval_scores_it(shared_data_dir: Path, tmp_path: Path) -> None:
+    env = {"HF_HUB_OFFLINE": "1", "TUTOR_LLM_MAX_NEW_TOKENS": "60", "TUTOR_LLM_TEMPERATURE": "0"}
+    flags = ["--data-dir", str(shared_data_dir)]
+    result = run_tutor(*flags, "ask", "How much did the Alpaca fine-tune cost?", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {"answer", "citations", "passages", "model", "grounded", "source"} <= set(data)
+    assert "SmolLM2" in data["model"] and data["grounded"] is True and data["passages"]
+    if data["source"] == "extract":  # the model's draft failed the check: the course's sentence stands
+        assert "$600" in data["answer"] and data["problems"]
+    else:
+        assert check_answer(data["answer"], [p["text"] for p in data["passages"]]).grounded
+
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "- {id: c1, kind: course, lab: strategy, text: how much did the alpaca finetune cost, fact: [$600]}\n"
+        "- {id: q1, kind: quiz, lab: eval, text: answer to question 2 of the lesson 1 quiz, quiz_item: l1-q2}\n"
+        "- {id: o1, kind: off_course, lab: strategy, text: how do i bake sourdough bread}\n",
+        encoding="utf-8",
+    )
+    scored = run_tutor(*flags, "advisor", "eval", "--cases", str(cases), "--configs", "checked", "--json", env=env)
+    assert scored.returncode == 0, scored.stderr
+    [checked] = json.loads(scored.stdout)
+    assert checked["config"] == "checked" and checked["answers"] == 3
+    assert checked["quiz_leaks"] == 0 and checked["quiz_attempts"] == 1 and checked["off_course_said"] == 1.0
+    assert checked["complete_sentences"] == 1.0 and checked["unsupported_number_rate"] == 0.0
+    assert checked["fact_accuracy"] == 1.0, checked["failures"]
+    bad = run_tutor(*flags, "advisor", "eval", "--cases", str(tmp_path / "missing.yaml"))
+    assert bad.returncode == 1 and "missing.yaml" in bad.stderr and "Traceback" not in bad.stderr

@@ -14,6 +14,8 @@
     tutor index [--force]                     build the course search index (only when the content changed)
     tutor rag search QUERY [-k N] [--json]    the course passages closest to a question
     tutor advise LAB TEXT [--file F] [--json]  ask an advisor: strategy, dataset, hyperparams or eval (see --help)
+    tutor ask TEXT [--lab LAB] [--json]      a course question, answered from the course and checked against it
+    tutor advisor eval [--json]              score the advisor's answers on the held-out questions
     tutor train --config FILE [--max-steps N] [--output-dir DIR] [--resume]   fine-tune a LoRA adapter
     tutor export RUN_DIR --format merged|gguf [--dtype D]   a merged model or a GGUF file from a finished run
 
@@ -301,6 +303,7 @@ def cmd_advise(args: argparse.Namespace) -> int:
             if final.error:
                 raise CommandError(final.error)
             data["explanation"], data["model"] = final.explanation.strip(), final.model
+            data["grounded"], data["source"] = final.grounded, final.source
             if final.note:  # why the explanation is shorter than what the model wrote, or empty
                 data["note"] = final.note.strip()
         print(json.dumps(data, indent=2, ensure_ascii=False))
@@ -439,6 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     advise.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     advise.add_argument("--explain", action="store_true", help="also let the model explain it (slower)")
     advise.set_defaults(func=cmd_advise)
+    from tutor import cli_advisor  # here, not at the top: it imports helpers from this module
+
+    cli_advisor.add_parsers(commands)
 
     train = commands.add_parser("train", help="fine-tune a LoRA/QLoRA adapter from a YAML config")
     # dest differs from the global --config (the app's settings file) given before the command.

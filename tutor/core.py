@@ -14,9 +14,20 @@ from pathlib import Path
 from tutor import accounts, lesson_progress
 from tutor.advisors import ADVISORS, AdvisorRequest
 from tutor.advisors import history as advisor_history
+from tutor.advisors.ask import (
+    Answered,
+    Asked,
+    Kind,
+    QuestionEvent,
+    answer_question,
+    classify,
+    earlier_recommendation,
+    prepare,
+)
 from tutor.advisors.base import UploadedFile, check_message, read_upload, to_json
+from tutor.advisors.quiz_guard import QuizGuard
 from tutor.advisors.service import Advice, advise
-from tutor.advisors.turn import FinalAnswer, TurnEvent, run_turn
+from tutor.advisors.turn import ExplanationCheck, FinalAnswer, TurnEvent, run_turn
 from tutor.content import ContentError, Course, Page, load_course, render_for_app
 from tutor.llm import ChatModel, LLMError, get_chat_model
 from tutor.quiz import analysis, attempts, bank_files, versions
@@ -63,10 +74,12 @@ class LessonStatus:
 
 @dataclass
 class AdvisorTurn:
-    """A question being answered: stored as soon as it is asked, the answer stored when done."""
+    """A message being answered: stored as soon as it is sent, the answer stored when done. A use
+    case has ``advice`` (the rules' recommendation); a question or quiz-answer request ``asked``."""
 
     conversation_id: int
-    advice: Advice
+    advice: Advice | None = None
+    asked: Asked | None = None
 
 
 class Core:
@@ -77,6 +90,7 @@ class Core:
         self._index: CourseIndex | None = None
         self._index_lock = threading.Lock()
         self._qlora = None
+        self._guard: tuple[tuple[int, ...], QuizGuard] | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Core:
@@ -317,7 +331,8 @@ class Core:
     def start_advice(
         self, viewer: Viewer, lab: str, text: str, file_paths: list[str | Path] | None = None
     ) -> AdvisorTurn:
-        """Store the learner's message and compute the recommendation (the model runs after this)."""
+        """Store the learner's message and prepare its answer: the recommendation for a use case,
+        the retrieved passages for a question (the model runs after this)."""
         self._lab(lab)
         conversation = advisor_history.current_conversation(self.store, viewer.user_id, lab)
         earlier = advisor_history.user_texts(self.store, conversation) if conversation else []
@@ -327,49 +342,126 @@ class Core:
         advisor_history.add_message(
             self.store, conversation, "user", request.text, files=[f.name for f in request.files]
         )
-        return AdvisorTurn(conversation, self._advise(lab, request))
+        advice, asked = self._prepare(lab, request)
+        return AdvisorTurn(conversation, advice=advice, asked=asked)
 
-    def finish_advice(self, viewer: Viewer, turn: AdvisorTurn, answer: str, model: str = "", error: str = "") -> None:
+    def _prepare(self, lab: str, request: AdvisorRequest) -> tuple[Advice | None, Asked | None]:
+        """A use case gets the rules' recommendation; a question (or quiz-answer request) its passages."""
+        guard = self.quiz_guard()
+        kind = classify(request, guard)
+        if kind != "use_case":
+            return None, self._asked(lab, request, kind)
+        # The rules read the use case told so far, not the course questions asked in between.
+        request.history = [m for m in request.history if classify(AdvisorRequest(m), guard) == "use_case"]
+        return self._advise(lab, request), None
+
+    def respond(
+        self, lab: str, text: str, history: list[str] | None = None, file_paths: list[str | Path] | None = None
+    ) -> Iterator[TurnEvent | QuestionEvent]:
+        """What the chat would answer to ``text`` after ``history`` (API, evaluation): nothing stored."""
+        advice, asked = self._prepare(self._lab(lab), self.advisor_request(text, file_paths, history))
+        return self.answer(advice, drafts=False) if advice else self.answer_question(asked)
+
+    def finish_advice(
+        self,
+        viewer: Viewer,
+        turn: AdvisorTurn,
+        answer: str,
+        model: str = "",
+        error: str = "",
+        citations: list[dict] | None = None,
+    ) -> None:
         owner = advisor_history.owner_of(self.store, turn.conversation_id)
         if owner is None or owner[0] != viewer.user_id:
             raise AccessError("not your conversation")
-        recommendation = turn.advice.recommendation
+        recommendation = turn.advice.recommendation if turn.advice else None
+        if citations is None:
+            citations = [c.model_dump() for c in recommendation.citations] if recommendation else []
         advisor_history.add_message(
             self.store,
             turn.conversation_id,
             "assistant",
             answer,
-            recommendation=to_json(recommendation),
-            citations=[c.model_dump() for c in recommendation.citations],
+            recommendation=to_json(recommendation) if recommendation else "",
+            citations=citations,
             model=model,
             error=error,
         )
 
     def advisor_turn(
         self, viewer: Viewer, lab: str, text: str, file_paths: list[str | Path] | None = None
-    ) -> Iterator[TurnEvent]:
-        """One chat turn. The question is checked and stored now (AdvisorInputError, KeyError before
+    ) -> Iterator[TurnEvent | QuestionEvent]:
+        """One chat turn. The message is checked and stored now (AdvisorInputError, KeyError before
         anything streams); the returned events answer it, and the answer is stored just before the
-        FinalAnswer event is yielded."""
+        last event (FinalAnswer or Answered) is yielded."""
         turn = self.start_advice(viewer, lab, text, file_paths)
         return self._stored_answer(viewer, turn)
 
-    def _stored_answer(self, viewer: Viewer, turn: AdvisorTurn) -> Iterator[TurnEvent]:
-        for event in self.answer(turn.advice):
+    def _stored_answer(self, viewer: Viewer, turn: AdvisorTurn) -> Iterator[TurnEvent | QuestionEvent]:
+        events = self.answer(turn.advice) if turn.advice else self.answer_question(turn.asked)
+        for event in events:
             if isinstance(event, FinalAnswer):
                 self.finish_advice(viewer, turn, event.text, model=event.model, error=event.error)
+            elif isinstance(event, Answered):
+                cited = [{"page_id": c.page_id, "anchor": c.anchor, "page_title": c.page, "section": c.section}
+                         for c in event.answer.citations]  # fmt: skip
+                self.finish_advice(viewer, turn, event.text, event.answer.model, event.answer.error, cited)
             yield event
 
-    def answer(self, advice: Advice, *, drafts: bool = True) -> Iterator[TurnEvent]:
+    def answer(self, advice: Advice, *, drafts: bool = True, checked: bool = True) -> Iterator[TurnEvent]:
         """The events of answering ``advice`` with the chat model; nothing is stored (the API and
-        the CLI pass ``drafts=False``: only the chat drafts dataset examples)."""
+        the CLI pass ``drafts=False``: only the chat drafts dataset examples). ``checked=False``
+        shows the model's words unchecked: only the evaluation's baseline does that."""
         return run_turn(
             advice,
             self.chat_model,
             max_new_tokens=self.settings.llm_max_new_tokens,
             temperature=self.settings.llm_temperature,
             drafts=drafts,
+            check=self._checker() if checked else None,
         )
+
+    # --- course questions ----------------------------------------------------------------------
+
+    def quiz_guard(self) -> QuizGuard:
+        """Built from every stored bank version (published or not), rebuilt when one is added."""
+        rows = versions.list_all(self.store)
+        key = tuple(row.id for row in rows)
+        if self._guard is None or self._guard[0] != key:
+            self._guard = (key, QuizGuard(versions.bank_of(row) for row in rows))
+        return self._guard[1]
+
+    def _asked(self, lab: str, request: AdvisorRequest, kind: Kind) -> Asked:
+        guard = self.quiz_guard()
+        return prepare(
+            self.course_index(),
+            lab,
+            request,
+            kind,
+            guard,
+            k=self.settings.rag_top_k,
+            earlier_use_case=lambda: earlier_recommendation(lab, request.history, guard),
+        )
+
+    def ask(self, lab: str, text: str, history: list[str] | None = None) -> Iterator[QuestionEvent]:
+        """A question about the course, answered from the course (CLI and API: nothing stored).
+        ``history``: earlier messages of the conversation, oldest first, for follow-ups."""
+        request = self.advisor_request(text, None, history)
+        kind: Kind = "quiz_request" if self.quiz_guard().asks_for_answer(request.text) else "question"
+        return self.answer_question(self._asked(self._lab(lab), request, kind))
+
+    def answer_question(self, asked: Asked) -> Iterator[QuestionEvent]:
+        return answer_question(
+            asked,
+            self.chat_model,
+            self.quiz_guard(),
+            self.course_index(),
+            max_new_tokens=self.settings.llm_max_new_tokens,
+            temperature=self.settings.llm_temperature,
+        )
+
+    def _checker(self) -> ExplanationCheck:
+        return ExplanationCheck(self.quiz_guard(), self.course_index())
 
     def new_conversation(self, viewer: Viewer, lab: str) -> int:
         return advisor_history.start_conversation(self.store, viewer.user_id, self._lab(lab))

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import advisor_settings
 from tutor import accounts
 from tutor.advisors import AdvisorInputError, strategy
+from tutor.advisors.extractive import plain_units
 from tutor.advisors.service import explain
 from tutor.advisors.turn import AnswerPiece, Drafted, FinalAnswer, ModelFailed, ModelReady, Recommended, final_answer
 from tutor.core import AccessError, Core, recommendation_of
@@ -47,6 +48,8 @@ def test_a_turn_is_stored_and_follow_ups_keep_the_facts(core: Core) -> None:
 
 
 def test_a_chat_turn_streams_events_and_stores_the_final_answer(core: Core) -> None:
+    """The fake model's canned sentence is not in the course: it streams as a draft, fails the
+    check, and the course's own sentences (quoted, with their sections) replace it."""
     ada = core.viewer("ada")
     events = core.advisor_turn(ada, "strategy", strategy.LAB.try_prompt)
     assert [m.role for m in core.conversation(ada, "strategy")] == ["user"]  # stored before anything streams
@@ -56,14 +59,40 @@ def test_a_chat_turn_streams_events_and_stores_the_final_answer(core: Core) -> N
     assert set(kinds[2:-1]) == {AnswerPiece}
     first, final = events[0], events[-1]
     assert first.markdown == first.advice.recommendation.markdown() and "SFT with LoRA" in first.markdown
-    explanation = "".join(event.text for event in events if isinstance(event, AnswerPiece))
-    assert final.explanation == explanation == "This is a canned explanation from the fake test model."
+    streamed = "".join(event.text for event in events if isinstance(event, AnswerPiece))
+    assert streamed == "This is a canned explanation from the fake test model."
+    assert (final.grounded, final.source) == (False, "extract")
+    assert any("canned" in problem and "fake" in problem for problem in final.problems), final.problems
+    assert "canned" not in final.explanation and final.explanation.startswith("> ")
+    quoted = [line[2:] for line in final.explanation.splitlines() if line.startswith("> ") and "— [" not in line]
+    passages = "\n".join(" ".join(p.text.split()) for p in first.advice.passages)
+    assert quoted and all(q.rstrip(".")[:40] in passages.replace("**", "") for q in quoted)  # the course's words
+    assert "Quoted from the course" in final.note
     assert final.text == (
-        f"{first.markdown}\n\n---\n*fake model (tests only) explains:* {explanation}\n\n**Sources**\n{first.sources}"
+        f"{first.markdown}\n\n---\n*fake model (tests only) explains:* {final.explanation}{final.note}"
+        f"\n\n**Sources**\n{first.sources}"
     )
     stored = core.conversation(ada, "strategy")[-1]
     assert (stored.role, stored.content, stored.model, stored.error) == ("assistant", final.text, final.model, "")
     assert recommendation_of(stored)["method"] == "lora" and stored.citations
+
+
+def test_an_explanation_made_of_the_course_passes_the_check_as_written(core: Core) -> None:
+    advice = core.advise_once("strategy", strategy.LAB.try_prompt)
+    sentence = plain_units(advice.passages[0].text)[0]
+    core.chat_model = lambda: FakeChatModel(sentence)
+    final = final_answer(core.answer(advice, drafts=False))
+    assert (final.grounded, final.source, final.problems) == (True, "model", ())
+    assert final.explanation == sentence and "Checked against the course" in final.note
+
+
+def test_an_explanation_that_contradicts_the_recommendation_is_not_shown(core: Core) -> None:
+    advice = core.advise_once("strategy", strategy.LAB.try_prompt)
+    assert advice.recommendation.method == "lora"
+    core.chat_model = lambda: FakeChatModel("You should use full fine-tuning for this.")
+    final = final_answer(core.answer(advice, drafts=False))
+    assert final.source == "extract" and any("contradicts the recommendation" in p for p in final.problems)
+    assert "full fine-tuning" not in final.explanation.split("— [")[0]
 
 
 def test_a_model_failure_becomes_a_note_and_the_recommendation_stands(core: Core) -> None:
@@ -103,14 +132,15 @@ def test_the_chat_drafts_examples_and_the_api_does_not(core: Core) -> None:
 
 
 def test_the_final_answer_keeps_only_complete_sentences(core: Core) -> None:
-    core.chat_model = lambda: FakeChatModel("LoRA trains small matrices. It saves memory because the base")
     advice = core.advise_once("strategy", strategy.LAB.try_prompt)
+    sentence = plain_units(advice.passages[0].text)[0]  # a sentence of the course: it passes the check
+    core.chat_model = lambda: FakeChatModel(f"{sentence} It saves memory because the base")
     events = list(core.answer(advice, drafts=False))
     streamed = "".join(event.text for event in events if isinstance(event, AnswerPiece))
     assert streamed.endswith("because the base")  # the draft streams as the model writes it...
     final = events[-1]
-    assert final.explanation == "LoRA trains small matrices."  # ...the final answer ends on a full stop
-    assert not final.note and final.text.count("because the base") == 0
+    assert final.explanation == sentence  # ...the final answer ends on a full stop
+    assert final.source == "model" and final.text.count("because the base") == 0
 
 
 def test_instructors_read_conversations_learners_only_their_own(core: Core) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def _shingles(text: str, n: int = 8) -> set[tuple[str, ...]]:
 def test_the_explanation_is_the_models_own_about_the_recommendation_and_complete(real_core: Core) -> None:
     advice = real_core.advise_once("strategy", strategy.LAB.try_prompt)
     assert advice.recommendation.method == "lora"  # "SFT with LoRA": what the explanation is about
-    final = final_answer(real_core.answer(advice, drafts=False))
+    # The model's own words, before the grounding check decides whether they are shown.
+    final = final_answer(real_core.answer(advice, drafts=False, checked=False))
     assert not final.error and "SmolLM2" in final.model
     words = final.explanation
     assert len(words.split()) >= 15, words
@@ -94,3 +96,14 @@ def test_only_well_formed_drafts_reach_the_learner(real_core: Core) -> None:
         assert final.explanation.endswith(drafted[0].text)
     else:  # the model wrote nothing usable: the learner is told, and no JSON is shown as a draft
         assert final.explanation.endswith(NO_USABLE_DRAFTS) and "{" not in final.explanation
+
+
+def test_closing_a_stream_stops_the_generation_thread(real_core: Core) -> None:
+    """A draft that fails the check is dropped mid-stream: generation must end with it, not run on
+    in the background (it would slow the next learner's answer)."""
+    model = real_core.chat_model()
+    before = threading.active_count()
+    stream = model.stream([{"role": "user", "content": "Tell me a long story."}], max_new_tokens=400, temperature=0)
+    assert next(stream)
+    stream.close()
+    assert threading.active_count() == before

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tutor.advisors.grounding import Claims
+
 
 class AdvisorInputError(ValueError):
     """Input the advisor cannot use; the message says what is wrong and what to do."""
@@ -71,6 +73,11 @@ class Recommendation(BaseModel):
     def retrieval_query(self, text: str) -> str:
         """What to search the course for: the learner's words plus the topic of the advice."""
         return text
+
+    def claims(self) -> Claims:
+        """What an explanation must not contradict (see ``grounding.contradictions``); labs that
+        fix a method or numbers say which."""
+        return Claims()
 
 
 @dataclass

@@ -1,24 +1,51 @@
-"""Checks run on a model's finished answer before a learner sees it as the final answer.
+"""The check every model answer passes before a learner sees it under the course's name.
 
-The model streams a draft; these checks decide what of it stands. Today: the answer ends on a
-complete sentence (a reply cut off by the token limit stops mid-sentence, and half a sentence
-under the course's name reads as a claim the course never made).
+The model streams a draft; ``check_answer`` decides whether it stands. An answer is grounded when
+
+- every number in it appears in the context (the retrieved passages, the recommendation and the
+  learner's own words), in any equivalent spelling: "52K" = "52,000" = "52000", "$600" = "600";
+- every name and technical term in it (acronyms, mixed-case names such as "QLoRA", capitalised
+  words inside a sentence, tokens mixing letters and digits such as "bf16") appears in the context;
+- nearly every content word of each sentence appears in the context (a 135M model that drifts
+  into a story about a teacher uses words the passages never do);
+- it does not contradict the recommendation (another method recommended, the recommended
+  approach denied, another value for a number the recommendation fixed);
+- every sentence is complete;
+- it gives away no quiz option (``QuizGuard``, checked against the banks on the server).
+
+A failed check is not an error: the caller shows quoted course sentences instead.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# --- complete sentences ----------------------------------------------------------------------
 
 # A sentence ends with . ! or ? (possibly closed by quotes, brackets or Markdown emphasis) before
 # white space or the end of the text.
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]*_]*(?=\s|$)")
 _LIST_MARKER = re.compile(r"\s*(\d{1,3}|[a-zA-Z])")
+# A dot that ends one of these is not the end of a sentence.
+_ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|al|approx|cf|fig|incl|resp)\.$", re.I)
+
+
+def _sentence_ends(text: str) -> list[int]:
+    return [
+        m.end()
+        for m in _SENTENCE_END.finditer(text)
+        if not _is_list_marker(text, m.start())
+        and not _ABBREVIATION.search(text[max(0, m.start() - 8) : m.start() + 1])
+    ]
 
 
 def complete_sentences(text: str) -> str:
     """``text`` up to the end of its last complete sentence ("" when it has none)."""
     stripped = text.rstrip()
-    ends = [match.end() for match in _SENTENCE_END.finditer(stripped) if not _is_list_marker(stripped, match.start())]
+    ends = _sentence_ends(stripped)
     return stripped[: ends[-1]] if ends else ""
 
 
@@ -31,3 +58,282 @@ def _is_list_marker(text: str, dot: int) -> bool:
 def ends_complete(text: str) -> bool:
     stripped = text.rstrip()
     return bool(stripped) and complete_sentences(stripped) == stripped
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut into sentences (list items and lines count as sentences of their own)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        line = re.sub(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+", "", line).strip()
+        start = 0
+        for end in _sentence_ends(line):
+            piece = line[start:end].strip()
+            if piece:
+                out.append(piece)
+            start = end
+        if line[start:].strip():
+            out.append(line[start:].strip())
+    return out
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
+NUMBER = re.compile(
+    r"(?<![\w.])(\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:e-?\d+)?)"
+    r"(?:\s?(thousand|million|billion|bn|[kKmMbB])(?![a-zA-Z]))?(?![\w])"
+)
+_WORD_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "hundred": 100, "thousand": 1000,
+    "half": 0.5, "twice": 2, "double": 2, "once": 1,
+}  # fmt: skip
+
+
+def number_values(text: str) -> list[tuple[str, set[float]]]:
+    """Each number in ``text`` with the values it may stand for ("7B" is 7 and 7e9)."""
+    found = []
+    for match in NUMBER.finditer(text):
+        digits, unit = match.group(1), (match.group(2) or "").lower()
+        value = float(digits.replace(",", ""))
+        values = {value}
+        if unit:
+            values.add(value * _MULTIPLIERS[unit])
+        found.append((match.group(0), {round(v, 9) for v in values}))
+    return found
+
+
+def context_numbers(text: str) -> set[float]:
+    values: set[float] = set()
+    for _, found in number_values(text):
+        values |= found
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in _WORD_NUMBERS:
+            values.add(float(_WORD_NUMBERS[word]))
+    return values
+
+
+def unsupported_numbers(answer: str, context: str) -> list[str]:
+    known = context_numbers(context)
+    return [surface for surface, values in number_values(answer) if not values & known]
+
+
+# --- names, terms and words ------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'’][A-Za-z0-9]+)*|\d+[A-Za-z][A-Za-z0-9]*")
+# Words too common to show whether a sentence is about the passages.
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also an and any are as at be because been before being
+    below between both but by can could did do does doing down during each either else even ever
+    every few for from further get gets getting give given gives go goes going had has have having
+    here how however if in into is it its itself just keep keeps kind less let like likely lot made
+    make makes many may me might more most much must my need needs no nor not now of off often on
+    once one only or other others our out over own per quite rather really same see seen should
+    since so some such than that the their them then there these they thing things this those
+    through thus to too under until up upon us use used uses using very via want was way ways we
+    well were what when where whether which while who whom whose why will with within without would
+    yes yet you your yours also able across already always among another anything around away back
+    become becomes best better big bit called cannot come comes done easy enough especially etc
+    example examples far first good great help helps important instead know large last least long
+    look lots main means mean mostly new next number part point put right say says set show shows
+    simple simply small still take takes tell tells think though three two types usually whole work
+    works yourself
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
+
+
+_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "es", "ly", "s")
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough to match "quantized" with "quantization", "needed" with "needs"."""
+    word = word.lower().replace("’", "'").split("'")[0]
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:6]
+
+
+def _vocabulary(text: str) -> set[str]:
+    return {stem(t) for t in _TOKEN.findall(text)}
+
+
+def is_term(token: str, sentence_start: bool) -> bool:
+    """A name or technical term: an acronym, a mixed-case name, letters with digits, or a
+    capitalised word inside a sentence."""
+    if len(token) < 2 or token in {"I", "I'm", "I've", "I'd", "I'll"} or NUMBER.fullmatch(token):
+        return False  # numbers with a unit ("52K", "7B") are the numbers check's job
+    core = re.sub(r"[-'’].*", "", token)
+    if any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
+        return True
+    if sum(c.isupper() for c in core) >= 2:
+        return True
+    return core[:1].isupper() and not sentence_start
+
+
+def unsupported_terms(answer: str, context: str) -> list[str]:
+    known = _vocabulary(context)
+    lowered = context.lower()
+    missing = []
+    for sentence in sentences(answer):
+        for i, token in enumerate(_TOKEN.findall(_strip_markdown(sentence))):
+            if is_term(token, sentence_start=i == 0) and stem(token) not in known and token.lower() not in lowered:
+                missing.append(token)
+    return list(dict.fromkeys(missing))
+
+
+def content_words(text: str) -> list[str]:
+    """The words that carry a sentence's meaning: longer than three letters and not stop words, or
+    short names and terms ("NF4", "RAG", "7B")."""
+    return [
+        t
+        for t in _TOKEN.findall(_strip_markdown(text))
+        if (len(t) > 3 and t.lower() not in STOPWORDS) or (len(t) > 1 and (t.isupper() or any(c.isdigit() for c in t)))
+    ]
+
+
+def _strip_markdown(text: str) -> str:
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links keep their text
+    return re.sub(r"[*_`>#]", "", text)
+
+
+# --- the recommendation's claims ------------------------------------------------------------
+
+METHODS = {
+    "qlora": r"\bq-?lora\b",
+    "lora": r"(?<![q-])\blora\b",
+    "full": r"\bfull(?:-| )?(?:parameter )?fine-?tun",
+    "dpo": r"\bdpo\b",
+    "prompting": r"\bprompt(?:ing| engineering)\b",
+    "rag": r"\b(?:rag|retrieval)\b",
+    "fine-tuning": r"\bfine-?tun(?:e|ing)\b",
+}
+_RECOMMENDING = re.compile(
+    r"\b(recommend\w*|should|suggest\w*|best (?:option|choice|fit|approach)|go with|choose|pick|opt for)\b", re.I
+)
+_NEGATING = re.compile(r"\b(not|n't|never|instead of|rather than|avoid|no need|skip|unless|over)\b", re.I)
+
+
+@dataclass(frozen=True)
+class NumericClaim:
+    """A number the recommendation fixed: sentences about ``topic`` must use one of ``values``."""
+
+    topic: re.Pattern[str]
+    values: frozenset[float]
+    label: str
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What an answer must not contradict: the methods the recommendation names (empty: the lab
+    recommends no method), whether fine-tuning is recommended at all, and fixed numbers."""
+
+    methods: frozenset[str] = frozenset()
+    fine_tune: bool | None = None
+    numbers: tuple[NumericClaim, ...] = ()
+
+
+class HasClaims(Protocol):
+    def claims(self) -> Claims: ...
+
+
+def contradictions(answer: str, claims: Claims) -> list[str]:
+    found = []
+    for sentence in sentences(answer):
+        lowered = sentence.lower()
+        named = {m for m, pattern in METHODS.items() if re.search(pattern, lowered)}
+        recommends, negates = bool(_RECOMMENDING.search(lowered)), bool(_NEGATING.search(lowered))
+        if claims.methods and recommends and not negates:
+            other = named - claims.methods - {"fine-tuning"}
+            if other and not named & claims.methods:
+                found.append(
+                    f"recommends {', '.join(sorted(other))} (the recommendation: {', '.join(sorted(claims.methods))})"
+                )
+        if claims.fine_tune is True and "fine-tuning" in named and negates and recommends:
+            found.append("advises against fine-tuning, which the recommendation recommends")
+        if claims.fine_tune is False and "fine-tuning" in named and recommends and not negates:
+            found.append("recommends fine-tuning, which the recommendation does not")
+        values = {v for _, vs in number_values(sentence) for v in vs}
+        for claim in claims.numbers:
+            if values and claim.topic.search(lowered) and not values & claim.values:
+                found.append(f"gives another {claim.label} than the recommendation")
+    return list(dict.fromkeys(found))
+
+
+# --- the verdict -----------------------------------------------------------------------------
+
+
+class LeakCheck(Protocol):
+    def leaks(self, text: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def grounded(self) -> bool:
+        return not self.problems
+
+
+# Per sentence: at most this many content words that the context never uses (paraphrase room),
+# and at most this share of its content words.
+MAX_UNSUPPORTED_WORDS = 2
+MAX_UNSUPPORTED_SHARE = 0.25
+
+
+def check_answer(
+    answer: str,
+    context: Iterable[str],
+    *,
+    claims: Claims | None = None,
+    guard: LeakCheck | None = None,
+    finished: bool = True,
+) -> Verdict:
+    """Every problem that keeps ``answer`` from being shown as written (empty: grounded).
+    ``finished=False`` checks the complete sentences of a draft still streaming."""
+    context_text = "\n".join(context)
+    problems: list[str] = []
+    if not answer.strip():
+        return Verdict(["the answer is empty"])
+    if finished and not ends_complete(answer):
+        problems.append("the last sentence is not complete")
+    numbers = unsupported_numbers(answer, context_text)
+    if numbers:
+        problems.append("numbers not in the course passages: " + ", ".join(numbers))
+    terms = unsupported_terms(answer, context_text)
+    if terms:
+        problems.append("names or terms not in the course passages: " + ", ".join(terms))
+    vocabulary = _vocabulary(context_text)
+    for sentence in sentences(answer):
+        words = [w for w in content_words(sentence) if not NUMBER.fullmatch(w)]  # numbers: checked above
+        missing = [w for w in words if stem(w) not in vocabulary]
+        if len(missing) > MAX_UNSUPPORTED_WORDS or (words and len(missing) / len(words) > MAX_UNSUPPORTED_SHARE):
+            problems.append(f"words the course passages do not use: {', '.join(missing)}")
+    if claims is not None:
+        problems += [f"contradicts the recommendation: {c}" for c in contradictions(answer, claims)]
+    if guard is not None:
+        problems += [f"gives away a quiz answer: {leak}" for leak in guard.leaks(answer)]
+    return Verdict(problems)
+
+
+class DraftWatch:
+    """Checks a streamed draft one finished sentence at a time. A sentence that fails the check
+    fails the whole answer, so the caller can stop the model there and show the course's quotes
+    at once instead of waiting for text that can no longer be shown."""
+
+    def __init__(self, verdict_of: Callable[[str], Verdict]) -> None:
+        self.verdict_of = verdict_of
+        self.problems: list[str] = []
+        self._checked = 0
+
+    def failed(self, draft: str) -> bool:
+        done = complete_sentences(draft)
+        if len(done) <= self._checked:
+            return False
+        self._checked = len(done)
+        verdict = self.verdict_of(done)
+        self.problems = verdict.problems
+        return not verdict.grounded

@@ -5,6 +5,7 @@ Values come from Lesson 3's tables; the memory arithmetic is spelled out below."
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from tutor.advisors import facts
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, LabInfo, Recommendation, table
+from tutor.advisors.grounding import Claims, NumericClaim
 from tutor.advisors.loss_log import Diagnosis, LogError, diagnose_curve, diagnose_text, parse_log
 
 LAB = LabInfo(
@@ -94,6 +96,18 @@ class HyperparamsRecommendation(Recommendation):
     memory: MemoryEstimate
     memory_16bit_gb: float = Field(description="The same run without quantization, for comparison.")
     diagnosis: Diagnosis | None = None
+
+    def claims(self) -> Claims:
+        c = self.config
+        fixed = [
+            (r"\brank\b|\br\s?=", c.r, "rank"),
+            (r"\balpha\b", c.lora_alpha, "alpha"),
+            (r"\blearning[ _]rate\b|\blr\b", c.learning_rate, "learning rate"),
+            (r"\bepochs?\b", c.num_epochs, "number of epochs"),
+        ]
+        return Claims(
+            numbers=tuple(NumericClaim(re.compile(t), frozenset({float(v)}), label) for t, v, label in fixed)
+        )
 
     def facts_for_prompt(self) -> list[str]:
         c = self.config

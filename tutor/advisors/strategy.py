@@ -4,6 +4,7 @@ adaptation-spectrum reference page and Lesson 2's data-volume table."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from tutor.advisors import facts
 from tutor.advisors.base import AdvisorRequest, LabInfo, Recommendation, table
+from tutor.advisors.grounding import Claims, NumericClaim
 
 LAB = LabInfo(
     id="strategy",
@@ -101,6 +103,18 @@ class StrategyRecommendation(Recommendation):
 
     def retrieval_query(self, text: str) -> str:
         return f"{text}\nwhen to fine-tune versus prompting or RAG; {self.method} method; how much data"
+
+    def claims(self) -> Claims:
+        methods = {"none": set(), "dpo": {"dpo", "lora"}}.get(self.method, {self.method})
+        methods |= {a for a in self.approach if a in ("prompting", "rag")}
+        need = self.data_needed
+        values = {float(need.min_examples)} | ({float(need.max_examples)} if need.max_examples else {100_000.0})
+        if need.have:
+            values.add(float(need.have))
+        examples = NumericClaim(
+            re.compile(r"\b(?:examples?|pairs|rows|samples)\b"), frozenset(values), "amount of data"
+        )
+        return Claims(frozenset(methods), "fine-tuning" in self.approach, (examples,))
 
 
 # --- signals: what the learner's text says ---------------------------------------------------

@@ -19,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from tutor.advisors.grounding import complete_sentences
+from tutor.advisors.extractive import Scorer, best_quotes
+from tutor.advisors.grounding import DraftWatch, Verdict, check_answer, complete_sentences
+from tutor.advisors.quiz_guard import QuizGuard
 from tutor.advisors.service import Advice, draft_examples, explain, sources_markdown
 from tutor.llm import ChatModel, LLMError
 
@@ -34,6 +36,13 @@ CUT_SHORT = (
 NO_USABLE_DRAFTS = (
     "\n\n_No drafted examples: what the model wrote did not have the input and output fields of "
     "your examples, so none is shown._"
+)
+QUOTED_INSTEAD = (
+    "\n\n📖 _Quoted from the course: the model's explanation did not pass the check against the course, so "
+    "these are the course's own sentences on your case._"
+)
+CHECKED = (
+    "\n\n✅ _Checked against the course: every number, name and claim above is in the recommendation or the passages._"
 )
 DRAFTS_BLOCK = "\n\n**Drafted examples — review every one before use:**\n```json\n{drafts}\n```"
 
@@ -85,7 +94,10 @@ class FinalAnswer:
     model: str = ""  # empty when the model did not load
     explanation: str = ""
     error: str = ""
-    note: str = ""  # ModelFailed's text, or empty
+    note: str = ""  # ModelFailed's text, or why the model's words are not shown, or the check's mark
+    grounded: bool | None = None  # the check's verdict on the model's words (None: not checked)
+    source: str = ""  # "model": its words are shown; "extract": course quotes stand in for them
+    problems: tuple[str, ...] = ()  # why the check failed
 
     @property
     def text(self) -> str:
@@ -97,6 +109,28 @@ class FinalAnswer:
 TurnEvent = Recommended | ModelReady | AnswerPiece | Drafted | ModelFailed | FinalAnswer
 
 
+@dataclass(frozen=True)
+class ExplanationCheck:
+    """The grounding check on a use case's explanation, and the course quotes that replace an
+    explanation that fails it."""
+
+    guard: QuizGuard
+    scorer: Scorer
+
+    def verdict(self, advice: Advice, explanation: str, *, finished: bool = True) -> Verdict:
+        context = [p.text for p in advice.passages] + advice.recommendation.facts_for_prompt()
+        context.append(advice.request.all_text)
+        return check_answer(
+            explanation, context, claims=advice.recommendation.claims(), guard=self.guard, finished=finished
+        )
+
+    def quotes(self, advice: Advice) -> str:
+        """The course's sentences closest to the case, in place of an explanation that failed."""
+        question = "\n".join([advice.request.text, *advice.recommendation.facts_for_prompt()[:2]])
+        quotes = best_quotes(question, advice.passages, self.scorer, allowed=lambda s: not self.guard.leaks(s))
+        return "\n\n".join(q.markdown() for q in quotes)
+
+
 def run_turn(
     advice: Advice,
     load_model: Callable[[], ChatModel],
@@ -104,18 +138,26 @@ def run_turn(
     max_new_tokens: int,
     temperature: float,
     drafts: bool = True,
+    check: ExplanationCheck | None = None,
 ) -> Iterator[TurnEvent]:
     """The events of answering ``advice``; an LLMError becomes ModelFailed, never an exception."""
     first = Recommended(advice, advice.recommendation.markdown(), sources_markdown(advice))
     yield first
+    watch = DraftWatch(lambda done: check.verdict(advice, done, finished=False)) if check is not None else None
     model_name, streamed, drafts_block, error, note = "", "", "", "", ""
     try:
         model = load_model()
         model_name = model.name
         yield ModelReady(model_name)
-        for piece in explain(model, advice, max_new_tokens=max_new_tokens, temperature=temperature):
-            streamed += piece
-            yield AnswerPiece(piece)
+        stream = explain(model, advice, max_new_tokens=max_new_tokens, temperature=temperature)
+        try:
+            for piece in stream:
+                streamed += piece
+                yield AnswerPiece(piece)
+                if watch is not None and watch.failed(streamed):
+                    break  # this draft can no longer be shown: stop the model
+        finally:
+            stream.close()
         drafted = draft_examples(model, advice) if drafts else None
         if drafted:
             drafts_block = DRAFTS_BLOCK.format(drafts="\n".join(drafted))
@@ -130,7 +172,18 @@ def run_turn(
     explanation = complete_sentences(streamed)
     if streamed.strip() and not explanation and not note:
         note = CUT_SHORT
-    yield FinalAnswer(advice, first.markdown, first.sources, model_name, explanation + drafts_block, error, note)
+    grounded, source, problems = None, "model" if explanation else "", ()
+    if check is not None and explanation:
+        problems = tuple(watch.problems or check.verdict(advice, explanation).problems)
+        grounded = not problems
+        if grounded:
+            source, note = "model", note + CHECKED
+        else:
+            source, note, explanation = "extract", note + QUOTED_INSTEAD, check.quotes(advice)
+    yield FinalAnswer(
+        advice, first.markdown, first.sources, model_name, explanation + drafts_block, error, note,
+        grounded, source, problems,
+    )  # fmt: skip
 
 
 def final_answer(events: Iterable[TurnEvent]) -> FinalAnswer:

@@ -51,7 +51,16 @@ class TransformersChatModel:
 
     def stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        stop = threading.Event()
+
+        class StopWhenClosed(StoppingCriteria):
+            """Ends generation when the caller stops reading (a draft that already failed the
+            grounding check), so the thread does not go on using the CPU for nobody."""
+
+            def __call__(self, input_ids, scores, **kwargs) -> bool:
+                return stop.is_set()
 
         inputs = self.tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
@@ -65,6 +74,7 @@ class TransformersChatModel:
             repetition_penalty=1.1,  # small models loop without it
             pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
             do_sample=False,
+            stopping_criteria=StoppingCriteriaList([StopWhenClosed()]),
         )
         kwargs.update(sampling)
         errors: list[BaseException] = []
@@ -80,8 +90,11 @@ class TransformersChatModel:
         with self._lock:
             worker = threading.Thread(target=run, daemon=True)
             worker.start()
-            yield from (piece for piece in streamer if piece)
-            worker.join()
+            try:
+                yield from (piece for piece in streamer if piece)
+            finally:  # also when the caller closes the stream early
+                stop.set()
+                worker.join()
         if errors:
             raise LLMError(f"generation failed: {errors[0]}")
 

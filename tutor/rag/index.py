@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from tutor.content import Course
 from tutor.rag.chunks import Chunk, chunk_course, content_hash
+from tutor.rag.lexical import Bm25
 
 COLLECTION = "course"
 
@@ -71,6 +72,7 @@ class CourseIndex:
         self._lock = threading.Lock()
         self._embeddings = None
         self._store = None
+        self._bm25: Bm25 | None = None
 
     # --- pieces, loaded on first use -----------------------------------------------------------
 
@@ -159,6 +161,42 @@ class CourseIndex:
             )
             self._store = store
             return IndexReport(True, len(chunks), time.perf_counter() - started, wanted)
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Unit vectors for ``texts`` from the index's embedding model (quotes are ranked with it)."""
+        try:
+            return self.embeddings().embed_documents(texts)
+        except RetrievalError:
+            raise
+        except Exception as exc:  # the embedding model's own errors come in many types
+            raise RetrievalError(f"cannot embed text: {exc}".splitlines()[0]) from None
+
+    def keywords(self) -> Bm25:
+        """The keyword index over the same chunks (built in memory on first use)."""
+        if self._bm25 is None:
+            self._bm25 = Bm25((chunk.id, chunk.text) for chunk in self.chunks())
+        return self._bm25
+
+    def word_weight(self, term: str) -> float:
+        """How telling a word is in this course (its inverse document frequency)."""
+        return self.keywords().weight(term)
+
+    def search_hybrid(self, query: str, k: int = 5, keyword_k: int = 2) -> list[Passage]:
+        """The ``k`` closest passages by meaning, then up to ``keyword_k`` more that the keyword
+        search ranks first (scored by meaning too, so every passage's score is a cosine)."""
+        passages = self.search(query, k=k)
+        seen = {p.chunk_id for p in passages}
+        extra_ids = [doc_id for doc_id, _ in self.keywords().scores(query) if doc_id not in seen][:keyword_k]
+        if not extra_ids:
+            return passages
+        chunks = {chunk.id: chunk for chunk in self.chunks() if chunk.id in extra_ids}
+        vectors = self.embed([query] + [chunks[i].text for i in extra_ids])
+        for doc_id, vector in zip(extra_ids, vectors[1:], strict=True):
+            chunk = chunks[doc_id]
+            similarity = sum(a * b for a, b in zip(vectors[0], vector, strict=True))
+            where = (chunk.page_id, chunk.page_title, chunk.section, chunk.anchor)
+            passages.append(Passage(doc_id, *where, round(similarity, 4), chunk.text))
+        return passages
 
     def search(self, query: str, k: int = 3, page_ids: list[str] | None = None) -> list[Passage]:
         """The ``k`` passages closest in meaning to ``query`` (optionally only from some pages)."""

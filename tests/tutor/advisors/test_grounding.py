@@ -1,10 +1,22 @@
-"""The checks on a finished answer: only complete sentences stand."""
+"""The checks on a model's answer before a learner sees it: complete sentences, numbers, names and
+words from the context, no contradiction of the recommendation."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tutor.advisors.grounding import complete_sentences, ends_complete
+from tutor.advisors.grounding import (
+    Claims,
+    DraftWatch,
+    NumericClaim,
+    check_answer,
+    complete_sentences,
+    contradictions,
+    ends_complete,
+    sentences,
+)
 
 
 @pytest.mark.parametrize(
@@ -29,3 +41,69 @@ def test_ends_complete() -> None:
     assert ends_complete("It fits in 24 GB.")
     assert not ends_complete("It fits in 24")
     assert not ends_complete("   ")
+
+
+# --- the grounding check ---------------------------------------------------------------------
+
+CONTEXT = [
+    "Alpaca fine-tuned a 7B model on roughly 52,000 instruction examples for less than $600. "
+    "QLoRA loads the base model in 4-bit NormalFloat (NF4) and trains LoRA adapters; a 7B model then "
+    "needs about 10 GB instead of 60–80 GB. Use a learning rate of 1e-4 to 2e-4 for LoRA."
+]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Alpaca used about 52K instruction examples for under $600.",  # 52K = 52,000
+        "QLoRA stores the base model in NF4, so a 7B model needs about 10 GB.",
+        "For LoRA the learning rate is 1e-4 to 2e-4.",
+    ],
+)
+def test_answers_drawn_from_the_context_are_grounded(answer: str) -> None:
+    assert check_answer(answer, CONTEXT).problems == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ("Alpaca needed about $900.", "numbers not in the course passages: 900"),
+        ("Use a learning rate of 1e-7 for LoRA.", "numbers not in the course passages: 1e-7"),
+        ("QLLOAR stands for quantized LoRA.", "names or terms not in the course passages: QLLOAR"),
+        ("The Harvard Business Review discussed Alpaca.", "names or terms not in the course passages: Harvard"),
+        (
+            "A recent article discusses the potential impact on business operations.",
+            "words the course passages do not use",
+        ),
+        ("QLoRA trains LoRA adapters on a 4-bit", "the last sentence is not complete"),
+    ],
+)
+def test_answers_with_claims_outside_the_context_fail(answer: str, problem: str) -> None:
+    problems = check_answer(answer, CONTEXT).problems
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_contradicting_the_recommendation_fails_and_agreeing_passes() -> None:
+    context = [*CONTEXT, "We fine-tune with LoRA or full fine-tuning. Prompting and retrieval come first."]
+    claims = Claims(methods=frozenset({"lora"}), fine_tune=True)
+    assert check_answer("You should use LoRA.", context, claims=claims).grounded
+    assert check_answer("Avoid full fine-tuning; use LoRA instead.", context, claims=claims).grounded
+    bad = check_answer("You should use full fine-tuning.", context, claims=claims)
+    assert any("contradicts the recommendation: recommends full" in p for p in bad.problems), bad.problems
+    rank = Claims(numbers=(NumericClaim(re.compile(r"\brank\b"), frozenset({16.0}), "rank"),))
+    assert contradictions("Use a rank of 16.", rank) == []
+    assert contradictions("Use a rank of 8 here.", rank) == ["gives another rank than the recommendation"]
+
+
+def test_a_draft_is_stopped_at_its_first_unsupported_sentence() -> None:
+    watch = DraftWatch(lambda done: check_answer(done, CONTEXT, finished=False))
+    assert not watch.failed("Alpaca used about 52K instruction examples")  # no sentence finished yet
+    assert not watch.failed("Alpaca used about 52K instruction examples. ")
+    assert watch.failed("Alpaca used about 52K instruction examples. It needed $900. More")
+    assert watch.problems == ["numbers not in the course passages: 900"]
+
+
+def test_abbreviations_do_not_end_sentences() -> None:
+    text = "Add your own safety data (e.g. refusal examples). LoRA came from Hu et al. at Microsoft."
+    first, second = "Add your own safety data (e.g. refusal examples).", "LoRA came from Hu et al. at Microsoft."
+    assert sentences(text) == [first, second]

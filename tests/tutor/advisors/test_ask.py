@@ -1,0 +1,127 @@
+"""Course questions in the labs: classified, answered from the course, checked, refused or said to
+be off the course. The course index is real; the model is the fake one (the real model's answers
+are in tests/tutor/test_model_words.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import advisor_settings
+from tutor import accounts
+from tutor.advisors.ask import Answered, Retrieved, classify
+from tutor.advisors.base import AdvisorRequest, UploadedFile
+from tutor.advisors.extractive import plain_units
+from tutor.advisors.grounding import check_answer
+from tutor.advisors.turn import AnswerPiece, ModelReady
+from tutor.core import Core
+from tutor.llm.fake import FakeChatModel
+
+
+@pytest.fixture(scope="module")
+def core(tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path) -> Iterator[Core]:
+    tmp = tmp_path_factory.mktemp("ask")
+    core = Core.start(advisor_settings(tmp, shared_data_dir, llm_backend="fake", mode="class"))
+    accounts.add_user(core.store, "ada", "ada-password", "learner")
+    yield core
+    core.store.close()
+
+
+def asked(core: Core, text: str, history: list[str] | None = None, reply: str | None = None):
+    model = FakeChatModel(reply) if reply is not None else FakeChatModel()
+    core.chat_model = lambda: model
+    events = list(core.ask("strategy", text, history))
+    return events, events[-1].answer, model
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("How much did the Alpaca fine-tune cost?", "question"),
+        ("what file format should my training data be in?", "question"),
+        ("when we get doctors to rate outputs should they know which model wrote which?", "question"),
+        ("We process 50,000 clinical notes per day and need strict JSON. Is fine-tuning worth it?", "use_case"),
+        ("I have a 7B model and one 24GB GPU.", "use_case"),
+        ("Our product catalogue changes weekly; should we fine-tune on it?", "use_case"),
+        ('Please check these:\n{"prompt": "2+2", "completion": "4"}', "use_case"),
+        ("is it B?", "quiz_request"),
+    ],
+)
+def test_messages_are_told_apart(core: Core, text: str, kind: str) -> None:
+    assert classify(AdvisorRequest(text), core.quiz_guard()) == kind
+    with_file = AdvisorRequest("what is this?", files=[UploadedFile("a.jsonl", "{}")])
+    assert classify(with_file, core.quiz_guard()) == "use_case"
+
+
+def test_a_course_question_gets_the_course_sentence_that_answers_it(core: Core) -> None:
+    events, answer, model = asked(core, "How much did the Alpaca fine-tune cost?")
+    assert [type(e) for e in events[:2]] == [Retrieved, ModelReady] and isinstance(events[-1], Answered)
+    assert model.calls  # the model drafted first...
+    assert "canned" in "".join(e.text for e in events if isinstance(e, AnswerPiece))
+    assert (answer.source, answer.outcome, answer.grounded) == ("extract", "answer", True)  # ...and failed the check
+    assert any("canned" in p for p in answer.problems)
+    assert "$600" in answer.answer and "canned" not in answer.answer
+    assert "what-is-fine-tuning" in {c.page_id for c in answer.citations}
+    assert "Quoted from the course" in answer.text and "**Sources**" in answer.text
+    data = answer.as_dict()
+    assert {"answer", "citations", "passages", "model", "grounded", "source"} <= set(data)
+    assert data["model"] == "fake model (tests only)" and data["passages"] and data["citations"][0]["link"]
+
+
+def test_a_draft_made_of_the_passages_is_shown_as_written(core: Core) -> None:
+    first, _, _ = asked(core, "How much did the Alpaca fine-tune cost?")
+    passage = first[0].asked.passages[0]
+    sentence = plain_units(passage.text)[0]
+    _, answer, _ = asked(core, "How much did the Alpaca fine-tune cost?", reply=sentence)
+    assert (answer.source, answer.answer) == ("model", sentence)
+    assert check_answer(answer.answer, [passage.text]).grounded
+    assert "Checked against the course" in answer.text
+
+
+def test_a_failing_draft_stops_the_model_at_its_first_bad_sentence(core: Core) -> None:
+    story = "I once taught a class of teachers in Harvard. " + "They loved it and came back every week. " * 30
+    events, answer, _ = asked(core, "How much did the Alpaca fine-tune cost?", reply=story)
+    streamed = "".join(e.text for e in events if isinstance(e, AnswerPiece))
+    assert streamed.startswith("I once taught") and len(streamed) < 0.2 * len(story)
+    assert answer.source == "extract" and "Harvard" not in answer.answer
+
+
+def test_a_quiz_answer_request_gets_the_concept_never_an_option(core: Core) -> None:
+    _, answer, model = asked(core, "what's the answer to question 2 of the lesson 1 quiz?")
+    guard = core.quiz_guard()
+    item = guard.target("question 2 of the lesson 1 quiz")
+    assert answer.outcome == "refusal" and not model.calls  # no model for refusals
+    assert "can't tell you which option is right" in answer.answer and answer.citations
+    assert not guard.leaks(answer.answer) and not guard.leaks_item(answer.answer, item)
+    _, bare, _ = asked(core, "is it B?")
+    assert bare.outcome == "refusal" and "Ask me about the idea" in bare.answer
+
+
+def test_an_off_course_question_says_so_and_names_the_nearest_section(core: Core) -> None:
+    _, answer, model = asked(core, "How do I bake sourdough bread?")
+    assert answer.outcome == "off_course" and not model.calls
+    assert answer.answer.startswith("The course does not cover that") and "?open=" in answer.answer
+
+
+def test_a_follow_up_is_read_with_the_conversation(core: Core) -> None:
+    events, answer, _ = asked(core, "what about QLoRA?", history=["What does LoRA train?"])
+    retrieved = events[0].asked
+    assert retrieved.query == "What does LoRA train?\nwhat about QLoRA?"
+    assert answer.outcome == "answer" and "QLoRA" in answer.answer
+    # After a use case, the recommendation is in the context and heads the quoted answer.
+    case = "We process 50,000 clinical notes per day and need strict JSON output."
+    events, answer, _ = asked(core, "would qlora work for that?", history=[case])
+    assert events[0].asked.recommendation is not None
+    assert answer.answer.startswith("For your case, the advisor's recommendation reads: Approach:")
+
+
+def test_a_question_in_the_chat_is_stored_with_its_citations(core: Core) -> None:
+    ada = core.viewer("ada")
+    core.new_conversation(ada, "strategy")
+    events = list(core.advisor_turn(ada, "strategy", "How much did the Alpaca fine-tune cost?"))
+    final = events[-1]
+    stored = core.conversation(ada, "strategy")[-1]
+    assert (stored.role, stored.content) == ("assistant", final.text)
+    assert stored.recommendation == "" and "what-is-fine-tuning" in stored.citations

@@ -1,0 +1,66 @@
+"""Quotes from the course: a chunk's Markdown read as sentences, and the sentence that answers
+ranked first (with a stand-in scorer: embeddings are word counts, so the test knows the ranking)."""
+
+from __future__ import annotations
+
+from tutor.advisors.extractive import best_quotes, plain_units
+from tutor.rag import Passage
+from tutor.rag.lexical import Bm25, terms
+
+CHUNK = """Lesson › Data
+
+Most tools expect one JSON object per line (JSONL):
+
+| Goal | Examples | Why |
+|---|---|---|
+| Style or tone | 50–500 | The model already can. |
+
+- **NF4 (4-bit NormalFloat)**, a 4-bit data type suited to normally distributed weights;
+- [ ] Split off a held-out test set before you train anything.
+
+```python
+training_args = TrainingArguments(
+    lr_scheduler_type="cosine",  # decays smoothly
+)
+```
+See [the QLoRA section](peft.md#qlora) for the memory arithmetic in detail."""
+
+
+def test_markdown_is_read_as_quotable_sentences() -> None:
+    assert plain_units(CHUNK) == [
+        "Most tools expect one JSON object per line (JSONL).",
+        "Style or tone: 50–500, The model already can.",
+        "NF4 (4-bit NormalFloat), a 4-bit data type suited to normally distributed weights.",
+        "Split off a held-out test set before you train anything.",
+        "See the QLoRA section for the memory arithmetic in detail.",
+        'The course\'s example sets `lr_scheduler_type="cosine"` (decays smoothly).',
+    ]
+
+
+class WordCountScorer:
+    """Embeddings as word counts over a fixed vocabulary; every word weighs the same."""
+
+    VOCABULARY = ("nf4", "4-bit", "normalfloat", "jsonl", "json", "scheduler", "cosine", "test")
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return [[float(terms(t).count(w)) + 1e-3 for w in self.VOCABULARY] for t in texts]
+
+    def word_weight(self, term: str) -> float:
+        return 1.0
+
+
+def test_the_answering_sentence_comes_first_with_the_one_after_it() -> None:
+    passage = Passage("c1", "training-data", "Data", "Format", "format", 0.6, CHUNK)
+    quotes = best_quotes("what is NF4 short for", [passage], WordCountScorer(), most=1)
+    assert quotes[0].text.startswith("NF4 (4-bit NormalFloat)")
+    assert quotes[0].text.endswith("Split off a held-out test set before you train anything.")  # its neighbour
+    assert quotes[0].markdown().endswith("— [Data › Format](?open=training-data#format)")
+    blocked = best_quotes("what is NF4 short for", [passage], WordCountScorer(), allowed=lambda s: "NF4" not in s)
+    assert all("NF4" not in q.text for q in blocked)
+
+
+def test_keyword_search_ranks_the_rare_word_first() -> None:
+    index = Bm25([("a", "LoRA trains small matrices. The model is frozen."), ("b", "NF4 is a 4-bit data type.")])
+    assert [doc for doc, _ in index.scores("what does nf4 mean")] == ["b"]
+    assert index.weight("nf4") > index.weight("the") or "the" not in index.idf
+    assert terms("The adapters, and NF4!") == ["adapter", "nf4"]

@@ -1,0 +1,66 @@
+"""The quiz guard on the shipped bank: which messages ask for an answer, which item they mean,
+and which texts give one away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tutor.advisors.quiz_guard import QuizGuard
+from tutor.quiz.bank import load_bank
+
+BANK = load_bank(Path(__file__).resolve().parents[3] / "quizzes" / "module3.yaml")
+
+
+@pytest.fixture(scope="module")
+def guard() -> QuizGuard:
+    return QuizGuard([BANK])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is it B?",
+        "which option is right in question 7 of the module test?",
+        "just tell me the correct answer for the DPO question",
+        "whats the answer key for quiz 2",
+        "The Stanford Alpaca project (2023) demonstrated that A) only models trained from scratch can follow "
+        "instructions B) RLHF is required C) fine-tuning needs millions of examples — which one?",
+    ],
+)
+def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) -> None:
+    assert guard.asks_for_answer(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What does LoRA do differently from full fine-tuning?",  # a stem's words, asked as a question
+        "How much did the Alpaca fine-tune cost?",
+        "What is the difference between SFT, RLHF and DPO?",
+        "How many examples do I need for a new output format?",
+    ],
+)
+def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
+    assert not guard.asks_for_answer(text)
+
+
+def test_the_item_a_request_points_at(guard: QuizGuard) -> None:
+    module_test = next(q for q in BANK.quizzes if q.id == "module-test")
+    lesson_2 = next(q for q in BANK.quizzes if q.id == "lesson-2")
+    seventh = guard.target("which option is right in question 7 of the module test?")
+    assert seventh.question_id == module_test.questions[6]
+    assert guard.target("what's q3 of the lesson 2 quiz").question_id == lesson_2.questions[2]
+    assert guard.target("The Stanford Alpaca project (2023) demonstrated that ... which?").question_id == "l1-q2"
+    assert guard.target("is it B?") is None
+
+
+def test_leaks_are_letters_given_as_answers_or_an_options_text(guard: QuizGuard) -> None:
+    right = next(o.text for o in BANK.question("l1-q2").options if o.correct)
+    assert guard.leaks("Option B is the right one.")
+    assert guard.leaks("The answer is (c).")
+    assert guard.leaks(f"Think about it: {right}")
+    # Course sentences on the same topic are not an option's text.
+    assert not guard.leaks("Alpaca trained a 7B open model on roughly 52,000 examples for less than $600.")
+    assert not guard.leaks("LoRA freezes the base model. Option values in a config are strings.")

@@ -1,0 +1,430 @@
+"""Questions about the course, answered from the course.
+
+A lab message is one of three kinds (``classify``):
+
+- a **use case** (the learner's own project, data or log): the lab's rules recommend, see ``turn``;
+- a **question** about the course: retrieval finds the passages, the model answers from them,
+  and the answer is shown only if it passes ``grounding.check_answer``; otherwise the learner
+  reads the course's own sentences, quoted with their sections (``extractive``);
+- a **quiz-answer request**: the concept behind the item, quoted from the lesson, and a link;
+  never an option (no model runs).
+
+A question the course does not cover gets an answer that says so and names the nearest section.
+Follow-ups ("what about QLoRA?") are read with the conversation: the previous message joins the
+search, and a use case earlier in the conversation puts its recommendation in the context.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tutor.advisors import ADVISORS
+from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendation
+from tutor.advisors.extractive import Quote, Scorer, best_quotes
+from tutor.advisors.grounding import Claims, DraftWatch, check_answer, complete_sentences, content_words, stem
+from tutor.advisors.quiz_guard import QuizGuard, QuizItem
+from tutor.advisors.turn import AnswerPiece, ModelReady
+from tutor.llm import ChatModel, LLMError
+from tutor.rag import CourseIndex, Passage, RetrievalError
+
+Kind = Literal["use_case", "question", "quiz_request"]
+Outcome = Literal["answer", "refusal", "off_course"]
+
+# --- what kind of message --------------------------------------------------------------------
+
+# A message that opens on the learner's own situation ("We process…", "I have a 7B model…").
+_OPENS_ON_CASE = re.compile(
+    r"^\s*(?:we|our|ours|us|we're|we've|we'll|i'm|i am|i've|i have|i want|i need|i plan|i run|i train|"
+    r"i'm building|my|our team|my team|my company|here is|here's|below is|attached|"
+    r"please|check|review|critique|generate|draft|diagnose|score|rate|look at)\b",
+    re.I,
+)
+_QUESTION_START = re.compile(
+    r"^\s*(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|should|would|will|"
+    r"explain|tell me|define|describe|compare|list|give me|and|so|but|ok|okay|whats|what's|hows|how's|any)\b",
+    re.I,
+)
+# Numbers that describe a learner's own situation: data volumes, GPU memory, traffic.
+_SITUATION = re.compile(
+    r"\d[\d,.]*\s*(?:k\b|gb\b|gib\b|examples|rows|pairs|tickets|notes|documents|docs|samples|records"
+    r"|per day|a day|/day|calls|requests|users|customers)",
+    re.I,
+)
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|but|so|what about|how about|what if|why|then|also|ok|okay|same|does that|is that|would that|"
+    r"would it|does it|is it|can it|could it|and if)\b|\b(?:it|that|this|them|those|then)\b[?.!)]*\s*$",
+    re.I,
+)
+
+
+def classify(request: AdvisorRequest, guard: QuizGuard) -> Kind:
+    """A use case when the message brings data or describes the learner's own situation; a quiz-answer
+    request when it asks for an option; otherwise a question about the course."""
+    text = request.text
+    if request.files:
+        return "use_case"
+    if guard.asks_for_answer(text):
+        return "quiz_request"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # Pasted data: a JSON record, CSV rows, a log, or anything of three lines or more.
+    pasted_data = len(lines) >= 3 or any(line.startswith(("{", "[")) and ":" in line for line in lines)
+    if pasted_data or _SITUATION.search(text) or _OPENS_ON_CASE.search(text):
+        return "use_case"
+    return "question"
+
+
+def is_follow_up(request: AdvisorRequest) -> bool:
+    return bool(request.history) and (len(content_words(request.text)) <= 4 or bool(_FOLLOW_UP.search(request.text)))
+
+
+# --- off the course --------------------------------------------------------------------------
+
+COURSE_TERMS = re.compile(
+    r"\b(?:fine-?tun\w*|lora|qlora|llms?|language models?|models?|datasets?|training|trained|gpus?|vram|loss|"
+    r"epochs?|adapters?|quantiz\w*|quantis\w*|tokens?|tokeni\w*|eval\w*|benchmarks?|prompt\w*|rag|retrieval|weights?|"
+    r"parameters?|overfit\w*|hyperparam\w*|batch\w*|rank|alpha|sft|dpo|rlhf|gguf|safetensors|peft|inference|"
+    r"embeddings?|checkpoints?|instruction\w*|synthetic|labels?|examples?|judge|rouge|bleu|perplexity|"
+    r"merg\w*|distill\w*|alignment|guardrails?|hallucinat\w*|transformers?|neural|deep learning|ai|"
+    r"vllm|ollama|llama(?:\.cpp)?|mistral|qwen|gemma|olmo|pythia|deepseek|gpt-?\d?|claude|hugging ?face)\b",
+    re.I,
+)
+# Below this top similarity a question is off the course whatever its words; below the second,
+# it is off the course unless it uses the course's vocabulary (see docs/architecture.md).
+OFF_COURSE_SIMILARITY = 0.22
+ON_COURSE_SIMILARITY = 0.45
+
+
+def off_course(text: str, passages: list[Passage]) -> bool:
+    top = passages[0].score if passages else 0.0
+    return top < OFF_COURSE_SIMILARITY or (top < ON_COURSE_SIMILARITY and not COURSE_TERMS.search(text))
+
+
+# --- the answer ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerCitation:
+    page: str
+    section: str
+    link: str
+    page_id: str
+    anchor: str
+
+
+@dataclass
+class Asked:
+    """A question ready to answer: what was asked, what the course says, what stands already."""
+
+    lab: str
+    request: AdvisorRequest
+    kind: Kind
+    query: str  # what was searched (the question, with the previous message for a follow-up)
+    passages: list[Passage]
+    recommendation: Recommendation | None = None  # from a use case earlier in the conversation
+    item: QuizItem | None = None  # the quiz item a quiz-answer request points at
+    outcome: Outcome = "answer"
+    messages: list[dict] = field(default_factory=list)  # the model's prompt (answers only)
+    search_error: str = ""  # course search failed: the answer says so
+
+    def context(self) -> list[str]:
+        """What an answer may draw on: the passages, the recommendation and the learner's words."""
+        lines = [p.text for p in self.passages] + [self.request.all_text]
+        if self.recommendation is not None:
+            lines += self.recommendation.facts_for_prompt()
+        return lines
+
+    def claims(self) -> Claims | None:
+        return self.recommendation.claims() if self.recommendation is not None else None
+
+
+@dataclass
+class CourseAnswer:
+    answer: str
+    citations: list[AnswerCitation]
+    passages: list[Passage]
+    model: str  # the model whose words were checked ("" when none ran)
+    grounded: bool  # the check's verdict on what is shown (quotes from the course are grounded)
+    source: Literal["model", "extract"]
+    outcome: Outcome
+    problems: list[str] = field(default_factory=list)  # why the model's words were not shown
+    error: str = ""  # the model could not load or answer
+    draft: str = ""  # what the model wrote, shown or not
+
+    @property
+    def mark(self) -> str:
+        if self.outcome != "answer":
+            return ""
+        if self.source == "model":
+            return "✅ _Checked against the course: every number, name and claim above is in the passages cited._"
+        why = (
+            "the model could not answer"
+            if self.error
+            else "the model's answer did not pass the check against the course"
+        )
+        return f"📖 _Quoted from the course ({why})._"
+
+    @property
+    def text(self) -> str:
+        """The answer as the chat shows it and the transcript stores it."""
+        sources = "\n".join(f"- [{c.page} › {c.section}]({c.link})" for c in self.citations)
+        parts = [self.answer, self.mark, f"**Sources**\n{sources}" if sources else ""]
+        return "\n\n".join(p for p in parts if p)
+
+    def as_dict(self) -> dict:
+        return {
+            "answer": self.answer,
+            "citations": [{"page": c.page, "section": c.section, "link": c.link} for c in self.citations],
+            "passages": [p.as_dict() for p in self.passages],
+            "model": self.model,
+            "grounded": self.grounded,
+            "source": self.source,
+            "outcome": self.outcome,
+            **({"problems": self.problems} if self.problems else {}),
+            **({"error": self.error} if self.error else {}),
+        }
+
+
+ANSWER_PROMPT = (
+    "You answer a student's question in an online course on fine-tuning language models. Answer in at "
+    "most 3 short sentences, using only the course passages below and their own numbers and terms. "
+    "If the passages do not answer the question, say that the course does not cover it."
+)
+REFUSAL = (
+    "I can't tell you which option is right: the quizzes are there to check your own understanding, so "
+    "the advisor never gives their answers. Here is what the course says about the idea behind {what}:"
+)
+OFF_COURSE = (
+    "The course does not cover that: it is about fine-tuning language models (when to fine-tune, "
+    "training data, LoRA and its hyperparameters, evaluation and deployment). The nearest section it "
+    "does cover is [{page} › {section}]({link})."
+)
+NO_CONCEPT = (
+    "I can't tell you which option is right: the quizzes are there to check your own understanding, so the "
+    "advisor never gives their answers. Ask me about the idea behind the question instead (for example "
+    '"what does LoRA train?") and I\'ll answer from the course, with the lesson section to read.'
+)
+NOTHING_TO_QUOTE = (
+    "The course passages found for this question have no sentence that answers it on its own; open the sections below."
+)
+
+
+def prepare(
+    index: CourseIndex | None,
+    lab: str,
+    request: AdvisorRequest,
+    kind: Kind,
+    guard: QuizGuard,
+    *,
+    k: int = 3,
+    earlier_use_case: Callable[[], Recommendation | None] = lambda: None,
+) -> Asked:
+    """Retrieval and the decisions that need no model: refusal, off the course, or an answer."""
+    if kind == "quiz_request":
+        item = guard.target(request.text) or next(
+            (t for m in reversed(request.history) if (t := guard.target(m))), None
+        )
+        query = item.stem if item else _without_quiz_words(request.text)
+        passages, error = _search(index, query, k)
+        return Asked(lab, request, kind, query, passages, item=item, outcome="refusal", search_error=error)
+    query = f"{request.history[-1]}\n{request.text}" if is_follow_up(request) else request.text
+    # More passages than the model reads: the quotes are chosen sentence by sentence from all of them.
+    passages, error = _search(index, query, max(k, QUOTE_TOP_K))
+    asked = Asked(lab, request, kind, query, passages, recommendation=earlier_use_case(), search_error=error)
+    # A follow-up in a conversation already on the course is off it only when nothing is close.
+    follow_up = is_follow_up(request)
+    if follow_up and passages:
+        too_far = passages[0].score < OFF_COURSE_SIMILARITY
+    else:
+        too_far = off_course(request.text, passages)
+    if too_far:
+        asked.outcome = "off_course"
+        return asked
+    asked.messages = answer_messages(asked)
+    return asked
+
+
+QUOTE_TOP_K = 5
+MODEL_TOP_K = 3
+
+
+def _search(index: CourseIndex | None, query: str, k: int) -> tuple[list[Passage], str]:
+    if index is None:
+        return [], "no course index"
+    try:
+        return index.search_hybrid(query, k=k), ""
+    except RetrievalError as exc:  # answer that search is down rather than fail the turn
+        return [], str(exc)
+
+
+def earlier_recommendation(lab: str, history: list[str], guard: QuizGuard) -> Recommendation | None:
+    """The recommendation for the use case told earlier in the conversation, if there is one."""
+    cases = [m for m in history if classify(AdvisorRequest(m), guard) == "use_case"]
+    if not cases:
+        return None
+    try:
+        return ADVISORS[lab].analyse(AdvisorRequest(text=cases[-1], history=cases[:-1]))
+    except AdvisorInputError:
+        return None
+
+
+def _without_quiz_words(text: str) -> str:
+    return re.sub(
+        r"\b(?:quiz|module test|test|exam|question|q\d+|answer|option|correct|right|[a-e]\))\b", " ", text, flags=re.I
+    )
+
+
+def answer_messages(asked: Asked) -> list[dict]:
+    context = "\n\n".join(
+        f"[{p.page_title} › {p.section}]\n{_clip(p.text, 700)}" for p in asked.passages[:MODEL_TOP_K]
+    )
+    facts = ""
+    if asked.recommendation is not None:
+        facts = "\n\nThe advisor's recommendation for the student's case:\n" + "\n".join(
+            f"- {line}" for line in asked.recommendation.facts_for_prompt()
+        )
+    earlier = f"Earlier question: {asked.request.history[-1]}\n" if is_follow_up(asked.request) else ""
+    user = f"Course passages:\n{context}{facts}\n\n{earlier}Question: {asked.request.text}"
+    return [{"role": "system", "content": ANSWER_PROMPT}, {"role": "user", "content": user}]
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def _cite(passages: list[Passage]) -> list[AnswerCitation]:
+    seen, out = set(), []
+    for p in passages:
+        if (p.page_id, p.anchor) not in seen:
+            seen.add((p.page_id, p.anchor))
+            out.append(AnswerCitation(p.page_title, p.section, p.link, p.page_id, p.anchor))
+    return out
+
+
+def _quoted(quotes: list[Quote]) -> str:
+    return "\n\n".join(q.markdown() for q in quotes)
+
+
+def refusal(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
+    item = asked.item
+
+    def allowed(sentence: str) -> bool:
+        return not guard.leaks(sentence) and (item is None or not guard.leaks_item(sentence, item))
+
+    # "is it B?" alone names no concept: nothing to quote, only the invitation to ask about one.
+    concept = item is not None or len(content_words(asked.query)) >= 2
+    quotes = best_quotes(asked.query, asked.passages, scorer, allowed=allowed) if concept else []
+    what = "that question" if item else "what you asked"
+    if not concept:
+        answer = NO_CONCEPT
+        return CourseAnswer(answer, [], [], "", True, "extract", "refusal")
+    body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
+    cited = _cite([q.passage for q in quotes] or asked.passages[:1])
+    links = ", ".join(f"[{c.page} › {c.section}]({c.link})" for c in cited)
+    answer = f"{REFUSAL.format(what=what)}\n\n{body}\n\nRead the whole section, then try the question again: {links}."
+    return CourseAnswer(answer, cited, asked.passages, "", True, "extract", "refusal")
+
+
+def off_course_answer(asked: Asked) -> CourseAnswer:
+    if not asked.passages:
+        why = f"the course search is unavailable ({asked.search_error})" if asked.search_error else "nothing was found"
+        text = f"I can't answer from the course right now: {why}. The lessons are in the Lessons tab."
+        return CourseAnswer(text, [], [], "", True, "extract", "off_course")
+    p = asked.passages[0]
+    answer = OFF_COURSE.format(page=p.page_title, section=p.section, link=p.link)
+    return CourseAnswer(answer, _cite([p]), asked.passages, "", True, "extract", "off_course")
+
+
+def extract_answer(
+    asked: Asked, guard: QuizGuard, scorer: Scorer, *, model: str = "", problems=(), error: str = "", draft: str = ""
+) -> CourseAnswer:
+    focus = asked.request.text
+    quotes = best_quotes(f"{focus}\n{asked.query}" if asked.query != focus else focus, asked.passages, scorer,
+                         allowed=lambda s: not guard.leaks(s))  # fmt: skip
+    body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
+    if asked.recommendation is not None:  # a follow-up on the learner's case: tie the quotes to it
+        case = "; ".join(asked.recommendation.facts_for_prompt()[:2])
+        body = f"For your case, the advisor's recommendation reads: {case}.\n\nFrom the course:\n\n{body}"
+    cited = _cite([q.passage for q in quotes] or asked.passages)
+    return CourseAnswer(body, cited, asked.passages, model, True, "extract", "answer", list(problems), error, draft)
+
+
+def cited_for(answer: str, passages: list[Passage]) -> list[AnswerCitation]:
+    """The passages an answer draws on: those holding most of its content words (best first)."""
+    words = {stem(w) for w in content_words(answer)}
+    if not words:
+        return _cite(passages[:1])
+    coverage = [(len(words & {stem(w) for w in content_words(p.text)}) / len(words), p) for p in passages]
+    best = max(c for c, _ in coverage)
+    return _cite([p for c, p in sorted(coverage, key=lambda pair: -pair[0]) if c >= 0.8 * best][:2])
+
+
+# --- the events of answering -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    asked: Asked
+
+
+@dataclass(frozen=True)
+class Answered:
+    """Always last: the answer that stands (checked model words, or quotes from the course)."""
+
+    asked: Asked
+    answer: CourseAnswer
+
+    @property
+    def text(self) -> str:
+        return self.answer.text
+
+
+QuestionEvent = Retrieved | ModelReady | AnswerPiece | Answered
+
+
+def answer_question(
+    asked: Asked,
+    load_model: Callable[[], ChatModel],
+    guard: QuizGuard,
+    scorer: Scorer,
+    *,
+    max_new_tokens: int,
+    temperature: float,
+) -> Iterator[QuestionEvent]:
+    """Retrieved, then (for answers) ModelReady and AnswerPiece while the model drafts, then Answered."""
+    yield Retrieved(asked)
+    if asked.outcome == "refusal":
+        yield Answered(asked, refusal(asked, guard, scorer))
+        return
+    if asked.outcome == "off_course":
+        yield Answered(asked, off_course_answer(asked))
+        return
+    draft, model_name = "", ""
+    context, claims = asked.context(), asked.claims()
+    watch = DraftWatch(lambda done: check_answer(done, context, claims=claims, guard=guard, finished=False))
+    try:
+        model = load_model()
+        model_name = model.name
+        yield ModelReady(model_name)
+        stream = model.stream(asked.messages, max_new_tokens=max_new_tokens, temperature=temperature)
+        try:
+            for piece in stream:
+                draft += piece
+                yield AnswerPiece(piece)
+                if watch.failed(draft):
+                    break
+        finally:
+            stream.close()
+    except LLMError as exc:
+        yield Answered(asked, extract_answer(asked, guard, scorer, model=model_name, error=str(exc), draft=draft))
+        return
+    written = complete_sentences(draft.strip())
+    problems = watch.problems or check_answer(written or draft, context, claims=claims, guard=guard).problems
+    if not problems:
+        shown = CourseAnswer(written, cited_for(written, asked.passages), asked.passages, model_name, True, "model",
+                             "answer", draft=draft)  # fmt: skip
+    else:
+        shown = extract_answer(asked, guard, scorer, model=model_name, problems=problems, draft=draft)
+    yield Answered(asked, shown)

@@ -1,0 +1,153 @@
+"""Answers quoted from the course: the passage sentences closest to a question, with citations.
+
+This is what a learner reads when the model's answer fails the grounding check (and for
+refusals and off-course questions, where no model runs): the course's own sentences, quoted,
+each with the section it comes from. Sentences are ranked by the embedding model that serves
+retrieval, plus the words they share with the question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from tutor.advisors.grounding import ends_complete, sentences
+from tutor.rag import Passage
+from tutor.rag.lexical import terms
+
+
+class Scorer(Protocol):
+    """What ranks sentences: the retrieval's embedding model and its words' weights
+    (``CourseIndex`` is one)."""
+
+    def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+    def word_weight(self, term: str) -> float: ...
+
+
+# A quote needs this many words to say something on its own.
+MIN_WORDS = 6
+MAX_WORDS = 70
+# Weight of shared words against embedding similarity, and of the passage's own rank.
+WORD_WEIGHT = 0.3
+PASSAGE_WEIGHT = 0.2
+# A second quote is added when it scores at least this share of the best.
+SECOND_QUOTE = 0.85
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    passage: Passage
+    score: float
+    position: int = 0  # the sentence's place among its passage's sentences
+
+    def markdown(self) -> str:
+        p = self.passage
+        return f"> {self.text}\n>\n> — [{p.page_title} › {p.section}]({p.link})"
+
+
+def plain_units(passage_text: str) -> list[str]:
+    """The sentences of a chunk as plain text: its heading line, code blocks and tables' header
+    rows dropped; table rows read as "cell: cell, cell."; links keep their words."""
+    body = passage_text.split("\n\n", 1)[-1] if " › " in passage_text.split("\n", 1)[0] else passage_text
+    blocks = re.findall(r"```[^\n]*\n(.*?)(?:```|$)", body, flags=re.S)
+    code_units = [unit for block in blocks for unit in _code_units(block)]
+    body = re.sub(r"```.*?(```|$)", "", body, flags=re.S)
+    units: list[str] = []
+    lines = body.splitlines()
+    for i, line in enumerate(lines):
+        line = line.strip()
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            is_header = i + 1 < len(lines) and re.fullmatch(r"\|?[\s:|-]+\|?", lines[i + 1].strip() or "x")
+            if is_header or all(re.fullmatch(r":?-+:?", c) or not c for c in cells):
+                continue
+            line = f"{cells[0]}: {', '.join(c for c in cells[1:] if c)}".rstrip(".") + "."
+        line = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line)
+        line = re.sub(r"(\*\*|__|`|^#+\s*|^>\s*)", "", line)
+        line = re.sub(r"^([-*+]\s+)?\[[ xX]\]\s*", r"\1", line)  # checklist boxes
+        units.append(line)
+    # Lines of one paragraph join before the split into sentences; list items stay apart.
+    text = re.sub(r"(?<=[^\n])\n(?![-*+]\s|\d+[.)]\s|\n)", " ", "\n".join(units))
+    out = []
+    for sentence in sentences(text):
+        words = sentence.split()
+        # A list item or lead-in that ends on ":", ";", "," or "or" still states something: end it
+        # there ("One JSON object per line (JSONL):" -> "… (JSONL).").
+        sentence = re.sub(r"(?:[:;,]|\s+(?:or|and))+\s*$", "", sentence).rstrip()
+        if MIN_WORDS <= len(words) <= MAX_WORDS and sentence:
+            out.append(sentence if ends_complete(sentence) else sentence + ".")
+    return out + code_units
+
+
+def _code_units(block: str) -> list[str]:
+    """Lines of a code block worth quoting: settings with their comment ("`lr_scheduler_type="cosine"`
+    — why"), and comments that explain the code."""
+    out = []
+    for line in block.splitlines():
+        code, _, comment = line.partition("#")
+        code, comment = code.strip().rstrip(","), comment.strip()
+        # A setting with a value ("lr_scheduler_type="cosine""), not an opening bracket or a call.
+        if re.search(r"[=:]\s*[\w\"'.-]", code) and not code.endswith(("(", "[", "{")) and len(code) <= 80:
+            out.append(f"The course's example sets `{code}`" + (f" ({comment.rstrip('.')})." if comment else "."))
+    return out
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+def rank_sentences(question: str, passages: list[Passage], scorer: Scorer) -> list[Quote]:
+    """Every usable sentence of ``passages``, best first."""
+    candidates = [(unit, p, i) for p in passages for i, unit in enumerate(plain_units(p.text))]
+    if not candidates:
+        return []
+    vectors = scorer.embed([question] + [unit for unit, _, _ in candidates])
+    weight = scorer.word_weight
+    query, asked = vectors[0], set(terms(question))
+    total = sum(weight(t) for t in asked)
+    quotes = []
+    for (unit, passage, position), vector in zip(candidates, vectors[1:], strict=True):
+        # Shared words, the rare ones ("NF4", "175B") counting more than the common ones ("model").
+        shared = sum(weight(t) for t in asked & set(terms(unit))) / total if total else 0.0
+        score = _cosine(query, vector) + WORD_WEIGHT * shared + PASSAGE_WEIGHT * passage.score
+        quotes.append(Quote(unit, passage, score, position))
+    return sorted(quotes, key=lambda q: -q.score)
+
+
+def best_quotes(
+    question: str,
+    passages: list[Passage],
+    scorer: Scorer,
+    *,
+    allowed: Callable[[str], bool] = lambda _: True,
+    most: int = 2,
+) -> list[Quote]:
+    """The best sentence, and the next ones while they score close to it; ``allowed`` drops
+    sentences that must not be shown (a quiz option's text)."""
+    ranked = [q for q in rank_sentences(question, passages, scorer) if allowed(q.text)]
+    if not ranked:
+        return []
+    # The best sentence comes with the one after it in its passage (a sentence often names the
+    # subject and the next gives the fact), then the next best while it scores close.
+    by_place = {(q.passage.chunk_id, q.position): q for q in ranked}
+    chosen: list[Quote] = []
+    used: set[tuple[str, int]] = set()
+    for quote in ranked:
+        if len(chosen) >= most or (chosen and quote.score < SECOND_QUOTE * ranked[0].score):
+            break
+        place = (quote.passage.chunk_id, quote.position)
+        if place in used or any(quote.text in c.text for c in chosen):
+            continue
+        text, used = quote.text, used | {place}
+        after = by_place.get((quote.passage.chunk_id, quote.position + 1))
+        if not chosen and after is not None and not after.text.startswith("The course's example"):
+            text, used = f"{text} {after.text}", used | {(after.passage.chunk_id, after.position)}
+        chosen.append(Quote(text, quote.passage, quote.score, quote.position))
+    return chosen

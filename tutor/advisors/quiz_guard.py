@@ -1,0 +1,173 @@
+"""Keeps the advisor from giving away quiz answers.
+
+Built from the quiz banks stored on the server (never from the prompt or the course index, which
+hold no bank text). Two jobs:
+
+- ``asks_for_answer``: does a message ask which option of a quiz item is right ("is it B?",
+  "answer to question 7 of the module test", a stem pasted with its options)? Such a message gets
+  an explanation of the concept and a link to the lesson, never an option.
+- ``leaks``: does a text name an option letter as an answer, or hold the text of any option of any
+  item (most of its content words, in one sentence)?
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tutor.advisors.grounding import content_words, sentences, stem
+from tutor.quiz.bank import Bank, Question
+
+# An option counts as given away when one sentence holds this share of its content words.
+OPTION_OVERLAP = 0.8
+# Options shorter than this (in content words) are single terms ("LoRA", "4") that course text
+# must be free to use; only their letters are guarded.
+MIN_OPTION_WORDS = 3
+# A message holds a pasted stem when it has this share of the stem's content words.
+STEM_OVERLAP = 0.75
+
+_QUIZ_WORDS = r"(?:quiz|module[- ]test|test|exam|assessment|question|q\s?\d+)"
+ASKS = [
+    re.compile(p, re.I)
+    for p in (
+        rf"\b(?:answer|answers|solution|correct one|right one|key)\b.*\b{_QUIZ_WORDS}",
+        rf"\b{_QUIZ_WORDS}.*\b(?:answer|answers|solution|correct|right one|key)\b",
+        r"\b(?:which|what)\s+(?:option|choice|letter|one)\b",
+        r"\b(?:is it|is the answer|answer is|it's|its|go with|pick)\s*\(?[a-e]\)?\s*[?.!]*\s*$",
+        r"\b(?:option|choice|answer)\s*\(?[a-e]\)?\b(?!-)",
+        r"^\s*\(?[a-e]\)?\s*(?:or\s*\(?[a-e]\)?)?\s*\?\s*$",
+        r"\banswer key\b",
+        r"\b(?:question|q)\s*#?\s*\d{1,2}\b",
+    )
+]
+# "option B is right", "the answer is (c)", "B) is correct": a letter given as the answer.
+_LETTER_ANSWER = re.compile(
+    r"\b(?i:option|choice|answer|letter)\s*(?:is\s*)?(?:[A-E]|\([a-eA-E]\))(?![\w-])"
+    r"|\(?\b[A-E]\)\s*(?:is\s+)?(?:right|correct)"
+    r"|\b(?:pick|choose|go with|select)\s+\(?[A-E]\)?(?![\w-])"
+)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+
+
+@dataclass(frozen=True)
+class QuizItem:
+    quiz_id: str
+    number: int  # 1-based position in its quiz
+    question_id: str
+    stem: str
+    lesson: str
+    options: tuple[str, ...]
+    correct: tuple[str, ...] = ()  # the crediting options' texts (for measuring leaks, never shown)
+
+
+def _item(quiz_id: str, number: int, question: Question, lesson: str) -> QuizItem:
+    options = tuple(o.text for o in question.options)
+    correct = tuple(question.options[i].text for i in question.key())
+    return QuizItem(quiz_id, number, question.id, question.stem, lesson, options, correct)
+
+
+def _words(text: str) -> set[str]:
+    return {stem(w) for w in content_words(text)}
+
+
+class QuizGuard:
+    def __init__(self, banks: Iterable[Bank]) -> None:
+        self.items: list[QuizItem] = []
+        self.questions: dict[str, QuizItem] = {}
+        for bank in banks:
+            for question in bank.questions:
+                item = QuizItem(
+                    "", 0, question.id, question.stem, question.lesson, tuple(o.text for o in question.options)
+                )
+                self.questions.setdefault(question.id, item)
+            for quiz in bank.quizzes:
+                for number, question_id in enumerate(quiz.questions, start=1):
+                    question = bank.question(question_id)
+                    self.items.append(_item(quiz.id, number, question, question.lesson or quiz.lesson))
+        self._option_words = [
+            (item, words) for item in self.questions.values() for o in item.options
+            if len(words := _words(o)) >= MIN_OPTION_WORDS
+        ]  # fmt: skip
+
+    # --- requests ------------------------------------------------------------------------------
+
+    def asks_for_answer(self, text: str) -> bool:
+        return any(p.search(text) for p in ASKS) or (self.pasted_stem(text) is not None and "?" in text)
+
+    def pasted_stem(self, text: str) -> QuizItem | None:
+        """The item whose stem the message quotes, when it also lists options or asks which is right."""
+        words = _words(text)
+        best, best_share = None, 0.0
+        for item in self.questions.values():
+            stem_words = _words(item.stem)
+            if len(stem_words) < 3:
+                continue
+            share = len(stem_words & words) / len(stem_words)
+            if share > best_share:
+                best, best_share = item, share
+        if best is None or best_share < STEM_OVERLAP:
+            return None
+        options_quoted = sum(len(_words(o) & words) >= max(1, len(_words(o)) // 2) for o in best.options)
+        return best if options_quoted >= 2 or any(p.search(text) for p in ASKS) else None
+
+    def target(self, text: str) -> QuizItem | None:
+        """The quiz item a request points at: "question 7 of the module test", "q3 of the lesson 2
+        quiz", "the third question of quiz 1", a pasted stem, or a quoted stem's words."""
+        pasted = self.pasted_stem(text)
+        if pasted is not None:
+            return pasted
+        lowered = text.lower()
+        number = re.search(r"\b(?:question|q)\s*#?\s*(\d{1,2})\b", lowered)
+        ordinal = re.search(r"\b(first|second|third|fourth|fifth|last)\s+(?:question|one|q)\b", lowered)
+        position = int(number.group(1)) if number else _ORDINALS[ordinal.group(1)] if ordinal else None
+        quiz = self._quiz_named(lowered)
+        if position is not None and quiz is not None:
+            items = [i for i in self.items if i.quiz_id == quiz]
+            if items and (position == -1 or 1 <= position <= len(items)):
+                return items[position - 1] if position > 0 else items[-1]
+        return self._closest_stem(text)
+
+    def _quiz_named(self, lowered: str) -> str | None:
+        quizzes = {i.quiz_id for i in self.items}
+        if re.search(r"module[- ]?test|final test|final exam|the test\b|exam\b", lowered) and "module-test" in quizzes:
+            return "module-test"
+        lesson = re.search(r"(?:lesson|quiz)\s*(\d)", lowered)
+        if lesson and f"lesson-{lesson.group(1)}" in quizzes:
+            return f"lesson-{lesson.group(1)}"
+        return next((q for q in quizzes if q in lowered), None)
+
+    def _closest_stem(self, text: str) -> QuizItem | None:
+        words = _words(text)
+        scored = [
+            (len(_words(item.stem) & words) / max(1, len(_words(item.stem))), item) for item in self.questions.values()
+        ]
+        share, item = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+        return item if share >= 0.5 else None
+
+    # --- leaks ---------------------------------------------------------------------------------
+
+    def leaks(self, text: str) -> list[str]:
+        found = []
+        if _LETTER_ANSWER.search(text):
+            found.append("names an option letter as the answer")
+        for sentence in sentences(text):
+            words = _words(sentence)
+            for item, option_words in self._option_words:
+                if len(option_words & words) >= OPTION_OVERLAP * len(option_words):
+                    found.append(f"holds the text of an option of quiz item {item.question_id}")
+                    break
+        return list(dict.fromkeys(found))
+
+    def leaks_item(self, text: str, item: QuizItem, overlap: float = 0.5) -> bool:
+        """Stricter, for an answer to a request about ``item``: any sentence with half of one of
+        its options' content words (or a letter) gives too much away."""
+        if _LETTER_ANSWER.search(text):
+            return True
+        for sentence in sentences(text):
+            words = _words(sentence)
+            for option in item.options:
+                option_words = _words(option)
+                if len(option_words) >= 2 and len(option_words & words) >= overlap * len(option_words):
+                    return True
+        return False
