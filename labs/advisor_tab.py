@@ -19,7 +19,11 @@ from labs.identity import viewer_of
 from tutor.advisors import LABS, AdvisorInputError
 from tutor.advisors.ask import Answered, Asked, QuestionEvent, Retrieved
 from tutor.advisors.base import LabInfo, to_json
+from tutor.advisors.dataset import DatasetRecommendation
+from tutor.advisors.evaluation import EvalRecommendation
+from tutor.advisors.hyperparams import HyperparamsRecommendation
 from tutor.advisors.service import Advice
+from tutor.advisors.strategy import StrategyRecommendation
 from tutor.advisors.turn import AnswerPiece, FinalAnswer, ModelReady, Recommended, TurnEvent, explains, final_answer
 from tutor.core import AccessError, Core, recommendation_of
 from tutor.rag import Passage
@@ -164,9 +168,34 @@ def _chat_column(lab: LabInfo) -> ChatColumn:
     return ChatColumn(chatbot, message, files, send, try_it, new, status)
 
 
+RECOMMENDATION_TYPES = {
+    "strategy": StrategyRecommendation,
+    "dataset": DatasetRecommendation,
+    "hyperparams": HyperparamsRecommendation,
+    "eval": EvalRecommendation,
+}
+NO_RECOMMENDATION = "_Describe your use case and the recommendation appears here._"
+
+
+def recommendation_card(lab: str, data: dict | None) -> str:
+    """The recommendation as a learner reads it: the decision first, each reason with the lesson
+    section behind it, and what would change it (the JSON stays one click away)."""
+    if not data:
+        return NO_RECOMMENDATION
+    recommendation = RECOMMENDATION_TYPES[lab].model_validate(data)
+    sections = "\n".join(f"- [{c.page_title} › {c.section}]({c.link}) — {c.why}" for c in recommendation.citations)
+    return recommendation.markdown() + (f"\n\n**Lesson sections behind it**\n{sections}" if sections else "")
+
+
 def _recommendation_panel(lab: LabInfo) -> RecommendationPanel:
     gr.Markdown("#### Recommendation")
-    recommendation = gr.JSON(label="Structured recommendation", elem_id=f"rec-{lab.id}")
+    card = gr.Markdown(NO_RECOMMENDATION, elem_id=f"card-{lab.id}")
+    with gr.Accordion("Structured recommendation (JSON, for scripts)", open=False):
+        recommendation = gr.JSON(label="Structured recommendation", elem_id=f"rec-{lab.id}")
+    # The card follows the JSON, whoever sets it (a turn, a restored conversation, a new one).
+    recommendation.change(
+        lambda data: recommendation_card(lab.id, data), recommendation, card, queue=False, api_visibility="private"
+    )
     citations = gr.Markdown(label="Sources", elem_id=f"sources-{lab.id}")
     with gr.Accordion("Retrieved course passages", open=False):
         passages = gr.Markdown()

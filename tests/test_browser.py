@@ -179,3 +179,37 @@ def test_a_tab_opened_while_the_page_loads_stays_open(app_url: str, page, monkey
     page.get_by_text("single-learner mode").wait_for(timeout=60_000)  # the load handler's greeting
     page.wait_for_timeout(1000)  # let any tab change it sent take effect
     assert page.get_by_role("tab", name="Reference").get_attribute("aria-selected") == "true"
+
+
+@pytest.fixture
+def advisor_app_url(tmp_path: Path, shared_data_dir: Path) -> Iterator[str]:
+    """The app with the fake model (its canned words are not in the course, so they never stand)."""
+    import app
+    from tests.conftest import advisor_settings
+    from tutor.core import Core
+
+    core = Core.start(advisor_settings(tmp_path, shared_data_dir, llm_backend="fake", port=free_port()))
+    demo = app.launch(core, prevent_thread_lock=True)
+    yield f"http://127.0.0.1:{core.settings.port}/"
+    demo.close()
+    core.store.close()
+
+
+def test_advisor_shows_a_recommendation_card_and_answers_questions_from_the_course(advisor_app_url: str, page) -> None:
+    from tutor.advisors.strategy import LAB
+
+    page.goto(advisor_app_url)
+    page.get_by_text("not completed yet").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Advisor labs").click()
+    page.locator("#message-strategy textarea").fill(LAB.try_prompt)
+    page.locator("#send-strategy").click()
+    card = page.locator("#card-strategy")
+    card.get_by_text("What would change this").wait_for(timeout=120_000)  # a card, not raw JSON
+    assert card.get_by_text("SFT with LoRA").count() >= 1 and card.get_by_text("Lesson sections behind it").count()
+    chat = page.locator("#chat-strategy")
+    chat.get_by_text("Quoted from the course").wait_for(timeout=120_000)  # the canned draft failed the check
+    assert chat.get_by_text("canned explanation").count() == 0
+
+    page.locator("#message-strategy textarea").fill("How much did the Alpaca fine-tune cost?")
+    page.locator("#send-strategy").click()
+    chat.get_by_text("$600").first.wait_for(timeout=120_000)  # the course's sentence, quoted

@@ -64,6 +64,7 @@ class StrategyRecommendation(Recommendation):
     reasons: list[str]
     risks: list[str]
     facts: dict[str, str | int | bool | None] = Field(default_factory=dict, description="What was read from the text.")
+    pivots: list[str] = Field(default_factory=list, description="Questions whose answer would change the decision.")
 
     def facts_for_prompt(self) -> list[str]:
         lines = [f"Approach: {' + '.join(self.approach)}", f"Method: {self.method}"]
@@ -97,6 +98,8 @@ class StrategyRecommendation(Recommendation):
         parts = ["**Recommendation**", table(rows, ("", ""))]
         parts.append("**Why**\n" + "\n".join(f"- {r}" for r in self.reasons))
         parts.append("**Risks to plan for**\n" + "\n".join(f"- {r}" for r in self.risks))
+        if self.pivots:
+            parts.append("**What would change this**\n" + "\n".join(f"- {p}" for p in self.pivots))
         if self.notes:
             parts.append("**Assumptions**\n" + "\n".join(f"- {n}" for n in self.notes))
         return "\n\n".join(parts)
@@ -392,6 +395,29 @@ def list_risks(s: Signals, fine_tuning: bool, out: Findings) -> None:
         out.risks.append("Prompts drift as models update: keep a small test set and rerun it when the model changes.")
 
 
+def pivots(s: Signals, fine_tuning: bool, method: str) -> list[str]:
+    """The questions whose answer would change this decision (Lesson 1's framework, read backwards):
+    only those about signals the learner's text did not show."""
+    out = []
+    if fine_tuning and not s.retrieval:
+        out.append(
+            "Does the knowledge it needs change often (prices, policies, documentation)? Then retrieval (RAG) "
+            "keeps it current, and fine-tuning would freeze it."
+        )
+    if not fine_tuning and not s.strict_format:
+        out.append("Must the output format never vary (strict JSON, a fixed layout)? That is a reason to fine-tune.")
+    if not fine_tuning and not s.high_volume:
+        out.append(
+            "Will it serve more than about 10,000 requests a day? Then a small fine-tuned model can cost a fraction "
+            "per call."
+        )
+    if method == "lora" and not s.low_budget:
+        out.append("Only a consumer GPU? QLoRA (a 4-bit base) fits where 16-bit LoRA does not.")
+    if fine_tuning and not s.preference:
+        out.append("Can you say which of two answers is better more easily than write the perfect one? Then DPO.")
+    return out
+
+
 def analyse(request: AdvisorRequest) -> StrategyRecommendation:
     s = read_signals(request.all_text)
     out = Findings()
@@ -401,6 +427,7 @@ def analyse(request: AdvisorRequest) -> StrategyRecommendation:
     need = data_needed(s, fine_tuning, out)
     list_risks(s, fine_tuning, out)
     recommendation = StrategyRecommendation(
+        pivots=pivots(s, fine_tuning, method),
         approach=approach,
         method=method,
         data_needed=need,

@@ -144,3 +144,19 @@ def test_evaluation_try_prompt_is_tailored_to_medication_extraction() -> None:
     assert any("MMLU" in b for b in rec.regression_benchmarks)
     assert all(signal.alert_when for signal in rec.monitoring) and rec.revalidate_every_days == 30
     assert ("evaluation-deployment", "llm-as-judge-in-practice") in cited(rec)
+
+
+def test_strategy_names_what_would_change_the_decision() -> None:
+    """Only questions about what the learner did not say: the Try prompt is strict JSON at 50,000 a
+    day, so format and volume are settled; changing knowledge and a small GPU are open."""
+    from tutor.advisors import strategy
+    from tutor.advisors.base import AdvisorRequest
+
+    tuned = strategy.analyse(AdvisorRequest(strategy.LAB.try_prompt))
+    assert any("retrieval (RAG)" in p for p in tuned.pivots) and any("QLoRA" in p for p in tuned.pivots)
+    assert not any("format never vary" in p or "10,000 requests" in p for p in tuned.pivots)
+    catalogue = "A chatbot that answers questions about our weekly-changing catalogue."
+    prompted = strategy.analyse(AdvisorRequest(catalogue))
+    assert "fine-tuning" not in prompted.approach
+    assert any("format never vary" in p for p in prompted.pivots)
+    assert "**What would change this**" in prompted.markdown()
