@@ -97,9 +97,31 @@ OFF_COURSE_SIMILARITY = 0.22
 ON_COURSE_SIMILARITY = 0.45
 
 
-def off_course(text: str, passages: list[Passage]) -> bool:
+# Below the second similarity, a question is also off the course when half its words are names
+# the course never uses and that are not common English ("pinecone or weaviate").
+UNKNOWN_WORDS = 0.5
+
+
+def _term_like(word: str) -> bool:
+    """Shaped like a technical term: letters with digits ("NF4"), an acronym ("GGUF"), or long ("safetensors")."""
+    return any(c.isdigit() for c in word) or (len(word) > 2 and word.isupper()) or len(word) >= 8
+
+
+def off_course(text: str, passages: list[Passage], index: CourseIndex | None = None) -> bool:
+    """Off the course: mostly names the course never uses; else, unless the question uses one of
+    the course's own terms ("NF4", "safetensors"), too far from every passage."""
     top = passages[0].score if passages else 0.0
-    return top < OFF_COURSE_SIMILARITY or (top < ON_COURSE_SIMILARITY and not COURSE_TERMS.search(text))
+    if top >= ON_COURSE_SIMILARITY:
+        return False
+    if index is not None:
+        words = content_words(text)
+        course = index.vocabulary()
+        foreign = [w for w in words if stem(w) not in course and not index.is_common_word(w)]
+        if words and len(foreign) >= UNKNOWN_WORDS * len(words):
+            return True
+        if any(stem(w) in course and not index.is_common_word(w) for w in words if _term_like(w)):
+            return False
+    return top < OFF_COURSE_SIMILARITY or not COURSE_TERMS.search(text)
 
 
 # --- the answer ------------------------------------------------------------------------------
@@ -238,7 +260,7 @@ def prepare(
     if follow_up and passages:
         too_far = passages[0].score < OFF_COURSE_SIMILARITY
     else:
-        too_far = off_course(request.text, passages)
+        too_far = off_course(request.text, passages, index)
     if too_far:
         asked.outcome = "off_course"
         return asked

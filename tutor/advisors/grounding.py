@@ -138,7 +138,7 @@ STOPWORDS = frozenset(
     example examples far first good great help helps important instead know large last least long
     look lots main means mean mostly new next number part point put right say says set show shows
     simple simply small still take takes tell tells think though three two types usually whole work
-    works yourself
+    works yourself whats hows thats
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 

@@ -73,6 +73,8 @@ class CourseIndex:
         self._embeddings = None
         self._store = None
         self._bm25: Bm25 | None = None
+        self._vocabulary: set[str] | None = None
+        self._common: set[str] | None = None
 
     # --- pieces, loaded on first use -----------------------------------------------------------
 
@@ -176,6 +178,23 @@ class CourseIndex:
         if self._bm25 is None:
             self._bm25 = Bm25((chunk.id, chunk.text) for chunk in self.chunks())
         return self._bm25
+
+    def vocabulary(self) -> set[str]:
+        """The stems of every content word in the course (see ``grounding.stem``)."""
+        if self._vocabulary is None:
+            from tutor.advisors.grounding import content_words, stem
+
+            self._vocabulary = {stem(w) for chunk in self.chunks() for w in content_words(chunk.text)}
+        return self._vocabulary
+
+    def is_common_word(self, word: str) -> bool:
+        """A whole word of the embedding model's vocabulary (WordPiece keeps ~30k common English
+        words whole; names like "weaviate" or "sklearn" are split)."""
+        if self._common is None:
+            tokenizer = getattr(getattr(self.embeddings(), "_client", None), "tokenizer", None)
+            vocab = tokenizer.get_vocab() if tokenizer is not None else {}
+            self._common = {w for w in vocab if w.isalpha()}
+        return word.lower() in self._common
 
     def word_weight(self, term: str) -> float:
         """How telling a word is in this course (its inverse document frequency)."""

@@ -105,6 +105,20 @@ def test_an_off_course_question_says_so_and_names_the_nearest_section(core: Core
     assert answer.answer.startswith("The course does not cover that") and "?open=" in answer.answer
 
 
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("should I keep the embeddings in pinecone or weaviate for rag?", "off_course"),  # names the course never uses
+        ("how do I tune max_depth of a random forest in sklearn", "off_course"),
+        ("why do people prefer safetensors over pickle files?", "answer"),  # "pickle" is foreign, "safetensors" not
+        ("what is NF4 short for?", "answer"),
+    ],
+)
+def test_near_the_border_of_the_course(core: Core, text: str, outcome: str) -> None:
+    _, answer, _ = asked(core, text)
+    assert answer.outcome == outcome, answer.answer
+
+
 def test_a_follow_up_is_read_with_the_conversation(core: Core) -> None:
     events, answer, _ = asked(core, "what about QLoRA?", history=["What does LoRA train?"])
     retrieved = events[0].asked
