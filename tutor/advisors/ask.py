@@ -359,12 +359,16 @@ def off_course_answer(asked: Asked) -> CourseAnswer:
     return CourseAnswer(answer, _cite([p]), asked.passages, "", True, "extract", "off_course")
 
 
+def _ranking_question(asked: Asked) -> str:
+    """What quotes are ranked against: the question, and the previous message for a follow-up."""
+    focus = asked.request.text
+    return f"{focus}\n{asked.query}" if asked.query != focus else focus
+
+
 def extract_answer(
     asked: Asked, guard: QuizGuard, scorer: Scorer, *, model: str = "", problems=(), error: str = "", draft: str = ""
 ) -> CourseAnswer:
-    focus = asked.request.text
-    quotes = best_quotes(f"{focus}\n{asked.query}" if asked.query != focus else focus, asked.passages, scorer,
-                         allowed=lambda s: not guard.leaks(s))  # fmt: skip
+    quotes = best_quotes(_ranking_question(asked), asked.passages, scorer, allowed=lambda s: not guard.leaks(s))
     body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
     if asked.recommendation is not None:  # a follow-up on the learner's case: tie the quotes to it
         case = "; ".join(asked.recommendation.facts_for_prompt()[:2])
@@ -445,8 +449,14 @@ def answer_question(
     written = complete_sentences(draft.strip())
     problems = watch.problems or check_answer(written or draft, context, claims=claims, guard=guard).problems
     if not problems:
-        shown = CourseAnswer(written, cited_for(written, asked.passages), asked.passages, model_name, True, "model",
-                             "answer", draft=draft)  # fmt: skip
+        # The checked words come with the course sentence that best answers the question, quoted:
+        # grounded words can still be vague, and the learner sees the evidence either way.
+        evidence = best_quotes(_ranking_question(asked), asked.passages, scorer, most=1,
+                               allowed=lambda s: not guard.leaks(s))  # fmt: skip
+        text = written + (f"\n\nFrom the course:\n\n{_quoted(evidence)}" if evidence else "")
+        cited = cited_for(written, asked.passages)
+        cited += [c for c in _cite([q.passage for q in evidence]) if c not in cited]
+        shown = CourseAnswer(text, cited, asked.passages, model_name, True, "model", "answer", draft=draft)
     else:
         shown = extract_answer(asked, guard, scorer, model=model_name, problems=problems, draft=draft)
     yield Answered(asked, shown)

@@ -75,8 +75,10 @@ def test_a_draft_made_of_the_passages_is_shown_as_written(core: Core) -> None:
     passage = first[0].asked.passages[0]
     sentence = plain_units(passage.text)[0]
     _, answer, _ = asked(core, "How much did the Alpaca fine-tune cost?", reply=sentence)
-    assert (answer.source, answer.answer) == ("model", sentence)
-    assert check_answer(answer.answer, [passage.text]).grounded
+    words, _, evidence = answer.answer.partition("\n\nFrom the course:\n\n")
+    assert (answer.source, words) == ("model", sentence)
+    assert check_answer(words, [passage.text]).grounded
+    assert evidence.startswith("> ") and "?open=" in evidence  # the best course sentence, quoted, as evidence
     assert "Checked against the course" in answer.text
 
 
