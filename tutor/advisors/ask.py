@@ -42,11 +42,6 @@ _OPENS_ON_CASE = re.compile(
     r"please|check|review|critique|generate|draft|diagnose|score|rate|look at)\b",
     re.I,
 )
-_QUESTION_START = re.compile(
-    r"^\s*(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|should|would|will|"
-    r"explain|tell me|define|describe|compare|list|give me|and|so|but|ok|okay|whats|what's|hows|how's|any)\b",
-    re.I,
-)
 # Numbers that describe a learner's own situation: data volumes, GPU memory, traffic.
 _SITUATION = re.compile(
     r"\d[\d,.]*\s*(?:k\b|gb\b|gib\b|examples|rows|pairs|tickets|notes|documents|docs|samples|records"
