@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tutor.content import load_course
 from tutor.rag import CourseIndex, chunk_course
+from tutor.rag.chunks import whole_pieces
 from tutor.settings import PROJECT_ROOT
 
 LESSONS = PROJECT_ROOT / "lessons"
@@ -22,6 +23,21 @@ def test_chunks_know_their_page_and_section() -> None:
         assert chunk.text.startswith(page.title) and len(chunk.text) < 1200
     # Quiz banks hold answer keys: only course pages are indexed.
     assert {c.page_id for c in chunks} == {p.id for p in course.pages()}
+
+
+def test_a_piece_cut_inside_code_or_a_table_reads_on_its_own() -> None:
+    text = (
+        "Intro.\n\n```python\nargs = dict(\n    lr=2e-4,\n)\n```\n\n"
+        "| Setting | Value |\n|---|---|\n| rank | 8 |\n| alpha | 16 |"
+    )
+    pieces = ["Intro.\n\n```python\nargs = dict(", "    lr=2e-4,\n)\n```", "| alpha | 16 |"]
+    assert whole_pieces(text, pieces) == [
+        "Intro.\n\n```python\nargs = dict(\n```",  # the fence it opened is closed
+        "```\n    lr=2e-4,\n)\n```",  # the code it continues is fenced again
+        "| Setting | Value |\n|---|---|\n| alpha | 16 |",  # the row comes with its header
+    ]
+    # In the course itself every chunk has whole code blocks.
+    assert all(chunk.text.count("```") % 2 == 0 for chunk in chunk_course(load_course(LESSONS)))
 
 
 def test_search_finds_the_right_section_and_the_index_is_reused(shared_data_dir: Path) -> None:

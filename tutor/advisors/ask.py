@@ -23,8 +23,16 @@ from typing import Literal
 
 from tutor.advisors import ADVISORS
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendation
-from tutor.advisors.extractive import Quote, Scorer, best_quotes
-from tutor.advisors.grounding import Claims, DraftWatch, check_answer, complete_sentences, content_words, stem
+from tutor.advisors.extractive import Quote, Scorer, best_quotes, closest
+from tutor.advisors.grounding import (
+    Claims,
+    DraftWatch,
+    check_answer,
+    complete_sentences,
+    content_words,
+    contradictions,
+    stem,
+)
 from tutor.advisors.quiz_guard import QuizGuard, QuizItem
 from tutor.advisors.turn import AnswerPiece, ModelReady
 from tutor.llm import ChatModel, LLMError
@@ -48,6 +56,10 @@ _SITUATION = re.compile(
     r"|per day|a day|/day|calls|requests|users|customers)",
     re.I,
 )
+_HOW_TO = re.compile(
+    r"^\s*(?:so\s+|but\s+|and\s+)?(?:how (?:do|can|would|should) (?:i|we|you)|how to|where do (?:i|we))\b",
+    re.I,
+)
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and|but|so|what about|how about|what if|why|then|also|ok|okay|same|does that|is that|would that|"
     r"would it|does it|is it|can it|could it|and if)\b|\b(?:it|that|this|them|those|then)\b[?.!)]*\s*$",
@@ -66,9 +78,13 @@ def classify(request: AdvisorRequest, guard: QuizGuard) -> Kind:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     # Pasted data: a JSON record, CSV rows, a log, or anything of three lines or more.
     pasted_data = len(lines) >= 3 or any(line.startswith(("{", "[")) and ":" in line for line in lines)
-    if pasted_data or _SITUATION.search(text) or _OPENS_ON_CASE.search(text):
+    if pasted_data or _SITUATION.search(text):
         return "use_case"
-    return "question"
+    # "I have my own GGUF file, how do I get Ollama to serve it?": the situation is only the setting
+    # of a how-to question the course answers.
+    if _HOW_TO.search(re.split(r"[,;.:]\s", text.strip())[-1]):
+        return "question"
+    return "use_case" if _OPENS_ON_CASE.search(text) else "question"
 
 
 def is_follow_up(request: AdvisorRequest) -> bool:
@@ -363,10 +379,18 @@ def _ranking_question(asked: Asked) -> str:
 def extract_answer(
     asked: Asked, guard: QuizGuard, scorer: Scorer, *, model: str = "", problems=(), error: str = "", draft: str = ""
 ) -> CourseAnswer:
-    quotes = best_quotes(_ranking_question(asked), asked.passages, scorer, allowed=lambda s: not guard.leaks(s))
+    claims = asked.claims()
+
+    def allowed(sentence: str) -> bool:
+        # Neither a quiz option nor, beside the learner's recommendation, a sentence that reads
+        # against it ("weights you can download and fine-tune" under "prompting is enough").
+        return not guard.leaks(sentence) and not (claims and contradictions(sentence, claims))
+
+    quotes = best_quotes(_ranking_question(asked), asked.passages, scorer, allowed=allowed)
     body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
-    if asked.recommendation is not None:  # a follow-up on the learner's case: tie the quotes to it
-        case = "; ".join(asked.recommendation.facts_for_prompt()[:2])
+    if asked.recommendation is not None:  # a follow-up on the learner's case: its decision, and the line asked about
+        facts = asked.recommendation.facts_for_prompt()
+        case = "; ".join(f.rstrip(".") for f in facts[:2] + closest(asked.request.text, facts[2:], scorer, 1))
         body = f"For your case, the advisor's recommendation reads: {case}.\n\nFrom the course:\n\n{body}"
     cited = _cite([q.passage for q in quotes] or asked.passages)
     return CourseAnswer(body, cited, asked.passages, model, True, "extract", "answer", list(problems), error, draft)

@@ -32,10 +32,10 @@ class Scorer(Protocol):
 MIN_WORDS = 6
 MAX_WORDS = 70
 # Weight of shared words against embedding similarity, and of the passage's own rank.
-WORD_WEIGHT = 0.3
+WORD_WEIGHT = 0.6
 PASSAGE_WEIGHT = 0.2
 # A second quote is added when it scores at least this share of the best.
-SECOND_QUOTE = 0.85
+SECOND_QUOTE = 0.75
 
 
 @dataclass(frozen=True)
@@ -51,37 +51,75 @@ class Quote:
 
 
 def plain_units(passage_text: str) -> list[str]:
-    """The sentences of a chunk as plain text: its heading line, code blocks and tables' header
-    rows dropped; table rows read as "cell: cell, cell."; links keep their words."""
+    """The sentences of a chunk as plain text: its heading line and code blocks dropped; a table
+    row read with its column headers ("GPU memory — Full fine-tuning: 350 GB; LoRA: 20 GB."); a
+    sentence that opens on a pronoun ("Its corpus…") kept with the one before it; links keep
+    their words."""
     body = passage_text.split("\n\n", 1)[-1] if " › " in passage_text.split("\n", 1)[0] else passage_text
     blocks = re.findall(r"```[^\n]*\n(.*?)(?:```|$)", body, flags=re.S)
     code_units = [unit for block in blocks for unit in _code_units(block)]
     body = re.sub(r"```.*?(```|$)", "", body, flags=re.S)
     units: list[str] = []
     lines = body.splitlines()
+    header: list[str] = []
     for i, line in enumerate(lines):
         line = line.strip()
         if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            is_header = i + 1 < len(lines) and re.fullmatch(r"\|?[\s:|-]+\|?", lines[i + 1].strip() or "x")
-            if is_header or all(re.fullmatch(r":?-+:?", c) or not c for c in cells):
+            cells = [_inline(c.strip()) for c in line.strip("|").split("|")]
+            if i + 1 < len(lines) and _SEPARATOR.fullmatch(lines[i + 1].strip() or "x"):
+                header = cells
                 continue
-            line = f"{cells[0]}: {', '.join(c for c in cells[1:] if c)}".rstrip(".") + "."
-        line = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line)
-        line = re.sub(r"(\*\*|__|`|^#+\s*|^>\s*)", "", line)
+            if _SEPARATOR.fullmatch(line):
+                continue
+            units += _table_row(cells, header)
+            continue
+        header = []
+        line = re.sub(r"^>\s*|^#+\s*", "", _inline(line))
         line = re.sub(r"^([-*+]\s+)?\[[ xX]\]\s*", r"\1", line)  # checklist boxes
         units.append(line)
     # Lines of one paragraph join before the split into sentences; list items stay apart.
     text = re.sub(r"(?<=[^\n])\n(?![-*+]\s|\d+[.)]\s|\n)", " ", "\n".join(units))
-    out = []
+    out: list[str] = []
     for sentence in sentences(text):
-        words = sentence.split()
         # A list item or lead-in that ends on ":", ";", "," or "or" still states something: end it
         # there ("One JSON object per line (JSONL):" -> "… (JSONL).").
         sentence = re.sub(r"(?:[:;,]|\s+(?:or|and))+\s*$", "", sentence).rstrip()
-        if MIN_WORDS <= len(words) <= MAX_WORDS and sentence:
-            out.append(sentence if ends_complete(sentence) else sentence + ".")
+        if not sentence:
+            continue
+        sentence = sentence if ends_complete(sentence) else sentence + "."
+        words = len(sentence.split())
+        if out and _ANAPHOR.match(sentence) and len(out[-1].split()) + words <= MAX_WORDS:
+            out[-1] = f"{out[-1]} {sentence}"
+        elif MIN_WORDS <= words <= MAX_WORDS:
+            out.append(sentence)
     return out + code_units
+
+
+_SEPARATOR = re.compile(r"\|?[\s:|-]+\|?")
+# A sentence that leans on the one before it for its subject.
+_ANAPHOR = re.compile(r"(?:It|Its|It's|This|These|That|Those|They|Their|Them|Such|Both|Each of them)\b")
+# Cells this short read well in one line: "GPU memory — Full fine-tuning: 350 GB; LoRA: 20 GB."
+SHORT_CELL_WORDS = 6
+
+
+def _inline(text: str) -> str:
+    """Markdown inline marks removed: links keep their words, no bold or code marks."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    return re.sub(r"\*\*|__|`|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)", "", text)
+
+
+def _table_row(cells: list[str], header: list[str]) -> list[str]:
+    """A table row as sentences. With a header, each cell is named by its column: one line when
+    the cells are short, else one sentence per cell (a cell may hold several sentences)."""
+    name, values = cells[0], cells[1:]
+    if len(header) != len(cells):
+        return [f"{name}: {', '.join(c for c in values if c)}".rstrip(".") + "."]
+    named = [(h, c) for h, c in zip(header[1:], values, strict=True) if c]
+    if all(len(c.split()) <= SHORT_CELL_WORDS for _, c in named):
+        return [f"{name} — " + "; ".join(f"{h}: {c}" if h else c for h, c in named).rstrip(".") + "."]
+    if not header[0]:  # columns are the things compared ("| | Automated metrics | LLM-as-judge |")
+        return [f"{h} — {name}: {c}".rstrip(".") + "." for h, c in named]
+    return [f"{name} — {h}: {c}".rstrip(".") + "." for h, c in named]
 
 
 def _code_units(block: str) -> list[str]:
@@ -108,7 +146,9 @@ def rank_sentences(question: str, passages: list[Passage], scorer: Scorer) -> li
     candidates = [(unit, p, i) for p in passages for i, unit in enumerate(plain_units(p.text))]
     if not candidates:
         return []
-    vectors = scorer.embed([question] + [unit for unit, _, _ in candidates])
+    # Each sentence is embedded under its section's title: "Its corpus Dolma…" reads as a sentence
+    # about fully open models, and a table row as a row of its table.
+    vectors = scorer.embed([question] + [f"{p.section.split(' › ')[-1]}: {unit}" for unit, p, _ in candidates])
     weight = scorer.word_weight
     query, asked = vectors[0], set(terms(question))
     total = sum(weight(t) for t in asked)
@@ -121,13 +161,30 @@ def rank_sentences(question: str, passages: list[Passage], scorer: Scorer) -> li
     return sorted(quotes, key=lambda q: -q.score)
 
 
+def closest(question: str, texts: list[str], scorer: Scorer, most: int) -> list[str]:
+    """The ``most`` texts nearest to ``question`` by meaning and shared rare words, in their own order
+    (the lines of a recommendation that a follow-up question is about)."""
+    if len(texts) <= most:
+        return texts
+    vectors = scorer.embed([question, *texts])
+    asked = set(terms(question))
+    total = sum(scorer.word_weight(t) for t in asked) or 1.0
+
+    def score(i: int) -> float:
+        shared = sum(scorer.word_weight(t) for t in asked & set(terms(texts[i]))) / total
+        return _cosine(vectors[0], vectors[i + 1]) + WORD_WEIGHT * shared
+
+    chosen = sorted(sorted(range(len(texts)), key=score, reverse=True)[:most])
+    return [texts[i] for i in chosen]
+
+
 def best_quotes(
     question: str,
     passages: list[Passage],
     scorer: Scorer,
     *,
     allowed: Callable[[str], bool] = lambda _: True,
-    most: int = 2,
+    most: int = 3,
 ) -> list[Quote]:
     """The best sentence, and the next ones while they score close to it; ``allowed`` drops
     sentences that must not be shown (a quiz option's text)."""

@@ -213,7 +213,7 @@ METHODS = {
 _RECOMMENDING = re.compile(
     r"\b(recommend\w*|should|suggest\w*|best (?:option|choice|fit|approach)|go with|choose|pick|opt for)\b", re.I
 )
-_NEGATING = re.compile(r"\b(not|n't|never|instead of|rather than|avoid|no need|skip|unless|over)\b", re.I)
+_NEGATING = re.compile(r"\b(not|n't|never|nothing|instead of|rather than|avoid|no need|skip|unless|over)\b", re.I)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ chunk itself only says "1e-4 to 2e-4".
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -17,7 +18,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from tutor.content import Course, Page
 
 # Bump when the chunking changes, so existing indexes are rebuilt.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 CHUNK_SIZE = 900  # characters; MiniLM reads at most 256 word pieces (~1,000 characters)
 CHUNK_OVERLAP = 120
 
@@ -62,11 +63,48 @@ def _section_spans(page: Page) -> list[tuple[str, str, int, str]]:
     return spans
 
 
+def whole_pieces(text: str, pieces: list[str]) -> list[str]:
+    """Pieces of ``text`` that read on their own: a piece cut inside a code block opens and closes
+    its fence, and a piece that starts inside a table repeats the table's header rows (without
+    them a row "| GPU memory | 350 GB | 20 GB |" does not say which column is which)."""
+    out, searched = [], 0
+    for piece in pieces:
+        start = text.find(piece, searched)
+        if start < 0:  # the splitter changed whitespace: leave the piece as it is
+            out.append(piece)
+            continue
+        searched = start + 1
+        before = text[:start]
+        if before.count("```") % 2:
+            piece = "```\n" + piece
+        elif piece.lstrip().startswith("|") and (header := _table_header(before)):
+            piece = header + "\n" + piece
+        if piece.count("```") % 2:
+            piece += "\n```"
+        out.append(piece)
+    return out
+
+
+def _table_header(before: str) -> str:
+    """The header and separator rows of the table that ``before`` ends inside, if any."""
+    lines = before.rstrip("\n").split("\n")
+    rows = []
+    for row in reversed(lines):
+        if not row.lstrip().startswith("|"):
+            break
+        rows.append(row)
+    rows.reverse()
+    for i in range(len(rows) - 1):
+        if re.fullmatch(r"\|?[\s:|-]+\|?", rows[i + 1].strip()):
+            return f"{rows[i]}\n{rows[i + 1]}"
+    return ""
+
+
 def chunk_page(page: Page, splitter: RecursiveCharacterTextSplitter | None = None) -> list[Chunk]:
     splitter = splitter or RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
     chunks = []
     for section, anchor, line, text in _section_spans(page):
-        for n, piece in enumerate(splitter.split_text(text)):
+        for n, piece in enumerate(whole_pieces(text, splitter.split_text(text))):
             chunks.append(
                 Chunk(
                     id=f"{page.id}:{anchor}:{n}",

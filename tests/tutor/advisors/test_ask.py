@@ -44,6 +44,8 @@ def asked(core: Core, text: str, history: list[str] | None = None, reply: str | 
         ("when we get doctors to rate outputs should they know which model wrote which?", "question"),
         ("We process 50,000 clinical notes per day and need strict JSON. Is fine-tuning worth it?", "use_case"),
         ("I have a 7B model and one 24GB GPU.", "use_case"),
+        ("i have my own gguf file, how do i get ollama to serve it", "question"),
+        ("I have 8k support tickets, how do I split them for evaluation?", "use_case"),
         ("Our product catalogue changes weekly; should we fine-tune on it?", "use_case"),
         ('Please check these:\n{"prompt": "2+2", "completion": "4"}', "use_case"),
         ("is it B?", "quiz_request"),

@@ -15,6 +15,13 @@ Most tools expect one JSON object per line (JSONL):
 |---|---|---|
 | Style or tone | 50–500 | The model already can. |
 
+| | Full fine-tuning | LoRA |
+|---|---|---|
+| GPU memory | 350 GB | 20 GB |
+| Human rating | Experts rate *each* output blind, with a rubric and a second rater | The same |
+
+OLMo is the strongest fully reproducible model. Its corpus Dolma holds about 3 trillion tokens.
+
 - **NF4 (4-bit NormalFloat)**, a 4-bit data type suited to normally distributed weights;
 - [ ] Split off a held-out test set before you train anything.
 
@@ -29,7 +36,11 @@ See [the QLoRA section](peft.md#qlora) for the memory arithmetic in detail."""
 def test_markdown_is_read_as_quotable_sentences() -> None:
     assert plain_units(CHUNK) == [
         "Most tools expect one JSON object per line (JSONL).",
-        "Style or tone: 50–500, The model already can.",
+        "Style or tone — Examples: 50–500; Why: The model already can.",
+        "GPU memory — Full fine-tuning: 350 GB; LoRA: 20 GB.",
+        "Full fine-tuning — Human rating: Experts rate each output blind, with a rubric and a second rater.",
+        "LoRA — Human rating: The same.",
+        "OLMo is the strongest fully reproducible model. Its corpus Dolma holds about 3 trillion tokens.",
         "NF4 (4-bit NormalFloat), a 4-bit data type suited to normally distributed weights.",
         "Split off a held-out test set before you train anything.",
         "See the QLoRA section for the memory arithmetic in detail.",

@@ -93,6 +93,11 @@ def test_contradicting_the_recommendation_fails_and_agreeing_passes() -> None:
     rank = Claims(numbers=(NumericClaim(re.compile(r"\brank\b"), frozenset({16.0}), "rank"),))
     assert contradictions("Use a rank of 16.", rank) == []
     assert contradictions("Use a rank of 8 here.", rank) == ["gives another rank than the recommendation"]
+    # The recommendation's own words, repeated to the learner, do not read against it.
+    prompting = Claims(fine_tune=False)
+    said = "The advisor's recommendation reads: nothing in the description needs fine-tuning yet."
+    assert contradictions(said, prompting) == []
+    assert contradictions("The advisor recommends fine-tuning here.", prompting) != []
 
 
 def test_a_draft_is_stopped_at_its_first_unsupported_sentence() -> None:
