@@ -11,10 +11,11 @@ import pytest
 
 from tests.conftest import advisor_settings
 from tutor import accounts
+from tutor.advisors.answer_eval import plain_answer
 from tutor.advisors.ask import Answered, Retrieved, classify
 from tutor.advisors.base import AdvisorRequest, UploadedFile
 from tutor.advisors.extractive import plain_units
-from tutor.advisors.grounding import check_answer
+from tutor.advisors.grounding import check_answer, contradictions
 from tutor.advisors.turn import AnswerPiece, ModelReady
 from tutor.core import Core
 from tutor.llm.fake import FakeChatModel
@@ -133,6 +134,13 @@ def test_a_follow_up_is_read_with_the_conversation(core: Core) -> None:
     events, answer, _ = asked(core, "would qlora work for that?", history=[case])
     assert events[0].asked.recommendation is not None
     assert answer.answer.startswith("For your case, the advisor's recommendation reads: Approach:")
+    # Beside a recommendation not to fine-tune, no quote reads as advice to fine-tune.
+    case = "we'll take an open weight model, fine tune it and sell the result as part of our product"
+    events, answer, _ = asked(core, "what do i need to check on the model card for that?", history=[case])
+    claims = events[0].asked.claims()
+    assert claims is not None and claims.fine_tune is False
+    assert contradictions(plain_answer(answer.answer), claims) == []
+    assert "Licence" in answer.answer  # the model card line the question is about
 
 
 def test_a_question_in_the_chat_is_stored_with_its_citations(core: Core) -> None:
