@@ -75,16 +75,19 @@ def classify(request: AdvisorRequest, guard: QuizGuard) -> Kind:
         return "use_case"
     if guard.asks_for_answer(text):
         return "quiz_request"
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    # Pasted data: a JSON record, CSV rows, a log, or anything of three lines or more.
-    pasted_data = len(lines) >= 3 or any(line.startswith(("{", "[")) and ":" in line for line in lines)
-    if pasted_data or _SITUATION.search(text):
+    if pasted_data(text) or _SITUATION.search(text):
         return "use_case"
     # "I have my own GGUF file, how do I get Ollama to serve it?": the situation is only the setting
     # of a how-to question the course answers.
     if _HOW_TO.search(re.split(r"[,;.:]\s", text.strip())[-1]):
         return "question"
     return "use_case" if _OPENS_ON_CASE.search(text) else "question"
+
+
+def pasted_data(text: str) -> bool:
+    """A JSON record, CSV rows, a log, or anything of three lines or more."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return len(lines) >= 3 or any(line.startswith(("{", "[")) and ":" in line for line in lines)
 
 
 def is_follow_up(request: AdvisorRequest) -> bool:

@@ -113,13 +113,17 @@ def _table_row(cells: list[str], header: list[str]) -> list[str]:
     the cells are short, else one sentence per cell (a cell may hold several sentences)."""
     name, values = cells[0], cells[1:]
     if len(header) != len(cells):
-        return [f"{name}: {', '.join(c for c in values if c)}".rstrip(".") + "."]
+        return [_ended(f"{name}: {', '.join(c for c in values if c)}")]
     named = [(h, c) for h, c in zip(header[1:], values, strict=True) if c]
     if all(len(c.split()) <= SHORT_CELL_WORDS for _, c in named):
-        return [f"{name} — " + "; ".join(f"{h}: {c}" if h else c for h, c in named).rstrip(".") + "."]
+        return [_ended(f"{name} — " + "; ".join(f"{h}: {c}" if h else c for h, c in named))]
     if not header[0]:  # columns are the things compared ("| | Automated metrics | LLM-as-judge |")
-        return [f"{h} — {name}: {c}".rstrip(".") + "." for h, c in named]
-    return [f"{name} — {h}: {c}".rstrip(".") + "." for h, c in named]
+        return [_ended(f"{h} — {name}: {c}") for h, c in named]
+    return [_ended(f"{name} — {h}: {c}") for h, c in named]
+
+
+def _ended(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def _code_units(block: str) -> list[str]:

@@ -27,12 +27,25 @@ MIN_OPTION_WORDS = 3
 # A message holds a pasted stem when it has this share of the stem's content words.
 STEM_OVERLAP = 0.75
 
-_QUIZ_WORDS = r"(?:quiz|module[- ]test|test|exam|assessment|question|q\s?\d+)"
+# Words that name a graded item. "question" and "test" alone are everyday words in a use case ("a
+# bot that answers questions", "a test set"): they count with a number, or after "the"/"this" ("the
+# DPO question"), and then only beside words that ask for the right answer, not just "answers".
+_QUIZ_ITEM = r"(?:quiz\w*|module[- ]test|exam\w*|assessment|q\s?\d+|(?:question|test)\s*#?\s*\d+)"
+_ITEM_REF = (
+    rf"(?:{_QUIZ_ITEM}|(?:the|this|that|first|second|third|fourth|fifth|last)\s+(?:[\w-]+\s+)?question\b"
+    r"|the\s+test\b(?![- ](?:set|data|split|cases?|suite|loss|examples?|rows?|prompts?)))"
+)
+_RIGHT_ANSWER = (
+    r"(?:(?:correct|right)\s+(?:answer|option|one|choice)s?|the\s+answers?\s+(?:to|for|of|in|on)"
+    r"|solutions?|answer key)"
+)
 ASKS = [
     re.compile(p, re.I)
     for p in (
-        rf"\b(?:answer|answers|solution|correct one|right one|key)\b.*\b{_QUIZ_WORDS}",
-        rf"\b{_QUIZ_WORDS}.*\b(?:answer|answers|solution|correct|right one|key)\b",
+        rf"\b{_RIGHT_ANSWER}\b.*\b{_ITEM_REF}",
+        rf"\b{_ITEM_REF}.*\b{_RIGHT_ANSWER}\b",
+        rf"\b(?:answer|answers)\b.*\b{_QUIZ_ITEM}",
+        rf"\b{_QUIZ_ITEM}.*\b(?:answer|answers|correct|right one|key)\b",
         r"\b(?:which|what)\s+(?:option|choice|letter|one)\b",
         r"\b(?:is it|is the answer|answer is|it's|its|go with|pick)\s*\(?[a-e]\)?\s*[?.!]*\s*$",
         r"\b(?:option|choice|answer)\s*\(?[a-e]\)?\b(?!-)",

@@ -40,6 +40,8 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "How much did the Alpaca fine-tune cost?",
         "What is the difference between SFT, RLHF and DPO?",
         "How many examples do I need for a new output format?",
+        "We want a bot that answers questions about our HR policies",  # a use case, not a quiz
+        "how big should the test set be to trust the right answer rate?",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
