@@ -100,7 +100,7 @@ def _seen_questions(session: Session, user_id: int, quiz_id: str) -> set[str]:
 def _layout(quiz: QuizDefinition, bank: Bank, seen: set[str], rng: random.Random) -> list[dict]:
     chosen = list(quiz.questions)
     for draw in quiz.draws:
-        pool = [q.id for q in bank.questions if draw.matches(q) and q.id not in chosen]
+        pool = [q.id for q in bank.draw_pool(draw, set(chosen))]
         fresh = [question_id for question_id in pool if question_id not in seen]
         # Prefer questions this learner has not seen yet; top up from the rest when the pool runs dry.
         picked = rng.sample(fresh, min(draw.count, len(fresh)))

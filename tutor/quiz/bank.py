@@ -124,6 +124,10 @@ class Draw(BaseModel):
     count: int = Field(ge=1)
     lesson: str = ""
     tags: list[str] = Field(default_factory=list, description="The question must carry all of these tags.")
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Quiz ids whose questions this draw never picks (a test whose right answers are shown later).",
+    )
 
     def matches(self, question: Question) -> bool:
         return (not self.lesson or question.lesson == self.lesson) and set(self.tags) <= set(question.tags)
@@ -186,9 +190,15 @@ class Bank(BaseModel):
                 return quiz
         raise KeyError(quiz_id)
 
+    def draw_pool(self, draw: Draw, taken: set[str] | frozenset[str] = frozenset()) -> list[Question]:
+        """The questions ``draw`` may pick: matching, not ``taken`` already, not in an excluded quiz."""
+        excluded = {q for quiz in self.quizzes if quiz.id in draw.exclude for q in quiz.questions}
+        return [q for q in self.questions if draw.matches(q) and q.id not in taken and q.id not in excluded]
+
     def cross_check(self) -> list[tuple[tuple, str]]:
         """Problems no single field shows: duplicate ids, quizzes naming missing questions,
-        draws that cannot be filled. Returned as (location path, message)."""
+        draws that cannot be filled, a quiz that would show a key another quiz keeps for later.
+        Returned as (location path, message)."""
         problems: list[tuple[tuple, str]] = []
         seen: dict[str, int] = {}
         for index, question in enumerate(self.questions):
@@ -207,7 +217,7 @@ class Bank(BaseModel):
                     )
             fixed = set(quiz.questions)
             for d_index, draw in enumerate(quiz.draws):
-                pool = [q for q in self.questions if draw.matches(q) and q.id not in fixed]
+                pool = self.draw_pool(draw, fixed)
                 if len(pool) < draw.count:
                     problems.append(
                         (
@@ -215,7 +225,39 @@ class Bank(BaseModel):
                             f"draw wants {draw.count} questions, only {len(pool)} match",
                         )
                     )
+        return problems + self._keys_shown_early()
+
+    def _keys_shown_early(self) -> list[tuple[tuple, str]]:
+        """A question of a quiz that shows its right answers late (the module test: after a pass)
+        must not appear in a quiz that shows them sooner (practice: at once), fixed or drawn: a few
+        rounds of the sooner quiz would hand out the later one's key."""
+        problems: list[tuple[tuple, str]] = []
+        for q_index, quiz in enumerate(self.quizzes):
+            shown = REVEAL_ORDER[quiz.review.correct_answer]
+            for later in self.quizzes:
+                if REVEAL_ORDER[later.review.correct_answer] <= shown:
+                    continue
+                kept = set(later.questions)
+                when = later.review.correct_answer
+                why = f"a question of quiz {later.id!r} whose right answers are shown later ({when})"
+                for i, question_id in enumerate(quiz.questions):
+                    if question_id in kept:
+                        problems.append((("quizzes", q_index, "questions", i), f"{question_id} is {why}"))
+                for d_index, draw in enumerate(quiz.draws):
+                    early = [q.id for q in self.draw_pool(draw) if q.id in kept]
+                    if early:
+                        problems.append(
+                            (
+                                ("quizzes", q_index, "draws", d_index),
+                                f"the draw can pick {', '.join(early[:3])}{', …' if len(early) > 3 else ''}, {why}: "
+                                f"add exclude: [{later.id}] to the draw",
+                            )
+                        )
         return problems
+
+
+# How soon a quiz shows its right answers; a question may not sit in two quizzes that differ here.
+REVEAL_ORDER = {"immediately": 0, "after_pass": 1, "after_last_attempt": 2, "never": 3}
 
 
 # --- YAML with line numbers -----------------------------------------------------------------

@@ -201,6 +201,17 @@ def test_random_draws_prefer_unseen_questions(store, ada: int) -> None:
     assert not seen[0] & seen[1]  # the pool is large enough for two disjoint attempts
 
 
+def test_practice_never_shows_a_module_test_question(store, ada: int) -> None:
+    """Practice reviews show right answers at once; before the fix 8 rounds held all 15 test items."""
+    module_test = {f"mt-q{n}" for n in range(1, 16)}
+    shown: set[str] = set()
+    for n in range(12):
+        view = attempts.start_or_resume(store, ada, "practice", random.Random(n))
+        shown |= {q.question_id for q in view.questions}
+        attempts.submit(store, ada, view.attempt_id, {})
+    assert len(shown) >= 20 and not shown & module_test
+
+
 def test_old_attempts_keep_the_bank_version_they_were_taken_on(store, ada: int) -> None:
     view = attempts.start_or_resume(store, ada, "lesson-1", random.Random(1))
     attempts.submit(store, ada, view.attempt_id, right_positions(view))

@@ -185,3 +185,49 @@ def test_broken_yaml_and_unknown_fields() -> None:
         parse_bank_yaml("bank: demo\ntitle: [unclosed\n", "x.yaml")
     with pytest.raises(BankError, match=r"x.yaml:4: questions.0.colour: Extra inputs are not permitted"):
         parse_bank_yaml("bank: demo\ntitle: T\nquestions:\n  - colour: red\n    id: q\n", "x.yaml")
+
+
+def test_no_quiz_shows_a_key_that_another_quiz_keeps_for_later() -> None:
+    """The module test shows its right answers only after a pass; the practice quiz shows them at
+    once, so it must never draw a module-test question (else a few practice rounds give the key)."""
+    module_test = set(BANK.quiz("module-test").questions)
+    practice = BANK.quiz("practice")
+    for draw in practice.draws:
+        assert not module_test & {q.id for q in BANK.draw_pool(draw)}
+    assert BANK.cross_check() == []
+
+
+def test_an_overlap_with_a_later_key_is_refused_at_its_line() -> None:
+    text = """bank: demo
+title: Demo
+questions:
+  - {id: q1, lesson: l, stem: S1, options: [{text: a, correct: true}, {text: b}]}
+  - {id: q2, lesson: l, stem: S2, options: [{text: a, correct: true}, {text: b}]}
+  - {id: q3, lesson: l, stem: S3, options: [{text: a, correct: true}, {text: b}]}
+quizzes:
+  - id: exam
+    title: Exam
+    questions: [q1]
+    review: {correct_answer: after_pass}
+  - id: drill
+    title: Drill
+    questions: [q2]
+    draws:
+      - {lesson: l, count: 1}
+  - id: peek
+    title: Peek
+    questions:
+      - q1
+"""
+    with pytest.raises(BankError) as caught:
+        parse_bank_yaml(text, "demo.yaml")
+    assert caught.value.problems == [
+        "demo.yaml:16: the draw can pick q1, a question of quiz 'exam' whose right answers are shown later "
+        "(after_pass): add exclude: [exam] to the draw",
+        "demo.yaml:20: q1 is a question of quiz 'exam' whose right answers are shown later (after_pass)",
+    ]
+    fixed = text.replace("{lesson: l, count: 1}", "{lesson: l, count: 1, exclude: [exam]}").replace(
+        "      - q1\n", "      - q3\n"
+    )
+    bank = parse_bank_yaml(fixed, "demo.yaml")
+    assert [q.id for q in bank.draw_pool(bank.quiz("drill").draws[0], taken={"q2"})] == ["q3"]
