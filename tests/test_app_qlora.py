@@ -91,6 +91,12 @@ def finished_run(lab_app) -> FinishedRun:
     ada, bob = app_client(lab_app.url, auth=ADA), app_client(lab_app.url, auth=BOB)
     with pytest.raises(AppError, match=r"training\.learning_rate"):
         ada.predict("training:\n  learning_rate: -1\n", api_name="/qlora_start")
+    # A server file, another learner's folder, any model folder: refused before anything is read.
+    for attack in ("/etc/passwd", "../bob/anything.csv", f"{lab_app.core.settings.data_dir}/tutor.db"):
+        with pytest.raises(AppError, match=r"data\.source: use 'builtin' or a file you uploaded"):
+            ada.predict(tiny_run(steps=STEPS).replace("source: builtin", f"source: {attack}"), api_name="/qlora_start")
+    with pytest.raises(AppError, match=r"model\.name: this lab trains the packaged model"):
+        ada.predict(tiny_run(steps=STEPS) + "model:\n  name: /etc\n", api_name="/qlora_start")
     run_id = ada.predict(tiny_run(steps=STEPS), api_name="/qlora_start")
     with pytest.raises(AppError, match="already have a run"):
         ada.predict(tiny_run(steps=STEPS), api_name="/qlora_start")

@@ -165,11 +165,12 @@ def _example(record: dict, where: str, data: DataSection) -> Example:
     answer = next((record[name] for name in outputs if name in record), None)
     if text is None or answer is None:
         wanted = f"{'/'.join(inputs)} and {'/'.join(outputs)}"
-        raise DataError(f"{where}: needs the fields {wanted} (found: {', '.join(record) or 'none'})")
+        # Names the fields wanted, never the file's own words: an error must not echo content.
+        raise DataError(f"{where}: needs the fields {wanted} ({len(record)} other field(s) found)")
     if data.task == "sentiment":
         answer = HUB_LABELS.get(answer, answer) if isinstance(answer, int) else str(answer).strip().lower()
         if answer not in LABELS:
-            raise DataError(f"{where}: label {answer!r} is not one of {', '.join(LABELS)}")
+            raise DataError(f"{where}: the label must be one of {', '.join(LABELS)}")
     text, answer = str(text).strip(), str(answer).strip()
     if not text or not answer:
         raise DataError(f"{where}: empty input or answer")

@@ -98,11 +98,25 @@ class Settings(BaseModel):
     max_upload_mb: float = Field(
         25.0, gt=0, description="Largest file a learner can upload (advisor labs and the QLoRA lab), in MB."
     )
+    lab_models: list[str] = Field(
+        default_factory=list,
+        description="Base models learners may train in the QLoRA lab besides the packaged one (local folders or "
+        "Hugging Face Hub ids). Empty: the packaged model only.",
+    )
+    lab_hub_datasets: bool = Field(
+        False, description="Let learners train on 'hf:<dataset id>' sources in the QLoRA lab (needs a network)."
+    )
     warm_up: bool = Field(
         True,
         description="At start, build the course index and load the advisor model in the background, so the "
         "first question is quick. Off: both happen on the first advisor question (a quiz-only server).",
     )
+
+    @field_validator("lab_models", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """From the environment a list comes as one string: TUTOR_LAB_MODELS="org/a, /models/b"."""
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @field_validator("lessons_dir")
     @classmethod

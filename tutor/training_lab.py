@@ -8,6 +8,7 @@ The lab tab (labs/qlora_tab.py) only displays what this returns. Training itself
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -107,11 +108,40 @@ class TrainingLab:
             raise LabError(f"{path.name}: upload a .jsonl or .csv file")
         if path.stat().st_size > self.settings.max_upload_bytes:
             raise LabError(f"{path.name}: larger than {self.settings.max_upload_mb:g} MB")
-        folder = self.uploads / (owner or "user")
+        folder = self._upload_folder(owner)
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / path.name
+        # Named by content: a second upload under the same name cannot change a queued run's data.
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        target = folder / f"{digest}{path.suffix.lower()}"
         shutil.copyfile(path, target)
         return target
+
+    def _upload_folder(self, owner: str) -> Path:
+        return (self.uploads / (owner or "user")).resolve()
+
+    def check_inputs(self, owner: str, config: TrainConfig) -> None:
+        """What a learner's config may read on this server: the built-in data, a file the learner
+        uploaded in this lab, a Hub dataset where Settings allow it; the packaged model, or one the
+        instructor listed in Settings. Anything else (a path to a server file, another learner's
+        upload, any folder as a model) is refused before a byte of it is read."""
+        source = config.data.source.strip()
+        if source.startswith("hf:"):
+            if not self.settings.lab_hub_datasets:
+                raise LabError(
+                    "data.source: Hub datasets are switched off on this server (Settings: lab_hub_datasets)"
+                )
+        elif source != "builtin":
+            path = Path(source)
+            path = (path if path.is_absolute() else self._upload_folder(owner) / path).resolve()
+            if not path.is_relative_to(self._upload_folder(owner)) or not path.is_file():
+                raise LabError("data.source: use 'builtin' or a file you uploaded in step 1 of this lab")
+        name = config.model.name.strip()
+        if name and name not in self.settings.lab_models:
+            allowed = ", ".join(self.settings.lab_models)
+            raise LabError(
+                "model.name: this lab trains the packaged model (leave it empty)"
+                + (f" or one of: {allowed}" if allowed else "; an instructor can allow others (Settings: lab_models)")
+            )
 
     # --- step 2: configure ---------------------------------------------------------------------
     def default_config(self, task: str = "sentiment") -> TrainConfig:
@@ -171,6 +201,7 @@ class TrainingLab:
     # --- step 3: train -------------------------------------------------------------------------
     def start_run(self, owner: str, yaml_text: str) -> Run:
         config = self.parse(yaml_text)
+        self.check_inputs(owner, config)
         try:
             load_examples(config.data)  # fail now, with the file and line, not in the worker
         except DataError as exc:

@@ -59,7 +59,7 @@ def test_local_jsonl_and_csv(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"text": "a", "label": "positive"}\n{"text": "b", "label": "great"}\n', "bad.jsonl:2: label 'great'"),
+        ('{"text": "a", "label": "positive"}\n{"text": "b", "label": "great"}\n', "bad.jsonl:2: the label must be one of"),
         ('{"text": "a", "label": "positive"}\n{"text": oops}\n', "bad.jsonl:2: not valid JSON"),
         ('{"prompt": "a", "completion": "b"}\n', "bad.jsonl:1: needs the fields text/sentence and label"),
         ('["a", "b"]\n', "bad.jsonl:1: each line must be a JSON object"),
@@ -77,7 +77,7 @@ def test_csv_errors_name_the_line_a_row_starts_on(tmp_path):
     rows = "\n".join(f"Sales rose {i}%.,positive" for i in range(10))
     path = tmp_path / "bad.csv"
     path.write_text(f'text,label\n"Profit fell,\nsharply",negative\n{rows}\nA fine day,great\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"bad\.csv:14: label 'great'"):  # the quoted row spans lines 2-3
+    with pytest.raises(DataError, match=r"bad\.csv:14: the label must be one of"):  # the quoted row spans lines 2-3
         load_examples(DataSection(source=str(path)))
 
 

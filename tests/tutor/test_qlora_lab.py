@@ -63,3 +63,49 @@ def test_preview_returns_the_critics_findings_as_data(lab, tmp_path: Path) -> No
     assert any(issue.line == 12 for issue in preview.issues)
     note = preview_markdown(preview)
     assert note.startswith("**12 examples** from `") and "The dataset critic found" in note
+
+
+def _run_on(lab, source: str, model: str = "") -> str:
+    config = lab.default_config()
+    config.data.source, config.model.name = source, model
+    return config.to_yaml()
+
+
+def test_a_run_reads_only_the_learners_own_uploads(lab, tmp_path: Path) -> None:
+    """Issue 15, item 2: a config naming a file of the server (or another learner's upload) is
+    refused before it is read, and no error quotes a file's words."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text("text,label\n" + "\n".join(f"row {i},sk-secret-alice" for i in range(12)), encoding="utf-8")
+    for source in (str(secret), "../../secret.csv", "/etc/passwd"):
+        with pytest.raises(LabError, match=r"data\.source: use 'builtin' or a file you uploaded") as caught:
+            lab.start_run("ada", _run_on(lab, source))
+        assert "sk-secret" not in str(caught.value)
+    rows = [f'{{"text": "Sales rose {i}%.", "label": "positive"}}' for i in range(12)]
+    upload = tmp_path / "mine.jsonl"
+    upload.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    stored = lab.preview("sentiment", str(upload), owner="bob").source
+    with pytest.raises(LabError, match=r"data\.source"):
+        lab.check_inputs("ada", lab.parse(_run_on(lab, stored)))  # bob's file, ada's run
+    lab.check_inputs("bob", lab.parse(_run_on(lab, stored)))  # bob's own file is fine
+    # Uploads are named by content: the same name with new rows is a new file, the queued one stays.
+    upload.write_text("\n".join(rows[:11]) + "\n", encoding="utf-8")
+    again = lab.preview("sentiment", str(upload), owner="bob").source
+    assert again != stored and Path(stored).is_file() and Path(stored).parent == Path(again).parent
+    # A bad label names its line, not the label.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([*rows[:11], '{"text": "x y", "label": "sk-secret-alice"}']) + "\n", encoding="utf-8")
+    with pytest.raises(LabError) as caught:
+        lab.preview("sentiment", str(bad), owner="bob")
+    assert ":12: the label must be one of" in str(caught.value) and "sk-secret" not in str(caught.value)
+
+
+def test_only_the_packaged_model_or_one_the_instructor_allows(tmp_path: Path) -> None:
+    core = Core.start(make_settings(tmp_path, lab_models=["HuggingFaceTB/SmolLM2-360M-Instruct"]))
+    lab = core.qlora
+    with pytest.raises(LabError, match=r"model\.name: this lab trains the packaged model .* one of: HuggingFaceTB"):
+        lab.check_inputs("ada", lab.parse(_run_on(lab, "builtin", model=str(tmp_path))))
+    with pytest.raises(LabError, match=r"data\.source: Hub datasets are switched off"):
+        lab.check_inputs("ada", lab.parse(_run_on(lab, "hf:takala/financial_phrasebank")))
+    lab.check_inputs("ada", lab.parse(_run_on(lab, "builtin", model="HuggingFaceTB/SmolLM2-360M-Instruct")))
+    lab.check_inputs("ada", lab.parse(_run_on(lab, "builtin")))
+    core.store.close()

@@ -81,3 +81,9 @@ def test_settings_are_frozen() -> None:
     settings = load_settings(env={})
     with pytest.raises(ValueError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_a_list_setting_from_the_environment_is_comma_separated() -> None:
+    settings = load_settings(env={"TUTOR_LAB_MODELS": "org/model-a, /models/b"})
+    assert settings.lab_models == ["org/model-a", "/models/b"]
+    assert load_settings(env={}).lab_models == [] and not load_settings(env={}).lab_hub_datasets
