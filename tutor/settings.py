@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 # The repository root: lessons/ and quizzes/ live beside the packages in an editable install.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,11 @@ class Settings(BaseModel):
         "single",
         description="'single': one local learner, no password (a laptop). "
         "'class': accounts in the database, sign-in required, roles learner and instructor.",
+    )
+    open_single_mode: bool = Field(
+        False,
+        description="Allow single mode on an address other computers reach (e.g. 0.0.0.0): whoever reaches the "
+        "port is the one learner, with no password, and can train, upload and fill the disk. Off: refuse to start.",
     )
     host: str = Field("127.0.0.1", min_length=1, description="Address the web server listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web server listens on.")
@@ -111,6 +116,17 @@ class Settings(BaseModel):
         description="At start, build the course index and load the advisor model in the background, so the "
         "first question is quick. Off: both happen on the first advisor question (a quiz-only server).",
     )
+
+    @field_validator("host")
+    @classmethod
+    def _single_mode_stays_on_this_machine(cls, value: str, info: ValidationInfo) -> str:
+        local = value in ("localhost", "::1") or value.startswith("127.")
+        if info.data.get("mode", "single") == "single" and not local and not info.data.get("open_single_mode"):
+            raise ValueError(
+                f"single mode on {value} lets anyone who reaches the port in as the learner, without a password; "
+                "use class mode (--mode class: accounts and sign-in), or set open_single_mode to accept that"
+            )
+        return value
 
     @field_validator("lab_models", mode="before")
     @classmethod

@@ -59,7 +59,10 @@ def test_local_jsonl_and_csv(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"text": "a", "label": "positive"}\n{"text": "b", "label": "great"}\n', "bad.jsonl:2: the label must be one of"),
+        (
+            '{"text": "a", "label": "positive"}\n{"text": "b", "label": "great"}\n',
+            "bad.jsonl:2: the label must be one of",
+        ),
         ('{"text": "a", "label": "positive"}\n{"text": oops}\n', "bad.jsonl:2: not valid JSON"),
         ('{"prompt": "a", "completion": "b"}\n', "bad.jsonl:1: needs the fields text/sentence and label"),
         ('["a", "b"]\n', "bad.jsonl:1: each line must be a JSON object"),

@@ -87,3 +87,14 @@ def test_a_list_setting_from_the_environment_is_comma_separated() -> None:
     settings = load_settings(env={"TUTOR_LAB_MODELS": "org/model-a, /models/b"})
     assert settings.lab_models == ["org/model-a", "/models/b"]
     assert load_settings(env={}).lab_models == [] and not load_settings(env={}).lab_hub_datasets
+
+
+def test_single_mode_refuses_an_address_others_reach() -> None:
+    with pytest.raises(
+        SettingsError, match=r"bad setting 'host' \(from --host\): single mode on 0\.0\.0\.0 lets anyone"
+    ):
+        load_settings(env={}, overrides={"host": "0.0.0.0"})
+    assert load_settings(env={}, overrides={"host": "0.0.0.0", "mode": "class"}).host == "0.0.0.0"
+    opened = load_settings(env={"TUTOR_OPEN_SINGLE_MODE": "true"}, overrides={"host": "0.0.0.0"})
+    assert opened.open_single_mode and opened.mode == "single"
+    assert load_settings(env={}, overrides={"host": "localhost"}).host == "localhost"
