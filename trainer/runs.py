@@ -105,7 +105,7 @@ class RunQueue:
         return run
 
     def get(self, run_id: str, owner: str | None = None) -> Run:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", run_id or ""):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", run_id or ""):  # never ".", ".." or a path
             raise RunError(f"no run {run_id!r}")
         path = self.folder(run_id) / "run.json"
         try:

@@ -17,7 +17,9 @@ from tutor.store import Store
 from tutor.tables import ROLES, User
 
 _hasher = PasswordHasher()
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+# A letter or digit first: a name is a folder name (uploads, runs), so never "." or "..", and a
+# gradebook cell, so never "=", "+", "-" or "@" first (spreadsheets run those as formulas).
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 8
 # Verified against when a user does not exist, so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -33,7 +35,10 @@ def hash_password(password: str) -> str:
 
 def check_username(username: str) -> str:
     if not USERNAME_RE.match(username):
-        raise AccountError(f"invalid user name {username!r}: use 1-64 letters, digits, '_', '.', '@' or '-'")
+        raise AccountError(
+            f"invalid user name {username!r}: use 1-64 letters, digits, '_', '.', '@' or '-', "
+            "starting with a letter or digit"
+        )
     return username
 
 

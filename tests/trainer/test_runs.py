@@ -134,3 +134,13 @@ def test_worker_that_cannot_start_fails_the_run_once(tmp_path, monkeypatch):
     failed = queue.get(run.id)
     assert failed.status == "failed" and "fork failed" in failed.message
     assert queue._run_next() is False  # not retried forever
+
+
+@pytest.mark.parametrize("run_id", ["..", ".", "../runs", "a/b", "", "-x"])
+def test_a_run_id_that_is_a_path_names_no_run(tmp_path, run_id: str) -> None:
+    """Issue 15, item 7: "." and ".." were valid run ids, so a run folder could be the runs folder itself."""
+    (tmp_path / "runs").mkdir()
+    planted = {"id": "x", "owner": "ada", "task": "sentiment", "status": "done", "created": 0.0}
+    (tmp_path / "run.json").write_text(json.dumps(planted), encoding="utf-8")  # what "runs/.." would read
+    with pytest.raises(RunError, match="no run"):
+        RunQueue(tmp_path / "runs", tmp_path / "models").get(run_id)

@@ -51,6 +51,9 @@ def test_password_can_be_changed(store) -> None:
     [
         ("ada", "correct horse", "admin", "invalid role 'admin'"),
         ("ada smith", "correct horse", "learner", "invalid user name"),
+        ("..", "correct horse", "learner", "invalid user name"),  # a folder name: uploads/.. is the data dir
+        ("=HYPERLINK(1)", "correct horse", "learner", "invalid user name"),  # a formula in the gradebook
+        ("@cmd", "correct horse", "learner", "invalid user name"),
         ("ada", "short", "learner", "password too short"),
     ],
 )

@@ -414,5 +414,10 @@ def gradebook_csv(store: Store) -> str:
             row += ["" if percent is None else f"{percent:.1f}", len(mine)]
             if quiz.pass_mark:
                 row.append("" if percent is None else ("yes" if percent >= quiz.pass_mark else "no"))
-        writer.writerow(row)
+        writer.writerow([_cell(value) for value in row])
     return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula ("=HYPERLINK(…)") is kept as text."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")) else value

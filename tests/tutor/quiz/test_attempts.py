@@ -227,3 +227,8 @@ def test_old_attempts_keep_the_bank_version_they_were_taken_on(store, ada: int) 
 def test_saving_the_same_bank_twice_makes_no_new_version(store) -> None:
     again = versions.save(store, BANK)
     assert again.version == 1
+
+
+def test_gradebook_cells_never_start_a_formula() -> None:
+    assert attempts._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and attempts._cell("-2") == "'-2"
+    assert attempts._cell("ada") == "ada" and attempts._cell(80.0) == 80.0
