@@ -158,7 +158,10 @@ class TrainConfig(_Section):
 
 def parse_config(text: str, filename: str = "<config>") -> TrainConfig:
     """A config from YAML text; a ConfigError names the file, line and field of each problem."""
+    if len(text) > MAX_CONFIG_CHARS:
+        raise ConfigError(f"{filename}: {len(text):,} characters; a run config is at most {MAX_CONFIG_CHARS:,}")
     try:
+        _refuse_aliases(text, filename)
         data = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -171,6 +174,20 @@ def parse_config(text: str, filename: str = "<config>") -> TrainConfig:
     except ValidationError as exc:
         lines = _key_lines(text)
         raise ConfigError("\n".join(_describe(error, filename, lines) for error in exc.errors())) from None
+
+
+# A config is a few dozen lines; a larger text is a mistake or an attack on the parser.
+MAX_CONFIG_CHARS = 20_000
+
+
+def _refuse_aliases(text: str, filename: str) -> None:
+    """Anchors and aliases let a few lines expand into billions of nodes ("billion laughs"), which
+    validation and its error messages would then walk: a run config has no use for them."""
+    for token in yaml.scan(text):
+        if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+            raise ConfigError(
+                f"{filename}:{token.start_mark.line + 1}: YAML anchors and aliases (&name, *name) are not allowed here"
+            )
 
 
 def load_config(path: str | Path) -> TrainConfig:
@@ -215,7 +232,8 @@ def _describe(error: dict[str, Any], filename: str, lines: dict[tuple, int]) -> 
     if error["type"] == "extra_forbidden":
         message = "unknown field (check the spelling; `tutor train --help-config` lists them all)"
     elif "input" in error and error["type"] != "missing" and not isinstance(error["input"], dict):
-        message += f" (got {error['input']!r})"
+        given = repr(error["input"])
+        message += f" (got {given if len(given) <= 80 else given[:77] + '...'})"
     return f"{filename}:{line}: {'.'.join(loc) or 'config'}: {message}"
 
 

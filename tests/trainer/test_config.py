@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from trainer.config import CONFIG_DIR, ConfigError, TrainConfig, field_help, load_config, parse_config
@@ -61,3 +63,21 @@ def test_every_field_has_help():
     rows = field_help()
     assert len(rows) > 30
     assert all(len(text) > 15 for _, _, text in rows), [name for name, _, text in rows if len(text) <= 15]
+
+
+def test_a_yaml_bomb_or_a_huge_config_is_refused_at_once():
+    """Issue 15, item 3: nine aliased lists expand to 10^9 items, which validation and its error
+    message walked for minutes while the server waited."""
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+    )
+    bomb += "training:\n  learning_rate: *i\n"
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match=r"^lab\.yaml:1: YAML anchors and aliases .* are not allowed here$"):
+        parse_config(bomb, "lab.yaml")
+    with pytest.raises(ConfigError, match=r"^lab\.yaml: 20,001 characters; a run config is at most 20,000$"):
+        parse_config("#" * 20_001, "lab.yaml")
+    assert time.perf_counter() - started < 1.0
+    with pytest.raises(ConfigError) as caught:  # a long wrong value is cut in the message
+        parse_config(f"training:\n  learning_rate: '{'9' * 500}x'\n", "lab.yaml")
+    assert len(str(caught.value)) < 300
