@@ -526,7 +526,9 @@ def check_balance(examples: list[Example]) -> list[Issue]:
 
 
 PII_PATTERNS = {
-    "email address": re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"),
+    # Bounded repeats (RFC 5321's part lengths): "[\w.+-]+@" tried at every start of a 64k-character
+    # "a.a.a…" field scanned to its end each time, 16 s of the server's time.
+    "email address": re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,190}\b"),
     "US social security number": re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),
     "phone number": re.compile(r"(?<![\w-])(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b"),
     "card number": re.compile(r"\b(?:\d[ -]?){13,19}\b"),

@@ -88,15 +88,18 @@ def parse_log(text: str, filename: str = "log") -> Curve:
             _add(row.value, index, curve, f"{filename}:{row.line}")
     else:
         for number, line in enumerate(stripped.splitlines(), start=1):
-            match = re.search(r"\{.*\}", line)
-            if not match:
+            # From the first "{" to the last "}" (what the Trainer prints), found without a regex: "\{.*\}"
+            # costs quadratic time on a long line of "{".
+            start, end = line.find("{"), line.rfind("}")
+            if start < 0 or end < start:
                 continue
+            braced = line[start : end + 1]
             try:
-                record = json.loads(match.group(0))
+                record = json.loads(braced)
             except json.JSONDecodeError:
                 try:
                     # The Trainer prints Python dicts, where a diverged loss shows as nan or inf.
-                    literal = re.sub(r"(?<=: )(-?(?:nan|inf))\b", r"'\1'", match.group(0))
+                    literal = re.sub(r"(?<=: )(-?(?:nan|inf))\b", r"'\1'", braced)
                     record = ast.literal_eval(literal)
                 except (ValueError, SyntaxError):
                     raise LogError(f"{filename}:{number}: cannot read this line as a log record") from None
