@@ -16,6 +16,7 @@ from labs.qlora_tab import build_qlora_tab
 from labs.quiz_tab import build_quiz_tab
 from labs.reference_tab import build_reference_tab
 from tutor.core import Core
+from tutor.signin import SignIn
 
 # Gradio opens Markdown links in a new tab. Links between course pages (``?open=<id>``) should
 # behave like a book's cross-references instead: open in the same tab, where the load handler
@@ -101,7 +102,8 @@ def launch(core: Core, *, prevent_thread_lock: bool = False) -> gr.Blocks:
     """Start the web server with the settings' host, port and sign-in mode."""
     demo = build_app(core)
     core.qlora.start()  # queued training runs go on after a restart
-    auth = core.authenticate if core.settings.mode == "class" else None
+    # Class mode: Gradio awaits the password check, which runs in a thread and throttles guesses.
+    auth = SignIn(core.authenticate).check if core.settings.mode == "class" else None
     demo.queue(default_concurrency_limit=8)
     demo.launch(
         server_name=core.settings.host,

@@ -16,6 +16,7 @@ from gradio_client.exceptions import AppError, AuthenticationError
 
 from tests.conftest import HTTP_TIMEOUT_S, app_client, free_port, make_settings, serve
 from tutor.core import Core
+from tutor.signin import MAX_FAILURES
 
 pytestmark = pytest.mark.slow
 LESSON_IDS = ["what-is-fine-tuning", "training-data", "hyperparameters-lora", "evaluation-deployment"]
@@ -89,6 +90,20 @@ def test_class_mode_refuses_wrong_password_and_anonymous_calls(class_app: str) -
     assert httpx.post(
         class_app + "login", data={"username": "ada", "password": "nope"}, timeout=HTTP_TIMEOUT_S
     ).status_code in (400, 401)
+
+
+def test_password_guessing_is_throttled_through_the_login_page(class_app: str) -> None:
+    def login(username: str, password: str) -> int:
+        reply = httpx.post(
+            class_app + "login", data={"username": username, "password": password}, timeout=HTTP_TIMEOUT_S
+        )
+        return reply.status_code
+
+    assert login("bob", "bob-password") == 200
+    for n in range(MAX_FAILURES):
+        assert login("bob", f"guess-{n}") == 400
+    assert login("bob", "bob-password") == 400  # locked now, right password or not
+    assert login("ada", "ada-password") == 200  # other learners sign in as before
 
 
 def test_learners_see_only_their_own_progress(class_app: str) -> None:

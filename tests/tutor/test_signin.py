@@ -1,0 +1,55 @@
+"""Sign-in (issue 15, item 6): Gradio awaits the check, the event loop stays free while Argon2
+runs, and guesses are throttled per user name."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+
+from tutor.signin import MAX_FAILURES, WINDOW_S, SignIn
+
+
+def slow_check(username: str, password: str) -> bool:
+    time.sleep(0.2)  # an Argon2 verify on a busy machine
+    return (username, password) == ("ada", "correct horse")
+
+
+def test_gradio_sees_a_coroutine_and_the_loop_keeps_serving_while_passwords_are_checked() -> None:
+    signin = SignIn(slow_check)
+    assert inspect.iscoroutinefunction(signin.check)  # else Gradio calls it inside its event loop
+
+    async def scenario() -> tuple[list[bool], int]:
+        ticks = 0
+
+        async def other_pages() -> None:  # what every other learner's request needs: the loop
+            nonlocal ticks
+            for _ in range(40):
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        logins = [signin.check("ada", "correct horse") for _ in range(4)]
+        *results, _ = await asyncio.gather(*logins, other_pages())
+        return results, ticks
+
+    started = time.perf_counter()
+    results, ticks = asyncio.run(scenario())
+    assert results == [True] * 4 and ticks == 40
+    # Four 0.2 s checks, two at a time: about 0.4 s. A blocking check would have held the loop 0.8 s.
+    assert time.perf_counter() - started < 0.75
+
+
+def test_guesses_are_throttled_per_name_and_the_window_passes() -> None:
+    now = [1000.0]
+    signin = SignIn(lambda u, p: (u, p) == ("ada", "correct horse"), clock=lambda: now[0])
+
+    def login(username: str, password: str) -> bool:
+        return asyncio.run(signin.check(username, password))
+
+    for n in range(MAX_FAILURES):
+        assert not login("ada", f"guess {n}")
+    assert signin.locked("ada") and signin.locked("ADA")
+    assert not login("ada", "correct horse")  # refused, unchecked: guessing on gains nothing
+    assert login("bob", "x") is False and not signin.locked("bob")  # other names are not affected
+    now[0] += WINDOW_S + 1
+    assert login("ada", "correct horse") and not signin.locked("ada")
