@@ -5,6 +5,8 @@ Run it with ``tutor serve`` (or ``make run``); ``python app.py`` does the same w
 
 from __future__ import annotations
 
+import threading
+
 import gradio as gr
 
 from labs.advisor_tab import build_advisors_tab
@@ -15,8 +17,9 @@ from labs.progress_tab import build_progress_tab
 from labs.qlora_tab import build_qlora_tab
 from labs.quiz_tab import build_quiz_tab
 from labs.reference_tab import build_reference_tab
+from tutor import accounts
 from tutor.core import Core
-from tutor.signin import SignIn
+from tutor.signin import SessionSweeper, SignIn
 
 # Gradio opens Markdown links in a new tab. Links between course pages (``?open=<id>``) should
 # behave like a book's cross-references instead: open in the same tab, where the load handler
@@ -98,12 +101,25 @@ def build_app(core: Core) -> gr.Blocks:
     return demo
 
 
+def _end_sessions_on_password_change(core: Core, demo: gr.Blocks) -> None:
+    """``tutor users passwd`` runs in another process: a thread of the server notices the new hash
+    and drops that user's sessions (Gradio keeps them in ``server_app.tokens``)."""
+    sweeper = SessionSweeper(lambda: accounts.password_hashes(core.store))
+
+    def tokens() -> dict[str, str] | None:
+        return getattr(getattr(demo, "server_app", None), "tokens", None)
+
+    threading.Thread(target=sweeper.run, args=(tokens, threading.Event()), daemon=True).start()
+
+
 def launch(core: Core, *, prevent_thread_lock: bool = False) -> gr.Blocks:
     """Start the web server with the settings' host, port and sign-in mode."""
     demo = build_app(core)
     core.qlora.start()  # queued training runs go on after a restart
     # Class mode: Gradio awaits the password check, which runs in a thread and throttles guesses.
     auth = SignIn(core.authenticate).check if core.settings.mode == "class" else None
+    if auth is not None:
+        _end_sessions_on_password_change(core, demo)
     demo.queue(default_concurrency_limit=8)
     demo.launch(
         server_name=core.settings.host,

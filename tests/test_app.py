@@ -15,8 +15,10 @@ import pytest
 from gradio_client.exceptions import AppError, AuthenticationError
 
 from tests.conftest import HTTP_TIMEOUT_S, app_client, free_port, make_settings, serve
+from tutor import accounts
 from tutor.core import Core
-from tutor.signin import MAX_FAILURES
+from tutor.signin import MAX_FAILURES, SWEEP_S
+from tutor.store import open_store
 
 pytestmark = pytest.mark.slow
 LESSON_IDS = ["what-is-fine-tuning", "training-data", "hyperparameters-lora", "evaluation-deployment"]
@@ -104,6 +106,19 @@ def test_password_guessing_is_throttled_through_the_login_page(class_app: str) -
         assert login("bob", f"guess-{n}") == 400
     assert login("bob", "bob-password") == 400  # locked now, right password or not
     assert login("ada", "ada-password") == 200  # other learners sign in as before
+
+
+def test_a_new_password_ends_the_old_sessions(class_app: str, postgres_url: str) -> None:
+    session = httpx.Client(timeout=HTTP_TIMEOUT_S)
+    assert session.post(class_app + "login", data={"username": "ada", "password": "ada-password"}).status_code == 200
+    assert session.get(class_app + "config").status_code == 200  # signed in: the app hands out its config
+    store = open_store(postgres_url)
+    accounts.set_password(store, "ada", "a-brand-new-password")  # what `tutor users passwd ada` does
+    store.close()
+    deadline = time.monotonic() + SWEEP_S * 3
+    while session.get(class_app + "config").status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert session.get(class_app + "config").status_code == 401
 
 
 def test_learners_see_only_their_own_progress(class_app: str) -> None:

@@ -85,6 +85,12 @@ def authenticate(store: Store, username: str, password: str) -> bool:
     return ok and user is not None and user.password_hash is not None
 
 
+def password_hashes(store: Store) -> dict[str, str]:
+    """Every user's stored password hash: a change means the password changed (sessions end)."""
+    with store.session() as session:
+        return {u.username: u.password_hash or "" for u in session.exec(select(User))}
+
+
 def get_user(store: Store, username: str) -> User | None:
     with store.session() as session:
         return session.exec(select(User).where(User.username == username)).first()

@@ -6,6 +6,10 @@ ran, and a burst of logins stalled the class. Here the check runs in a worker th
 ``CONCURRENT_CHECKS`` at a time, and guesses are throttled per user name: after
 ``MAX_FAILURES`` wrong passwords within ``WINDOW_S`` the name is refused without a check until
 the oldest failure leaves the window (a right password included, so guessing gains nothing).
+
+A changed password ends that user's sessions: ``tutor users passwd`` runs in another process, so
+the server looks at the stored hashes every ``SWEEP_S`` seconds and drops the sessions (Gradio's
+tokens) of every user whose hash changed or who was removed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import anyio
 CONCURRENT_CHECKS = 2
 MAX_FAILURES = 5
 WINDOW_S = 15 * 60.0
+SWEEP_S = 5.0
 
 
 class SignIn:
@@ -58,3 +63,32 @@ class SignIn:
         while failures and failures[0] <= self._clock() - WINDOW_S:
             failures.popleft()
         return failures
+
+
+class SessionSweeper:
+    def __init__(self, hashes: Callable[[], dict[str, str]]) -> None:
+        """``hashes()``: every user's stored password hash (``accounts.password_hashes``)."""
+        self._hashes = hashes
+        self._seen = hashes()
+
+    def sweep(self, tokens: dict[str, str]) -> list[str]:
+        """Drop from ``tokens`` (session token -> user name) the sessions of users whose password
+        changed since the last sweep; returns those users."""
+        now = self._hashes()
+        changed = {user for user, digest in self._seen.items() if now.get(user) != digest}
+        for token, user in list(tokens.items()):
+            if user in changed:
+                tokens.pop(token, None)
+        self._seen = now
+        return sorted(changed)
+
+    def run(self, tokens: Callable[[], dict[str, str] | None], stop: threading.Event) -> None:
+        """Sweep every SWEEP_S seconds until ``stop`` is set (a daemon thread of the server)."""
+        while not stop.wait(SWEEP_S):
+            current = tokens()
+            if current is None:
+                continue
+            try:
+                self.sweep(current)
+            except Exception:  # the database away for a moment (or closed at shutdown): try again later
+                continue

@@ -7,7 +7,7 @@ import asyncio
 import inspect
 import time
 
-from tutor.signin import MAX_FAILURES, WINDOW_S, SignIn
+from tutor.signin import MAX_FAILURES, WINDOW_S, SessionSweeper, SignIn
 
 
 def slow_check(username: str, password: str) -> bool:
@@ -53,3 +53,16 @@ def test_guesses_are_throttled_per_name_and_the_window_passes() -> None:
     assert login("bob", "x") is False and not signin.locked("bob")  # other names are not affected
     now[0] += WINDOW_S + 1
     assert login("ada", "correct horse") and not signin.locked("ada")
+
+
+def test_a_changed_password_ends_that_users_sessions() -> None:
+    stored = {"ada": "hash-1", "bob": "hash-2", "grace": "hash-3"}
+    sweeper = SessionSweeper(lambda: dict(stored))
+    tokens = {"t1": "ada", "t2": "ada", "t3": "bob", "t4": "grace"}
+    assert sweeper.sweep(tokens) == [] and len(tokens) == 4
+    stored["ada"] = "hash-9"  # tutor users passwd ada
+    del stored["grace"]  # a removed account
+    assert sweeper.sweep(tokens) == ["ada", "grace"]
+    assert tokens == {"t3": "bob"}
+    tokens["t5"] = "ada"  # ada signs in again with the new password
+    assert sweeper.sweep(tokens) == [] and tokens == {"t3": "bob", "t5": "ada"}
