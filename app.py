@@ -131,7 +131,7 @@ def launch(core: Core, *, prevent_thread_lock: bool = False) -> gr.Blocks:
         footer_links=["api"],
         prevent_thread_lock=prevent_thread_lock,
         quiet=True,
-        show_error=True,
+        show_error=False,  # our refusals are gr.Error (always shown); other exceptions stay in the log
     )
     return demo
 
