@@ -38,7 +38,8 @@ document.addEventListener("click", (event) => {
 
 def build_app(core: Core) -> gr.Blocks:
     """The whole UI as a Blocks object (not launched), so tests can launch it themselves."""
-    with gr.Blocks(title=core.settings.title) as demo:
+    # Uploads and downloads in Gradio's cache go after a day (the lab keeps its own copy of an upload).
+    with gr.Blocks(title=core.settings.title, delete_cache=(3600, 24 * 3600)) as demo:
         header = gr.Markdown(f"# {core.settings.title}\nModule 3: Fine-Tuning — learn it by doing it.")
         with gr.Tabs(selected="lessons") as tabs:
             with gr.Tab("Lessons", id="lessons"):
@@ -120,7 +121,7 @@ def launch(core: Core, *, prevent_thread_lock: bool = False) -> gr.Blocks:
     auth = SignIn(core.authenticate).check if core.settings.mode == "class" else None
     if auth is not None:
         _end_sessions_on_password_change(core, demo)
-    demo.queue(default_concurrency_limit=8)
+    demo.queue(default_concurrency_limit=8, max_size=core.settings.queue_max_size)
     demo.launch(
         server_name=core.settings.host,
         server_port=core.settings.port,
@@ -131,6 +132,7 @@ def launch(core: Core, *, prevent_thread_lock: bool = False) -> gr.Blocks:
         footer_links=["api"],
         prevent_thread_lock=prevent_thread_lock,
         quiet=True,
+        max_file_size=core.settings.max_upload_bytes,  # Gradio refuses a bigger upload before storing it
         show_error=False,  # our refusals are gr.Error (always shown); other exceptions stay in the log
     )
     return demo

@@ -76,6 +76,14 @@ def test_mark_complete_shows_in_lesson_list_and_progress(single_app: str) -> Non
     assert all(row[1] == "not yet" for row in table["data"])
 
 
+def test_an_upload_over_the_size_limit_is_refused_before_it_is_stored(single_app: str) -> None:
+    too_big = b"x" * int(26e6)  # max_upload_mb is 25
+    reply = httpx.post(single_app + "gradio_api/upload", files={"files": ("big.csv", too_big)}, timeout=60)
+    assert reply.status_code == 413
+    small = httpx.post(single_app + "gradio_api/upload", files={"files": ("ok.csv", b"text,label\n")}, timeout=60)
+    assert small.status_code == 200
+
+
 def test_unknown_lesson_is_a_clear_error(single_app: str) -> None:
     client = app_client(single_app)
     with pytest.raises(AppError, match=r"'nope'.*is not in the list of choices"):

@@ -103,6 +103,15 @@ class Settings(BaseModel):
     max_upload_mb: float = Field(
         25.0, gt=0, description="Largest file a learner can upload (advisor labs and the QLoRA lab), in MB."
     )
+    upload_quota_mb: float = Field(
+        200.0, gt=0, description="Disk space each learner's uploads to the QLoRA lab may take, in MB."
+    )
+    lab_max_steps: int = Field(
+        400, ge=1, description="Most optimizer steps a learner's run may take (the server refuses more, and 0)."
+    )
+    queue_max_size: int = Field(
+        64, ge=1, description="Requests that may wait in the app's queue; more get 'queue full' at once."
+    )
     lab_models: list[str] = Field(
         default_factory=list,
         description="Base models learners may train in the QLoRA lab besides the packaged one (local folders or "

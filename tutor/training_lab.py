@@ -110,6 +110,12 @@ class TrainingLab:
             raise LabError(f"{path.name}: larger than {self.settings.max_upload_mb:g} MB")
         folder = self._upload_folder(owner)
         folder.mkdir(parents=True, exist_ok=True)
+        used = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        if used + path.stat().st_size > self.settings.upload_quota_mb * 1e6:
+            raise LabError(
+                f"{path.name}: your uploads would pass {self.settings.upload_quota_mb:g} MB on this server; "
+                "ask your instructor to clear old ones"
+            )
         # Named by content: a second upload under the same name cannot change a queued run's data.
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         target = folder / f"{digest}{path.suffix.lower()}"
@@ -135,6 +141,9 @@ class TrainingLab:
             path = (path if path.is_absolute() else self._upload_folder(owner) / path).resolve()
             if not path.is_relative_to(self._upload_folder(owner)) or not path.is_file():
                 raise LabError("data.source: use 'builtin' or a file you uploaded in step 1 of this lab")
+        steps, most = config.training.max_steps, self.settings.lab_max_steps
+        if not 1 <= steps <= most:
+            raise LabError(f"training.max_steps: between 1 and {most} on this server (got {steps})")
         name = config.model.name.strip()
         if name and name not in self.settings.lab_models:
             allowed = ", ".join(self.settings.lab_models)

@@ -65,10 +65,31 @@ def test_preview_returns_the_critics_findings_as_data(lab, tmp_path: Path) -> No
     assert note.startswith("**12 examples** from `") and "The dataset critic found" in note
 
 
-def _run_on(lab, source: str, model: str = "") -> str:
+def _run_on(lab, source: str, model: str = "", steps: int = 10) -> str:
     config = lab.default_config()
-    config.data.source, config.model.name = source, model
+    config.data.source, config.model.name, config.training.max_steps = source, model, steps
     return config.to_yaml()
+
+
+def test_the_server_caps_steps_and_each_learners_upload_space(tmp_path: Path) -> None:
+    """Issue 15, item 5: the 400-step cap lived only on the slider, and uploads had no quota."""
+    core = Core.start(make_settings(tmp_path, lab_max_steps=50, upload_quota_mb=0.002))
+    lab = core.qlora
+    for steps in (0, 51, 100_000):  # 0 would mean "every epoch", with no bound
+        with pytest.raises(LabError, match=rf"training\.max_steps: between 1 and 50 on this server \(got {steps}\)"):
+            lab.check_inputs("ada", lab.parse(_run_on(lab, "builtin", steps=steps)))
+    lab.check_inputs("ada", lab.parse(_run_on(lab, "builtin", steps=50)))
+    rows = [f'{{"text": "Sales rose {i}%.", "label": "positive"}}' for i in range(12)]
+    upload = tmp_path / "mine.jsonl"
+    upload.write_text("\n".join(rows) + "\n", encoding="utf-8")  # about 0.6 kB
+    for n in range(3):  # 2 kB of quota: three files of 0.6 kB fit
+        upload.write_text("\n".join(rows[n:] + rows[:n]) + "\n", encoding="utf-8")
+        lab.preview("sentiment", str(upload), owner="ada")
+    upload.write_text("\n".join(rows[5:] + rows[:5]) + "\n", encoding="utf-8")
+    with pytest.raises(LabError, match=r"mine\.jsonl: your uploads would pass 0\.002 MB"):
+        lab.preview("sentiment", str(upload), owner="ada")
+    lab.preview("sentiment", str(upload), owner="bob")  # bob has his own space
+    core.store.close()
 
 
 def test_a_run_reads_only_the_learners_own_uploads(lab, tmp_path: Path) -> None:
