@@ -71,7 +71,8 @@ def test_users_add_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert main([*db, "users", "add", "bad name", "--role", "learner"]) == 1
     assert (
         capsys.readouterr().err
-        == "tutor: error: invalid user name 'bad name': use 1-64 letters, digits, '_', '.', '@' or '-'\n"
+        == "tutor: error: invalid user name 'bad name': use 1-64 letters, digits, '_', '.', '@' or '-', "
+        "starting with a letter or digit\n"
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tutor.advisors import ADVISORS
@@ -60,6 +60,8 @@ _HOW_TO = re.compile(
     r"^\s*(?:so\s+|but\s+|and\s+)?(?:how (?:do|can|would|should) (?:i|we|you)|how to|where do (?:i|we))\b",
     re.I,
 )
+# A word that points at something said before ("what do I check on the model card for that").
+_REFERS_BACK = re.compile(r"\b(?:it|its|that|this|these|those|them|they|there)\b", re.I)
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and|but|so|what about|how about|what if|why|then|also|ok|okay|same|does that|is that|would that|"
     r"would it|does it|is it|can it|could it|and if)\b|\b(?:it|that|this|them|those|then)\b[?.!)]*\s*$",
@@ -265,12 +267,20 @@ def prepare(
         query = item.stem if item else _without_quiz_words(request.text)
         passages, error = _search(index, query, k)
         return Asked(lab, request, kind, query, passages, item=item, outcome="refusal", search_error=error)
-    query = f"{request.history[-1]}\n{request.text}" if is_follow_up(request) else request.text
+    follow_up = is_follow_up(request)
+    if follow_up and not _FOLLOW_UP.search(request.text) and not _REFERS_BACK.search(request.text):
+        # Short but maybe whole ("How much did the Alpaca fine-tune cost?"): a question the course
+        # answers closely on its own is not read with the conversation.
+        alone, _ = _search(index, request.text, 1)
+        follow_up = not (alone and alone[0].score >= ON_COURSE_SIMILARITY)
+    query = f"{request.history[-1]}\n{request.text}" if follow_up else request.text
     # More passages than the model reads: the quotes are chosen sentence by sentence from all of them.
     passages, error = _search(index, query, max(k, QUOTE_TOP_K))
+    if follow_up:  # the question's own words find passages too: "how much did Alpaca cost?" after a use case
+        own, _ = _search(index, request.text, FOLLOW_UP_OWN_K)
+        passages += [p for p in own if p.chunk_id not in {q.chunk_id for q in passages}]
     asked = Asked(lab, request, kind, query, passages, recommendation=earlier_use_case(), search_error=error)
     # A follow-up in a conversation already on the course is off it only when nothing is close.
-    follow_up = is_follow_up(request)
     if follow_up and passages:
         too_far = passages[0].score < OFF_COURSE_SIMILARITY
     else:
@@ -283,6 +293,7 @@ def prepare(
 
 
 QUOTE_TOP_K = 5
+FOLLOW_UP_OWN_K = 2
 MODEL_TOP_K = 3
 
 
@@ -321,7 +332,7 @@ def answer_messages(asked: Asked) -> list[dict]:
         facts = "\n\nThe advisor's recommendation for the student's case:\n" + "\n".join(
             f"- {line}" for line in asked.recommendation.facts_for_prompt()
         )
-    earlier = f"Earlier question: {asked.request.history[-1]}\n" if is_follow_up(asked.request) else ""
+    earlier = f"Earlier question: {asked.request.history[-1]}\n" if asked.query != asked.request.text else ""
     user = f"Course passages:\n{context}{facts}\n\n{earlier}Question: {asked.request.text}"
     return [{"role": "system", "content": ANSWER_PROMPT}, {"role": "user", "content": user}]
 
@@ -373,23 +384,27 @@ def off_course_answer(asked: Asked) -> CourseAnswer:
     return CourseAnswer(answer, _cite([p]), asked.passages, "", True, "extract", "off_course")
 
 
-def _ranking_question(asked: Asked) -> str:
-    """What quotes are ranked against: the question, and the previous message for a follow-up."""
+def course_quotes(asked: Asked, scorer: Scorer, allowed: Callable[[str], bool], most: int = 3) -> list[Quote]:
+    """The course sentences that answer the question; a follow-up's are also read with the
+    conversation (its previous message)."""
     focus = asked.request.text
-    return f"{focus}\n{asked.query}" if asked.query != focus else focus
+    read_with = f"{focus}\n{asked.query}" if asked.query != focus else ""
+    return best_quotes(focus, asked.passages, scorer, allowed=allowed, most=most, read_with=read_with)
 
 
 def extract_answer(
     asked: Asked, guard: QuizGuard, scorer: Scorer, *, model: str = "", problems=(), error: str = "", draft: str = ""
 ) -> CourseAnswer:
+    # Beside the learner's recommendation, no sentence that reads against its decision ("weights you
+    # can download and fine-tune" under "prompting is enough"). Its numbers are not held against the
+    # course's own figures: "Alpaca trained on 52,000 examples" is a fact about Alpaca, not advice.
     claims = asked.claims()
+    decision = replace(claims, numbers=()) if claims else None
 
     def allowed(sentence: str) -> bool:
-        # Neither a quiz option nor, beside the learner's recommendation, a sentence that reads
-        # against it ("weights you can download and fine-tune" under "prompting is enough").
-        return not guard.leaks(sentence) and not (claims and contradictions(sentence, claims))
+        return not guard.leaks(sentence) and not (decision and contradictions(sentence, decision))
 
-    quotes = best_quotes(_ranking_question(asked), asked.passages, scorer, allowed=allowed)
+    quotes = course_quotes(asked, scorer, allowed)
     body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
     if asked.recommendation is not None:  # a follow-up on the learner's case: its decision, and the line asked about
         facts = asked.recommendation.facts_for_prompt()
@@ -473,8 +488,7 @@ def answer_question(
     if not problems:
         # The checked words come with the course sentence that best answers the question, quoted:
         # grounded words can still be vague, and the learner sees the evidence either way.
-        evidence = best_quotes(_ranking_question(asked), asked.passages, scorer, most=1,
-                               allowed=lambda s: not guard.leaks(s))  # fmt: skip
+        evidence = course_quotes(asked, scorer, lambda s: not guard.leaks(s), most=1)
         text = written + (f"\n\nFrom the course:\n\n{_quoted(evidence)}" if evidence else "")
         cited = cited_for(written, asked.passages)
         cited += [c for c in _cite([q.passage for q in evidence]) if c not in cited]

@@ -145,22 +145,28 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / norm if norm else 0.0
 
 
-def rank_sentences(question: str, passages: list[Passage], scorer: Scorer) -> list[Quote]:
-    """Every usable sentence of ``passages``, best first."""
+def rank_sentences(question: str, passages: list[Passage], scorer: Scorer, *, read_with: str = "") -> list[Quote]:
+    """Every usable sentence of ``passages``, best first. ``read_with``: the question read with the
+    conversation (a follow-up); a sentence then scores by whichever of the two it is closer to, so
+    "how much did Alpaca cost?" after a use case still finds the sentence about Alpaca's cost."""
     candidates = [(unit, p, i) for p in passages for i, unit in enumerate(plain_units(p.text))]
     if not candidates:
         return []
+    questions = [question, read_with] if read_with else [question]
     # Each sentence is embedded under its section's title: "Its corpus Dolma…" reads as a sentence
     # about fully open models, and a table row as a row of its table.
-    vectors = scorer.embed([question] + [f"{p.section.split(' › ')[-1]}: {unit}" for unit, p, _ in candidates])
+    texts = questions + [f"{p.section.split(' › ')[-1]}: {unit}" for unit, p, _ in candidates]
+    vectors = scorer.embed(texts)
+    queries, sentence_vectors = vectors[: len(questions)], vectors[len(questions) :]
     weight = scorer.word_weight
-    query, asked = vectors[0], set(terms(question))
+    asked = set(terms(" ".join(questions)))
     total = sum(weight(t) for t in asked)
     quotes = []
-    for (unit, passage, position), vector in zip(candidates, vectors[1:], strict=True):
+    for (unit, passage, position), vector in zip(candidates, sentence_vectors, strict=True):
         # Shared words, the rare ones ("NF4", "175B") counting more than the common ones ("model").
         shared = sum(weight(t) for t in asked & set(terms(unit))) / total if total else 0.0
-        score = _cosine(query, vector) + WORD_WEIGHT * shared + PASSAGE_WEIGHT * passage.score
+        similarity = max(_cosine(query, vector) for query in queries)
+        score = similarity + WORD_WEIGHT * shared + PASSAGE_WEIGHT * passage.score
         quotes.append(Quote(unit, passage, score, position))
     return sorted(quotes, key=lambda q: -q.score)
 
@@ -189,10 +195,11 @@ def best_quotes(
     *,
     allowed: Callable[[str], bool] = lambda _: True,
     most: int = 3,
+    read_with: str = "",
 ) -> list[Quote]:
     """The best sentence, and the next ones while they score close to it; ``allowed`` drops
     sentences that must not be shown (a quiz option's text)."""
-    ranked = [q for q in rank_sentences(question, passages, scorer) if allowed(q.text)]
+    ranked = [q for q in rank_sentences(question, passages, scorer, read_with=read_with) if allowed(q.text)]
     if not ranked:
         return []
     # The best sentence comes with the one after it in its passage (a sentence often names the

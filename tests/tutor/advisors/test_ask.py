@@ -140,7 +140,10 @@ def test_a_follow_up_is_read_with_the_conversation(core: Core) -> None:
     claims = events[0].asked.claims()
     assert claims is not None and claims.fine_tune is False
     assert contradictions(plain_answer(answer.answer), claims) == []
-    assert "Licence" in answer.answer  # the model card line the question is about
+    assert "model-landscape#reading-a-model-card" in answer.answer  # the section the question is about
+    # A standalone course question after the use case still finds its own passage and sentence.
+    events, answer, _ = asked(core, "How much did the Alpaca fine-tune cost?", history=[case])
+    assert "$600" in answer.answer
 
 
 def test_a_question_in_the_chat_is_stored_with_its_citations(core: Core) -> None:
