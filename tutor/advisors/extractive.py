@@ -16,6 +16,7 @@ from typing import Protocol
 
 from tutor.advisors.grounding import ends_complete, sentences
 from tutor.rag import Passage
+from tutor.rag.chunks import TABLE_SEPARATOR
 from tutor.rag.lexical import terms
 
 
@@ -66,10 +67,10 @@ def plain_units(passage_text: str) -> list[str]:
         line = line.strip()
         if line.startswith("|"):
             cells = [_inline(c.strip()) for c in line.strip("|").split("|")]
-            if i + 1 < len(lines) and _SEPARATOR.fullmatch(lines[i + 1].strip() or "x"):
+            if i + 1 < len(lines) and TABLE_SEPARATOR.fullmatch(lines[i + 1].strip() or "x"):
                 header = cells
                 continue
-            if _SEPARATOR.fullmatch(line):
+            if TABLE_SEPARATOR.fullmatch(line):
                 continue
             units += _table_row(cells, header)
             continue
@@ -95,7 +96,6 @@ def plain_units(passage_text: str) -> list[str]:
     return out + code_units
 
 
-_SEPARATOR = re.compile(r"\|?[\s:|-]+\|?")
 # A sentence that leans on the one before it for its subject.
 _ANAPHOR = re.compile(r"(?:It|Its|It's|This|These|That|Those|They|Their|Them|Such|Both|Each of them)\b")
 # Cells this short read well in one line: "GPU memory — Full fine-tuning: 350 GB; LoRA: 20 GB."
@@ -158,17 +158,26 @@ def rank_sentences(question: str, passages: list[Passage], scorer: Scorer, *, re
     texts = questions + [f"{p.section.split(' › ')[-1]}: {unit}" for unit, p, _ in candidates]
     vectors = scorer.embed(texts)
     queries, sentence_vectors = vectors[: len(questions)], vectors[len(questions) :]
-    weight = scorer.word_weight
-    asked = set(terms(" ".join(questions)))
-    total = sum(weight(t) for t in asked)
+    shared_words = _shared_words(" ".join(questions), scorer)
     quotes = []
     for (unit, passage, position), vector in zip(candidates, sentence_vectors, strict=True):
-        # Shared words, the rare ones ("NF4", "175B") counting more than the common ones ("model").
-        shared = sum(weight(t) for t in asked & set(terms(unit))) / total if total else 0.0
+        shared = shared_words(unit)
         similarity = max(_cosine(query, vector) for query in queries)
         score = similarity + WORD_WEIGHT * shared + PASSAGE_WEIGHT * passage.score
         quotes.append(Quote(unit, passage, score, position))
     return sorted(quotes, key=lambda q: -q.score)
+
+
+def _shared_words(question: str, scorer: Scorer) -> Callable[[str], float]:
+    """The share of the question's words a text uses, the rare ones ("NF4", "175B") counting more
+    than the common ones ("model")."""
+    asked = set(terms(question))
+    total = sum(scorer.word_weight(t) for t in asked)
+
+    def shared(text: str) -> float:
+        return sum(scorer.word_weight(t) for t in asked & set(terms(text))) / total if total else 0.0
+
+    return shared
 
 
 def closest(question: str, texts: list[str], scorer: Scorer, most: int) -> list[str]:
@@ -177,12 +186,10 @@ def closest(question: str, texts: list[str], scorer: Scorer, most: int) -> list[
     if len(texts) <= most:
         return texts
     vectors = scorer.embed([question, *texts])
-    asked = set(terms(question))
-    total = sum(scorer.word_weight(t) for t in asked) or 1.0
+    shared_words = _shared_words(question, scorer)
 
     def score(i: int) -> float:
-        shared = sum(scorer.word_weight(t) for t in asked & set(terms(texts[i]))) / total
-        return _cosine(vectors[0], vectors[i + 1]) + WORD_WEIGHT * shared
+        return _cosine(vectors[0], vectors[i + 1]) + WORD_WEIGHT * shared_words(texts[i])
 
     chosen = sorted(sorted(range(len(texts)), key=score, reverse=True)[:most])
     return [texts[i] for i in chosen]

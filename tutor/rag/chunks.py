@@ -21,6 +21,8 @@ from tutor.content import Course, Page
 CHUNKER_VERSION = "2"
 CHUNK_SIZE = 900  # characters; MiniLM reads at most 256 word pieces (~1,000 characters)
 CHUNK_OVERLAP = 120
+# The row under a Markdown table's header: "|---|:---:|".
+TABLE_SEPARATOR = re.compile(r"\|?[\s:|-]+\|?")
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def _table_header(before: str) -> str:
         rows.append(row)
     rows.reverse()
     for i in range(len(rows) - 1):
-        if re.fullmatch(r"\|?[\s:|-]+\|?", rows[i + 1].strip()):
+        if TABLE_SEPARATOR.fullmatch(rows[i + 1].strip()):
             return f"{rows[i]}\n{rows[i + 1]}"
     return ""
 
