@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from labs.advisor_tab import build_advisors_tab
 from labs.identity import viewer_of
@@ -19,7 +20,7 @@ from labs.quiz_tab import build_quiz_tab
 from labs.reference_tab import build_reference_tab
 from tutor import accounts
 from tutor.core import Core
-from tutor.signin import SessionSweeper, SignIn
+from tutor.signin import LoginAddress, SessionSweeper, SignIn
 
 # Gradio opens Markdown links in a new tab. Links between course pages (``?open=<id>``) should
 # behave like a book's cross-references instead: open in the same tab, where the load handler
@@ -134,6 +135,8 @@ def launch(core: Core, *, prevent_thread_lock: bool = False) -> gr.Blocks:
         quiet=True,
         max_file_size=core.settings.max_upload_bytes,  # Gradio refuses a bigger upload before storing it
         show_error=False,  # our refusals are gr.Error (always shown); other exceptions stay in the log
+        # The sign-in throttle counts wrong passwords per address too; Gradio's /login does not pass it on.
+        app_kwargs={"middleware": [Middleware(LoginAddress)]},
     )
     return demo
 

@@ -21,6 +21,7 @@ from tutor.advisors.ask import Answered, Asked, QuestionEvent, Retrieved
 from tutor.advisors.base import LabInfo, to_json
 from tutor.advisors.dataset import DatasetRecommendation
 from tutor.advisors.evaluation import EvalRecommendation
+from tutor.advisors.history import CUT_OFF
 from tutor.advisors.hyperparams import HyperparamsRecommendation
 from tutor.advisors.service import Advice
 from tutor.advisors.strategy import StrategyRecommendation
@@ -65,6 +66,8 @@ def _history(core: Core, viewer, lab: LabInfo) -> list[dict]:
         files = json.loads(message.files or "[]")
         if files:
             content += "\n\n📎 " + ", ".join(files)
+        if message.error == CUT_OFF:
+            content += f"\n\n⚠️ {CUT_OFF}."
         chat.append({"role": message.role, "content": content})
     return chat
 
@@ -168,6 +171,10 @@ def _chat_column(lab: LabInfo) -> ChatColumn:
     return ChatColumn(chatbot, message, files, send, try_it, new, status)
 
 
+# The model answers one request at a time (each backend holds a lock); several handlers may run at
+# once so that a learner's second message is refused at once (core.advisor_jobs) instead of
+# waiting in Gradio's queue behind the first, and retrieval and the rules run meanwhile.
+ADVISOR_QUEUE = {"concurrency_id": "advisor", "concurrency_limit": 4}
 RECOMMENDATION_TYPES = {
     "strategy": StrategyRecommendation,
     "dataset": DatasetRecommendation,
@@ -220,9 +227,8 @@ def _wire_chat(core: Core, lab: LabInfo, column: ChatColumn, panel: Recommendati
         return [{"role": "assistant", "content": lab.opening}], None, "", "", ""
 
     outputs = [column.chatbot, column.message, column.status, panel.recommendation, panel.citations, panel.passages]
-    queue = {"concurrency_id": "llm", "concurrency_limit": 1}
-    column.send.click(chat, inputs=column.inputs, outputs=outputs, api_name=f"chat_{lab.id}", **queue)
-    column.message.submit(chat, inputs=column.inputs, outputs=outputs, api_visibility="private", **queue)
+    column.send.click(chat, inputs=column.inputs, outputs=outputs, api_name=f"chat_{lab.id}", **ADVISOR_QUEUE)
+    column.message.submit(chat, inputs=column.inputs, outputs=outputs, api_visibility="private", **ADVISOR_QUEUE)
     column.try_it.click(lambda: lab.try_prompt, outputs=column.message, api_visibility="private")
     column.new.click(
         new_conversation,
@@ -238,12 +244,14 @@ def _api_event(core: Core, lab: LabInfo) -> None:
     def advise_api(text: str, uploaded: list | None = None, request: gr.Request = None) -> dict:
         """The recommendation for one message, with citations, passages and the model's explanation.
         Nothing is stored; for a conversation use the chat endpoint."""
-        viewer_of(core, request)
+        release = core.advisor_jobs.take(viewer_of(core, request).username)
         try:
             advice = core.advise_once(lab.id, text, _file_paths(uploaded))
+            return api_result(advice, final_answer(core.answer(advice, drafts=False)))
         except AdvisorInputError as exc:
             raise gr.Error(str(exc)) from None
-        return api_result(advice, final_answer(core.answer(advice, drafts=False)))
+        finally:
+            release()
 
     with gr.Row(visible=False):
         api_text = gr.Textbox()
@@ -255,8 +263,7 @@ def _api_event(core: Core, lab: LabInfo) -> None:
         inputs=[api_text, api_files],
         outputs=api_result_json,
         api_name=f"advise_{lab.id}",
-        concurrency_id="llm",
-        concurrency_limit=1,
+        **ADVISOR_QUEUE,
     )
 
 

@@ -6,6 +6,7 @@ import gradio as gr
 
 from tutor.core import AccessError, Core, Viewer
 from tutor.quiz.attempts import QuizError
+from tutor.training_lab import LabError
 
 
 def viewer_of(core: Core, request: gr.Request | None) -> Viewer:
@@ -21,5 +22,5 @@ def guarded(call):
     """Run ``call``; the core's refusals become a message in the UI (a gr.Error), not a traceback."""
     try:
         return call()
-    except (QuizError, AccessError, KeyError) as exc:
+    except (QuizError, AccessError, LabError, KeyError) as exc:
         raise gr.Error(str(exc).strip("'\"")) from None

@@ -10,6 +10,7 @@ instructor.quiz, instructor.stats, instructor.items, instructor.chart.
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -153,6 +154,7 @@ def build_instructor_tab(core: Core) -> None:
     refresh_btn.click(refresh, outputs=lists, api_name="bank_versions")
 
     build_conversations_section(core)
+    build_runs_section(core)
 
 
 def _import_section(core: Core) -> tuple[gr.Markdown, Dependency]:
@@ -300,3 +302,47 @@ def build_conversations_section(core: Core) -> None:
 
     list_btn.click(list_conversations, inputs=[lab, learner], outputs=table, api_name="advisor_conversations")
     read_btn.click(read_conversation, inputs=conversation_id, outputs=transcript, api_name="read_conversation")
+
+
+RUN_HEADERS = ["run", "learner", "task", "status", "created (UTC)", "size MB", "message"]
+
+
+def run_rows(runs: list) -> list[list]:
+    """[(Run, bytes)] as table rows."""
+
+    def when(stamp: float | None) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.gmtime(stamp)) if stamp else ""
+
+    return [[r.id, r.owner, r.task, r.status, when(r.created), round(size / 1e6, 1), r.message] for r, size in runs]
+
+
+def build_runs_section(core: Core) -> None:
+    """Every learner's QLoRA runs: a run that holds the one training slot can be stopped, and old
+    runs deleted when the disk fills (Settings keep_runs_days does it by age)."""
+    gr.Markdown("## Training runs\nOne run trains at a time; the others wait. Stop keeps a checkpoint.")
+    list_btn = gr.Button("List runs")
+    table = gr.Dataframe(headers=RUN_HEADERS, interactive=False, wrap=True)
+    with gr.Row():
+        run_id = gr.Textbox(label="Run id (from the table)")
+        stop_btn = gr.Button("Stop run")
+        delete_btn = gr.Button("Delete run", variant="stop")
+    outcome = gr.Markdown()
+
+    def list_runs(request: gr.Request) -> list[list]:
+        return run_rows(guarded(lambda: core.lab_runs(_instructor(core, request))))
+
+    def stop_run(run: str, request: gr.Request) -> str:
+        stopped = guarded(lambda: core.stop_run(_instructor(core, request), run.strip()))
+        return f"Run `{stopped.id}` of {stopped.owner}: stop requested ({stopped.status})."
+
+    def delete_run(run: str, request: gr.Request) -> str:
+        deleted = guarded(lambda: core.delete_run(_instructor(core, request), run.strip()))
+        return f"Run `{deleted.id}` of {deleted.owner} deleted, with its exports."
+
+    list_btn.click(list_runs, outputs=table, api_name="lab_runs")
+    stop_btn.click(stop_run, inputs=run_id, outputs=outcome, api_name="stop_any_run").then(
+        list_runs, outputs=table, api_visibility="private"
+    )
+    delete_btn.click(delete_run, inputs=run_id, outputs=outcome, api_name="delete_any_run").then(
+        list_runs, outputs=table, api_visibility="private"
+    )

@@ -8,7 +8,7 @@ The page is built one step at a time: ``_data_step`` ... ``_export_step`` each l
 accordion and return its components; ``LabEvents`` holds the handlers (one core call each); the
 ``_wire_*`` functions connect the two, and ``build_qlora_tab`` puts it all together.
 
-API endpoints (gradio_client): ``qlora_start``, ``qlora_status``, ``qlora_stop``, ``qlora_resume``,
+API endpoints (gradio_client): ``qlora_start``, ``qlora_status``, ``qlora_stop``, ``qlora_resume``, ``qlora_delete``,
 ``qlora_compare``, ``qlora_export``.
 """
 
@@ -27,6 +27,9 @@ from tutor.core import Core
 from tutor.training_lab import DataPreview, LabError, RunStatus
 
 POLL_SECONDS = 2.0
+# Exports wait in Gradio's queue, one at a time (the page shows the place); the lab's file lock
+# holds the same across app processes.
+EXPORT_QUEUE = {"concurrency_id": "export", "concurrency_limit": 1}
 LEARNING_RATES = [0.0001, 0.0002, 0.0005, 0.001]
 RANKS = [4, 8, 16, 32]
 EMPTY_CURVE = pd.DataFrame({"step": [], "loss": [], "series": []})
@@ -204,6 +207,7 @@ class TrainStep:
     start: gr.Button
     stop: gr.Button
     resume: gr.Button
+    delete: gr.Button
     status: gr.Markdown
     curve: gr.LinePlot
     log: gr.Textbox
@@ -215,10 +219,11 @@ def _train_step() -> TrainStep:
             start = gr.Button("Start training", variant="primary")
             stop = gr.Button("Stop (keeps a checkpoint)")
             resume = gr.Button("Resume")
+            delete = gr.Button("Delete run", variant="stop")
         status = gr.Markdown("_No run yet._")
         curve = gr.LinePlot(EMPTY_CURVE, x="step", y="loss", color="series", title="Loss", height=280)
         log = gr.Textbox(label="Log (latest events)", lines=6, interactive=False)
-    return TrainStep(start, stop, resume, status, curve, log)
+    return TrainStep(start, stop, resume, delete, status, curve, log)
 
 
 @dataclass
@@ -379,6 +384,12 @@ class LabEvents:
         owner = self._owner(request)
         return _lab_errors(lambda: self.lab.resume(owner, current_run)).id
 
+    def qlora_delete(self, current_run: str, request: gr.Request) -> str:
+        """Delete a finished run of one's own (frees its space); "" so the page shows the latest left."""
+        owner = self._owner(request)
+        _lab_errors(lambda: self.lab.delete(owner, current_run))
+        return ""
+
     # step 4 and 5: compare and export
     def qlora_compare(self, current_run: str, text: str, request: gr.Request) -> tuple[str, str]:
         owner = self._owner(request)
@@ -431,6 +442,7 @@ def _wire_train(events: LabEvents, run_id, config_yaml, train: TrainStep, timer,
         (train.start, events.qlora_start, config_yaml, "qlora_start"),
         (train.stop, events.qlora_stop, run_id, "qlora_stop"),
         (train.resume, events.qlora_resume, run_id, "qlora_resume"),
+        (train.delete, events.qlora_delete, run_id, "qlora_delete"),
     ):
         button.click(handler, inputs=inputs, outputs=run_id, api_name=api_name).then(
             events.refresh, inputs=run_id, outputs=status_outputs, api_visibility="private"
@@ -444,11 +456,17 @@ def _wire_compare_and_export(events: LabEvents, run_id, compare: CompareStep, ex
         inputs=[run_id, compare.text],
         outputs=[compare.base, compare.tuned],
         api_visibility="private",
-        concurrency_id="llm",
+        concurrency_id="compare",
         concurrency_limit=1,
     )
     for kind, button in export.buttons.items():
-        button.click(events.export_handler(kind), inputs=run_id, outputs=export.download, api_visibility="private")
+        button.click(
+            events.export_handler(kind),
+            inputs=run_id,
+            outputs=export.download,
+            api_visibility="private",
+            **EXPORT_QUEUE,
+        )
 
 
 def build_qlora_tab(core: Core) -> tuple:
@@ -469,7 +487,7 @@ def build_qlora_tab(core: Core) -> tuple:
     # API-only twins of the page's handlers (typed inputs, for scripts and tests).
     gr.api(events.qlora_status, api_name="qlora_status")
     gr.api(events.qlora_compare, api_name="qlora_compare")
-    gr.api(events.qlora_export, api_name="qlora_export")
+    gr.api(events.qlora_export, api_name="qlora_export", **EXPORT_QUEUE)
     _wire_train(events, run_id, configure.config_yaml, train, timer, status_outputs)
     _wire_compare_and_export(events, run_id, compare, export)
     return events.restore, [data.note, data.preview, *status_outputs]

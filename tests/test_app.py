@@ -17,7 +17,7 @@ from gradio_client.exceptions import AppError, AuthenticationError
 from tests.conftest import HTTP_TIMEOUT_S, app_client, free_port, make_settings, serve
 from tutor import accounts
 from tutor.core import Core
-from tutor.signin import MAX_FAILURES, SWEEP_S
+from tutor.signin import MAX_ADDRESS_FAILURES, MAX_FAILURES, SWEEP_S
 from tutor.store import open_store
 
 pytestmark = pytest.mark.slow
@@ -102,18 +102,28 @@ def test_class_mode_refuses_wrong_password_and_anonymous_calls(class_app: str) -
     ).status_code in (400, 401)
 
 
-def test_password_guessing_is_throttled_through_the_login_page(class_app: str) -> None:
-    def login(username: str, password: str) -> int:
-        reply = httpx.post(
-            class_app + "login", data={"username": username, "password": password}, timeout=HTTP_TIMEOUT_S
-        )
-        return reply.status_code
+def login_status(url: str, username: str, password: str) -> int:
+    reply = httpx.post(url + "login", data={"username": username, "password": password}, timeout=HTTP_TIMEOUT_S)
+    return reply.status_code
 
-    assert login("bob", "bob-password") == 200
+
+def test_password_guessing_is_throttled_through_the_login_page(class_app: str) -> None:
+    assert login_status(class_app, "bob", "bob-password") == 200
     for n in range(MAX_FAILURES):
-        assert login("bob", f"guess-{n}") == 400
-    assert login("bob", "bob-password") == 400  # locked now, right password or not
-    assert login("ada", "ada-password") == 200  # other learners sign in as before
+        assert login_status(class_app, "bob", f"guess-{n}") == 400
+    assert login_status(class_app, "bob", "bob-password") == 429  # locked now, right password or not
+    assert login_status(class_app, "ada", "ada-password") == 200  # other learners sign in as before
+
+
+def test_guesses_spread_over_many_names_lock_the_address(class_app: str) -> None:
+    """One guesser trying one password on each of many names stays under every name's limit; the
+    address's count stops them (the tests' client is 127.0.0.1)."""
+    for n in range(MAX_ADDRESS_FAILURES):
+        assert login_status(class_app, f"learner{n}", "Summer2026!") == 400
+    reply = httpx.post(
+        class_app + "login", data={"username": "ada", "password": "ada-password"}, timeout=HTTP_TIMEOUT_S
+    )
+    assert reply.status_code == 429 and "paused for about 15 min" in reply.text
 
 
 def test_a_new_password_ends_the_old_sessions(class_app: str, postgres_url: str) -> None:

@@ -24,7 +24,7 @@ from tutor.core import Core
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 STEPS = 6
-ADA, BOB = ("ada", "ada-password"), ("bob", "bob-password")
+ADA, BOB, GRACE = ("ada", "ada-password"), ("bob", "bob-password"), ("grace", "grace-password")
 # A trained sentiment adapter answers a bare label; the base model writes a sentence or more.
 COMPARE_INPUTS = [
     "Operating profit fell 40% and jobs were cut.",
@@ -48,11 +48,12 @@ class FinishedRun:
 
 @pytest.fixture(scope="module")
 def lab_app(tmp_path_factory, shared_data_dir):
-    """The app in class mode with learners ada and bob, on the shared models folder."""
+    """The app in class mode with learners ada and bob and instructor grace, on the shared models folder."""
     folder = tmp_path_factory.mktemp("qlora-class")
     core = Core.start(advisor_settings(folder, shared_data_dir, port=free_port(), mode="class"))
     accounts.add_user(core.store, *ADA, "learner")
     accounts.add_user(core.store, *BOB, "learner")
+    accounts.add_user(core.store, *GRACE, "instructor")
     for url in serve(core):
         yield LabApp(url, core)
 
@@ -159,3 +160,25 @@ def test_exports_are_the_owners(finished_run, lab_app):
         assert {"adapter_config.json", "adapter_model.safetensors"} <= set(zipped.namelist())
     with pytest.raises(AppError, match="unknown export 'gguf-q2'"):
         ada.predict(finished_run.id, "gguf-q2", api_name="/qlora_export")
+
+
+def test_a_gguf_export_is_written_by_a_worker_process(finished_run, lab_app):
+    """Issue 15, item 5: exports ran inside the web process; now a worker converts, one at a time."""
+    path = lab_app.core.qlora.export("ada", finished_run.id, "gguf")
+    assert path.name == "model-f16.gguf" and path.read_bytes()[:4] == b"GGUF"
+    assert not path.is_relative_to(lab_app.core.settings.data_dir)  # a copy for Gradio, not the run's file
+
+
+def test_an_instructor_lists_and_deletes_any_run_through_the_api(finished_run, lab_app):
+    """Last in this module: it deletes the shared run."""
+    bob, grace = app_client(lab_app.url, auth=BOB), app_client(lab_app.url, auth=GRACE)
+    with pytest.raises(AppError, match="only instructors"):
+        bob.predict(api_name="/lab_runs")
+    table = grace.predict(api_name="/lab_runs")
+    rows = {row[0]: row for row in table["data"]}
+    assert rows[finished_run.id][1:4] == ["ada", "sentiment", "done"] and rows[finished_run.id][5] > 0
+    with pytest.raises(AppError, match="belongs to someone else"):
+        bob.predict(finished_run.id, api_name="/qlora_delete")
+    assert "deleted" in grace.predict(finished_run.id, api_name="/delete_any_run")
+    with pytest.raises(AppError, match="no run"):
+        app_client(lab_app.url, auth=ADA).predict(finished_run.id, api_name="/qlora_status")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from trainer import atomic
 from trainer.config import TrainConfig
 from trainer.model import ModelError, resolve_base
 
@@ -21,8 +22,7 @@ def adapter_zip(output_dir: Path) -> Path:
     adapter = output_dir / "adapter"
     if not (adapter / "adapter_config.json").is_file():
         raise ModelError(f"{output_dir} has no finished adapter yet")
-    archive = shutil.make_archive(str(output_dir / "adapter"), "zip", root_dir=adapter)
-    return Path(archive)
+    return atomic.make_zip(output_dir / "adapter.zip", adapter)
 
 
 def merge_adapter(output_dir: Path, config: TrainConfig, *, models_dir: Path, dtype: str = "float32") -> Path:
@@ -54,4 +54,4 @@ def merged_zip(output_dir: Path, config: TrainConfig, *, models_dir: Path, dtype
     target = output_dir / f"merged-{dtype}"
     if not (target / "config.json").is_file():
         merge_adapter(output_dir, config, dtype=dtype, models_dir=models_dir)
-    return Path(shutil.make_archive(str(target), "zip", root_dir=target))
+    return atomic.make_zip(target.with_name(target.name + ".zip"), target)

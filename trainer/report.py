@@ -10,6 +10,7 @@ import json
 from html import escape
 from pathlib import Path
 
+from trainer import atomic
 from trainer.packaged import HUB_ID, PACKAGED_NAME
 from trainer.progress import RunProgress, format_duration, read_events, summarise
 
@@ -74,7 +75,7 @@ def loss_svg(progress: RunProgress, width: int = 640, height: int = 320) -> str:
 def write_report(output_dir: Path) -> Path:
     metrics = json.loads((output_dir / "metrics.json").read_text(encoding="utf-8"))
     progress = summarise(read_events(output_dir / "progress.jsonl"))
-    (output_dir / "loss.svg").write_text(loss_svg(progress), encoding="utf-8")
+    atomic.write_text(output_dir / "loss.svg", loss_svg(progress))
     config = (output_dir / "config.yaml").read_text(encoding="utf-8")
     before, after = metrics["before"], metrics["after"]
     rates = sorted(progress.speeds)
@@ -105,9 +106,7 @@ def write_report(output_dir: Path) -> Path:
         cells = [sample[k] for k in ("input", "reference", "before", "after")]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines += ["", "## Configuration", "", "```yaml", config.rstrip(), "```", ""]
-    path = output_dir / "report.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return atomic.write_text(output_dir / "report.md", "\n".join(lines))
 
 
 def write_model_card(output_dir: Path) -> Path:
@@ -156,9 +155,7 @@ adapter learned to answer in that format.
 {config.rstrip()}
 ```
 """
-    path = output_dir / "adapter" / "README.md"
-    path.write_text(card, encoding="utf-8")
-    return path
+    return atomic.write_text(output_dir / "adapter" / "README.md", card)
 
 
 def _hub_id(base_model: str) -> str:

@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,11 +27,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from trainer import atomic
 from trainer.config import TrainConfig, parse_config
 from trainer.progress import read_events, summarise
 from trainer.train import LOG_NAME, latest_checkpoint
 
 ACTIVE = ("queued", "running")
+STOP_GRACE_S = 120.0  # after SIGTERM, time to finish the step and save a checkpoint before SIGKILL
 
 
 class RunError(RuntimeError):
@@ -58,11 +61,23 @@ class Run:
 
 
 class RunQueue:
-    def __init__(self, runs_dir: Path, models_dir: Path, *, poll_s: float = 0.5) -> None:
-        """``models_dir``: where the workers find (or convert) the packaged base model."""
+    def __init__(
+        self,
+        runs_dir: Path,
+        models_dir: Path,
+        *,
+        poll_s: float = 0.5,
+        max_seconds: float | None = None,
+        keep_seconds: float | None = None,
+    ) -> None:
+        """``models_dir``: where the workers find (or convert) the packaged base model.
+        ``max_seconds``: wall time one run may take before it is stopped (None: no limit).
+        ``keep_seconds``: finished runs older than this are deleted by :meth:`clean_up` (None: kept)."""
         self.runs_dir = runs_dir
         self.models_dir = models_dir
         self.poll_s = poll_s
+        self.max_seconds = max_seconds
+        self.keep_seconds = keep_seconds
         runs_dir.mkdir(parents=True, exist_ok=True)
         self._wake = threading.Event()
         self._proc: subprocess.Popen | None = None
@@ -76,7 +91,7 @@ class RunQueue:
         folder.mkdir(parents=True)
         config = config.model_copy(deep=True)
         config.training.output_dir = str(folder)
-        (folder / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")
+        atomic.write_text(folder / "config.yaml", config.to_yaml())
         run = Run(id=run_id, owner=owner, task=config.data.task, status="queued", created=time.time())
         self._save(run)
         self._wake.set()
@@ -94,7 +109,8 @@ class RunQueue:
         self._wake.set()
         return run
 
-    def stop(self, run_id: str, owner: str) -> Run:
+    def stop(self, run_id: str, owner: str | None) -> Run:
+        """Cancel a queued run, or ask a running one to stop. ``owner`` None: anyone's (instructors)."""
         run = self.get(run_id, owner)
         if run.status == "queued":
             run.status, run.message = "cancelled", "cancelled before it started"
@@ -103,6 +119,24 @@ class RunQueue:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(run.pid, signal.SIGTERM)  # the worker saves a checkpoint, then exits
         return run
+
+    def delete(self, run_id: str, owner: str | None) -> Run:
+        """Remove a run's folder (its adapter, checkpoints, exports). ``owner`` None: anyone's."""
+        run = self.get(run_id, owner)
+        if run.active:
+            raise RunError(f"run {run_id} is {run.status}; stop it before deleting it")
+        _remove_folder(self.folder(run_id))
+        return run
+
+    def clean_up(self, now: float | None = None) -> list[str]:
+        """Delete the finished runs older than ``keep_seconds``; their ids."""
+        if self.keep_seconds is None:
+            return []
+        now = time.time() if now is None else now
+        old = [r for r in self.runs() if not r.active and (r.finished or r.created) < now - self.keep_seconds]
+        for run in old:
+            _remove_folder(self.folder(run.id))
+        return [r.id for r in old]
 
     def get(self, run_id: str, owner: str | None = None) -> Run:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", run_id or ""):  # never ".", ".." or a path
@@ -211,9 +245,26 @@ class RunQueue:
             )
         run.status, run.pid, run.started = "running", self._proc.pid, time.time()
         self._save(run)
-        code = self._proc.wait()
+        try:
+            code, over_time = self._proc.wait(timeout=self.max_seconds), False
+        except subprocess.TimeoutExpired:  # past the server's limit: stop as a learner's Stop does
+            code, over_time = _stop_worker(self._proc), True
         self._proc = None
         self._finish(run, code)
+        if over_time:
+            self._note_time_limit(run.id)
+
+    def _note_time_limit(self, run_id: str) -> None:
+        run = self.get(run_id)
+        if run.status == "done":  # it finished in the grace period
+            return
+        minutes = f"{self.max_seconds / 60:g}"
+        can_resume = latest_checkpoint(self.folder(run_id)) is not None
+        run.status = "stopped"
+        run.message = f"stopped at this server's time limit of {minutes} min per run; " + (
+            "resume continues from the last checkpoint" if can_resume else "no checkpoint was saved yet"
+        )
+        self._save(run)
 
     def _finish(self, run: Run, code: int) -> None:
         run = self.get(run.id)
@@ -250,10 +301,7 @@ class RunQueue:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _save(self, run: Run) -> None:
-        path = self.folder(run.id) / "run.json"
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(asdict(run), indent=2), encoding="utf-8")
-        partial.replace(path)
+        atomic.write_text(self.folder(run.id) / "run.json", json.dumps(asdict(run), indent=2))
 
     def _new_id(self, owner: str, task: str) -> str:
         safe_owner = re.sub(r"[^A-Za-z0-9_-]+", "-", owner)[:32] or "user"
@@ -263,6 +311,23 @@ class RunQueue:
             n += 1
             run_id = f"{stamp}-{safe_owner}-{task}-{n}"
         return run_id
+
+
+def _stop_worker(proc: subprocess.Popen) -> int:
+    """SIGTERM (the worker saves a checkpoint and exits), then SIGKILL if it does not; its exit code."""
+    proc.terminate()
+    try:
+        return proc.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+def _remove_folder(folder: Path) -> None:
+    """Delete a run folder so that a half-deleted one is never read as a run: run.json goes first."""
+    with contextlib.suppress(FileNotFoundError):
+        (folder / "run.json").unlink()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _alive(pid: int | None) -> bool:

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainer import atomic
 from trainer.config import TrainConfig
 from trainer.data import Example, PadCollator, Splits, load_examples, split_examples, tokenize_all
 from trainer.evaluate import Scores, evaluate
@@ -147,7 +148,7 @@ def _start(config: TrainConfig, out: Path, log: EventLog, checkpoint: Path | Non
     # Imported after the checks of _checkpoint_to_resume, which should answer at once.
     import torch
 
-    (out / "config.yaml").write_text(config.to_yaml(), encoding="utf-8")  # the resolved config
+    atomic.write_text(out / "config.yaml", config.to_yaml())  # the resolved config
     hardware = detect_hardware()
     if config.training.threads:
         torch.set_num_threads(config.training.threads)
@@ -237,7 +238,7 @@ def _save_adapter(model, tokenizer, config: TrainConfig, out: Path) -> Path:
     adapter_dir = out / "adapter"
     model.save_pretrained(adapter_dir)
     tokenizer.save_pretrained(adapter_dir)
-    (adapter_dir / "training_config.yaml").write_text(config.to_yaml(), encoding="utf-8")
+    atomic.write_text(adapter_dir / "training_config.yaml", config.to_yaml())
     return adapter_dir
 
 
@@ -326,6 +327,4 @@ def _load_scores(path: Path) -> Scores | None:
 
 
 def _save_json(path: Path, data: dict) -> None:
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    partial.replace(path)  # never a half-written metrics file
+    atomic.write_text(path, json.dumps(data, indent=2))  # never a half-written metrics file

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -25,10 +25,12 @@ from tutor.advisors.ask import (
     prepare,
 )
 from tutor.advisors.base import UploadedFile, check_message, read_upload, to_json
+from tutor.advisors.history import CUT_OFF
 from tutor.advisors.quiz_guard import QuizGuard
 from tutor.advisors.service import Advice, advise
-from tutor.advisors.turn import ExplanationCheck, FinalAnswer, TurnEvent, run_turn
+from tutor.advisors.turn import ExplanationCheck, FinalAnswer, Recommended, TurnEvent, run_turn
 from tutor.content import ContentError, Course, Page, load_course, render_for_app
+from tutor.learner_jobs import OneAtATime
 from tutor.llm import ChatModel, LLMError, get_chat_model
 from tutor.quiz import analysis, attempts, bank_files, versions
 from tutor.quiz.bank import Bank, BankError, QuizDefinition
@@ -80,6 +82,7 @@ class AdvisorTurn:
     conversation_id: int
     advice: Advice | None = None
     asked: Asked | None = None
+    answer_id: int | None = None  # the answer's row, stored (marked cut off) before it streams
 
 
 class Core:
@@ -89,6 +92,7 @@ class Core:
         self.course = course
         self._index: CourseIndex | None = None
         self._index_lock = threading.Lock()
+        self.advisor_jobs = OneAtATime("an advisor answer")
         self._qlora = None
         self._guard: tuple[tuple[int, ...], QuizGuard] | None = None
 
@@ -297,6 +301,23 @@ class Core:
             self._qlora = TrainingLab(self.settings)
         return self._qlora
 
+    # Instructors see, stop and delete every learner's runs (a run holding the one training slot,
+    # a learner's files filling the disk); learners do the same to their own in the lab.
+    def lab_runs(self, viewer: Viewer) -> list:
+        """Every run with its size in bytes, newest first: [(Run, bytes)]."""
+        self.require_instructor(viewer)
+        return self.qlora.all_runs()
+
+    def stop_run(self, viewer: Viewer, run_id: str):
+        return self.qlora.stop(self._run_owner(viewer), run_id)
+
+    def delete_run(self, viewer: Viewer, run_id: str):
+        return self.qlora.delete(self._run_owner(viewer), run_id)
+
+    @staticmethod
+    def _run_owner(viewer: Viewer) -> str | None:
+        return None if viewer.is_instructor else viewer.username
+
     def chat_model(self) -> ChatModel:
         """The advisors' language model, loaded once per process (raises LLMError if it cannot load)."""
         return get_chat_model(self.settings)
@@ -377,29 +398,53 @@ class Core:
         recommendation = turn.advice.recommendation if turn.advice else None
         if citations is None:
             citations = [c.model_dump() for c in recommendation.citations] if recommendation else []
-        advisor_history.add_message(
-            self.store,
-            turn.conversation_id,
-            "assistant",
-            answer,
-            recommendation=to_json(recommendation) if recommendation else "",
-            citations=citations,
-            model=model,
-            error=error,
-        )
+        stored = {
+            "recommendation": to_json(recommendation) if recommendation else "",
+            "citations": citations,
+            "model": model,
+            "error": error,
+        }
+        if turn.answer_id is None:
+            advisor_history.add_message(self.store, turn.conversation_id, "assistant", answer, **stored)
+        else:
+            advisor_history.update_message(self.store, turn.answer_id, answer, **stored)
 
     def advisor_turn(
         self, viewer: Viewer, lab: str, text: str, file_paths: list[str | Path] | None = None
     ) -> Iterator[TurnEvent | QuestionEvent]:
         """One chat turn. The message is checked and stored now (AdvisorInputError, KeyError before
-        anything streams); the returned events answer it, and the answer is stored just before the
-        last event (FinalAnswer or Answered) is yielded."""
-        turn = self.start_advice(viewer, lab, text, file_paths)
-        return self._stored_answer(viewer, turn)
+        anything streams; LearnerBusy while this learner's previous answer is still being written),
+        with its answer's row marked cut off; a use case's recommendation is stored as soon as it
+        is made, and the whole answer just before the last event (FinalAnswer or Answered)."""
+        release = self.advisor_jobs.take(viewer.username)
+        try:
+            turn = self.start_advice(viewer, lab, text, file_paths)
+            answer_id = advisor_history.add_message(self.store, turn.conversation_id, "assistant", "", error=CUT_OFF)
+        except BaseException:
+            release()
+            raise
+        return self._stored_answer(viewer, replace(turn, answer_id=answer_id), release)
 
-    def _stored_answer(self, viewer: Viewer, turn: AdvisorTurn) -> Iterator[TurnEvent | QuestionEvent]:
+    def _stored_answer(
+        self, viewer: Viewer, turn: AdvisorTurn, release: Callable[[], None]
+    ) -> Iterator[TurnEvent | QuestionEvent]:
+        try:
+            yield from self._answer_and_store(viewer, turn)
+        finally:
+            release()
+
+    def _answer_and_store(self, viewer: Viewer, turn: AdvisorTurn) -> Iterator[TurnEvent | QuestionEvent]:
         events = self.answer(turn.advice) if turn.advice else self.answer_question(turn.asked)
         for event in events:
+            if isinstance(event, Recommended) and turn.answer_id is not None:  # settled: keep it if cut off
+                advisor_history.update_message(
+                    self.store,
+                    turn.answer_id,
+                    event.markdown,
+                    recommendation=to_json(event.advice.recommendation),
+                    citations=[c.model_dump() for c in event.advice.recommendation.citations],
+                    error=CUT_OFF,
+                )
             if isinstance(event, FinalAnswer):
                 self.finish_advice(viewer, turn, event.text, model=event.model, error=event.error)
             elif isinstance(event, Answered):

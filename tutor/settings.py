@@ -103,11 +103,27 @@ class Settings(BaseModel):
     max_upload_mb: float = Field(
         25.0, gt=0, description="Largest file a learner can upload (advisor labs and the QLoRA lab), in MB."
     )
-    upload_quota_mb: float = Field(
-        200.0, gt=0, description="Disk space each learner's uploads to the QLoRA lab may take, in MB."
+    disk_quota_mb: float = Field(
+        2000.0,
+        gt=0,
+        description="Disk space each learner's QLoRA lab files may take, in MB: uploads, training runs and their "
+        "exports (a merged float32 copy of the packaged model is about 540 MB). Over it, new uploads, runs and "
+        "exports are refused until the learner deletes old runs.",
     )
     lab_max_steps: int = Field(
         400, ge=1, description="Most optimizer steps a learner's run may take (the server refuses more, and 0)."
+    )
+    lab_max_minutes: float = Field(
+        60.0,
+        gt=0,
+        description="Longest wall time of one training run, in minutes: past it the worker is asked to stop "
+        "(a checkpoint is saved, so the learner can resume later) and the next run in the queue starts.",
+    )
+    keep_runs_days: float = Field(
+        30.0,
+        ge=0,
+        description="Finished training runs (with their exports) and lab uploads older than this many days are "
+        "deleted, checked at start and every 6 hours. 0: keep them all.",
     )
     queue_max_size: int = Field(
         64, ge=1, description="Requests that may wait in the app's queue; more get 'queue full' at once."

@@ -8,9 +8,14 @@ The lab tab (labs/qlora_tab.py) only displays what this returns. Training itself
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import shutil
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,12 +26,17 @@ from trainer.model import Hardware, detect_hardware
 from trainer.progress import RunProgress, summarise
 from trainer.report import smooth
 from trainer.runs import Run, RunError, RunQueue
+from tutor import lab_files
 from tutor.settings import Settings
 
 if TYPE_CHECKING:
     from tutor.advisors.dataset_checks import Issue
 
 PREVIEW_ROWS = 8
+EXPORT_WAIT_S = 600.0  # how long an export waits for the one export slot before it is refused
+EXPORT_TIMEOUT_S = 1800.0  # a merge or GGUF conversion that takes longer is killed
+DAY_S = 24 * 3600.0
+CLEAN_UP_EVERY_S = 6 * 3600.0
 
 
 class LabError(ValueError):
@@ -57,16 +67,59 @@ class RunStatus:
 class TrainingLab:
     """The lab's operations for each learner (runs belong to their owner); one per app (Core.qlora)."""
 
+    # The export worker's command, before its arguments (a test can put a stand-in here).
+    export_command: tuple[str, ...] = (sys.executable, "-m", "trainer.export_worker")
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.runs = RunQueue(settings.data_dir / "runs", settings.models_dir)
+        keep = settings.keep_runs_days * DAY_S or None  # 0 days: keep every run
+        self.runs = RunQueue(
+            settings.data_dir / "runs",
+            settings.models_dir,
+            max_seconds=settings.lab_max_minutes * 60,
+            keep_seconds=keep,
+        )
         self.uploads = settings.data_dir / "uploads"
         self._hardware: Hardware | None = None
+        self._cleaner: threading.Thread | None = None
         self._compare_lock = threading.Lock()
         self._compare: tuple[str, object, object] | None = None  # (run id, peft model, tokenizer)
 
     def start(self) -> None:
+        """Start the run queue's dispatcher and the clean-up of old runs and uploads (idempotent)."""
         self.runs.start()
+        if self.settings.keep_runs_days and self._cleaner is None:
+            self._cleaner = threading.Thread(target=self._clean_up_forever, name="lab-clean-up", daemon=True)
+            self._cleaner.start()
+
+    def _clean_up_forever(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):  # a folder that vanished meanwhile: next time
+                self.clean_up()
+            time.sleep(CLEAN_UP_EVERY_S)
+
+    def clean_up(self) -> tuple[list[str], list[Path]]:
+        """Delete finished runs and uploads older than ``keep_runs_days`` (the run queue also does
+        this every few hours); the run ids and upload paths deleted."""
+        if not self.settings.keep_runs_days:
+            return [], []
+        runs = self.runs.clean_up()
+        in_use = {Path(self.runs.config(r.id).data.source).resolve() for r in self.runs.runs() if r.active}
+        return runs, lab_files.old_uploads(self.uploads, self.settings.keep_runs_days * DAY_S, in_use)
+
+    # --- disk space ----------------------------------------------------------------------------
+    def disk_used(self, owner: str) -> int:
+        """Bytes of this learner's uploads, runs and exports."""
+        runs = sum(lab_files.folder_bytes(self.runs.folder(r.id)) for r in self.runs.runs(owner))
+        return lab_files.folder_bytes(self._upload_folder(owner)) + runs
+
+    def _check_space(self, owner: str, adding: int = 0, what: str = "this") -> None:
+        used, quota = self.disk_used(owner), self.settings.disk_quota_mb * 1e6
+        if used + adding > quota:
+            raise LabError(
+                f"{what}: your lab files would pass your {self.settings.disk_quota_mb:g} MB on this server "
+                f"(your uploads and runs take {lab_files.megabytes(used)}); delete old runs to make room"
+            )
 
     @property
     def hardware(self) -> Hardware:
@@ -110,12 +163,7 @@ class TrainingLab:
             raise LabError(f"{path.name}: larger than {self.settings.max_upload_mb:g} MB")
         folder = self._upload_folder(owner)
         folder.mkdir(parents=True, exist_ok=True)
-        used = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-        if used + path.stat().st_size > self.settings.upload_quota_mb * 1e6:
-            raise LabError(
-                f"{path.name}: your uploads would pass {self.settings.upload_quota_mb:g} MB on this server; "
-                "ask your instructor to clear old ones"
-            )
+        self._check_space(owner, path.stat().st_size, path.name)
         # Named by content: a second upload under the same name cannot change a queued run's data.
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         target = folder / f"{digest}{path.suffix.lower()}"
@@ -218,11 +266,25 @@ class TrainingLab:
         mine = [r for r in self.runs.runs(owner) if r.active]
         if mine:
             raise LabError(f"you already have a run {mine[0].status}: {mine[0].id}")
+        self._check_space(owner, what="a new run")
         self.start()
         return self.runs.submit(owner, config)
 
-    def stop(self, owner: str, run_id: str) -> Run:
+    def stop(self, owner: str | None, run_id: str) -> Run:
+        """Stop a run; ``owner`` None stops anyone's (instructors, through Core)."""
         return self._guard(lambda: self.runs.stop(run_id, owner))
+
+    def delete(self, owner: str | None, run_id: str) -> Run:
+        """Delete a finished run with its exports; ``owner`` None deletes anyone's (instructors)."""
+        run = self._guard(lambda: self.runs.delete(run_id, owner))
+        with self._compare_lock:
+            if self._compare and self._compare[0] == run_id:
+                self._compare = None
+        return run
+
+    def all_runs(self) -> list[tuple[Run, int]]:
+        """Every learner's runs with the bytes each takes, newest first (the instructor's view)."""
+        return [(r, lab_files.folder_bytes(self.runs.folder(r.id))) for r in reversed(self.runs.runs())]
 
     def resume(self, owner: str, run_id: str) -> Run:
         self.start()
@@ -289,30 +351,62 @@ class TrainingLab:
 
     # --- step 5: export ------------------------------------------------------------------------
     def export(self, owner: str, run_id: str, kind: str) -> Path:
+        """A download of a finished run: ``adapter`` (zip), ``report`` (Markdown), ``merged`` (zip)
+        or ``gguf``. The file is a copy in a temporary folder (see tutor.lab_files)."""
         from trainer import export
         from trainer.model import ModelError
 
         run = self._guard(lambda: self.runs.get(run_id, owner))
         if run.status != "done":
             raise LabError("the run has not finished yet")
+        if kind not in ("adapter", "report", "merged", "gguf"):
+            raise LabError(f"unknown export {kind!r}")
         folder = self.runs.folder(run_id)
+        if kind == "report":
+            return lab_files.download_copy(folder / "report.md")
+        self._check_space(owner, what=f"the {kind} export")
         try:
-            if kind == "adapter":
-                return export.adapter_zip(folder)
-            if kind == "report":
-                return folder / "report.md"
-            if kind == "gguf":
-                from trainer.gguf_export import export_gguf
-
-                return export_gguf(folder, self.runs.config(run_id), models_dir=self.settings.models_dir)
-            if kind == "merged":
-                dtype = "bfloat16" if self.hardware.is_gpu else "float32"
-                return export.merged_zip(
-                    folder, self.runs.config(run_id), dtype=dtype, models_dir=self.settings.models_dir
-                )
+            path = export.adapter_zip(folder) if kind == "adapter" else self._export_in_worker(kind, folder)
         except ModelError as exc:
             raise LabError(str(exc)) from None
-        raise LabError(f"unknown export {kind!r}")
+        return lab_files.download_copy(path)
+
+    def _export_in_worker(self, kind: str, folder: Path) -> Path:
+        """A merge or GGUF conversion in a worker process, one at a time on this host."""
+        dtype = "bfloat16" if self.hardware.is_gpu else "float32"
+        command = [*self.export_command, kind, str(folder), "--models-dir", str(self.settings.models_dir)]
+        with self._export_slot():
+            try:
+                done = subprocess.run(
+                    [*command, "--dtype", dtype], capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S
+                )
+            except subprocess.TimeoutExpired:
+                minutes = EXPORT_TIMEOUT_S / 60
+                raise LabError(f"the {kind} export took over {minutes:.0f} min and was stopped") from None
+        if done.returncode != 0:
+            errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+            reason = errors[-1].removeprefix("error: ") if errors else f"its worker exited with {done.returncode}"
+            raise LabError(f"the {kind} export failed: {reason}")
+        return Path(done.stdout.strip().splitlines()[-1])
+
+    @contextlib.contextmanager
+    def _export_slot(self):
+        """One export at a time across every app process sharing the runs folder (a file lock);
+        others wait for it up to EXPORT_WAIT_S."""
+        with (self.runs.runs_dir / ".export.lock").open("w") as handle:
+            deadline = time.monotonic() + EXPORT_WAIT_S
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LabError("another export is still running on this server; try again later") from None
+                    time.sleep(0.5)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     @staticmethod
     def _guard(call):

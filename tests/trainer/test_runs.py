@@ -56,6 +56,40 @@ def test_one_run_at_a_time_with_places_and_cancel(tmp_path, models_dir):
     assert (queue.folder(first.id) / "adapter" / "adapter_config.json").is_file()
 
 
+def test_a_run_past_the_servers_time_limit_is_stopped_and_frees_the_slot(tmp_path, models_dir):
+    """Issue 15, item 5: one learner's run could hold the host's only training slot for ever."""
+    queue = RunQueue(tmp_path / "runs", models_dir, max_seconds=1.0)
+    first, second = queue.submit("ada", tiny(steps=400)), queue.submit("bob", tiny(steps=400))
+    queue.start()
+    assert queue.wait_idle(300)
+    ended = [queue.get(r.id) for r in (first, second)]
+    for run in ended:
+        assert run.status == "stopped" and "time limit of 0.0166667 min per run" in run.message, run
+        assert run.finished - run.started < 60  # asked to stop at 1 s, not trained to step 400
+    assert ended[1].started >= ended[0].finished  # the next run got the slot
+
+
+def test_old_finished_runs_are_deleted_and_active_ones_never(tmp_path):
+    day = 24 * 3600.0
+    queue = RunQueue(tmp_path / "runs", tmp_path / "models", keep_seconds=30 * day)
+    old, recent, queued = (queue.submit(owner, tiny()) for owner in ("ada", "bob", "cy"))
+    now = time.time()
+    for run, status, finished in ((old, "done", now - 31 * day), (recent, "failed", now - 29 * day)):
+        run.status, run.finished = status, finished
+        queue._save(run)
+    queued.created = now - 90 * day  # waiting that long is odd, but it is not finished: kept
+    queue._save(queued)
+    assert queue.clean_up() == [old.id]
+    assert not queue.folder(old.id).exists()
+    assert [r.id for r in queue.runs()] == [queued.id, recent.id]
+    with pytest.raises(RunError, match="is queued; stop it before deleting it"):
+        queue.delete(queued.id, None)
+    with pytest.raises(RunError, match="someone else"):
+        queue.delete(recent.id, "ada")
+    queue.delete(recent.id, "bob")
+    assert [r.id for r in queue.runs()] == [queued.id]
+
+
 SERVER = """
 import sys, time
 from pathlib import Path

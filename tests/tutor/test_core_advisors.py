@@ -12,9 +12,11 @@ from tests.conftest import advisor_settings
 from tutor import accounts
 from tutor.advisors import AdvisorInputError, strategy
 from tutor.advisors.extractive import plain_units
+from tutor.advisors.history import CUT_OFF
 from tutor.advisors.service import explain
 from tutor.advisors.turn import AnswerPiece, Drafted, FinalAnswer, ModelFailed, ModelReady, Recommended, final_answer
 from tutor.core import AccessError, Core, recommendation_of
+from tutor.learner_jobs import LearnerBusy
 from tutor.llm import LLMError
 from tutor.llm.fake import FakeChatModel
 
@@ -52,7 +54,12 @@ def test_a_chat_turn_streams_events_and_stores_the_final_answer(core: Core) -> N
     check, and the course's own sentences (quoted, with their sections) replace it."""
     ada = core.viewer("ada")
     events = core.advisor_turn(ada, "strategy", strategy.LAB.try_prompt)
-    assert [m.role for m in core.conversation(ada, "strategy")] == ["user"]  # stored before anything streams
+    # Stored before anything streams: the message, and its answer's row marked cut off until it ends.
+    stored = core.conversation(ada, "strategy")
+    assert [(m.role, m.content, m.error) for m in stored] == [
+        ("user", strategy.LAB.try_prompt, ""),
+        ("assistant", "", CUT_OFF),
+    ]
     events = list(events)
     kinds = [type(event) for event in events]
     assert kinds[:2] == [Recommended, ModelReady] and kinds[-1] is FinalAnswer
@@ -72,9 +79,40 @@ def test_a_chat_turn_streams_events_and_stores_the_final_answer(core: Core) -> N
         f"{first.markdown}\n\n---\n*fake model (tests only) explains:* {final.explanation}{final.note}"
         f"\n\n**Sources**\n{first.sources}"
     )
+    assert len(core.conversation(ada, "strategy")) == 2  # the answer replaced its cut-off row
     stored = core.conversation(ada, "strategy")[-1]
     assert (stored.role, stored.content, stored.model, stored.error) == ("assistant", final.text, final.model, "")
     assert recommendation_of(stored)["method"] == "lora" and stored.citations
+
+
+def test_a_turn_cut_off_mid_stream_keeps_the_question_and_the_recommendation(core: Core) -> None:
+    """Issue 15, item 7: the answer was stored only after streaming ended, so a closed page lost it.
+    Now the recommendation (settled by the rules) is kept at once; the unchecked draft never is."""
+    ada = core.viewer("ada")
+    events = core.advisor_turn(ada, "strategy", strategy.LAB.try_prompt)
+    for event in events:
+        if isinstance(event, AnswerPiece):
+            break  # the page closed while the model was writing
+    events.close()  # what dropping the generator does
+    user, answer = core.conversation(ada, "strategy")
+    assert user.content == strategy.LAB.try_prompt
+    assert answer.error == CUT_OFF and "SFT with LoRA" in answer.content and "canned" not in answer.content
+    assert recommendation_of(answer)["method"] == "lora" and answer.citations != "[]"
+    # The learner can ask again at once: the cut-off turn released their slot.
+    assert isinstance(list(core.advisor_turn(ada, "strategy", "And with 2,000 examples?"))[-1], FinalAnswer)
+
+
+def test_one_answer_at_a_time_per_learner(core: Core) -> None:
+    """Issue 15, item 5: one learner could queue many advisor jobs and make the class wait."""
+    ada, bob = core.viewer("ada"), core.viewer("bob")
+    first = core.advisor_turn(ada, "strategy", strategy.LAB.try_prompt)
+    next(first)  # being answered
+    with pytest.raises(LearnerBusy, match="you already have an advisor answer under way"):
+        core.advisor_turn(ada, "dataset", "Another question meanwhile?")
+    assert [m.role for m in core.conversation(ada, "dataset")] == []  # the refused one is not stored
+    assert isinstance(list(core.advisor_turn(bob, "strategy", strategy.LAB.try_prompt))[-1], FinalAnswer)
+    list(first)
+    assert isinstance(list(core.advisor_turn(ada, "dataset", "Is 300 rows enough for a new format?"))[-1], FinalAnswer)
 
 
 def test_an_explanation_made_of_the_course_passes_the_check_as_written(core: Core) -> None:

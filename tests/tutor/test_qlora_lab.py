@@ -73,7 +73,7 @@ def _run_on(lab, source: str, model: str = "", steps: int = 10) -> str:
 
 def test_the_server_caps_steps_and_each_learners_upload_space(tmp_path: Path) -> None:
     """Issue 15, item 5: the 400-step cap lived only on the slider, and uploads had no quota."""
-    core = Core.start(make_settings(tmp_path, lab_max_steps=50, upload_quota_mb=0.002))
+    core = Core.start(make_settings(tmp_path, lab_max_steps=50, disk_quota_mb=0.002))
     lab = core.qlora
     for steps in (0, 51, 100_000):  # 0 would mean "every epoch", with no bound
         with pytest.raises(LabError, match=rf"training\.max_steps: between 1 and 50 on this server \(got {steps}\)"):
@@ -86,7 +86,7 @@ def test_the_server_caps_steps_and_each_learners_upload_space(tmp_path: Path) ->
         upload.write_text("\n".join(rows[n:] + rows[:n]) + "\n", encoding="utf-8")
         lab.preview("sentiment", str(upload), owner="ada")
     upload.write_text("\n".join(rows[5:] + rows[:5]) + "\n", encoding="utf-8")
-    with pytest.raises(LabError, match=r"mine\.jsonl: your uploads would pass 0\.002 MB"):
+    with pytest.raises(LabError, match=r"mine\.jsonl: your lab files would pass your 0\.002 MB"):
         lab.preview("sentiment", str(upload), owner="ada")
     lab.preview("sentiment", str(upload), owner="bob")  # bob has his own space
     core.store.close()

@@ -7,7 +7,10 @@ import asyncio
 import inspect
 import time
 
-from tutor.signin import MAX_FAILURES, WINDOW_S, SessionSweeper, SignIn
+import pytest
+from fastapi import HTTPException
+
+from tutor.signin import CLIENT_ADDRESS, MAX_ADDRESS_FAILURES, MAX_FAILURES, WINDOW_S, SessionSweeper, SignIn
 
 
 def slow_check(username: str, password: str) -> bool:
@@ -49,7 +52,9 @@ def test_guesses_are_throttled_per_name_and_the_window_passes() -> None:
     for n in range(MAX_FAILURES):
         assert not login("ada", f"guess {n}")
     assert signin.locked("ada") and signin.locked("ADA")
-    assert not login("ada", "correct horse")  # refused, unchecked: guessing on gains nothing
+    with pytest.raises(HTTPException) as refused:  # refused, unchecked: guessing on gains nothing
+        login("ada", "correct horse")
+    assert refused.value.status_code == 429 and "15 min" in refused.value.detail
     assert login("bob", "x") is False and not signin.locked("bob")  # other names are not affected
     now[0] += WINDOW_S + 1
     assert login("ada", "correct horse") and not signin.locked("ada")
@@ -66,3 +71,49 @@ def test_a_changed_password_ends_that_users_sessions() -> None:
     assert tokens == {"t3": "bob"}
     tokens["t5"] = "ada"  # ada signs in again with the new password
     assert sweeper.sweep(tokens) == [] and tokens == {"t3": "bob", "t5": "ada"}
+
+
+def test_guesses_are_throttled_per_address_across_names() -> None:
+    now = [1000.0]
+    checked: list[str] = []
+
+    def check(username: str, password: str) -> bool:
+        checked.append(username)
+        return (username, password) == ("ada", "correct horse")
+
+    signin = SignIn(check, clock=lambda: now[0])
+
+    def login(username: str, password: str, address: str) -> bool:
+        async def from_address() -> bool:
+            CLIENT_ADDRESS.set(address)  # what LoginAddress does for each /login request
+            return await signin.check(username, password)
+
+        return asyncio.run(from_address())
+
+    for n in range(MAX_ADDRESS_FAILURES):  # one guess per name: no name reaches its own limit
+        assert not login(f"user{n}", "Summer2026!", "203.0.113.9")
+    assert signin.locked("ada", "203.0.113.9") and not signin.locked("ada")
+    with pytest.raises(HTTPException):
+        login("ada", "correct horse", "203.0.113.9")
+    assert checked[-1] == f"user{MAX_ADDRESS_FAILURES - 1}"  # the locked attempt never reached Argon2
+    assert login("ada", "correct horse", "198.51.100.4")  # the rest of the class signs in
+    now[0] += WINDOW_S + 1
+    assert login("ada", "correct horse", "203.0.113.9")
+
+
+def test_a_classmate_guessing_locks_only_their_own_address_out_of_the_account() -> None:
+    signin = SignIn(lambda u, p: (u, p) == ("ada", "correct horse"))
+
+    def login(password: str, address: str) -> bool:
+        async def from_address() -> bool:
+            CLIENT_ADDRESS.set(address)
+            return await signin.check("ada", password)
+
+        return asyncio.run(from_address())
+
+    for n in range(MAX_FAILURES):
+        assert not login(f"guess {n}", "192.0.2.66")
+    assert signin.locked("ada", "192.0.2.66")
+    with pytest.raises(HTTPException):
+        login("correct horse", "192.0.2.66")
+    assert not signin.locked("ada", "192.0.2.10") and login("correct horse", "192.0.2.10")  # ada, at her desk

@@ -79,6 +79,34 @@ def add_message(
         return message.id
 
 
+# The error an answer carries from the moment it starts until it is finished: a dropped connection
+# or a stopped server leaves the question, what was already settled (a use case's recommendation)
+# and this note, never an unchecked draft.
+CUT_OFF = "the answer was cut off before it finished (the page closed or the server stopped); ask again"
+
+
+def update_message(
+    store: Store,
+    message_id: int,
+    content: str,
+    *,
+    recommendation: str | None = None,
+    citations: list[dict] | None = None,
+    model: str = "",
+    error: str = "",
+) -> None:
+    """Replace an answer stored while it was being written (see CUT_OFF)."""
+    with store.session() as session:
+        message = session.get(AdvisorMessage, message_id)
+        if message is None:
+            return
+        message.content, message.model, message.error = content, model[:200], error
+        message.recommendation = recommendation
+        message.citations = json.dumps(citations or [])
+        session.add(message)
+        session.commit()
+
+
 def messages(store: Store, conversation_id: int) -> list[AdvisorMessage]:
     with store.session() as session:
         return list(

@@ -185,7 +185,9 @@ def start_or_resume(store: Store, user_id: int, quiz_id: str, rng: random.Random
 
 
 def _own_attempt(session: Session, user_id: int, attempt_id: int) -> QuizAttempt:
-    attempt = session.get(QuizAttempt, attempt_id)
+    # Through the API an id can be any JSON value; only a whole number names an attempt.
+    known = isinstance(attempt_id, int) and not isinstance(attempt_id, bool)
+    attempt = session.get(QuizAttempt, attempt_id) if known else None
     # The same message for "not yours" and "does not exist": attempt ids reveal nothing.
     if attempt is None or attempt.user_id != user_id:
         raise QuizError(f"no attempt {attempt_id} for you")
@@ -196,10 +198,14 @@ def _clean_answers(layout: list[dict], bank: Bank, answers: dict[str, list[int]]
     """Check display positions against the layout; unknown questions or positions are refused."""
     sizes = {item["question"]: len(item["order"]) for item in layout}
     clean: dict[str, list[int]] = {}
+    if not isinstance(answers, dict):
+        raise QuizError("answers must map question ids to lists of option numbers")
     for question_id, positions in answers.items():
         if question_id not in sizes:
             raise QuizError(f"question {question_id!r} is not part of this attempt")
-        positions = sorted({int(p) for p in positions})
+        if not isinstance(positions, list) or not all(type(p) is int for p in positions):
+            raise QuizError(f"question {question_id!r}: give a list of option numbers, e.g. [2]")
+        positions = sorted(set(positions))
         if any(not 1 <= p <= sizes[question_id] for p in positions):
             raise QuizError(f"question {question_id!r} has options 1 to {sizes[question_id]}")
         if len(positions) > 1 and bank.question(question_id).type != "multiple":

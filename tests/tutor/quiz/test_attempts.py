@@ -185,9 +185,19 @@ def test_bad_answers_are_refused_and_nothing_is_stored(store, ada: int) -> None:
         ({"l1-q1": [9]}, "options 1 to 4"),
         ({"l2-q1": [1]}, "not part of this attempt"),
         ({"l1-q1": [1, 2]}, "takes one answer"),
+        # What a script can send through the API: wrong types get the same clear refusal.
+        ({"l1-q1": "2"}, "l1-q1': give a list of option numbers"),
+        ({"l1-q1": ["b"]}, "l1-q1': give a list of option numbers"),
+        ({"l1-q1": [True]}, "l1-q1': give a list of option numbers"),
+        (["l1-q1"], "answers must map question ids to lists of option numbers"),
     ]:
         with pytest.raises(attempts.QuizError, match=message):
             attempts.submit(store, ada, view.attempt_id, answers)
+    for attempt_id in ("not-a-number", {"x": "y"}, None, True, 1.5):
+        with pytest.raises(attempts.QuizError, match="no attempt"):
+            attempts.submit(store, ada, attempt_id, {})
+        with pytest.raises(attempts.QuizError, match="no attempt"):
+            attempts.review(store, ada, attempt_id)
     assert attempts.start_or_resume(store, ada, "lesson-1").attempt_id == view.attempt_id  # still open
 
 
