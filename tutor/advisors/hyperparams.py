@@ -132,6 +132,7 @@ class HyperparamsRecommendation(Recommendation):
                 + "\n".join(f"- Evidence: {e}" for e in d.evidence)
                 + "\n"
                 + "\n".join(f"- Do: {a}" for a in d.actions)
+                + (f"\n- Not certain: {d.unsure}." if d.unsure else "")
             )
         c = self.config.model_dump()
         rows = [(f"`{name}`", f"{_show(value)} — {self.reasons.get(name, '')}") for name, value in c.items()]

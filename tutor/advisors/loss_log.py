@@ -8,7 +8,6 @@ prints, e.g. ``{'loss': 1.234, 'learning_rate': 0.0002, 'epoch': 0.5}``.
 from __future__ import annotations
 
 import ast
-import itertools
 import json
 import math
 import re
@@ -20,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from trainer.records import read_csv
 
-Kind = Literal["overfitting", "divergence", "oscillation", "plateau", "underfitting", "healthy"]
+Kind = Literal["overfitting", "divergence", "spike", "oscillation", "plateau", "underfitting", "healthy"]
 
 
 class LogError(ValueError):
@@ -39,6 +38,7 @@ class Diagnosis(BaseModel):
     evidence: list[str] = Field(description="Steps and values that show it.")
     likely_cause: str
     actions: list[str]
+    unsure: str = Field("", description="When the reading is not certain: what would decide it.")
 
 
 _TRAIN_KEYS = ("loss", "train_loss", "training_loss")
@@ -131,21 +131,88 @@ def _not_finite(curve: Curve) -> Diagnosis | None:
     )
 
 
-def _train_loss_rose(curve: Curve) -> Diagnosis | None:
-    train = curve.train
-    values = [v for _, v in train]
-    if len(values) < 3:
+@dataclass
+class Shape:
+    """The train curve read the way Lesson 3 reads it by eye: its level over time (a wide rolling
+    mean, which oscillation averages out of), its trend (a rolling median smoothed, which a spike of
+    a point or two does not move), and how far the points scatter around the trend."""
+
+    values: list[float]
+    level: list[float]
+    trend: list[float]
+    spread: float  # median |loss / trend - 1|: 0.02 is ordinary noise, 0.3 a curve swinging by 30%
+    high: list[int]  # points far above the trend (spikes)
+
+    @classmethod
+    def of(cls, values: list[float]) -> Shape:
+        n = len(values)
+        narrow, wide = max(5, (n // 8) | 1), max(5, (n // 4) | 1)
+        trend = _rolling(_rolling(values, narrow, statistics.median), narrow, statistics.mean)
+        residuals = [v / t - 1 if t > 0 else 0.0 for v, t in zip(values, trend, strict=True)]
+        spread = statistics.median(abs(r) for r in residuals)
+        # The first points fall steeply by nature (and their windows are one-sided): never a spike.
+        high = [i for i, r in enumerate(residuals) if r > max(0.5, 6 * spread) and i >= max(2, n // 10)]
+        return cls(values, _rolling(values, wide, statistics.mean), trend, spread, high)
+
+    @property
+    def low(self) -> int:
+        return min(range(len(self.level)), key=self.level.__getitem__)
+
+    def climbs(self) -> bool:
+        """The level rises for good after its low: half again above it at the end, still rising."""
+        low, n = self.low, len(self.level)
+        middle = (low + n - 1) // 2
+        ends_high = self.level[-1] > 1.5 * self.level[low]
+        return low < n - 3 and ends_high and self.level[-1] > self.level[middle] > self.level[low]
+
+    def still_falling(self) -> float:
+        """The share of the whole drop that the last third of the log still makes (a line fitted
+        to it): about 0.03 for a curve that has levelled off, 0.2 or more for one cut short."""
+        values = self.values
+        third = values[-max(4, len(values) // 3) :]
+        xs = range(len(third))
+        mx, my = statistics.mean(xs), statistics.mean(third)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, third, strict=True)) / sum((x - mx) ** 2 for x in xs)
+        drop = self.level[0] - min(self.level)
+        return -slope * (len(third) - 1) / drop if drop > 0 else 0.0
+
+
+def _rolling(values: list[float], window: int, fn) -> list[float]:
+    half = window // 2
+    return [fn(values[max(0, i - half) : i + half + 1]) for i in range(len(values))]
+
+
+OSCILLATING = 0.12  # the spread above which the curve swings rather than jitters (tuned on the dev split)
+STILL_FALLING = 0.12  # the share of the drop in the last third above which training stopped early
+PLATEAU = 0.88  # the level at the end above this share of the start: barely moved
+
+
+def _oscillation(curve: Curve, shape: Shape) -> Diagnosis | None:
+    if shape.spread <= OSCILLATING or shape.climbs():
         return None
-    low_index = min(range(len(values)), key=values.__getitem__)
-    low, last = values[low_index], values[-1]
-    if not (last > 2 * low and last > values[0] * 1.1):
+    return Diagnosis(
+        kind="oscillation",
+        source="log",
+        evidence=[
+            f"the loss swings {shape.spread:.0%} around its trend from one log to the next "
+            f"(between {_fmt(min(shape.values))} and {_fmt(max(shape.values))}), and the trend itself "
+            f"goes from {_fmt(shape.level[0])} to {_fmt(shape.level[-1])}"
+        ],
+        likely_cause="the batch is too small or the learning rate too high",
+        actions=["Raise gradient accumulation (effective batch 16–32).", "Halve the learning rate."],
+    )
+
+
+def _divergence(curve: Curve, shape: Shape) -> Diagnosis | None:
+    if not shape.climbs():
         return None
+    low = shape.low
     return Diagnosis(
         kind="divergence",
         source="log",
         evidence=[
-            f"train loss fell to {_fmt(low)} at step {train[low_index][0]:g}, then rose to "
-            f"{_fmt(last)} at step {train[-1][0]:g}"
+            f"train loss fell to about {_fmt(shape.level[low])} by step {curve.train[low][0]:g}, then climbed "
+            f"for good, to {_fmt(shape.values[-1])} at step {curve.train[-1][0]:g}"
         ],
         likely_cause="the learning rate is too high for LoRA (copying pre-training rates is the classic trap)",
         actions=[
@@ -155,14 +222,20 @@ def _train_loss_rose(curve: Curve) -> Diagnosis | None:
     )
 
 
-def _eval_loss_rose(curve: Curve) -> Diagnosis | None:
+def _eval_loss_rose(curve: Curve, shape: Shape) -> Diagnosis | None:
     evals = curve.eval
     if len(evals) < 3:
         return None
+    # With six evals or more, read on a rolling mean of three, so that one noisy eval is neither
+    # the low nor a turn; fewer are read as they are.
     eval_values = [v for _, v in evals]
+    if len(eval_values) >= 6:
+        eval_values = _rolling(eval_values, 3, statistics.mean)
     best = min(range(len(eval_values)), key=eval_values.__getitem__)
     train_after = [v for s, v in curve.train if s > evals[best][0]]
-    train_still_falling = len(train_after) >= 2 and train_after[-1] < train_after[0]
+    train_still_falling = len(train_after) >= 2 and statistics.mean(train_after[-3:]) < statistics.mean(
+        train_after[:3]
+    )
     rose = best < len(evals) - 1 and eval_values[-1] > eval_values[best] * 1.05
     if not (rose and (train_still_falling or not train_after)):
         return None
@@ -170,7 +243,7 @@ def _eval_loss_rose(curve: Curve) -> Diagnosis | None:
         kind="overfitting",
         source="log",
         evidence=[
-            f"eval loss was lowest ({_fmt(eval_values[best])}) at step {evals[best][0]:g} and rose to "
+            f"eval loss was lowest (about {_fmt(eval_values[best])}) at step {evals[best][0]:g} and rose to "
             f"{_fmt(eval_values[-1])} by step {evals[-1][0]:g}"
         ]
         + ([f"train loss kept falling to {_fmt(train_after[-1])}"] if train_after else []),
@@ -183,32 +256,37 @@ def _eval_loss_rose(curve: Curve) -> Diagnosis | None:
     )
 
 
-def _oscillation(values: list[float]) -> Diagnosis | None:
-    diffs = [b - a for a, b in itertools.pairwise(values)]
-    level = statistics.median(values)
-    swing = statistics.median(abs(d) for d in diffs) / level if level else 0
-    flips = sum(1 for a, b in itertools.pairwise(diffs) if a * b < 0) / max(1, len(diffs) - 1)
-    if not (swing > 0.1 and flips > 0.5):
-        return None
+def _spike(curve: Curve, shape: Shape) -> Diagnosis | None:
+    n = len(shape.values)
+    if not shape.high or len(shape.high) > max(3, n // 10) or max(shape.high) >= n - 2:
+        return None  # none, too many to be a burst, or at the very end (not recovered yet)
+    first = shape.high[0]
     return Diagnosis(
-        kind="oscillation",
+        kind="spike",
         source="log",
         evidence=[
-            f"typical step-to-step change is {swing:.0%} of the loss, and the direction flips on {flips:.0%} of steps"
+            f"train loss jumped to {_fmt(shape.values[first])} at step {curve.train[first][0]:g} "
+            f"({shape.values[first] / shape.trend[first]:.1f}× the curve around it) and came back to "
+            f"the trend; it ends at {_fmt(shape.values[-1])}"
         ],
-        likely_cause="the batch is too small or the learning rate too high",
-        actions=["Raise gradient accumulation (effective batch 16–32).", "Halve the learning rate."],
+        likely_cause="one bad batch (an unusual or broken example) or a brief step too large; training recovered",
+        actions=[
+            "No restart needed: the curve recovered. Look at the examples of the batch at that step.",
+            "If spikes repeat, lower the learning rate a little or clip gradients (max_grad_norm 1.0).",
+        ],
     )
 
 
-def _plateau(values: list[float]) -> Diagnosis | None:
-    first, last = values[0], values[-1]
-    if last <= 0.9 * first:
+def _plateau(curve: Curve, shape: Shape) -> Diagnosis | None:
+    if shape.level[-1] <= PLATEAU * shape.level[0]:
         return None
     return Diagnosis(
         kind="plateau",
         source="log",
-        evidence=[f"train loss went from {_fmt(first)} to only {_fmt(last)} over {len(values)} logged steps"],
+        evidence=[
+            f"train loss went from about {_fmt(shape.level[0])} to only {_fmt(shape.level[-1])} over "
+            f"{len(shape.values)} logged steps"
+        ],
         likely_cause="the learning rate is too low, the adapter too small, or the labels are not learnable "
         "(e.g. loss computed on the prompt, or inconsistent data)",
         actions=[
@@ -219,18 +297,16 @@ def _plateau(values: list[float]) -> Diagnosis | None:
     )
 
 
-def _still_falling(values: list[float]) -> Diagnosis | None:
-    quarter = max(2, len(values) // 4)
-    head, tail = values[:quarter], values[-quarter:]
-    recent_drop = (statistics.mean(tail[: len(tail) // 2 or 1]) - statistics.mean(tail[len(tail) // 2 :])) / values[0]
-    if not (recent_drop > 0.03 and statistics.mean(head) > statistics.mean(tail)):
+def _still_falling(curve: Curve, shape: Shape) -> Diagnosis | None:
+    share = shape.still_falling()
+    if share <= STILL_FALLING:
         return None
     return Diagnosis(
         kind="underfitting",
         source="log",
         evidence=[
-            f"train loss is still falling at the end ({_fmt(tail[0])} → {_fmt(tail[-1])} over the "
-            "last quarter of the log)"
+            f"train loss is still falling at the end: the last third of the log makes {share:.0%} of the whole "
+            f"drop ({_fmt(shape.level[0])} → {_fmt(shape.values[-1])})"
         ],
         likely_cause="training stopped before the model converged",
         actions=[
@@ -257,21 +333,46 @@ def _healthy(curve: Curve) -> Diagnosis:
     )
 
 
-# The shapes of Lesson 3's "Reading your training curves", checked in this order; the first that fits wins.
-CURVE_CHECKS = (_not_finite, _train_loss_rose, _eval_loss_rose)
-LONG_CURVE_CHECKS = (_oscillation, _plateau, _still_falling)  # on 6 or more train losses
+# The shapes of Lesson 3's "Reading your training curves", checked in this order; the first that
+# fits wins. Oscillation comes first: its swings would otherwise read as a rise or an eval turn.
+SHAPE_CHECKS = (_oscillation, _divergence, _eval_loss_rose, _spike, _plateau, _still_falling)
+FEW_POINTS = 6  # below this many train losses, only NaN and the eval turn are read
 
 
 def diagnose_curve(curve: Curve) -> Diagnosis:
-    for check in CURVE_CHECKS:
-        if (diagnosis := check(curve)) is not None:
-            return diagnosis
+    if (diagnosis := _not_finite(curve)) is not None:
+        return diagnosis
     values = [v for _, v in curve.train]
-    if len(values) >= 6:
-        for check in LONG_CURVE_CHECKS:
-            if (diagnosis := check(values)) is not None:
-                return diagnosis
-    return _healthy(curve)
+    if len(values) < FEW_POINTS:
+        diagnosis = _eval_loss_rose(curve, Shape.of(values)) if values else None
+        diagnosis = diagnosis or _healthy(curve)
+        diagnosis.unsure = (
+            f"only {len(values)} train losses were logged, too few to read the curve's shape; log every few "
+            "steps (logging_steps) and send the log again"
+        )
+        return diagnosis
+    shape = Shape.of(values)
+    for check in SHAPE_CHECKS:
+        if (diagnosis := check(curve, shape)) is not None:
+            break
+    else:
+        diagnosis = _healthy(curve)
+    diagnosis.unsure = _unsure(diagnosis.kind, curve, shape)
+    return diagnosis
+
+
+def _unsure(kind: str, curve: Curve, shape: Shape) -> str:
+    """What would decide a reading that sits near a line, or that the log cannot show."""
+    if kind != "oscillation" and 0.75 * OSCILLATING < shape.spread <= OSCILLATING:
+        return (
+            f"the swings ({shape.spread:.0%}) are close to where noise becomes oscillation; a log with a "
+            "larger effective batch, or a smoothed curve, would tell them apart"
+        )
+    if kind in ("healthy", "underfitting") and abs(shape.still_falling() - STILL_FALLING) < 0.04:
+        return "the curve is close to levelling off; a few hundred more steps would show whether it has"
+    if kind in ("healthy", "underfitting", "plateau", "spike") and len(curve.eval) < 3:
+        return "without eval loss, overfitting cannot show; log eval_loss (eval_steps) to check it"
+    return ""
 
 
 SYMPTOMS: list[tuple[Kind, str, str, list[str]]] = [
