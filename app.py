@@ -15,7 +15,7 @@ from labs.identity import viewer_of
 from labs.instructor_tab import build_instructor_tab
 from labs.lessons_tab import build_lessons_tab
 from labs.progress_tab import build_progress_tab
-from labs.qlora_tab import build_qlora_tab
+from labs.qlora_tab import build_qlora_tab, wire_open_in_lab
 from labs.quiz_tab import build_quiz_tab
 from labs.reference_tab import build_reference_tab
 from tutor import accounts
@@ -48,15 +48,16 @@ def build_app(core: Core) -> gr.Blocks:
             with gr.Tab("Quizzes", id="quizzes") as quizzes_tab:
                 quizzes = build_quiz_tab(core)
             with gr.Tab("Advisor labs", id="advisors"):
-                advisor_restorers = build_advisors_tab(core)
+                advisor_restorers, open_in_lab = build_advisors_tab(core)
             with gr.Tab("QLoRA lab", id="qlora"):
-                qlora_restore, qlora_outputs = build_qlora_tab(core)
+                qlora_restore, qlora_outputs, qlora_config = build_qlora_tab(core)
             with gr.Tab("Reference", id="reference"):
                 reference = build_reference_tab(core)
             with gr.Tab("My progress", id="progress") as progress_tab:
                 progress = build_progress_tab(core)
             with gr.Tab("Instructor", id="instructor", visible=False) as instructor_tab:
                 build_instructor_tab(core)
+        wire_open_in_lab(core, tabs, open_in_lab.button, open_in_lab.recommendation, qlora_config)
 
         def route(request: gr.Request) -> tuple:
             """On page load: greet the user, show instructor tools to instructors, and follow a

@@ -277,23 +277,38 @@ def _restorer(core: Core, lab: LabInfo):
     return restore
 
 
+@dataclass
+class OpenInLab:
+    """The hyperparameter lab's "Open in the QLoRA lab" button and the recommendation it reads
+    (app.py wires it to the QLoRA tab, which is built later)."""
+
+    button: gr.Button
+    recommendation: gr.JSON
+
+
 def build_lab(core: Core, lab: LabInfo) -> tuple:
-    """One lab's chat and side panel; returns the (handler, outputs) that restore it on page load."""
+    """One lab's chat and side panel; returns the (handler, outputs) that restore it on page load,
+    and the "Open in the QLoRA lab" button of the hyperparameter lab (None for the others)."""
     tasks = "\n".join(f"- {task}" for task in lab.tasks)
     gr.Markdown(f"### Lab {lab.number} — {lab.title}\n{lab.intro}\n\n**Your task**\n{tasks}")
+    open_in_lab = None
     with gr.Row():
         with gr.Column(scale=3):
             column = _chat_column(lab)
         with gr.Column(scale=2):
             panel = _recommendation_panel(lab)
+            if lab.id == "hyperparams":
+                button = gr.Button("Open in the QLoRA lab", size="sm", elem_id="open-in-lab")
+                open_in_lab = OpenInLab(button, panel.recommendation)
     _wire_chat(core, lab, column, panel)
     _api_event(core, lab)
-    return _restorer(core, lab), [column.chatbot, panel.recommendation]
+    return (_restorer(core, lab), [column.chatbot, panel.recommendation]), open_in_lab
 
 
-def build_advisors_tab(core: Core) -> list:
-    """All four labs as sub-tabs; returns (handler, outputs) pairs to run on page load."""
-    restorers = []
+def build_advisors_tab(core: Core) -> tuple[list, OpenInLab]:
+    """All four labs as sub-tabs; returns (handler, outputs) pairs to run on page load, and the
+    hyperparameter lab's "Open in the QLoRA lab" button."""
+    restorers, open_in_lab = [], None
     gr.Markdown(
         "## Advisor labs\nBring your own use case. Each advisor applies the course's rules to what you tell it, "
         "explains the result with a local language model, and cites the lesson sections it rests on. Your "
@@ -302,5 +317,8 @@ def build_advisors_tab(core: Core) -> list:
     with gr.Tabs():
         for lab in LABS:
             with gr.Tab(f"Lab {lab.number} — {lab.title}", id=f"lab-{lab.id}"):
-                restorers.append(build_lab(core, lab))
-    return restorers
+                restorer, button = build_lab(core, lab)
+                restorers.append(restorer)
+                open_in_lab = button or open_in_lab
+    assert open_in_lab is not None
+    return restorers, open_in_lab

@@ -490,4 +490,27 @@ def build_qlora_tab(core: Core) -> tuple:
     gr.api(events.qlora_export, api_name="qlora_export", **EXPORT_QUEUE)
     _wire_train(events, run_id, configure.config_yaml, train, timer, status_outputs)
     _wire_compare_and_export(events, run_id, compare, export)
-    return events.restore, [data.note, data.preview, *status_outputs]
+    return events.restore, [data.note, data.preview, *status_outputs], configure
+
+
+def wire_open_in_lab(core: Core, tabs: gr.Tabs, button: gr.Button, recommendation: gr.JSON, configure) -> None:
+    """The hyperparameter advisor's "Open in the QLoRA lab": its LoRA and optimiser settings go
+    into this lab's config (the Basic controls and the YAML) and the page switches to the lab."""
+
+    def open_in_lab(data: dict | None, yaml_text: str, request: gr.Request) -> tuple:
+        viewer_of(core, request)
+        config = _lab_errors(lambda: core.qlora.with_advice(data, yaml_text))
+        gr.Info(
+            "Loaded the advised rank, alpha, dropout, target modules and learning-rate schedule. Steps, batch, "
+            "sequence length and precision stay this lab's: it trains a 135M model on this machine."
+        )
+        lr = config.training.learning_rate if config.training.learning_rate in LEARNING_RATES else gr.skip()
+        rank = config.lora.r if config.lora.r in RANKS else gr.skip()
+        return gr.Tabs(selected="qlora"), config.to_yaml(), lr, rank
+
+    button.click(
+        open_in_lab,
+        inputs=[recommendation, configure.config_yaml],
+        outputs=[tabs, configure.config_yaml, configure.lr, configure.rank],
+        api_visibility="private",
+    )

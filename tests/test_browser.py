@@ -213,3 +213,29 @@ def test_advisor_shows_a_recommendation_card_and_answers_questions_from_the_cour
     page.locator("#message-strategy textarea").fill("How much did the Alpaca fine-tune cost?")
     page.locator("#send-strategy").click()
     chat.get_by_text("$600").first.wait_for(timeout=120_000)  # the course's sentence, quoted
+
+
+def test_the_hyperparameter_advice_opens_in_the_qlora_lab(advisor_app_url: str, page) -> None:
+    """Issue 14, item 6: the advised LoRA settings load into the lab's config in the trainer's names."""
+    from tutor.advisors import AdvisorRequest
+    from tutor.advisors.hyperparams import analyse
+
+    # Advice that differs from the lab's defaults (r 8, alpha 16, dropout 0.05, learning rate 1e-3).
+    use_case = "Mistral 7B, 500 examples, one A100 80GB, domain adaptation"
+    advised = analyse(AdvisorRequest(text=use_case)).config
+    assert (advised.alpha, advised.dropout) == (32, 0.1)
+
+    page.goto(advisor_app_url)
+    page.get_by_text("not completed yet").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Advisor labs").click()
+    page.get_by_role("tab", name="Lab 3").click()
+    page.locator("#message-hyperparams textarea").fill(use_case)
+    page.locator("#send-hyperparams").click()
+    page.locator("#card-hyperparams").get_by_text("alpha").first.wait_for(timeout=120_000)
+    page.locator("#open-in-lab").click()
+    page.get_by_text("Loaded the advised rank").wait_for(timeout=30_000)
+    assert page.get_by_role("tab", name="QLoRA lab", selected=True).count() == 1
+    page.get_by_text("Advanced: every field (YAML)").click()
+    page.get_by_text(f"alpha: {advised.alpha}").wait_for(timeout=30_000)
+    page.get_by_text(f"dropout: {advised.dropout}").wait_for(timeout=30_000)
+    assert page.get_by_text("learning_rate: 0.0002").count() == 1

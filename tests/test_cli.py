@@ -178,7 +178,7 @@ def test_index_search_and_advise(shared_data_dir: Path, capsys: pytest.CaptureFi
 
     assert main([*flags, "advise", "hyperparams", hyperparams.LAB.try_prompt, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["config"]["r"] == 8 and data["config"]["quantization"].startswith("4-bit") and data["memory"]["fits"]
+    assert data["config"]["r"] == 8 and data["config"]["quantization"] == "4bit" and data["memory"]["fits"]
 
     explained = run_tutor(
         *flags,

@@ -220,6 +220,25 @@ class TrainingLab:
         LabError and is left for the learner to fix."""
         return self._apply_basic(self.parse(yaml_text), learning_rate, rank, max_steps, quantize)
 
+    def with_advice(self, recommendation: dict | None, yaml_text: str) -> TrainConfig:
+        """The learner's config (or this machine's default when it does not parse) with the LoRA
+        and optimiser settings of a hyperparameter advisor's recommendation (its JSON)."""
+        from pydantic import ValidationError
+
+        from tutor.advisors.hyperparams import LoraTrainingConfig
+
+        if not recommendation or recommendation.get("lab") != "hyperparams" or "config" not in recommendation:
+            raise LabError("ask the hyperparameter advisor (Lab 3) for a config first")
+        try:
+            advice = LoraTrainingConfig(**recommendation["config"])
+        except (TypeError, ValidationError):
+            raise LabError("this recommendation's config is not one the lab can read; ask the advisor again") from None
+        try:
+            current = self.parse(yaml_text)
+        except LabError:
+            current = self.default_config()
+        return advice.for_lab(current)
+
     def with_source(self, yaml_text: str, source: str) -> TrainConfig:
         """The learner's config reading its data from ``source`` (a checked upload, or builtin)."""
         config = self.parse(yaml_text)

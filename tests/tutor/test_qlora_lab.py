@@ -3,6 +3,7 @@ without undoing their Advanced edits, and a broken YAML is reported, not replace
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,23 @@ def test_only_the_packaged_model_or_one_the_instructor_allows(tmp_path: Path) ->
     lab.check_inputs("ada", lab.parse(_run_on(lab, "builtin", model="HuggingFaceTB/SmolLM2-360M-Instruct")))
     lab.check_inputs("ada", lab.parse(_run_on(lab, "builtin")))
     core.store.close()
+
+
+def test_the_hyperparameter_advice_loads_into_the_learners_config(lab) -> None:
+    from tutor.advisors import AdvisorRequest, hyperparams
+    from tutor.advisors.base import to_json
+
+    rec = hyperparams.analyse(AdvisorRequest(text="Mistral 7B, 5,000 examples, one A100 80GB, domain adaptation"))
+    data = json.loads(to_json(rec))
+    mine = lab.default_config("summarization")  # the learner switched task and edited the steps
+    mine.training.max_steps = 30
+    loaded = lab.with_advice(data, mine.to_yaml())
+    assert (loaded.lora.r, loaded.lora.alpha, loaded.training.learning_rate) == (16, 32, 2e-4)
+    assert loaded.data.task == "summarization" and loaded.training.max_steps == 30  # the learner's own stay
+    lab.check_inputs("ada", loaded)  # a config the server accepts
+    assert lab.with_advice(data, "not: [yaml").lora.alpha == 32  # a broken box: this machine's default
+    for missing in (None, {}, {"lab": "strategy", "config": {}}):
+        with pytest.raises(LabError, match="ask the hyperparameter advisor"):
+            lab.with_advice(missing, mine.to_yaml())
+    with pytest.raises(LabError, match="not one the lab can read"):
+        lab.with_advice({"lab": "hyperparams", "config": {"r": "many"}}, mine.to_yaml())

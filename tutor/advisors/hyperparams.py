@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from trainer.config import TrainConfig
 from tutor.advisors import facts
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, LabInfo, Recommendation, table
 from tutor.advisors.grounding import Claims, NumericClaim
@@ -56,20 +57,38 @@ MLP = ["gate_proj", "up_proj", "down_proj"]
 
 
 class LoraTrainingConfig(BaseModel):
+    """The advised run, in the field names of the lab's trainer (trainer/config.py), so that the
+    QLoRA lab can load it; ``effective_batch_size`` is the one derived value."""
+
     r: int
-    lora_alpha: int
-    lora_dropout: float
+    alpha: int
+    dropout: float
     target_modules: list[str]
     learning_rate: float
-    scheduler: str
+    scheduler: Literal["cosine", "linear", "constant"]
     warmup_ratio: float
-    num_epochs: int
-    per_device_batch_size: int
-    gradient_accumulation_steps: int
+    epochs: int
+    batch_size: int
+    gradient_accumulation: int
     effective_batch_size: int
-    max_seq_length: int
-    quantization: Literal["none (bf16)", "4-bit NF4 (QLoRA)"]
+    max_length: int
+    quantization: Literal["none", "4bit"]  # 4bit: NF4 with double quantization (QLoRA)
     gradient_checkpointing: bool
+
+    def for_lab(self, lab_config: TrainConfig) -> TrainConfig:
+        """The lab's run with this advice's LoRA and optimiser settings. Steps, batch, sequence
+        length and precision stay the lab's: the advice sized them for the learner's model and
+        GPU, the lab trains its small packaged model on this machine."""
+        config = lab_config.model_copy(deep=True)
+        config.lora.r, config.lora.alpha, config.lora.dropout = self.r, self.alpha, self.dropout
+        config.lora.target_modules = list(self.target_modules)
+        training = config.training
+        training.learning_rate, training.scheduler, training.warmup_ratio = (
+            self.learning_rate,
+            self.scheduler,
+            self.warmup_ratio,
+        )
+        return config
 
 
 class MemoryEstimate(BaseModel):
@@ -101,9 +120,9 @@ class HyperparamsRecommendation(Recommendation):
         c = self.config
         fixed = [
             (r"\brank\b|\br\s?=", c.r, "rank"),
-            (r"\balpha\b", c.lora_alpha, "alpha"),
+            (r"\balpha\b", c.alpha, "alpha"),
             (r"\blearning[ _]rate\b|\blr\b", c.learning_rate, "learning rate"),
-            (r"\bepochs?\b", c.num_epochs, "number of epochs"),
+            (r"\bepochs?\b", c.epochs, "number of epochs"),
         ]
         return Claims(
             numbers=tuple(NumericClaim(re.compile(t), frozenset({float(v)}), label) for t, v, label in fixed)
@@ -112,8 +131,9 @@ class HyperparamsRecommendation(Recommendation):
     def facts_for_prompt(self) -> list[str]:
         c = self.config
         lines = [
-            f"Config: r={c.r}, lora_alpha={c.lora_alpha}, learning_rate={c.learning_rate:g}, "
-            f"epochs={c.num_epochs}, effective batch {c.effective_batch_size}, {c.quantization}",
+            f"Config: r={c.r}, alpha={c.alpha}, learning_rate={c.learning_rate:g}, "
+            f"epochs={c.epochs}, effective batch {c.effective_batch_size}, "
+            f"{'4-bit NF4 (QLoRA)' if c.quantization == '4bit' else '16-bit (no quantization)'}",
             f"Memory: about {self.memory.total_gb:.0f} GB of {self.memory.gpu_gb:.0f} GB "
             f"({'fits' if self.memory.fits else 'does not fit'})",
         ]
@@ -198,7 +218,7 @@ def estimate_memory(billions: float, config: LoraTrainingConfig, gpu_gb: float, 
     per_layer = sum(config.r * in_plus_out.get(name, 2 * hidden) for name in config.target_modules)
     lora_params = per_layer * layers
     lora_states = lora_params * 16  # fp32 weight 4 + gradient 4 + AdamW moments 8 bytes
-    tokens = config.per_device_batch_size * config.max_seq_length
+    tokens = config.batch_size * config.max_length
     # Activations (16-bit, flash attention): about 34 bytes per token per hidden unit per layer; with
     # checkpointing only each layer's input (2 bytes) is kept, and one layer is recomputed at a time.
     if config.gradient_checkpointing:
@@ -308,18 +328,18 @@ def config_for(setup: Setup, four_bit: bool, batch: int, checkpointing: bool) ->
     accumulation = max(1, setup.effective_batch // per_step)
     return LoraTrainingConfig(
         r=setup.rank,
-        lora_alpha=2 * setup.rank,
-        lora_dropout=0.1 if setup.examples < 1_000 else 0.05,
+        alpha=2 * setup.rank,
+        dropout=0.1 if setup.examples < 1_000 else 0.05,
         target_modules=setup.modules,
         learning_rate=1e-4 if setup.rank >= 32 else 2e-4,
         scheduler="cosine",
         warmup_ratio=0.03,
-        num_epochs=setup.epochs,
-        per_device_batch_size=batch,
-        gradient_accumulation_steps=accumulation,
+        epochs=setup.epochs,
+        batch_size=batch,
+        gradient_accumulation=accumulation,
         effective_batch_size=per_step * accumulation,
-        max_seq_length=setup.seq,
-        quantization="4-bit NF4 (QLoRA)" if four_bit else "none (bf16)",
+        max_length=setup.seq,
+        quantization="4bit" if four_bit else "none",
         gradient_checkpointing=checkpointing,
     )
 
@@ -383,8 +403,8 @@ def config_reasons(setup: Setup, p: Precision) -> dict[str, str]:
     small = setup.examples < 1_000
     return {
         "r": setup.rank_why,
-        "lora_alpha": "alpha = 2r, the usual scaling of the LoRA update",
-        "lora_dropout": "0.1 guards a small dataset against overfitting"
+        "alpha": "alpha = 2r, the usual scaling of the LoRA update",
+        "dropout": "0.1 guards a small dataset against overfitting"
         if small
         else "0.05, light regularisation as in the lesson's config",
         "target_modules": "attention q, k, v, o (q_proj and v_proj at least)"
@@ -393,11 +413,11 @@ def config_reasons(setup: Setup, p: Precision) -> dict[str, str]:
         + ("; the low end for a high rank" if setup.rank >= 32 else ""),
         "scheduler": "cosine decay after warmup",
         "warmup_ratio": "3% of steps: LoRA's B starts at zero and the first gradients are noisy",
-        "num_epochs": f"{setup.epochs} for {setup.examples:,} examples: 1–3 epochs; more usually overfits",
-        "per_device_batch_size": "the largest micro-batch that fits the memory estimate",
-        "gradient_accumulation_steps": f"reaches an effective batch of {p.config.effective_batch_size}",
+        "epochs": f"{setup.epochs} for {setup.examples:,} examples: 1–3 epochs; more usually overfits",
+        "batch_size": "the largest micro-batch that fits the memory estimate",
+        "gradient_accumulation": f"reaches an effective batch of {p.config.effective_batch_size}",
         "effective_batch_size": "per-device batch × accumulation × GPUs, within the 4–32 range",
-        "max_seq_length": f"{setup.seq} tokens for this task; measure your examples and cut the longest",
+        "max_length": f"{setup.seq} tokens for this task; measure your examples and cut the longest",
         "quantization": quantization_reason(setup, p),
         "gradient_checkpointing": "on: recomputes activations to save memory (about 30% slower)"
         if p.config.gradient_checkpointing

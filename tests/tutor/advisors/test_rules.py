@@ -108,12 +108,12 @@ def test_hyperparams_try_prompt_matches_lesson_3() -> None:
     rec = hyperparams.analyse(AdvisorRequest(text=hyperparams.LAB.try_prompt))
     c = rec.config
     assert 1e-4 <= c.learning_rate <= 2e-4
-    assert 8 <= c.r <= 16 and c.lora_alpha == 2 * c.r
-    assert 1 <= c.num_epochs <= 3
+    assert 8 <= c.r <= 16 and c.alpha == 2 * c.r
+    assert 1 <= c.epochs <= 3
     assert 4 <= c.effective_batch_size <= 32
-    assert c.effective_batch_size == c.per_device_batch_size * c.gradient_accumulation_steps
+    assert c.effective_batch_size == c.batch_size * c.gradient_accumulation
     assert {"q_proj", "v_proj"} <= set(c.target_modules)
-    assert c.quantization.startswith("4-bit")
+    assert c.quantization == "4bit"
     assert rec.memory.gpu_gb == 40 and rec.memory.fits and rec.memory.total_gb < 16
     assert rec.memory_16bit_gb > rec.memory.total_gb
     assert set(rec.reasons) == set(c.model_dump())
@@ -125,11 +125,36 @@ def test_hyperparams_try_prompt_matches_lesson_3() -> None:
 
 def test_hyperparams_memory_rules() -> None:
     roomy = hyperparams.analyse(AdvisorRequest(text="Mistral 7B, 5,000 examples, one A100 80GB, domain adaptation"))
-    assert roomy.config.quantization == "none (bf16)" and roomy.config.r == 16
+    assert roomy.config.quantization == "none" and roomy.config.r == 16
     too_big = hyperparams.analyse(AdvisorRequest(text="Llama 70B on 2,000 examples with one RTX 4090"))
     assert not too_big.memory.fits and any("larger GPU" in note for note in too_big.notes)
     asked = hyperparams.analyse(AdvisorRequest(text="QLoRA for a 1B model, 800 examples, 24GB card"))
-    assert asked.config.quantization.startswith("4-bit") and asked.config.num_epochs == 3
+    assert asked.config.quantization == "4bit" and asked.config.epochs == 3
+
+
+def test_the_advised_config_speaks_the_trainers_language_and_loads_into_the_lab() -> None:
+    """Issue 14, item 6: the advice said lora_alpha, num_epochs and max_seq_length where the trainer
+    says alpha, epochs and max_length, so it could not be loaded into the QLoRA lab."""
+    from trainer.config import TrainConfig, parse_config, shipped_config
+
+    rec = hyperparams.analyse(AdvisorRequest(text=hyperparams.LAB.try_prompt))
+    advised = rec.config.model_dump()
+    trainer_fields = {
+        name for section in TrainConfig.model_fields.values() for name in section.annotation.model_fields
+    }
+    assert set(advised) - {"effective_batch_size"} <= trainer_fields
+    lab_default = shipped_config("sentiment-cpu")
+    loaded = parse_config(rec.config.for_lab(lab_default).to_yaml(), "advice")  # a YAML the lab accepts
+    assert (loaded.lora.r, loaded.lora.alpha, loaded.lora.dropout) == (
+        rec.config.r,
+        rec.config.alpha,
+        rec.config.dropout,
+    )
+    assert loaded.lora.target_modules == rec.config.target_modules
+    assert loaded.training.learning_rate == rec.config.learning_rate
+    # Steps, batch, length and precision stay the lab's, sized for its small model on this machine.
+    assert loaded.training.max_steps == lab_default.training.max_steps
+    assert loaded.data.max_length == lab_default.data.max_length and loaded.model == lab_default.model
 
 
 def test_evaluation_try_prompt_is_tailored_to_medication_extraction() -> None:
