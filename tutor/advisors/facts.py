@@ -15,6 +15,56 @@ def number(text: str, suffix: str | None) -> float:
     return value * _MULTIPLIERS.get((suffix or "").lower(), 1)
 
 
+_UNIT_WORDS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
+_UNIT_WORDS += " sixteen seventeen eighteen nineteen"
+_UNITS = {word: value for value, word in enumerate(_UNIT_WORDS.split())}
+_TEN_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety"
+_TENS = {word: 10 * (i + 2) for i, word in enumerate(_TEN_WORDS.split())}
+_SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "trillion": 1_000_000_000_000}
+_NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", *_SCALES, "dozen"])
+# A run of number words ("eight thousand", "twenty-five", "a hundred and fifty", "a few hundred").
+_SPELLED = re.compile(
+    rf"\b(?:(?:a|one)\s+(?=(?:hundred|thousand|million|billion|trillion|dozen)\b)|a\s+few\s+(?=hundred|thousand)|)"
+    rf"(?:(?:{_NUMBER_WORD})(?:[\s-]+(?:and\s+)?(?={_NUMBER_WORD}\b))?)+\b",
+    re.IGNORECASE,
+)
+
+
+def _spelled_value(words: str) -> int | None:
+    total = current = 0
+    tokens = re.findall(r"[a-z]+", words.lower())
+    if tokens[:2] == ["a", "few"]:  # "a few hundred": read as three
+        current, tokens = 3, tokens[2:]
+    elif tokens and tokens[0] == "a":
+        current, tokens = 1, tokens[1:]
+    for token in tokens:
+        if token in _UNITS:
+            current += _UNITS[token]
+        elif token in _TENS:
+            current += _TENS[token]
+        elif token == "dozen":
+            current = (current or 1) * 12
+        elif token == "hundred":
+            current = (current or 1) * 100
+        elif token in _SCALES:
+            total += (current or 1) * _SCALES[token]
+            current = 0
+        elif token != "and":
+            return None
+    return total + current
+
+
+def digits_for_words(text: str) -> str:
+    """Numbers written in words as digits: "eight thousand examples" -> "8000 examples", "twenty-five
+    a day" -> "25 a day", "a few hundred pairs" -> "300 pairs" (a few: read as three)."""
+
+    def replace(match: re.Match) -> str:
+        value = _spelled_value(match.group(0))
+        return match.group(0) if value is None or not match.group(0).strip() else str(value)
+
+    return _SPELLED.sub(replace, text)
+
+
 def _last(pattern: str, text: str) -> re.Match | None:
     matches = list(re.finditer(pattern, text, re.IGNORECASE))
     return matches[-1] if matches else None
@@ -26,10 +76,12 @@ def has_any(text: str, *words: str) -> bool:
 
 
 def example_count(text: str) -> int | None:
-    """ "3,000 examples", "500 labelled pairs", "2k samples" -> 3000, 500, 2000."""
+    """ "3,000 examples", "500 labelled pairs", "2k samples", "eight thousand rows" -> 3000, 500, 2000, 8000."""
+    text = digits_for_words(text)
     match = _last(
         _NUMBER + r"\s+(?:[a-z-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
-        r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets)\b"
+        r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets|contracts|"
+        r"emails|e-mails|messages|reviews|reports|letters|articles|questions|answers|cases)\b"
         r"(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second))",
         text,
     )
@@ -38,6 +90,7 @@ def example_count(text: str) -> int | None:
 
 def daily_volume(text: str) -> int | None:
     """Requests per day: "50,000 notes per day", "2M calls a month" (-> per day), "10 per second"."""
+    text = digits_for_words(text)
     match = _last(
         _NUMBER + r"\s+(?:[a-z-]+\s+){0,3}?(?:per|a|an|each|every)\s+(day|week|month|hour|minute|second)", text
     )

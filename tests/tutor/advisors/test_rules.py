@@ -22,6 +22,12 @@ def cited(recommendation) -> set[tuple[str, str]]:
         ("about 2k labelled pairs; 1.5M calls a month", 2000, 50000),
         ("500 training examples", 500, None),
         ("we get 10 requests per second", None, 864000),
+        # Issue 14, item 1: numbers in words, and nouns people count their data in.
+        ("We have eight thousand annotated contracts and review thousands of contracts a month.", 8000, None),
+        ("Brand voice: forty example emails, about twenty emails a day.", 40, 20),
+        ("a few hundred labelled pairs, two million calls a month", 300, 66666),
+        ("twenty-five examples so far; a hundred and fifty tickets per day", 25, 150),
+        ("12k answered tickets, 3,000 Dutch tickets a day", 12000, 3000),
     ],
 )
 def test_counts_and_volumes(text: str, examples: int | None, volume: int | None) -> None:
