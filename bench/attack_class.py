@@ -242,7 +242,7 @@ class Attacks:
             7,
             "wrong types to trigger a server error",
             lambda: self.me.predict("not-a-number", {"x": "y"}, api_name="/quiz_submit"),
-            lambda t: "AppError" in t,
+            lambda t: "no attempt not-a-number for you" in t,  # our refusal, not a crash
         )
         session = signed_in(self.target.url, self.target.attacker)
         index = fn_index_of(session, lambda d: d.get("api_name") == "lab_runs")
@@ -267,7 +267,7 @@ class Attacks:
             7,
             "junk input to a handler by fn_index",
             lambda: raw_call(session, junk, [{"x": 1}, "y"])[1],
-            lambda t: '"success": false' in t,
+            lambda t: "no attempt {'x': 1} for you" in t,
         )
 
     def run(self) -> list[Outcome]:

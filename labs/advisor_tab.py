@@ -220,7 +220,8 @@ def _wire_chat(core: Core, lab: LabInfo, column: ChatColumn, panel: Recommendati
             return
         except (KeyError, AccessError) as exc:
             raise gr.Error(str(exc).strip("'\"")) from None
-        yield from chat_updates(events, _history(core, viewer, lab))
+        # The history without this turn's answer row, which is stored (marked cut off) before it streams.
+        yield from chat_updates(events, _history(core, viewer, lab)[:-1])
 
     def new_conversation(request: gr.Request) -> tuple:
         core.new_conversation(viewer_of(core, request), lab.id)
@@ -244,7 +245,11 @@ def _api_event(core: Core, lab: LabInfo) -> None:
     def advise_api(text: str, uploaded: list | None = None, request: gr.Request = None) -> dict:
         """The recommendation for one message, with citations, passages and the model's explanation.
         Nothing is stored; for a conversation use the chat endpoint."""
-        release = core.advisor_jobs.take(viewer_of(core, request).username)
+        viewer = viewer_of(core, request)
+        try:
+            release = core.advisor_jobs.take(viewer.username)
+        except AdvisorInputError as exc:  # LearnerBusy: an answer of theirs is under way
+            raise gr.Error(str(exc)) from None
         try:
             advice = core.advise_once(lab.id, text, _file_paths(uploaded))
             return api_result(advice, final_answer(core.answer(advice, drafts=False)))

@@ -38,6 +38,10 @@ def test_chat_streams_recommendation_then_explanation_and_is_stored(app_url: str
     answer = chat[-1]["content"][0]["text"]  # Gradio 6: content is a list of blocks
     streamed = [out[0][-1]["content"][0]["text"] for out in outputs[1:-1] if out[0] is not None and out[0][-1]]
     assert any("canned explanation" in text for text in streamed)  # the fake model's draft streamed...
+    # The answer's row is stored (marked cut off) before streaming; the live chat must not show it.
+    shown = [block["text"] for out in outputs if out[0] is not None for turn in out[0] for block in turn["content"]]
+    assert not any("cut off" in text for text in shown)
+    assert [turn["role"] for turn in chat] == ["assistant", "user", "assistant"]  # opening, question, answer
     # ...failed the check against the course, and the course's own sentences replaced it.
     assert "SFT with LoRA" in answer and "canned" not in answer and "Quoted from the course" in answer
     assert "**Sources**" in answer and "> — [" in answer

@@ -54,4 +54,8 @@ def merged_zip(output_dir: Path, config: TrainConfig, *, models_dir: Path, dtype
     target = output_dir / f"merged-{dtype}"
     if not (target / "config.json").is_file():
         merge_adapter(output_dir, config, dtype=dtype, models_dir=models_dir)
-    return atomic.make_zip(target.with_name(target.name + ".zip"), target)
+    archive = target.with_name(target.name + ".zip")
+    newest = max(path.stat().st_mtime for path in target.iterdir())
+    if archive.is_file() and archive.stat().st_mtime >= newest:
+        return archive  # zipping 540 MB again for every download would cost a minute each
+    return atomic.make_zip(archive, target)

@@ -128,12 +128,13 @@ class RunQueue:
         _remove_folder(self.folder(run_id))
         return run
 
-    def clean_up(self, now: float | None = None) -> list[str]:
-        """Delete the finished runs older than ``keep_seconds``; their ids."""
+    def clean_up(self, now: float | None = None, skip: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """Delete the finished runs older than ``keep_seconds`` (not those in ``skip``); their ids."""
         if self.keep_seconds is None:
             return []
         now = time.time() if now is None else now
-        old = [r for r in self.runs() if not r.active and (r.finished or r.created) < now - self.keep_seconds]
+        cutoff = now - self.keep_seconds
+        old = [r for r in self.runs() if not r.active and r.id not in skip and (r.finished or r.created) < cutoff]
         for run in old:
             _remove_folder(self.folder(run.id))
         return [r.id for r in old]

@@ -27,6 +27,7 @@ from trainer.progress import RunProgress, summarise
 from trainer.report import smooth
 from trainer.runs import Run, RunError, RunQueue
 from tutor import lab_files
+from tutor.learner_jobs import LearnerBusy, OneAtATime
 from tutor.settings import Settings
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class TrainingLab:
         self.uploads = settings.data_dir / "uploads"
         self._hardware: Hardware | None = None
         self._cleaner: threading.Thread | None = None
+        self._exporting: set[str] = set()  # run ids with an export under way in this process
+        self.export_jobs = OneAtATime("an export")  # per learner: one export queued or running
         self._compare_lock = threading.Lock()
         self._compare: tuple[str, object, object] | None = None  # (run id, peft model, tokenizer)
 
@@ -103,8 +106,9 @@ class TrainingLab:
         this every few hours); the run ids and upload paths deleted."""
         if not self.settings.keep_runs_days:
             return [], []
-        runs = self.runs.clean_up()
-        in_use = {Path(self.runs.config(r.id).data.source).resolve() for r in self.runs.runs() if r.active}
+        runs = self.runs.clean_up(skip=self._exporting)
+        # Any run still on disk may read its upload again (a stopped run resumes), not only active ones.
+        in_use = {Path(self.runs.config(r.id).data.source).resolve() for r in self.runs.runs()}
         return runs, lab_files.old_uploads(self.uploads, self.settings.keep_runs_days * DAY_S, in_use)
 
     # --- disk space ----------------------------------------------------------------------------
@@ -295,6 +299,8 @@ class TrainingLab:
 
     def delete(self, owner: str | None, run_id: str) -> Run:
         """Delete a finished run with its exports; ``owner`` None deletes anyone's (instructors)."""
+        if run_id in self._exporting:  # the worker would write its files back into a folder no run owns
+            raise LabError(f"run {run_id} is being exported; delete it when the export has finished")
         run = self._guard(lambda: self.runs.delete(run_id, owner))
         with self._compare_lock:
             if self._compare and self._compare[0] == run_id:
@@ -385,9 +391,17 @@ class TrainingLab:
             return lab_files.download_copy(folder / "report.md")
         self._check_space(owner, what=f"the {kind} export")
         try:
+            release = self.export_jobs.take(owner)
+        except LearnerBusy as exc:
+            raise LabError(str(exc)) from None
+        self._exporting.add(run_id)
+        try:
             path = export.adapter_zip(folder) if kind == "adapter" else self._export_in_worker(kind, folder)
         except ModelError as exc:
             raise LabError(str(exc)) from None
+        finally:
+            self._exporting.discard(run_id)
+            release()
         return lab_files.download_copy(path)
 
     def _export_in_worker(self, kind: str, folder: Path) -> Path:

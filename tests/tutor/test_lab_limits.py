@@ -64,16 +64,20 @@ def test_old_runs_and_uploads_are_cleaned_up_but_not_what_a_queued_run_reads(tmp
     old, recent = finished(lab, "ada", days_old=40), finished(lab, "ada", days_old=2)
     folder = lab.uploads / "bob"
     folder.mkdir(parents=True)
-    stale, needed = folder / "stale.jsonl", folder / "needed.jsonl"
-    for path in (stale, needed):
+    stale, needed, resumable = folder / "stale.jsonl", folder / "needed.jsonl", folder / "resumable.jsonl"
+    for path in (stale, needed, resumable):
         path.write_text("{}\n", encoding="utf-8")
         os.utime(path, (time.time() - 40 * 86400,) * 2)
     config = lab.default_config()
     config.data.source = str(needed)
     lab.runs.submit("bob", config)  # queued: its data must survive
+    config.data.source = str(resumable)
+    stopped = lab.runs.submit("bob", config)
+    stopped.status, stopped.finished = "stopped", time.time()  # a recent stopped run resumes on its data
+    lab.runs._save(stopped)
     runs, uploads = lab.clean_up()
     assert runs == [old.id] and uploads == [stale]
-    assert needed.is_file() and lab.runs.folder(recent.id).is_dir()
+    assert needed.is_file() and resumable.is_file() and lab.runs.folder(recent.id).is_dir()
     core.store.close()
 
 
@@ -101,15 +105,16 @@ def test_instructors_list_stop_and_delete_any_run_and_learners_only_their_own(tm
     core.store.close()
 
 
-# A stand-in for the export worker: records when it ran and in which process, then prints a path.
+# A stand-in for the export worker: records when it ran, then prints a path. The run folders share a
+# parent, so every export's times land in one log.
 STAND_IN = """
-import os, sys, time
+import sys, time
 from pathlib import Path
-log = Path(sys.argv[2]) / "exports.log"
+log = Path(sys.argv[2]).parent / "exports.log"
 start = time.time()
 time.sleep(0.5)
 with log.open("a") as out:
-    out.write(f"{os.getpid()} {start} {time.time()}\\n")
+    out.write(f"{start} {time.time()}\\n")
 if sys.argv[1] == "gguf":
     print("error: the packaged GGUF is missing", file=sys.stderr)
     sys.exit(1)
@@ -119,31 +124,54 @@ print(target)
 """
 
 
-def test_exports_run_in_a_worker_one_at_a_time(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
-    lab = core.qlora
-    run = finished(lab, "ada")
-    folder = lab.runs.folder(run.id)
-    monkeypatch.setattr(TrainingLab, "export_command", (sys.executable, "-c", STAND_IN))  # then KIND RUN_DIR ...
-    results: list = []
-
+def exporting(lab: TrainingLab, owner: str, run_id: str, results: list) -> threading.Thread:
     def export() -> None:
         try:
-            results.append(lab.export("ada", run.id, "merged"))
-        except Exception as exc:
+            results.append(lab.export(owner, run_id, "merged"))
+        except Exception as exc:  # returned, so the test's assertion shows it
             results.append(exc)
 
-    threads = [threading.Thread(target=export) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
+    thread = threading.Thread(target=export)
+    thread.start()
+    return thread
+
+
+def test_exports_run_in_a_worker_one_at_a_time(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    lab = core.qlora
+    runs = [finished(lab, owner) for owner in ("ada", "bob", "cy")]
+    monkeypatch.setattr(TrainingLab, "export_command", (sys.executable, "-c", STAND_IN))  # then KIND RUN_DIR ...
+    results: list = []
+    for thread in [exporting(lab, run.owner, run.id, results) for run in runs]:
         thread.join()
     assert all(isinstance(r, Path) and r.read_bytes() == b"PK merged" for r in results), results
-    spans = sorted(tuple(map(float, line.split()[1:])) for line in (folder / "exports.log").read_text().splitlines())
+    log = lab.runs.runs_dir / "exports.log"
+    spans = sorted(tuple(map(float, line.split())) for line in log.read_text().splitlines())
     assert len(spans) == 3 and all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # never two at once
-    pids = {line.split()[0] for line in (folder / "exports.log").read_text().splitlines()}
-    assert str(os.getpid()) not in pids
     with pytest.raises(LabError, match="the gguf export failed: the packaged GGUF is missing"):
-        lab.export("ada", run.id, "gguf")
+        lab.export("ada", runs[0].id, "gguf")
+
+
+def test_a_run_under_export_is_not_deleted_and_a_learner_queues_one_export(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: deleting a run while its merge ran let the worker write 540 MB back into a
+    folder no run owned (outside every quota); and one learner could queue exports without end."""
+    lab = core.qlora
+    run, other = finished(lab, "ada"), finished(lab, "ada")
+    monkeypatch.setattr(TrainingLab, "export_command", (sys.executable, "-c", STAND_IN))
+    results: list = []
+    thread = exporting(lab, "ada", run.id, results)
+    deadline = time.monotonic() + 10
+    while run.id not in lab._exporting and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with pytest.raises(LabError, match="is being exported; delete it when the export has finished"):
+        lab.delete("ada", run.id)
+    with pytest.raises(LabError, match="you already have an export under way"):
+        lab.export("ada", other.id, "merged")
+    assert lab.runs.clean_up(now=time.time() + 400 * 86400, skip=lab._exporting) == [other.id]
+    thread.join()
+    assert isinstance(results[0], Path)
+    lab.delete("ada", run.id)  # once it has finished
 
 
 def test_downloads_are_served_from_the_temp_folder_wherever_the_data_lives(

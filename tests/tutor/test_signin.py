@@ -10,7 +10,15 @@ import time
 import pytest
 from fastapi import HTTPException
 
-from tutor.signin import CLIENT_ADDRESS, MAX_ADDRESS_FAILURES, MAX_FAILURES, WINDOW_S, SessionSweeper, SignIn
+from tutor.signin import (
+    CLIENT_ADDRESS,
+    MAX_ADDRESS_FAILURES,
+    MAX_FAILURES,
+    MAX_NAME_FAILURES,
+    WINDOW_S,
+    SessionSweeper,
+    SignIn,
+)
 
 
 def slow_check(username: str, password: str) -> bool:
@@ -117,3 +125,42 @@ def test_a_classmate_guessing_locks_only_their_own_address_out_of_the_account() 
     with pytest.raises(HTTPException):
         login("correct horse", "192.0.2.66")
     assert not signin.locked("ada", "192.0.2.10") and login("correct horse", "192.0.2.10")  # ada, at her desk
+
+
+def test_guesses_sent_all_at_once_cannot_pass_the_limit_while_they_wait() -> None:
+    """Found in review: the limit was read before the wait for a check slot and the failure written
+    after the check, so sixty parallel guesses were all checked."""
+    checked: list[str] = []
+
+    def slow_wrong(username: str, password: str) -> bool:
+        checked.append(password)
+        time.sleep(0.05)
+        return False
+
+    signin = SignIn(slow_wrong)
+
+    async def burst() -> list:
+        CLIENT_ADDRESS.set("203.0.113.9")
+        return await asyncio.gather(*(signin.check("ada", f"guess {n}") for n in range(60)), return_exceptions=True)
+
+    results = asyncio.run(burst())
+    assert len(checked) == MAX_FAILURES
+    assert sum(isinstance(r, HTTPException) and r.status_code == 429 for r in results) == 60 - MAX_FAILURES
+
+
+def test_a_right_password_takes_back_its_count_and_guesses_from_many_addresses_still_stop() -> None:
+    signin = SignIn(lambda u, p: p == "right")
+
+    def login(username: str, password: str, address: str) -> bool:
+        async def from_address() -> bool:
+            CLIENT_ADDRESS.set(address)
+            return await signin.check(username, password)
+
+        return asyncio.run(from_address())
+
+    for _ in range(30):  # thirty good sign-ins from one classroom address lock nothing
+        assert login("ada", "right", "198.51.100.1")
+    for n in range(MAX_NAME_FAILURES):  # one guess per address, never five from one
+        assert not login("ada", "wrong", f"10.0.{n // 250}.{n % 250}")
+    with pytest.raises(HTTPException):
+        login("ada", "right", "198.51.100.1")  # the name itself is locked now, from anywhere

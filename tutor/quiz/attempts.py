@@ -186,7 +186,7 @@ def start_or_resume(store: Store, user_id: int, quiz_id: str, rng: random.Random
 
 def _own_attempt(session: Session, user_id: int, attempt_id: int) -> QuizAttempt:
     # Through the API an id can be any JSON value; only a whole number names an attempt.
-    known = isinstance(attempt_id, int) and not isinstance(attempt_id, bool)
+    known = isinstance(attempt_id, int) and not isinstance(attempt_id, bool) and 0 < attempt_id < 2**31
     attempt = session.get(QuizAttempt, attempt_id) if known else None
     # The same message for "not yours" and "does not exist": attempt ids reveal nothing.
     if attempt is None or attempt.user_id != user_id:

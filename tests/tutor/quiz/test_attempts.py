@@ -193,7 +193,7 @@ def test_bad_answers_are_refused_and_nothing_is_stored(store, ada: int) -> None:
     ]:
         with pytest.raises(attempts.QuizError, match=message):
             attempts.submit(store, ada, view.attempt_id, answers)
-    for attempt_id in ("not-a-number", {"x": "y"}, None, True, 1.5):
+    for attempt_id in ("not-a-number", {"x": "y"}, None, True, 1.5, 10**30, 2**31, -1):
         with pytest.raises(attempts.QuizError, match="no attempt"):
             attempts.submit(store, ada, attempt_id, {})
         with pytest.raises(attempts.QuizError, match="no attempt"):
