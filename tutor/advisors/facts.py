@@ -81,7 +81,7 @@ def example_count(text: str) -> int | None:
     match = _last(
         _NUMBER + r"\s+(?:[a-z-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
         r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets|contracts|"
-        r"emails|e-mails|messages|reviews|reports|letters|articles|questions|answers|cases)\b"
+        r"emails|e-mails|messages|reviews|reports|summaries|letters|articles|questions|answers|cases)\b"
         r"(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second))",
         text,
     )

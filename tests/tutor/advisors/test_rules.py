@@ -28,6 +28,7 @@ def cited(recommendation) -> set[tuple[str, str]]:
         ("a few hundred labelled pairs, two million calls a month", 300, 66666),
         ("twenty-five examples so far; a hundred and fifty tickets per day", 25, 150),
         ("12k answered tickets, 3,000 Dutch tickets a day", 12000, 3000),
+        ("about two thousand past summaries written by adjusters", 2000, None),
     ],
 )
 def test_counts_and_volumes(text: str, examples: int | None, volume: int | None) -> None:
