@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -280,29 +281,53 @@ class Attacks:
         return self.outcomes
 
 
-class Victim(threading.Thread):
-    """Another learner submitting lesson quizzes while the attacks run; their submit times."""
+class Victim:
+    """Another learner submitting lesson quizzes while the attacks run; their submit times.
+
+    The learner runs in a process of its own, as another learner's browser would: in a thread of
+    this script it would also wait for the attacker's client code (gradio_client parsing the app's
+    config holds the interpreter lock), and that wait is not the server's."""
 
     def __init__(self, url: str, auth: tuple[str, str]) -> None:
-        super().__init__(daemon=True)
-        self.me = client(url, auth)  # signed in before the attacks start
+        context = multiprocessing.get_context("spawn")
+        self._results = context.Queue()
+        self.stop = context.Event()
+        self._ready = context.Event()
+        self._process = context.Process(
+            target=submit_quizzes, args=(url, auth, self._results, self.stop, self._ready), daemon=True
+        )
         self.times: list[float] = []
         self.when: list[float] = []  # time.time() at each submit
         self.errors: list[str] = []
-        self.stop = threading.Event()
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                attempt = self.me.predict("lesson-1", api_name="/quiz_start")
-                answers = {q["question_id"]: [1] for q in attempt["questions"]}
-                started, wall = time.perf_counter(), time.time()
-                self.me.predict(attempt["attempt_id"], answers, api_name="/quiz_submit")
-                self.times.append(time.perf_counter() - started)
-                self.when.append(wall)
-            except Exception as exc:
-                self.errors.append(str(exc)[:200])
-                time.sleep(0.5)
+    def start(self) -> None:
+        self._process.start()
+        self._ready.wait(timeout=HTTP_TIMEOUT_S)  # signed in before the attacks start
+
+    def join(self, timeout: float) -> None:
+        self.times, self.when, self.errors = self._results.get(timeout=timeout)
+        self._process.join(timeout=timeout)
+
+
+def submit_quizzes(url: str, auth: tuple[str, str], results, stop, ready) -> None:
+    """The victim's loop (in its own process): start a lesson quiz, time its submit, repeat."""
+    me = client(url, auth)
+    ready.set()
+    times: list[float] = []
+    when: list[float] = []
+    errors: list[str] = []
+    while not stop.is_set():
+        try:
+            attempt = me.predict("lesson-1", api_name="/quiz_start")
+            answers = {q["question_id"]: [1] for q in attempt["questions"]}
+            started, wall = time.perf_counter(), time.time()
+            me.predict(attempt["attempt_id"], answers, api_name="/quiz_submit")
+            times.append(time.perf_counter() - started)
+            when.append(wall)
+        except Exception as exc:
+            errors.append(str(exc)[:200])
+            time.sleep(0.5)
+    results.put((times, when, errors))
 
 
 def free_port() -> int:

@@ -260,7 +260,8 @@ def _core(args: argparse.Namespace):
     from tutor.core import Core, StartupError
 
     try:
-        return Core.start(_settings(args))
+        # One question and out: no web requests to keep fast, so no worker process to start.
+        return Core.start(_settings(args, llm_worker=False))
     except StartupError as exc:
         raise CommandError(str(exc)) from None
 

@@ -86,6 +86,11 @@ class Settings(BaseModel):
     llm_max_new_tokens: int = Field(160, ge=1, le=4096, description="Longest explanation an advisor generates.")
     llm_temperature: float = Field(0.3, ge=0.0, le=2.0, description="Sampling temperature; 0 = greedy.")
     llm_threads: int = Field(0, ge=0, le=256, description="CPU threads for generation; 0 = all cores.")
+    llm_worker: bool = Field(
+        True,
+        description="Generate in a separate process at a lower CPU priority (transformers and llamacpp "
+        "backends), so quiz submits and pages stay fast while an answer is written. Off: in the web process.",
+    )
 
     # --- advisor labs: retrieval -------------------------------------------------------------
     embedding_model: str = Field(

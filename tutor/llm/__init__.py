@@ -11,6 +11,7 @@ from tutor.settings import Settings
 __all__ = ["ChatModel", "LLMError", "Message", "generate", "get_chat_model", "load_chat_model"]
 
 _loaded: dict[tuple, ChatModel] = {}
+LOCAL_BACKENDS = ("transformers", "llamacpp")  # the ones that use this machine's CPU to generate
 _lock = threading.Lock()
 
 
@@ -54,8 +55,20 @@ def load_chat_model(settings: Settings) -> ChatModel:
 def get_chat_model(settings: Settings) -> ChatModel:
     """The process-wide model for these settings, loaded on first call. A failed load is not
     remembered, so fixing the cause and asking again works without a restart."""
-    key = (settings.llm_backend, settings.llm_model, settings.llm_adapter, settings.llm_base_url, settings.llm_threads)
+    key = (
+        settings.llm_backend,
+        settings.llm_model,
+        settings.llm_adapter,
+        settings.llm_base_url,
+        settings.llm_threads,
+        settings.llm_worker,
+    )
     with _lock:
         if key not in _loaded:
-            _loaded[key] = load_chat_model(settings)
+            if settings.llm_worker and settings.llm_backend in LOCAL_BACKENDS:
+                from tutor.llm.worker import WorkerChatModel
+
+                _loaded[key] = WorkerChatModel(settings)
+            else:
+                _loaded[key] = load_chat_model(settings)
         return _loaded[key]
