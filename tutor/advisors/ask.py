@@ -111,6 +111,9 @@ COURSE_TERMS = re.compile(
 # it is off the course unless it uses the course's vocabulary (see docs/architecture.md).
 OFF_COURSE_SIMILARITY = 0.22
 ON_COURSE_SIMILARITY = 0.45
+# A follow-up with no word pointing back that, searched alone, comes no closer than this to any
+# passage is about something else.
+FOLLOW_UP_ALONE_SIMILARITY = 0.12
 
 
 # Below the second similarity, a question is also off the course when half its words are names
@@ -130,14 +133,43 @@ def off_course(text: str, passages: list[Passage], index: CourseIndex | None = N
     if top >= ON_COURSE_SIMILARITY:
         return False
     if index is not None:
+        if mostly_foreign(text, index):
+            return True
         words = content_words(text)
         course = index.vocabulary()
-        foreign = [w for w in words if stem(w) not in course and not index.is_common_word(w)]
-        if words and len(foreign) >= UNKNOWN_WORDS * len(words):
-            return True
         if any(stem(w) in course and not index.is_common_word(w) for w in words if _term_like(w)):
             return False
     return top < OFF_COURSE_SIMILARITY or not COURSE_TERMS.search(text)
+
+
+def mostly_foreign(text: str, index: CourseIndex) -> bool:
+    """Half or more of the message's words are names the course never uses and that are not
+    common English ("pinecone or weaviate", "sourdough bread")."""
+    words = content_words(text)
+    course = index.vocabulary()
+    foreign = [w for w in words if stem(w) not in course and not index.is_common_word(w)]
+    return bool(words) and len(foreign) >= UNKNOWN_WORDS * len(words)
+
+
+def off_course_follow_up(text: str, passages: list[Passage], index: CourseIndex | None, history: list[str]) -> bool:
+    """A follow-up is searched together with the conversation, so its passages are close even when
+    the message itself asks about bread. It is off the course when nothing is close, or when it
+    uses none of the course's terms and fewer than half of its words are words of the course or
+    of the conversation ("what about Dutch?" after a case about Dutch tickets stays on it)."""
+    if not passages or passages[0].score < OFF_COURSE_SIMILARITY:
+        return True
+    if index is None or COURSE_TERMS.search(text):
+        return False
+    if not _REFERS_BACK.search(text):
+        # Searched alone, a message about the case is still near something ("what about Dutch?"
+        # 0.18); "and who won the football match?" is near nothing (0.08).
+        alone, _ = _search(index, text, 1)
+        if not alone or alone[0].score < FOLLOW_UP_ALONE_SIMILARITY:
+            return True
+    words = content_words(text)
+    known = index.vocabulary() | {stem(w) for message in history for w in content_words(message)}
+    familiar = [w for w in words if stem(w) in known]
+    return bool(words) and len(familiar) < UNKNOWN_WORDS * len(words)
 
 
 # --- the answer ------------------------------------------------------------------------------
@@ -280,9 +312,8 @@ def prepare(
         own, _ = _search(index, request.text, FOLLOW_UP_OWN_K)
         passages += [p for p in own if p.chunk_id not in {q.chunk_id for q in passages}]
     asked = Asked(lab, request, kind, query, passages, recommendation=earlier_use_case(), search_error=error)
-    # A follow-up in a conversation already on the course is off it only when nothing is close.
     if follow_up and passages:
-        too_far = passages[0].score < OFF_COURSE_SIMILARITY
+        too_far = off_course_follow_up(request.text, passages, index, request.history)
     else:
         too_far = off_course(request.text, passages, index)
     if too_far:

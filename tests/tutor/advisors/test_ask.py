@@ -146,6 +146,39 @@ def test_a_follow_up_is_read_with_the_conversation(core: Core) -> None:
     assert "$600" in answer.answer
 
 
+CASE = "We process 50,000 clinical notes per day and need strict JSON output."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what about sourdough bread?",  # reads like a follow-up, asks about something else
+        "and how do I bake sourdough bread?",
+        "ok, and the weather in Lisbon tomorrow?",
+        "and who won the football match?",  # "won" and "match" are words of the course too
+    ],
+)
+def test_an_off_course_message_in_a_conversation_is_still_off_the_course(core: Core, text: str) -> None:
+    _, answer, model = asked(core, text, history=[CASE])
+    assert answer.outcome == "off_course" and not model.calls, answer.answer
+    assert "recommendation" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("text", "case"),
+    [
+        ("what about French notes?", CASE),
+        ("and with 3 epochs?", CASE),
+        ("what if we only have 200?", CASE),
+        ("so how long would that take?", CASE),
+        ("what about Dutch?", "A support bot for 3,000 Dutch tickets a day; we have 12k answered tickets."),
+    ],
+)
+def test_a_follow_up_on_the_case_in_few_words_is_answered(core: Core, text: str, case: str) -> None:
+    _, answer, _ = asked(core, text, history=[case])
+    assert answer.outcome == "answer", answer.answer
+
+
 def test_a_question_in_the_chat_is_stored_with_its_citations(core: Core) -> None:
     ada = core.viewer("ada")
     core.new_conversation(ada, "strategy")
