@@ -5,7 +5,7 @@ adaptation-spectrum reference page and Lesson 2's data-volume table."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -66,6 +66,15 @@ class StrategyRecommendation(Recommendation):
     risks: list[str]
     facts: dict[str, str | int | bool | None] = Field(default_factory=dict, description="What was read from the text.")
     pivots: list[str] = Field(default_factory=list, description="Questions whose answer would change the decision.")
+    ask: str = Field(
+        "",
+        description="The one question whose answer decides between two different recommendations "
+        "(empty when the text already settles it).",
+    )
+
+    @property
+    def from_scratch(self) -> bool:
+        return "train-from-scratch" in self.approach
 
     def facts_for_prompt(self) -> list[str]:
         lines = [f"Approach: {' + '.join(self.approach)}", f"Method: {self.method}"]
@@ -82,6 +91,8 @@ class StrategyRecommendation(Recommendation):
         data = f"{need.min_examples:,}–{upper} {need.unit}" + (f" (you have {need.have:,})" if need.have else "")
         if self.method == "none":
             data = f"none to train now; a few dozen test cases to measure prompts (if you fine-tune later: {data})"
+        if self.from_scratch:
+            data = "a pre-training corpus of your own (trillions of tokens), not labelled examples"
         rows = [
             ("Approach", " → ".join(self.approach)),
             (
@@ -90,13 +101,15 @@ class StrategyRecommendation(Recommendation):
                     "none": "no fine-tuning",
                     "lora": "SFT with LoRA",
                     "qlora": "SFT with QLoRA (4-bit base)",
-                    "full": "full fine-tuning",
+                    "full": "pre-training from scratch" if self.from_scratch else "full fine-tuning",
                     "dpo": "SFT with LoRA, then DPO on preference pairs",
                 }[self.method],
             ),
             ("Data needed", data),
         ]
         parts = ["**Recommendation**", table(rows, ("", ""))]
+        if self.ask:
+            parts.append(f"**Not settled yet.** This is the best answer to what you wrote. {self.ask}")
         parts.append("**Why**\n" + "\n".join(f"- {r}" for r in self.reasons))
         parts.append("**Risks to plan for**\n" + "\n".join(f"- {r}" for r in self.risks))
         if self.pivots:
@@ -465,6 +478,40 @@ def pivots(s: Signals, fine_tuning: bool, method: str) -> list[str]:
     return out
 
 
+# Facts a learner often leaves out, the values that would change the decision, and the question
+# that asks for them (in the order to ask: the first one that decides is asked).
+UNKNOWNS: list[tuple[str, tuple[int, ...], str]] = [
+    (
+        "have",
+        (50, 5_000),
+        "How many labelled examples do you have? Under about 100, a few-shot prompt comes before any fine-tuning.",
+    ),
+    (
+        "volume",
+        (300, 50_000),
+        "About how many requests a day will it serve? At low volume a good prompt is enough; at about 10,000 a "
+        "day and more, a small fine-tuned model costs a fraction per call.",
+    ),
+]
+
+
+def decision(s: Signals) -> tuple[list[str], str]:
+    """The approach and method for these signals (the reasons are not needed)."""
+    out = Findings()
+    approach = choose_approach(s, fine_tune_signals(s, out), out)
+    return approach, choose_method(s, "fine-tuning" in approach, out)
+
+
+def deciding_question(s: Signals) -> str:
+    """Unsure -> ask: the question about a fact the learner did not give whose answer would change
+    the decision (tried by deciding again with the fact filled in), or "" when none would."""
+    now = decision(s)
+    for name, values, question in UNKNOWNS:
+        if getattr(s, name) is None and any(decision(replace(s, **{name: v})) != now for v in values):
+            return question
+    return ""
+
+
 def analyse(request: AdvisorRequest) -> StrategyRecommendation:
     s = read_signals(request.all_text)
     out = Findings()
@@ -475,6 +522,7 @@ def analyse(request: AdvisorRequest) -> StrategyRecommendation:
     list_risks(s, fine_tuning, out)
     recommendation = StrategyRecommendation(
         pivots=pivots(s, fine_tuning, method),
+        ask=deciding_question(s),
         approach=approach,
         method=method,
         data_needed=need,

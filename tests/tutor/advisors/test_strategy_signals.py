@@ -122,3 +122,25 @@ def test_the_scenario_test_split_is_decided_right() -> None:
     right = [c.name for c, g in zip(cases, got, strict=True) if strategy_scenarios.right(c.label, g)]
     assert len(right) >= 0.95 * len(cases), sorted({c.name for c in cases} - set(right))
     assert {"issue-law-firm", "issue-national-lab", "issue-brand-voice", "lecture-sql"} <= set(right)
+
+
+@pytest.mark.parametrize(
+    ("text", "asks_about"),
+    [
+        ("Strict JSON extraction from 50,000 invoices a day.", "labelled examples"),  # 50 or 5,000 decide it
+        ("We have 2,000 examples and need strict JSON output.", "requests a day"),  # low volume: a prompt holds it
+        ("We have 2,000 examples and need strict JSON output at 50,000 a day.", ""),  # settled
+        # Under 100 examples nothing else changes it (a volume would, without the count: at 50,000 a day
+        # a small fine-tuned model pays).
+        ("A chatbot over our product catalogue, which changes every week; we have 40 examples.", ""),
+    ],
+)
+def test_unsure_the_advisor_asks_the_one_question_that_decides(text: str, asks_about: str) -> None:
+    rec = strategy.analyse(AdvisorRequest(text=text))
+    if asks_about:
+        assert asks_about in rec.ask and "Not settled yet" in rec.markdown()
+        # Answering it settles the decision: no further question.
+        answered = "We have 40 examples." if "examples" in asks_about else "About 30,000 a day."
+        assert strategy.analyse(AdvisorRequest(text=answered, history=[text])).ask == ""
+    else:
+        assert rec.ask == "" and "Not settled" not in rec.markdown()
