@@ -5,6 +5,7 @@ adaptation-spectrum reference page and Lesson 2's data-volume table."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -319,79 +320,159 @@ def fine_tune_signals(s: Signals, out: Findings) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Row:
+    """One line of the decision framework: when the signals say so, the effect, the reason (facts
+    filled in: {volume}, {have}) and the course sections it comes from."""
+
+    # (signals, context): in APPROACH_TABLE the context is the fine-tuning signals found ("format",
+    # "privacy", ...); in ALSO_TABLE it is the approach chosen ("prompting", "fine-tuning", ...).
+    when: Callable[[Signals, frozenset[str]], bool]
+    effect: str
+    reason: str = ""
+    cites: tuple[tuple[str, str, str], ...] = ()
+    heads: bool = False  # the reason is the decision's main one: it goes first
+
+
+BLOOMBERG = "what-is-fine-tuning", "case-study-bloomberggpt-revisited-2023"
+
+# Lesson 1's decision framework and the adaptation spectrum, read top to bottom: the first row
+# that applies sets the approach. "prompt" is prompting (with retrieval when knowledge changes),
+# "fine-tune" adds fine-tuning after them.
+APPROACH_TABLE: tuple[Row, ...] = (
+    Row(
+        lambda s, found: s.pre_training_scale,
+        "train-from-scratch",
+        PRE_TRAINING,
+        (
+            ("adaptation-spectrum", "the-adaptation-spectrum", "training from scratch: $10M+"),
+            (*BLOOMBERG, "open models at ~1% of the cost"),
+        ),
+        heads=True,
+    ),
+    Row(
+        lambda s, found: s.already_works,
+        "prompt",
+        "The base model already does the job: keep prompting, and measure where it fails.",
+        heads=True,
+    ),
+    Row(
+        lambda s, found: s.have is not None and s.have < 100,
+        "prompt",
+        "{have_phrase}, few-shot prompting beats fine-tuning (below about 100 it is rarely worth it).",
+        heads=True,
+    ),
+    # A from-scratch plan without the budget: the course's answer is to adapt an open model.
+    Row(lambda s, found: s.from_scratch, "fine-tune"),
+    # At low volume, a format or a behaviour alone is what a prompt can hold.
+    Row(lambda s, found: bool(found) and not (s.low_volume and found <= {"format", "behaviour"}), "fine-tune"),
+    Row(lambda s, found: s.retrieval, "prompt"),
+    Row(
+        lambda s, found: True,
+        "prompt",
+        "Nothing in the description needs fine-tuning yet: start with a good prompt and measure.",
+    ),
+)
+
+# Rows that add to any approach but pre-training, each when it applies, in this order.
+# (effect "note": an assumption to state, not a reason for the decision.)
+ALSO_TABLE: tuple[Row, ...] = (
+    Row(
+        lambda s, found: s.from_scratch,
+        "note",
+        FROM_SCRATCH,
+        ((*BLOOMBERG, "fine-tuning an open model instead of training from scratch"),),
+    ),
+    Row(
+        lambda s, found: s.retrieval,
+        "reason",
+        "Knowledge that changes (catalogues, prices, documents) belongs in retrieval (RAG), "
+        "not in weights, or the model goes stale.",
+        (("adaptation-spectrum", "when-not-to-fine-tune", "changing knowledge goes to RAG"),),
+    ),
+    Row(
+        lambda s, found: s.low_volume,
+        "reason",
+        "At about {volume:,} requests a day, volume alone does not pay for fine-tuning.",
+    ),
+    Row(
+        lambda s, approach: "fine-tuning" in approach,
+        "reason",
+        "Try the strong prompt first anyway: it is the baseline your fine-tuned model must beat.",
+    ),
+)
+
+
+def _fill(reason: str, s: Signals) -> str:
+    have_phrase = f"With {s.have} examples" if s.have else "With no labelled examples yet"
+    return reason.format(volume=s.volume, have=s.have, have_phrase=have_phrase)
+
+
 def choose_approach(s: Signals, signals: list[str], out: Findings) -> list[str]:
-    """Prompting, retrieval and fine-tuning, in the order to try them."""
-    if s.pre_training_scale:
-        out.reasons.insert(0, PRE_TRAINING)
-        out.citations.append(("adaptation-spectrum", "the-adaptation-spectrum", "training from scratch: $10M+"))
-        out.citations.append(
-            ("what-is-fine-tuning", "case-study-bloomberggpt-revisited-2023", "open models at ~1% of the cost")
-        )
+    """Prompting, retrieval and fine-tuning, in the order to try them: the first row of
+    APPROACH_TABLE that applies, then every row of ALSO_TABLE that does."""
+    found = frozenset(signals)
+    row = next(r for r in APPROACH_TABLE if r.when(s, found))
+    if row.effect == "train-from-scratch":
+        _apply(row, s, out)
         return ["train-from-scratch"]
-    if s.from_scratch:
-        out.notes.append(FROM_SCRATCH)
-        out.citations.append(
-            (
-                "what-is-fine-tuning",
-                "case-study-bloomberggpt-revisited-2023",
-                "fine-tuning an open model instead of training from scratch",
-            )
-        )
-    prompting = ["prompting", "rag"] if s.retrieval else ["prompting"]
-    if s.already_works:
-        approach = prompting
-        out.reasons.insert(0, "The base model already does the job: keep prompting, and measure where it fails.")
-    elif s.have is not None and s.have < 100:
-        approach = prompting
-        have = f"With {s.have} examples" if s.have else "With no labelled examples yet"
-        out.reasons.insert(0, f"{have}, few-shot prompting beats fine-tuning (below about 100 it is rarely worth it).")
-    # A from-scratch plan without the budget: the course's answer is to adapt an open model. At low
-    # volume, a format or a behaviour alone is what a prompt can hold.
-    elif s.from_scratch or (signals and not (s.low_volume and set(signals) <= {"format", "behaviour"})):
-        approach = ["prompting", "rag", "fine-tuning"] if s.retrieval else ["prompting", "fine-tuning"]
-    elif s.retrieval:
-        approach = ["prompting", "rag"]
-    else:
-        approach = ["prompting"]
-        out.reasons.append("Nothing in the description needs fine-tuning yet: start with a good prompt and measure.")
-    if s.retrieval:
-        out.reasons.append(
-            "Knowledge that changes (catalogues, prices, documents) belongs in retrieval (RAG), "
-            "not in weights, or the model goes stale."
-        )
-        out.citations.append(("adaptation-spectrum", "when-not-to-fine-tune", "changing knowledge goes to RAG"))
-    if s.low_volume:
-        out.reasons.append(f"At about {s.volume:,} requests a day, volume alone does not pay for fine-tuning.")
-    if "fine-tuning" in approach:
-        out.reasons.append("Try the strong prompt first anyway: it is the baseline your fine-tuned model must beat.")
+    approach = ["prompting", "rag"] if s.retrieval else ["prompting"]
+    if row.effect == "fine-tune":
+        approach.append("fine-tuning")
+    _apply(row, s, out)
+    for extra in ALSO_TABLE:
+        if extra.when(s, frozenset(approach)):
+            _apply(extra, s, out)
     return approach
 
 
-def choose_method(s: Signals, fine_tuning: bool, out: Findings) -> Method:
-    """Which fine-tuning method, when fine-tuning is part of the approach."""
-    if s.pre_training_scale:
-        return "full"
-    if not fine_tuning:
-        return "none"
-    if s.preference:
-        out.reasons.append(
-            "You can say which of two answers is better: DPO learns from chosen/rejected pairs "
-            "with no separate reward model."
-        )
-        out.citations.append(("what-is-fine-tuning", "the-kinds-of-fine-tuning-you-will-meet", "SFT, RLHF and DPO"))
-        return "dpo"
-    if s.low_budget:
-        out.reasons.append("QLoRA loads the base in 4-bit: a 7B model trains in about 10–16 GB, one consumer GPU.")
-        out.citations.append(("peft-methods", "qlora-quantization-plus-lora", "QLoRA memory"))
-        return "qlora"
-    if s.full_fine_tuning and (s.have or 0) >= 100_000:
-        return "full"
-    out.reasons.append(
+def _apply(row: Row, s: Signals, out: Findings) -> None:
+    """Add the row's reason (or note) and citations to the findings."""
+    if row.reason:
+        text = _fill(row.reason, s)
+        if row.effect == "note":
+            out.notes.append(text)
+        elif row.heads:
+            out.reasons.insert(0, text)
+        else:
+            out.reasons.append(text)
+    out.citations.extend(row.cites)
+
+
+# Which method, first row that applies (the context is the approach chosen). Lesson 1's kinds of
+# fine-tuning and the PEFT reference page.
+METHOD_TABLE: tuple[Row, ...] = (
+    Row(lambda s, approach: "train-from-scratch" in approach, "full"),
+    Row(lambda s, approach: "fine-tuning" not in approach, "none"),
+    Row(
+        lambda s, approach: s.preference,
+        "dpo",
+        "You can say which of two answers is better: DPO learns from chosen/rejected pairs "
+        "with no separate reward model.",
+        (("what-is-fine-tuning", "the-kinds-of-fine-tuning-you-will-meet", "SFT, RLHF and DPO"),),
+    ),
+    Row(
+        lambda s, approach: s.low_budget,
+        "qlora",
+        "QLoRA loads the base in 4-bit: a 7B model trains in about 10–16 GB, one consumer GPU.",
+        (("peft-methods", "qlora-quantization-plus-lora", "QLoRA memory"),),
+    ),
+    Row(lambda s, approach: s.full_fine_tuning and (s.have or 0) >= 100_000, "full"),
+    Row(
+        lambda s, approach: True,
+        "lora",
         "LoRA trains a few million adapter weights on a frozen base: cheap, fast, "
-        "swappable, and it avoids most forgetting."
-    )
-    out.citations.append(("peft-methods", "what-lora-buys-you", "why LoRA"))
-    return "lora"
+        "swappable, and it avoids most forgetting.",
+        (("peft-methods", "what-lora-buys-you", "why LoRA"),),
+    ),
+)
+
+
+def choose_method(s: Signals, approach: list[str], out: Findings) -> Method:
+    """Which fine-tuning method: the first row of METHOD_TABLE that applies."""
+    row = next(r for r in METHOD_TABLE if r.when(s, frozenset(approach)))
+    _apply(row, s, out)
+    return row.effect  # type: ignore[return-value]  # the table's effects are Methods
 
 
 def data_goal(s: Signals) -> Goal:
@@ -499,7 +580,7 @@ def decision(s: Signals) -> tuple[list[str], str]:
     """The approach and method for these signals (the reasons are not needed)."""
     out = Findings()
     approach = choose_approach(s, fine_tune_signals(s, out), out)
-    return approach, choose_method(s, "fine-tuning" in approach, out)
+    return approach, choose_method(s, approach, out)
 
 
 def deciding_question(s: Signals) -> str:
@@ -517,7 +598,7 @@ def analyse(request: AdvisorRequest) -> StrategyRecommendation:
     out = Findings()
     approach = choose_approach(s, fine_tune_signals(s, out), out)
     fine_tuning = "fine-tuning" in approach
-    method = choose_method(s, fine_tuning, out)
+    method = choose_method(s, approach, out)
     need = data_needed(s, fine_tuning, out)
     list_risks(s, fine_tuning, out)
     recommendation = StrategyRecommendation(
