@@ -22,17 +22,16 @@ The baseline is the advisor as it was at commit ``BASELINE_COMMIT`` (before this
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import subprocess
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from at_commit import run_at_commit  # noqa: E402  (bench/ is on the path when run as a script)
 
 BASELINE_COMMIT = "e7206d3"  # the rules before issue 14's signals and tables
 PER_SPLIT = 200
@@ -401,30 +400,8 @@ def run_rules(cases: list[dict]) -> list[dict]:
 
 
 def run_baseline(cases: list[dict]) -> list[dict] | None:
-    """``run_rules`` on the code of BASELINE_COMMIT, in a subprocess on a ``git archive`` of it."""
-    with tempfile.TemporaryDirectory() as folder:
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", BASELINE_COMMIT, "tutor"], capture_output=True, check=False
-        )
-        if archive.returncode:
-            print(f"(no baseline: git archive {BASELINE_COMMIT} failed: {archive.stderr.decode().strip()})")
-            return None
-        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
-        script = (
-            # The archived advisor is imported before this script, whose own path setup would
-            # otherwise put the checkout's tutor/ first.
-            "import json, sys; sys.path.insert(0, sys.argv[1]); import tutor.advisors.strategy;"
-            "sys.path.append(sys.argv[2]); from strategy_scenarios import run_rules;"
-            "print(json.dumps(run_rules(json.load(sys.stdin))))"
-        )
-        done = subprocess.run(
-            [sys.executable, "-c", script, folder, str(Path(__file__).parent)],
-            input=json.dumps(cases),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return json.loads(done.stdout)
+    """``run_rules`` on the code of BASELINE_COMMIT (bench/at_commit.py)."""
+    return run_at_commit(BASELINE_COMMIT, "tutor.advisors.strategy", "strategy_scenarios", "run_rules", cases)  # type: ignore[return-value]
 
 
 def right(label: Label, got: dict) -> bool:

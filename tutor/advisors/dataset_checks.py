@@ -381,6 +381,9 @@ DATE_STYLES = {
 }
 
 
+MINORITY_SHARE = 0.1  # a style this rare beside another is an inconsistency, not a second convention
+
+
 def _minority(examples: list[Example], style_of, what: str) -> list[Issue]:
     """Flag examples whose style differs from the most common one."""
     styles = {e.line: style_of(e) for e in examples}
@@ -445,6 +448,18 @@ def check_format(examples: list[Example], task_text: str = "") -> list[Issue]:
                             detail=f"JSON keys differ from the usual set (missing: {missing}; extra: {extra})",
                         )
                     )
+
+    elif 0 < json_share <= MINORITY_SHARE and len(examples) >= 10:
+        # Prose answers with a few JSON objects among them: the model learns to do either at random.
+        for example in examples:
+            if isinstance(values[example.line], (dict, list)):
+                issues.append(
+                    Issue(
+                        kind="inconsistent_format",
+                        line=example.line,
+                        detail=f"the output is JSON, while {1 - json_share:.0%} of the outputs are plain text",
+                    )
+                )
 
     def date_style(example: Example) -> str | None:
         found = [name for name, pattern in DATE_STYLES.items() if pattern.search(example.output)]
@@ -531,6 +546,8 @@ PII_PATTERNS = {
     "email address": re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,190}\b"),
     "US social security number": re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),
     "phone number": re.compile(r"(?<![\w-])(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b"),
+    # International form: a country code, then two to four groups ("+44 7700 900123", "+31 6 1234 5678").
+    "international phone number": re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\d{1,5}){2,4}\b"),
     "card number": re.compile(r"\b(?:\d[ -]?){13,19}\b"),
     "IP address": re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"),
 }
@@ -562,6 +579,8 @@ def check_pii(examples: list[Example]) -> list[Issue]:
                 digits = re.sub(r"\D", "", match.group(0))
                 if not (13 <= len(digits) <= 19 and _luhn(digits)):
                     continue
+            if what == "international phone number" and not 8 <= len(re.sub(r"\D", "", match.group(0))) <= 15:
+                continue  # E.164 numbers have 8 to 15 digits; "+2 3" is arithmetic
             issues.append(Issue(kind="pii", line=example.line, detail=f"{what} ({_mask(match.group(0))})"))
             break
     return issues

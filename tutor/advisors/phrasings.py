@@ -141,6 +141,23 @@ EXAMPLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "We tried prompting and it keeps getting the format wrong.",
         ),
     ),
+    "high_stakes": (
+        (
+            "Mistakes could harm people.",
+            "It is safety-critical.",
+            "A wrong answer has serious real-world consequences.",
+            "We work in a regulated industry and must pass audits.",
+            "Errors could cost people their health or their savings.",
+            "Lives depend on the answers being right.",
+            "A single error could lead to a lawsuit.",
+        ),
+        (
+            "It is a low-risk internal tool.",
+            "Nobody is harmed if an answer is wrong.",
+            "Mistakes are harmless and easy to fix.",
+            "It is just for fun.",
+        ),
+    ),
     "from_scratch": (
         (
             "We want to pre-train our own foundation model from scratch.",
@@ -194,6 +211,7 @@ class MeaningReader:
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(model_path, device="cpu")
+        self._groups: dict[tuple, dict] = {}  # phrasings given to closest(), embedded once
         self._examples = {
             name: (self._embed(list(yes)), self._embed(list(no)) if no else None)
             for name, (yes, no) in EXAMPLES.items()
@@ -222,14 +240,29 @@ class MeaningReader:
     def raised(self, text: str) -> set[str]:
         return {name for name, score in self.scores(text).items() if score >= 0}
 
+    def closest(self, text: str, groups: dict[str, tuple[str, ...]]) -> tuple[str | None, float]:
+        """Which group of phrasings the text's closest sentence or clause is nearest to, and how
+        near (cosine similarity); (None, 0.0) for an empty text."""
+        pieces = parts(text)
+        if not pieces:
+            return None, 0.0
+        key = tuple((name, phrasings) for name, phrasings in groups.items())
+        if key not in self._groups:
+            self._groups[key] = {name: self._embed(list(phrasings)) for name, phrasings in groups.items()}
+        vectors = self._embed(pieces)
+        best = max(((float((vectors @ e.T).max()), name) for name, e in self._groups[key].items()))
+        return best[1], best[0]
+
 
 _lock = threading.Lock()
 
 
 @cache
 def _reader() -> MeaningReader | None:
+    from tutor.llm import quiet_loading
     from tutor.rag.index import RetrievalError, packaged_embedding_dir
 
+    quiet_loading()
     try:
         return MeaningReader(str(packaged_embedding_dir()))
     except (RetrievalError, OSError, ImportError):

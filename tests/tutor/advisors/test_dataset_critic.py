@@ -135,3 +135,42 @@ def test_drafts_without_the_example_fields_are_dropped() -> None:
     shown = [{"input": "Sales fell", "output": "negative"}]
     again = '{"input": "Sales fell", "output": "negative"}\n{"input": "Sales rose", "output": "positive"}'
     assert [json.loads(d)["input"] for d in dataset.parse_drafts(again, shown)] == ["Sales rose"]
+
+
+@pytest.mark.parametrize(
+    ("contact", "flagged"),
+    [
+        ("call me on +44 7700 900123", True),  # international numbers with spaces
+        ("reach me at +31 6 1234 5678", True),
+        ("the score went +2 3 times", False),  # too few digits for a phone number
+        ("revenue grew +15 percent", False),
+    ],
+)
+def test_international_phone_numbers_are_personal_data(contact: str, flagged: bool) -> None:
+    rows = [{"prompt": f"Ticket {i}: my order {i} is late", "completion": "We are checking it."} for i in range(12)]
+    rows[5]["prompt"] += f" ({contact})"
+    issues, _ = critique("".join(json.dumps(r) + "\n" for r in rows), "train.jsonl")
+    assert ((6, "pii") in {(i.line, i.kind) for i in issues}) is flagged
+
+
+def test_a_json_answer_among_prose_answers_is_an_inconsistent_format() -> None:
+    words = ["password", "address", "invoice", "card", "refund", "login", "order", "plan", "seat", "team", "export"]
+    rows = [
+        {"prompt": f"How do I change my {w}?", "completion": f"Open Settings and edit your {w} there."} for w in words
+    ]
+    rows[7]["completion"] = json.dumps({"reply": rows[7]["completion"]})
+    issues, _ = critique("".join(json.dumps(r) + "\n" for r in rows), "train.jsonl")
+    assert [(i.line, i.kind) for i in issues] == [(8, "inconsistent_format")]
+
+
+def test_the_planted_issue_files_of_the_test_split_are_caught() -> None:
+    """bench/dataset_scenarios.py's test split: every planted issue at its line in >= 95% of the files."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    import dataset_scenarios
+
+    files = dataset_scenarios.generate("test")
+    found = dataset_scenarios.run_critic(dataset_scenarios._plain(files))
+    caught = [f.name for f, r in zip(files, found, strict=True) if not dataset_scenarios.missed(f, r)]
+    assert len(caught) >= 0.95 * len(files), sorted({f.name for f in files} - set(caught))

@@ -192,3 +192,35 @@ def test_strategy_names_what_would_change_the_decision() -> None:
     assert "fine-tuning" not in prompted.approach
     assert any("format never vary" in p for p in prompted.pivots)
     assert "**What would change this**" in prompted.markdown()
+
+
+@pytest.mark.parametrize(
+    ("text", "task", "domain", "high_stakes"),
+    [
+        ("It writes a brief overview of each of our lease agreements.", "summarisation", "legal", True),
+        ("It writes the scripts our analysts run against bank statements.", "code generation", "financial", True),
+        (
+            "It drafts social media posts about our recipes. Nobody is harmed if it is off.",
+            "open-ended generation",
+            "general",
+            False,
+        ),
+        (
+            "It sorts our recipes into categories. A wrong answer could hurt someone with an allergy.",
+            "classification",
+            "medical",
+            True,
+        ),
+        (
+            "It reads patient intake forms for our doctors and extracts each allergy.",
+            "structured extraction",
+            "medical",
+            True,
+        ),
+    ],
+)
+def test_evaluation_design_reads_task_domain_and_stakes_in_other_words(
+    text: str, task: str, domain: str, high_stakes: bool
+) -> None:
+    rec = evaluation.analyse(AdvisorRequest(text=text))
+    assert (rec.task_type, rec.domain, rec.high_stakes) == (task, domain, high_stakes)
