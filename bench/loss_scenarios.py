@@ -42,7 +42,7 @@ SPLIT_SEEDS = {"dev": 0, "test": 1000}
 class Scenario:
     name: str
     kind: str
-    log: str  # CSV text
+    log: str  # CSV text, or a real log (progress.jsonl, trainer_state.json)
 
 
 def _decay(steps: list[int], start: float, floor: float, tau: float) -> list[float]:
@@ -156,10 +156,26 @@ HAND_WRITTEN = [
 ]
 
 
+# Real logs of `tutor train` runs (bench/real_logs/README.md says how each was made), labelled by
+# reading the curve; they belong to the test split.
+REAL_LOGS = {
+    "sentiment-cpu-default.progress.jsonl": "healthy",
+    "e2e-12-steps.trainer_state.json": "healthy",
+}
+REAL_LOG_DIR = Path(__file__).resolve().parent / "real_logs"
+
+
+def real_logs() -> list[Scenario]:
+    return [
+        Scenario(f"real: {name}", kind, (REAL_LOG_DIR / name).read_text(encoding="utf-8"))
+        for name, kind in REAL_LOGS.items()
+    ]
+
+
 def scenarios(split: str) -> list[Scenario]:
     base = SPLIT_SEEDS[split]
     cases = [generate(kind, base + i) for kind in KINDS for i in range(PER_KIND)]
-    return cases + (HAND_WRITTEN if split == "test" else [])
+    return cases + (HAND_WRITTEN + real_logs() if split == "test" else [])
 
 
 def score(diagnose, cases: list[Scenario]) -> tuple[Counter, Counter, list[tuple[str, str]]]:

@@ -142,6 +142,7 @@ class Shape:
     trend: list[float]
     spread: float  # median |loss / trend - 1|: 0.02 is ordinary noise, 0.3 a curve swinging by 30%
     high: list[int]  # points far above the trend (spikes)
+    swing_to_drop: float  # the typical distance from the trend, as a share of the whole drop (inf: no drop)
 
     @classmethod
     def of(cls, values: list[float]) -> Shape:
@@ -151,8 +152,17 @@ class Shape:
         residuals = [v / t - 1 if t > 0 else 0.0 for v, t in zip(values, trend, strict=True)]
         spread = statistics.median(abs(r) for r in residuals)
         # The first points fall steeply by nature (and their windows are one-sided): never a spike.
-        high = [i for i, r in enumerate(residuals) if r > max(0.5, 6 * spread) and i >= max(2, n // 10)]
-        return cls(values, _rolling(values, wide, statistics.mean), trend, spread, high)
+        level = _rolling(values, wide, statistics.mean)
+        # A jump must also show on the chart: a tenth of the whole drop at least. At the low end of a
+        # real run (loss 0.08 after starting at 4) a small batch moves the loss by 2x, and that is noise.
+        drop = level[0] - min(level)
+        high = [
+            i
+            for i, r in enumerate(residuals)
+            if r > max(0.5, 6 * spread) and i >= max(2, n // 10) and values[i] - trend[i] >= VISIBLE * drop
+        ]
+        swing = statistics.median(abs(v - t) for v, t in zip(values, trend, strict=True))
+        return cls(values, level, trend, spread, high, swing / drop if drop > 0 else math.inf)
 
     @property
     def low(self) -> int:
@@ -185,10 +195,14 @@ def _rolling(values: list[float], window: int, fn) -> list[float]:
 OSCILLATING = 0.12  # the spread above which the curve swings rather than jitters (tuned on the dev split)
 STILL_FALLING = 0.12  # the share of the drop in the last third above which training stopped early
 PLATEAU = 0.88  # the level at the end above this share of the start: barely moved
+VISIBLE = 0.1  # a spike rises above the trend by at least this share of the whole drop
+SWING_TO_DROP = 0.1  # an oscillation's typical swing is at least this share of the whole drop
 
 
 def _oscillation(curve: Curve, shape: Shape) -> Diagnosis | None:
-    if shape.spread <= OSCILLATING or shape.climbs():
+    # Swinging, not falling: a curve that drops 4.3 -> 0.3 in a dozen steps scatters a lot around a
+    # rolling trend, but its swings are small beside the drop (a real run's log).
+    if shape.spread <= OSCILLATING or shape.climbs() or shape.swing_to_drop < SWING_TO_DROP:
         return None
     return Diagnosis(
         kind="oscillation",

@@ -7,6 +7,8 @@ benchmark's report only)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bench.loss_scenarios import HAND_WRITTEN, KINDS, baseline_diagnose, generate, scenarios, score
@@ -60,3 +62,11 @@ def test_too_few_points_or_no_eval_loss_says_what_would_decide() -> None:
     healthy = "step,loss\n" + "".join(f"{s},{0.5 + 2.0 * 0.8 ** (s / 10):.4f}\n" for s in steps)
     no_eval = diagnose_curve(parse_log(healthy))
     assert no_eval.kind == "healthy" and "without eval loss, overfitting cannot show" in no_eval.unsure
+
+
+@pytest.mark.parametrize("name", ["sentiment-cpu-default.progress.jsonl", "e2e-12-steps.trainer_state.json"])
+def test_real_runs_of_the_trainer_read_as_healthy(name: str) -> None:
+    """Real `tutor train` logs (bench/real_logs): a fall from 4 to 0.3 in a dozen steps is not an
+    oscillation, and at loss 0.08 a batch of 8 moving it to 0.24 is noise, not a spike."""
+    log = (Path(__file__).resolve().parents[3] / "bench" / "real_logs" / name).read_text(encoding="utf-8")
+    assert diagnose_curve(parse_log(log, name)).kind == "healthy"
