@@ -161,6 +161,8 @@ HAND_WRITTEN = [
 REAL_LOGS = {
     "sentiment-cpu-default.progress.jsonl": "healthy",
     "e2e-12-steps.trainer_state.json": "healthy",
+    "lr-0.3-diverges.progress.jsonl": "divergence",
+    "lr-1e-6-plateau.progress.jsonl": "plateau",
 }
 REAL_LOG_DIR = Path(__file__).resolve().parent / "real_logs"
 

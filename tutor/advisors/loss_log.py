@@ -221,13 +221,16 @@ def _divergence(curve: Curve, shape: Shape) -> Diagnosis | None:
     if not shape.climbs():
         return None
     low = shape.low
+    # A run that climbs from its first step never fell: say where it started, not a rolling level.
+    start = (
+        f"train loss started at {_fmt(shape.values[0])} at step {curve.train[0][0]:g}"
+        if low == 0
+        else f"train loss fell to about {_fmt(shape.level[low])} by step {curve.train[low][0]:g}"
+    )
     return Diagnosis(
         kind="divergence",
         source="log",
-        evidence=[
-            f"train loss fell to about {_fmt(shape.level[low])} by step {curve.train[low][0]:g}, then climbed "
-            f"for good, to {_fmt(shape.values[-1])} at step {curve.train[-1][0]:g}"
-        ],
+        evidence=[f"{start}, then climbed for good, to {_fmt(shape.values[-1])} at step {curve.train[-1][0]:g}"],
         likely_cause="the learning rate is too high for LoRA (copying pre-training rates is the classic trap)",
         actions=[
             "Lower the learning rate to 1e-4–2e-4 with warmup (3% of steps).",
