@@ -163,6 +163,7 @@ REAL_LOGS = {
     "e2e-12-steps.trainer_state.json": "healthy",
     "lr-0.3-diverges.progress.jsonl": "divergence",
     "lr-1e-6-plateau.progress.jsonl": "plateau",
+    "tiny-set-many-epochs-overfits.progress.jsonl": "overfitting",
 }
 REAL_LOG_DIR = Path(__file__).resolve().parent / "real_logs"
 
