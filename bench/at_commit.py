@@ -39,3 +39,18 @@ def run_at_commit(commit: str, module: str, script: str, function: str, payload:
             check=True,
         )
         return json.loads(done.stdout)
+
+
+def scenario_main(description: str, score) -> int:
+    """The command line every scenario benchmark shares: ``--split dev|test|both``,
+    ``--show-wrong N``, ``--no-baseline``; calls ``score(split, baseline, show_wrong)`` per split."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--split", choices=["dev", "test", "both"], default="both")
+    parser.add_argument("--show-wrong", type=int, default=0, help="print up to N wrong cases per split")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+    for split in ("dev", "test") if args.split == "both" else (args.split,):
+        score(split, not args.no_baseline, args.show_wrong)
+    return 0

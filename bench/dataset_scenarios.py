@@ -25,7 +25,6 @@ the same files in the same run.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -37,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from at_commit import run_at_commit  # noqa: E402  (bench/ is on the path when run as a script)
+from at_commit import run_at_commit, scenario_main  # noqa: E402  (bench/ is on the path when run as a script)
 
 BASELINE_COMMIT = "e7206d3"
 PER_SPLIT = 24
@@ -454,14 +453,7 @@ def score(split: str, baseline: bool, show_wrong: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["dev", "test", "both"], default="both")
-    parser.add_argument("--show-wrong", type=int, default=0)
-    parser.add_argument("--no-baseline", action="store_true")
-    args = parser.parse_args()
-    for split in ("dev", "test") if args.split == "both" else (args.split,):
-        score(split, not args.no_baseline, args.show_wrong)
-    return 0
+    return scenario_main(__doc__.split("\n\n")[0], score)
 
 
 if __name__ == "__main__":
