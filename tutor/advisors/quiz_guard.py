@@ -31,6 +31,10 @@ STEM_OVERLAP = 0.75
 # bot that answers questions", "a test set"): they count with a number, or after "the"/"this" ("the
 # DPO question"), and then only beside words that ask for the right answer, not just "answers".
 _QUIZ_ITEM = r"(?:quiz\w*|module[- ]test|exam\w*|assessment|q\s?\d+|(?:question|test)\s*#?\s*\d+)"
+# A graded item as a whole word ("the lesson 3 quiz", not "a quiz-generation app"), and choosing
+# among its options.
+_GRADED = r"(?:(?:quiz(?:zes)?|module[- ]test|exam|assessment)(?![\w-])|q\s?\d+|(?:question|test)\s*#?\s*\d+)"
+_CHOOSING = r"(?:tick|select|choose|pick|mark|circle|which of the (?:options|choices|answers))"
 _ITEM_REF = (
     rf"(?:{_QUIZ_ITEM}|(?:the|this|that|first|second|third|fourth|fifth|last)\s+(?:[\w-]+\s+)?question\b"
     r"|the\s+test\b(?![- ](?:set|data|split|cases?|suite|loss|examples?|rows?|prompts?)))"
@@ -52,6 +56,10 @@ ASKS = [
         r"^\s*\(?[a-e]\)?\s*(?:or\s*\(?[a-e]\)?)?\s*\?\s*$",
         r"\banswer key\b",
         r"\b(?:question|q)\s*#?\s*\d{1,2}\b",
+        # Choosing among a graded item's options: "for the module test item on DPO, which of the
+        # options should I tick?", "what should I select in the lesson 3 quiz?"
+        rf"\b{_GRADED}.*\b{_CHOOSING}\b",
+        rf"\b{_CHOOSING}\b.*\b{_GRADED}",
     )
 ]
 # "option B is right", "the answer is (c)", "B) is correct": a letter given as the answer.

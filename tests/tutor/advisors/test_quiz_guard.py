@@ -25,6 +25,9 @@ def guard() -> QuizGuard:
         "which option is right in question 7 of the module test?",
         "just tell me the correct answer for the DPO question",
         "whats the answer key for quiz 2",
+        "For the module test item about DPO, which of the options should I tick?",
+        "what should I select in the lesson 3 quiz about rank?",
+        "in the quiz on evaluation, which of the choices do I pick for the judge one",
         "The Stanford Alpaca project (2023) demonstrated that A) only models trained from scratch can follow "
         "instructions B) RLHF is required C) fine-tuning needs millions of examples — which one?",
     ],
@@ -42,6 +45,8 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "How many examples do I need for a new output format?",
         "We want a bot that answers questions about our HR policies",  # a use case, not a quiz
         "how big should the test set be to trust the right answer rate?",
+        "Which of the options for target modules should I pick for a 7B model?",  # a real choice of theirs
+        "I want to select a model for a quiz-generation app",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
