@@ -31,6 +31,8 @@ EXAMPLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "Proprietary data we cannot show to any vendor.",
             "The information is under a strict non-disclosure agreement.",
             "We must host the model ourselves because of data protection rules.",
+            "The records must remain on our own hardware.",
+            "Nothing may be processed outside our premises.",
         ),
         (
             "Nothing in the data is confidential.",

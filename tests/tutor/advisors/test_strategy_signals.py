@@ -73,6 +73,10 @@ def test_decisions_on_use_cases_in_own_words(text: str, approach: list[str], met
         ("Nothing in it is confidential.", False),
         ("The data is all public anyway.", False),
         ("We sort support emails by topic.", False),
+        ("The patient records must remain on our own hardware.", True),
+        ("Nothing may be processed outside our premises.", True),
+        ("We run everything in our own data centre; no cloud is allowed for this data.", True),
+        ("We host the website on our own hardware.", False),
     ],
 )
 def test_private_data_is_read_by_meaning_and_negation_counts(text: str, private: bool) -> None:
