@@ -79,11 +79,27 @@ def classify(request: AdvisorRequest, guard: QuizGuard) -> Kind:
         return "quiz_request"
     if pasted_data(text) or _SITUATION.search(text):
         return "use_case"
+    # "would that still hold if we only had 50 letters?" after a use case changes one of its facts:
+    # the rules decide again on the whole case, the changed fact winning.
+    if _WHAT_IF.search(text) and re.search(r"\d", text) and _told_a_case(request.history, guard):
+        return "use_case"
     # "I have my own GGUF file, how do I get Ollama to serve it?": the situation is only the setting
     # of a how-to question the course answers.
     if _HOW_TO.search(re.split(r"[,;.:]\s", text.strip())[-1]):
         return "question"
     return "use_case" if _OPENS_ON_CASE.search(text) else "question"
+
+
+# A follow-up that changes the case ("what if we only had 50?", "would that still hold with 2 GPUs?").
+_WHAT_IF = re.compile(
+    r"\b(?:what if|if we|if i|if our|suppose|supposing|instead|would (?:that|it|this) (?:still|change)"
+    r"|does (?:that|it|this) change|and if)\b",
+    re.I,
+)
+
+
+def _told_a_case(history: list[str], guard: QuizGuard) -> bool:
+    return any(classify(AdvisorRequest(message), guard) == "use_case" for message in history)
 
 
 def pasted_data(text: str) -> bool:
@@ -486,8 +502,11 @@ def answer_question(
     *,
     max_new_tokens: int,
     temperature: float,
+    checked: bool = True,
 ) -> Iterator[QuestionEvent]:
-    """Retrieved, then (for answers) ModelReady and AnswerPiece while the model drafts, then Answered."""
+    """Retrieved, then (for answers) ModelReady and AnswerPiece while the model drafts, then Answered.
+    ``checked=False`` shows the model's words whatever the check says: only the evaluation's
+    "unchecked" configurations do that, to measure the model alone."""
     yield Retrieved(asked)
     if asked.outcome == "refusal":
         yield Answered(asked, refusal(asked, guard, scorer))
@@ -507,7 +526,7 @@ def answer_question(
             for piece in stream:
                 draft += piece
                 yield AnswerPiece(piece)
-                if watch.failed(draft):
+                if checked and watch.failed(draft):
                     break
         finally:
             stream.close()
@@ -516,6 +535,11 @@ def answer_question(
         return
     written = complete_sentences(draft.strip())
     problems = watch.problems or check_answer(written or draft, context, claims=claims, guard=guard).problems
+    if not checked and written:
+        shown = CourseAnswer(written, cited_for(written, asked.passages), asked.passages, model_name, not problems,
+                             "model", "answer", list(problems), draft=draft)  # fmt: skip
+        yield Answered(asked, shown)
+        return
     if not problems:
         # The checked words come with the course sentence that best answers the question, quoted:
         # grounded words can still be vague, and the learner sees the evidence either way.

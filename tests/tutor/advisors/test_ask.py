@@ -16,7 +16,7 @@ from tutor.advisors.ask import Answered, Retrieved, classify
 from tutor.advisors.base import AdvisorRequest, UploadedFile
 from tutor.advisors.extractive import plain_units
 from tutor.advisors.grounding import check_answer, contradictions
-from tutor.advisors.turn import AnswerPiece, ModelReady
+from tutor.advisors.turn import AnswerPiece, ModelReady, final_answer
 from tutor.core import Core
 from tutor.llm.fake import FakeChatModel
 
@@ -187,3 +187,23 @@ def test_a_question_in_the_chat_is_stored_with_its_citations(core: Core) -> None
     stored = core.conversation(ada, "strategy")[-1]
     assert (stored.role, stored.content) == ("assistant", final.text)
     assert stored.recommendation == "" and "what-is-fine-tuning" in stored.citations
+
+
+CLINIC = (
+    "We are a small clinic. We want a model that drafts discharge letters in our house style from the doctor's "
+    "notes. The records must remain on our own hardware. We write about 2,000 letters a month and have 3,000 "
+    "past letters with their notes."
+)
+
+
+def test_a_what_if_on_the_case_reruns_the_rules_with_the_changed_fact(core: Core) -> None:
+    guard = core.quiz_guard()
+    what_if = "would that still hold if we only had 50 letters?"
+    assert classify(AdvisorRequest(what_if, history=[CLINIC]), guard) == "use_case"
+    assert classify(AdvisorRequest(what_if), guard) == "question"  # no case to change: a question
+    assert classify(AdvisorRequest("what about QLoRA?", history=[CLINIC]), guard) == "question"
+    before = final_answer(core.respond("strategy", CLINIC)).advice.recommendation
+    after = final_answer(core.respond("strategy", what_if, [CLINIC])).advice.recommendation
+    assert (before.approach, before.method) == (["prompting", "fine-tuning"], "lora")
+    # 50 examples: under the course's ~100, a few-shot prompt comes first.
+    assert (after.approach, after.method, after.data_needed.have) == (["prompting"], "none", 50)
