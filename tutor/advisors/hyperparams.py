@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -241,18 +242,59 @@ def estimate_memory(billions: float, config: LoraTrainingConfig, gpu_gb: float, 
     )
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One line of Lesson 3's guidance: when the learner's words say so, this value, and why."""
+
+    when: Callable[[str], bool]
+    value: int
+    why: str = ""
+    task: str = ""  # rank rules: how the task reads
+
+
+_DEEP = ("new language", "reasoning", "deep", "complex", "math", "code generation")
+_DOMAIN = ("domain", "medical", "legal", "financ\\w*", "scientific", "jargon", "knowledge")
+_FORMAT = ("json", "extract\\w*", "format", "classif\\w*", "style", "tone")
+_FORMAT_OR_LABELS = (*_FORMAT, "schema", "label\\w*", "sentiment")
+
+# Lesson 3's rank table, read top to bottom: the first rule that applies sets the rank.
+RANK_TABLE: tuple[Rule, ...] = (
+    Rule(
+        lambda t: facts.has_any(t, *_DEEP),
+        32, "r=32+ for deep changes to what the model does", "deep change to the task",
+    ),
+    Rule(
+        lambda t: facts.has_any(t, *_DOMAIN) and not facts.has_any(t, *_FORMAT),
+        16, "r=16 for domain adaptation", "domain adaptation",
+    ),
+    Rule(
+        lambda t: facts.has_any(t, *_FORMAT_OR_LABELS),
+        8, "r=8 is enough for format or style tasks (more risks overfitting)", "format/style task",
+    ),
+    Rule(lambda t: True, 16, "r=16, the middle of the 8–32 range, when the task is not described", "general task"),
+)  # fmt: skip
+# Sequence length: long inputs need room; labels need little.
+SEQ_TABLE: tuple[Rule, ...] = (
+    Rule(lambda t: facts.has_any(t, "summar\\w*", "long documents?", "dialogues?", "transcripts?"), 2048),
+    Rule(lambda t: facts.has_any(t, "classif\\w*", "sentiment", "label\\w*"), 512),
+    Rule(lambda t: True, 1024),
+)
+# Epochs by dataset size (Lesson 3: 1–3; small sets need more passes, large ones overfit with more).
+EPOCHS_TABLE: tuple[tuple[int, int], ...] = ((999, 3), (10_000, 2))  # (up to this many examples, epochs); else 1
+
+
+def first(table: tuple[Rule, ...], text: str) -> Rule:
+    return next(rule for rule in table if rule.when(text))
+
+
 def _task_kind(text: str) -> tuple[str, int, str]:
     """(task description, rank, why) from Lesson 3's rank guidance."""
-    if facts.has_any(text, "new language", "reasoning", "deep", "complex", "math", "code generation"):
-        return "deep change to the task", 32, "r=32+ for deep changes to what the model does"
-    domain = facts.has_any(text, "domain", "medical", "legal", "financ\\w*", "scientific", "jargon", "knowledge")
-    if domain and not facts.has_any(text, "json", "extract\\w*", "format", "classif\\w*", "style", "tone"):
-        return "domain adaptation", 16, "r=16 for domain adaptation"
-    if facts.has_any(
-        text, "json", "extract\\w*", "format", "schema", "classif\\w*", "label\\w*", "style", "tone", "sentiment"
-    ):
-        return "format/style task", 8, "r=8 is enough for format or style tasks (more risks overfitting)"
-    return "general task", 16, "r=16, the middle of the 8–32 range, when the task is not described"
+    rule = first(RANK_TABLE, text)
+    return rule.task, rule.value, rule.why
+
+
+def _epochs(examples: int) -> int:
+    return next((epochs for most, epochs in EPOCHS_TABLE if examples <= most), 1)
 
 
 @dataclass(frozen=True)
@@ -301,10 +343,7 @@ def read_setup(text: str, notes: list[str]) -> Setup:
         gpu_name, gpu_gb = "24 GB GPU (assumed)", 24.0
         notes.append("No GPU found; assumed one 24 GB card. Say e.g. 'one A100 40GB' or 'RTX 4090'.")
     task, rank, rank_why = _task_kind(text)
-    if facts.has_any(text, "summar\\w*", "long documents?", "dialogues?", "transcripts?"):
-        seq = 2048
-    else:
-        seq = 512 if facts.has_any(text, "classif\\w*", "sentiment", "label\\w*") else 1024
+    seq = first(SEQ_TABLE, text).value
     return Setup(
         model=name or "the model",
         billions=billions,
@@ -315,7 +354,7 @@ def read_setup(text: str, notes: list[str]) -> Setup:
         task=task,
         rank=rank,
         rank_why=rank_why,
-        epochs=3 if examples < 1_000 else 2 if examples <= 10_000 else 1,
+        epochs=_epochs(examples),
         effective_batch=16 if examples < 2_000 else 32,
         seq=seq,
         forced_4bit=facts.has_any(text, "qlora", "4-?bit", "nf4", "quantiz\\w*"),
