@@ -9,6 +9,11 @@ rubric), the domain (which picks the adversarial cases), and whether the stakes 
 adds safety to the rubric and human review).
 
     .venv/bin/python bench/eval_scenarios.py [--split dev|test|both] [--show-wrong N]
+    .venv/bin/python bench/eval_scenarios.py --cases bench/eval_cases_dev.yaml [--show-wrong N]
+
+``--cases FILE`` also scores a YAML list of ``{text, task, domain, high_stakes}`` cases (such as
+bench/eval_cases_dev.yaml, a dev set written in learners' own words); given alone, without
+``--split``, it scores only that file.
 
 The baseline is the designer at ``BASELINE_COMMIT`` (``git archive``, in a subprocess), scored on
 the same cases in the same run.
@@ -203,8 +208,42 @@ def score(split: str, baseline: bool, show_wrong: int) -> None:
             print(f"    {case.text}")
 
 
+def load_cases(path: str) -> list[Case]:
+    import yaml
+
+    rows = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return [
+        Case(f"{Path(path).stem}-{i:02d}", r["text"], r["task"], r["domain"], bool(r["high_stakes"]))
+        for i, r in enumerate(rows)
+    ]
+
+
+def score_cases(path: str, show_wrong: int) -> None:
+    """The designer on the cases of a YAML file, compared as ``right`` compares (no baseline)."""
+    cases = load_cases(path)
+    now = run_designer([c.text for c in cases])
+    print(f"{path}: {len(cases)} cases, now {sum(map(right, cases, now)) / len(cases):.1%} right")
+    wrong = [(case, got) for case, got in zip(cases, now, strict=True) if not right(case, got)]
+    for case, got in wrong[:show_wrong]:
+        print(f"  WRONG {case.name}: expected {case.task}/{case.domain}/{case.high_stakes}, got {got}")
+        print(f"    {case.text}")
+
+
 def main() -> int:
-    return scenario_main(__doc__.split("\n\n")[0], score)
+    import argparse
+
+    # --cases is read here and the rest left to the shared command line (bench/at_commit.py).
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--cases")
+    parser.add_argument("--show-wrong", type=int, default=0)
+    args, rest = parser.parse_known_args()
+    if args.cases is None:
+        return scenario_main(__doc__.split("\n\n")[0], score)
+    if any(a == "--split" or a.startswith("--split=") for a in rest):
+        sys.argv = [sys.argv[0], *rest, "--show-wrong", str(args.show_wrong)]
+        scenario_main(__doc__.split("\n\n")[0], score)
+    score_cases(args.cases, args.show_wrong)
+    return 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from tutor.advisors import facts
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, LabInfo, Recommendation, table
 from tutor.advisors.metrics import MetricsError, MetricsReport, pairs_from_files, score
-from tutor.advisors.phrasings import meaning_reader
+from tutor.advisors.phrasings import EXAMPLES, meaning_reader, sentences
 
 LAB = LabInfo(
     id="eval",
@@ -139,7 +139,9 @@ class EvalRecommendation(Recommendation):
         return f"{text}\nevaluation suite metrics LLM-as-judge adversarial regression monitoring"
 
 
-# What each task type looks like, in a learner's words (Lesson 4 picks metrics by task type).
+# What each task type looks like, in general English and the lessons' vocabulary (Lesson 4 picks
+# metrics by task type). Each task's phrasings spread over many kinds of documents, so that the
+# closest phrasing is chosen by what the model does, not by what it reads.
 TASK_PHRASINGS: dict[str, tuple[str, ...]] = {
     "structured extraction": (
         "Extract named fields from documents into JSON.",
@@ -147,8 +149,17 @@ TASK_PHRASINGS: dict[str, tuple[str, ...]] = {
         "Turn unstructured text into structured data.",
         "Identify the entities in the text and their attributes.",
         "Capture specific data points from forms and store them.",
-        "Give our system the values found in each document.",
         "Fill a form automatically from the text.",
+        "Read a document and return the dates, names and amounts it mentions.",
+        "Populate the columns of a database from free-text notes.",
+        "Fill in the fields of a record from an email.",
+        "List every item mentioned in the text with its quantity.",
+        "Return the key-value pairs found in a scanned document.",
+        "Convert each report into one row of a spreadsheet.",
+        "Find the names of people and organisations in a text.",
+        "Grab the reference numbers and dates from each message.",
+        "Named entity recognition on free text.",
+        "Copy the relevant values from the text into the matching form fields.",
     ),
     "classification": (
         "Assign each input one label from a fixed set.",
@@ -158,6 +169,16 @@ TASK_PHRASINGS: dict[str, tuple[str, ...]] = {
         "Decide whether an item is spam or not.",
         "Put each item into one of several groups.",
         "Say which kind each message is.",
+        "Flag whether a document is relevant: yes or no.",
+        "Tag each text with its topic.",
+        "Decide the priority level of each incoming request.",
+        "Triage cases into urgent and non-urgent.",
+        "Rate each text on a scale from one to five.",
+        "Detect whether a transaction is suspicious.",
+        "Predict which of a few outcomes applies to each document.",
+        "Mark each review as positive, negative or neutral.",
+        "Check whether content violates the policy.",
+        "Grade each answer as pass or fail.",
     ),
     "summarisation": (
         "Write a short summary of a long document.",
@@ -165,87 +186,262 @@ TASK_PHRASINGS: dict[str, tuple[str, ...]] = {
         "Produce an abstract of an article.",
         "Summarise a meeting transcript in a few sentences.",
         "Make long texts quick to read.",
+        "Condense a long text into a paragraph.",
+        "Give the gist of a document in a couple of lines.",
+        "Recap a conversation for someone who missed it.",
+        "Reduce a long file to a few bullet points.",
+        "Write a brief overview of the key facts in a report.",
+        "Turn a long thread into a short update.",
+        "Write a synopsis of each chapter.",
+        "Keep only what matters from a lengthy record.",
+        "Produce a one-page briefing from a long document.",
+        "Write the executive summary of a long report.",
     ),
     "code generation": (
         "Write SQL from a question in plain English.",
         "Generate Python code for a task.",
         "Produce a program that passes the unit tests.",
+        "Translate a natural-language request into a database query.",
+        "Write a script that automates a task.",
+        "Complete the code in an editor.",
+        "Write a function from its docstring.",
+        "Generate shell commands from a description.",
+        "Turn a description into working code in a programming language.",
+        "Write spreadsheet formulas and macros.",
+        "Write regular expressions that match a pattern.",
+        "Fix bugs in source code.",
+        "Generate user-interface components from a description.",
+        "Write unit tests for existing code.",
+        "Convert plain-English rules into executable checks.",
+        "Generate configuration files and infrastructure code.",
     ),
     "open-ended generation": (
         "Write friendly replies to customers.",
         "Draft marketing copy.",
         "Chat with users in a persona.",
         "Compose emails and blog posts.",
+        "Answer people's questions in a conversation.",
+        "Write stories and creative text.",
+        "Explain a topic in plain language to a beginner.",
+        "Draft letters for someone to review and send.",
+        "Write product descriptions.",
+        "Act as an assistant that gives advice.",
+        "Play a character in a role-play.",
+        "Suggest ideas and plans.",
+        "Write articles and newsletters.",
+        "Rewrite a text in a different tone or style.",
     ),
 }
-# When no task word is used, the closest task's similarity must reach this to decide (on the
-# dev split of bench/eval_scenarios.py: 0.30 -> 91.7%, 0.35 -> 96.7%, 0.40 -> 91.7% of designs
-# right; never by meaning: 86.7%); below it the task counts as open-ended generation.
+# When no task word is used, the closest task by meaning decides if its similarity reaches this;
+# below it the task counts as open-ended generation. Designs right on the dev split of
+# bench/eval_scenarios.py / bench/eval_cases_dev.yaml (60 / 244 cases): 0.30 -> 100% / 95.9%,
+# 0.35 -> 100% / 96.3%, 0.40 -> 100% / 95.1%, 0.45 -> 100% / 91.4%; never by meaning: 100% / 89.3%.
 TASK_SIMILARITY = 0.35
 
 
 def _task_type(text: str) -> str:
-    """The task's own words first ("extract", "classify", "SQL"); when none is used, the closest
-    task by meaning ("it condenses reports"), when close enough; else open-ended generation."""
-    by_words = _task_type_by_words(text)
-    if by_words is not None:
-        return by_words
+    """The task's own words first ("extract", "classify", "SQL"). When the words name several
+    tasks ("pulls the amounts out of invoices into a database query"), the one closest by meaning
+    wins; when they name none, the closest task by meaning ("it condenses reports"), if close
+    enough, else open-ended generation. Sentences about the stakes are left out of the meaning:
+    "auditors will check it" is not a description of the task."""
+    said = [task for task, words in TASK_WORDS.items() if facts.has_any(text, *words)]
+    if len(said) > 1 and "open-ended generation" in said:
+        said.remove("open-ended generation")
+    if len(said) == 1:
+        return said[0]
     reader = meaning_reader()
-    if reader is not None:
-        task, similarity = reader.closest(text, TASK_PHRASINGS)
-        if task is not None and similarity >= TASK_SIMILARITY:
-            return task
-    return "open-ended generation"
+    if reader is None:
+        return said[0] if said else "open-ended generation"
+    about_task = _without_stakes(text)
+    if said:
+        task, _ = reader.closest(about_task, {t: TASK_PHRASINGS[t] for t in said})
+        return task or said[0]
+    task, similarity = reader.closest(about_task, TASK_PHRASINGS)
+    return task if task is not None and similarity >= TASK_SIMILARITY else "open-ended generation"
 
 
-def _task_type_by_words(text: str) -> str | None:
-    if facts.has_any(text, "extract\\w*", "json", "structured", "schema", "fields?", "parse", "entities", "ner"):
-        return "structured extraction"
-    if facts.has_any(text, "classif\\w*", "sentiment", "label\\w*", "categor\\w*", "intent", "routing", "buckets?"):
-        return "classification"
-    if facts.has_any(text, "summar\\w*", "abstract", "minutes", "tl;?dr"):
-        return "summarisation"
-    if facts.has_any(text, "code", "sql", "python", "quer(?:y|ies)", "scripts?", "programs?", "functions?"):
-        return "code generation"
-    return None
+def _without_stakes(text: str) -> str:
+    """The text less its sentences about what is at stake, unless that would leave nothing."""
+    kept = [s for s in sentences(text) if not facts.has_any(s, *STAKES_WORDS)]
+    return " ".join(kept) if kept else text
 
 
-# Domain words, each a stem or a whole word the domain's documents are named by.
+# The words that name each task, as regular expressions matched as whole words. Each is meant in
+# the task's own sense: "code" but not "diagnosis code", "queries" but not "customer queries",
+# "route" the verb but not "dose, route and frequency". Written from general English and the
+# vocabulary of each kind of work; checked on the dev split and bench/eval_cases_dev.yaml.
+_NOT_SOURCE_CODE = r"(?<!diagnosis )(?<!diagnostic )(?<!icd )(?<!-10 )(?<!billing )(?<!postal )(?<!zip )"
+_GIVES = r"(?:returns?|outputs?|gives?(?: us| me| back)?|grabs?|gets?|logs|lists?|turns? (?:[\w'-]+ ){1,4}into) "
+_ITEM = r"[\w'-]+(?: [\w'-]+){0,3}"
+TASK_WORDS: dict[str, tuple[str, ...]] = {
+    "structured extraction": (
+        r"extract\w*", "json", "structured", "schema", "key-value", "fields", "field (?:names?|values?)",
+        r"pars(?:e|es|ed|ing)", "entities", "ner", r"pull(?:s|ed|ing)? (?:[\w',-]+ ){0,10}?(?:out|into)",
+        r"fill(?:s|ed|ing)? (?:in|out)", r"populat\w*", r"captur\w*", "spreadsheet", r"picks? out",
+        r"(?:notes?|writes?|jots?) (?:[\w'-]+ )?down", r"keys? (?:[\w'-]+ )?in",
+        r"(?:logs|records|stor(?:es|ing)) (?:the|each|every|them|it)",
+        r"one (?:row|record|entry|line|item) (?:per|for each)", "one per (?:line|row|entry|record)",
+        r"into (?:[\w']+ ){0,5}?(?:table|form|crm|ehr|emr|columns|boxes|registry|database(?! quer))",
+        # a list of the things handed back: "outputs ISIN, quantity, price and settlement date"
+        _GIVES + rf"(?:the |its |their |each |every )?(?:{_ITEM}, )+(?:[\w'-]+ ){{1,4}}?(?:and|&) [\w'-]+",
+        _GIVES + rf"(?:the |its |their |each |every )?(?:{_ITEM}, ){{2,}}[\w'-]+",
+    ),
+    "classification": (
+        r"classif\w*", "sentiment", r"label\w*", r"categor\w*", "intents?", "buckets?", "tag(?:s|ged|ging)?",
+        r"rout(?:es|ed|ing)|route (?:each|every|it|them|the|to)", r"triag\w*", "flag(?:s|ged|ging)?", "spam",
+        "yes or no", "positive", "bullish", "priority", "severity", "risk (?:level|score|rating)s?", "whether",
+        r"(?:decid(?:e|es|ing)|tells?(?: us| me)?|says?|(?:works?|figures?) out) (?:if|which)",
+        r"sort(?:s|ed|ing)? (?:[\w'-]+ ){0,4}into", r"mark(?:s|ed|ing)? (?:each|every)",
+        r"(?:pick|choose|assign)(?:s|ed|ing)? (?:the|a|which) (?:team|queue)", r"(?:picks?|chooses?) one of",
+        "(?:to|into|as) one of", r"detect\w*", r"predict\w*", "spots|spotting", r"distinguish\w*",
+        r"tell(?:s|ing)? (?:[\w'-]+ ){0,3}apart", r"toxic\w*", r"moderat(?:e|es|ing|ion)", "phishing",
+        r"(?:scores?|rates?|grades?) (?:each|every)",
+        # the choices themselves: "say normal or abnormal", "as strong, average or weak", "low, medium or high"
+        r"(?:as|say|says|is|are) (?:['\"]?[\w-]+['\"]?,? ){1,4}or ['\"]?[\w-]+", r"(?:[\w'-]+, )+[\w'-]+,? or [\w'-]+",
+    ),
+    "summarisation": (
+        r"summar\w*", "abstracts?", "minutes", "tl;?dr", r"condens\w*", r"recap\w*", "digests?", r"synops\w*",
+        r"boil(?:s|ed|ing)? down", r"sum(?:s|med|ming)? up", "gist", "headnotes?", "overview", r"shorten\w*",
+        r"shrink\w*", "bullet points", "(?:main|key) (?:points|themes|takeaways)",
+        r"(?:in|into|to) (?:a few|a couple of|one or two|two or three|\d+) (?:sentences|lines|bullets)",
+        r"(?:short|brief) (?:note|version|paragraph|briefing)", r"one-(?:line|paragraph|page)",
+    ),
+    "code generation": (
+        _NOT_SOURCE_CODE + r"(?<!promo )(?<!discount )code", "source code", "codebase", "sql", "python",
+        r"(?<!customer )(?<!customers' )(?<!user )quer(?:y|ies)", r"(?<!call )(?<!sales )scripts?",
+        r"(?:writ|generat|build)\w* (?:[\w'-]+ ){0,3}(?:programs?|functions?)", "programming", r"regex\w*",
+        "regular expressions?", "bash", "shell (?:commands?|scripts?)", "powershell", "javascript", "typescript",
+        "java", "html", "css", "react (?:components?|apps?)", "pandas", "cobol", "vba", "excel formulas?", "macros",
+        "jinja", "terraform", "ansible", "snippets?", r"autocomplet\w*", "ide", "pytest", "selenium", "cypress",
+        "playwright", r"(?:unit|end-to-end|e2e|integration) tests?", r"(?:mono)?repo(?:sitory)?", r"c(?=#|\+\+)",
+        "golang", "rust", "kotlin", "php", "scala", "solidity", "django", "flask", "rails", r"node\.?js",
+        r"dockerfiles?", "github actions", "dbt", "kubernetes", "yaml", "latex", "firmware", "jquery", "vue",
+        "angular", r"api (?:calls?|clients?)", "pull requests?", "copilot",
+    ),
+    # Words of open-ended generation only count when no other task's words are used ("the chatbot
+    # extracts ..." is extraction); they keep meaning from guessing a task for "it chats with ...".
+    "open-ended generation": (
+        r"chats? with", "chatting with", r"chatbots?", r"talk(?:s|ing)? (?:with|to)", "conversational",
+        r"repl(?:y|ies)", r"respond\w*", "drafts?", r"role-?play\w*", "personas?", "brand voice", r"in an? \w+ tone",
+        "stories", "poems?", r"answer(?:s|ing)? (?:[\w']+ ){0,3}questions", r"expla(?:in|nation)\w*", r"suggest\w*",
+        r"narrat\w*", r"improvis\w*", r"quiz\w*", "hints?", r"walks? (?:[\w'-]+ )?through",
+        r"(?:writ|compos)\w* (?:[\w'-]+ ){0,3}(?:posts|emails|letters|articles|newsletters|descriptions|copy)",
+    ),
+}  # fmt: skip
+
+
+# Domain words, each a stem or a whole word the domain's documents, people or work are named by.
 DOMAINS = [
     (
         "medical",
         (
-            "medications?", "drugs?", "dosages?", "doses?", "pharmac\\w*", "clinic\\w*", "patients?", "doctors?'?",
-            "soap", "medical", "diagnos\\w*", "prescri\\w*", "hospitals?", "nurs\\w*", "allerg\\w*",
-            "symptoms?", "discharge", "radiolog\\w*", "health ?care",
+            r"medic\w*", "drugs?", "dosages?", "doses?", r"pharmac\w*", r"clinic\w*", "patients?'?", "doctors?'?",
+            "soap", r"diagnos\w*", r"prescri\w*", "hospitals?", r"nurs\w*", r"allerg\w*", "symptoms?",
+            r"discharge (?:letters?|summar\w*|notes?|papers?)|discharged", r"radiolog\w*", "health ?care", "health",
+            "ehrs?", "emrs?", r"lab (?:reports?|results?|tests?)", "vitals", r"surg\w*", r"therap\w*", r"psych\w*",
+            "gps?", r"oncolog\w*", r"cardiolog\w*", r"patholog\w*", r"dent(?:al|ists?)", "physicians?",
+            "adverse events?", "diseases?", r"illness\w*", r"vaccin\w*", "hipaa", "x-?rays?", "mri", "pacemakers?",
+            "ct scans?",
         ),
     ),
     (
         "legal",
         (
-            "legal", "contracts?", "clauses?", "courts?", "law", "laws", "lawyers?", "attorneys?", "leases?",
-            "tenanc\\w*", "litigation", "statutes?", "precedents?", "agreements?", "judg(?:e)?ments?",
+            "legal", r"(?<!smart )contracts?", "clauses?", "courts?", "law", "laws", "lawyers?", "attorneys?",
+            "leases?", r"tenan\w*", r"litigat\w*", "statutes?", "precedents?", "agreements?", "judg(?:e)?ments?",
+            "judges?", "patents?", "trademarks?", "intellectual property", "e-?discovery", r"privilege\w*",
+            "solicitors?", "paralegals?", "barristers?", "counsel", "depositions?", "plaintiffs?", "defendants?",
+            "rulings?", "case[- ]law", "cease[- ]and[- ]desist", "ndas?", "affidavits?", r"docket\w*",
+            "legislation", "wills", "probate", "privacy polic(?:y|ies)", "terms (?:of service|and conditions)", "gdpr",
         ),
     ),
     (
         "financial",
         (
-            "financ\\w*", "bank\\w*", "trad(?:e|es|ing|ers?)", "invoices?", "earnings", "stocks?", "transactions?",
-            "payments?", "accounting", "audits?", "loans?", "insurance", "portfolios?", "sec filings?",
+            r"financ\w*", r"bank\w*", "trad(?:e|es|ing|ers?)", "invoices?", "earnings", "stocks?", "transactions?",
+            "payments?", r"account(?:ing|ants?)", "audits?", "loans?", "insurance", "insurers?", "portfolios?",
+            "sec filings?", "receipts?", "vat", r"tax\w*", "expenses?", "10-k", "revenue", "eps", "p&l",
+            "ledgers?", "mortgages?", "pensions?", "retirement", "wealth", r"invest\w*", "credit", r"budget\w*",
+            r"bookkeep\w*", r"underwrit\w*", "markets?", "bonds?", r"crypto\w*", r"fraud\w*", "wire transfers?",
+            "smart contracts?", "blockchain", "wallets?", r"(?:quarterly|annual) (?:reports?|results|filings?)",
         ),
     ),
     (
         "customer support",
-        ("support", "tickets?", "customers?", "helpdesk", "help desk", "complaints?", "call cent(?:er|re)"),
+        (
+            "support", r"(?<!event )(?<!concert )(?<!train )(?<!flight )(?<!movie )tickets?(?! prices?)",
+            "ticketing", "customers?'?", "help ?desk", r"help[- ]cent(?:er|re)", "complaints?", "call cent(?:er|re)",
+            "service desk", "knowledge[- ]base", "live chat", "zendesk", "crm", r"refund\w*", "where is my order",
+        ),
     ),
 ]  # fmt: skip
 
 
 def _domain(text: str) -> str:
-    for name, words in DOMAINS:
-        if facts.has_any(text, *words):
-            return name
-    return "general"
+    """The domain most of whose words are used ("our bank's customers": one financial word, one of
+    customer support, so the earlier-listed, higher-stakes domain); general when none is."""
+    hits = [sum(facts.has_any(text, w) for w in words) for _, words in DOMAINS]
+    if max(hits) == 0:
+        return "general"
+    return DOMAINS[hits.index(max(hits))][0]
+
+
+# Words that say what is at stake: a sentence with one of them does not describe the task.
+STAKES_WORDS = (
+    r"mistakes?", "errors?", "wrong", r"risk\w*", r"harm\w*", "hurt", r"audit\w*", r"regulat\w*", "safety",
+    "stakes", r"cost\w*", "dangerous", "lawsuits?", r"liab\w*", "big deal", r"slips? up", "critical",
+    r"(?:lose|losing|lost) (?:real )?money", "bugs?", "worst case", r"lives?", r"kill\w*", r"injur\w*", "sued",
+)  # fmt: skip
+# Those that say on their own that the stakes are high.
+HIGH_STAKES_WORDS = (
+    "safety", "high[- ]stakes", "critical", "regulated", "regulators?", r"audit(?:ed|ors?)", "dangerous",
+    "costly", "lawsuits?", r"cost(?:s|ing)? (?:us|real|money|a lot)", r"(?:lose|losing|lost) (?:real )?money",
+    r"(?:could|can|might|may|would) (?:[\w'-]+ ){0,3}(?:kill|injur|hurt|harm|endanger)\w*",
+)  # fmt: skip
+
+# What learners say about the stakes in other words, high and low: the reader's own examples
+# (phrasings.py) and these, which add harm to people, money and the law, and the ways of saying
+# that errors do not matter.
+STAKES_PHRASINGS: dict[str, tuple[str, ...]] = {
+    "high": EXAMPLES["high_stakes"][0]
+    + (
+        "A mistake could injure or kill someone.",
+        "Someone could get hurt if it gets this wrong.",
+        "A wrong answer could cause an accident.",
+        "Missing something could be catastrophic.",
+        "Getting it wrong could get us sued.",
+        "Errors would cost us a lot of money.",
+        "A mistake could mean fines from the authorities.",
+        "People make safety decisions based on it.",
+        "Bad advice could put someone in danger.",
+    ),
+    "low": EXAMPLES["high_stakes"][1]
+    + (
+        "Errors are cheap and easy to fix.",
+        "It is a hobby project.",
+        "If it gets something wrong, no one really cares.",
+        "We check everything by hand anyway.",
+        "The worst case is a small inconvenience.",
+        "It is only a rough guide.",
+    ),
+}
+# A text reads as high stakes when its closest sentence or clause is nearer a "high" phrasing than
+# any "low" one, at least this near. Stakes right on bench/eval_cases_dev.yaml (244 cases): 0.40 ->
+# 239, 0.50 -> 242, 0.55 -> 240, never by meaning -> 237 (the bench's dev split: 60/60 at each).
+STAKES_SIMILARITY = 0.5
+
+
+def _high_stakes(text: str, domain: str) -> bool:
+    """Medical, legal and financial work is high stakes; elsewhere the learner has to say so, in
+    words ("regulated", "costly") or by meaning ("a bug could injure a worker")."""
+    if domain in ("medical", "legal", "financial") or facts.has_any(text, *HIGH_STAKES_WORDS):
+        return True
+    reader = meaning_reader()
+    if reader is None:
+        return False
+    group, similarity = reader.closest(text, STAKES_PHRASINGS)
+    return group == "high" and similarity >= STAKES_SIMILARITY
 
 
 def _metrics(task: str) -> list[Metric]:
@@ -438,12 +634,7 @@ def _adversarial(task: str, domain: str) -> list[AdversarialCase]:
 def analyse(request: AdvisorRequest) -> EvalRecommendation:
     text = request.all_text
     task, domain = _task_type(text), _domain(text)
-    reader = meaning_reader()
-    high_stakes = (
-        domain in ("medical", "legal", "financial")
-        or facts.has_any(text, "safety", "high[- ]stakes", "critical", "regulated")
-        or (reader is not None and "high_stakes" in reader.raised(text))
-    )
+    high_stakes = _high_stakes(text, domain)
     rubric = _rubric(task, high_stakes)
     metric_results = None
     if request.files:
