@@ -19,6 +19,7 @@ from labs.qlora_tab import build_qlora_tab, wire_open_in_lab
 from labs.quiz_tab import build_quiz_tab
 from labs.reference_tab import build_reference_tab
 from tutor import accounts
+from tutor.advisors.model_card import CARD_PAGE, card_markdown
 from tutor.core import Core
 from tutor.signin import LoginAddress, SessionSweeper, SignIn
 
@@ -77,6 +78,8 @@ def build_app(core: Core) -> gr.Blocks:
                 tab, lesson_value = gr.Tabs(selected="lessons"), gr.Radio(value=page.id)
             elif page is not None:
                 tab, reference_value = gr.Tabs(selected="reference"), gr.Radio(value=page.id)
+            elif page_id == CARD_PAGE and card_markdown(core.settings):
+                tab, reference_value = gr.Tabs(selected="reference"), gr.Radio(value=CARD_PAGE)
             return (
                 greeting,
                 tab,

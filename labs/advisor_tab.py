@@ -23,11 +23,13 @@ from tutor.advisors.dataset import DatasetRecommendation
 from tutor.advisors.evaluation import EvalRecommendation
 from tutor.advisors.history import CUT_OFF
 from tutor.advisors.hyperparams import HyperparamsRecommendation
+from tutor.advisors.model_card import model_panel
 from tutor.advisors.service import Advice
 from tutor.advisors.strategy import StrategyRecommendation
 from tutor.advisors.turn import AnswerPiece, FinalAnswer, ModelReady, Recommended, TurnEvent, explains, final_answer
 from tutor.core import AccessError, Core, recommendation_of
 from tutor.rag import Passage
+from tutor.settings import Settings
 
 
 def _file_paths(files) -> list[str]:
@@ -194,7 +196,7 @@ def recommendation_card(lab: str, data: dict | None) -> str:
     return recommendation.markdown() + (f"\n\n**Lesson sections behind it**\n{sections}" if sections else "")
 
 
-def _recommendation_panel(lab: LabInfo) -> RecommendationPanel:
+def _recommendation_panel(lab: LabInfo, settings: Settings) -> RecommendationPanel:
     gr.Markdown("#### Recommendation")
     card = gr.Markdown(NO_RECOMMENDATION, elem_id=f"card-{lab.id}")
     with gr.Accordion("Structured recommendation (JSON, for scripts)", open=False):
@@ -206,6 +208,8 @@ def _recommendation_panel(lab: LabInfo) -> RecommendationPanel:
     citations = gr.Markdown(label="Sources", elem_id=f"sources-{lab.id}")
     with gr.Accordion("Retrieved course passages", open=False):
         passages = gr.Markdown()
+    with gr.Accordion("Model", open=False):
+        gr.Markdown(model_panel(settings), elem_id=f"model-{lab.id}")
     return RecommendationPanel(recommendation, citations, passages)
 
 
@@ -301,7 +305,7 @@ def build_lab(core: Core, lab: LabInfo) -> tuple:
         with gr.Column(scale=3):
             column = _chat_column(lab)
         with gr.Column(scale=2):
-            panel = _recommendation_panel(lab)
+            panel = _recommendation_panel(lab, core.settings)
             if lab.id == "hyperparams":
                 button = gr.Button("Open in the QLoRA lab", size="sm", elem_id="open-in-lab")
                 open_in_lab = OpenInLab(button, panel.recommendation)

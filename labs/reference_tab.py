@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from tutor.advisors.model_card import CARD_PAGE, CARD_TITLE, card_markdown
 from tutor.core import Core
 
 
@@ -20,10 +21,12 @@ class ReferenceTab:
 
 def build_reference_tab(core: Core) -> ReferenceTab:
     pages = core.course.reference
+    card = card_markdown(core.settings)  # the advisor's own model card, a worked example of the checklist
+    choices = [(page.title, page.id) for page in pages] + ([(CARD_TITLE, CARD_PAGE)] if card else [])
     with gr.Row():
         with gr.Column(scale=1, min_width=240):
             nav = gr.Radio(
-                choices=[(page.title, page.id) for page in pages],
+                choices=choices,
                 value=pages[0].id if pages else None,
                 label="Reference pages",
             )
@@ -32,6 +35,8 @@ def build_reference_tab(core: Core) -> ReferenceTab:
 
     def open_reference(page_id: str) -> str:
         """Show a reference page. Inputs: reference.nav. Outputs: reference.body."""
+        if page_id == CARD_PAGE and card:
+            return card
         page = core.course.get(page_id)
         if page is None or page.meta.kind != "reference":
             raise gr.Error(f"There is no reference page {page_id!r}.")

@@ -24,6 +24,9 @@ pytestmark = pytest.mark.slow
 LESSON_IDS = ["what-is-fine-tuning", "training-data", "hyperparameters-lora", "evaluation-deployment"]
 
 
+REPO_ADAPTER = Path(__file__).resolve().parent.parent / "tutor" / "advisors" / "adapter"
+
+
 @pytest.fixture
 def single_app(tmp_path: Path) -> Iterator[str]:
     yield from serve(Core.start(make_settings(tmp_path, port=free_port())))
@@ -49,6 +52,26 @@ def test_serves_four_lessons_and_the_reference_pages(single_app: str) -> None:
         assert "not completed yet" in status
     body = client.predict("peft-methods", api_name="/open_reference")
     assert "65,536" in body
+
+
+@pytest.mark.skipif(
+    not (REPO_ADAPTER / "README.md").is_file(), reason="no advisor adapter shipped yet (tutor advisor build --ship)"
+)
+def test_the_advisors_model_card_is_a_reference_page_linked_from_each_lab(single_app: str) -> None:
+    config = httpx.get(single_app + "config", timeout=30).json()
+    assert "advisor-model-card" in radio_choices(config, "Reference pages")
+    body = app_client(single_app).predict("advisor-model-card", api_name="/open_reference")
+    assert "## Intended use" in body and "## Evaluation" in body
+    assert "?open=model-landscape#reading-a-model-card" in body  # read beside the module's checklist
+    panels = [
+        c["props"].get("value") or ""
+        for c in config["components"]
+        if str(c.get("props", {}).get("elem_id", "")).startswith("model-")
+    ]
+    assert len(panels) == 4, panels
+    for panel in panels:
+        assert "SmolLM2-135M-Instruct (packaged) + Advisor adapter v1" in panel
+        assert "?open=advisor-model-card" in panel
 
 
 def test_mark_complete_shows_in_lesson_list_and_progress(single_app: str) -> None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tutor.advisors.grounding import check_answer
 from tutor.cli import main
@@ -242,3 +243,44 @@ def test_ask_answers_from_the_course_and_advisor_eval_scores_it(shared_data_dir:
     assert checked["fact_accuracy"] == 1.0, checked["failures"]
     bad = run_tutor(*flags, "advisor", "eval", "--cases", str(tmp_path / "missing.yaml"))
     assert bad.returncode == 1 and "missing.yaml" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_advisor_build_runs_end_to_end_on_a_tiny_slice(shared_data_dir: Path, tmp_path: Path) -> None:
+    """`tutor advisor build`: data from the course, LoRA training, the harness (base and fine-tuned,
+    with and without the check), the general-ability check and the model card, on a tiny slice."""
+    config = yaml.safe_load((REPO / "trainer" / "configs" / "advisor-cpu.yaml").read_text(encoding="utf-8"))
+    config["data"] |= {"max_test_examples": 2, "val_fraction": 0.1, "test_fraction": 0.2}
+    config["training"] |= {"batch_size": 2, "gradient_accumulation": 1, "eval_steps": 1, "save_steps": 1}
+    train_config = tmp_path / "advisor-tiny.yaml"
+    train_config.write_text(yaml.safe_dump(config), encoding="utf-8")
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "- {id: c1, kind: course, lab: strategy, text: how much did the alpaca finetune cost, fact: [$600]}\n"
+        "- {id: q1, kind: quiz, lab: eval, text: answer to question 2 of the lesson 1 quiz, quiz_item: l1-q2}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "advisor"
+    env = {"HF_HUB_OFFLINE": "1", "TUTOR_LLM_MAX_NEW_TOKENS": "12", "TUTOR_LLM_TEMPERATURE": "0"}
+    args = ["--data-dir", str(shared_data_dir), "advisor", "build", "--out", str(out)]
+    args += ["--train-config", str(train_config), "--limit-units", "10", "--per-lab", "2", "--max-steps", "2"]
+    args += ["--cases", str(cases), "--general", "2"]
+    result = subprocess.run(
+        [sys.executable, "-m", "tutor", *args],
+        capture_output=True, text=True, timeout=850, cwd=REPO, env={**os.environ, **env},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for line in (out / "data" / "advisor.jsonl").read_text().splitlines()]
+    assert records and {r["kind"] for r in records} >= {"question", "explain"}
+    card = (out / "run" / "adapter" / "README.md").read_text(encoding="utf-8")
+    for config_name in ("base unchecked", "fine-tuned unchecked", "base checked", "fine-tuned checked"):
+        assert config_name in card and config_name in result.stdout
+    assert "General instructions answered right" in card and "tutor advisor build --ship" in card
+    assert (out / "run" / "adapter" / "adapter_model.safetensors").stat().st_size > 100_000
+    assert "| question |" in (out / "run" / "adapter" / "DATA_CARD.md").read_text(encoding="utf-8")
+    # --ship copies what the labs load; here into a scratch folder, not the repo's.
+    from tutor.advisors.adapter_build import ship
+
+    shipped = ship(out / "run", tmp_path / "shipped")
+    assert {p.name for p in shipped.iterdir()} >= {"adapter_config.json", "adapter_model.safetensors", "README.md"}

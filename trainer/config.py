@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 CONFIG_DIR = Path(__file__).parent / "configs"
-TASKS = ("sentiment", "summarization")
+TASKS = ("sentiment", "summarization", "advisor")
 
 
 class ConfigError(ValueError):
@@ -68,10 +68,12 @@ class LoraSection(_Section):
 
 
 class DataSection(_Section):
-    task: Literal["sentiment", "summarization"] = Field(
+    task: Literal["sentiment", "summarization", "advisor"] = Field(
         "sentiment",
         description="sentiment: label a financial news sentence positive, negative or neutral (metric: "
-        "accuracy, macro-F1). summarization: summarise a chat dialogue (metric: ROUGE-L).",
+        "accuracy, macro-F1). summarization: summarise a chat dialogue (metric: ROUGE-L). advisor: the "
+        "app's own advisor, chat prompts with course passages in them (records with 'messages' and "
+        "'answer', built by `tutor advisor build`; metric: ROUGE-L).",
     )
     source: str = Field(
         "builtin",
@@ -81,6 +83,11 @@ class DataSection(_Section):
     input_field: str = Field("", description="Column with the model's input. Empty: 'text' or 'dialogue' by task.")
     output_field: str = Field("", description="Column with the expected answer. Empty: 'label' or 'summary' by task.")
     max_examples: int = Field(0, ge=0, description="Use at most this many examples (0 = all). Handy for a quick run.")
+    group_field: str = Field(
+        "",
+        description="Keep examples that share this field's value in one split (e.g. the course section "
+        "a question is about), so that test topics are never seen in training. Empty: split example by example.",
+    )
     val_fraction: float = Field(0.1, ge=0.0, lt=0.5, description="Share held out for eval loss and early stopping.")
     test_fraction: float = Field(
         0.1, gt=0.0, lt=0.5, description="Share held out for the before/after comparison; never trained on."

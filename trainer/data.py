@@ -10,6 +10,7 @@ PyTorch's cross-entropy ignores. So the model learns to *answer*, not to repeat 
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,11 @@ from trainer.records import is_csv, is_jsonl, read_csv, read_jsonl
 
 BUILTIN_DIR = Path(__file__).parent / "datasets"
 BUILTIN_FILES = {"sentiment": "financial_sentiment.jsonl", "summarization": "dialogue_summaries.jsonl"}
-DEFAULT_FIELDS = {"sentiment": (("text", "sentence"), ("label",)), "summarization": (("dialogue",), ("summary",))}
+DEFAULT_FIELDS = {
+    "sentiment": (("text", "sentence"), ("label",)),
+    "summarization": (("dialogue",), ("summary",)),
+    "advisor": (("messages",), ("answer",)),  # the prompt is a whole chat (system + user turns)
+}
 LABELS = ("positive", "negative", "neutral")
 # financial_phrasebank on the Hub stores labels as integers in this order.
 HUB_LABELS = {0: "negative", 1: "neutral", 2: "positive"}
@@ -40,8 +45,9 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Example:
-    input: str
+    input: str  # for the advisor task: the prompt's messages as JSON
     output: str
+    group: str = ""  # examples of one group stay in one split (data.group_field)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ def builtin_path(task: str) -> Path:
 def load_examples(data: DataSection) -> list[Example]:
     """Every usable example of the configured source, in file order."""
     source = data.source.strip()
+    if source == "builtin" and data.task not in BUILTIN_FILES:
+        raise DataError(f"the {data.task} task has no built-in dataset: `tutor advisor build --data-only` makes it")
     if source == "builtin":
         records = _read_file(builtin_path(data.task))
     elif source.startswith("hf:"):
@@ -73,7 +81,10 @@ def load_examples(data: DataSection) -> list[Example]:
 
 
 def split_examples(examples: list[Example], data: DataSection) -> Splits:
-    """A seeded shuffle cut into train / validation / test; the same seed gives the same split."""
+    """A seeded shuffle cut into train / validation / test; the same seed gives the same split.
+    With ``group_field``, whole groups are shuffled and cut, so a group never spans two splits."""
+    if data.group_field:
+        return _split_groups(examples, data)
     shuffled = list(examples)
     random.Random(data.seed).shuffle(shuffled)
     n_test = max(1, round(len(shuffled) * data.test_fraction))
@@ -82,7 +93,31 @@ def split_examples(examples: list[Example], data: DataSection) -> Splits:
     return Splits(train=train, val=val, test=test[: data.max_test_examples])
 
 
+def _split_groups(examples: list[Example], data: DataSection) -> Splits:
+    groups: dict[str, list[Example]] = {}
+    for example in examples:
+        groups.setdefault(example.group, []).append(example)
+    names = sorted(groups)
+    random.Random(data.seed).shuffle(names)
+    test: list[Example] = []
+    val: list[Example] = []
+    train: list[Example] = []
+    for name in names:  # fill test, then validation, group by group, up to their shares
+        if len(test) < data.test_fraction * len(examples):
+            test += groups[name]
+        elif len(val) < data.val_fraction * len(examples):
+            val += groups[name]
+        else:
+            train += groups[name]
+    rng = random.Random(data.seed)
+    for part in (train, val, test):  # mixed kinds in every batch and in the capped test set
+        rng.shuffle(part)
+    return Splits(train=train, val=val, test=test[: data.max_test_examples])
+
+
 def prompt_messages(task: str, text: str) -> list[dict[str, str]]:
+    if task == "advisor":  # the whole prompt, as the lab sent it
+        return json.loads(text)
     return [
         {"role": "system", "content": SYSTEM[task]},
         {"role": "user", "content": INSTRUCTION[task].format(input=text)},
@@ -171,10 +206,15 @@ def _example(record: dict, where: str, data: DataSection) -> Example:
         answer = HUB_LABELS.get(answer, answer) if isinstance(answer, int) else str(answer).strip().lower()
         if answer not in LABELS:
             raise DataError(f"{where}: the label must be one of {', '.join(LABELS)}")
+    if data.task == "advisor":
+        if not (isinstance(text, list) and all(isinstance(m, dict) and {"role", "content"} <= set(m) for m in text)):
+            raise DataError(f"{where}: 'messages' must be a list of {{role, content}} objects")
+        text = json.dumps(text, ensure_ascii=False)
     text, answer = str(text).strip(), str(answer).strip()
     if not text or not answer:
         raise DataError(f"{where}: empty input or answer")
-    return Example(input=text, output=answer)
+    group = str(record.get(data.group_field, "")) if data.group_field else ""
+    return Example(input=text, output=answer, group=group)
 
 
 def _read_file(path: Path) -> list[tuple[str, dict]]:

@@ -4,6 +4,8 @@ sentiment:      the first of positive/negative/neutral in the answer is the pred
                 accuracy and macro-F1 (the mean of the three per-class F1 scores, so a model
                 that always says "neutral" cannot look good on an unbalanced set).
 summarization:  ROUGE-L F-measure between the generated and the reference summary.
+advisor:        ROUGE-L against the reference answer (the app's own harness, ``tutor advisor eval``,
+                is what measures the advisor; this is the trainer's quick before/after).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from trainer.data import LABELS, Example, prompt_messages
 
-MAX_NEW_TOKENS = {"sentiment": 8, "summarization": 60}
+MAX_NEW_TOKENS = {"sentiment": 8, "summarization": 60, "advisor": 120}
 
 
 @dataclass
@@ -74,7 +76,7 @@ def score(task: str, predictions: list[str], references: list[str]) -> Scores:
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
     values = [scorer.score(ref, pred)["rougeL"].fmeasure for pred, ref in zip(predictions, references, strict=True)]
     mean = sum(values) / len(values) if values else 0.0
-    return Scores("summarization", len(values), "rougeL", mean, {"rougeL": mean})
+    return Scores(task, len(values), "rougeL", mean, {"rougeL": mean})
 
 
 def evaluate(model, tokenizer, task: str, test: list[Example], *, batch_size: int = 8) -> tuple[Scores, list[str]]:

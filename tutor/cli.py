@@ -16,6 +16,7 @@
     tutor advise LAB TEXT [--file F] [--json]  ask an advisor: strategy, dataset, hyperparams or eval (see --help)
     tutor ask TEXT [--lab LAB] [--json]      a course question, answered from the course and checked against it
     tutor advisor eval [--json]              score the advisor's answers on the held-out questions
+    tutor advisor build [--ship]             the advisor's adapter: data from the course, training, evaluation
     tutor train --config FILE [--max-steps N] [--output-dir DIR] [--resume]   fine-tune a LoRA adapter
     tutor export RUN_DIR --format merged|gguf [--dtype D]   a merged model or a GGUF file from a finished run
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 LABS = ["strategy", "dataset", "hyperparams", "eval"]
 DEFAULT_CASES = Path(__file__).resolve().parent.parent / "bench" / "advisor_heldout.yaml"
+REPRODUCE = "advisor build --ship"  # what rebuilds the shipped adapter end to end (its model card says so)
+ADVISOR_CONFIG = Path(__file__).resolve().parent.parent / "trainer" / "configs" / "advisor-cpu.yaml"
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -40,7 +42,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_advisor_eval(args: argparse.Namespace) -> int:
     from tutor.advisors import answer_eval
-    from tutor.cli import CommandError, _core, _settings
+    from tutor.advisors.adapter_build import harness_configs
+    from tutor.cli import CommandError, _settings
     from tutor.core import Core, StartupError
 
     try:
@@ -50,14 +53,12 @@ def cmd_advisor_eval(args: argparse.Namespace) -> int:
     if args.kinds:
         cases = [c for c in cases if c.kind in args.kinds.split(",")]
     cases = cases[: args.limit] if args.limit else cases
-    core = _core(args)
-    configs: dict[str, tuple[object, object]] = {}
+    settings = _settings(args, llm_worker=False)
     wanted = args.configs.split(",")
-    if "raw" in wanted:
-        configs["raw"] = (core, answer_eval.reply_raw)
-    if "checked" in wanted:
-        configs["checked"] = (core, answer_eval.reply_checked)
-    settings = core.settings
+    try:
+        configs = harness_configs(settings, wanted, adapter=args.adapter or "")
+    except StartupError as exc:
+        raise CommandError(str(exc)) from None
     if settings.llm_backend != "openai" and settings.llm_base_url and "openai" in wanted:
         try:
             server = Core.start(_settings(args, llm_backend="openai"))
@@ -81,6 +82,55 @@ def cmd_advisor_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_advisor_build(args: argparse.Namespace) -> int:
+    """Data from the course, LoRA training, the harness (base and fine-tuned, with and without the
+    check) and the model card; ``--ship`` copies the adapter where the labs load it."""
+    from trainer.config import ConfigError, load_config
+    from trainer.train import TrainError
+    from tutor.advisors import adapter_build
+    from tutor.cli import CommandError, _core
+
+    try:
+        config = load_config(args.train_config)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    out = Path(args.out)
+    core = _core(args)
+    if args.skip_data:
+        built = adapter_build.read_data(out / "data", config=config)
+    else:
+        print(f"1/4 data: building examples from the course into {out / 'data'} …", file=sys.stderr, flush=True)
+        built = adapter_build.build_data(
+            core, out / "data", config=config, seed=args.seed, per_lab=args.per_lab, limit_units=args.limit_units
+        )
+    print(f"    {built.examples} examples {built.by_kind}; splits {built.by_split}", file=sys.stderr)
+    if args.data_only:
+        return 0
+    if not args.skip_train:
+        print("2/4 train: LoRA on the packaged model …", file=sys.stderr, flush=True)
+        try:
+            result = adapter_build.train_adapter(
+                config, built.path, out / "run", models_dir=core.settings.models_dir, max_steps=args.max_steps
+            )
+        except (TrainError, OSError, ValueError) as exc:
+            raise CommandError(f"training failed: {exc}") from None
+        if result.status != "done":
+            raise CommandError(f"training ended {result.status}; see {out / 'run' / 'progress.jsonl'}")
+    if args.skip_eval:
+        return 0
+    print("3/4 eval: the advisor harness, base and fine-tuned …", file=sys.stderr, flush=True)
+    report = adapter_build.evaluate(
+        core.settings, str(out / "run" / "adapter"), Path(args.cases), limit=args.eval_limit, general=args.general
+    )
+    card = adapter_build.write_model_card(out / "run", report, built, command=REPRODUCE)
+    print(report.markdown)
+    print(f"4/4 model card: {card}", file=sys.stderr)
+    if args.ship:
+        dest = adapter_build.ship(out / "run")
+        print(f"    shipped to {dest} (the labs load it by default)", file=sys.stderr)
+    return 0
+
+
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     ask = commands.add_parser("ask", help="ask a question about the course; the answer is checked against it")
     ask.add_argument("text", help="your question; - reads it from stdin")
@@ -96,10 +146,33 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     evaluate = advisor_commands.add_parser("eval", help="run the held-out advisor questions and score the answers")
     evaluate.add_argument("--cases", default=str(DEFAULT_CASES), help="cases file (YAML)")
     evaluate.add_argument(
-        "--configs", default="raw,checked,openai", help="which of raw, checked, openai (default all available)"
+        "--configs",
+        default="raw,checked,openai",
+        help="which of raw, unchecked, checked (with the advisor adapter), base-raw, base-unchecked, "
+        "base-checked (without it), openai (default raw,checked,openai)",
     )
+    evaluate.add_argument("--adapter", help="the adapter folder for raw and checked (default: the settings' own)")
     evaluate.add_argument("--kinds", help="only these kinds: course, follow_up, quiz, off_course (comma-separated)")
     evaluate.add_argument("--limit", type=int, help="only the first N cases")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     evaluate.set_defaults(func=cmd_advisor_eval)
+
+    build = advisor_commands.add_parser(
+        "build", help="build the advisor adapter: data from the course, LoRA training, evaluation, model card"
+    )
+    build.add_argument("--out", default="var/advisor", help="working folder (data/, run/); default var/advisor")
+    build.add_argument("--train-config", default=str(ADVISOR_CONFIG), help="trainer config (YAML)")
+    build.add_argument("--seed", type=int, default=0, help="seed of the data builder (default 0)")
+    build.add_argument("--per-lab", type=int, default=80, help="use cases per lab for explanations (default 80)")
+    build.add_argument("--limit-units", type=int, default=0, help="only N course sentences (a quick slice)")
+    build.add_argument("--max-steps", type=int, default=0, help="override training.max_steps")
+    build.add_argument("--cases", default=str(DEFAULT_CASES), help="held-out cases for the harness")
+    build.add_argument("--eval-limit", type=int, default=0, help="only the first N held-out cases")
+    build.add_argument("--general", type=int, default=0, help="only the first N general instructions (default all 40)")
+    build.add_argument("--data-only", action="store_true", help="stop after writing the data and its card")
+    build.add_argument("--skip-data", action="store_true", help="reuse the data already in --out")
+    build.add_argument("--skip-train", action="store_true", help="reuse the run already in --out")
+    build.add_argument("--skip-eval", action="store_true", help="stop after training")
+    build.add_argument("--ship", action="store_true", help="copy the adapter to tutor/advisors/adapter")
+    build.set_defaults(func=cmd_advisor_build)

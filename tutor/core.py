@@ -495,7 +495,8 @@ class Core:
         kind: Kind = "quiz_request" if self.quiz_guard().asks_for_answer(request.text) else "question"
         return self.answer_question(self._asked(self._lab(lab), request, kind))
 
-    def answer_question(self, asked: Asked) -> Iterator[QuestionEvent]:
+    def answer_question(self, asked: Asked, *, checked: bool = True) -> Iterator[QuestionEvent]:
+        """``checked=False`` shows the model's words unchecked: only the evaluation does that."""
         return answer_question(
             asked,
             self.chat_model,
@@ -503,6 +504,7 @@ class Core:
             self.course_index(),
             max_new_tokens=self.settings.llm_max_new_tokens,
             temperature=self.settings.llm_temperature,
+            checked=checked,
         )
 
     def _checker(self) -> ExplanationCheck:

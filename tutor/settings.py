@@ -78,7 +78,12 @@ class Settings(BaseModel):
         "Else a local folder, a .gguf file, a Hugging Face Hub id (needs a network), or the model "
         "name the server knows (openai backend).",
     )
-    llm_adapter: str = Field("", description="Folder of a PEFT (LoRA) adapter to put on the model (transformers).")
+    llm_adapter: str = Field(
+        "",
+        description="PEFT (LoRA) adapter to put on the model (transformers backend). Empty: the advisor "
+        "adapter shipped with the app (tutor/advisors/adapter, trained on the course) when the model is the "
+        "packaged one. 'none': the base model alone. Else the adapter's folder.",
+    )
     llm_base_url: str = Field(
         "", description="Base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama."
     )
@@ -195,6 +200,18 @@ class Settings(BaseModel):
     def models_dir(self) -> Path:
         """Model weights the app converts or downloads (the packaged model's safetensors copy)."""
         return self.data_dir / "models"
+
+    @property
+    def resolved_adapter(self) -> str:
+        """The adapter folder the transformers backend loads ("" for none): the shipped advisor
+        adapter by default, which was trained on the packaged model and fits no other."""
+        if self.llm_adapter.strip().lower() == "none":
+            return ""
+        if self.llm_adapter:
+            return self.llm_adapter
+        shipped = PROJECT_ROOT / "tutor" / "advisors" / "adapter"
+        packaged = self.llm_backend == "transformers" and not self.llm_model
+        return str(shipped) if packaged and (shipped / "adapter_config.json").is_file() else ""
 
     @property
     def max_upload_bytes(self) -> int:

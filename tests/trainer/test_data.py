@@ -115,3 +115,26 @@ def test_collator_pads_to_the_batch_and_counts_real_tokens():
     assert batch["labels"].tolist() == [[-100, 6, 7], [8, -100, -100]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
     assert collator.tokens_seen == 4
+
+
+def test_the_advisor_task_reads_whole_chat_prompts(tmp_path, tokenizer):
+    messages = [{"role": "system", "content": "Answer from the passages."}, {"role": "user", "content": "What is r?"}]
+    rows = [{"messages": messages, "answer": f"The rank, {i}.", "group": f"s{i % 4}"} for i in range(12)]
+    path = tmp_path / "advisor.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    data = DataSection(task="advisor", source=str(path), group_field="group")
+    examples = load_examples(data)
+    assert json.loads(examples[0].input) == messages and examples[0].group == "s0"
+    row = tokenize_example(tokenizer, "advisor", examples[0], 256)
+    answer_ids = [t for t, label in zip(row["input_ids"], row["labels"], strict=True) if label != -100]
+    assert "The rank, 0." in tokenizer.decode(answer_ids)  # the loss covers the answer only
+    assert "Answer from the passages." in tokenizer.decode(row["input_ids"])
+
+
+def test_advisor_data_errors_say_where(tmp_path):
+    path = tmp_path / "advisor.jsonl"
+    path.write_text(json.dumps({"messages": "not a list", "answer": "x"}) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"advisor.jsonl:1: 'messages' must be a list"):
+        load_examples(DataSection(task="advisor", source=str(path)))
+    with pytest.raises(DataError, match=r"no built-in dataset.*tutor advisor build"):
+        load_examples(DataSection(task="advisor"))

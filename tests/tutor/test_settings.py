@@ -98,3 +98,15 @@ def test_single_mode_refuses_an_address_others_reach() -> None:
     opened = load_settings(env={"TUTOR_OPEN_SINGLE_MODE": "true"}, overrides={"host": "0.0.0.0"})
     assert opened.open_single_mode and opened.mode == "single"
     assert load_settings(env={}, overrides={"host": "localhost"}).host == "localhost"
+
+
+def test_the_advisor_adapter_is_on_by_default_for_the_packaged_model_only(tmp_path: Path) -> None:
+    shipped = PROJECT_ROOT / "tutor" / "advisors" / "adapter"
+    default = load_settings(env={}, overrides={"data_dir": tmp_path})
+    assert default.resolved_adapter == (str(shipped) if (shipped / "adapter_config.json").is_file() else "")
+    assert load_settings(env={"TUTOR_LLM_ADAPTER": "none"}).resolved_adapter == ""
+    # The shipped adapter was trained on the packaged model: another model gets none unless asked.
+    assert load_settings(env={"TUTOR_LLM_MODEL": "/models/other"}).resolved_adapter == ""
+    assert load_settings(env={"TUTOR_LLM_BACKEND": "llamacpp"}).resolved_adapter == ""
+    mine = load_settings(env={"TUTOR_LLM_ADAPTER": str(tmp_path)})
+    assert mine.resolved_adapter == str(tmp_path)

@@ -15,8 +15,9 @@ in one run:
 - time per answer (median).
 
 Configurations: ``raw`` is the path before the check (the rules' recommendation and the model's
-explanation, shown unchecked); ``checked`` is the default path; an OpenAI-compatible server, when
-one is configured, runs the checked path with that model.
+explanation, shown unchecked); ``unchecked`` routes as today but shows the model's words as
+written; ``checked`` is the default path; an OpenAI-compatible server, when one is configured,
+runs the checked path with that model. ``base-…`` runs them without the advisor adapter.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from tutor.advisors.grounding import (
     stem,
     unsupported_numbers,
 )
-from tutor.advisors.turn import FinalAnswer
+from tutor.advisors.turn import FinalAnswer, final_answer
 
 KINDS = ("course", "follow_up", "quiz", "off_course")
 # The right option counts as given away when one sentence holds this share of its content words.
@@ -150,13 +151,21 @@ def _reply_from_final(final: FinalAnswer, started: float, *, checked: bool) -> R
 def reply_raw(core, case: Case) -> Reply:
     """Today's path before the check: every message goes to the lab's rules, and the model's
     explanation (complete sentences only) is shown as written."""
-    from tutor.advisors.turn import final_answer
-
     started = time.perf_counter()
     request = core.advisor_request(case.text, None, list(case.history))
     advice = core._advise(core._lab(case.lab), request)
     final = final_answer(core.answer(advice, drafts=False, checked=False))
     return _reply_from_final(final, started, checked=False)
+
+
+def reply_unchecked(core, case: Case) -> Reply:
+    """Today's routing (use cases to the rules, questions to the course) with the model's words
+    shown as written, check or no check: the model alone, for base-against-fine-tuned comparisons."""
+    started = time.perf_counter()
+    advice, asked = core._prepare(core._lab(case.lab), core.advisor_request(case.text, None, list(case.history)))
+    if advice is not None:
+        return _reply_from_final(final_answer(core.answer(advice, drafts=False, checked=False)), started, checked=True)
+    return reply_from_events(core.answer_question(asked, checked=False), started)
 
 
 def reply_checked(core, case: Case) -> Reply:

@@ -225,7 +225,7 @@ def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def _shingles(text: str) -> set[str]:
+def shingles(text: str) -> set[str]:
     words = _WORD.findall(text.lower())
     if len(words) < 3:
         return {" ".join(words)} if words else set()
@@ -236,7 +236,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-class _NearIndex:
+class NearIndex:
     """MinHash LSH (datasketch) over word bigrams; candidates are confirmed with the exact Jaccard."""
 
     def __init__(self, threshold: float, num_perm: int = 64) -> None:
@@ -303,12 +303,12 @@ def check_duplicates(examples: list[Example]) -> list[Issue]:
         else:
             by_input[key[0]] = (example.line, key[1])
     candidates = [e for e in examples if e.line not in exact]
-    shingles = [_shingles(e.input + " " + e.output) for e in candidates]
+    token_sets = [shingles(e.input + " " + e.output) for e in candidates]
     if len(candidates) < 2:
         return issues
-    index = _NearIndex(NEAR_DUPLICATE_JACCARD)
-    signatures = index.signatures(shingles)
-    for example, tokens, signature in zip(candidates, shingles, signatures, strict=True):
+    index = NearIndex(NEAR_DUPLICATE_JACCARD)
+    signatures = index.signatures(token_sets)
+    for example, tokens, signature in zip(candidates, token_sets, signatures, strict=True):
         match = index.best(tokens, signature)
         if match:
             other, score = match
@@ -331,12 +331,12 @@ def check_leakage(train: list[Example], test: list[Example]) -> list[Issue]:
     exact = {}
     for example in test:
         exact.setdefault(_norm(example.input), example.line)
-    index = _NearIndex(LEAKAGE_JACCARD)
-    test_sets = [_shingles(e.input) for e in test]
+    index = NearIndex(LEAKAGE_JACCARD)
+    test_sets = [shingles(e.input) for e in test]
     for example, tokens, signature in zip(test, test_sets, index.signatures(test_sets), strict=True):
         if tokens:
             index.add(example.line, tokens, signature)
-    train_sets = [_shingles(e.input) for e in train]
+    train_sets = [shingles(e.input) for e in train]
     for example, tokens, signature in zip(train, train_sets, index.signatures(train_sets), strict=True):
         key = _norm(example.input)
         if key and key in exact:

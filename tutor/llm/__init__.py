@@ -37,7 +37,7 @@ def load_chat_model(settings: Settings) -> ChatModel:
         from tutor.llm.transformers_backend import TransformersChatModel
 
         return TransformersChatModel(
-            settings.llm_model, settings.llm_adapter, settings.llm_threads, settings.models_dir
+            settings.llm_model, settings.resolved_adapter, settings.llm_threads, settings.models_dir
         )
     if backend == "llamacpp":
         from tutor.llm.llamacpp_backend import LlamaCppChatModel
@@ -58,7 +58,7 @@ def get_chat_model(settings: Settings) -> ChatModel:
     key = (
         settings.llm_backend,
         settings.llm_model,
-        settings.llm_adapter,
+        settings.resolved_adapter,
         settings.llm_base_url,
         settings.llm_threads,
         settings.llm_worker,

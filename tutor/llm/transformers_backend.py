@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from trainer.packaged import PACKAGED_NAME, PackagedModelError, packaged_checkpoint
-from tutor.llm.base import LLMError, Message
+from tutor.llm.base import LLMError, Message, adapter_title
 
 
 class TransformersChatModel:
@@ -44,10 +44,11 @@ class TransformersChatModel:
         if not (Path(adapter) / "adapter_config.json").is_file():
             raise LLMError(f"no PEFT adapter in {adapter!r} (adapter_config.json missing)")
         try:
-            self.model = PeftModel.from_pretrained(self.model, adapter)
+            # Merged into the float32 base: the same outputs, without the adapter's extra matmuls per token.
+            self.model = PeftModel.from_pretrained(self.model, adapter).merge_and_unload()
         except Exception as exc:  # a mismatched adapter raises shape or key errors
             raise LLMError(f"cannot put adapter {adapter!r} on {self.name}: {exc}".splitlines()[0]) from None
-        self.name += f" + {Path(adapter).name}"
+        self.name += f" + {adapter_title(adapter)}"  # "Advisor adapter v1", from its model card
 
     def stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
         import torch
