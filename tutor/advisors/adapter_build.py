@@ -306,6 +306,7 @@ ROUGE-L against the reference answer: {before["value"]:.3f} before, {after["valu
 ## Safety notes
 
 - The grounding check stays in front of it: numbers, names and terms that are not in the passages,
+  sentences that no single passage sentence says (words stitched together from several),
   contradictions of the recommendation, half sentences and quiz answers are never shown.
 - No quiz bank is in its data; requests for quiz answers are refused by the app before any model runs.
 - The general-ability figure above is the check that the adapter did not cost the base model its

@@ -51,7 +51,7 @@ class Quote:
         return f"> {self.text}\n>\n> — [{p.page_title} › {p.section}]({p.link})"
 
 
-def plain_units(passage_text: str) -> list[str]:
+def plain_units(passage_text: str, *, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> list[str]:
     """The sentences of a chunk as plain text: its heading line and code blocks dropped; a table
     row read with its column headers ("GPU memory — Full fine-tuning: 350 GB; LoRA: 20 GB."); a
     sentence that opens on a pronoun ("Its corpus…") kept with the one before it; links keep
@@ -89,9 +89,9 @@ def plain_units(passage_text: str) -> list[str]:
             continue
         sentence = sentence if ends_complete(sentence) else sentence + "."
         words = len(sentence.split())
-        if out and _ANAPHOR.match(sentence) and len(out[-1].split()) + words <= MAX_WORDS:
+        if out and _ANAPHOR.match(sentence) and len(out[-1].split()) + words <= max_words:
             out[-1] = f"{out[-1]} {sentence}"
-        elif MIN_WORDS <= words <= MAX_WORDS:
+        elif min_words <= words <= max_words:
             out.append(sentence)
     return out + code_units
 

@@ -87,7 +87,7 @@ _COUNT_OF_EXAMPLES = (
     + r"\s+(?:[a-z/-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
     r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets|contracts|"
     r"emails|e-mails|messages|reviews|reports|summaries|letters|articles|questions|answers|cases|solutions|"
-    r"filings)\b(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second))"
+    r"filings|replies|responses|chat\s+logs|completions)\b(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second))"
 )
 
 

@@ -8,6 +8,11 @@ The model streams a draft; ``check_answer`` decides whether it stands. An answer
   words inside a sentence, tokens mixing letters and digits such as "bf16") appears in the context;
 - nearly every content word of each sentence appears in the context (a 135M model that drifts
   into a story about a teacher uses words the passages never do);
+- each sentence is said in one place of the context: one sentence of a passage, one line of the
+  recommendation or of the learner's words holds most of its content words and all of its numbers
+  and terms, mostly in the same order. Words that are all in the passages can still be
+  stitched into a claim the course never makes ("LoRA is a medical adapter"); a small model that
+  paraphrases one sentence is fine, one that recombines several is not shown;
 - it does not contradict the recommendation (another method recommended, the recommended
   approach denied, another value for a number the recommendation fixed);
 - every sentence is complete;
@@ -18,6 +23,7 @@ A failed check is not an error: the caller shows quoted course sentences instead
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -199,6 +205,78 @@ def _strip_markdown(text: str) -> str:
     return re.sub(r"[*_`>#]", "", text)
 
 
+# --- one place that says it -----------------------------------------------------------------
+
+# Words that frame a sentence rather than carry its claim ("The course says that …").
+FRAMING = frozenset(
+    ["course", "passage", "passages", "according", "says", "explains", "states", "note", "answer", "question"]
+)
+# An answer sentence needs one place in the context holding this share of its content words (all of
+# its numbers and terms), with this share of its consecutive content-word pairs in the same order.
+# Tuned on the advisor's training answers (all placed) and on wrong drafts of the tuned model.
+MIN_PLACE_SHARE = 0.75
+MIN_ORDER_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class _Said:
+    """What one sentence claims: its content words (stems, in order), the terms among them, and
+    its numbers by value."""
+
+    words: list[str]
+    terms: frozenset[str]
+    numbers: frozenset[float]
+
+
+def _said(text: str) -> _Said:
+    numbers = frozenset(max(values) for _, values in number_values(text))
+    words, terms = [], set()
+    for i, token in enumerate(_TOKEN.findall(_strip_markdown(NUMBER.sub(" ", text)))):
+        if token.lower() in FRAMING or token not in content_words(token):
+            continue
+        words.append(stem(token))
+        if is_term(token, sentence_start=i == 0):
+            terms.add(stem(token))
+    return _Said(words, frozenset(terms), numbers)
+
+
+def _in_order(words: list[str], place: list[str]) -> float:
+    """The share of the sentence's consecutive word pairs (both in ``place``) that ``place`` has
+    in the same order: "X trains Y" is not "Y trains X"."""
+    pairs = [(a, b) for a, b in itertools.pairwise(words) if a in place and b in place and a != b]
+    if not pairs:
+        return 1.0
+    first = {w: place.index(w) for w in set(place)}
+    last = {w: len(place) - 1 - place[::-1].index(w) for w in set(place)}
+    return sum(first[a] < last[b] for a, b in pairs) / len(pairs)
+
+
+def unplaced_sentences(answer: str, context: Iterable[str]) -> list[str]:
+    """The answer's sentences that no single place in the context says (see the module notes)."""
+    from tutor.advisors.extractive import plain_units  # late: extractive builds on this module
+
+    # A passage's sentences as the quotes read them (lines of a paragraph joined, a table row with
+    # its column headers), and as written.
+    places = [
+        _said(s) for line in context for s in {*plain_units(line, min_words=1, max_words=10**6), *sentences(line)}
+    ]
+    missing = []
+    for sentence in sentences(answer):
+        said = _said(sentence)
+        wanted = set(said.words)
+        if len(wanted) + len(said.numbers) < 3:
+            continue  # too short to stitch anything
+        placed = any(
+            said.terms <= set(p.words) and said.numbers <= p.numbers
+            and len(wanted & set(p.words)) / max(1, len(wanted)) >= MIN_PLACE_SHARE
+            and _in_order(said.words, p.words) >= MIN_ORDER_SHARE
+            for p in places
+        )  # fmt: skip
+        if not placed:
+            missing.append(sentence)
+    return missing
+
+
 # --- the recommendation's claims ------------------------------------------------------------
 
 METHODS = {
@@ -294,6 +372,7 @@ def check_answer(
 ) -> Verdict:
     """Every problem that keeps ``answer`` from being shown as written (empty: grounded).
     ``finished=False`` checks the complete sentences of a draft still streaming."""
+    context = list(context)
     context_text = "\n".join(context)
     problems: list[str] = []
     if not answer.strip():
@@ -312,6 +391,8 @@ def check_answer(
         missing = [w for w in words if stem(w) not in vocabulary]
         if len(missing) > MAX_UNSUPPORTED_WORDS or (words and len(missing) / len(words) > MAX_UNSUPPORTED_SHARE):
             problems.append(f"words the course passages do not use: {', '.join(missing)}")
+    for sentence in unplaced_sentences(answer, context):
+        problems.append(f"no single passage says: {sentence}")
     if claims is not None:
         problems += [f"contradicts the recommendation: {c}" for c in contradictions(answer, claims)]
     if guard is not None:

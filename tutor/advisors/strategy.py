@@ -419,11 +419,23 @@ def choose_approach(s: Signals, signals: list[str], out: Findings) -> list[str]:
     approach = ["prompting", "rag"] if s.retrieval else ["prompting"]
     if row.effect == "fine-tune":
         approach.append("fine-tuning")
+    # Without fine-tuning, its signals are not the reasons for the decision: they say when to
+    # revisit it, after the reasons that decided.
+    later = [] if "fine-tuning" in approach else [r for r in out.reasons if r in _signal_reasons(s)]
+    out.reasons[:] = [r for r in out.reasons if r not in later]
     _apply(row, s, out)
     for extra in ALSO_TABLE:
         if extra.when(s, frozenset(approach)):
             _apply(extra, s, out)
+    out.reasons += [LATER + r[0].lower() + r[1:] for r in later]
     return approach
+
+
+LATER = "Worth revisiting if prompting falls short: "
+
+
+def _signal_reasons(s: Signals) -> set[str]:
+    return {reason.format(volume=s.volume) for signal, _, reason in FINE_TUNE_SIGNALS if getattr(s, signal)}
 
 
 def _apply(row: Row, s: Signals, out: Findings) -> None:

@@ -76,11 +76,21 @@ def test_answers_drawn_from_the_context_are_grounded(answer: str) -> None:
             "words the course passages do not use",
         ),
         ("QLoRA trains LoRA adapters on a 4-bit", "the last sentence is not complete"),
+        # Every word and number is in the passages, but stitched from different sentences into a
+        # claim the course never makes.
+        ("LoRA trains 4-bit NormalFloat adapters on 52,000 instruction examples.", "no single passage says"),
+        ("Alpaca loads the base model in NF4 for $600.", "no single passage says"),
+        ("A 7B model needs a learning rate of 10 GB.", "no single passage says"),
     ],
 )
 def test_answers_with_claims_outside_the_context_fail(answer: str, problem: str) -> None:
     problems = check_answer(answer, CONTEXT).problems
     assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_a_sentence_said_in_other_words_or_order_by_one_passage_stands() -> None:
+    assert check_answer("A 7B model needs about 10 GB with QLoRA, which loads it in NF4.", CONTEXT).grounded
+    assert not check_answer("Adapters train NF4 and QLoRA loads LoRA into 7B.", CONTEXT).grounded
 
 
 def test_contradicting_the_recommendation_fails_and_agreeing_passes() -> None:

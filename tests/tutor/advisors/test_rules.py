@@ -102,6 +102,17 @@ def test_strategy_decisions(text: str, approach: list[str], method: str) -> None
         assert rec.data_needed.unit == "preference pairs" and rec.data_needed.max_examples == 20000
 
 
+def test_a_prompting_decision_opens_with_its_own_reason_not_a_fine_tuning_signal() -> None:
+    rec = strategy.analyse(
+        AdvisorRequest(text="We have 30 past replies and the bot must always keep a friendly persona.")
+    )
+    assert rec.approach == ["prompting"]
+    assert "few-shot prompting beats fine-tuning" in rec.reasons[0]
+    behaviour = [r for r in rec.reasons if "makes reliable" in r]
+    assert behaviour and behaviour[0].startswith(strategy.LATER), rec.reasons
+    assert rec.reasons.index(behaviour[0]) == len(rec.reasons) - 1
+
+
 def test_later_messages_update_the_facts() -> None:
     rec = strategy.analyse(
         AdvisorRequest(

@@ -98,6 +98,10 @@ def test_the_meaning_reader_uses_the_packaged_embedder() -> None:
         ("We have no data. Later we collected 500 examples.", 500),  # the later statement wins
         ("We've collected forty input/output pairs.", 40),
         ("Reviewers pick the better of two answers; we kept 3,000 of them.", None),  # "two answers" is no count
+        ("Our agents wrote 2,500 past replies we could train on.", 2500),
+        ("We only have 30 past replies in the house style.", 30),
+        ("We kept 1,200 chat logs and 800 model responses.", 800),  # the later count
+        ("The desk answers 3,000 replies a day.", None),  # a volume, not examples on hand
     ],
 )
 def test_examples_on_hand(text: str, have: int | None) -> None:
