@@ -235,3 +235,37 @@ def test_evaluation_design_reads_task_domain_and_stakes_in_other_words(
 ) -> None:
     rec = evaluation.analyse(AdvisorRequest(text=text))
     assert (rec.task_type, rec.domain, rec.high_stakes) == (task, domain, high_stakes)
+
+
+@pytest.mark.parametrize(
+    ("text", "task", "domain", "high_stakes"),
+    [
+        # "copies ... into" is extraction; adjusters and claims are insurance, so financial
+        (
+            "It copies the policy number and claim amount from each adjuster's email into our claims system.",
+            "structured extraction",
+            "financial",
+            True,
+        ),
+        # "checks whether" is a choice; a Jira ticket is not a customer's ticket
+        ("It checks whether each Jira ticket is a bug or a feature request.", "classification", "general", False),
+        # the sentence on what a mistake would do names no task ("says something cruel, or misses ...")
+        (
+            "A friendly chat companion for lonely teenagers. If it says something cruel, or misses a cry for help, "
+            "it could harm someone.",
+            "open-ended generation",
+            "general",
+            True,
+        ),
+        # "our return policy" is a noun, not the extraction verb "returns"
+        (
+            "It writes replies to shoppers asking about our return policy.",
+            "open-ended generation",
+            "customer support",
+            False,
+        ),
+    ],
+)
+def test_evaluation_design_reads_words_in_their_sense(text: str, task: str, domain: str, high_stakes: bool) -> None:
+    rec = evaluation.analyse(AdvisorRequest(text=text))
+    assert (rec.task_type, rec.domain, rec.high_stakes) == (task, domain, high_stakes)
