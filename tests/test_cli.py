@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tutor.advisors.adapter_build import shipped_data_sha256
 from tutor.advisors.grounding import check_answer
 from tutor.cli import main
 
@@ -278,7 +280,11 @@ def test_advisor_build_runs_end_to_end_on_a_tiny_slice(shared_data_dir: Path, tm
         assert config_name in card and config_name in result.stdout
     assert "General instructions answered right" in card and "tutor advisor build --ship" in card
     assert (out / "run" / "adapter" / "adapter_model.safetensors").stat().st_size > 100_000
-    assert "| question |" in (out / "run" / "adapter" / "DATA_CARD.md").read_text(encoding="utf-8")
+    data_card = (out / "run" / "adapter" / "DATA_CARD.md").read_text(encoding="utf-8")
+    assert "| question |" in data_card
+    # The card fingerprints the very file trained on, so a rebuild can say whether it is the same.
+    digest = hashlib.sha256((out / "data" / "advisor.jsonl").read_bytes()).hexdigest()
+    assert shipped_data_sha256(out / "run" / "adapter" / "DATA_CARD.md") == digest
     # --ship copies what the labs load; here into a scratch folder, not the repo's.
     from tutor.advisors.adapter_build import ship
 

@@ -104,6 +104,10 @@ def cmd_advisor_build(args: argparse.Namespace) -> int:
             core, out / "data", config=config, seed=args.seed, per_lab=args.per_lab, limit_units=args.limit_units
         )
     print(f"    {built.examples} examples {built.by_kind}; splits {built.by_split}", file=sys.stderr)
+    shipped = adapter_build.shipped_data_sha256()
+    if shipped:
+        same = "the same data as" if shipped == built.sha256 else "NOT the data of"
+        print(f"    sha256 {built.sha256[:12]}…: {same} the shipped adapter ({shipped[:12]}…)", file=sys.stderr)
     if args.data_only:
         return 0
     if not args.skip_train:

@@ -12,7 +12,9 @@ Every step can run alone; a test runs the whole chain on a tiny slice.
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ class BuiltData:
     by_kind: dict[str, int]
     by_split: dict[str, dict[str, int]]  # split -> kind -> examples
     counts: adapter_data.BuildCounts
+    sha256: str = ""  # of the data file: the same data gives the same adapter and figures
 
 
 def build_data(core, out_dir: Path, *, config, seed: int = 0, per_lab: int = 40, limit_units: int = 0) -> BuiltData:
@@ -45,6 +48,15 @@ def build_data(core, out_dir: Path, *, config, seed: int = 0, per_lab: int = 40,
     return built
 
 
+_FINGERPRINT = re.compile(r"sha256 `([0-9a-f]{64})`")
+
+
+def shipped_data_sha256(card: Path = SHIPPED_ADAPTER / "DATA_CARD.md") -> str:
+    """The fingerprint of the data the shipped adapter was trained on ("" when none is shipped)."""
+    found = _FINGERPRINT.search(card.read_text(encoding="utf-8")) if card.is_file() else None
+    return found.group(1) if found else ""
+
+
 def read_data(out_dir: Path, *, config) -> BuiltData:
     """The data an earlier ``build_data`` wrote (``--skip-data``)."""
     path = out_dir / DATA_NAME
@@ -52,7 +64,10 @@ def read_data(out_dir: Path, *, config) -> BuiltData:
         raise FileNotFoundError(f"{path}: no advisor data yet; run `tutor advisor build --data-only` first")
     saved = json.loads((out_dir / "counts.json").read_text(encoding="utf-8"))
     counts = adapter_data.BuildCounts(**{k: saved[k] for k in vars(adapter_data.BuildCounts())})
-    return describe(path, config, counts)
+    built = describe(path, config, counts)
+    card = data_card(built, seed=saved["seed"], per_lab=saved["per_lab"])
+    (out_dir / "DATA_CARD.md").write_text(card, encoding="utf-8")
+    return built
 
 
 def describe(path: Path, config, counts: adapter_data.BuildCounts) -> BuiltData:
@@ -67,7 +82,9 @@ def describe(path: Path, config, counts: adapter_data.BuildCounts) -> BuiltData:
         name: dict(collections.Counter(kinds.get(e.input, "?") for e in getattr(splits, name)))
         for name in ("train", "val", "test")
     }
-    return BuiltData(path, len(records), dict(collections.Counter(r["kind"] for r in records)), by_split, counts)
+    kinds_count = dict(collections.Counter(r["kind"] for r in records))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return BuiltData(path, len(records), kinds_count, by_split, counts, digest)
 
 
 def data_card(built: BuiltData, *, seed: int, per_lab: int) -> str:
@@ -82,7 +99,10 @@ def data_card(built: BuiltData, *, seed: int, per_lab: int) -> str:
 
 Built by `tutor advisor build` (`tutor/advisors/adapter_data.py`), seed {seed}, {per_lab} use cases per lab.
 Every answer was written by the app's own code from the course, not by a model: no model wrote
-any of this data.
+any of this data. The file, `advisor.jsonl`, has sha256 `{built.sha256}`; `tutor advisor build`
+says whether the data it builds is byte for byte the data the shipped adapter was trained on (a
+change to the rules or the course since, or retrieval ties ordering two passages the other way,
+makes it differ).
 
 ## What is in it
 
