@@ -124,7 +124,12 @@ def cmd_advisor_build(args: argparse.Namespace) -> int:
         return 0
     print("3/4 eval: the advisor harness, base and fine-tuned …", file=sys.stderr, flush=True)
     report = adapter_build.evaluate(
-        core.settings, str(out / "run" / "adapter"), Path(args.cases), limit=args.eval_limit, general=args.general
+        core.settings,
+        str(out / "run" / "adapter"),
+        Path(args.cases),
+        limit=args.eval_limit,
+        general=args.general,
+        progress=lambda line: print(f"    {line}", file=sys.stderr, flush=True),  # ~40 minutes on 2 cores
     )
     card = adapter_build.write_model_card(out / "run", report, built, command=REPRODUCE)
     print(report.markdown)
