@@ -428,8 +428,11 @@ def _wire_data_and_config(events: LabEvents, data: DataStep, configure: Configur
         outputs=preview_outputs,
         api_visibility="private",
     )
+    # .input, not .change: only the learner's own edits rewrite the YAML. A programmatic update
+    # ("Open in the QLoRA lab" sets the YAML and the rank and rate together) must not trigger a
+    # Basic rewrite that reads the controls half-updated and overwrites the advised config.
     gr.on(
-        [control.change for control in configure.basic],
+        [control.input for control in configure.basic],
         events.qlora_basic,
         inputs=[configure.config_yaml, *configure.basic],
         outputs=configure.config_yaml,

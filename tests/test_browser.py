@@ -158,6 +158,9 @@ def test_qlora_lab_previews_data_and_rewrites_the_config(app_url: str, page) -> 
     page.get_by_text("300 examples", exact=True).wait_for(timeout=60_000)
     page.get_by_text("Advanced: every field (YAML)").click()
     page.get_by_text("task: summarization").wait_for(timeout=30_000)  # the YAML follows the choice
+    page.get_by_label("LoRA rank r").click()  # a Basic control the learner changes rewrites the YAML
+    page.get_by_role("option", name="32", exact=True).click()
+    page.get_by_text("alpha: 64").wait_for(timeout=30_000)
 
 
 def test_a_tab_opened_while_the_page_loads_stays_open(app_url: str, page, monkeypatch) -> None:

@@ -257,6 +257,7 @@ class TrainingLab:
             ("training", "max_steps", max_steps, int),
             ("model", "quantization", "4bit" if quantize else "none", str),
         ]
+        rank_before = config.lora.r
         for section, name, value, kind in choices:
             try:
                 setattr(getattr(config, section), name, kind(value))
@@ -264,7 +265,8 @@ class TrainingLab:
                 errors = getattr(exc, "errors", None)
                 reason = errors()[0]["msg"] if errors else str(exc)
                 raise LabError(f"{section}.{name}: {reason} (got {value!r})") from None
-        config.lora.alpha = 2 * config.lora.r  # the Basic panel's rule of thumb
+        if config.lora.r != rank_before:  # the Basic panel's rule of thumb, only when its rank moves:
+            config.lora.alpha = 2 * config.lora.r  # an advised or hand-set alpha survives other changes
         return config
 
     @staticmethod

@@ -32,6 +32,15 @@ def test_basic_choices_keep_the_learners_other_edits(lab) -> None:
     assert edited.training.learning_rate == 5e-4
 
 
+def test_a_basic_change_that_keeps_the_rank_keeps_an_advised_alpha(lab) -> None:
+    """The advisor's alpha need not be 2 x r; changing only the learning rate or the steps must not
+    undo it (a learner who loaded advice and then picked a rate lost the advised alpha)."""
+    config = lab.basic_config("sentiment", "builtin", **BASIC)
+    config.lora.alpha = 64  # as "Open in the QLoRA lab" loads it: r 16, alpha 64
+    edited = lab.edit_config(config.to_yaml(), **{**BASIC, "learning_rate": 1e-4, "max_steps": 80})
+    assert (edited.lora.r, edited.lora.alpha, edited.training.learning_rate) == (16, 64, 1e-4)
+
+
 def test_a_broken_yaml_is_named_not_replaced(lab) -> None:
     with pytest.raises(LabError, match=r"config:2: training\.learning_rate"):
         lab.edit_config("training:\n  learning_rate: fast\n", **BASIC)
