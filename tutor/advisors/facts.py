@@ -87,7 +87,9 @@ _COUNT_OF_EXAMPLES = (
     + r"\s+(?:[a-z/-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
     r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets|contracts|"
     r"emails|e-mails|messages|reviews|reports|summaries|letters|articles|questions|answers|cases|solutions|"
-    r"filings|replies|responses|chat\s+logs|completions)\b(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second))"
+    r"filings|replies|responses|chat\s+logs|completions|memos|invoices|receipts|forms|files|logs|posts|"
+    r"comments|chats|threads|calls|recordings|descriptions|abstracts|papers|snippets|queries|prompts|"
+    r"translations|sentences|paragraphs|entries|claims|listings|resumes|essays|stories|scripts|pages)\b(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second))"
 )
 
 

@@ -153,7 +153,9 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
     "private": (
         "private", "confidential", "hipaa", "gdpr", "patients?", "pii", "sensitive", "on-prem\\w*", "clinical",
-        "medical records?", "proprietary",
+        "medical records?", "proprietary", "personal (?:data|information|details)",
+        "(?:names?|numbers?),? (?:and|or) (?:home |postal |email )?addresses", "home addresses",
+        "dates? of birth", "social security", "phone numbers",
     ),
     "behaviour": ("persona", "tone", "voice", "style", "refuse", "policy", "concise", "brand"),
     "preference": (

@@ -77,6 +77,9 @@ def test_decisions_on_use_cases_in_own_words(text: str, approach: list[str], met
         ("Nothing may be processed outside our premises.", True),
         ("We run everything in our own data centre; no cloud is allowed for this data.", True),
         ("We host the website on our own hardware.", False),
+        ("The memos name the building owners and give their home addresses.", True),
+        ("Each form has the applicant's name, date of birth and phone number.", True),
+        ("There is no personal information in these product manuals.", False),
     ],
 )
 def test_private_data_is_read_by_meaning_and_negation_counts(text: str, private: bool) -> None:
@@ -102,6 +105,10 @@ def test_the_meaning_reader_uses_the_packaged_embedder() -> None:
         ("We only have 30 past replies in the house style.", 30),
         ("We kept 1,200 chat logs and 800 model responses.", 800),  # the later count
         ("The desk answers 3,000 replies a day.", None),  # a volume, not examples on hand
+        ("We kept 1,800 old memos from the archive.", 1800),  # any document the learner has on hand
+        ("Finance scanned about 12k invoices last year.", 12000),
+        ("We have 900 recorded support calls.", 900),
+        ("The line takes 900 calls a day.", None),
     ],
 )
 def test_examples_on_hand(text: str, have: int | None) -> None:
