@@ -430,6 +430,14 @@ def _domain(text: str) -> str:
     return DOMAINS[hits.index(max(hits))][0]
 
 
+def _domain_of_the_work(text: str) -> str:
+    """The domain of the sentences that describe the work, not of those about the stakes: "errors
+    could cost people money or their health" does not make a bank's assistant medical. The stakes
+    sentences decide only when the rest names no domain ("a wrong answer could hurt a patient")."""
+    described = _domain(_without_stakes(text))
+    return described if described != "general" else _domain(text)
+
+
 # Words that say what is at stake: a sentence with one of them does not describe the task.
 STAKES_WORDS = (
     r"mistakes?", "errors?", "wrong", r"risk\w*", r"harm\w*", "hurt", r"audit\w*", r"regulat\w*", "safety",
@@ -678,7 +686,7 @@ def _adversarial(task: str, domain: str) -> list[AdversarialCase]:
 
 def analyse(request: AdvisorRequest) -> EvalRecommendation:
     text = request.all_text
-    task, domain = _task_type(text), _domain(text)
+    task, domain = _task_type(text), _domain_of_the_work(text)
     high_stakes = _high_stakes(text, domain)
     rubric = _rubric(task, high_stakes)
     metric_results = None

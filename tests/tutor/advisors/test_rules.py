@@ -257,6 +257,14 @@ def test_evaluation_design_reads_task_domain_and_stakes_in_other_words(
             "general",
             True,
         ),
+        # the domain is the work's, not the stakes sentence's ("court", "law")
+        (
+            "It answers shoppers' questions about late deliveries. If it gets things wrong we could end up in "
+            "court for breaking consumer law.",
+            "open-ended generation",
+            "customer support",
+            True,
+        ),
         # "our return policy" is a noun, not the extraction verb "returns"
         (
             "It writes replies to shoppers asking about our return policy.",
