@@ -55,6 +55,21 @@ def rope_permute(weight: np.ndarray, n_heads: int) -> np.ndarray:
     return weight.reshape(n_heads, 2, rows // n_heads // 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
 
 
+def read_packaged_gguf():
+    """The packaged base's GGUF reader, architecture name, and query and key/value head counts."""
+    import gguf
+
+    try:
+        packaged = packaged_gguf()
+    except PackagedModelError as exc:
+        raise ModelError(str(exc)) from None
+    reader = gguf.GGUFReader(packaged)
+    arch = reader.fields["general.architecture"].contents()
+    n_heads = int(reader.fields[f"{arch}.attention.head_count"].contents())
+    n_kv_heads = int(reader.fields[f"{arch}.attention.head_count_kv"].contents())
+    return reader, arch, n_heads, n_kv_heads
+
+
 def export_gguf(output_dir: Path, config: TrainConfig, *, models_dir: Path) -> Path:
     """``model-f16.gguf``: the merged model under the packaged GGUF's metadata. ``models_dir`` holds
     the packaged base's converted copy (see ``trainer.model.resolve_base``)."""
@@ -74,14 +89,7 @@ def export_gguf(output_dir: Path, config: TrainConfig, *, models_dir: Path) -> P
         weights.update(load_file(shard))
     by_gguf = {gguf_name(name): value for name, value in weights.items() if gguf_name(name)}
 
-    try:
-        packaged = packaged_gguf()
-    except PackagedModelError as exc:
-        raise ModelError(str(exc)) from None
-    reader = gguf.GGUFReader(packaged)
-    arch = reader.fields["general.architecture"].contents()
-    n_heads = int(reader.fields[f"{arch}.attention.head_count"].contents())
-    n_kv_heads = int(reader.fields[f"{arch}.attention.head_count_kv"].contents())
+    reader, arch, n_heads, n_kv_heads = read_packaged_gguf()
     target = output_dir / "model-f16.gguf"
     partial = target.with_suffix(".partial")
     writer = gguf.GGUFWriter(str(partial), arch)
@@ -101,6 +109,11 @@ def export_gguf(output_dir: Path, config: TrainConfig, *, models_dir: Path) -> P
             value = rope_permute(value, n_kv_heads)
         # Norm vectors stay f32 (llama.cpp expects it); matrices go to f16.
         writer.add_tensor(tensor.name, value.astype(np.float32 if value.ndim == 1 else np.float16))
+    return finish_gguf(writer, partial, target)
+
+
+def finish_gguf(writer, partial: Path, target: Path) -> Path:
+    """Write the file under a temporary name, then move it into place: a reader never sees half a file."""
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

@@ -59,7 +59,7 @@ def cmd_advisor_eval(args: argparse.Namespace) -> int:
         configs = harness_configs(settings, wanted, adapter=args.adapter or "")
     except StartupError as exc:
         raise CommandError(str(exc)) from None
-    if settings.llm_backend != "openai" and settings.llm_base_url and "openai" in wanted:
+    if settings.backend != "openai" and settings.llm_base_url and "openai" in wanted:
         try:
             server = Core.start(_settings(args, llm_backend="openai"))
         except StartupError as exc:

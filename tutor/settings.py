@@ -66,11 +66,12 @@ class Settings(BaseModel):
     title: str = Field("Fine-Tuning Tutor", min_length=1, description="Title shown in the browser and header.")
 
     # --- advisor labs: language model ---------------------------------------------------------
-    llm_backend: Literal["transformers", "llamacpp", "openai", "fake"] = Field(
-        "transformers",
-        description="How the advisors generate text: 'transformers' (in-process PyTorch), 'llamacpp' "
-        "(a GGUF file through llama.cpp, fastest on a CPU), 'openai' (any OpenAI-compatible server such "
-        "as Ollama or vLLM, see llm_base_url), 'fake' (canned text, for tests).",
+    llm_backend: Literal["auto", "transformers", "llamacpp", "openai", "fake"] = Field(
+        "auto",
+        description="How the advisors generate text: 'auto' (llamacpp when llama-cpp-python is installed, "
+        "else transformers), 'transformers' (PyTorch), 'llamacpp' (a GGUF file through llama.cpp, about 3x "
+        "faster on a CPU), 'openai' (any OpenAI-compatible server such as Ollama or vLLM, see llm_base_url), "
+        "'fake' (canned text, for tests).",
     )
     llm_model: str = Field(
         "",
@@ -80,7 +81,8 @@ class Settings(BaseModel):
     )
     llm_adapter: str = Field(
         "",
-        description="PEFT (LoRA) adapter to put on the model (transformers backend). Empty: the advisor "
+        description="PEFT (LoRA) adapter to put on the model (transformers and llamacpp backends; llama.cpp "
+        "applies it on the packaged model only). Empty: the advisor "
         "adapter shipped with the app (tutor/advisors/adapter, trained on the course) when the model is the "
         "packaged one. 'none': the base model alone. Else the adapter's folder.",
     )
@@ -202,6 +204,17 @@ class Settings(BaseModel):
         return self.data_dir / "models"
 
     @property
+    def backend(self) -> str:
+        """The backend that generates: 'auto' made concrete. llama.cpp when it is installed and the
+        model is a GGUF file (the packaged one by default); a folder or a Hub id needs transformers."""
+        if self.llm_backend != "auto":
+            return self.llm_backend
+        import importlib.util
+
+        gguf = not self.llm_model or self.llm_model.endswith(".gguf")
+        return "llamacpp" if gguf and importlib.util.find_spec("llama_cpp") is not None else "transformers"
+
+    @property
     def resolved_adapter(self) -> str:
         """The adapter folder the transformers backend loads ("" for none): the shipped advisor
         adapter by default, which was trained on the packaged model and fits no other."""
@@ -210,7 +223,7 @@ class Settings(BaseModel):
         if self.llm_adapter:
             return self.llm_adapter
         shipped = PROJECT_ROOT / "tutor" / "advisors" / "adapter"
-        packaged = self.llm_backend == "transformers" and not self.llm_model
+        packaged = self.backend in ("transformers", "llamacpp") and not self.llm_model
         return str(shipped) if packaged and (shipped / "adapter_config.json").is_file() else ""
 
     @property

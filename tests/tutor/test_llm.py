@@ -30,13 +30,37 @@ def _stream(model) -> list[str]:
     return list(model.stream(PROMPT, max_new_tokens=24, temperature=0.0))
 
 
-def test_default_backend_streams_generated_text(shared_data_dir: Path, models_dir: Path) -> None:
-    model = get_chat_model(Settings(data_dir=shared_data_dir))
+def test_default_backend_is_llamacpp_and_streams_generated_text(shared_data_dir: Path) -> None:
+    settings = Settings(data_dir=shared_data_dir)
+    assert settings.backend == "llamacpp"  # 'auto', and llama-cpp-python is a dependency
+    model = get_chat_model(settings)
     pieces = _stream(model)
     assert len(pieces) >= 3 and len("".join(pieces).split()) >= 5
     assert "SmolLM2" in model.name
     assert get_chat_model(Settings(data_dir=shared_data_dir)) is model  # loaded once per process
+
+
+def test_transformers_backend_streams_generated_text(shared_data_dir: Path, models_dir: Path) -> None:
+    model = load_chat_model(Settings(data_dir=shared_data_dir, llm_backend="transformers"))
+    pieces = _stream(model)
+    assert len(pieces) >= 3 and len("".join(pieces).split()) >= 5
+    assert "SmolLM2" in model.name and "llama.cpp" not in model.name
     assert (models_dir / "smollm2-135m-instruct" / "model.safetensors").is_file()
+
+
+def test_auto_falls_back_to_transformers_without_llamacpp(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    assert Settings().backend == "transformers"
+    assert Settings(llm_backend="llamacpp").backend == "llamacpp"  # asked for by name: no fallback
+
+
+def test_auto_loads_folders_and_hub_ids_with_transformers() -> None:
+    assert Settings(llm_model="HuggingFaceTB/SmolLM2-360M-Instruct").backend == "transformers"
+    assert Settings(llm_model="models/my-merged-run").backend == "transformers"
+    assert Settings(llm_model="exports/model-f16.gguf").backend == "llamacpp"
 
 
 def test_llamacpp_backend_streams_the_same_file() -> None:
@@ -86,7 +110,7 @@ def test_unreachable_server_and_missing_models_give_clear_messages(tmp_path: Pat
     with pytest.raises(LLMError, match="needs llm_base_url"):
         load_chat_model(Settings(llm_backend="openai"))
     with pytest.raises(LLMError, match=r"model file .* not found"):
-        load_chat_model(Settings(llm_model=str(tmp_path / "nope.gguf")))
+        load_chat_model(Settings(llm_backend="transformers", llm_model=str(tmp_path / "nope.gguf")))
     with pytest.raises(LLMError, match=r"GGUF file .* not found"):
         load_chat_model(Settings(llm_backend="llamacpp", llm_model=str(tmp_path / "nope.gguf")))
     with pytest.raises(LLMError, match=r"cannot load model 'no-such-org/no-such-model' from the Hugging Face Hub"):

@@ -36,9 +36,9 @@ def card_markdown(settings: Settings) -> str | None:
 
 def model_label(settings: Settings) -> str:
     """Which model drafts the advisors' answers, in words, without loading it."""
-    if settings.llm_backend == "fake":
+    if settings.backend == "fake":
         return "a fake model (tests)"
-    if settings.llm_backend == "openai":
+    if settings.backend == "openai":
         server = settings.llm_base_url or "an OpenAI-compatible server"
         return f"{settings.llm_model or 'the default model'} on {server}"
     base = settings.llm_model or "SmolLM2-135M-Instruct (packaged)"

@@ -32,17 +32,22 @@ def quiet_loading() -> None:
 def load_chat_model(settings: Settings) -> ChatModel:
     """A new model for these settings (slow: reads weights). Prefer :func:`get_chat_model`."""
     quiet_loading()
-    backend = settings.llm_backend
+    backend = settings.backend
     if backend == "transformers":
         from tutor.llm.transformers_backend import TransformersChatModel
 
-        return TransformersChatModel(
+        model = TransformersChatModel(
             settings.llm_model, settings.resolved_adapter, settings.llm_threads, settings.models_dir
         )
+        if settings.llm_backend == "auto":  # chosen for want of llama.cpp: say what would be faster
+            model.name += " (transformers: pip install llama-cpp-python for answers about 3x faster)"
+        return model
     if backend == "llamacpp":
         from tutor.llm.llamacpp_backend import LlamaCppChatModel
 
-        return LlamaCppChatModel(settings.llm_model, settings.llm_threads)
+        return LlamaCppChatModel(
+            settings.llm_model, settings.llm_threads, adapter=settings.resolved_adapter, cache_dir=settings.models_dir
+        )
     if backend == "openai":
         from tutor.llm.openai_backend import OpenAIChatModel
 
@@ -56,7 +61,7 @@ def get_chat_model(settings: Settings) -> ChatModel:
     """The process-wide model for these settings, loaded on first call. A failed load is not
     remembered, so fixing the cause and asking again works without a restart."""
     key = (
-        settings.llm_backend,
+        settings.backend,
         settings.llm_model,
         settings.resolved_adapter,
         settings.llm_base_url,
@@ -65,7 +70,7 @@ def get_chat_model(settings: Settings) -> ChatModel:
     )
     with _lock:
         if key not in _loaded:
-            if settings.llm_worker and settings.llm_backend in LOCAL_BACKENDS:
+            if settings.llm_worker and settings.backend in LOCAL_BACKENDS:
                 from tutor.llm.worker import WorkerChatModel
 
                 _loaded[key] = WorkerChatModel(settings)

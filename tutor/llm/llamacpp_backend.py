@@ -7,11 +7,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from trainer.packaged import PACKAGED_NAME, PackagedModelError, packaged_gguf
-from tutor.llm.base import LLMError, Message
+from tutor.llm.base import LLMError, Message, adapter_title
 
 
 class LlamaCppChatModel:
-    def __init__(self, model_ref: str = "", threads: int = 0, context: int = 4096) -> None:
+    def __init__(
+        self,
+        model_ref: str = "",
+        threads: int = 0,
+        context: int = 4096,
+        adapter: str = "",
+        cache_dir: Path | None = None,
+    ) -> None:
+        """``adapter``: a PEFT LoRA folder trained on the packaged model, applied by llama.cpp at run
+        time from its GGUF form (converted once into ``cache_dir``, Settings.models_dir)."""
         try:
             from llama_cpp import Llama
         except ImportError:
@@ -22,11 +31,23 @@ class LlamaCppChatModel:
             raise LLMError(str(exc)) from None
         if not path.is_file():
             raise LLMError(f"GGUF file {str(path)!r} not found")
+        lora = _lora_file(adapter, model_ref, cache_dir) if adapter else None
         try:
-            self.llm = Llama(model_path=str(path), n_ctx=context, n_threads=threads or None, verbose=False)
+            self.llm = Llama(
+                model_path=str(path),
+                n_ctx=context,
+                n_threads=threads or None,
+                lora_path=str(lora) if lora else None,
+                # The repetition penalty sees the whole context, prompt included, as transformers' does,
+                # so both backends pick the same next tokens (llama.cpp's default is the last 64).
+                last_n_tokens_size=context,
+                verbose=False,
+            )
         except Exception as exc:  # llama.cpp reports a bad file as ValueError or RuntimeError
             raise LLMError(f"llama.cpp cannot load {str(path)!r}: {exc}".splitlines()[0]) from None
         self.name = PACKAGED_NAME + " via llama.cpp" if not model_ref else f"{path.name} via llama.cpp"
+        if adapter:
+            self.name += f" + {adapter_title(adapter)}"
         self._lock = threading.Lock()  # a Llama object serves one request at a time
 
     def stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
@@ -35,10 +56,29 @@ class LlamaCppChatModel:
                 messages=messages,
                 max_tokens=max_new_tokens,
                 temperature=temperature,
-                repeat_penalty=1.1,
+                top_p=0.9,  # as the transformers backend samples
+                repeat_penalty=1.1,  # small models loop without it
                 stream=True,
             )
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+
+
+def _lora_file(adapter: str, model_ref: str, cache_dir: Path | None) -> Path:
+    """The adapter's GGUF LoRA file, converted on first use."""
+    from trainer.gguf_lora import export_lora_gguf
+    from trainer.model import ModelError
+
+    if model_ref:
+        raise LLMError(
+            "an adapter goes on the packaged model in the llamacpp backend; for another GGUF, merge the "
+            "adapter first (tutor export RUN_DIR --format gguf) or use the transformers backend"
+        )
+    if not (Path(adapter) / "adapter_config.json").is_file():
+        raise LLMError(f"no PEFT adapter in {adapter!r} (adapter_config.json missing)")
+    try:
+        return export_lora_gguf(Path(adapter), cache_dir or Path(adapter))
+    except ModelError as exc:
+        raise LLMError(f"cannot put adapter {adapter!r} on {PACKAGED_NAME} in llama.cpp: {exc}") from None

@@ -1,0 +1,118 @@
+"""The fast advisor path: a PEFT LoRA adapter applied by llama.cpp on the packaged GGUF base must
+pick the same tokens as transformers with the same adapter, run for real on the packaged SmolLM2.
+
+Bit-for-bit equal answers are not to be had: llama.cpp multiplies the Q4_1 weights with quantized
+activations, transformers with float32 ones, so a near tie can go either way and a greedy answer
+then follows another path. So the test compares next-token choices along transformers' greedy
+answers (teacher forcing): with the base alone the two backends agree at about 97% of positions
+(measured on the packaged model), and an adapter applied right must keep that agreement, while
+leaving it out, or storing its query/key rows in the wrong order, drops it far below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trainer.gguf_lora import export_lora_gguf
+from trainer.model import ModelError
+from trainer.packaged import packaged_checkpoint, packaged_gguf
+from tutor.llm import LLMError, load_chat_model
+from tutor.llm.llamacpp_backend import LlamaCppChatModel
+from tutor.llm.transformers_backend import TransformersChatModel
+from tutor.settings import Settings
+
+QUESTIONS = [
+    "What is LoRA?",
+    "How many examples do I need to teach a model a new output format?",
+    "Which learning rate suits QLoRA?",
+]
+
+
+@pytest.fixture(scope="module")
+def random_adapter(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Path:
+    """A LoRA adapter whose update is large enough to change most answers (PEFT starts B at zero)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    base = AutoModelForCausalLM.from_pretrained(packaged_checkpoint(models_dir), dtype=torch.float32)
+    config = LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+    model = get_peft_model(base, config)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "lora_B" in name:
+                parameter.normal_(0.0, 0.25)
+    folder = tmp_path_factory.mktemp("adapter")
+    model.save_pretrained(folder)
+    return folder
+
+
+def _agreement(transformers_model: TransformersChatModel, llama, question: str, tokens: int = 40) -> float:
+    """Share of positions of transformers' greedy answer where llama.cpp picks the same next token."""
+    import torch
+
+    messages = [{"role": "system", "content": "You are a course advisor."}, {"role": "user", "content": question}]
+    prompt = transformers_model.tokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )["input_ids"]
+    with torch.inference_mode():
+        answer = transformers_model.model.generate(prompt, max_new_tokens=tokens, do_sample=False)
+        theirs = transformers_model.model(answer).logits[0].argmax(-1).numpy()
+    ids = answer[0].tolist()
+    llama.reset()
+    llama.eval(ids)
+    ours = np.array(llama.scores[: len(ids)]).argmax(-1)
+    start = prompt.shape[1] - 1
+    return float((theirs[start:-1] == ours[start:-1]).mean())
+
+
+def _mean_agreement(transformers_model, llama) -> float:
+    return float(np.mean([_agreement(transformers_model, llama, q) for q in QUESTIONS]))
+
+
+def _llama(lora: Path | None = None):
+    from llama_cpp import Llama
+
+    lora_path = str(lora) if lora else None
+    return Llama(model_path=str(packaged_gguf()), n_ctx=1024, logits_all=True, lora_path=lora_path, verbose=False)
+
+
+def test_llamacpp_applies_the_adapter_as_transformers_does(random_adapter: Path, models_dir: Path, tmp_path: Path):
+    tuned = TransformersChatModel("", str(random_adapter), 0, models_dir)
+    lora = export_lora_gguf(random_adapter, tmp_path)
+    with_adapter = _mean_agreement(tuned, _llama(lora))
+    without_adapter = _mean_agreement(tuned, _llama())
+    assert with_adapter >= 0.9, (with_adapter, without_adapter)
+    assert without_adapter <= with_adapter - 0.2, (with_adapter, without_adapter)  # the adapter matters here
+
+
+def test_the_default_backend_puts_the_adapter_on_llamacpp(random_adapter: Path, shared_data_dir: Path) -> None:
+    settings = Settings(data_dir=shared_data_dir, llm_adapter=str(random_adapter), llm_worker=False)
+    assert settings.backend == "llamacpp"  # llama-cpp-python is a dependency
+    model = load_chat_model(settings)
+    assert isinstance(model, LlamaCppChatModel) and "via llama.cpp +" in model.name
+    assert "".join(model.stream([{"role": "user", "content": "Hi"}], max_new_tokens=8, temperature=0.0)).strip()
+    converted = list(settings.models_dir.glob("lora-*.gguf"))
+    assert len(converted) == 1
+    load_chat_model(settings)  # the second load reuses the converted file
+    assert list(settings.models_dir.glob("lora-*.gguf")) == converted
+
+
+def test_adapters_llamacpp_cannot_apply_are_refused_by_name(random_adapter: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    dora = tmp_path / "dora"
+    shutil.copytree(random_adapter, dora)
+    config = json.loads((dora / "adapter_config.json").read_text())
+    (dora / "adapter_config.json").write_text(json.dumps({**config, "use_dora": True}))
+    with pytest.raises(ModelError, match="use_dora"):
+        export_lora_gguf(dora, tmp_path / "cache")
+    with pytest.raises(LLMError, match=r"adapter_config\.json missing"):
+        LlamaCppChatModel(adapter=str(tmp_path / "nowhere"))
+    with pytest.raises(LLMError, match="merge the adapter first"):
+        LlamaCppChatModel(str(packaged_gguf()), adapter=str(random_adapter))
