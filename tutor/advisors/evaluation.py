@@ -293,7 +293,7 @@ _GIVES = (
 _ITEM = r"[\w'.-]+(?: [\w'.-]+){0,3}"
 TASK_WORDS: dict[str, tuple[str, ...]] = {
     "structured extraction": (
-        r"extract\w*", "json", "structured", "schema", "key-value", "fields", "field (?:names?|values?)",
+        r"extract\w*", "json", "csv", "structured", "schema", "key-value", "fields", "field (?:names?|values?)",
         r"pars(?:e|es|ed|ing)", "entities", "ner", r"pull(?:s|ed|ing)? (?:[\w',-]+ ){0,10}?(?:out|into)",
         r"fill(?:s|ed|ing)? (?:in|out)", r"populat\w*", r"captur\w*", r"tabulat\w*", "spreadsheet", r"picks? out",
         r"cop(?:y|ies|ied|ying) (?:[\w',-]+ ){0,12}?into",
@@ -322,7 +322,8 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
         r"tier|treatment|reason|bucket|group|kind|label)",
         r"sort(?:s|ed|ing)? (?:[\w'-]+ ){0,4}into", r"mark(?:s|ed|ing)? (?:each|every)",
         r"(?:pick|choose|assign)(?:s|ed|ing)? (?:the|a|which) (?:team|queue)", r"(?:picks?|chooses?) one of",
-        "(?:to|into|as) one of", r"detect\w*", r"predict\w*", "spots|spotting", r"distinguish\w*",
+        "(?:to|into|as|in) one of", r"(?:picks?|chooses?|decides?) which",
+        r"detect\w*", r"predict\w*", "spots|spotting", r"distinguish\w*",
         r"tell(?:s|ing)? (?:[\w'-]+ ){0,3}apart", r"toxic\w*", r"moderat(?:e|es|ing|ion)", "phishing",
         r"(?:scores?|rates?|grades?) (?:each|every)",
         # the choices themselves: "say normal or abnormal", "as strong, average or weak", "low, medium or high"
@@ -333,7 +334,9 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
         r"summar\w*", "abstracts?", "minutes", "tl;?dr", r"condens\w*", r"recap\w*", "digests?", r"synops\w*",
         r"boil(?:s|ed|ing)? down", r"sum(?:s|med|ming)? up", "gist", "headnotes?", "overview", r"shorten\w*",
         r"shrink\w*", "bullet points", "(?:main|key) (?:points|themes|takeaways)",
-        r"(?:in|into|to) (?:a few|a couple of|one or two|two or three|\d+) (?:sentences|lines|bullets)",
+        r"(?:in|into|to) (?:a few|a couple of|one or two|two or three|one|two|three|four|five|\d+) "
+        r"(?:sentences|lines|bullets)",
+        r"reduc\w* (?:[\w'-]+ ){0,3}to (?:a )?(?:short|brief|few)",
         r"(?:short|brief) (?:note|version|paragraph|briefing|report|update)", r"takeaways?", "highlights",
         r"squeez\w*", r"cut(?:s|ting)? (?:[\w'-]+ ){0,3}down", "previously on",
         r"turn(?:s|ed|ing)? (?:[\w'-]+ ){0,6}into an? (?:short|brief|quick)", r"one-(?:line|paragraph|page)",
@@ -356,7 +359,8 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
     # extracts ..." is extraction); they keep meaning from guessing a task for "it chats with ...".
     "open-ended generation": (
         r"chats? with", "chatting with", r"chatbots?", r"talk(?:s|ing)? (?:with|to)", "conversational",
-        r"repl(?:y|ies)", r"respond\w*", "drafts?", r"role-?play\w*", "personas?", "brand voice", r"in an? \w+ tone",
+        r"repl(?:y|ies)", r"respond\w*", "responses",
+        "drafts?", r"role-?play\w*", "personas?", "brand voice", r"in an? \w+ tone",
         r"brainstorm\w*", "ideas", r"banter\w*", r"chit-?chat\w*",
         "stories", "poems?", r"answer(?:s|ing)? (?:[\w']+ ){0,3}questions", r"expla(?:in|nation)\w*", r"suggest\w*",
         r"narrat\w*", r"improvis\w*", r"quiz\w*", "hints?", r"walks? (?:[\w'-]+ )?through",
@@ -370,13 +374,14 @@ DOMAINS = [
     (
         "medical",
         (
-            r"medic\w*", "drugs?", "dosages?", "doses?", r"pharmac\w*", r"clinic\w*", "patients?'?", "doctors?'?",
+            r"medic\w*", "drugs?", "dosages?", "doses?", r"pharmac\w*", r"(?<!law )(?<!legal )clinic\w*",
+            "patients?'?", "doctors?'?",
             "soap", r"diagnos\w*", r"prescri\w*", "hospitals?", r"nurs\w*", r"allerg\w*", "symptoms?",
             r"discharge (?:letters?|summar\w*|notes?|papers?)|discharged", r"radiolog\w*", "health ?care", "health",
             "ehrs?", "emrs?", r"lab (?:reports?|results?|tests?)", "vitals", r"surg\w*", r"therap\w*", r"psych\w*",
             "gps?", r"oncolog\w*", r"cardiolog\w*", r"patholog\w*", r"dent(?:al|ists?)", "physicians?",
             "adverse events?", "diseases?", r"illness\w*", r"vaccin\w*", "hipaa", "x-?rays?", "mri", "pacemakers?",
-            "ct scans?",
+            "ct scans?", "insulin", r"diabet\w*", "medications?", "hl7", "fhir", "blood pressure",
         ),
     ),
     (
@@ -388,7 +393,7 @@ DOMAINS = [
             "solicitors?", "paralegals?", "barristers?", "counsel", "depositions?", "plaintiffs?", "defendants?",
             "rulings?", "case[- ]law", "cease[- ]and[- ]desist", "ndas?", "affidavits?", r"docket\w*",
             "legislation", "wills", "probate", "privacy polic(?:y|ies)", "terms (?:of service|and conditions)", "gdpr",
-            r"arbitrat\w*", "claimants?", r"testimon\w*", "tribunals?",
+            r"arbitrat\w*", "claimants?", r"testimon\w*", "tribunals?", r"immigra\w*", "visas?", "passports?",
         ),
     ),
     (
@@ -415,7 +420,9 @@ DOMAINS = [
             # a customer's ticket or complaint, not a concert ticket, a Jira ticket or a staff grievance
             r"(?<!event )(?<!concert )(?<!train )(?<!flight )(?<!movie )(?<!jira )(?<!bug )tickets?(?! prices?)",
             r"(?<!harassment )(?<!staff )(?<!employee )complaints?",
-            "service desk", "knowledge[- ]base", "live chat", "zendesk", "crm", r"refund\w*", "where is my order",
+            "service desk", "(?:member|guest|client) services", r"(?:app|play) store reviews?",
+            r"(?:1|one|2|two)-star reviews?", "knowledge[- ]base",
+            "live chat", "zendesk", "crm", r"refund\w*", "where is my order",
         ),
     ),
 ]  # fmt: skip
@@ -449,7 +456,8 @@ CONSEQUENCE = r"(?:could|can|might|may|would) (?:[\w'-]+ ){0,3}(?:kill|injur|hur
 # Those that say on their own that the stakes are high.
 HIGH_STAKES_WORDS = (
     "safety", "high[- ]stakes", "critical", "regulated", "regulators?", r"audit(?:ed|ors?)", "dangerous",
-    "costly", "lawsuits?", r"cost(?:s|ing)? (?:us|real|money|a lot)", r"(?:lose|losing|lost) (?:real )?money",
+    "costly", "lawsuits?", r"(?:real|actual) money", r"money (?:out|we (?:hand|pay))", r"self-harm",
+    r"suicid\w*", r"cost(?:s|ing)? (?:us|real|money|a lot)", r"(?:lose|losing|lost) (?:real )?money",
     CONSEQUENCE,
 )  # fmt: skip
 
