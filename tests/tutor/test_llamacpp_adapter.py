@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer.gguf_lora import export_lora_gguf
+from trainer.gguf_lora import export_lora_gguf, lora_gguf_path
 from trainer.model import ModelError
 from trainer.packaged import packaged_checkpoint, packaged_gguf
 from tutor.llm import LLMError, load_chat_model
@@ -96,10 +96,11 @@ def test_the_default_backend_puts_the_adapter_on_llamacpp(random_adapter: Path, 
     model = load_chat_model(settings)
     assert isinstance(model, LlamaCppChatModel) and "via llama.cpp +" in model.name
     assert "".join(model.stream([{"role": "user", "content": "Hi"}], max_new_tokens=8, temperature=0.0)).strip()
-    converted = list(settings.models_dir.glob("lora-*.gguf"))
-    assert len(converted) == 1
+    converted = lora_gguf_path(random_adapter, settings.models_dir)  # other tests share the folder
+    assert converted.is_file()
+    written = converted.stat().st_mtime_ns
     load_chat_model(settings)  # the second load reuses the converted file
-    assert list(settings.models_dir.glob("lora-*.gguf")) == converted
+    assert converted.stat().st_mtime_ns == written
 
 
 def test_adapters_llamacpp_cannot_apply_are_refused_by_name(random_adapter: Path, tmp_path: Path) -> None:
