@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from trainer.packaged import PACKAGED_NAME, PackagedModelError, packaged_gguf
+from trainer.packaged import PACKAGED_NAME, PackagedModelError, packaged_gguf, packaged_gguf_f16
 from tutor.llm.base import LLMError, Message, adapter_title
 
 
@@ -26,7 +27,7 @@ class LlamaCppChatModel:
         except ImportError:
             raise LLMError("the llamacpp backend needs llama-cpp-python: pip install llama-cpp-python") from None
         try:
-            path = Path(model_ref) if model_ref else packaged_gguf()
+            path = Path(model_ref) if model_ref else packaged_gguf_f16(cache_dir) if cache_dir else packaged_gguf()
         except PackagedModelError as exc:
             raise LLMError(str(exc)) from None
         if not path.is_file():
@@ -36,7 +37,7 @@ class LlamaCppChatModel:
             self.llm = Llama(
                 model_path=str(path),
                 n_ctx=context,
-                n_threads=threads or None,
+                n_threads=threads or os.cpu_count(),  # llama-cpp-python's default is half the cores
                 lora_path=str(lora) if lora else None,
                 # The repetition penalty sees the whole context, prompt included, as transformers' does,
                 # so both backends pick the same next tokens (llama.cpp's default is the last 64).

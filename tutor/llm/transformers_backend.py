@@ -52,7 +52,7 @@ class TransformersChatModel:
 
     def stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
         import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+        from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         stop = threading.Event()
 
@@ -72,7 +72,7 @@ class TransformersChatModel:
             **inputs,
             max_new_tokens=max_new_tokens,
             streamer=streamer,
-            repetition_penalty=1.1,  # small models loop without it
+            logits_processor=LogitsProcessorList([AnswerRepetitionPenalty(inputs["input_ids"].shape[1])]),
             pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
             do_sample=False,
             stopping_criteria=StoppingCriteriaList([StopWhenClosed()]),
@@ -98,6 +98,29 @@ class TransformersChatModel:
                 worker.join()
         if errors:
             raise LLMError(f"generation failed: {errors[0]}")
+
+
+REPETITION_PENALTY = 1.1  # small models loop without one
+
+
+class AnswerRepetitionPenalty:
+    """The repetition penalty on the answer's own tokens only, as llama.cpp applies it (so the two
+    backends write the same greedy answer). transformers' built-in one also penalises every prompt
+    token, which pushes an advisor away from the course's own words: "LoRA" in the passages made
+    it write "LoRa", "QLoRA" became "QLLOA"."""
+
+    def __init__(self, prompt_length: int, penalty: float = REPETITION_PENALTY) -> None:
+        self.prompt_length, self.penalty = prompt_length, penalty
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        written = input_ids[:, self.prompt_length :]
+        if written.shape[1] == 0:
+            return scores
+        seen = torch.gather(scores, 1, written)
+        seen = torch.where(seen < 0, seen * self.penalty, seen / self.penalty)
+        return scores.scatter(1, written, seen)
 
 
 def _load(model_ref: str):
