@@ -16,10 +16,15 @@ from pathlib import Path
 
 def write_text(path: Path, text: str) -> Path:
     """``path.write_text(text)``, atomically."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    """``path.write_bytes(data)``, atomically."""
     handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
         os.replace(partial, path)
     except BaseException:
         with contextlib.suppress(OSError):

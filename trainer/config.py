@@ -77,7 +77,8 @@ class DataSection(_Section):
     )
     source: str = Field(
         "builtin",
-        description="'builtin' for the dataset shipped with the app, a path to a .jsonl or .csv file, or "
+        description="'builtin' for the cleaned dataset shipped with the app ('builtin:raw' for the same set before "
+        "cleaning, near-duplicates and all), a path to a .jsonl or .csv file, or "
         "'hf:<dataset id>' (e.g. hf:takala/financial_phrasebank) when a network is available.",
     )
     input_field: str = Field("", description="Column with the model's input. Empty: 'text' or 'dialogue' by task.")
@@ -98,7 +99,11 @@ class DataSection(_Section):
     max_length: int = Field(
         256, ge=16, le=32768, description="Longest example in tokens (prompt + answer); longer ones are cut."
     )
-    seed: int = Field(42, description="Seed of the shuffle that makes the train/validation/test split.")
+    seed: int = Field(
+        42,
+        description="Seed of the hash that puts each example in train, validation or test (by its own text, so "
+        "removing other rows never moves it).",
+    )
 
     @model_validator(mode="after")
     def _fractions_leave_training_data(self) -> DataSection:

@@ -10,6 +10,8 @@ PyTorch's cross-entropy ignores. So the model learns to *answer*, not to repeat 
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import json
 import random
 from dataclasses import dataclass
@@ -20,6 +22,9 @@ from trainer.records import is_csv, is_jsonl, read_csv, read_jsonl
 
 BUILTIN_DIR = Path(__file__).parent / "datasets"
 BUILTIN_FILES = {"sentiment": "financial_sentiment.jsonl", "summarization": "dialogue_summaries.jsonl"}
+# ``builtin`` is the cleaned set (what the critic found removed; DATA_CARD.md says how), and
+# ``builtin:raw`` the set as generated, kept as the worked example of what the critic catches.
+BUILTIN_SOURCES = ("builtin", "builtin:raw")
 DEFAULT_FIELDS = {
     "sentiment": (("text", "sentence"), ("label",)),
     "summarization": (("dialogue",), ("summary",)),
@@ -57,17 +62,19 @@ class Splits:
     test: list[Example]
 
 
-def builtin_path(task: str) -> Path:
-    return BUILTIN_DIR / BUILTIN_FILES[task]
+def builtin_path(task: str, source: str = "builtin") -> Path:
+    """The shipped file of a built-in source: ``builtin`` (clean) or ``builtin:raw``."""
+    raw = BUILTIN_DIR / BUILTIN_FILES[task]
+    return raw if source == "builtin:raw" else raw.with_suffix(".clean.jsonl")
 
 
 def load_examples(data: DataSection) -> list[Example]:
     """Every usable example of the configured source, in file order."""
     source = data.source.strip()
-    if source == "builtin" and data.task not in BUILTIN_FILES:
+    if source in BUILTIN_SOURCES and data.task not in BUILTIN_FILES:
         raise DataError(f"the {data.task} task has no built-in dataset: `tutor advisor build --data-only` makes it")
-    if source == "builtin":
-        records = _read_file(builtin_path(data.task))
+    if source in BUILTIN_SOURCES:
+        records = _read_file(builtin_path(data.task, source))
     elif source.startswith("hf:"):
         records = _read_hub(source.removeprefix("hf:"))
     else:
@@ -81,16 +88,29 @@ def load_examples(data: DataSection) -> list[Example]:
 
 
 def split_examples(examples: list[Example], data: DataSection) -> Splits:
-    """A seeded shuffle cut into train / validation / test; the same seed gives the same split.
+    """Train / validation / test by a seeded hash of each example's own input: an example's split
+    depends only on its text and the seed, never on the rows around it. So a cleaned copy of a
+    dataset (rows removed) keeps every remaining row in the split it had, its test set is the raw
+    test set minus the removed rows, and removing train rows that leak into the test set cannot
+    move other rows around. Rows with the same input always share a split.
     With ``group_field``, whole groups are shuffled and cut, so a group never spans two splits."""
     if data.group_field:
         return _split_groups(examples, data)
-    shuffled = list(examples)
-    random.Random(data.seed).shuffle(shuffled)
-    n_test = max(1, round(len(shuffled) * data.test_fraction))
-    n_val = round(len(shuffled) * data.val_fraction)
-    test, val, train = shuffled[:n_test], shuffled[n_test : n_test + n_val], shuffled[n_test + n_val :]
+    ranked = sorted(examples, key=lambda example: split_position(example.input, data.seed))
+    positions = [split_position(example.input, data.seed) for example in ranked]
+    n_test = max(1, bisect.bisect_left(positions, data.test_fraction))
+    n_val = bisect.bisect_left(positions, data.test_fraction + data.val_fraction) - n_test
+    if data.val_fraction and n_val < 1 and len(ranked) - n_test > 1:
+        n_val = 1  # a tiny dataset still gets an eval loss
+    test, val, train = ranked[:n_test], ranked[n_test : n_test + n_val], ranked[n_test + n_val :]
+    random.Random(data.seed).shuffle(train)  # batches mix kinds; the hash order is not random enough to rely on
     return Splits(train=train, val=val, test=test[: data.max_test_examples])
+
+
+def split_position(text: str, seed: int) -> float:
+    """Where an input falls in [0, 1): test below test_fraction, validation next, train above."""
+    digest = hashlib.sha256(f"{seed}\x00{text}".encode()).hexdigest()
+    return int(digest[:13], 16) / 16**13
 
 
 def _split_groups(examples: list[Example], data: DataSection) -> Splits:

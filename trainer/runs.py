@@ -85,14 +85,21 @@ class RunQueue:
         self._mark_dead_runs()
 
     # --- what the lab asks --------------------------------------------------------------------
-    def submit(self, owner: str, config: TrainConfig) -> Run:
+    def submit(self, owner: str, config: TrainConfig, extra: dict | None = None) -> Run:
         run_id = self._new_id(owner, config.data.task)
         folder = self.runs_dir / run_id
         folder.mkdir(parents=True)
         config = config.model_copy(deep=True)
         config.training.output_dir = str(folder)
         atomic.write_text(folder / "config.yaml", config.to_yaml())
-        run = Run(id=run_id, owner=owner, task=config.data.task, status="queued", created=time.time())
+        run = Run(
+            id=run_id,
+            owner=owner,
+            task=config.data.task,
+            status="queued",
+            created=time.time(),
+            extra=dict(extra or {}),
+        )
         self._save(run)
         self._wake.set()
         return run

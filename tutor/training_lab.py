@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
-import shutil
 import subprocess
 import sys
 import threading
@@ -20,18 +18,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trainer import atomic
 from trainer.config import ConfigError, TrainConfig, default_config_name, parse_config, shipped_config
-from trainer.data import DataError, builtin_path, load_examples
+from trainer.data import BUILTIN_FILES, BUILTIN_SOURCES, DataError, Example, builtin_path, load_examples
 from trainer.model import Hardware, detect_hardware
 from trainer.progress import RunProgress, summarise
 from trainer.report import smooth
 from trainer.runs import Run, RunError, RunQueue
-from tutor import lab_files
+from tutor import data_versions, lab_files
 from tutor.learner_jobs import LearnerBusy, OneAtATime
 from tutor.settings import Settings
 
 if TYPE_CHECKING:
     from tutor.advisors.dataset_checks import Issue
+    from tutor.data_cleaning import Cleaned
+    from tutor.run_compare import Comparison, RunRow
 
 PREVIEW_ROWS = 8
 EXPORT_WAIT_S = 600.0  # how long an export waits for the one export slot before it is refused
@@ -44,6 +45,11 @@ class LabError(ValueError):
     """Something the learner can fix; shown as a message in the lab."""
 
 
+def _no_version(path: Path) -> data_versions.DataVersion:
+    """An upload stored before data versions had sidecars: its id is still its content hash."""
+    return data_versions.DataVersion(id=path.name.split(".")[0], path=str(path), task="", rows=0, origin="upload")
+
+
 @dataclass
 class DataPreview:
     source: str  # "builtin" or the stored upload's path
@@ -52,6 +58,14 @@ class DataPreview:
     labels: dict[str, int] | None
     issues: list[Issue] = field(default_factory=list)  # the dataset critic's findings; the tab renders them
     issue_counts: dict[str, int] = field(default_factory=dict)  # issues per kind, in order of first finding
+    label: str = ""  # the data version as a person reads it
+    blocking: str = ""  # why the trainer cannot read this file as it is ("" when it can); cleaning may fix it
+
+
+@dataclass
+class CleanOutcome:
+    version: data_versions.DataVersion
+    cleaned: Cleaned
 
 
 @dataclass
@@ -109,6 +123,7 @@ class TrainingLab:
         runs = self.runs.clean_up(skip=self._exporting)
         # Any run still on disk may read its upload again (a stopped run resumes), not only active ones.
         in_use = {Path(self.runs.config(r.id).data.source).resolve() for r in self.runs.runs()}
+        in_use |= {data_versions.sidecar_of(path) for path in in_use}  # a kept file keeps its history
         return runs, lab_files.old_uploads(self.uploads, self.settings.keep_runs_days * DAY_S, in_use)
 
     # --- disk space ----------------------------------------------------------------------------
@@ -132,23 +147,26 @@ class TrainingLab:
         return self._hardware
 
     # --- step 1: task and data -----------------------------------------------------------------
-    def preview(self, task: str, upload: str | None = None, owner: str = "") -> DataPreview:
+    def preview(self, task: str, upload: str | None = None, owner: str = "", source: str = "builtin") -> DataPreview:
+        """The first rows and the critic's findings of an upload (stored as a new data version), or
+        of ``source``: ``builtin``, ``builtin:raw`` or one of this learner's stored versions."""
         from tutor.advisors import dataset_checks
 
         if upload:
-            source = self._store_upload(Path(upload), owner)
-            path = source
-        else:
-            source, path = "builtin", builtin_path(task)
+            source = str(self._store_upload(Path(upload), owner))
+        path = self._data_path(owner, task, source)
         config = TrainConfig()
         config.data.task = task
-        config.data.source = str(source)
-        try:
-            examples = load_examples(config.data)
-        except DataError as exc:
-            raise LabError(str(exc)) from None
+        config.data.source = source
         text = path.read_text(encoding="utf-8-sig")
         issues, _ = dataset_checks.critique(text, path.name, task_text=task)
+        blocking = ""
+        try:
+            examples = load_examples(config.data)
+        except DataError as exc:  # still shown with the critic's findings: cleaning may fix it
+            blocking = str(exc)
+            parsed, _, _ = dataset_checks.parse(text, path.name)
+            examples = [Example(e.input, e.output) for e in parsed]
         counts: dict[str, int] = {}
         for issue in issues:
             counts[issue.kind] = counts.get(issue.kind, 0) + 1
@@ -158,21 +176,96 @@ class TrainingLab:
             for example in examples:
                 labels[example.output] = labels.get(example.output, 0) + 1
         rows = [[ex.input, ex.output] for ex in examples[:PREVIEW_ROWS]]
-        return DataPreview(str(source), len(examples), rows, labels, issues, counts)
+        label = data_versions.describe_source(source)
+        return DataPreview(source, len(examples), rows, labels, issues, counts, label, blocking)
+
+    def _data_path(self, owner: str, task: str, source: str) -> Path:
+        """The file behind a lab data source; only built-in sets and the learner's own files."""
+        if source in BUILTIN_SOURCES:
+            if task not in BUILTIN_FILES:
+                raise LabError(f"the {task} task has no built-in dataset in this lab")
+            return builtin_path(task, source)
+        path = Path(source)
+        path = (path if path.is_absolute() else self._upload_folder(owner) / path).resolve()
+        if not path.is_relative_to(self._upload_folder(owner)) or not path.is_file():
+            raise LabError("data: use a built-in set or a file you uploaded or cleaned in this lab")
+        return path
 
     def _store_upload(self, path: Path, owner: str) -> Path:
         if path.suffix.lower() not in (".jsonl", ".csv"):
             raise LabError(f"{path.name}: upload a .jsonl or .csv file")
         if path.stat().st_size > self.settings.max_upload_bytes:
             raise LabError(f"{path.name}: larger than {self.settings.max_upload_mb:g} MB")
-        folder = self._upload_folder(owner)
-        folder.mkdir(parents=True, exist_ok=True)
         self._check_space(owner, path.stat().st_size, path.name)
         # Named by content: a second upload under the same name cannot change a queued run's data.
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-        target = folder / f"{digest}{path.suffix.lower()}"
-        shutil.copyfile(path, target)
-        return target
+        data = path.read_bytes()
+        version = data_versions.save(
+            self._upload_folder(owner), data, path.suffix.lower(), task="", rows=0, origin="upload", name=path.name
+        )
+        return Path(version.path)
+
+    # --- step 1b: act on the critic's findings -------------------------------------------------
+    def clean_data(
+        self,
+        owner: str,
+        task: str,
+        source: str,
+        actions: list[str],
+        *,
+        seed: int = 42,
+        test_fraction: float = 0.1,
+        max_words: int = 0,
+    ) -> CleanOutcome:
+        """Apply cleaning actions to a built-in set or one of the learner's versions, and store the
+        result as a new version (named by its content, with its parent and what was removed).
+        ``seed`` and ``test_fraction`` are the config's, so "leaks into the test set" means the
+        test set this learner's run will hold out."""
+        from tutor.data_cleaning import CleanError, clean
+
+        path = self._data_path(owner, task, source)
+        try:
+            cleaned = clean(
+                path.read_text(encoding="utf-8-sig"),
+                path.name,
+                actions,
+                seed=seed,
+                test_fraction=test_fraction,
+                max_words=max_words,
+            )
+        except (CleanError, UnicodeDecodeError) as exc:
+            raise LabError(str(exc)) from None
+        if len(cleaned.rows) < 10:
+            left = len(cleaned.rows)
+            raise LabError(f"cleaning would leave {left} rows; a run needs at least 10, so nothing was saved")
+        data = cleaned.jsonl().encode("utf-8")
+        self._check_space(owner, len(data), "the cleaned data")
+        parent = source if source in BUILTIN_SOURCES else (data_versions.read(path) or _no_version(path)).id
+        steps = [
+            {
+                "action": step.action,
+                "title": step.title,
+                "before": step.before,
+                "after": step.after,
+                "changed": step.changed,
+                "note": step.note,
+                "removed": [
+                    {"line": gone.line, "reason": gone.reason}
+                    for gone in step.removed[: data_versions.MAX_REMOVED_KEPT]
+                ],
+            }
+            for step in cleaned.steps
+        ]
+        version = data_versions.save(
+            self._upload_folder(owner),
+            data,
+            ".jsonl",
+            task=task,
+            rows=len(cleaned.rows),
+            origin="clean",
+            parent=parent,
+            steps=steps,
+        )
+        return CleanOutcome(version=version, cleaned=cleaned)
 
     def _upload_folder(self, owner: str) -> Path:
         return (self.uploads / (owner or "user")).resolve()
@@ -188,7 +281,7 @@ class TrainingLab:
                 raise LabError(
                     "data.source: Hub datasets are switched off on this server (Settings: lab_hub_datasets)"
                 )
-        elif source != "builtin":
+        elif source not in BUILTIN_SOURCES:
             path = Path(source)
             path = (path if path.is_absolute() else self._upload_folder(owner) / path).resolve()
             if not path.is_relative_to(self._upload_folder(owner)) or not path.is_file():
@@ -319,6 +412,90 @@ class TrainingLab:
 
     def latest(self, owner: str) -> Run | None:
         return self.runs.latest(owner)
+
+    # --- my runs: the table, comparisons, guided experiments -----------------------------------
+    def run_table(self, owner: str | None) -> list[RunRow]:
+        """The learner's runs (``owner`` None: everyone's), newest first, each with the fields that
+        differ from this host's default config for its task."""
+        from tutor.run_compare import run_row
+
+        defaults: dict[str, TrainConfig] = {}
+        rows = []
+        for run in reversed(self.runs.runs(owner)):
+            if run.task not in defaults:
+                defaults[run.task] = self.default_config(run.task if run.task in BUILTIN_FILES else "sentiment")
+            rows.append(run_row(self.runs, run, defaults[run.task]))
+        return rows
+
+    def compare_runs(self, owner: str | None, run_ids: list[str]) -> Comparison:
+        """2-4 of the learner's finished runs of one task, side by side (``owner`` None: anyone's)."""
+        from tutor.run_compare import CompareError, compare
+
+        try:
+            return compare(self.runs, owner, run_ids)
+        except CompareError as exc:
+            raise LabError(str(exc)) from None
+
+    def comparison_report(self, owner: str | None, run_ids: list[str]) -> Path:
+        """The comparison as a Markdown file to download (a fresh copy; nothing in the runs changes)."""
+        import tempfile
+
+        from tutor.run_compare import markdown
+
+        comparison = self.compare_runs(owner, run_ids)
+        summary = self._experiment_verdict(comparison)
+        folder = Path(tempfile.mkdtemp(prefix="tutor-compare-"))
+        name = "comparison-" + "-vs-".join(c.run.id for c in comparison.runs)[:150] + ".md"
+        path = atomic.write_text(folder / name, markdown(comparison, summary=summary))
+        return lab_files.download_copy(path)
+
+    def start_experiment(self, owner: str, experiment_id: str) -> list[Run]:
+        """Queue both arms of a guided experiment on this host's default sentiment config."""
+        from tutor.experiments import EXPERIMENTS
+
+        experiment = EXPERIMENTS.get(experiment_id)
+        if experiment is None:
+            raise LabError(f"no experiment {experiment_id!r}; pick one of {', '.join(EXPERIMENTS)}")
+        mine = [r for r in self.runs.runs(owner) if r.active]
+        if mine:
+            raise LabError(f"you already have a run {mine[0].status}: {mine[0].id}; an experiment starts two more")
+        self._check_space(owner, what="an experiment")
+        base = self.default_config("sentiment")
+        configs = [arm.apply(base) for arm in experiment.arms]
+        for config in configs:
+            self.check_inputs(owner, config)
+        pair = f"{experiment.id}-{int(time.time())}"
+        self.start()
+        return [
+            self.runs.submit(
+                owner,
+                config,
+                {"experiment": experiment.id, "experiment_title": experiment.title, "arm": arm.label, "pair": pair},
+            )
+            for arm, config in zip(experiment.arms, configs, strict=True)
+        ]
+
+    def experiment_pairs(self, owner: str) -> dict[str, list[Run]]:
+        """The learner's guided experiments, newest first: pair id -> its two runs."""
+        pairs: dict[str, list[Run]] = {}
+        for run in reversed(self.runs.runs(owner)):
+            if run.extra.get("pair"):
+                pairs.setdefault(run.extra["pair"], []).insert(0, run)
+        return pairs
+
+    def _experiment_verdict(self, comparison: Comparison) -> str:
+        """The verdict when the runs compared are the two arms of one guided experiment."""
+        from tutor.experiments import EXPERIMENTS, verdict
+
+        pairs = {c.run.extra.get("pair") for c in comparison.runs}
+        experiment = EXPERIMENTS.get(comparison.runs[0].run.extra.get("experiment", ""))
+        if len(comparison.runs) != 2 or len(pairs) != 1 or None in pairs or experiment is None:
+            return ""
+        return verdict(experiment, comparison)
+
+    def experiment_verdict(self, owner: str | None, run_ids: list[str]) -> tuple[Comparison, str]:
+        comparison = self.compare_runs(owner, run_ids)
+        return comparison, self._experiment_verdict(comparison)
 
     def status(self, owner: str, run_id: str) -> RunStatus:
         run = self._guard(lambda: self.runs.get(run_id, owner))

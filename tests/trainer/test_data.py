@@ -28,10 +28,11 @@ def tokenizer(models_dir):
 @pytest.mark.parametrize("task", ["sentiment", "summarization"])
 def test_builtin_datasets_load_with_a_data_card(task):
     examples = load_examples(DataSection(task=task))
-    assert len(examples) >= 300
+    raw = load_examples(DataSection(task=task, source="builtin:raw"))
+    assert len(examples) >= 250 and len(raw) >= 300 and {e.input for e in examples} < {e.input for e in raw}
     assert len({ex.input for ex in examples}) == len(examples)  # no duplicate inputs
     card = (builtin_path(task).parent / "DATA_CARD.md").read_text(encoding="utf-8")
-    assert builtin_path(task).name in card and "Licen" in card
+    assert builtin_path(task).name in card and builtin_path(task, "builtin:raw").name in card and "Licen" in card
 
 
 def test_split_is_seeded_and_disjoint():
@@ -41,9 +42,29 @@ def test_split_is_seeded_and_disjoint():
     assert first == again
     train, val, test = ({ex.input for ex in part} for part in (first.train, first.val, first.test))
     assert not (train & test) and not (train & val) and not (val & test)
-    assert len(first.test) == 60 and len(first.val) == 60 and len(first.train) == 480
+    # Shares near the configured 10/10/80 (each example's split comes from its own hash).
+    assert 40 <= len(first.test) <= 80 and 40 <= len(first.val) <= 80
+    assert len(first.train) + len(first.val) + len(first.test) == len(examples)
     other = split_examples(examples, DataSection(task="sentiment", seed=7))
     assert other.test != first.test
+
+
+def test_removing_rows_never_moves_the_others_to_another_split():
+    """A cleaned copy of a dataset keeps every remaining row where it was: its test set is the raw
+    test set minus the removed rows, so raw and clean runs are scored on the same held-out rows."""
+    data = DataSection(task="sentiment", max_test_examples=1000)
+    examples = load_examples(data)
+    full = split_examples(examples, data)
+    kept = examples[::3] + examples[1::3]  # a third of the rows removed
+    part = split_examples(kept, data)
+    for mine, whole in ((part.train, full.train), (part.val, full.val), (part.test, full.test)):
+        assert {ex.input for ex in mine} == {ex.input for ex in whole} & {ex.input for ex in kept}
+
+
+def test_a_tiny_dataset_still_gets_a_test_and_a_validation_example():
+    rows = [Example(f"Sales rose {i}%.", "positive") for i in range(10)]
+    splits = split_examples(rows, DataSection(task="sentiment"))
+    assert len(splits.test) >= 1 and len(splits.val) >= 1 and len(splits.train) >= 7
 
 
 def test_local_jsonl_and_csv(tmp_path):

@@ -83,7 +83,7 @@ def _run_on(lab, source: str, model: str = "", steps: int = 10) -> str:
 
 def test_the_server_caps_steps_and_each_learners_upload_space(tmp_path: Path) -> None:
     """Issue 15, item 5: the 400-step cap lived only on the slider, and uploads had no quota."""
-    core = Core.start(make_settings(tmp_path, lab_max_steps=50, disk_quota_mb=0.002))
+    core = Core.start(make_settings(tmp_path, lab_max_steps=50, disk_quota_mb=0.0025))
     lab = core.qlora
     for steps in (0, 51, 100_000):  # 0 would mean "every epoch", with no bound
         with pytest.raises(LabError, match=rf"training\.max_steps: between 1 and 50 on this server \(got {steps}\)"):
@@ -92,11 +92,11 @@ def test_the_server_caps_steps_and_each_learners_upload_space(tmp_path: Path) ->
     rows = [f'{{"text": "Sales rose {i}%.", "label": "positive"}}' for i in range(12)]
     upload = tmp_path / "mine.jsonl"
     upload.write_text("\n".join(rows) + "\n", encoding="utf-8")  # about 0.6 kB
-    for n in range(3):  # 2 kB of quota: three files of 0.6 kB fit
+    for n in range(3):  # 2.5 kB of quota: three files of 0.6 kB (and their 0.2 kB version notes) fit
         upload.write_text("\n".join(rows[n:] + rows[:n]) + "\n", encoding="utf-8")
         lab.preview("sentiment", str(upload), owner="ada")
     upload.write_text("\n".join(rows[5:] + rows[:5]) + "\n", encoding="utf-8")
-    with pytest.raises(LabError, match=r"mine\.jsonl: your lab files would pass your 0\.002 MB"):
+    with pytest.raises(LabError, match=r"mine\.jsonl: your lab files would pass your 0\.0025 MB"):
         lab.preview("sentiment", str(upload), owner="ada")
     lab.preview("sentiment", str(upload), owner="bob")  # bob has his own space
     core.store.close()
@@ -125,8 +125,11 @@ def test_a_run_reads_only_the_learners_own_uploads(lab, tmp_path: Path) -> None:
     # A bad label names its line, not the label.
     bad = tmp_path / "bad.jsonl"
     bad.write_text("\n".join([*rows[:11], '{"text": "x y", "label": "sk-secret-alice"}']) + "\n", encoding="utf-8")
+    # The preview still shows it (with the critic's findings, so cleaning can fix it); a run refuses it.
+    blocking = lab.preview("sentiment", str(bad), owner="bob").blocking
+    assert ":12: the label must be one of" in blocking and "sk-secret" not in blocking
     with pytest.raises(LabError) as caught:
-        lab.preview("sentiment", str(bad), owner="bob")
+        lab.start_run("bob", _run_on(lab, lab.preview("sentiment", str(bad), owner="bob").source))
     assert ":12: the label must be one of" in str(caught.value) and "sk-secret" not in str(caught.value)
 
 
