@@ -151,11 +151,11 @@ def test_qlora_lab_previews_data_and_rewrites_the_config(app_url: str, page) -> 
     page.goto(app_url)
     page.get_by_text("not completed yet").wait_for(timeout=60_000)  # the page's load handlers have run
     page.get_by_role("tab", name="QLoRA lab").click()
-    page.get_by_text("600 examples", exact=True).wait_for(timeout=60_000)  # the built-in sentiment data
+    page.get_by_text("508 examples", exact=True).wait_for(timeout=60_000)  # the built-in sentiment data, cleaned
     assert page.get_by_text("The dataset critic found").count() >= 1
     assert page.get_by_text("tutor train --config my-run.yaml").count() >= 1
     page.get_by_label("summarization").check()
-    page.get_by_text("300 examples", exact=True).wait_for(timeout=60_000)
+    page.get_by_text("273 examples", exact=True).wait_for(timeout=60_000)
     page.get_by_text("Advanced: every field (YAML)").click()
     page.get_by_text("task: summarization").wait_for(timeout=30_000)  # the YAML follows the choice
     page.get_by_label("LoRA rank r").click()  # a Basic control the learner changes rewrites the YAML
@@ -242,3 +242,65 @@ def test_the_hyperparameter_advice_opens_in_the_qlora_lab(advisor_app_url: str, 
     page.get_by_text(f"alpha: {advised.alpha}").wait_for(timeout=30_000)
     page.get_by_text(f"dropout: {advised.dropout}").wait_for(timeout=30_000)
     assert page.get_by_text("learning_rate: 0.0002").count() == 1
+
+
+@pytest.fixture
+def lab_with_runs(tmp_path: Path, shared_data_dir: Path) -> Iterator[tuple[str, list[str]]]:
+    """The app (single-learner mode) with two tiny finished runs of the learner's, trained here for
+    real (a minute or two each): the same data and steps, two learning rates."""
+    import time
+
+    import app
+    from tests.conftest import advisor_settings
+    from tests.trainer.conftest import tiny_run
+    from tutor.core import Core
+
+    core = Core.start(advisor_settings(tmp_path, shared_data_dir, port=free_port()))
+    lab, learner = core.qlora, core.viewer(None).username
+    small = tiny_run(steps=2, eval_steps=10).replace("max_test_examples: 8", "max_test_examples: 2")
+    run_ids = []
+    for rate in ("0.001", "0.0005"):
+        run = lab.start_run(learner, small.replace("learning_rate: 0.001", f"learning_rate: {rate}"))
+        deadline = time.monotonic() + 500
+        while lab.runs.get(run.id).active:
+            assert time.monotonic() < deadline, lab.status(learner, run.id).log_tail
+            time.sleep(0.5)
+        assert lab.runs.get(run.id).status == "done", lab.status(learner, run.id).log_tail
+        run_ids.append(run.id)
+    demo = app.launch(core, prevent_thread_lock=True)
+    yield f"http://127.0.0.1:{core.settings.port}/", run_ids
+    demo.close()
+    core.store.close()
+
+
+@pytest.mark.timeout(900)
+def test_two_finished_runs_compared_in_the_qlora_lab(lab_with_runs, page) -> None:
+    """Issue 18: tick two runs in "My runs and experiments", press Compare, read them side by side."""
+    import re
+
+    url, (first, second) = lab_with_runs
+    page.goto(url)
+    page.get_by_text("not completed yet").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="QLoRA lab").click()
+    picker = page.locator("#qlora-compare-pick")
+    for run_id in (first, second):  # the choices come with the page's load handler
+        choice = picker.get_by_label(re.compile(re.escape(run_id) + " · "))  # not another run's id with a suffix
+        choice.wait_for(timeout=60_000)
+        choice.check()
+    page.get_by_role("button", name="Compare the selected runs").click()
+
+    metrics = page.locator("#qlora-compare-metrics")  # the metrics table, one row per run
+    metrics.get_by_role("gridcell", name=f"A ({first})", exact=True).wait_for(timeout=60_000)
+    assert metrics.get_by_role("gridcell", name=f"B ({second})", exact=True).count() == 1
+    config = page.locator("#qlora-compare-config")  # the config diff: the one field that differs
+    assert config.get_by_role("gridcell").all_inner_texts() == ["training.learning_rate", "0.001", "0.0005"]
+    assert page.get_by_text("Every run trained on the same data version: built-in (clean).").count() == 1
+    # The overlaid loss curves are drawn: a line per run (Vega's SVG labels each mark with its data).
+    lines = page.locator("#qlora-curves [aria-roledescription='line mark']")
+    lines.first.wait_for(timeout=30_000)
+    labels = lines.evaluate_all("marks => marks.map(mark => mark.getAttribute('aria-label'))")
+    assert {"A train", "B train"} <= {label.rpartition("series: ")[2] for label in labels}, labels
+
+    page.get_by_role("button", name="Download report (.md)").click()
+    report = re.compile(re.escape(f"comparison-{first}-vs-{second}") + r"\s*\.md")  # the name wraps before .md
+    page.get_by_text(report).first.wait_for(timeout=30_000)

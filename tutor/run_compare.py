@@ -178,6 +178,8 @@ def _config_diff(runs: list[Compared]) -> list[dict]:
     rows = []
     for key in keys:
         values = [flat.get(key) for flat in flats]
+        if key == "data.source":  # a stored version reads as its label, not a server path
+            values = [data_versions.describe_source(str(value)) for value in values]
         if any(value != values[0] for value in values[1:]):
             rows.append({"field": key, **{item.letter: value for item, value in zip(runs, values, strict=True)}})
     return rows

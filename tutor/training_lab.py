@@ -47,7 +47,9 @@ class LabError(ValueError):
 
 def _no_version(path: Path) -> data_versions.DataVersion:
     """An upload stored before data versions had sidecars: its id is still its content hash."""
-    return data_versions.DataVersion(id=path.name.split(".")[0], path=str(path), task="", rows=0, origin="upload")
+    return data_versions.DataVersion(
+        id=path.name.split(".")[0], path=str(path), task="", rows=0, origin="upload", name=path.name
+    )
 
 
 @dataclass
@@ -269,6 +271,19 @@ class TrainingLab:
 
     def _upload_folder(self, owner: str) -> Path:
         return (self.uploads / (owner or "user")).resolve()
+
+    def versions(self, owner: str, task: str) -> list[data_versions.DataVersion]:
+        """The learner's stored uploads and cleaned versions for ``task`` (uploads whose task is not
+        known yet count for every task), newest first."""
+        folder = self._upload_folder(owner)
+        found = []
+        for path in folder.glob("*") if folder.is_dir() else []:
+            if path.suffix.lower() not in data_versions.DATA_SUFFIXES:
+                continue
+            version = data_versions.read(path) or _no_version(path)
+            if version.task in ("", task):
+                found.append(version)
+        return sorted(found, key=lambda v: v.created, reverse=True)
 
     def check_inputs(self, owner: str, config: TrainConfig) -> None:
         """What a learner's config may read on this server: the built-in data, a file the learner

@@ -146,6 +146,11 @@ def test_cleaning_in_the_lab_saves_a_version_with_its_parent_and_what_went(lab, 
     # The same cleaning again is the same version: the sidecar (its history) is not rewritten.
     again = lab.clean_data("ada", "sentiment", first.version.path, ["dedupe"])
     assert again.version == second.version
+    # The learner's versions list: newest first, this task's and the upload (task unknown), nobody else's.
+    listed = lab.versions("ada", "sentiment")
+    assert [v.id for v in listed] == [second.version.id, first.version.id, chain[2].id]
+    assert [v.id for v in lab.versions("ada", "summarization")] == [chain[2].id]
+    assert lab.versions("bob", "sentiment") == []
 
 
 def test_cleaning_the_raw_builtin_set_gives_the_shipped_clean_rows(lab):

@@ -90,6 +90,7 @@ def test_raw_and_clean_runs_share_held_out_rows_and_show_the_data_diff(lab):
     diff = comparison.data_diff
     assert diff["counts"] == {"A": 600, "B": 508} and diff["shared"] == 508
     assert len(diff["only"]["A"]) == 92 and diff["only"]["B"] == []
+    assert {"field": "data.source", "A": "built-in (raw)", "B": "built-in (clean)"} in comparison.config_diff
     # The clean run's held-out rows are the raw run's minus the removed ones (hash split).
     assert len(comparison.answers) >= 40
 
