@@ -5,7 +5,7 @@ runs are ``python -m trainer`` worker processes, one at a time), waits for both,
 comparison report: both arms' metric before and after, time, final losses, the config and data
 diff, the answers side by side and the verdict against the lesson.
 
-    python bench/lab_experiment.py [--experiment raw-vs-clean|learning-rate|rank] [--out report.md]
+    python bench/lab_experiment.py [--experiment raw-vs-clean|learning-rate|rank] [--seed N] [--out report.md]
 
 Runs in a fresh temporary data folder, with the usual settings' models folder linked into it.
 """
@@ -27,6 +27,7 @@ from tutor.training_lab import TrainingLab
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--experiment", choices=sorted(EXPERIMENTS), default="raw-vs-clean")
+    parser.add_argument("--seed", type=int, help="training.seed for both arms (default: the config's)")
     parser.add_argument("--out", help="also write the report here")
     args = parser.parse_args()
     usual = load_settings()
@@ -36,7 +37,7 @@ def main() -> None:
     settings = usual.model_copy(update={"data_dir": folder})
     lab = TrainingLab(settings)
     started = time.monotonic()
-    runs = lab.start_experiment("bench", args.experiment)
+    runs = lab.start_experiment("bench", args.experiment, args.seed)
     while any(lab.runs.get(r.id).active for r in runs):
         time.sleep(2)
     wall = time.monotonic() - started

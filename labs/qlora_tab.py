@@ -584,6 +584,7 @@ class RunsStep:
     answers: gr.Dataframe
     download: gr.File
     experiments: dict[str, gr.Button]  # experiment id -> its button
+    seed: gr.Number  # training.seed for both arms: the same pair under other luck
     arms: gr.Markdown  # the learner's experiments, each arm's state
 
     @property
@@ -669,10 +670,17 @@ def _runs_step(core: Core) -> RunsStep:
                         f"({lesson_link(core, experiment.citation)})"
                     )
                     experiments[experiment.id] = gr.Button(f"Start both runs: {experiment.title}")
+        seed = gr.Number(
+            value=42,
+            precision=0,
+            label="Seed for both runs (training.seed)",
+            info="Another seed repeats a pair with other first weights and batch order (the same test rows): "
+            "does the result hold?",
+        )
         arms = gr.Markdown(experiments_markdown({}, {}, {}))
     return RunsStep(
         table, picker, compare, report, verdict, curve, metrics, config_diff, data_diff, answers_note, answers,
-        download, experiments, arms,
+        download, experiments, seed, arms,
     )  # fmt: skip
 
 
@@ -933,15 +941,16 @@ class LabEvents:
         path = _lab_errors(lambda: self.lab.comparison_report(owner, list(run_ids or [])))
         return gr.File(value=str(path), visible=True)
 
-    def qlora_experiment(self, experiment_id: str, request: gr.Request) -> list[str]:
-        """Start both arms of a guided experiment (raw-vs-clean, learning-rate, rank); their run ids."""
+    def qlora_experiment(self, experiment_id: str, request: gr.Request, seed: int | None = None) -> list[str]:
+        """Start both arms of a guided experiment (raw-vs-clean, learning-rate, rank), optionally
+        with another training seed; their run ids."""
         owner = self._owner(request)
-        return [run.id for run in _lab_errors(lambda: self.lab.start_experiment(owner, experiment_id))]
+        return [run.id for run in _lab_errors(lambda: self.lab.start_experiment(owner, experiment_id, seed))]
 
     def experiment_handler(self, experiment_id: str):
-        def handler(request: gr.Request) -> str:
-            """Start both arms; step 3 follows the first. Outputs: run_id."""
-            ids = self.qlora_experiment(experiment_id, request)
+        def handler(seed: float | None, request: gr.Request) -> str:
+            """Start both arms; step 3 follows the first. Inputs: RunsStep.seed. Outputs: run_id."""
+            ids = self.qlora_experiment(experiment_id, request, None if seed is None else int(seed))
             gr.Info(f"Queued both runs of '{EXPERIMENTS[experiment_id].title}': {', '.join(ids)}.")
             return ids[0]
 
@@ -1034,9 +1043,9 @@ def _wire_runs(events: LabEvents, run_id, runs: RunsStep, refresh: dict) -> None
     runs.compare.click(events.compare_clicked, inputs=runs.picker, outputs=runs.comparison, api_visibility="private")
     runs.report.click(events.report_clicked, inputs=runs.picker, outputs=runs.download, api_visibility="private")
     for experiment_id, button in runs.experiments.items():
-        button.click(events.experiment_handler(experiment_id), outputs=run_id, api_visibility="private").then(
-            events.refresh, **refresh, api_visibility="private"
-        )
+        button.click(
+            events.experiment_handler(experiment_id), inputs=runs.seed, outputs=run_id, api_visibility="private"
+        ).then(events.refresh, **refresh, api_visibility="private")
 
 
 def build_qlora_tab(core: Core) -> tuple:

@@ -464,8 +464,10 @@ class TrainingLab:
         path = atomic.write_text(folder / name, markdown(comparison, summary=summary))
         return lab_files.download_copy(path)
 
-    def start_experiment(self, owner: str, experiment_id: str) -> list[Run]:
-        """Queue both arms of a guided experiment on this host's default sentiment config."""
+    def start_experiment(self, owner: str, experiment_id: str, seed: int | None = None) -> list[Run]:
+        """Queue both arms of a guided experiment on this host's default sentiment config; ``seed``
+        (``training.seed``: the adapter's first weights and the batch order) repeats a pair under
+        other luck, with the same train/test split."""
         from tutor.experiments import EXPERIMENTS
 
         experiment = EXPERIMENTS.get(experiment_id)
@@ -476,6 +478,8 @@ class TrainingLab:
             raise LabError(f"you already have a run {mine[0].status}: {mine[0].id}; an experiment starts two more")
         self._check_space(owner, what="an experiment")
         base = self.default_config("sentiment")
+        if seed is not None:
+            base.training.seed = int(seed)
         configs = [arm.apply(base) for arm in experiment.arms]
         for config in configs:
             self.check_inputs(owner, config)

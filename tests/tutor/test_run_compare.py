@@ -12,7 +12,7 @@ from trainer import atomic
 from trainer.data import DataSection, load_examples, split_examples
 from trainer.runs import Run
 from tutor.cli import main
-from tutor.experiments import EXPERIMENTS, verdict
+from tutor.experiments import EXPERIMENTS, near_twins, verdict
 from tutor.run_compare import markdown
 from tutor.settings import Settings
 from tutor.training_lab import LabError, TrainingLab
@@ -116,13 +116,38 @@ def test_comparisons_the_lab_refuses_with_a_reason(lab):
     assert lab.compare_runs("ada", [a.id, b.id]).runs[1].run.id == b.id
 
 
-def _arms(lab, experiment_id: str, metrics: list[tuple[float, list[float]]]):
+def _arms(lab, experiment_id: str, metrics: list[tuple[float, list[float]]], answers=(right, right), owner="ada"):
     experiment = EXPERIMENTS[experiment_id]
     runs = []
-    for arm, (after, losses) in zip(experiment.arms, metrics, strict=True):
+    for arm, (after, losses), answer in zip(experiment.arms, metrics, answers, strict=True):
         extra = {"experiment": experiment.id, "experiment_title": experiment.title, "arm": arm.label, "pair": "p1"}
-        runs.append(finished(lab, "ada", arm.changes, after=after, losses=losses, answer=right, extra=extra))
-    return experiment, lab.compare_runs("ada", [r.id for r in runs])
+        runs.append(finished(lab, owner, arm.changes, after=after, losses=losses, answer=answer, extra=extra))
+    return experiment, lab.compare_runs(owner, [r.id for r in runs])
+
+
+def test_raw_vs_clean_is_judged_on_held_out_rows_no_run_trained_on_a_near_twin_of(lab):
+    """A raw run that only beats the clean one on rows whose near-twins it trained on has not shown
+    that near-duplicates help: the lesson's point is that such rows flatter the score."""
+    _, first = _arms(lab, "raw-vs-clean", [(0.9, [1.0, 0.2]), (0.9, [1.0, 0.3])], owner="probe")
+    twins = near_twins(first)
+    assert twins and len(twins) < len(first.answers)  # the raw set's near-duplicates reach its test rows
+
+    def wrong_on_twins(example) -> str:
+        return "nonsense" if example.input in twins else example.output
+
+    experiment, comparison = _arms(
+        lab, "raw-vs-clean", [(1.0, [1.0, 0.2]), (0.9, [1.0, 0.3])], answers=(right, wrong_on_twins)
+    )
+    text = verdict(experiment, comparison)
+    fair = len(comparison.answers) - len(twins)
+    assert f"{len(twins)} of them have a near-twin" in text and "there the runs score A 1.000, B 0.000" in text
+    assert f"On the other {fair}, which no run saw anything like: A 1.000, B 1.000." in text
+    assert "agree with the lesson" in text
+    # The same gap on rows nobody saw a twin of is a real difference, and the verdict says so.
+    experiment, comparison = _arms(
+        lab, "raw-vs-clean", [(1.0, [1.0, 0.2]), (0.5, [1.0, 0.3])], answers=(right, lambda e: "nonsense"), owner="cy"
+    )
+    assert "do **not** show what the lesson expects" in verdict(experiment, comparison)
 
 
 def test_a_verdict_quotes_the_measured_figures_and_says_when_the_lesson_held(lab):
@@ -163,4 +188,6 @@ def test_an_experiment_queues_both_arms_and_refuses_while_a_run_is_active(lab, m
         lab.start_experiment("ada", "rank")
     with pytest.raises(LabError, match="no experiment 'bigger-model'"):
         lab.start_experiment("bob", "bigger-model")
+    again = [lab.runs.config(r.id) for r in lab.start_experiment("bob", "rank", seed=7)]
+    assert [(c.lora.r, c.training.seed, c.data.seed) for c in again] == [(4, 7, 42), (16, 7, 42)]
     assert Path(lab.runs.folder(runs[0].id) / "config.yaml").is_file()

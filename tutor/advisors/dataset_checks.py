@@ -325,13 +325,13 @@ def check_duplicates(examples: list[Example]) -> list[Issue]:
     return issues
 
 
-def check_leakage(train: list[Example], test: list[Example]) -> list[Issue]:
-    """Train examples whose input also appears (exactly or nearly) in the test file."""
+def check_leakage(train: list[Example], test: list[Example], threshold: float = LEAKAGE_JACCARD) -> list[Issue]:
+    """Train examples whose input also appears (exactly or nearly: ``threshold`` Jaccard) in the test file."""
     issues: list[Issue] = []
     exact = {}
     for example in test:
         exact.setdefault(_norm(example.input), example.line)
-    index = NearIndex(LEAKAGE_JACCARD)
+    index = NearIndex(threshold)
     test_sets = [shingles(e.input) for e in test]
     for example, tokens, signature in zip(test, test_sets, index.signatures(test_sets), strict=True):
         if tokens:
