@@ -22,6 +22,7 @@ from tutor import accounts
 from tutor.advisors.model_card import CARD_PAGE, card_markdown
 from tutor.core import Core
 from tutor.signin import LoginAddress, SessionSweeper, SignIn
+from tutor.web_api import gradio_session_user, quiz_router
 
 # Gradio opens Markdown links in a new tab. Links between course pages (``?open=<id>``) should
 # behave like a book's cross-references instead: open in the same tab, where the load handler
@@ -135,13 +136,17 @@ def launch(core: Core, *, prevent_thread_lock: bool = False) -> gr.Blocks:
         theme=gr.themes.Soft(),
         head=SAME_TAB_LINKS,
         footer_links=["api"],
-        prevent_thread_lock=prevent_thread_lock,
+        prevent_thread_lock=True,  # the quiz API's routes join the running app below
         quiet=True,
         max_file_size=core.settings.max_upload_bytes,  # Gradio refuses a bigger upload before storing it
         show_error=False,  # our refusals are gr.Error (always shown); other exceptions stay in the log
         # The sign-in throttle counts wrong passwords per address too; Gradio's /login does not pass it on.
         app_kwargs={"middleware": [Middleware(LoginAddress)]},
     )
+    # Quiz calls as plain HTTP routes beside Gradio's (no queue, no event stream; tutor/web_api.py).
+    demo.server_app.include_router(quiz_router(core, gradio_session_user(demo)))
+    if not prevent_thread_lock:
+        demo.block_thread()
     return demo
 
 

@@ -19,6 +19,7 @@ import gradio as gr
 from labs.identity import guarded, viewer_of
 from tutor.core import Core, Viewer
 from tutor.quiz.attempts import AttemptResult, AttemptView
+from tutor.web_api import jsonable
 
 MAX_QUESTIONS = 15  # the module test; shorter quizzes hide the slots they do not use
 
@@ -256,12 +257,12 @@ def _typed_endpoints(core: Core) -> None:
     def quiz_submit(attempt: int, answers: dict, request: gr.Request) -> dict:
         """Submit {question id: [display positions]}; returns the graded review."""
         return asdict(
-            guarded(lambda: core.submit_quiz(viewer_of(core, request), attempt, answers)), dict_factory=_jsonable
+            guarded(lambda: core.submit_quiz(viewer_of(core, request), attempt, answers)), dict_factory=jsonable
         )
 
     def quiz_review(attempt: int, request: gr.Request) -> dict:
         """Review one of your submitted attempts."""
-        return asdict(guarded(lambda: core.review_attempt(viewer_of(core, request), attempt)), dict_factory=_jsonable)
+        return asdict(guarded(lambda: core.review_attempt(viewer_of(core, request), attempt)), dict_factory=jsonable)
 
     def quiz_results(request: gr.Request) -> list:
         """Your grade per quiz (by the quiz's grading method)."""
@@ -269,7 +270,3 @@ def _typed_endpoints(core: Core) -> None:
 
     for endpoint in (quiz_start, quiz_save, quiz_submit, quiz_review, quiz_results):
         gr.api(endpoint, api_name=endpoint.__name__)
-
-
-def _jsonable(items: list[tuple]) -> dict:
-    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in items}

@@ -70,6 +70,42 @@ def test_learners_cannot_read_each_others_attempts(class_app: str) -> None:
     assert all(s["attempts"] == 0 for s in bob.predict(api_name="/quiz_results"))
 
 
+def signed_in(url: str, username: str) -> httpx.Client:
+    """A plain HTTP client with the learner's Gradio session cookie, as a browser has after /login."""
+    http = httpx.Client(base_url=url, timeout=HTTP_TIMEOUT_S)
+    assert http.post("login", data={"username": username, "password": f"{username}-password"}).status_code == 200
+    return http
+
+
+def test_the_quiz_over_plain_http_routes(class_app: str) -> None:
+    """/api/v1: the same quiz as the tab and the Gradio endpoints, without Gradio's queue; who asks
+    comes from the sign-in cookie, and every refusal is a status with a message."""
+    ada, bob = signed_in(class_app, "ada"), signed_in(class_app, "bob")
+    view = ada.post("api/v1/quizzes/module-test/start").json()
+    assert len(view["questions"]) == 15 and '"correct"' not in json.dumps(view)
+    first = view["questions"][0]["question_id"]
+    assert ada.put(f"api/v1/attempts/{view['attempt_id']}/answers", json={"answers": {first: [1]}}).json() == {
+        "saved": True
+    }
+    resumed = ada.post("api/v1/quizzes/module-test/start").json()
+    assert resumed["attempt_id"] == view["attempt_id"] and resumed["questions"][0]["selected"] == [1]
+    # Another learner, or nobody, gets a refusal; ada's attempt stays open and unchanged.
+    refused = bob.post(f"api/v1/attempts/{view['attempt_id']}/submit", json={"answers": {}})
+    assert refused.status_code == 400 and refused.json()["error"].startswith("no attempt")
+    assert httpx.get(class_app + "api/v1/results", timeout=HTTP_TIMEOUT_S).json() == {"error": "sign in first"}
+    bad = ada.post(f"api/v1/attempts/{view['attempt_id']}/submit", json={"answers": "all of them"})
+    assert bad.status_code == 422 and "answers" in bad.text
+    result = ada.post(f"api/v1/attempts/{view['attempt_id']}/submit", json={"answers": right_positions(view)})
+    assert result.status_code == 200
+    assert (result.json()["score"], result.json()["percent"], result.json()["passed"]) == (15, 100, True)
+    again = ada.post(f"api/v1/attempts/{view['attempt_id']}/submit", json={}).json()  # double submit
+    assert again["submitted_at"] == result.json()["submitted_at"] and again["score"] == 15
+    assert ada.get(f"api/v1/attempts/{view['attempt_id']}").json()["score"] == 15
+    grades = {s["quiz_id"]: s for s in ada.get("api/v1/results").json()}
+    assert grades["module-test"]["attempts"] == 1
+    assert bob.post("api/v1/quizzes/no-such-quiz/start").status_code in (400, 404)
+
+
 INSTRUCTOR_ENDPOINTS = [
     ("/gradebook", ()),
     ("/quiz_stats", ("lesson-1",)),
