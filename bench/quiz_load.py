@@ -16,7 +16,7 @@ strategy advisor generates answers for another learner (``/advise_strategy`` in 
 database is checked: one submitted attempt per started one, 15 answer rows each, and every stored
 score what the learner's answers are worth (computed here from the bank, not by the server).
 
-    .venv/bin/python bench/quiz_load.py [--burst 50] [--rate 10] [--seconds 6] [--no-advisor] [--json]
+    .venv/bin/python bench/quiz_load.py [--burst 50] [--rate 10] [--seconds 6] [--repeat 3] [--no-advisor] [--json]
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 from sqlmodel import select
 
+from bench.served import free_port, percentile, serve_class
 from tutor import accounts
 from tutor.core import Core
 from tutor.quiz import versions
@@ -53,19 +53,6 @@ ADVISOR_QUESTION = (
     "We run a clinic and want SOAP notes written from 50,000 doctor-patient transcripts a day; "
     "the records are private. Should we fine-tune?"
 )
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -219,9 +206,13 @@ def learners_per_path(args: argparse.Namespace) -> int:
     return 2 * args.burst + int(args.rate * args.seconds) * (1 if args.no_advisor else 2)
 
 
-async def measure(bench: Bench, pid: int, args: argparse.Namespace) -> dict:
+def bench_names(args: argparse.Namespace, repeat: int) -> list[str]:
+    return [f"bench{repeat}-{n}" for n in range(2 * learners_per_path(args))]
+
+
+async def measure(bench: Bench, pid: int, args: argparse.Namespace, repeat: int) -> dict:
     per_path = learners_per_path(args)
-    names = [f"bench{n}" for n in range(2 * per_path)]
+    names = bench_names(args, repeat)
     everyone = await bench.sign_in(names)
     rate_n = int(args.rate * args.seconds)
     results: dict = {}
@@ -248,7 +239,7 @@ async def measure(bench: Bench, pid: int, args: argparse.Namespace) -> dict:
                 busy = await phase_rate(bench, take(rate_n), path, args.rate)
             figures["advisor_p50_ms"] = 1000 * statistics.median(busy)
             figures["advisor_p95_ms"] = 1000 * percentile(busy, 0.95)
-            figures["advisor_answers"] = len(advisor.answers)
+            figures["advisor_answers"] = sum(ok for _seconds, ok in advisor.answers)
         results[path] = figures
     results["integrity_problems"] = check_database(bench, everyone)
     for learner in everyone:
@@ -262,6 +253,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--no-advisor", action="store_true", help="skip the phase with an advisor answering")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds, each with new learners; medians reported")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="tutor-bench-"))
@@ -271,10 +263,10 @@ def main() -> int:
     port = free_port()
     settings = load_settings(env={}, overrides={"data_dir": workdir, "mode": "class", "port": port})
     core = Core.start(settings)
-    per_path = learners_per_path(args)
     hashed = accounts.hash_password(PASSWORD)  # one Argon2 hash for every bench account: setup, not measured
-    for n in range(2 * per_path):
-        accounts.add_user(core.store, f"bench{n}", None)
+    for repeat in range(args.repeat):
+        for name in bench_names(args, repeat):
+            accounts.add_user(core.store, name, None)
     accounts.add_user(core.store, "advisor-user", None)
     with core.store.session() as session:
         from tutor.tables import User
@@ -282,29 +274,23 @@ def main() -> int:
         for user in session.exec(select(User).where(User.username.like("bench%") | (User.username == "advisor-user"))):
             user.password_hash = hashed
             session.add(user)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tutor", "--data-dir", str(workdir), "--mode", "class", "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"},
-    )
+    server = serve_class(workdir, port)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code in (200, 401):
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            raise SystemExit(f"server did not start: {server.stderr.read().decode() if server.stderr else ''}")
-        time.sleep(0.5)
     try:
-        results = asyncio.run(measure(Bench(url, core, random.Random(42)), server.pid, args))
+        bench = Bench(url, core, random.Random(42))
+        rounds = [asyncio.run(measure(bench, server.pid, args, repeat)) for repeat in range(args.repeat)]
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=60)
-    results["machine"] = f"{os.cpu_count()} CPUs, SQLite (WAL), `tutor serve` in class mode"
+    results = {
+        path: {key: statistics.median(r[path][key] for r in rounds) for key in rounds[0][path]}
+        for path in ("gradio", "http")
+    }
+    results["integrity_problems"] = [problem for r in rounds for problem in r["integrity_problems"]]
+    results["rounds"] = rounds
+    results["machine"] = (
+        f"{os.cpu_count()} CPUs, SQLite (WAL), `tutor serve` in class mode; medians over {args.repeat} rounds"
+    )
     if args.json:
         print(json.dumps(results, indent=2))
     else:
@@ -330,6 +316,9 @@ def report(results: dict, args: argparse.Namespace) -> str:
         gradio, http = results["gradio"][key], results["http"][key]
         ratio = f"{gradio / http:.1f}×" if isinstance(http, float) and http else ""
         lines.append(f"| {label} | {fmt.format(gradio)} | {fmt.format(http)} | {ratio} |")
+    for key in ("cpu_ms_per_submit", "burst_all_graded_s"):
+        each = {path: ", ".join(f"{r[path][key]:.2f}" for r in results["rounds"]) for path in ("gradio", "http")}
+        lines.append(f"\n{key} by round: Gradio queue {each['gradio']}; /api/v1 route {each['http']}")
     problems = results["integrity_problems"]
     lines += ["", f"integrity: {len(problems)} problems", *(f"  {p}" for p in problems[:20])]
     return "\n".join(lines)

@@ -20,9 +20,7 @@ import argparse
 import os
 import random
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
 from gradio_client import Client
 from sqlmodel import select
 
+from bench.served import free_port, percentile, serve_class
 from tutor import accounts
 from tutor.core import Core
 from tutor.quiz import versions
@@ -42,17 +40,6 @@ from tutor.settings import load_settings
 from tutor.tables import AttemptAnswer, QuizAttempt
 
 QUIZ = "module-test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def expected_score(core: Core, view: dict, answers: dict[str, list[int]]) -> float:
@@ -146,34 +133,8 @@ def main() -> int:
     core = Core.start(settings)
     # The server runs as its own process (`tutor serve`), as in a deployment; this process only
     # plays the learners and reads the shared SQLite database to check the results.
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tutor",
-            "--data-dir",
-            str(workdir),
-            "--mode",
-            "class",
-            "serve",
-            "--port",
-            str(settings.port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    server = serve_class(workdir, settings.port)
     url = f"http://127.0.0.1:{settings.port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code in (200, 401):
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            raise SystemExit(f"server did not start: {server.stderr.read().decode() if server.stderr else ''}")
-        time.sleep(0.5)
     app_runs, core_runs, all_errors = [], [], []
     try:
         for _ in range(args.repeat):

@@ -1,0 +1,47 @@
+"""Helpers the served-app benchmarks share: a free port, a percentile, ``tutor serve`` as its own
+process (as deployed: the benchmark's clients do not share the server's interpreter)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def serve_class(workdir: Path, port: int, wait_s: float = 180) -> subprocess.Popen:
+    """``tutor serve`` in class mode on ``workdir``, offline, its log in ``workdir/server.log`` (a
+    pipe nobody reads would stall a chatty server); returns once its first page answers."""
+    log = (workdir / "server.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tutor", "--data-dir", str(workdir), "--mode", "class", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"},
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code in (200, 401):
+                return server
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise SystemExit(f"server did not start: {(workdir / 'server.log').read_text(errors='replace')[-3000:]}")
+        time.sleep(0.5)
