@@ -53,6 +53,19 @@ def test_help_lists_every_command() -> None:
         assert any(line == command or line.startswith(command + " ") for line in listed), command
 
 
+def test_bench_runs_a_benchmark_and_reports_its_command_and_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "retrieval", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "CPUs" in report["machine"]
+    (retrieval,) = report["benchmarks"]
+    assert retrieval["command"] == "python bench/rag_recall.py" and retrieval["returncode"] == 0
+    recall = next(line for line in retrieval["output"].splitlines() if line.startswith("recall@3"))
+    ours, keyword = (float(x) for x in recall.split()[1:3])
+    assert ours >= 0.8 and ours >= keyword  # the real index, beside its keyword baseline
+    with pytest.raises(SystemExit):
+        main(["bench", "everything"])
+
+
 def test_users_add_reads_password_from_stdin_then_lists(tmp_path: Path) -> None:
     db = ["--database-url", f"sqlite:///{tmp_path / 'class.db'}"]
     added = run_tutor(*db, "users", "add", "grace", "--role", "instructor", stdin="correct horse\n")

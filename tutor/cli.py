@@ -19,6 +19,7 @@
     tutor advisor build [--ship]             the advisor's adapter: data from the course, training, evaluation
     tutor train --config FILE [--max-steps N] [--output-dir DIR] [--resume]   fine-tune a LoRA adapter
     tutor export RUN_DIR --format merged|gguf [--dtype D]   a merged model or a GGUF file from a finished run
+    tutor bench [advisor|retrieval|quiz|train|all] [--json]   the benchmarks in bench/, with the machine
     tutor data clean FILE --dedupe|--drop-empty|--lower-labels|--remove-leaks|--all --out FILE   act on the critic
     tutor runs list [--owner NAME] [--json]  the QLoRA lab's runs: data version, changed fields, metric, time
     tutor runs compare RUN RUN [...] [--out F]  2-4 finished runs side by side, as a Markdown report
@@ -447,10 +448,11 @@ def build_parser() -> argparse.ArgumentParser:
     advise.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     advise.add_argument("--explain", action="store_true", help="also let the model explain it (slower)")
     advise.set_defaults(func=cmd_advise)
-    from tutor import cli_advisor, cli_runs  # here, not at the top: they import helpers from this module
+    from tutor import cli_advisor, cli_bench, cli_runs  # here, not at the top: they import helpers from this module
 
     cli_advisor.add_parsers(commands)
     cli_runs.add_parsers(commands)
+    cli_bench.add_parsers(commands)
 
     train = commands.add_parser("train", help="fine-tune a LoRA/QLoRA adapter from a YAML config")
     # dest differs from the global --config (the app's settings file) given before the command.
