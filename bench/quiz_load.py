@@ -87,7 +87,7 @@ class Bench:
     async def start(self, learners: list[Learner]) -> None:
         """Each learner opens an attempt (not measured) and picks random answers."""
         for learner in learners:
-            reply = await learner.http.post(f"api/v1/quizzes/{QUIZ}/start")
+            reply = await learner.http.post(f"api/v1/quizzes/{QUIZ}/start", json={})
             reply.raise_for_status()
             learner.view = reply.json()
             learner.answers = {

@@ -81,13 +81,13 @@ def test_the_quiz_over_plain_http_routes(class_app: str) -> None:
     """/api/v1: the same quiz as the tab and the Gradio endpoints, without Gradio's queue; who asks
     comes from the sign-in cookie, and every refusal is a status with a message."""
     ada, bob = signed_in(class_app, "ada"), signed_in(class_app, "bob")
-    view = ada.post("api/v1/quizzes/module-test/start").json()
+    view = ada.post("api/v1/quizzes/module-test/start", json={}).json()
     assert len(view["questions"]) == 15 and '"correct"' not in json.dumps(view)
     first = view["questions"][0]["question_id"]
     assert ada.put(f"api/v1/attempts/{view['attempt_id']}/answers", json={"answers": {first: [1]}}).json() == {
         "saved": True
     }
-    resumed = ada.post("api/v1/quizzes/module-test/start").json()
+    resumed = ada.post("api/v1/quizzes/module-test/start", json={}).json()
     assert resumed["attempt_id"] == view["attempt_id"] and resumed["questions"][0]["selected"] == [1]
     # Another learner, or nobody, gets a refusal; ada's attempt stays open and unchanged.
     refused = bob.post(f"api/v1/attempts/{view['attempt_id']}/submit", json={"answers": {}})
@@ -103,7 +103,23 @@ def test_the_quiz_over_plain_http_routes(class_app: str) -> None:
     assert ada.get(f"api/v1/attempts/{view['attempt_id']}").json()["score"] == 15
     grades = {s["quiz_id"]: s for s in ada.get("api/v1/results").json()}
     assert grades["module-test"]["attempts"] == 1
-    assert bob.post("api/v1/quizzes/no-such-quiz/start").status_code in (400, 404)
+    assert bob.post("api/v1/quizzes/no-such-quiz/start", json={}).status_code in (400, 404)
+
+
+def test_another_site_cannot_submit_a_learners_attempt(class_app: str) -> None:
+    """The sign-in cookie goes with cross-site requests (Gradio sets it SameSite=None), so a page
+    elsewhere could post a form to the routes in the learner's name: every change must be JSON
+    (a form cannot send it without the browser asking the server first) from this site."""
+    ada = signed_in(class_app, "ada")
+    attempt = ada.post("api/v1/quizzes/lesson-1/start", json={}).json()["attempt_id"]
+    form = ada.post(f"api/v1/attempts/{attempt}/submit", data={"answers": "{}"})  # what a forged <form> sends
+    assert form.status_code == 415 and "application/json" in form.json()["error"]
+    assert ada.post("api/v1/quizzes/lesson-2/start", content=b"").status_code == 415
+    elsewhere = ada.post(f"api/v1/attempts/{attempt}/submit", json={}, headers={"Origin": "https://evil.example"})
+    assert elsewhere.status_code == 403 and "another site" in elsewhere.json()["error"]
+    assert ada.get(f"api/v1/attempts/{attempt}").json() == {"error": "submit the attempt before reviewing it"}
+    here = ada.post(f"api/v1/attempts/{attempt}/submit", json={}, headers={"Origin": class_app.rstrip("/")})
+    assert here.status_code == 200 and here.json()["submitted_at"]
 
 
 INSTRUCTOR_ENDPOINTS = [

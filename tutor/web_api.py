@@ -11,7 +11,9 @@ Who is asking: in class mode the Gradio session cookie (sign in through ``/login
 browser), read from the same token table Gradio uses, so a password change that ends a session
 ends it here too; in single-learner mode the local learner.
 
-    POST /api/v1/quizzes/{quiz_id}/start          -> the attempt (stems, options, no answer key)
+Every POST and PUT sends JSON from this site (see ``_same_site_json``).
+
+    POST /api/v1/quizzes/{quiz_id}/start          {} -> the attempt (stems, options, no answer key)
     PUT  /api/v1/attempts/{attempt_id}/answers    {"answers": {question id: [positions]}} -> draft saved
     POST /api/v1/attempts/{attempt_id}/submit     {"answers": {...}} -> the graded review
     GET  /api/v1/attempts/{attempt_id}            -> the review of a submitted attempt
@@ -23,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
@@ -40,6 +43,21 @@ def jsonable(items: list[tuple]) -> dict:
     return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in items}
 
 
+def _same_site_json(request: Request) -> None:
+    """Refuse a change that a page on another site could have made in the learner's name: Gradio's
+    sign-in cookie is SameSite=None, so the browser sends it with cross-site requests too. A
+    cross-site <form> cannot send application/json without a CORS preflight (which this app does
+    not grant), and a browser names the page's site in Origin."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise ApiError(415, "send the body as JSON (Content-Type: application/json), even when it is {}")
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise ApiError(403, f"a request from another site ({origin}) cannot change your attempts")
+
+
 class ApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -51,6 +69,7 @@ def quiz_router(core: Core, user_of: Callable[[Request], str | None]) -> APIRout
     router = APIRouter(prefix=PREFIX)
 
     def viewer(request: Request) -> Viewer:
+        _same_site_json(request)
         try:
             return core.viewer(user_of(request))
         except AccessError as exc:
