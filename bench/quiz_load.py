@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 from sqlmodel import select
 
-from bench.served import free_port, percentile, serve_class
+from bench.served import free_port, percentile, serve_class, worth
 from tutor import accounts
 from tutor.core import Core
 from tutor.quiz import versions
@@ -123,13 +123,7 @@ class Bench:
         return elapsed
 
     def worth(self, view: dict, answers: dict) -> float:
-        total = 0.0
-        for shown in view["questions"]:
-            question = self.bank.question(shown["question_id"])
-            key_text = question.options[question.key()[0]].text
-            chosen = answers[shown["question_id"]]
-            total += 1.0 if chosen and shown["options"][chosen[0] - 1] == key_text else 0.0
-        return total
+        return worth(self.bank, view, answers)
 
 
 async def phase_cpu(bench: Bench, learners: list[Learner], path: str, pid: int) -> float:

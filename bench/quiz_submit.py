@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gradio_client import Client
 from sqlmodel import select
 
-from bench.served import free_port, percentile, serve_class
+from bench.served import free_port, percentile, serve_class, worth
 from tutor import accounts
 from tutor.core import Core
 from tutor.quiz import versions
@@ -44,14 +44,7 @@ QUIZ = "module-test"
 
 def expected_score(core: Core, view: dict, answers: dict[str, list[int]]) -> float:
     """What these answers are worth, computed here from the bank (not by the server)."""
-    bank = versions.find_quiz(core.store, QUIZ)[1]
-    total = 0.0
-    for shown in view["questions"]:
-        question = bank.question(shown["question_id"])
-        key_text = question.options[question.key()[0]].text
-        chosen = answers[shown["question_id"]]
-        total += 1.0 if chosen and shown["options"][chosen[0] - 1] == key_text else 0.0
-    return total
+    return worth(versions.find_quiz(core.store, QUIZ)[1], view, answers)
 
 
 def run_app(core: Core, url: str, learners: int, rng: random.Random) -> tuple[list[float], list[str]]:

@@ -45,3 +45,15 @@ def serve_class(workdir: Path, port: int, wait_s: float = 180) -> subprocess.Pop
         if time.monotonic() > deadline or server.poll() is not None:
             raise SystemExit(f"server did not start: {(workdir / 'server.log').read_text(errors='replace')[-3000:]}")
         time.sleep(0.5)
+
+
+def worth(bank, view: dict, answers: dict[str, list[int]]) -> float:
+    """What single-choice answers to an attempt (its JSON view) are worth, computed from the bank
+    by the benchmark, not by the server: the check that nothing was mixed up."""
+    total = 0.0
+    for shown in view["questions"]:
+        question = bank.question(shown["question_id"])
+        key_text = question.options[question.key()[0]].text
+        chosen = answers[shown["question_id"]]
+        total += 1.0 if chosen and shown["options"][chosen[0] - 1] == key_text else 0.0
+    return total

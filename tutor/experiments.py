@@ -53,8 +53,7 @@ def _shared_scores(comparison: Comparison) -> list[float] | None:
     runs on different data versions are scored on the same rows; None when there are too few."""
     if comparison.runs[0].run.task != "sentiment" or len(comparison.answers) < 5:
         return None
-    rows = comparison.answers
-    return [sum(_label(row[x]) == _label(row["reference"]) for row in rows) / len(rows) for x in comparison.letters]
+    return _scores_on(comparison, {row["input"] for row in comparison.answers})
 
 
 def near_twins(comparison: Comparison) -> set[str] | None:
