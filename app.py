@@ -14,6 +14,7 @@ from labs.advisor_tab import build_advisors_tab
 from labs.identity import viewer_of
 from labs.instructor_tab import build_instructor_tab
 from labs.lessons_tab import build_lessons_tab
+from labs.models_tab import build_models_tab
 from labs.progress_tab import build_progress_tab
 from labs.qlora_tab import build_qlora_tab, wire_open_in_lab
 from labs.quiz_tab import build_quiz_tab
@@ -53,6 +54,8 @@ def build_app(core: Core) -> gr.Blocks:
                 advisor_restorers, open_in_lab = build_advisors_tab(core)
             with gr.Tab("QLoRA lab", id="qlora"):
                 qlora_restore, qlora_outputs, qlora_config = build_qlora_tab(core)
+            with gr.Tab("Local models", id="models"):
+                models_restore, models_outputs = build_models_tab(core)
             with gr.Tab("Reference", id="reference"):
                 reference = build_reference_tab(core)
             with gr.Tab("My progress", id="progress") as progress_tab:
@@ -97,6 +100,7 @@ def build_app(core: Core) -> gr.Blocks:
         for restore, restore_outputs in advisor_restorers:
             demo.load(restore, outputs=restore_outputs, api_visibility="private")
         demo.load(qlora_restore, outputs=qlora_outputs, api_visibility="private")
+        demo.load(models_restore, outputs=models_outputs, api_visibility="private")
         progress_tab.select(progress.refresh, outputs=progress.outputs, api_visibility="private")
         quizzes_tab.select(quizzes.refresh, outputs=quizzes.picker, api_visibility="private")
         lessons.quiz_btn.click(

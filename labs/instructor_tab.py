@@ -9,7 +9,6 @@ instructor.quiz, instructor.stats, instructor.items, instructor.chart.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from gradio.events import Dependency
 
 from labs.identity import guarded, viewer_of
 from tutor.core import AccessError, Core
+from tutor.lab_files import text_download
 from tutor.quiz.analysis import QuizStats
 from tutor.quiz.bank import Bank, Question
 from tutor.quiz.bank_files import ReadResult
@@ -123,9 +123,7 @@ def stats_view(quiz_id: str, stats: QuizStats) -> tuple[str, list[list], pd.Data
 
 def _save_download(text: str, prefix: str, filename: str) -> str:
     """Write ``text`` to a fresh temporary folder for the download component; returns the path."""
-    path = Path(tempfile.mkdtemp(prefix=prefix)) / filename
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+    return str(text_download(text, filename))
 
 
 def build_instructor_tab(core: Core) -> None:

@@ -556,7 +556,10 @@ def _export_step() -> ExportStep:
         gr.Markdown(
             "The adapter loads with `PeftModel.from_pretrained(base, folder)`; the merged model is the base with "
             "the adapter folded in (a 16- or 32-bit copy, never the 4-bit one); the GGUF file runs in llama.cpp "
-            "and Ollama (`ollama create my-model -f Modelfile` with `FROM ./model-f16.gguf`)."
+            "and Ollama (`ollama create my-model -f Modelfile` with `FROM ./model-f16.gguf`). After a GGUF export "
+            "the run appears in the **Local models** tab: quantize it there (which type to pick: "
+            "[Quantization types](?open=local-models#quantization-types-what-q80-q4km-and-q2k-keep-and-lose)) "
+            "and compare it with the base model on the same held-out prompts."
         )
         with gr.Row():
             buttons = {

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from labs.identity import viewer_of
 from tutor.advisors.model_card import CARD_PAGE, CARD_TITLE, card_markdown
 from tutor.core import Core
+from tutor.local_models.lab import LIVE_TABLE_MARKER
 
 
 @dataclass
@@ -33,14 +35,18 @@ def build_reference_tab(core: Core) -> ReferenceTab:
         with gr.Column(scale=4):
             body = gr.Markdown(core.page_markdown(pages[0].id) if pages else "No reference pages.", header_links=True)
 
-    def open_reference(page_id: str) -> str:
-        """Show a reference page. Inputs: reference.nav. Outputs: reference.body."""
+    def open_reference(page_id: str, request: gr.Request) -> str:
+        """Show a reference page. Inputs: reference.nav. Outputs: reference.body. The local-models
+        page's quantization table is the learner's own latest measurements."""
         if page_id == CARD_PAGE and card:
             return card
         page = core.course.get(page_id)
         if page is None or page.meta.kind != "reference":
             raise gr.Error(f"There is no reference page {page_id!r}.")
-        return core.page_markdown(page_id)
+        text = core.page_markdown(page_id)
+        if LIVE_TABLE_MARKER in text:
+            text = text.replace(LIVE_TABLE_MARKER, core.local_models.live_table(viewer_of(core, request).username))
+        return text
 
     nav.change(open_reference, inputs=nav, outputs=body, api_name="open_reference")
     return ReferenceTab(nav=nav, body=body)

@@ -171,6 +171,31 @@ def test_a_gguf_export_is_written_by_a_worker_process(finished_run, lab_app):
     assert not path.is_relative_to(lab_app.core.settings.data_dir)  # a copy for Gradio, not the run's file
 
 
+def test_a_finished_run_is_a_local_model_and_its_gguf_compares_with_the_base(finished_run, lab_app):
+    """Issue 17: the run's adapter and GGUF appear in its owner's Local models list (not in another
+    learner's), quantize there, and compare against the packaged base on held-out sentences."""
+    run_id = finished_run.id
+    lab_app.core.qlora.export("ada", run_id, "gguf")  # model-f16.gguf in the run's folder
+    ada, bob = app_client(lab_app.url, auth=ADA), app_client(lab_app.url, auth=BOB)
+    mine = {m["id"]: m for m in ada.predict(api_name="/models_catalog")}
+    assert {f"run:{run_id}:adapter", f"run:{run_id}:gguf"} <= set(mine)
+    assert mine[f"run:{run_id}:gguf"]["quantization"] == "F16" and mine[f"run:{run_id}:gguf"]["size_mb"] > 200
+    assert not any(m["id"].startswith("run:") for m in bob.predict(api_name="/models_catalog"))
+    with pytest.raises(AppError, match=f"no model 'run:{run_id}:gguf'"):
+        bob.predict(f"run:{run_id}:gguf", "Q8_0", api_name="/models_quantize")
+
+    note, *_ = ada.predict(f"run:{run_id}:gguf", "Q8_0", api_name="/models_quantize")
+    assert "model-q8_0.gguf" in note
+    assert f"run:{run_id}:gguf:Q8_0" in {m["id"] for m in ada.predict(api_name="/models_catalog")}
+
+    compared = ada.predict(["packaged", f"run:{run_id}:gguf"], "sentiment", "", api_name="/models_compare")
+    base, tuned = compared["models"]
+    assert base["error"] == "" and tuned["error"] == "", compared
+    assert base["format"] == tuned["format"] == "GGUF" and len(base["answers"]) == len(tuned["answers"]) == 10
+    assert base["quality"] is not None and tuned["quality"] is not None
+    assert base["answers"] != tuned["answers"]  # the fine-tuned weights answer differently
+
+
 # --- issue 18: data versions, the run table, comparisons and guided experiments ---------------------
 
 RAW_NEAR_DUPLICATES = 91  # what the critic finds in the built-in sentiment set as generated (600 rows)

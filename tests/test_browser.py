@@ -304,3 +304,19 @@ def test_two_finished_runs_compared_in_the_qlora_lab(lab_with_runs, page) -> Non
     page.get_by_role("button", name="Download report (.md)").click()
     report = re.compile(re.escape(f"comparison-{first}-vs-{second}") + r"\s*\.md")  # the name wraps before .md
     page.get_by_text(report).first.wait_for(timeout=30_000)
+
+
+def test_local_models_chat_shows_speed_and_the_reference_page_shows_the_measurements(app_url: str, page) -> None:
+    """Issue 17: Assignment 1's "simple web UI" (a reply with its tokens/s under it), and the
+    quantization section of the local-models page saying where its live table comes from."""
+    page.goto(app_url)
+    page.get_by_text("not completed yet").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Local models").click()
+    page.get_by_text("3. Chat with a model").click()
+    page.get_by_label("Message").fill("Name one colour.")
+    page.get_by_role("button", name="Send").click()
+    page.get_by_text("tokens/s").first.wait_for(timeout=120_000)
+    assert page.get_by_text("first token after").count() >= 1
+    page.get_by_role("tab", name="Reference").click()
+    page.get_by_label("Running Models Locally — Formats, Quantization and Servers").check()
+    page.get_by_text("No measurements from this machine yet").wait_for(timeout=30_000)

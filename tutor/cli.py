@@ -23,6 +23,15 @@
     tutor data clean FILE --dedupe|--drop-empty|--lower-labels|--remove-leaks|--all --out FILE   act on the critic
     tutor runs list [--owner NAME] [--json]  the QLoRA lab's runs: data version, changed fields, metric, time
     tutor runs compare RUN RUN [...] [--out F]  2-4 finished runs side by side, as a Markdown report
+    tutor models list [--json]               the Local models lab: the models on this machine
+    tutor models quantize SRC --type TYPE    a quantized copy of a GGUF model (Q8_0, Q4_K_M, ...)
+    tutor models chat MODEL TEXT             one message, with time to first token and tokens/s
+    tutor models bench --models A,B[,C] [--prompts SET|FILE] [--json]   models side by side, measured
+    tutor models quickstart [--gemma]        the packaged model, its Q8_0 and F16 copies, compared
+    tutor models card MODEL [--mark ITEM=STATE] [--note N]   a model card and its checklist critique
+    tutor models history [--json]            the learner's saved comparisons
+    tutor models server add NAME URL [--model M] [--price P]   an OpenAI-compatible server (Ollama, vLLM, an API)
+    tutor models server remove NAME          forget that server
 
 Errors are one line on stderr: exit status 2 for bad settings or usage, 1 for everything else.
 """
@@ -448,11 +457,13 @@ def build_parser() -> argparse.ArgumentParser:
     advise.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     advise.add_argument("--explain", action="store_true", help="also let the model explain it (slower)")
     advise.set_defaults(func=cmd_advise)
-    from tutor import cli_advisor, cli_bench, cli_runs  # here, not at the top: they import helpers from this module
+    # here, not at the top: they import helpers from this module
+    from tutor import cli_advisor, cli_bench, cli_models, cli_runs
 
     cli_advisor.add_parsers(commands)
     cli_runs.add_parsers(commands)
     cli_bench.add_parsers(commands)
+    cli_models.add_parsers(commands)
 
     train = commands.add_parser("train", help="fine-tune a LoRA/QLoRA adapter from a YAML config")
     # dest differs from the global --config (the app's settings file) given before the command.

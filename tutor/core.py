@@ -4,6 +4,7 @@ operations a learner can do. No Gradio here, so tests drive it directly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -94,6 +95,7 @@ class Core:
         self._index_lock = threading.Lock()
         self.advisor_jobs = OneAtATime("an advisor answer")
         self._qlora = None
+        self._local_models = None
         self._guard: tuple[tuple[int, ...], QuizGuard] | None = None
 
     @classmethod
@@ -300,6 +302,24 @@ class Core:
 
             self._qlora = TrainingLab(self.settings)
         return self._qlora
+
+    @property
+    def local_models(self):
+        """The Local models lab (list, quantize, chat, compare, model cards); created on first use."""
+        if self._local_models is None:
+            from tutor.local_models.lab import LocalModelsLab
+
+            self._local_models = LocalModelsLab(self.settings, self.store, self._finished_runs)
+        return self._local_models
+
+    def _finished_runs(self, owner: str) -> list[tuple[str, Path, str]]:
+        """A learner's finished QLoRA-lab runs: (run id, folder, base model; "" is the packaged one)."""
+        found = []
+        for run in self.qlora.runs.runs(owner):
+            if run.status == "done":
+                with contextlib.suppress(Exception):  # a run folder deleted meanwhile
+                    found.append((run.id, self.qlora.runs.folder(run.id), self.qlora.runs.config(run.id).model.name))
+        return found
 
     # Instructors see, stop and delete every learner's runs (a run holding the one training slot,
     # a learner's files filling the disk); learners do the same to their own in the lab.

@@ -62,3 +62,10 @@ def download_copy(path: Path) -> Path:
     except OSError:
         shutil.copyfile(path, target)
     return target
+
+
+def text_download(text: str, filename: str) -> Path:
+    """``text`` as a file named ``filename`` in a new temporary folder, for Gradio to serve."""
+    path = Path(tempfile.mkdtemp(prefix="tutor-")) / filename
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -148,6 +148,16 @@ class Settings(BaseModel):
     lab_hub_datasets: bool = Field(
         False, description="Let learners train on 'hf:<dataset id>' sources in the QLoRA lab (needs a network)."
     )
+    models_power_watts: float = Field(
+        65.0,
+        gt=0,
+        le=10_000,
+        description="Local models lab: the power this machine draws while it generates, in watts (stated, not "
+        "measured), for the electricity cost per 1M tokens of a local model.",
+    )
+    models_electricity_price: float = Field(
+        0.30, ge=0, description="Local models lab: the price of a kWh of electricity, in dollars."
+    )
     warm_up: bool = Field(
         True,
         description="At start, build the course index and load the advisor model in the background, so the "

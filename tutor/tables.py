@@ -115,3 +115,44 @@ class AdvisorMessage(SQLModel, table=True):
     model: str = Field(default="", max_length=200)  # which model wrote the explanation
     error: str = ""  # what went wrong, if the answer is incomplete
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelServer(SQLModel, table=True):
+    """An OpenAI-compatible server (Ollama, vLLM, a hosted API) in the Local models lab's list.
+    ``owner`` "" is a server an instructor added for everyone."""
+
+    __table_args__ = (UniqueConstraint("owner", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(default="", index=True, max_length=64)
+    name: str = Field(max_length=64)
+    base_url: str = Field(max_length=500)
+    model: str = Field(default="", max_length=200)
+    api_key: str = Field(default="", max_length=500)  # stored as given: use a key scoped to this use
+    price_per_million: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelComparisonRecord(SQLModel, table=True):
+    """A side-by-side comparison in a learner's history, with the reflection written about it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(index=True, max_length=64)
+    prompt_set: str = Field(max_length=200)
+    models: str = Field(max_length=2000)  # the model ids, comma-separated
+    result: str  # tutor.local_models.compare.Comparison as JSON
+    reflection: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelCardReview(SQLModel, table=True):
+    """A learner's critique of one model's card: each checklist item's state, and a note."""
+
+    __table_args__ = (UniqueConstraint("owner", "model_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(index=True, max_length=64)
+    model_id: str = Field(max_length=500)
+    items: str  # JSON: {item key: "documented" | "partly" | "missing"}
+    note: str = ""
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,216 @@
+"""The Local models lab's core (tutor.local_models) on the real packaged model: quantization with
+llama.cpp, measuring in worker processes, comparisons, model-card critiques and their storage."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_settings
+from trainer.packaged import packaged_gguf
+from tutor.core import Core
+from tutor.local_models import card_critique, compare, prompt_sets
+from tutor.local_models.catalog import CatalogError, ModelEntry, gguf_file_type, run_entries
+from tutor.local_models.lab import ModelsLabError
+from tutor.local_models.measure import measure
+from tutor.local_models.quantize import QuantizeError, quantize
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def q8(tmp_path_factory) -> Path:
+    """The packaged model (Q4_1) quantized to Q8_0 once for this module (~1 s)."""
+    target = tmp_path_factory.mktemp("quant") / "smollm2.Q8_0.gguf"
+    seen: list[tuple[int, int]] = []
+    result = quantize(packaged_gguf(), "q8_0", target, on_progress=lambda done, total: seen.append((done, total)))
+    assert result.path == target and result.qtype == "Q8_0"
+    assert seen[-1] == (272, 272) and len(seen) == 272  # one progress call per tensor
+    assert result.size_bytes == target.stat().st_size and 1.3 < result.ratio < 1.6  # 8.5 bits against ~5.7
+    return target
+
+
+def test_a_quantized_file_is_the_type_asked_for_and_nothing_partial_is_left(q8: Path) -> None:
+    assert gguf_file_type(q8) == "Q8_0"
+    assert gguf_file_type(packaged_gguf()) == "Q4_1"
+    assert [p.name for p in q8.parent.iterdir()] == [q8.name]
+
+
+def test_bad_quantization_requests_say_what_is_wrong_and_write_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "out.gguf"
+    with pytest.raises(QuantizeError, match=r"unknown quantization type 'Q9'; choose one of F16, .*Q2_K"):
+        quantize(packaged_gguf(), "Q9", target)
+    with pytest.raises(QuantizeError, match=r"nope\.gguf: no such file"):
+        quantize(tmp_path / "nope.gguf", "Q8_0", target)
+    text = tmp_path / "notes.gguf"
+    text.write_text("not a model")
+    with pytest.raises(QuantizeError, match="not a GGUF file"):
+        quantize(text, "Q8_0", target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.gguf"]
+
+
+def test_an_interrupted_quantization_leaves_no_file(tmp_path: Path) -> None:
+    """Stopped after its first tensors (the worker is killed): no target, no partial file."""
+    cancel = threading.Event()
+    target = tmp_path / "out.F16.gguf"
+
+    def stop_early(done: int, total: int) -> None:
+        if done >= 3:
+            cancel.set()
+
+    with pytest.raises(QuantizeError, match="stopped; nothing was written"):
+        quantize(packaged_gguf(), "F16", target, on_progress=stop_early, cancel=cancel)
+    assert list(tmp_path.iterdir()) == []
+
+
+def entry_of(path: Path, name: str = "") -> ModelEntry:
+    return ModelEntry(str(path), name or path.name, "llamacpp", "GGUF", gguf_file_type(path), path.stat().st_size,
+                      "file", str(path))  # fmt: skip
+
+
+def test_measuring_a_model_times_its_answers_in_a_worker(tmp_path: Path, q8: Path) -> None:
+    prompts = prompt_sets.builtin_set("sentiment", 2)
+    measured = measure(entry_of(q8), [p.messages for p in prompts.prompts], models_dir=tmp_path, max_tokens=8)
+    assert measured.error == ""
+    assert len(measured.answers) == 2 and all(a.text and 1 <= a.tokens <= 8 for a in measured.answers)
+    assert all(0 < a.ttft <= a.seconds for a in measured.answers)
+    assert len(measured.probe_tokens_per_s) == 3 and all(s > 5 for s in measured.probe_tokens_per_s)
+    # The worker's own peak: the model file is mapped in, so it is above the file's size.
+    assert measured.peak_rss_mb is not None and measured.peak_rss_mb > q8.stat().st_size / 1e6
+
+
+def test_an_unreachable_server_is_reported_and_the_comparison_goes_on(tmp_path: Path, q8: Path) -> None:
+    from tests.conftest import free_port
+
+    server = ModelEntry("server:gone", "gone", "openai", "API", "", 0, "server",
+                        base_url=f"http://127.0.0.1:{free_port()}/v1", price_per_million=0.5)  # fmt: skip
+    result = compare.run_comparison(
+        [server, entry_of(q8)], prompt_sets.builtin_set("course", 1), models_dir=tmp_path, power=compare.Power(65, 0.3)
+    )
+    gone, local = result.models
+    assert "cannot reach the model server" in gone.error and gone.answers == []
+    assert gone.cost_per_million == 0.5 and gone.peak_memory_mb is None
+    assert local.error == "" and len(local.answers) == 1 and local.tokens_per_s and local.tokens_per_s > 5
+
+
+def test_quality_is_scored_against_the_prompt_sets_references() -> None:
+    sentiment = prompt_sets.builtin_set("sentiment")
+    labels = [p.label for p in sentiment.prompts]
+    right = [f"This is {label}." for label in labels]
+    correct = [compare.score_answer(sentiment, i, text) for i, text in enumerate(right)]
+    assert compare.quality(sentiment, right, correct) == 1.0
+    wrong = ["neutral" if label != "neutral" else "positive" for label in labels]
+    correct = [compare.score_answer(sentiment, i, text) for i, text in enumerate(wrong)]
+    assert compare.quality(sentiment, wrong, correct) == 0.0
+    course = prompt_sets.builtin_set("course")
+    assert compare.score_answer(course, 1, "Alpaca used 52,000 pairs") is True  # 52K said another way
+    assert compare.score_answer(course, 1, "Alpaca used 5,200 pairs") is False
+    summaries = prompt_sets.builtin_set("summarization")
+    exact = [p.reference for p in summaries.prompts]
+    assert compare.quality(summaries, exact, [None] * len(exact)) == pytest.approx(1.0)
+
+
+def result(name: str, quantization: str, size: float, speed: float) -> compare.ModelResult:
+    return compare.ModelResult(name, name, "llamacpp", "GGUF", quantization, size, 0.1, 0.1, speed, 200, 0.5, 0,
+                               0.01, "", ["a"], [True])  # fmt: skip
+
+
+def test_the_size_against_speed_lines_follow_the_measurements() -> None:
+    comparison = compare.Comparison("sentiment", "accuracy", ["p"], ["r"],
+                                    [result("big", "F16", 271, 80.0), result("small", "Q8_0", 145, 100.0),
+                                     result("smallest", "Q4_1", 98, 90.0)], "machine", "65 W")  # fmt: skip
+    assert comparison.speed_direction() == [
+        "Q4_1 (98 MB) decoded slower than Q8_0 (145 MB): 90 vs 100 tokens/s",
+        "Q8_0 (145 MB) decoded faster than F16 (271 MB): 100 vs 80 tokens/s",
+    ]
+    again = compare.Comparison.from_json(comparison.to_json())
+    assert again == comparison
+
+
+def test_electricity_cost_per_million_tokens() -> None:
+    # 1M tokens at 100 tokens/s: 10,000 s = 2.78 h; at 36 W that is 0.1 kWh, $0.03 at $0.30/kWh.
+    assert compare.Power(36, 0.30).cost_per_million(100) == pytest.approx(0.03)
+    assert compare.Power(36, 0.30).cost_per_million(0) is None
+
+
+def test_a_prompt_file_with_errors_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "prompts.jsonl"
+    path.write_text('{"prompt": "one", "label": "positive"}\n{"prompt": \n', encoding="utf-8")
+    with pytest.raises(prompt_sets.PromptSetError, match=r"prompts\.jsonl:2: not valid JSON"):
+        prompt_sets.read_prompt_file(path)
+    path.write_text('{"prompt": "one", "label": "positive"}\n{"text": "no prompt"}\n', encoding="utf-8")
+    with pytest.raises(prompt_sets.PromptSetError, match=r"prompts\.jsonl:2: each item needs a non-empty 'prompt'"):
+        prompt_sets.read_prompt_file(path)
+    path.write_text('{"prompt": "one", "label": "positive"}\n"two"\n', encoding="utf-8")
+    read = prompt_sets.read_prompt_file(path)
+    assert read.kind == "sentiment" and [p.text for p in read.prompts] == ["one", "two"]
+
+
+CARD = """---
+license: apache-2.0
+---
+# Some model
+
+## Intended use
+Classifying the sentiment of financial news sentences, in English.
+
+## Training data
+Trained on 600 invented sentences; no real news.
+
+The licence is Apache 2.0.
+"""
+
+
+def test_a_card_prefills_the_checklist_from_what_it_says(tmp_path: Path) -> None:
+    path = tmp_path / "README.md"
+    path.write_text(CARD, encoding="utf-8")
+    states = card_critique.prefill(card_critique.read_card(str(path)))
+    assert states["intended_use"] == "documented" and states["training_data"] == "documented"
+    assert states["license"] == "partly"  # named in passing, not under its own heading
+    assert states["evaluation"] == "missing" and states["bias_safety"] == "missing"
+    with pytest.raises(card_critique.CritiqueError, match="not marked: versioning"):
+        card_critique.check_states({k: "missing" for k in card_critique.ITEM_KEYS if k != "versioning"})
+    with pytest.raises(card_critique.CritiqueError, match="'maybe' is not one of documented, partly, missing"):
+        card_critique.check_states({**states, "license": "maybe"})
+
+
+def test_the_lab_lists_a_finished_runs_files() -> None:
+    folder = Path(__file__).parent  # any folder: the entries come from the files a run leaves
+    assert run_entries([("r1", folder / "nothing-here", "")]) == []
+
+
+def test_critiques_comparisons_and_servers_are_kept_across_a_restart(tmp_path: Path, q8: Path) -> None:
+    settings = make_settings(tmp_path, warm_up=False)
+    core = Core.start(settings)
+    lab = core.local_models
+    view = lab.card("ada", "packaged")
+    assert view.card.startswith("# SmolLM2-135M-Instruct") and not view.saved
+    assert view.states == view.prefilled
+    marked = {**view.states, "compute": "partly", "license": "documented"}
+    lab.save_critique("ada", "packaged", marked, "No carbon figure.")
+    saved = lab.compare("ada", ["packaged", str(q8)], prompt_sets.builtin_set("course", 2), allow_paths=True)
+    lab.save_reflection("ada", saved.id, "Q8_0: as accurate, faster here.")
+    lab.add_server("ada", "ollama", "http://localhost:11434/v1", model="llama3.2", price_per_million=0.2)
+    with pytest.raises(ModelsLabError, match="not an http"):
+        lab.add_server("ada", "bad", "localhost:11434")
+    with pytest.raises(CatalogError, match="no model"):
+        lab.entry("ada", str(q8))  # a path is for the command line only: the web sees listed models
+    core.store.close()
+
+    again = Core.start(settings).local_models
+    view = again.card("ada", "packaged")
+    assert view.saved and view.states == marked and view.note == "No carbon figure."
+    assert again.card("bob", "packaged").saved is False  # critiques are each learner's own
+    history = again.history("ada")
+    assert [s.id for s in history] == [saved.id] and again.history("bob") == []
+    assert history[0].reflection == "Q8_0: as accurate, faster here."
+    report = again.report("ada", saved.id)
+    assert "| SmolLM2-135M-Instruct (packaged) | GGUF Q4_1 |" in report
+    assert "Q8_0: as accurate, faster here." in report
+    servers = [e for e in again.models("ada") if e.source == "server"]
+    assert [(e.id, e.model, e.price_per_million) for e in servers] == [("server:ollama", "llama3.2", 0.2)]
+    assert [e for e in again.models("bob") if e.source == "server"] == []
+    assert json.loads(json.dumps([e.public() for e in servers]))[0].get("api_key") is None
