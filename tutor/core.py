@@ -309,7 +309,9 @@ class Core:
         if self._local_models is None:
             from tutor.local_models.lab import LocalModelsLab
 
-            self._local_models = LocalModelsLab(self.settings, self.store, self._finished_runs)
+            self._local_models = LocalModelsLab(
+                self.settings, self.store, self._finished_runs, check_space=self.qlora.check_space
+            )
         return self._local_models
 
     def _finished_runs(self, owner: str) -> list[tuple[str, Path, str]]:

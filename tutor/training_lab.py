@@ -134,7 +134,8 @@ class TrainingLab:
         runs = sum(lab_files.folder_bytes(self.runs.folder(r.id)) for r in self.runs.runs(owner))
         return lab_files.folder_bytes(self._upload_folder(owner)) + runs
 
-    def _check_space(self, owner: str, adding: int = 0, what: str = "this") -> None:
+    def check_space(self, owner: str, adding: int = 0, what: str = "this") -> None:
+        """Refuse what would take this learner's lab files past their disk quota (LabError)."""
         used, quota = self.disk_used(owner), self.settings.disk_quota_mb * 1e6
         if used + adding > quota:
             raise LabError(
@@ -198,7 +199,7 @@ class TrainingLab:
             raise LabError(f"{path.name}: upload a .jsonl or .csv file")
         if path.stat().st_size > self.settings.max_upload_bytes:
             raise LabError(f"{path.name}: larger than {self.settings.max_upload_mb:g} MB")
-        self._check_space(owner, path.stat().st_size, path.name)
+        self.check_space(owner, path.stat().st_size, path.name)
         # Named by content: a second upload under the same name cannot change a queued run's data.
         data = path.read_bytes()
         version = data_versions.save(
@@ -240,7 +241,7 @@ class TrainingLab:
             left = len(cleaned.rows)
             raise LabError(f"cleaning would leave {left} rows; a run needs at least 10, so nothing was saved")
         data = cleaned.jsonl().encode("utf-8")
-        self._check_space(owner, len(data), "the cleaned data")
+        self.check_space(owner, len(data), "the cleaned data")
         parent = source if source in BUILTIN_SOURCES else (data_versions.read(path) or _no_version(path)).id
         steps = [
             {
@@ -399,7 +400,7 @@ class TrainingLab:
         mine = [r for r in self.runs.runs(owner) if r.active]
         if mine:
             raise LabError(f"you already have a run {mine[0].status}: {mine[0].id}")
-        self._check_space(owner, what="a new run")
+        self.check_space(owner, what="a new run")
         self.start()
         return self.runs.submit(owner, config)
 
@@ -476,7 +477,7 @@ class TrainingLab:
         mine = [r for r in self.runs.runs(owner) if r.active]
         if mine:
             raise LabError(f"you already have a run {mine[0].status}: {mine[0].id}; an experiment starts two more")
-        self._check_space(owner, what="an experiment")
+        self.check_space(owner, what="an experiment")
         base = self.default_config("sentiment")
         if seed is not None:
             base.training.seed = int(seed)
@@ -587,7 +588,7 @@ class TrainingLab:
         folder = self.runs.folder(run_id)
         if kind == "report":
             return lab_files.download_copy(folder / "report.md")
-        self._check_space(owner, what=f"the {kind} export")
+        self.check_space(owner, what=f"the {kind} export")
         try:
             release = self.export_jobs.take(owner)
         except LearnerBusy as exc:

@@ -253,3 +253,30 @@ def test_a_workers_peak_memory_is_its_own_not_its_parents(tmp_path: Path, q8: Pa
     measured = measure(entry_of(q8), [[{"role": "user", "content": "Hi"}]], models_dir=tmp_path, max_tokens=2)
     assert measured.peak_rss_mb is not None and measured.peak_rss_mb < 500, measured.peak_rss_mb
     del ballast
+
+
+def test_a_runs_quantized_copy_counts_against_the_learners_quota(tmp_path: Path, q8: Path) -> None:
+    """A quantized copy of a run's GGUF goes in the run's folder, which the disk quota counts: one
+    that would pass the quota is refused before anything is written."""
+    import shutil
+
+    from tutor.local_models.lab import LocalModelsLab
+    from tutor.store import open_store
+    from tutor.training_lab import LabError
+
+    run = tmp_path / "runs" / "r1"
+    run.mkdir(parents=True)
+    shutil.copyfile(q8, run / "model-f16.gguf")
+    asked: list[tuple[str, int, str]] = []
+
+    def full_quota(owner: str, adding: int, what: str) -> None:
+        asked.append((owner, adding, what))
+        raise LabError(f"{what}: your lab files would pass your 1 MB on this server")
+
+    settings = make_settings(tmp_path)
+    lab = LocalModelsLab(settings, open_store(settings.resolved_database_url), lambda owner: [("r1", run, "")],
+                         check_space=full_quota)  # fmt: skip
+    with pytest.raises(LabError, match="a Q4_0 copy: your lab files would pass"):
+        lab.quantize("ada", "run:r1:gguf", "Q4_0")
+    assert asked == [("ada", q8.stat().st_size, "a Q4_0 copy")]
+    assert sorted(p.name for p in run.iterdir()) == ["model-f16.gguf"]

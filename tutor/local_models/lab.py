@@ -59,11 +59,20 @@ class CardView:
 
 
 class LocalModelsLab:
-    def __init__(self, settings: Settings, store: Store, runs: Callable[[str], list[tuple[str, Path, str]]]) -> None:
-        """``runs(owner)``: the learner's finished QLoRA-lab runs as (run id, folder, base model)."""
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        runs: Callable[[str], list[tuple[str, Path, str]]],
+        check_space: Callable[[str, int, str], None] | None = None,
+    ) -> None:
+        """``runs(owner)``: the learner's finished QLoRA-lab runs as (run id, folder, base model).
+        ``check_space(owner, bytes, what)`` refuses a file that would pass the learner's disk quota
+        (a quantized copy of a run goes in the run's folder, which the quota counts)."""
         self.settings = settings
         self.store = store
         self._runs = runs
+        self._check_space = check_space
         self._quantize_lock = threading.Lock()  # one quantization at a time on this host
         self._chat_lock = threading.Lock()
         self._chat: tuple[str, int, object] | None = None  # (model id, context, loaded model)
@@ -179,6 +188,8 @@ class LocalModelsLab:
         target = self.quantize_target(entry, qtype)
         if target.resolve() == Path(entry.path).resolve():
             raise ModelsLabError(f"{entry.name} is already {qtype}")
+        if entry.source == "run" and self._check_space is not None:  # the source's size bounds the copy's
+            self._check_space(owner, Path(entry.path).stat().st_size, f"a {qtype} copy")
         if not self._quantize_lock.acquire(timeout=600):
             raise ModelsLabError("another quantization is still running on this server; try again later")
         try:
@@ -378,6 +389,7 @@ class LocalModelsLab:
 def lab_errors() -> tuple[type[Exception], ...]:
     """The exceptions whose message is meant for the learner."""
     from tutor.local_models.card_critique import CritiqueError
+    from tutor.training_lab import LabError
 
-    return (ModelsLabError, CatalogError, QuantizeError, compare.CompareError, prompt_sets.PromptSetError,
+    return (ModelsLabError, LabError, CatalogError, QuantizeError, compare.CompareError, prompt_sets.PromptSetError,
             CritiqueError, LLMError)  # fmt: skip
