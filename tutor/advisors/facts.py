@@ -78,7 +78,11 @@ def has_any(text: str, *words: str) -> bool:
 def example_count(text: str) -> int | None:
     """ "3,000 examples", "500 labelled pairs", "2k samples", "eight thousand rows" -> 3000, 500, 2000, 8000."""
     match = _last(_COUNT_OF_EXAMPLES, digits_for_words(text))
-    return int(number(match.group(1), match.group(2))) if match else None
+    if not match:
+        return None
+    groups = match.groups()  # the pattern's two alternatives each have (digits, scale)
+    digits, scale = (groups[0], groups[1]) if groups[0] else (groups[2], groups[3])
+    return int(number(digits, scale))
 
 
 _COUNT_OF_EXAMPLES = (
@@ -89,7 +93,11 @@ _COUNT_OF_EXAMPLES = (
     r"emails|e-mails|messages|reviews|reports|summaries|letters|articles|questions|answers|cases|solutions|"
     r"filings|replies|responses|chat\s+logs|completions|memos|invoices|receipts|forms|files|logs|posts|"
     r"comments|chats|threads|calls|recordings|descriptions|abstracts|papers|snippets|queries|prompts|"
-    r"translations|sentences|paragraphs|entries|claims|listings|resumes|essays|stories|scripts|pages)\b(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second))"
+    r"translations|sentences|paragraphs|entries|claims|listings|resumes|essays|stories|scripts|pages)\b"
+    r"(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second)|\s*/\s*(?:day|d|wk|week|mo|month|hr|h|hour)\b"
+    r"|\s+(?:daily|weekly|monthly|hourly)\b)"
+    # terse notes: "15k tagged", "8,000 labelled", "2k annotated" (the noun left out)
+    r"|" + _NUMBER + r"\s+(?:already\s+|hand[- ])?(?:tagged|labell?ed|annotated)\b(?!\s+(?:per|a|each)\s+day)"
 )
 
 
@@ -161,13 +169,27 @@ def corpus_tokens(text: str) -> float | None:
 def daily_volume(text: str) -> int | None:
     """Requests per day: "50,000 notes per day", "2M calls a month" (-> per day), "10 per second"."""
     text = digits_for_words(text)
-    match = _last(
-        _NUMBER + r"\s+(?:[a-z-]+\s+){0,3}?(?:per|a|an|each|every)\s+(day|week|month|hour|minute|second)", text
-    )
+    match = _last(_VOLUME.pattern, text)
     if not match:
         return None
-    per = {"day": 1, "week": 1 / 7, "month": 1 / 30, "hour": 24, "minute": 1440, "second": 86400}
-    return int(number(match.group(1), match.group(2)) * per[match.group(3).lower()])
+    unit = next(u for u in match.groups()[2:] if u).lower()
+    return int(number(match.group(1), match.group(2)) * _PER_DAY[_UNIT_NAMES.get(unit, unit)])
+
+
+_PER_DAY = {"day": 1, "week": 1 / 7, "month": 1 / 30, "hour": 24, "minute": 1440, "second": 86400}
+_UNIT_NAMES = {
+    "d": "day", "daily": "day", "wk": "week", "weekly": "week", "mo": "month", "monthly": "month",
+    "hr": "hour", "h": "hour", "hourly": "hour", "min": "minute", "s": "second", "sec": "second",
+}  # fmt: skip
+# "50,000 notes per day", "4,000 claim emails/day", "4k emails daily", "300 a week"
+_VOLUME = re.compile(
+    _NUMBER
+    + r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every)\s+(day|week|month|hour|minute|second)\b"
+    r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|hr|h|hour|min|minute|s|sec|second)\b"
+    r"|(daily|weekly|monthly|hourly)\b)"
+    r"|\s*/\s*(day|d|wk|week|mo|month|hr|h|hour)\b)",
+    re.IGNORECASE,
+)
 
 
 # Parameter counts of models learners often name (billions). Unlisted names fall back to "7B"-style sizes.

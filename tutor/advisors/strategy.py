@@ -141,6 +141,7 @@ class StrategyRecommendation(Recommendation):
 SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "strict_format": (
         "json", "schema", "strict", "format", "structured", "always", "xml", "sql", "template", "layout",
+        "fixed (?:set of )?(?:categories|labels|classes|codes)",
     ),
     "vocabulary": (
         "jargon", "terminology", "vocabulary", "domain", "clinical", "medical", "legal", "radiology", "financ\\w*",
@@ -155,7 +156,8 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "private", "confidential", "hipaa", "gdpr", "patients?", "pii", "sensitive", "on-prem\\w*", "clinical",
         "medical records?", "proprietary", "personal (?:data|information|details)",
         "(?:names?|numbers?),? (?:and|or) (?:home |postal |email )?addresses", "home addresses",
-        "dates? of birth", "social security", "phone numbers",
+        "dates? of birth", "social security", "phone numbers", "(?:stay|stays|kept|keep|remain|remains) in-house",
+        "in-house only",
     ),
     "behaviour": ("persona", "tone", "voice", "style", "refuse", "policy", "concise", "brand"),
     "preference": (
