@@ -183,8 +183,7 @@ _UNIT_NAMES = {
 }  # fmt: skip
 # "50,000 notes per day", "4,000 claim emails/day", "4k emails daily", "300 a week"
 _VOLUME = re.compile(
-    _NUMBER
-    + r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every)\s+(day|week|month|hour|minute|second)\b"
+    _NUMBER + r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every)\s+(day|week|month|hour|minute|second)\b"
     r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|hr|h|hour|min|minute|s|sec|second)\b"
     r"|(daily|weekly|monthly|hourly)\b)"
     r"|\s*/\s*(day|d|wk|week|mo|month|hr|h|hour)\b)",
