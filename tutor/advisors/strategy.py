@@ -162,7 +162,7 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "behaviour": ("persona", "tone", "voice", "style", "refuse", "policy", "concise", "brand"),
     "preference": (
         "preferences?", "preferred", "chosen", "rejected", "rank\\w*", "better of two", "which answer is better",
-        "dpo",
+        "dpo", "(?:picked|pick|picks|chose|choose|chooses|marked|voted for) the better",
     ),
     "low_budget": (
         "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",
@@ -197,6 +197,24 @@ class Signals:
     task_words: bool
     budget: float | None = None  # the largest sum of money named, in dollars
     tokens: float | None = None  # the largest corpus named, in tokens
+    model_billion: float | None = None  # the base model's size, when named ("Llama 70B")
+    gpu_gb: float | None = None  # GPU memory in all, when named ("a single RTX 4090": 24)
+
+    @property
+    def lora_16bit_gb(self) -> float | None:
+        """GPU memory LoRA on a 16-bit base needs: about 16 GB for a 7B model (PEFT reference page)."""
+        return None if self.model_billion is None else self.model_billion * 16 / 7
+
+    @property
+    def qlora_gb(self) -> float | None:
+        """GPU memory QLoRA needs: 10-16 GB for 7B, and the paper fit 65B on one 48 GB GPU."""
+        return None if self.model_billion is None else max(10.0, self.model_billion * 48 / 65)
+
+    @property
+    def only_4bit_fits(self) -> bool:
+        """The named GPU cannot hold LoRA on the 16-bit base, so the base must be loaded in 4-bit."""
+        need = self.lora_16bit_gb
+        return need is not None and self.gpu_gb is not None and need > self.gpu_gb
 
     @property
     def pre_training_scale(self) -> bool:
@@ -255,8 +273,15 @@ def read_signals(text: str) -> Signals:
         have=facts.examples_on_hand(text),
         budget=facts.budget(text),
         tokens=facts.corpus_tokens(text),
+        model_billion=facts.model_size_billion(text)[1],
+        gpu_gb=_gpu_memory(text),
         **found,
     )
+
+
+def _gpu_memory(text: str) -> float | None:
+    _, memory, count = facts.gpu(text)
+    return None if memory is None else memory * count
 
 
 @dataclass
@@ -409,7 +434,15 @@ ALSO_TABLE: tuple[Row, ...] = (
 
 def _fill(reason: str, s: Signals) -> str:
     have_phrase = f"With {s.have} examples" if s.have else "With no labelled examples yet"
-    return reason.format(volume=s.volume, have=s.have, have_phrase=have_phrase)
+    return reason.format(
+        volume=s.volume,
+        have=s.have,
+        have_phrase=have_phrase,
+        model_billion=s.model_billion or 0,
+        gpu_gb=s.gpu_gb or 0,
+        lora_16bit_gb=s.lora_16bit_gb or 0,
+        qlora_gb=s.qlora_gb or 0,
+    )
 
 
 def choose_approach(s: Signals, signals: list[str], out: Findings) -> list[str]:
@@ -466,6 +499,21 @@ METHOD_TABLE: tuple[Row, ...] = (
         "You can say which of two answers is better: DPO learns from chosen/rejected pairs "
         "with no separate reward model.",
         (("what-is-fine-tuning", "the-kinds-of-fine-tuning-you-will-meet", "SFT, RLHF and DPO"),),
+    ),
+    Row(
+        lambda s, approach: s.only_4bit_fits and s.qlora_gb is not None and s.qlora_gb > (s.gpu_gb or 0),
+        "qlora",
+        "A {model_billion:g}B model needs about {qlora_gb:.0f} GB even in 4-bit, more than the {gpu_gb:g} GB named: "
+        "QLoRA on a smaller base (7–8B fits one consumer GPU), or a bigger GPU (the QLoRA paper fit 65B on one "
+        "48 GB card).",
+        (("peft-methods", "qlora-quantization-plus-lora", "QLoRA memory"),),
+    ),
+    Row(
+        lambda s, approach: s.only_4bit_fits,
+        "qlora",
+        "LoRA on the 16-bit {model_billion:g}B base needs about {lora_16bit_gb:.0f} GB, more than the {gpu_gb:g} GB "
+        "named; QLoRA loads the base in 4-bit (about {qlora_gb:.0f} GB).",
+        (("peft-methods", "qlora-quantization-plus-lora", "QLoRA memory"),),
     ),
     Row(
         lambda s, approach: s.low_budget,

@@ -58,6 +58,16 @@ def decide(text: str) -> tuple[list[str], str]:
             ["prompting", "rag"],
             "none",
         ),
+        (  # a 70B base on one 24 GB card: 16-bit LoRA cannot fit, so the base goes in 4-bit (QLoRA)
+            "single RTX 4090, want to fine-tune llama 70b on 10k support tickets, 5k tickets/day, strict JSON out",
+            ["prompting", "fine-tuning"],
+            "qlora",
+        ),
+        (  # a 7B base on an 80 GB card fits LoRA in 16-bit: no reason for 4-bit
+            "Mistral 7B on one H100, strict JSON from 20,000 invoices a day, 6,000 labelled examples.",
+            ["prompting", "fine-tuning"],
+            "lora",
+        ),
         (  # terse notes: private data, fixed categories and 15k labelled rows said in shorthand
             "insurer 4,000 claim emails/day, 12 fixed categories, 15k tagged, data must stay in-house",
             ["prompting", "fine-tuning"],
@@ -166,3 +176,18 @@ def test_unsure_the_advisor_asks_the_one_question_that_decides(text: str, asks_a
         assert strategy.analyse(AdvisorRequest(text=answered, history=[text])).ask == ""
     else:
         assert rec.ask == "" and "Not settled" not in rec.markdown()
+
+
+def test_memory_rows_say_what_fits_on_the_named_gpu() -> None:
+    """LoRA on a 16-bit base needs about 16 GB per 7B; QLoRA about 10-16 GB for 7B, and the paper
+    fit 65B on one 48 GB GPU (PEFT reference page): the reason gives the figures for the case."""
+    big = strategy.analyse(AdvisorRequest("2x RTX 4090, Llama 65B, strict JSON, 9,000 examples, private data"))
+    assert big.method == "qlora"
+    assert any("needs about 149 GB, more than the 48 GB named" in r and "in 4-bit (about 48 GB)" in r for r in big.reasons)
+    too_big = strategy.analyse(AdvisorRequest("one T4 16GB, Llama 70B, strict JSON, 9,000 examples, private data"))
+    assert too_big.method == "qlora"
+    assert any("needs about 52 GB even in 4-bit, more than the 16 GB named" in r for r in too_big.reasons)
+
+
+def test_preference_said_as_picking_the_better_answer() -> None:
+    assert strategy.read_signals("Annotators picked the better one of two replies for 50k prompts.").preference
