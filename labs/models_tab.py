@@ -30,11 +30,12 @@ from tutor.local_models.quantize import QUANT_TYPES
 MODEL_COLUMNS = ["id", "model", "engine", "format", "quantization", "size MB", "source"]
 SET_CHOICES = [(f"{name}: {about}", name) for name, about in PROMPT_SETS.items()]
 SET_CHOICES.append(("typed: the prompts below, one per line (no score)", "typed"))
-INTRO = """## Local models: run, quantize, measure, compare
+QUANT_TYPES_PAGE = "?open=local-models#quantization-types-what-q80-q4km-and-q2k-keep-and-lose"
+INTRO = f"""## Local models: run, quantize, measure, compare
 
 Run models on this machine, make smaller copies with llama.cpp, and measure what each costs and
 gives: speed, memory, size and quality on the same prompts. Read
-[Quantization types](?open=local-models#quantization-types-what-q80-q4km-and-q2k-keep-and-lose) first.
+[Quantization types]({QUANT_TYPES_PAGE}) first.
 """
 
 
@@ -117,7 +118,9 @@ def build_models_tab(core: Core):
                 server_key = gr.Textbox(label="API key (optional)", type="password")
                 server_price = gr.Number(label="Price per 1M tokens ($, optional)", minimum=0)
                 server_shared = gr.Checkbox(label="For every learner (instructors)")
-            server_btn = gr.Button("Add the server")
+            with gr.Row():
+                server_btn = gr.Button("Add the server")
+                server_remove_btn = gr.Button("Remove the server of this name")
 
     with gr.Accordion("2. Quantize a GGUF model", open=False):
         with gr.Row():
@@ -177,20 +180,23 @@ def build_models_tab(core: Core):
     comparison_outputs = [compare_note, compare_table, speed_plot, quality_plot, answers, report]
 
     # --- handlers ----------------------------------------------------------------------------
-    def pickers(who: str, history_value=None) -> tuple:
+    def pickers(who: str, history_value=None, first: bool = False) -> tuple:
+        """The lists, refreshed. Only the page's first load picks values: later refreshes leave the
+        learner's choices alone (a chat must not switch model under them, nor a card lose its marks)."""
         entries = lab.models(who)
         ggufs = [(e.name, e.id) for e in entries if e.format == "GGUF"]
         every = [(e.name, e.id) for e in entries]
         saved = [
             (f"{s.id}: {s.prompt_set} — {', '.join(s.models)} ({s.created[:16]})", s.id) for s in lab.history(who)
         ]
+        first_of = {"value": ggufs[0][1] if ggufs else None} if first else {}
         return (
             models_frame(entries),
-            gr.Dropdown(choices=ggufs, value=ggufs[0][1] if ggufs else None),
-            gr.Dropdown(choices=every, value=every[0][1] if every else None),
+            gr.Dropdown(choices=ggufs, **first_of),
+            gr.Dropdown(choices=every, **first_of),
             gr.CheckboxGroup(choices=every),
-            gr.Dropdown(choices=every, value=None),
-            gr.Dropdown(choices=saved, value=history_value),
+            gr.Dropdown(choices=every),
+            gr.Dropdown(choices=saved, **({"value": history_value} if history_value is not None else {})),
         )
 
     picker_outputs = [models, quant_source, chat_model, compare_models, card_model, history]
@@ -199,15 +205,28 @@ def build_models_tab(core: Core):
         """Every model on this machine (packaged, quantized, the learner's runs, servers)."""
         return _errors(lambda: pickers(owner(request)))
 
+    def on_load(request: gr.Request) -> tuple:
+        return _errors(lambda: pickers(owner(request), first=True))
+
     def models_add_server(name, url, model, key, price, shared, request: gr.Request) -> tuple:
         viewer = viewer_of(core, request)
-        if shared and not viewer.is_instructor:
-            raise gr.Error("Only instructors can add a server for every learner.")
+        # In a class, the server makes requests to the address given: only instructors choose addresses.
+        if (shared or core.settings.mode == "class") and not viewer.is_instructor:
+            raise gr.Error("In a class, your instructor adds model servers (for everyone).")
         _errors(
             lambda: lab.add_server(viewer.username, name or "", url or "", model=model or "", api_key=key or "",
                                    price_per_million=price, shared=bool(shared))
         )  # fmt: skip
         gr.Info(f"Added server:{name.strip()}. Pick it in Chat or Compare.")
+        return pickers(viewer.username)
+
+    def models_remove_server(name, shared, request: gr.Request) -> tuple:
+        """Forget a server (and the key stored with it)."""
+        viewer = viewer_of(core, request)
+        if shared and not viewer.is_instructor:
+            raise gr.Error("Only instructors can remove a server added for everyone.")
+        _errors(lambda: lab.remove_server(viewer.username, (name or "").strip(), shared=bool(shared)))
+        gr.Info(f"Removed server:{(name or '').strip()}.")
         return pickers(viewer.username)
 
     def models_quantize(source: str, qtype: str, request: gr.Request, progress=gr.Progress()) -> tuple:  # noqa: B008
@@ -263,8 +282,12 @@ def build_models_tab(core: Core):
         """The one-click comparison: the packaged model, its Q8_0 and F16 copies, 10 sentiment sentences."""
         who = owner(request)
         saved = _errors(lambda: lab.quick_start(who, on_progress=lambda m: progress(None, desc=m)))
-        return ("Done: the table and charts are in step 4, and the report is saved in your history.",
-                *_comparison(who, saved))  # fmt: skip
+        note = (
+            "Done: the table and charts are in step 4, and the report is saved in your history. Q8_0 and F16 were "
+            "made from the packaged Q4_1 file, so they hold its values in more bits: expect the same answers at "
+            f"other speeds and sizes ([why]({QUANT_TYPES_PAGE}))."
+        )
+        return (note, *_comparison(who, saved))
 
     def models_gemma(request: gr.Request, progress=gr.Progress()):  # noqa: B008
         who = owner(request)
@@ -274,7 +297,7 @@ def build_models_tab(core: Core):
     def models_open_comparison(comparison: int | None, request: gr.Request):
         """A comparison from the learner's history, with its reflection."""
         who = owner(request)
-        if comparison is None:
+        if comparison is None or not str(comparison).strip().isdigit():
             raise gr.Error("Pick a comparison from your history.")
         return _comparison(who, _errors(lambda: lab.saved(who, int(comparison))))
 
@@ -321,14 +344,17 @@ def build_models_tab(core: Core):
         outputs=picker_outputs,
         api_name="models_add_server",
     )
+    server_remove_btn.click(models_remove_server, inputs=[server_name, server_shared], outputs=picker_outputs,
+                            api_name="models_remove_server")  # fmt: skip
     quant_btn.click(
         models_quantize, inputs=[quant_source, quant_type], outputs=[quant_result, *picker_outputs],
         api_name="models_quantize", concurrency_id="models_heavy", concurrency_limit=1,
     )  # fmt: skip
     chat_event = {"inputs": [chat_model, chat_text, chatbot, temperature, max_tokens, context],
                   "outputs": [chatbot, chat_text, chat_stats]}  # fmt: skip
-    chat_btn.click(models_chat, **chat_event, api_name="models_chat")
-    chat_text.submit(models_chat, **chat_event, api_visibility="private")
+    one_chat = {"concurrency_id": "models_chat", "concurrency_limit": 1}  # one model answers at a time
+    chat_btn.click(models_chat, **chat_event, api_name="models_chat", **one_chat)
+    chat_text.submit(models_chat, **chat_event, api_visibility="private", **one_chat)
     prompt_set.change(lambda name: gr.Textbox(visible=name == "typed"), inputs=prompt_set, outputs=typed,
                       api_visibility="private")  # fmt: skip
     shown = [*comparison_outputs, comparison_id, reflection, *picker_outputs]
@@ -341,7 +367,7 @@ def build_models_tab(core: Core):
     open_btn.click(models_open_comparison, inputs=history, outputs=shown, api_name="models_open_comparison")
     reflect_btn.click(models_reflect, inputs=[comparison_id, reflection], outputs=[reflect_note, report],
                       api_name="models_reflect")  # fmt: skip
-    card_model.change(models_card, inputs=card_model, outputs=[card_text, card_state, *marks, card_note],
+    card_model.input(models_card, inputs=card_model, outputs=[card_text, card_state, *marks, card_note],
                       api_name="models_card")  # fmt: skip
     card_btn.click(models_save_card, inputs=[card_model, *marks, card_note], outputs=card_state,
                    api_name="models_save_card")  # fmt: skip
@@ -361,7 +387,7 @@ def build_models_tab(core: Core):
 
     gr.api(models_catalog, api_name="models_catalog")
     gr.api(models_compare_api, api_name="models_compare", **heavy)
-    return models_list, picker_outputs
+    return on_load, picker_outputs
 
 
 def _text(content) -> str:

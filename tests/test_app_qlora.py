@@ -188,6 +188,13 @@ def test_a_finished_run_is_a_local_model_and_its_gguf_compares_with_the_base(fin
     assert "model-q8_0.gguf" in note
     assert f"run:{run_id}:gguf:Q8_0" in {m["id"] for m in ada.predict(api_name="/models_catalog")}
 
+    # In a class, a server makes requests from the web host to the address given: instructors add them.
+    with pytest.raises(AppError, match="your instructor adds model servers"):
+        ada.predict("mine", "http://169.254.169.254/v1", "", "", None, False, api_name="/models_add_server")
+    grace = app_client(lab_app.url, auth=GRACE)
+    grace.predict("class", "http://127.0.0.1:9/v1", "m", "", 0.2, True, api_name="/models_add_server")
+    assert "server:class" in {m["id"] for m in bob.predict(api_name="/models_catalog")}
+
     compared = ada.predict(["packaged", f"run:{run_id}:gguf"], "sentiment", "", api_name="/models_compare")
     base, tuned = compared["models"]
     assert base["error"] == "" and tuned["error"] == "", compared

@@ -47,16 +47,21 @@ def old_uploads(uploads: Path, keep_seconds: float, in_use: set[Path], now: floa
 DOWNLOADS_KEPT_S = 3600.0  # Gradio copies a returned file into its own cache within seconds
 
 
-def download_copy(path: Path) -> Path:
-    """``path`` under the same name in a new temporary folder, for Gradio to serve. Copies older
-    than an hour are deleted on the way, so downloads do not pile up in the temp folder."""
+def _download_folder() -> Path:
+    """A new temporary folder for one download. Folders older than an hour are deleted on the way,
+    so downloads do not pile up in the temp folder."""
     parent = Path(tempfile.gettempdir()) / "tutor-downloads"
     parent.mkdir(exist_ok=True)
     for old in parent.iterdir():
         with contextlib.suppress(OSError):
             if old.stat().st_mtime < time.time() - DOWNLOADS_KEPT_S:
                 shutil.rmtree(old, ignore_errors=True)
-    target = Path(tempfile.mkdtemp(dir=parent)) / path.name
+    return Path(tempfile.mkdtemp(dir=parent))
+
+
+def download_copy(path: Path) -> Path:
+    """``path`` under the same name in a new temporary folder, for Gradio to serve."""
+    target = _download_folder() / path.name
     try:
         os.link(path, target)  # no copy of a 500 MB merged model where one file system allows it
     except OSError:
@@ -66,6 +71,6 @@ def download_copy(path: Path) -> Path:
 
 def text_download(text: str, filename: str) -> Path:
     """``text`` as a file named ``filename`` in a new temporary folder, for Gradio to serve."""
-    path = Path(tempfile.mkdtemp(prefix="tutor-")) / filename
+    path = _download_folder() / filename
     path.write_text(text, encoding="utf-8")
     return path

@@ -4,6 +4,7 @@ llama.cpp, measuring in worker processes, comparisons, model-card critiques and 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -123,7 +124,8 @@ def test_the_size_against_speed_lines_follow_the_measurements() -> None:
                                     [result("big", "F16", 271, 80.0), result("small", "Q8_0", 145, 100.0),
                                      result("smallest", "Q4_1", 98, 90.0)], "machine", "65 W")  # fmt: skip
     assert comparison.speed_direction() == [
-        "Q4_1 (98 MB) decoded slower than Q8_0 (145 MB): 90 vs 100 tokens/s",
+        "Q4_1 (98 MB) decoded slower than Q8_0 (145 MB): 90 vs 100 tokens/s (unpacking this type costs more "
+        "arithmetic per weight here than reading the bigger one)",
         "Q8_0 (145 MB) decoded faster than F16 (271 MB): 100 vs 80 tokens/s",
     ]
     again = compare.Comparison.from_json(comparison.to_json())
@@ -280,3 +282,84 @@ def test_a_runs_quantized_copy_counts_against_the_learners_quota(tmp_path: Path,
         lab.quantize("ada", "run:r1:gguf", "Q4_0")
     assert asked == [("ada", q8.stat().st_size, "a Q4_0 copy")]
     assert sorted(p.name for p in run.iterdir()) == ["model-f16.gguf"]
+
+
+def test_a_copy_never_replaces_another_and_a_wider_copy_says_what_it_holds(tmp_path: Path) -> None:
+    """Targets are named after their source; one that exists is refused, not overwritten (a run's
+    f16 export, or the shared Q8_0 every learner's comparisons point at)."""
+    core = Core.start(make_settings(tmp_path, warm_up=False))
+    lab = core.local_models
+    made = lab.quantize("ada", "packaged", "Q8_0")
+    assert made.path.name == "smollm2-135m-instruct.Q8_0.gguf"
+    assert "made from a Q4_1 file: the same values stored in more bits" in made.summary()
+    with pytest.raises(ModelsLabError, match=r"smollm2-135m-instruct\.Q8_0\.gguf is already there"):
+        lab.quantize("bob", "packaged", "Q8_0")
+    with pytest.raises(ModelsLabError, match="is already Q4_1"):
+        lab.quantize("ada", "packaged", "Q4_1")
+    smaller = lab.quantize("ada", "quant:smollm2-135m-instruct.Q8_0", "Q4_0")
+    assert smaller.path.name == "smollm2-135m-instruct.Q8_0-to-Q4_0.gguf" and smaller.note == ""
+    run = lab.entry  # a run's copies sit beside its export, named after their source
+    f16 = ModelEntry("run:r:gguf", "r", "llamacpp", "GGUF", "F16", 1, "run", str(tmp_path / "r" / "model-f16.gguf"))
+    q8 = ModelEntry(
+        "run:r:gguf:Q8_0", "r", "llamacpp", "GGUF", "Q8_0", 1, "run", str(tmp_path / "r" / "model-q8_0.gguf")
+    )
+    assert lab.quantize_target(f16, "Q8_0").name == "model-q8_0.gguf"
+    assert lab.quantize_target(q8, "F16").name == "model-q8_0-to-f16.gguf"  # never the export's own name
+    assert run is not None
+    core.store.close()
+
+
+def test_chat_clients_are_never_shared_between_two_learners_servers(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+    from tutor.llm.base import LLMError
+
+    core = Core.start(make_settings(tmp_path, warm_up=False))
+    lab = core.local_models
+    ada_url, bob_url = (f"http://127.0.0.1:{free_port()}/v1" for _ in range(2))
+    lab.add_server("ada", "mine", ada_url, model="m", api_key="ada-key")
+    lab.add_server("bob", "mine", bob_url, model="m", api_key="bob-key")
+    with pytest.raises(LLMError, match=re.escape(ada_url)):
+        list(lab.chat("ada", "server:mine", [], "hello"))
+    with pytest.raises(LLMError, match=re.escape(bob_url)):  # bob's own server, not ada's cached client
+        list(lab.chat("bob", "server:mine", [], "hello"))
+    core.store.close()
+
+
+def test_a_chat_longer_than_the_context_is_a_clear_message(tmp_path: Path) -> None:
+    from tutor.llm.base import LLMError
+
+    core = Core.start(make_settings(tmp_path, warm_up=False))
+    with pytest.raises(LLMError, match="does not fit the model's context"):
+        list(core.local_models.chat("ada", "packaged", [], "word " * 1500, context=256))
+    core.store.close()
+
+
+def test_speed_is_compared_within_a_family_and_partial_answers_get_no_score() -> None:
+    gemma = result("gemma", "Q4_K_M", 253, 60.0)
+    gemma.family = "Gemma 3"
+    smol = [result("a", "Q4_1", 98, 90.0), result("b", "Q8_0", 145, 100.0)]
+    for m in smol:
+        m.family = "SmolLM2"
+    comparison = compare.Comparison("s", "accuracy", ["p"], ["r"], [gemma, *smol], "machine", "65 W")
+    lines = comparison.speed_direction()
+    assert len(lines) == 1 and lines[0].startswith("Q4_1 (98 MB) decoded slower than Q8_0 (145 MB)")
+    assert "unpacking this type costs more" in lines[0]
+
+    from tutor.local_models.measure import Answer, Measurement
+
+    prompts = prompt_sets.builtin_set("sentiment", 3)
+    partial = Measurement("x", "x", answers=[Answer(f"{p.label}", 0.1, 2, 0.2) for p in prompts.prompts[:2]])
+    entry = ModelEntry("x", "x", "llamacpp", "GGUF", "Q8_0", 1, "file", "x")
+    scored = compare.result_of(entry, partial, prompts, compare.Power(65, 0.3))
+    assert scored.quality is None and scored.correct == [True, True]
+
+
+def test_card_metadata_is_shown_with_the_card() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "README.md"
+        path.write_text("---\nbase_model: HuggingFaceTB/SmolLM2-135M-Instruct\n---\n# A run\n", encoding="utf-8")
+        text = card_critique.read_card(str(path))
+    assert text.startswith("# A run") and "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in text
+    assert card_critique.prefill(text)["versioning"] == "partly"

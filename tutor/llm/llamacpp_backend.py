@@ -53,18 +53,25 @@ class LlamaCppChatModel:
 
     def stream(self, messages: list[Message], *, max_new_tokens: int, temperature: float) -> Iterator[str]:
         with self._lock:
-            chunks = self.llm.create_chat_completion(
-                messages=messages,
-                max_tokens=max_new_tokens,
-                temperature=temperature,
-                top_p=0.9,  # as the transformers backend samples
-                repeat_penalty=1.1,  # small models loop without it
-                stream=True,
-            )
-            for chunk in chunks:
-                piece = chunk["choices"][0]["delta"].get("content")
-                if piece:
-                    yield piece
+            try:
+                yield from self._stream(messages, max_new_tokens, temperature)
+            except ValueError as exc:  # llama.cpp: "Requested tokens (…) exceed context window of …"
+                raise LLMError(f"the conversation does not fit the model's context: {exc}".splitlines()[0]) from None
+
+    def _stream(self, messages: list[Message], max_new_tokens: int, temperature: float) -> Iterator[str]:
+        """The reply's pieces (the caller holds the lock)."""
+        chunks = self.llm.create_chat_completion(
+            messages=messages,
+            max_tokens=max_new_tokens,
+            temperature=temperature,
+            top_p=0.9,  # as the transformers backend samples
+            repeat_penalty=1.1,  # small models loop without it
+            stream=True,
+        )
+        for chunk in chunks:
+            piece = chunk["choices"][0]["delta"].get("content")
+            if piece:
+                yield piece
 
 
 def _lora_file(adapter: str, model_ref: str, cache_dir: Path | None) -> Path:

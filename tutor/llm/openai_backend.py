@@ -36,4 +36,10 @@ class OpenAIChatModel:
         except openai.APIConnectionError:
             raise LLMError(f"cannot reach the model server at {self.base_url} (is it running?)") from None
         except openai.APIStatusError as exc:
-            raise LLMError(f"the model server at {self.base_url} answered {exc.status_code}: {exc.message}") from None
+            # The status only: a response body can hold whatever the server at that address returns.
+            reason = exc.response.reason_phrase if exc.response is not None else ""
+            answered = f"{exc.status_code} {reason}".strip()
+            raise LLMError(f"the model server at {self.base_url} answered {answered}") from None
+        except openai.OpenAIError as exc:  # e.g. a reply that is not OpenAI-shaped
+            kind = type(exc).__name__
+            raise LLMError(f"the model server at {self.base_url} gave an unusable reply ({kind})") from None

@@ -54,7 +54,7 @@ CHECKLIST = (
                   _words("gpus?\\b", "h100", "a100", "cpu", "hours", "co2", "carbon", "kwh", "minutes", "cores")),
     ChecklistItem("versioning", "Versioning", "Which version, base model and lineage; what changed?",
                   _words("versions?", "changelog", "model details", "lineage", "base model"),
-                  _words("version", "v\\d", "base model", "fine-tuned from", "commit", "revision")),
+                  _words("version", "v\\d", "base[ _]model", "fine-tuned from", "commit", "revision")),
 )  # fmt: skip
 ITEM_KEYS = tuple(item.key for item in CHECKLIST)
 
@@ -95,7 +95,8 @@ def prefill(card: str) -> dict[str, str]:
 
 
 def read_card(path: str) -> str:
-    """A card file's text, with YAML front matter kept out (it is metadata, shown apart)."""
+    """A card file's text. YAML front matter (where the QLoRA lab's cards record ``base_model``) is
+    shown as a block at the top, so the learner sees it and the pre-fill reads it too."""
     if not path:
         return ""
     file = Path(path)
@@ -105,7 +106,8 @@ def read_card(path: str) -> str:
     if text.startswith("---\n"):
         end = text.find("\n---", 4)
         if end != -1:
-            return text[end + 4 :].lstrip("\n")
+            metadata, body = text[4:end].strip(), text[end + 4 :].lstrip("\n")
+            return f"{body}\n\n**Card metadata:**\n\n```yaml\n{metadata}\n```\n"
     return text
 
 

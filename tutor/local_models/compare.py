@@ -70,6 +70,7 @@ class ModelResult:
     answers: list[str]
     correct: list[bool | None]  # per prompt, where the set can say
     error: str = ""
+    family: str = ""  # "SmolLM2", "Gemma 3", a server's model: speed is compared within a family
 
 
 @dataclass
@@ -82,6 +83,7 @@ class Comparison:
     machine: str
     power: str
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    load: str = ""  # the machine's load average before and after: other work skews speed figures
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -94,20 +96,28 @@ class Comparison:
 
     def speed_direction(self) -> list[str]:
         """For GGUF files of one model family, whether the smaller file decoded faster, pair by pair
-        in order of size: what llama.cpp's own benchmarks lead one to expect on a CPU."""
-        ggufs = sorted(
-            (m for m in self.models if m.format == "GGUF" and m.tokens_per_s and not m.error),
-            key=lambda m: m.size_mb,
-        )
+        in order of size: what llama.cpp's memory-bound decoding leads one to expect on a CPU."""
         lines = []
-        for small, big in itertools.pairwise(ggufs):
-            faster = small.tokens_per_s > big.tokens_per_s  # type: ignore[operator]
-            verdict = "faster" if faster else "slower"
-            lines.append(
-                f"{small.quantization or small.name} ({small.size_mb:.0f} MB) decoded {verdict} than "
-                f"{big.quantization or big.name} ({big.size_mb:.0f} MB): {small.tokens_per_s:.0f} vs "
-                f"{big.tokens_per_s:.0f} tokens/s"
+        families = dict.fromkeys(m.family for m in self.models)
+        for family in families:
+            ggufs = sorted(
+                (
+                    m
+                    for m in self.models
+                    if m.family == family and m.format == "GGUF" and m.tokens_per_s and not m.error
+                ),
+                key=lambda m: m.size_mb,
             )
+            for small, big in itertools.pairwise(ggufs):
+                faster = small.tokens_per_s > big.tokens_per_s  # type: ignore[operator]
+                line = (
+                    f"{small.quantization or small.name} ({small.size_mb:.0f} MB) decoded "
+                    f"{'faster' if faster else 'slower'} than {big.quantization or big.name} ({big.size_mb:.0f} MB): "
+                    f"{small.tokens_per_s:.0f} vs {big.tokens_per_s:.0f} tokens/s"
+                )
+                if not faster:
+                    line += " (unpacking this type costs more arithmetic per weight here than reading the bigger one)"
+                lines.append(line)
         return lines
 
 
@@ -185,13 +195,15 @@ def result_of(entry: ModelEntry, measured: Measurement, prompts: PromptSet, powe
         ttft_s=round(median(a.ttft for a in measured.answers), 3) if measured.answers else None,
         tokens_per_s=round(speed, 1) if speed else None,
         peak_memory_mb=round(measured.peak_rss_mb) if measured.peak_rss_mb else None,
-        quality=quality(prompts, answers, correct) if answers else None,
+        # Scored only when every prompt was answered: k of N answers is not the model's score.
+        quality=quality(prompts, answers, correct) if answers and len(answers) == len(prompts.prompts) else None,
         refusals=sum(bool(REFUSAL.search(text)) for text in answers),
         cost_per_million=round(cost, 4) if cost is not None else None,
         cost_basis=basis,
         answers=answers,
         correct=correct,
         error=measured.error,
+        family=entry.family,
     )
 
 
@@ -208,6 +220,7 @@ def run_comparison(
         raise CompareError(f"pick 1 to {MAX_MODELS} models to compare ({len(entries)} picked)")
     if len({e.id for e in entries}) != len(entries):
         raise CompareError("a model is picked twice")
+    load_before = _load_average()
     results = []
     for number, entry in enumerate(entries, 1):
         if on_progress:
@@ -228,6 +241,7 @@ def run_comparison(
             on_answer=answered,
         )
         results.append(result_of(entry, measured, prompts, power))
+    load = f"{load_before} before, {_load_average()} after (1-minute load average, {os.cpu_count()} CPUs)"
     references = [p.label or p.reference or " / ".join(p.facts) for p in prompts.prompts]
     power_line = f"{power.watts:g} W at {power.currency}{power.price_per_kwh:g}/kWh (stated, not measured)"
     return Comparison(
@@ -238,7 +252,15 @@ def run_comparison(
         results,
         machine_description(),
         power_line,
+        load=load,
     )
+
+
+def _load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:  # not on this system
+        return "?"
 
 
 def _cell(value: float | None, spec: str, missing: str = "—") -> str:
@@ -255,7 +277,7 @@ def table_rows(comparison: Comparison) -> list[list[str]]:
             [
                 m.name + (f" (failed: {m.error})" if m.error else ""),
                 m.format + (f" {m.quantization}" if m.quantization else ""),
-                _cell(m.size_mb, ".1f"),
+                "remote" if m.engine == "openai" else _cell(m.size_mb, ".1f"),
                 _cell(m.ttft_s, ".3f"),
                 _cell(m.tokens_per_s, ".1f"),
                 _cell(m.peak_memory_mb, ".0f", "remote"),
@@ -278,7 +300,8 @@ def report_markdown(comparison: Comparison, reflection: str = "") -> str:
     lines = [
         f"# Local models compared: {comparison.prompt_set}",
         "",
-        f"Measured {comparison.created} on {comparison.machine}.",
+        f"Measured {comparison.created} on {comparison.machine}."
+        + (f" Machine load: {comparison.load}." if comparison.load else ""),
         "",
         "| " + " | ".join(headers) + " |",
         "|" + "---|" * len(headers),
@@ -287,7 +310,8 @@ def report_markdown(comparison: Comparison, reflection: str = "") -> str:
         "- First token: median over the prompts, prompt reading included.",
         "- Tokens/s: decoding speed, the median of 3 runs of 64 tokens after a short prompt (as llama-bench's "
         "tg test); for a server, the median over its answers.",
-        "- Peak memory: the peak resident memory of the process that ran the model.",
+        "- Peak memory: the peak resident memory of the process that ran the model (about 150 MB of it is "
+        "Python and the runtime).",
         f"- Cost per 1M tokens: a server's configured price; for local models, {comparison.power}.",
     ]
     direction = comparison.speed_direction()

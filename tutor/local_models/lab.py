@@ -10,7 +10,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlmodel import select
@@ -75,7 +75,7 @@ class LocalModelsLab:
         self._check_space = check_space
         self._quantize_lock = threading.Lock()  # one quantization at a time on this host
         self._chat_lock = threading.Lock()
-        self._chat: tuple[str, int, object] | None = None  # (model id, context, loaded model)
+        self._chat: tuple[tuple[ModelEntry, int], object] | None = None  # ((entry, context), loaded model)
 
     @property
     def power(self) -> Power:
@@ -126,6 +126,8 @@ class LocalModelsLab:
         shared: bool = False,
     ) -> Server:
         name, base_url = name.strip(), base_url.strip().rstrip("/")
+        if len(base_url) > 500 or len(model) > 200 or len(api_key) > 500:
+            raise ModelsLabError("too long: a base URL and a key are at most 500 characters, a model name 200")
         if not SERVER_NAME.match(name):
             raise ModelsLabError("a server's name is 1-64 letters, digits, spaces, '.', '_' or '-'")
         if not re.match(r"^https?://[^/\s]+", base_url):
@@ -159,15 +161,21 @@ class LocalModelsLab:
 
     # --- quantize ----------------------------------------------------------------------------
     def quantize_target(self, entry: ModelEntry, qtype: str) -> Path:
+        """Where a quantized copy goes, named after its source so that no copy replaces another made
+        from something else: the packaged model's go in models_dir/quantized
+        ("smollm2-135m-instruct.Q8_0.gguf", "smollm2-135m-instruct.Q8_0-to-Q4_0.gguf"), a run's beside
+        its export ("model-q8_0.gguf" from the f16 export, "model-q4_k_m-to-q8_0.gguf" from a copy)."""
         if entry.engine != "llamacpp" or entry.format != "GGUF":
             raise ModelsLabError(f"{entry.name} is not a GGUF file; pick a GGUF model to quantize")
-        if entry.source == "run":  # beside the run's other exports, in the learner's folder
-            return Path(entry.path).parent / f"model-{qtype.lower()}.gguf"
-        stem = Path(entry.path).stem
-        base = stem.split(".")[0] if entry.source in ("packaged", "quantized") else stem
+        source = Path(entry.path)
+        if entry.source == "run":
+            kind = source.stem.removeprefix("model-")
+            prefix = "model-" if kind == "f16" else f"model-{kind}-to-"
+            return source.parent / f"{prefix}{qtype.lower()}.gguf"
+        folder = self.settings.models_dir / catalog.QUANTIZED_FOLDER
         if entry.source == "packaged":
-            base = "smollm2-135m-instruct"
-        return self.settings.models_dir / catalog.QUANTIZED_FOLDER / f"{base}.{qtype}.gguf"
+            return folder / f"smollm2-135m-instruct.{qtype}.gguf"
+        return folder / f"{source.stem}-to-{qtype}.gguf"  # a copy of a copy says so in its name
 
     def quantize(
         self,
@@ -186,17 +194,20 @@ class LocalModelsLab:
         if entry.id == catalog.GEMMA_ID:
             entry = catalog.file_entry(str(catalog.assemble_gemma(self.settings.models_dir)))
         target = self.quantize_target(entry, qtype)
-        if target.resolve() == Path(entry.path).resolve():
+        if target.resolve() == Path(entry.path).resolve() or entry.quantization == qtype:
             raise ModelsLabError(f"{entry.name} is already {qtype}")
+        if target.exists():  # made before, from this very source: list it, do not make it again
+            raise ModelsLabError(f"{target.name} is already there (id quant:{target.stem} or in your run's list)")
         if entry.source == "run" and self._check_space is not None:  # the source's size bounds the copy's
             self._check_space(owner, Path(entry.path).stat().st_size, f"a {qtype} copy")
         if not self._quantize_lock.acquire(timeout=600):
             raise ModelsLabError("another quantization is still running on this server; try again later")
         try:
-            return quantize(Path(entry.path), qtype, target, on_progress=on_progress, cancel=cancel,
-                            threads=self.settings.llm_threads)  # fmt: skip
+            result = quantize(Path(entry.path), qtype, target, on_progress=on_progress, cancel=cancel,
+                              threads=self.settings.llm_threads)  # fmt: skip
         finally:
             self._quantize_lock.release()
+        return replace(result, note=wider_note(entry.quantization, qtype))
 
     # --- chat --------------------------------------------------------------------------------
     def chat(
@@ -209,6 +220,7 @@ class LocalModelsLab:
         temperature: float = 0.7,
         max_tokens: int = 200,
         context: int = 2048,
+        allow_paths: bool = False,
     ) -> Iterator[tuple[str, Answer | None]]:
         """The reply as it grows ("text so far", None), then (full text, the timed Answer)."""
         if not message.strip():
@@ -217,15 +229,18 @@ class LocalModelsLab:
             raise ModelsLabError(f"a message is at most {MAX_CHAT_CHARS:,} characters ({len(message):,} given)")
         if not 0 <= temperature <= 2 or not 1 <= max_tokens <= 1024 or not 256 <= context <= 8192:
             raise ModelsLabError("settings out of range: temperature 0-2, max tokens 1-1024, context 256-8192")
-        entry = self.entry(owner, model_id)
+        entry = self.entry(owner, model_id, allow_paths=allow_paths)
         messages = [*history[-12:], {"role": "user", "content": message}]
-        with self._chat_lock:  # one model in memory for chat; a CPU serves one answer at a time anyway
-            if self._chat is None or self._chat[:2] != (model_id, context):
+        # One model in memory for chat (a CPU serves one answer at a time anyway), kept while the same
+        # entry is asked for: the whole entry, so two learners' servers of one name never share a client.
+        key = (entry, context)
+        with self._chat_lock:
+            if self._chat is None or self._chat[0] != key:
                 self._chat = None
                 model = open_model(entry, models_dir=self.settings.models_dir, threads=self.settings.llm_threads,
                                    context=context)  # fmt: skip
-                self._chat = (model_id, context, model)
-            model = self._chat[2]
+                self._chat = (key, model)
+            model = self._chat[1]
             text = ""
             for piece, answer in timed_stream(model, messages, max_tokens=max_tokens, temperature=temperature):  # type: ignore[arg-type]
                 text += piece
@@ -384,6 +399,22 @@ class LocalModelsLab:
             session.add(row)
             session.commit()
         return self.card(owner, model_id)
+
+
+# About how many bits each type stores per weight (llama.cpp's own figures, rounded).
+BITS = {"F32": 32, "F16": 16, "BF16": 16, "Q8_0": 8.5, "Q6_K": 6.6, "Q5_K_M": 5.7, "Q5_K_S": 5.5, "Q5_1": 6.0,
+        "Q5_0": 5.5, "Q4_K_M": 4.8, "Q4_K_S": 4.6, "Q4_1": 5.0, "Q4_0": 4.5, "Q3_K_L": 4.3, "Q3_K_M": 3.9,
+        "Q3_K_S": 3.5, "Q2_K": 3.0}  # fmt: skip
+
+
+def wider_note(source: str, target: str) -> str:
+    """A copy in a wider type than its source holds the same values: say so beside its size."""
+    if source in BITS and target in BITS and BITS[target] > BITS[source]:
+        return (
+            f"made from a {source} file: the same values stored in more bits, so it answers like its source "
+            "(it may read or decode at another speed); only the 16-bit original weights make a better copy"
+        )
+    return ""
 
 
 def lab_errors() -> tuple[type[Exception], ...]:

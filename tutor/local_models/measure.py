@@ -24,6 +24,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -65,6 +66,12 @@ class Measurement:
 
 def open_model(entry: ModelEntry, *, models_dir: Path, threads: int = 0, context: int = 2048) -> ChatModel:
     """A chat model for a catalog entry, with the app's own backends."""
+    model = _load(entry, models_dir=models_dir, threads=threads, context=context)
+    model.name = entry.name  # the lab's own name: two runs' adapters, or a GGUF and its transformers twin, differ
+    return model
+
+
+def _load(entry: ModelEntry, *, models_dir: Path, threads: int, context: int) -> ChatModel:
     if entry.engine == "openai":
         from tutor.llm.openai_backend import OpenAIChatModel
 
@@ -85,9 +92,7 @@ def open_model(entry: ModelEntry, *, models_dir: Path, threads: int = 0, context
             path = str(assemble_gemma(models_dir))
         except CatalogError as exc:
             raise LLMError(str(exc)) from None
-    model = LlamaCppChatModel(path, threads, context=context)
-    model.name = entry.name
-    return model
+    return LlamaCppChatModel(path, threads, context=context)
 
 
 def count_tokens(model: ChatModel, text: str, pieces: int) -> int:
@@ -147,12 +152,19 @@ def measure(
         env={**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")},
     )
     assert worker.stdin is not None and worker.stdout is not None
+    # A worker that hangs without a word (a server that never answers) is stopped all the same.
+    timer = threading.Timer(WORKER_TIMEOUT_S, worker.kill)
+    timer.start()
     try:
         worker.stdin.write(json.dumps(job))
         worker.stdin.close()
-        deadline = time.monotonic() + WORKER_TIMEOUT_S
         for line in worker.stdout:
-            event = json.loads(line)
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:  # something a library printed on stdout: not ours
+                continue
+            if not isinstance(event, dict) or "event" not in event:
+                continue
             kind = event.pop("event")
             if kind == "loaded":
                 result.load_seconds, result.name = event["seconds"], event["name"]
@@ -167,14 +179,15 @@ def measure(
                 result.peak_rss_mb = event["peak_rss_mb"] if entry.engine != "openai" else None
             elif kind == "error":
                 result.error = event["message"]
-            if time.monotonic() > deadline:
-                result.error = f"stopped after {WORKER_TIMEOUT_S / 60:.0f} min"
-                break
     finally:
+        timed_out = not timer.is_alive() and worker.poll() is not None and worker.returncode < 0
+        timer.cancel()
         if worker.poll() is None:
             worker.kill()
         code = worker.wait()
-    if not result.error and code != 0:
+    if timed_out and not result.error:
+        result.error = f"stopped after {WORKER_TIMEOUT_S / 60:.0f} min, after {len(result.answers)} answers"
+    elif not result.error and code != 0:
         result.error = f"its worker ended with status {code} after {len(result.answers)} answers"
     return result
 
@@ -233,6 +246,10 @@ def _work() -> int:
             say("speed", tokens_per_s=speed_probe(model))
     except LLMError as exc:
         say("error", message=str(exc))
+        return 1
+    except Exception as exc:  # anything else, in one line: the comparison shows it beside the model
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        say("error", message=f"{type(exc).__name__}: {first}"[:300])
         return 1
     say("done", peak_rss_mb=peak_rss_mb())
     return 0

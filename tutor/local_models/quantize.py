@@ -43,6 +43,7 @@ class QuantizeResult:
     seconds: float
     fallback_tensors: int  # tensors llama.cpp stored in another type (rows not a multiple of 256)
     tensors: int
+    note: str = ""  # e.g. that a wider copy of a quantized file cannot be better than its source
 
     @property
     def ratio(self) -> float:
@@ -59,7 +60,7 @@ class QuantizeResult:
                 f"; {self.fallback_tensors} of {self.tensors} tensors kept another type (their rows are not a "
                 "multiple of the type's block size)"
             )
-        return text
+        return text + (f". Note: {self.note}." if self.note else "")
 
 
 def check_type(name: str) -> str:

@@ -20,6 +20,8 @@ from tutor.rag.chunks import Chunk, chunk_course, content_hash
 from tutor.rag.lexical import Bm25
 
 COLLECTION = "course"
+PER_SECTION = 1  # passages from one section in a search's results
+CANDIDATES_PER_PLACE = 4  # candidates read per place asked for, so places left by a capped section fill
 
 
 class RetrievalError(RuntimeError):
@@ -217,14 +219,26 @@ class CourseIndex:
             passages.append(Passage(doc_id, *where, round(similarity, 4), chunk.text))
         return passages
 
-    def search(self, query: str, k: int = 3, page_ids: list[str] | None = None) -> list[Passage]:
-        """The ``k`` passages closest in meaning to ``query`` (optionally only from some pages)."""
+    def search(
+        self, query: str, k: int = 3, page_ids: list[str] | None = None, per_section: int = PER_SECTION
+    ) -> list[Passage]:
+        """The ``k`` passages closest in meaning to ``query`` (optionally only from some pages), at
+        most ``per_section`` of them from one section: a long section cut into many chunks would
+        otherwise fill every place with itself and push out the section that answers."""
         if not query.strip():
             return []
         if self._store is None:
             self.ensure()
         where = {"page_id": {"$in": page_ids}} if page_ids else None
-        hits = self._store.similarity_search_with_score(query, k=k, filter=where)
+        hits = self._store.similarity_search_with_score(query, k=k * CANDIDATES_PER_PLACE, filter=where)
+        kept: list = []
+        per: dict[tuple[str, str], int] = {}
+        for doc, distance in hits:
+            section = (doc.metadata["page_id"], doc.metadata["anchor"])
+            if per.get(section, 0) < per_section and len(kept) < k:
+                per[section] = per.get(section, 0) + 1
+                kept.append((doc, distance))
+        hits = kept
         return [
             Passage(
                 chunk_id=str(doc.id),
