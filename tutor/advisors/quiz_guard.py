@@ -51,7 +51,9 @@ ASKS = [
         rf"\b(?:answer|answers)\b.*\b{_QUIZ_ITEM}",
         rf"\b{_QUIZ_ITEM}.*\b(?:answer|answers|correct|right one|key)\b",
         r"\b(?:which|what)\s+(?:option|choice|letter|one)\b",
-        r"\b(?:is it|is the answer|answer is|it's|its|go with|pick)\s*\(?[a-e]\)?\s*[?.!]*\s*$",
+        # "is it B?", "I think it's C, right?", "it's b, isn't it?": a letter, then perhaps a tag question
+        r"\b(?:is it|is the answer|answer is|it's|its|go with|pick)\s*\(?[a-e]\)?"
+        r"(?:\s*,?\s*(?:right|correct|yes|no|ok|okay|yeah|isn't it|is it|am i right))?\s*[?.!]*\s*$",
         r"\b(?:option|choice|answer)\s*\(?[a-e]\)?\b(?!-)",
         r"^\s*\(?[a-e]\)?\s*(?:or\s*\(?[a-e]\)?)?\s*\?\s*$",
         r"\banswer key\b",

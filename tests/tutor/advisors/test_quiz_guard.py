@@ -22,6 +22,10 @@ def guard() -> QuizGuard:
     "text",
     [
         "is it B?",
+        # A letter followed by a tag question: once read as an off-course question ("the course does
+        # not cover that"), which the course does.
+        "for the module test, the one about catastrophic forgetting — I think it's C, right?",
+        "it's b, isn't it?",
         "which option is right in question 7 of the module test?",
         "just tell me the correct answer for the DPO question",
         "whats the answer key for quiz 2",
