@@ -5,6 +5,7 @@ Run it with ``tutor serve`` (or ``make run``); ``python app.py`` does the same w
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import gradio as gr
@@ -23,6 +24,7 @@ from tutor import accounts
 from tutor.advisors.model_card import CARD_PAGE, card_markdown
 from tutor.core import Core
 from tutor.signin import LoginAddress, SessionSweeper, SignIn
+from tutor.training_lab import LabError
 from tutor.web_api import gradio_session_user, quiz_router
 
 # Gradio opens Markdown links in a new tab. Links between course pages (``?open=<id>``) should
@@ -126,7 +128,10 @@ def _end_sessions_on_password_change(core: Core, demo: gr.Blocks) -> None:
 def launch(core: Core, *, prevent_thread_lock: bool = False) -> gr.Blocks:
     """Start the web server with the settings' host, port and sign-in mode."""
     demo = build_app(core)
-    core.qlora.start()  # queued training runs go on after a restart
+    try:
+        core.qlora.start()  # queued training runs go on after a restart
+    except LabError as exc:  # a Ray cluster not up yet: the app serves; starting a run says why it cannot
+        print(f"warning: QLoRA lab runs cannot start: {exc}", file=sys.stderr)
     # Class mode: Gradio awaits the password check, which runs in a thread and throttles guesses.
     auth = SignIn(core.authenticate).check if core.settings.mode == "class" else None
     if auth is not None:

@@ -26,14 +26,13 @@ import pandas as pd
 from labs.identity import viewer_of
 from trainer.config import TrainConfig, field_help
 from trainer.data import BUILTIN_SOURCES, DEFAULT_FIELDS
-from trainer.model import Hardware
 from trainer.progress import format_duration
 from tutor import data_versions
 from tutor.core import Core
 from tutor.data_cleaning import ACTION_TITLES, ACTIONS
 from tutor.experiments import EXPERIMENTS
 from tutor.run_compare import SIDE_BY_SIDE, Comparison, RunRow, data_diff_text, metric_rows
-from tutor.training_lab import CleanOutcome, DataPreview, LabError, RunStatus
+from tutor.training_lab import CleanOutcome, DataPreview, LabError, RunStatus, TrainingLab
 
 POLL_SECONDS = 2.0
 # Exports wait in Gradio's queue, one at a time (the page shows the place); the lab's file lock
@@ -90,7 +89,9 @@ def status_markdown(status: RunStatus) -> str:
     head = f"**Run** `{run.id}` — **{status.phase}**"
     if run.status == "queued":
         ahead = status.position
-        return f"{head}\n\nWaiting for the machine: {ahead} run(s) ahead of yours. It starts by itself."
+        waits = f" It waits for {status.waiting_for}." if status.waiting_for else ""
+        note = f"\n\n⚠️ {run.message}" if run.message else ""
+        return f"{head}\n\n{ahead} run(s) ahead of yours.{waits} It starts by itself.{note}"
     lines = [head]
     if progress.max_steps:
         share = progress.step / progress.max_steps
@@ -371,16 +372,24 @@ def lesson_link(core: Core, citation: str) -> str:
 # --- the page, one builder per step of the lab ---------------------------------------------------
 
 
-def _intro(hardware: Hardware) -> None:
-    where = (
-        f"**{hardware.name}** found: runs use 4-bit NF4 weights with bf16 compute (QLoRA)."
-        if hardware.is_gpu
-        else f"No GPU found; training runs on the **{hardware.name}**: full-precision LoRA, a run of a few minutes."
-    )
+def _intro(lab: TrainingLab) -> None:
+    hardware = lab.hardware
+    if lab.on_cluster:
+        gpus = lab.settings.runs_gpus
+        where = (
+            f"Runs train on the class's **Ray cluster**, side by side as its resources allow; each asks for "
+            f"{lab.settings.runs_cpus:g} CPU(s)" + (f" and {gpus:g} GPU(s) (QLoRA, 4-bit)." if gpus else ".")
+        )
+    elif hardware.is_gpu:
+        where = f"**{hardware.name}** found: runs use 4-bit NF4 weights with bf16 compute (QLoRA)."
+        where += " One run trains at a time on this server; others wait in a queue."
+    else:
+        where = f"No GPU found; training runs on the **{hardware.name}**: full-precision LoRA, a run of a few minutes."
+        where += " One run trains at a time on this server; others wait in a queue."
     gr.Markdown(
-        "## QLoRA lab\nFine-tune a real model on this machine: pick a task, check and clean the data, configure, "
+        "## QLoRA lab\nFine-tune a real model: pick a task, check and clean the data, configure, "
         "train with a live loss curve, compare before and after, export, and set your runs side by side. "
-        f"{where} One run trains at a time on this server; others wait in a queue."
+        f"{where}"
     )
 
 
@@ -883,6 +892,8 @@ class LabEvents:
             "status": status.run.status,
             "phase": status.phase,
             "position": status.position,
+            "waiting_for": status.waiting_for,
+            "node": status.run.node,
             "step": status.progress.step,
             "max_steps": status.progress.max_steps,
             "message": status.run.message,
@@ -1055,7 +1066,7 @@ def build_qlora_tab(core: Core) -> tuple:
     """Lay out the six steps and wire them; returns (page-load handler, its outputs, the configure
     step) for app.py."""
     lab = core.qlora
-    _intro(lab.hardware)
+    _intro(lab)
     run_id = gr.Textbox(visible=False, label="run id")
     data = _data_step()
     configure = _configure_step(lab.default_config("sentiment"), lab.command())

@@ -1,11 +1,19 @@
-"""Training runs as worker processes, one at a time per host, the others waiting in a queue.
+"""Training runs: the run folders, and the backends that execute them.
+
+``RunQueue`` is the one interface the lab, the CLI and the instructor view use (submit, status,
+events, stop, resume, list); a backend decides where ``python -m trainer`` runs:
+
+- ``LocalBackend`` (the default, below): worker processes on this host, one at a time, the others
+  waiting in a queue;
+- ``trainer.run_ray.RayBackend``: each run on a node of a Ray cluster, side by side as the
+  cluster's resources allow.
 
 Each run is a folder ``<runs_dir>/<run id>/`` holding ``run.json`` (owner, status, pid), the
 ``config.yaml`` the lab wrote, and everything ``python -m trainer`` writes (log, checkpoints,
 adapter, report). The folder is the truth: a web page that reloads, or a server that restarts, reads it
 back, so nothing depends on the browser tab or on the server's memory.
 
-Why a separate process: training holds the GIL-free cores for minutes, can run out of memory,
+Why a separate process (local backend): training holds the GIL-free cores for minutes, can run out of memory,
 and must be stoppable; a worker can be signalled (SIGTERM -> save a checkpoint, stop) and killed
 without taking the web app down. A file lock makes "one at a time" hold across every app
 process that shares the runs folder.
@@ -26,6 +34,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from trainer import atomic
 from trainer.config import TrainConfig, parse_config
@@ -54,10 +63,41 @@ class Run:
     exit_code: int | None = None
     message: str = ""
     extra: dict = field(default_factory=dict)
+    backend: str = "local"  # the backend that executes it: "local" or "ray"
+    node: str = ""  # where it trains (ray: the node's address); "" on this host
+    attempts: int = 0  # times it was started on a node (ray: a lost node's run starts again elsewhere)
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+
+class RunBackend(Protocol):
+    """Where a queue's runs execute. The queue owns the run folders; a backend starts queued runs,
+    moves them to running and, through ``RunQueue.finish``, to how they ended."""
+
+    name: str
+
+    def bind(self, queue: RunQueue) -> None:
+        """Called once by the queue; then recover runs a dead server left marked running."""
+
+    def start(self) -> None:
+        """Start executing queued runs (idempotent)."""
+
+    def wake(self) -> None:
+        """A run was queued or resumed: look at the queue now."""
+
+    def stop_running(self, run: Run) -> None:
+        """Ask a running run to stop (it saves a checkpoint first)."""
+
+    def cancelled(self, run: Run) -> None:
+        """A queued run was cancelled: release anything reserved for it."""
+
+    def position(self, run_id: str) -> int:
+        """Runs ahead of this one before it can start (0: it is next, or running)."""
+
+    def waiting_for(self, run: Run) -> str:
+        """What a queued run waits for, in words ("" when nothing worth saying)."""
 
 
 class RunQueue:
@@ -66,11 +106,13 @@ class RunQueue:
         runs_dir: Path,
         models_dir: Path,
         *,
+        backend: RunBackend | None = None,
         poll_s: float = 0.5,
         max_seconds: float | None = None,
         keep_seconds: float | None = None,
     ) -> None:
         """``models_dir``: where the workers find (or convert) the packaged base model.
+        ``backend``: where runs execute (default: ``LocalBackend``, one at a time on this host).
         ``max_seconds``: wall time one run may take before it is stopped (None: no limit).
         ``keep_seconds``: finished runs older than this are deleted by :meth:`clean_up` (None: kept)."""
         self.runs_dir = runs_dir
@@ -79,10 +121,21 @@ class RunQueue:
         self.max_seconds = max_seconds
         self.keep_seconds = keep_seconds
         runs_dir.mkdir(parents=True, exist_ok=True)
-        self._wake = threading.Event()
-        self._proc: subprocess.Popen | None = None
-        self._dispatcher: threading.Thread | None = None
-        self._mark_dead_runs()
+        self.backend: RunBackend = backend or LocalBackend(poll_s)
+        self._adopt_runs()
+        self.backend.bind(self)
+
+    def _adopt_runs(self) -> None:
+        """Runs left by a server that used another backend: queued ones wait for this one; running
+        ones can no longer be watched from here, so they end as interrupted (resumable)."""
+        for run in self.runs():
+            if run.backend == self.backend.name or not run.active:
+                continue
+            if run.status == "queued":
+                run.backend = self.backend.name
+                self._save(run)
+            else:
+                self.interrupted(run, f"it trained under the {run.backend} backend, which this server no longer uses")
 
     # --- what the lab asks --------------------------------------------------------------------
     def submit(self, owner: str, config: TrainConfig, extra: dict | None = None) -> Run:
@@ -99,9 +152,10 @@ class RunQueue:
             status="queued",
             created=time.time(),
             extra=dict(extra or {}),
+            backend=self.backend.name,
         )
         self._save(run)
-        self._wake.set()
+        self.backend.wake()
         return run
 
     def resume(self, run_id: str, owner: str) -> Run:
@@ -112,8 +166,9 @@ class RunQueue:
             raise RunError(f"run {run_id} has no checkpoint to resume from; start a new run")
         run.status, run.resume, run.created, run.message = "queued", True, time.time(), ""
         run.exit_code = run.pid = run.finished = None
+        run.backend = self.backend.name  # a run stopped under one backend may resume under another
         self._save(run)
-        self._wake.set()
+        self.backend.wake()
         return run
 
     def stop(self, run_id: str, owner: str | None) -> Run:
@@ -122,9 +177,9 @@ class RunQueue:
         if run.status == "queued":
             run.status, run.message = "cancelled", "cancelled before it started"
             self._save(run)
-        elif run.status == "running" and run.pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(run.pid, signal.SIGTERM)  # the worker saves a checkpoint, then exits
+            self.backend.cancelled(run)
+        elif run.status == "running":
+            self.backend.stop_running(run)  # the worker saves a checkpoint, then exits
         return run
 
     def delete(self, run_id: str, owner: str | None) -> Run:
@@ -172,12 +227,12 @@ class RunQueue:
         return mine[-1] if mine else None
 
     def position(self, run_id: str) -> int:
-        """0 for the running run (or the next one); n when n runs are ahead of it."""
-        active = [r for r in self.runs() if r.active]
-        running = [r for r in active if r.status == "running"]
-        queued = [r for r in active if r.status == "queued"]
-        order = [r.id for r in running + queued]
-        return order.index(run_id) if run_id in order else 0
+        """0 for a running run (or the next one to start); n when n runs are ahead of it."""
+        return self.backend.position(run_id)
+
+    def waiting_for(self, run: Run) -> str:
+        """What a queued run waits for, in words ("" when nothing worth saying)."""
+        return self.backend.waiting_for(run) if run.status == "queued" else ""
 
     def folder(self, run_id: str) -> Path:
         return self.runs_dir / run_id
@@ -189,12 +244,10 @@ class RunQueue:
     def events(self, run_id: str) -> list[dict]:
         return read_events(self.folder(run_id) / LOG_NAME)
 
-    # --- the worker side ---------------------------------------------------------------------
+    # --- what backends call ----------------------------------------------------------------------
     def start(self) -> None:
-        """Start the dispatcher thread (idempotent): it runs queued runs one after another."""
-        if self._dispatcher is None or not self._dispatcher.is_alive():
-            self._dispatcher = threading.Thread(target=self._dispatch_forever, name="run-queue", daemon=True)
-            self._dispatcher.start()
+        """Start executing queued runs (idempotent)."""
+        self.backend.start()
 
     def wait_idle(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -204,69 +257,11 @@ class RunQueue:
             time.sleep(0.2)
         return False
 
-    def _dispatch_forever(self) -> None:
-        while True:
-            self._wake.wait(timeout=self.poll_s * 4)
-            self._wake.clear()
-            with contextlib.suppress(Exception):  # a broken run folder must not kill the queue
-                while self._run_next():
-                    pass
-
-    def _run_next(self) -> bool:
-        queued = [r for r in self.runs() if r.status == "queued"]
-        if not queued:
-            return False
-        with self._host_lock():
-            run = next((r for r in self.runs() if r.status == "queued"), None)  # re-read under the lock
-            if run is None:
-                return False
-            try:
-                self._execute(run)
-            except Exception as exc:  # the worker could not even start: say so, or it would be retried forever
-                run.status, run.finished, run.pid = "failed", time.time(), None
-                run.message = f"could not start the training worker: {exc}"
-                self._save(run)
-        return True
-
-    def _execute(self, run: Run) -> None:
-        folder = self.folder(run.id)
-        command = [
-            sys.executable,
-            "-m",
-            "trainer",
-            "--config",
-            str(folder / "config.yaml"),
-            "--output-dir",
-            str(folder),
-            "--models-dir",
-            str(self.models_dir),
-        ]
-        if run.resume:
-            command.append("--resume")
-        with (folder / "worker.log").open("ab") as worker_log:
-            self._proc = subprocess.Popen(
-                command,
-                stdout=worker_log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        run.status, run.pid, run.started = "running", self._proc.pid, time.time()
-        self._save(run)
-        try:
-            code, over_time = self._proc.wait(timeout=self.max_seconds), False
-        except subprocess.TimeoutExpired:  # past the server's limit: stop as a learner's Stop does
-            code, over_time = _stop_worker(self._proc), True
-        self._proc = None
-        self._finish(run, code)
-        if over_time:
-            self._note_time_limit(run.id)
-
-    def _note_time_limit(self, run_id: str) -> None:
+    def note_time_limit(self, run_id: str) -> None:
         run = self.get(run_id)
         if run.status == "done":  # it finished in the grace period
             return
-        minutes = f"{self.max_seconds / 60:g}"
+        minutes = f"{self.max_seconds / 60:g}" if self.max_seconds else "?"
         can_resume = latest_checkpoint(self.folder(run_id)) is not None
         run.status = "stopped"
         run.message = f"stopped at this server's time limit of {minutes} min per run; " + (
@@ -274,7 +269,8 @@ class RunQueue:
         )
         self._save(run)
 
-    def _finish(self, run: Run, code: int) -> None:
+    def finish(self, run: Run, code: int) -> Run:
+        """Record how a run ended, read from its event log and the worker's exit status."""
         run = self.get(run.id)
         progress = summarise(self.events(run.id))
         outcome = progress.outcome
@@ -287,26 +283,21 @@ class RunQueue:
             run.message = progress.message if outcome != "done" else ""
         run.exit_code, run.finished, run.pid = code, time.time(), None
         self._save(run)
+        return run
 
-    def _mark_dead_runs(self) -> None:
-        """Runs marked running whose worker is gone (the server was killed): interrupted, resumable."""
-        for run in self.runs():
-            if run.status == "running" and not _alive(run.pid):
-                run.status, run.pid, run.finished = "interrupted", None, time.time()
-                can_resume = latest_checkpoint(self.folder(run.id)) is not None
-                run.message = "the server stopped during training; " + (
-                    "resume continues from the last checkpoint" if can_resume else "no checkpoint was saved yet"
-                )
-                self._save(run)
+    def interrupted(self, run: Run, why: str) -> Run:
+        """A run whose worker is gone without a word (a server or a node died): resumable when it
+        saved a checkpoint."""
+        can_resume = latest_checkpoint(self.folder(run.id)) is not None
+        run.status, run.pid, run.finished = "interrupted", None, time.time()
+        run.message = f"{why}; " + (
+            "resume continues from the last checkpoint" if can_resume else "no checkpoint was saved yet"
+        )
+        self._save(run)
+        return run
 
-    @contextlib.contextmanager
-    def _host_lock(self):
-        with (self.runs_dir / ".host.lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def save(self, run: Run) -> None:
+        self._save(run)
 
     def _save(self, run: Run) -> None:
         atomic.write_text(self.folder(run.id) / "run.json", json.dumps(asdict(run), indent=2))
@@ -319,6 +310,128 @@ class RunQueue:
             n += 1
             run_id = f"{stamp}-{safe_owner}-{task}-{n}"
         return run_id
+
+
+class LocalBackend:
+    """Worker processes on this host, one at a time (a file lock makes that hold across every app
+    process sharing the runs folder); the others wait in the queue."""
+
+    name = "local"
+
+    def __init__(self, poll_s: float = 0.5) -> None:
+        self.poll_s = poll_s
+        self._wake = threading.Event()
+        self._proc: subprocess.Popen | None = None
+        self._dispatcher: threading.Thread | None = None
+
+    def bind(self, queue: RunQueue) -> None:
+        self.queue = queue
+        self._mark_dead_runs()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def cancelled(self, run: Run) -> None:
+        pass  # nothing was reserved: the run only waited in the folder
+
+    def stop_running(self, run: Run) -> None:
+        if run.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(run.pid, signal.SIGTERM)
+
+    def position(self, run_id: str) -> int:
+        active = [r for r in self.queue.runs() if r.active]
+        running = [r for r in active if r.status == "running"]
+        queued = [r for r in active if r.status == "queued"]
+        order = [r.id for r in running + queued]
+        return order.index(run_id) if run_id in order else 0
+
+    def waiting_for(self, run: Run) -> str:
+        return "this server trains one run at a time"
+
+    def start(self) -> None:
+        """Start the dispatcher thread (idempotent): it runs queued runs one after another."""
+        if self._dispatcher is None or not self._dispatcher.is_alive():
+            self._dispatcher = threading.Thread(target=self._dispatch_forever, name="run-queue", daemon=True)
+            self._dispatcher.start()
+
+    def _dispatch_forever(self) -> None:
+        while True:
+            self._wake.wait(timeout=self.poll_s * 4)
+            self._wake.clear()
+            with contextlib.suppress(Exception):  # a broken run folder must not kill the queue
+                while self._run_next():
+                    pass
+
+    def _mine(self, run: Run) -> bool:
+        return run.backend == self.name
+
+    def _run_next(self) -> bool:
+        queued = [r for r in self.queue.runs() if r.status == "queued" and self._mine(r)]
+        if not queued:
+            return False
+        with self._host_lock():
+            # re-read under the lock
+            run = next((r for r in self.queue.runs() if r.status == "queued" and self._mine(r)), None)
+            if run is None:
+                return False
+            try:
+                self._execute(run)
+            except Exception as exc:  # the worker could not even start: say so, or it would be retried forever
+                run.status, run.finished, run.pid = "failed", time.time(), None
+                run.message = f"could not start the training worker: {exc}"
+                self.queue.save(run)
+        return True
+
+    def _execute(self, run: Run) -> None:
+        queue = self.queue
+        folder = queue.folder(run.id)
+        command = [
+            sys.executable,
+            "-m",
+            "trainer",
+            "--config",
+            str(folder / "config.yaml"),
+            "--output-dir",
+            str(folder),
+            "--models-dir",
+            str(queue.models_dir),
+        ]
+        if run.resume:
+            command.append("--resume")
+        with (folder / "worker.log").open("ab") as worker_log:
+            self._proc = subprocess.Popen(
+                command,
+                stdout=worker_log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        run.status, run.pid, run.started, run.attempts = "running", self._proc.pid, time.time(), run.attempts + 1
+        queue.save(run)
+        try:
+            code, over_time = self._proc.wait(timeout=queue.max_seconds), False
+        except subprocess.TimeoutExpired:  # past the server's limit: stop as a learner's Stop does
+            code, over_time = _stop_worker(self._proc), True
+        self._proc = None
+        queue.finish(run, code)
+        if over_time:
+            queue.note_time_limit(run.id)
+
+    def _mark_dead_runs(self) -> None:
+        """Runs marked running whose worker is gone (the server was killed): interrupted, resumable."""
+        for run in self.queue.runs():
+            if run.status == "running" and self._mine(run) and not _alive(run.pid):
+                self.queue.interrupted(run, "the server stopped during training")
+
+    @contextlib.contextmanager
+    def _host_lock(self):
+        with (self.queue.runs_dir / ".host.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _stop_worker(proc: subprocess.Popen) -> int:

@@ -23,6 +23,10 @@
     tutor data clean FILE --dedupe|--drop-empty|--lower-labels|--remove-leaks|--all --out FILE   act on the critic
     tutor runs list [--owner NAME] [--json]  the QLoRA lab's runs: data version, changed fields, metric, time
     tutor runs compare RUN RUN [...] [--out F]  2-4 finished runs side by side, as a Markdown report
+    tutor runs stop RUN                      stop or cancel any learner's run (instructors)
+    tutor cluster up [--ip A] [--port N] [--cpus N] [--gpus N]   a Ray head for QLoRA runs (runs_backend: ray)
+    tutor cluster status [--json]            the Ray cluster's nodes, free CPUs/GPUs and active runs
+    tutor cluster down                       stop Ray on this host
     tutor models list [--json]               the Local models lab: the models on this machine
     tutor models quantize SRC --type TYPE    a quantized copy of a GGUF model (Q8_0, Q4_K_M, ...)
     tutor models chat MODEL TEXT             one message, with time to first token and tokens/s
@@ -458,12 +462,13 @@ def build_parser() -> argparse.ArgumentParser:
     advise.add_argument("--explain", action="store_true", help="also let the model explain it (slower)")
     advise.set_defaults(func=cmd_advise)
     # here, not at the top: they import helpers from this module
-    from tutor import cli_advisor, cli_bench, cli_models, cli_runs
+    from tutor import cli_advisor, cli_bench, cli_cluster, cli_models, cli_runs
 
     cli_advisor.add_parsers(commands)
     cli_runs.add_parsers(commands)
     cli_bench.add_parsers(commands)
     cli_models.add_parsers(commands)
+    cli_cluster.add_parsers(commands)
 
     train = commands.add_parser("train", help="fine-tune a LoRA/QLoRA adapter from a YAML config")
     # dest differs from the global --config (the app's settings file) given before the command.

@@ -116,6 +116,22 @@ def cmd_runs_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_runs_stop(args: argparse.Namespace) -> int:
+    """Stop any learner's run (an instructor's tool): a queued one is cancelled, a running one
+    saves a checkpoint and stops, on this host or on the Ray cluster."""
+    from tutor.cli import CommandError
+    from tutor.training_lab import LabError
+
+    lab = _lab(args)
+    try:
+        run = lab.stop(None, args.run)
+    except LabError as exc:
+        raise CommandError(str(exc)) from None
+    said = "cancelled" if run.status == "cancelled" else "asked to stop (it saves a checkpoint first)"
+    print(f"{run.id} ({run.owner}): {said}")
+    return 0
+
+
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     data = commands.add_parser("data", help="clean a dataset by the dataset critic's findings")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
@@ -131,7 +147,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     cleaning.add_argument("--json", action="store_true", help="print the steps and removed lines as JSON")
     cleaning.set_defaults(func=cmd_data_clean)
 
-    runs = commands.add_parser("runs", help="the QLoRA lab's runs: list them, compare them")
+    runs = commands.add_parser("runs", help="the QLoRA lab's runs: list, compare, stop them")
     runs_commands = runs.add_subparsers(dest="runs_command", required=True, metavar="COMMAND")
     listing = runs_commands.add_parser("list", help="every run with its data, changed fields and metric")
     listing.add_argument("--owner", help="only this learner's runs")
@@ -142,3 +158,6 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     comparing.add_argument("--out", metavar="FILE", help="write the Markdown report here")
     comparing.add_argument("--json", action="store_true")
     comparing.set_defaults(func=cmd_runs_compare)
+    stopping = runs_commands.add_parser("stop", help="stop or cancel any learner's run (instructors)")
+    stopping.add_argument("run", metavar="RUN", help="a run id (see tutor runs list)")
+    stopping.set_defaults(func=cmd_runs_stop)

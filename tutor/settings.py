@@ -137,6 +137,32 @@ class Settings(BaseModel):
         description="Finished training runs (with their exports) and lab uploads older than this many days are "
         "deleted, checked at start and every 6 hours. 0: keep them all.",
     )
+    runs_backend: Literal["local", "ray"] = Field(
+        "local",
+        description="Where QLoRA lab runs train. 'local': worker processes on this host, one at a time, the rest "
+        "queued. 'ray': each run on a node of a Ray cluster (pip install 'fine-tuning-tutor[cluster]'), side by "
+        "side as the cluster's resources allow; see docs/deploy.md.",
+    )
+    runs_ray_address: str = Field(
+        "",
+        description="The Ray cluster's address (ray backend), e.g. 10.0.0.5:6379. Empty: the cluster started on "
+        "this host with 'tutor cluster up' or 'ray start --head'.",
+    )
+    runs_cpus: float = Field(2.0, gt=0, description="CPUs each run asks the Ray cluster for (its training threads).")
+    runs_gpus: float = Field(
+        0.0,
+        ge=0,
+        description="GPUs each run asks the Ray cluster for. Above 0, the lab's default config is the GPU one "
+        "(QLoRA, 4-bit), whatever this web host has.",
+    )
+    runs_memory_mb: float = Field(
+        0.0, ge=0, description="Memory each run asks the Ray cluster for, in MB; 0: not asked (CPUs and GPUs only)."
+    )
+    runs_node_models_dir: str = Field(
+        "",
+        description="Where each Ray node keeps its converted copy of the base model. Empty: a folder in the node's "
+        "temporary directory (converted once per node, in about 10 s).",
+    )
     queue_max_size: int = Field(
         64, ge=1, description="Requests that may wait in the app's queue; more get 'queue full' at once."
     )

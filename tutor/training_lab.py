@@ -3,7 +3,8 @@ export. The QLoRA method itself lives in the trainer (trainer/model.py); this is
 learner's session in the lab asks of it.
 
 The lab tab (labs/qlora_tab.py) only displays what this returns. Training itself happens in
-``python -m trainer`` worker processes queued by trainer.runs.RunQueue, one at a time per host.
+``python -m trainer`` workers queued by trainer.runs.RunQueue: one at a time on this host, or on a Ray
+cluster side by side (Settings.runs_backend).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from trainer.data import BUILTIN_FILES, BUILTIN_SOURCES, DataError, Example, bui
 from trainer.model import Hardware, detect_hardware
 from trainer.progress import RunProgress, summarise
 from trainer.report import smooth
-from trainer.runs import Run, RunError, RunQueue
+from trainer.runs import Run, RunBackend, RunError, RunQueue
 from tutor import data_versions, lab_files
 from tutor.learner_jobs import LearnerBusy, OneAtATime
 from tutor.settings import Settings
@@ -70,6 +71,16 @@ class CleanOutcome:
     cleaned: Cleaned
 
 
+def run_backend(settings: Settings) -> RunBackend | None:
+    """The backend Settings ask for (None: the queue's default, local worker processes)."""
+    if settings.runs_backend != "ray":
+        return None
+    from trainer.run_ray import RayBackend, RayResources
+
+    resources = RayResources(cpus=settings.runs_cpus, gpus=settings.runs_gpus, memory_mb=settings.runs_memory_mb)
+    return RayBackend(settings.runs_ray_address, resources, node_models_dir=settings.runs_node_models_dir)
+
+
 @dataclass
 class RunStatus:
     run: Run
@@ -79,6 +90,7 @@ class RunStatus:
     curve: list[dict] = field(default_factory=list)  # {"step", "loss", "series"} rows for the chart
     metrics: dict | None = None  # metrics.json once done
     log_tail: list[str] = field(default_factory=list)
+    waiting_for: str = ""  # a queued run: what it waits for (the machine, or the cluster's resources)
 
 
 class TrainingLab:
@@ -93,6 +105,7 @@ class TrainingLab:
         self.runs = RunQueue(
             settings.data_dir / "runs",
             settings.models_dir,
+            backend=run_backend(settings),
             max_seconds=settings.lab_max_minutes * 60,
             keep_seconds=keep,
         )
@@ -105,11 +118,16 @@ class TrainingLab:
         self._compare: tuple[str, object, object] | None = None  # (run id, peft model, tokenizer)
 
     def start(self) -> None:
-        """Start the run queue's dispatcher and the clean-up of old runs and uploads (idempotent)."""
-        self.runs.start()
+        """Start the clean-up of old runs and uploads and the run queue's dispatcher (idempotent).
+        LabError when the runs' backend cannot start (a Ray cluster that cannot be reached)."""
         if self.settings.keep_runs_days and self._cleaner is None:
             self._cleaner = threading.Thread(target=self._clean_up_forever, name="lab-clean-up", daemon=True)
             self._cleaner.start()
+        self._guard(self.runs.start)
+
+    @property
+    def on_cluster(self) -> bool:
+        return self.runs.backend.name == "ray"
 
     def _clean_up_forever(self) -> None:
         while True:
@@ -315,7 +333,10 @@ class TrainingLab:
 
     # --- step 2: configure ---------------------------------------------------------------------
     def default_config(self, task: str = "sentiment") -> TrainConfig:
-        return shipped_config(default_config_name(task, self.hardware.is_gpu))
+        """The shipped config for where runs train: this host's hardware, or a GPU when cluster runs
+        ask for one."""
+        gpu = self.settings.runs_gpus > 0 if self.on_cluster else self.hardware.is_gpu
+        return shipped_config(default_config_name(task, gpu))
 
     def basic_config(
         self, task: str, source: str, *, learning_rate: float, rank: int, max_steps: int, quantize: bool
@@ -524,6 +545,7 @@ class TrainingLab:
         phase = progress.phase if progress.phase and run.status == "running" else run.status
         position = self.runs.position(run_id) if run.active else 0
         status = RunStatus(run=run, position=position, phase=phase, progress=progress)
+        status.waiting_for = self.runs.waiting_for(run)
         points = progress.loss
         status.curve = [{"step": s, "loss": v, "series": "training loss"} for s, v in points]
         status.curve += [

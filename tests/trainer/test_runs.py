@@ -164,10 +164,10 @@ def test_worker_that_cannot_start_fails_the_run_once(tmp_path, monkeypatch):
     monkeypatch.setattr(trainer.runs.subprocess, "Popen", no_processes)
     queue = RunQueue(tmp_path / "runs", tmp_path)
     run = queue.submit("ada", tiny())
-    assert queue._run_next() is True
+    assert queue.backend._run_next() is True
     failed = queue.get(run.id)
     assert failed.status == "failed" and "fork failed" in failed.message
-    assert queue._run_next() is False  # not retried forever
+    assert queue.backend._run_next() is False  # not retried forever
 
 
 @pytest.mark.parametrize("run_id", ["..", ".", "../runs", "a/b", "", "-x"])
