@@ -26,9 +26,11 @@ that kept training meanwhile.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import io
 import ipaddress
+import json
 import os
 import shutil
 import signal
@@ -47,7 +49,8 @@ from trainer.train import LOG_NAME, latest_checkpoint
 
 NAMESPACE = "fine-tuning-tutor"
 WORKER_LOG = "worker.log"
-POLL_TIMEOUT_S = 60.0  # a poll not answered by then is asked again; the actor may be busy packing
+POLL_TIMEOUT_S = 15.0  # a poll not answered by then is asked again; the actor may be busy packing
+STOP_GRACE_S = 120.0  # after a stop, time to save a checkpoint before the trainer is killed (as locally)
 RESOURCES_CACHE_S = 2.0
 MAX_CHUNK = 4 << 20  # bytes of a log sent in one poll; the rest comes with the next
 STREAMED = (LOG_NAME, WORKER_LOG, "config.yaml", "data")  # not in the final copy: sent otherwise
@@ -250,6 +253,10 @@ class RunWorker:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)  # the trainer saves a checkpoint, then exits
 
+    def kill_trainer(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+
     def clean_up(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
@@ -287,8 +294,17 @@ def _is_checkpoint(path: Path) -> bool:
 
 
 def _complete_checkpoints(folder: Path) -> list[Path]:
-    found = [p for p in folder.glob("checkpoint-*") if _is_checkpoint(p) and (p / "trainer_state.json").is_file()]
+    """Checkpoints whose trainer_state.json (written last) is there and whole."""
+    found = [p for p in folder.glob("checkpoint-*") if _is_checkpoint(p) and _whole_json(p / "trainer_state.json")]
     return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
+
+
+def _whole_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def pack(folder: Path, *, arcname: str = "", skip=lambda path: False) -> bytes:
@@ -304,7 +320,14 @@ def pack(folder: Path, *, arcname: str = "", skip=lambda path: False) -> bytes:
 def unpack(data: bytes, target: Path) -> None:
     """Extract tar bytes into ``target``; members that would land outside it are refused."""
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(target, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4+
+            tar.extractall(target, filter="data")
+            return
+        root = target.resolve()
+        for member in tar.getmembers():  # the same refusals by hand: no links, nothing outside
+            if not (member.isfile() or member.isdir()) or not (root / member.name).resolve().is_relative_to(root):
+                raise tarfile.TarError(f"refused member {member.name!r}")
+        tar.extractall(target)
 
 
 # --- the app side -------------------------------------------------------------------------------
@@ -314,7 +337,7 @@ class _Live:
     begin: Any  # the ObjectRef of begin(): ready once the cluster has placed and started the run
     attempt: int
     started: bool = False
-    stopping: bool = False
+    stopping: float = 0.0  # when a stop was sent (0: none): past STOP_GRACE_S the trainer is killed
     over_time: bool = False
 
 
@@ -366,17 +389,19 @@ class RayBackend:
 
     def cancelled(self, run: Run) -> None:
         live = self._live.pop(run.id, None)
-        actor = live.actor if live else self._find_actor(run)
-        if actor is not None:
-            self._kill(actor)
+        with contextlib.suppress(Exception):
+            actor = live.actor if live else self._find_actor(run)
+            if actor is not None:
+                self._kill(actor, clean_up=True)
 
     def stop_running(self, run: Run) -> None:
         live = self._live.get(run.id)
         if live:
-            live.stopping = True
-        actor = live.actor if live else self._find_actor(run)
-        if actor is not None:
-            actor.stop.remote()
+            live.stopping = live.stopping or time.time()
+        with contextlib.suppress(Exception):
+            actor = live.actor if live else self._find_actor(run)
+            if actor is not None:  # waited for: a CLI process must not exit before the stop is sent
+                self._ray.get(actor.stop.remote(), timeout=10)
 
     def position(self, run_id: str) -> int:
         """Runs train side by side: only the queued runs submitted earlier are ahead."""
@@ -384,14 +409,23 @@ class RayBackend:
         return queued.index(run_id) if run_id in queued else 0
 
     def waiting_for(self, run: Run) -> str:
-        want = self.resources.describe()
+        wanted = self.resources_for(self.queue.config(run.id))
+        want = wanted.describe()
         free, total = self.cluster_resources()
         if not total:
             return f"{want} on the Ray cluster"
         have = [f"{free.get('CPU', 0):g} of {total.get('CPU', 0):g} CPUs"]
-        if self.resources.gpus or total.get("GPU"):
+        if wanted.gpus or total.get("GPU"):
             have.append(f"{free.get('GPU', 0):g} of {total.get('GPU', 0):g} GPUs")
         return f"{want} on the Ray cluster, which has {' and '.join(have)} free now"
+
+    def resources_for(self, config) -> RayResources:
+        """What a run asks for: the configured resources; a 4-bit (QLoRA, GPU) config asks for a
+        GPU when the cluster has any, so it does not train its NF4 weights slowly on a CPU."""
+        _, total = self.cluster_resources()
+        if config.model.quantization == "4bit" and not self.resources.gpus and total.get("GPU"):
+            return dataclasses.replace(self.resources, gpus=1.0)
+        return self.resources
 
     def cluster_resources(self) -> tuple[dict, dict]:
         """(free, total) resources of the cluster, read at most every couple of seconds."""
@@ -441,39 +475,71 @@ class RayBackend:
     def tick(self) -> None:
         """One pass: start queued runs, note the ones the cluster started, copy what is new."""
         for run in self.queue.runs():
-            if run.backend != self.name:
+            if run.backend != self.name or not run.active:
                 continue
-            if run.status == "queued":
-                if run.id not in self._live:
+            try:  # one run's trouble must not hold up the others
+                if run.status == "queued" and run.id not in self._live:
                     self._launch(run)
-                else:
+                elif run.status == "queued":
                     self._check_started(run)
-            elif run.status == "running":
-                self._poll(run)
+                else:
+                    self._poll(run)
+            except Exception as exc:  # a cluster hiccup: tried again on the next pass
+                self.last_error = f"{run.id}: {exc}"
         for run_id in list(self._live):  # cancelled or deleted meanwhile (by another process)
             with contextlib.suppress(RunError):
                 if self.queue.get(run_id).active:
                     continue
-            self._kill(self._live.pop(run_id).actor)
+            self._kill(self._live.pop(run_id).actor, clean_up=True)
+
+    def _fail(self, run: Run, message: str) -> None:
+        live = self._live.pop(run.id, None)
+        if live is not None:
+            self._kill(live.actor, clean_up=True)
+        run = self.queue.get(run.id)
+        run.status, run.finished, run.message = "failed", time.time(), message
+        self.queue.save(run)
 
     def _launch(self, run: Run) -> None:
         stale = self._find_actor(run) if run.attempts else None
         if stale is not None:  # started by an app that restarted before the run began: only one may train
             self._kill(stale, clean_up=True)
+        try:
+            payload, resources = self._payload(run)
+        except (OSError, RunError, ValueError) as exc:  # its inputs cannot be read here: it never can start
+            self._fail(run, f"could not start it on the cluster: {exc}")
+            return
+        fresh = self.queue.get(run.id)
+        if fresh.status != "queued":  # cancelled while its inputs were read
+            return
+        fresh.attempts = payload["attempt"]  # saved before the actor exists: a restarted app finds it by name
+        self.queue.save(fresh)
+        name = actor_name(run.id, payload["attempt"])
+        options = {"name": name, "namespace": NAMESPACE, "lifetime": "detached", "max_restarts": 0}
+        try:
+            actor = self._actor_class.options(**options, **resources.options()).remote()
+        except ValueError:  # the name is taken: an actor of a crashed app's launch; only one may train
+            self._kill(self._ray.get_actor(name, namespace=NAMESPACE), clean_up=True)
+            actor = self._actor_class.options(**options, **resources.options()).remote()
+        self._live[run.id] = _Live(actor=actor, begin=actor.begin.remote(payload), attempt=payload["attempt"])
+        if self.queue.get(run.id).status != "queued":  # cancelled meanwhile, from another thread or process
+            self._kill(self._live.pop(run.id).actor, clean_up=True)
+
+    def _payload(self, run: Run) -> tuple[dict[str, Any], RayResources]:
+        """What the node needs to train the run: its config, its upload, and when it resumes its
+        last checkpoint and its log so far (so the node's log offsets match this copy)."""
         folder = self.queue.folder(run.id)
         checkpoint = latest_checkpoint(folder) if run.resume else None
         if run.resume and checkpoint is None:
-            run.status, run.finished = "failed", time.time()
-            run.message = "nothing to resume: no checkpoint reached this server"
-            self.queue.save(run)
-            return
+            raise RunError("nothing to resume: no checkpoint reached this server")
         config = self.queue.config(run.id)
+        resources = self.resources_for(config)
         payload: dict[str, Any] = {
             "run_id": run.id,
             "attempt": run.attempts + 1,
             "config": config.to_yaml(),
             "resume": bool(checkpoint),
-            "cpus": self.resources.cpus,
+            "cpus": resources.cpus,
             "models_dir": self.node_models_dir,
             "scratch": self.scratch_dir,
             "seed": {
@@ -486,13 +552,7 @@ class RayBackend:
         if source not in ("builtin", "builtin:raw") and not source.startswith("hf:"):
             path = Path(source)  # an upload on the app host (the lab checked it is the learner's)
             payload["data_name"], payload["data"] = path.name, path.read_bytes()
-        name = actor_name(run.id, payload["attempt"])
-        actor = self._actor_class.options(
-            name=name, namespace=NAMESPACE, lifetime="detached", max_restarts=0, **self.resources.options()
-        ).remote()
-        self._live[run.id] = _Live(actor=actor, begin=actor.begin.remote(payload), attempt=payload["attempt"])
-        run.attempts = payload["attempt"]
-        self.queue.save(run)
+        return payload, resources
 
     def _check_started(self, run: Run) -> None:
         live = self._live[run.id]
@@ -514,6 +574,7 @@ class RayBackend:
             return
         run = self.queue.get(run.id)
         if run.status != "queued":  # cancelled meanwhile
+            self._kill(self._live.pop(run.id).actor, clean_up=True)
             return
         live.started = True
         run.status, run.node = "running", where["node"]
@@ -538,13 +599,15 @@ class RayBackend:
             )
         except Exception as exc:
             if _actor_gone(exc):
-                self._lost(run, exc)
+                self._lost(run, exc, stopping=bool(live.stopping))
             return  # a slow answer or a moment without the node: asked again next time
         self._copy(folder, reply)
-        limit = self.queue.max_seconds
-        if limit and not live.stopping and run.started and time.time() - run.started > limit:
-            live.stopping = live.over_time = True
+        limit, now = self.queue.max_seconds, time.time()
+        if limit and not live.stopping and run.started and now - run.started > limit:
+            live.stopping, live.over_time = now, True
             live.actor.stop.remote()
+        elif live.stopping and now - live.stopping > STOP_GRACE_S and reply["exit"] is None:
+            live.actor.kill_trainer.remote()  # it did not stop by itself: as the local backend does
         if reply["exit"] is None:
             return
         unpack(reply["files"], folder)
@@ -571,13 +634,14 @@ class RayBackend:
             shutil.rmtree(partial, ignore_errors=True)
             partial.mkdir()
             unpack(data, partial)
+            shutil.rmtree(folder / name, ignore_errors=True)  # an incomplete one of an earlier local run
             (partial / name).rename(folder / name)  # complete or absent, never half there
             partial.rmdir()
         for old in _complete_checkpoints(folder):  # the trainer's rotation, mirrored
             if old.name not in reply["kept"]:
                 shutil.rmtree(old, ignore_errors=True)
 
-    def _lost(self, run: Run, error: Exception | None) -> None:
+    def _lost(self, run: Run, error: Exception | None, *, stopping: bool = False) -> None:
         """The run's node (or its actor) is gone: start it again elsewhere from its checkpoint."""
         self._live.pop(run.id, None)
         run = self.queue.get(run.id)
@@ -585,6 +649,13 @@ class RayBackend:
             return
         where = f" ({run.node})" if run.node else ""
         checkpoint = latest_checkpoint(self.queue.folder(run.id))
+        if stopping:  # it was asked to stop: it stays stopped, resumable from what reached this server
+            run.status, run.finished, run.pid = "stopped", time.time(), None
+            run.message = f"the node training it{where} was lost as it stopped; " + (
+                f"resume continues from {checkpoint.name}" if checkpoint else "no checkpoint was saved yet"
+            )
+            self.queue.save(run)
+            return
         losses = run.extra.get("node_losses", 0) + 1
         run.extra["node_losses"] = losses
         if checkpoint is not None and losses <= self.max_node_losses:
@@ -602,9 +673,13 @@ class RayBackend:
         self.queue.interrupted(run, reason)
 
     def _find_actor(self, run: Run) -> Any:
-        with contextlib.suppress(Exception):
-            return self._connect().get_actor(actor_name(run.id, run.attempts), namespace=NAMESPACE)
-        return None
+        """The run's actor by its name; None when there is none. Other errors (the cluster out of
+        reach for a moment) are raised: the actor may well be training."""
+        ray = self._connect()
+        try:
+            return ray.get_actor(actor_name(run.id, run.attempts), namespace=NAMESPACE)
+        except ValueError:
+            return None
 
     def _kill(self, actor: Any, *, clean_up: bool = False) -> None:
         with contextlib.suppress(Exception):

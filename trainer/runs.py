@@ -122,10 +122,9 @@ class RunQueue:
         self.keep_seconds = keep_seconds
         runs_dir.mkdir(parents=True, exist_ok=True)
         self.backend: RunBackend = backend or LocalBackend(poll_s)
-        self._adopt_runs()
         self.backend.bind(self)
 
-    def _adopt_runs(self) -> None:
+    def adopt_runs(self) -> None:
         """Runs left by a server that used another backend: queued ones wait for this one; running
         ones can no longer be watched from here, so they end as interrupted (resumable)."""
         for run in self.runs():
@@ -167,6 +166,7 @@ class RunQueue:
         run.status, run.resume, run.created, run.message = "queued", True, time.time(), ""
         run.exit_code = run.pid = run.finished = None
         run.backend = self.backend.name  # a run stopped under one backend may resume under another
+        run.extra.pop("node_losses", None)  # a fresh allowance of lost nodes, as of time
         self._save(run)
         self.backend.wake()
         return run
@@ -246,7 +246,9 @@ class RunQueue:
 
     # --- what backends call ----------------------------------------------------------------------
     def start(self) -> None:
-        """Start executing queued runs (idempotent)."""
+        """Start executing queued runs (idempotent). Only an executing queue adopts the runs left
+        under another backend: a read-only one (``tutor runs list``) changes nothing."""
+        self.adopt_runs()
         self.backend.start()
 
     def wait_idle(self, timeout: float) -> bool:
@@ -347,7 +349,7 @@ class LocalBackend:
         return order.index(run_id) if run_id in order else 0
 
     def waiting_for(self, run: Run) -> str:
-        return "this server trains one run at a time"
+        return "the machine (this server trains one run at a time)"
 
     def start(self) -> None:
         """Start the dispatcher thread (idempotent): it runs queued runs one after another."""

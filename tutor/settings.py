@@ -153,7 +153,8 @@ class Settings(BaseModel):
         0.0,
         ge=0,
         description="GPUs each run asks the Ray cluster for. Above 0, the lab's default config is the GPU one "
-        "(QLoRA, 4-bit), whatever this web host has.",
+        "(QLoRA, 4-bit), whatever this web host has. At 0, a 4-bit config still asks for one GPU when the "
+        "cluster has any.",
     )
     runs_memory_mb: float = Field(
         0.0, ge=0, description="Memory each run asks the Ray cluster for, in MB; 0: not asked (CPUs and GPUs only)."

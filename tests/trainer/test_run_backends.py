@@ -69,6 +69,8 @@ def test_runs_left_under_another_backend_are_adopted_or_interrupted(tmp_path):
     waiting = ray.submit("bob", parse_config(tiny_run()))
     training = running(ray)
     local = RunQueue(tmp_path / "runs", tmp_path / "models")  # the server restarts with runs_backend local
+    assert local.get(training.id).status == "running"  # reading the runs (tutor runs list) changes nothing
+    local.adopt_runs()  # what start() does first
     assert local.get(waiting.id).backend == "local" and local.get(waiting.id).status == "queued"
     gone = local.get(training.id)
     assert gone.status == "interrupted" and "under the ray backend, which this server no longer uses" in gone.message
@@ -83,6 +85,17 @@ def test_a_queued_ray_run_says_what_it_waits_for(tmp_path):
         "4 CPUs, 1 GPU, 16,000 MB of memory on the Ray cluster, which has 2 of 8 CPUs and 0 of 2 GPUs free now"
     )
     assert RayResources(cpus=1).options() == {"num_cpus": 1, "num_gpus": 0.0}
+
+
+def test_a_qlora_config_asks_for_a_gpu_where_the_cluster_has_one(tmp_path):
+    queue = ray_queue(tmp_path, resources=RayResources(cpus=2))
+    qlora = parse_config(tiny_run())
+    qlora.model.quantization = "4bit"
+    lora = parse_config(tiny_run())
+    queue.backend._free = (float("inf"), {}, {"CPU": 8.0})  # a CPU-only cluster: it would wait for ever
+    assert queue.backend.resources_for(qlora).gpus == 0
+    queue.backend._free = (float("inf"), {}, {"CPU": 8.0, "GPU": 2.0})
+    assert queue.backend.resources_for(qlora).gpus == 1 and queue.backend.resources_for(lora).gpus == 0
 
 
 def test_what_travels_between_app_and_node_stays_inside_its_folder(tmp_path):
@@ -117,3 +130,31 @@ def test_a_cluster_that_is_not_there_is_reported_at_once_and_no_run_is_made(tmp_
         lab.start_run("ada", tiny_run(steps=2))
     assert time.monotonic() - started < 15
     assert lab.runs.runs() == []
+
+
+def test_a_run_lost_as_it_stops_stays_stopped_and_a_resume_gets_a_fresh_allowance(tmp_path):
+    queue = ray_queue(tmp_path)
+    run = running(queue)
+    checkpoint(queue, run.id, 2)
+    queue.backend._lost(queue.get(run.id), None)  # one node lost and the run resumed elsewhere...
+    again = queue.get(run.id)
+    again.status = "running"
+    queue.save(again)
+    queue.backend._lost(again, None, stopping=True)  # ...then the learner pressed Stop and that node died too
+    stopped = queue.get(run.id)
+    assert stopped.status == "stopped" and "was lost as it stopped; resume continues from checkpoint-2" in (
+        stopped.message
+    )
+    resumed = queue.resume(run.id, "ada")
+    assert resumed.status == "queued" and "node_losses" not in resumed.extra
+
+
+def test_a_run_whose_upload_is_gone_fails_with_the_reason_instead_of_waiting(tmp_path):
+    queue = ray_queue(tmp_path)
+    config = parse_config(tiny_run())
+    config.data.source = str(tmp_path / "uploads" / "ada" / "gone.jsonl")  # deleted after it was queued
+    run = queue.submit("ada", config)
+    queue.backend._launch(queue.get(run.id))
+    failed = queue.get(run.id)
+    assert failed.status == "failed" and failed.message.startswith("could not start it on the cluster: ")
+    assert "gone.jsonl" in failed.message
