@@ -35,6 +35,7 @@ from trainer.config import default_config_name, shipped_config
 from trainer.progress import read_events
 from trainer.runs import RunQueue
 from trainer.train import LOG_NAME
+from tutor.cli_cluster import ray_command
 
 
 def machine_cpu_seconds() -> float:
@@ -98,7 +99,7 @@ def step_timing(folder: Path) -> tuple[float, float]:
 
 
 def start_ray_head(cpus: int, port: int) -> str:
-    ray = str(Path(sys.executable).with_name("ray"))
+    ray = ray_command()
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
     subprocess.run([ray, "stop", "--force"], capture_output=True, env=env)
     command = [ray, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", f"--num-cpus={cpus}"]
@@ -148,7 +149,7 @@ def main() -> int:
         import ray
 
         ray.shutdown()  # first, so that stopping the cluster is not reported as a crash
-        subprocess.run([str(Path(sys.executable).with_name("ray")), "stop", "--force"], capture_output=True)
+        subprocess.run([ray_command(), "stop", "--force"], capture_output=True)
     local = results["local"]
     default_steps = class_config(40).training.max_steps
     full_run = local["overhead_s"] + default_steps * local["step_s"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import functools
 import io
 import ipaddress
 import json
@@ -44,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trainer.runs import Run, RunError, RunQueue
+from trainer.runs import Run, RunError, RunQueue, die_with_parent
 from trainer.train import LOG_NAME, latest_checkpoint
 
 NAMESPACE = "fine-tuning-tutor"
@@ -220,9 +221,11 @@ class RunWorker:
         if payload.get("resume"):
             command.append("--resume")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": str(threads)}
+        # The trainer dies with its actor (a lost node's actor is killed): it could report to no one.
+        die_with_actor = functools.partial(die_with_parent, signal.SIGKILL)
         with (self.folder / WORKER_LOG).open("ab") as log:
             self.proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_actor, env=env
+                command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_actor, env=env
             )
         return {"node": _node_address(), "pid": self.proc.pid}
 
@@ -270,14 +273,6 @@ def _node_address() -> str:
 
         return ray.util.get_node_ip_address() + " " + ray.get_runtime_context().get_node_id()[:8]
     return "this host"
-
-
-def _die_with_actor() -> None:
-    """The trainer dies with its actor (a lost node's actor is killed): it could report to no one."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def _read_from(path: Path, offset: int) -> bytes:

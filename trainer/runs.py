@@ -406,7 +406,7 @@ class LocalBackend:
                 command,
                 stdout=worker_log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         run.status, run.pid, run.started, run.attempts = "running", self._proc.pid, time.time(), run.attempts + 1
@@ -465,12 +465,13 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def _die_with_parent() -> None:
-    """Linux: the worker gets SIGTERM (checkpoint, then exit) when the server process dies."""
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """Linux (a Popen ``preexec_fn``): the child gets ``signum`` when its parent process dies. The
+    local worker gets SIGTERM (checkpoint, then exit) when the server dies."""
     with contextlib.suppress(Exception):
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signum)  # 1 = PR_SET_PDEATHSIG
 
 
 def _exit_message(code: int, folder: Path) -> str:
