@@ -46,7 +46,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test browser-for-ci postgres-for-ci
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest -q -ra --durations=30
 
 # CI machines start bare: give the browser tests Debian's Chromium there (needs root). Elsewhere
 # the browser tests run when a Chromium is installed and are skipped, with a reason, when not.

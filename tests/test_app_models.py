@@ -44,8 +44,8 @@ def test_the_one_click_comparison_measures_three_quantization_levels(models_app)
     assert len({row[accuracy] for row in rows.values()}) == 1
     answers = shown[ANSWERS]
     assert len(answers["data"]) == 10 and len(set(map(tuple, (r[2:] for r in answers["data"])))) >= 1
-    # F16 moves twice the bytes of Q8_0 per token: on a CPU it decodes slower (llama.cpp's kernels agree).
-    assert float(rows["GGUF F16"][speed]) < float(rows["GGUF Q8_0"][speed])
+    # Which level decodes fastest is a speed claim: bench/local_models.py measures it as medians over
+    # repeats. One run on a shared 2-core machine can invert F16 and Q8_0, so it is not asserted here.
     report = Path(shown[REPORT]).read_text(encoding="utf-8")
     assert "CPUs" in report and "| smollm2-135m-instruct.Q8_0 (made here) | GGUF Q8_0 |" in report
     assert "decoded" in shown[NOTE]
