@@ -14,6 +14,7 @@ The label follows Lesson 1's decision framework from the facts that were drawn, 
 text (see ``expected``): whether to fine-tune, whether to add retrieval, and which method.
 
     .venv/bin/python bench/strategy_scenarios.py [--split dev|test|both] [--show-wrong N] [--no-baseline]
+    .venv/bin/python bench/strategy_scenarios.py --cases bench/strategy_cases_dev2.yaml [--show-wrong N]
 
 The baseline is the advisor as it was at commit ``BASELINE_COMMIT`` (before this work), run from
 ``git archive`` of that commit in a subprocess, on the same cases, in the same run.
@@ -418,8 +419,17 @@ def cases_for(split: str) -> list[Case]:
     return generate(split) + (HAND_WRITTEN if split == "test" else [])
 
 
-def score(split: str, baseline: bool, show_wrong: int) -> None:
-    cases = cases_for(split)
+def cases_from_file(path: str) -> list[Case]:
+    """A YAML list of ``{name, text, facts}`` (bench/strategy_cases_*.yaml, written in people's
+    own words): each label is computed from the facts by ``expected``, as for generated cases."""
+    import yaml
+
+    entries = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return [Case(e["name"], e["text"], expected(Facts(**e.get("facts", {}))), e.get("facts", {})) for e in entries]
+
+
+def score(split: str, baseline: bool, show_wrong: int, cases: list[Case] | None = None) -> None:
+    cases = cases if cases is not None else cases_for(split)
     plain = [{"text": c.text} for c in cases]
     now = run_rules(plain)
     before = run_baseline(plain) if baseline else None
@@ -451,7 +461,18 @@ def _kind(label: Label) -> str:
 
 
 def main() -> int:
-    return scenario_main(__doc__.split("\n\n")[0], score)
+    import argparse
+
+    # --cases FILE scores that file's cases only; the rest is the shared command line (at_commit.py).
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--cases")
+    parser.add_argument("--show-wrong", type=int, default=0)
+    parser.add_argument("--no-baseline", action="store_true")
+    args, _ = parser.parse_known_args()
+    if args.cases is None:
+        return scenario_main(__doc__.split("\n\n")[0], score)
+    score(Path(args.cases).stem, not args.no_baseline, args.show_wrong, cases_from_file(args.cases))
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from tutor.advisors import facts
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, LabInfo, Recommendation, table
+from tutor.advisors.eval_reader import Reading, eval_reader
 from tutor.advisors.metrics import MetricsError, MetricsReport, pairs_from_files, score
 from tutor.advisors.phrasings import EXAMPLES, meaning_reader, sentences
 
@@ -692,10 +693,21 @@ def _adversarial(task: str, domain: str) -> list[AdversarialCase]:
     return cases
 
 
+def _read(text: str) -> Reading | None:
+    """The learned reader's task, domain and stakes (eval_reader.py); None when it cannot load, and
+    the word rules above decide."""
+    reader = eval_reader()
+    return reader.read(text) if reader is not None else None
+
+
 def analyse(request: AdvisorRequest) -> EvalRecommendation:
     text = request.all_text
-    task, domain = _task_type(text), _domain_of_the_work(text)
-    high_stakes = _high_stakes(text, domain)
+    reading = _read(text)
+    if reading is not None:
+        task, domain, high_stakes = reading.task, reading.domain, reading.high_stakes
+    else:
+        task, domain = _task_type(text), _domain_of_the_work(text)
+        high_stakes = _high_stakes(text, domain)
     rubric = _rubric(task, high_stakes)
     metric_results = None
     if request.files:

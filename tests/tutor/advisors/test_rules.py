@@ -210,6 +210,13 @@ def test_strategy_names_what_would_change_the_decision() -> None:
     assert "**What would change this**" in prompted.markdown()
 
 
+@pytest.fixture
+def word_rules(monkeypatch) -> None:
+    """The evaluation designer without its learned reader (test_eval_reader.py): the word rules it
+    falls back on when the embedder or the adapter cannot load."""
+    monkeypatch.setattr(evaluation, "eval_reader", lambda: None)
+
+
 @pytest.mark.parametrize(
     ("text", "task", "domain", "high_stakes"),
     [
@@ -236,7 +243,7 @@ def test_strategy_names_what_would_change_the_decision() -> None:
     ],
 )
 def test_evaluation_design_reads_task_domain_and_stakes_in_other_words(
-    text: str, task: str, domain: str, high_stakes: bool
+    text: str, task: str, domain: str, high_stakes: bool, word_rules: None
 ) -> None:
     rec = evaluation.analyse(AdvisorRequest(text=text))
     assert (rec.task_type, rec.domain, rec.high_stakes) == (task, domain, high_stakes)
@@ -279,6 +286,8 @@ def test_evaluation_design_reads_task_domain_and_stakes_in_other_words(
         ),
     ],
 )
-def test_evaluation_design_reads_words_in_their_sense(text: str, task: str, domain: str, high_stakes: bool) -> None:
+def test_evaluation_design_reads_words_in_their_sense(
+    text: str, task: str, domain: str, high_stakes: bool, word_rules: None
+) -> None:
     rec = evaluation.analyse(AdvisorRequest(text=text))
     assert (rec.task_type, rec.domain, rec.high_stakes) == (task, domain, high_stakes)

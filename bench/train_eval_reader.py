@@ -1,0 +1,56 @@
+"""Fine-tune the evaluation designer's learned reader (tutor/advisors/eval_reader.py) on every
+labelled DEV case in bench/, and save it where the app loads it from.
+
+    .venv/bin/python bench/train_eval_reader.py [--out tutor/advisors/eval_reader] [--epochs N]
+
+Training data: bench/eval_cases_dev.yaml, _dev2, _dev3, _dev4 and the generated dev split of
+bench/eval_scenarios.py. The held-out sets (eval_cases_test*.yaml and the generated test split)
+never enter it. Deterministic: the same cases and recipe give the same weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from eval_scenarios import generate  # noqa: E402  (bench/ is on the path when run as a script)
+
+from tutor.advisors.eval_reader import READER_DIR, Recipe, TrainingCase, train  # noqa: E402
+from tutor.rag.index import packaged_embedding_dir  # noqa: E402
+
+DEV_FILES = ("eval_cases_dev.yaml", "eval_cases_dev2.yaml", "eval_cases_dev3.yaml", "eval_cases_dev4.yaml")
+
+
+def dev_cases() -> list[TrainingCase]:
+    cases = [
+        TrainingCase(c["text"], c["task"], c["domain"], bool(c["high_stakes"]))
+        for name in DEV_FILES
+        for c in yaml.safe_load((ROOT / "bench" / name).read_text(encoding="utf-8"))
+    ]
+    return cases + [TrainingCase(c.text, c.task, c.domain, c.high_stakes) for c in generate("dev")]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=READER_DIR)
+    parser.add_argument("--epochs", type=int, default=Recipe.epochs)
+    args = parser.parse_args()
+    cases = dev_cases()
+    print(f"training the reader on {len(cases)} dev cases")
+    start = time.perf_counter()
+    train(
+        cases, str(packaged_embedding_dir()), args.out, Recipe(epochs=args.epochs), log=lambda m: print(m, flush=True)
+    )
+    print(f"saved to {args.out} in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
