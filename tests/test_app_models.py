@@ -40,8 +40,10 @@ def test_the_one_click_comparison_measures_three_quantization_levels(models_app)
     assert sizes["GGUF Q4_1"] < sizes["GGUF Q8_0"] < sizes["GGUF F16"]
     assert 95 < sizes["GGUF Q4_1"] < 100 and 260 < sizes["GGUF F16"] < 280  # 135M weights at ~5.7 and 16 bits
     assert all(float(row[speed]) > 5 and float(row[memory]) > 50 for row in rows.values())
-    # Q8_0 and F16 were made from the Q4_1 file: the same weights, so the same greedy answers and accuracy.
-    assert len({row[accuracy] for row in rows.values()}) == 1
+    # Q8_0 and F16 were made from the Q4_1 file, so they hold its weights up to rounding: Q8_0
+    # re-rounds them to 8 bits, which can flip a borderline row: one of the ten is allowed.
+    scores = [float(row[accuracy]) for row in rows.values()]
+    assert max(scores) - min(scores) <= 0.1 + 1e-9, scores
     answers = shown[ANSWERS]
     assert len(answers["data"]) == 10 and len(set(map(tuple, (r[2:] for r in answers["data"])))) >= 1
     # Which level decodes fastest is a speed claim: bench/local_models.py measures it as medians over
