@@ -80,15 +80,24 @@ def example_count(text: str) -> int | None:
     match = _last(_COUNT_OF_EXAMPLES, digits_for_words(text))
     if not match:
         return None
-    groups = match.groups()  # the pattern's two alternatives each have (digits, scale)
-    digits, scale = (groups[0], groups[1]) if groups[0] else (groups[2], groups[3])
+    groups = match.groups()  # each alternative of the pattern has its own (digits, scale) pair
+    digits, scale = next((groups[i], groups[i + 1]) for i in range(0, len(groups), 2) if groups[i])
     return int(number(digits, scale))
 
+
+# Past participles that say people made or checked an output: what makes a count of anything a
+# count of examples.
+_MADE_BY_PEOPLE = (
+    r"(?:labell?ed|annotated|tagged|coded|classified|categori[sz]ed|reviewed|answered|prepared|written|"
+    r"graded|corrected|transcribed|verified|scored|rated|curated|drafted|filled\s+(?:in|out)|hand-?labell?ed|"
+    r"entered|(?:wrote|written|did|done|made)\s+by\s+hand)"
+)
+_NOT_A_RATE = r"(?!\s*(?:[a-z]+\s+)?(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second)\b)"
 
 _COUNT_OF_EXAMPLES = (
     r"(?<!better of )(?<!best of )(?<!which of )(?<!one of )(?<!between )"  # "the better of two answers"
     + _NUMBER
-    + r"\s+(?:[a-z/-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
+    + r"\s+(?:[a-z&/-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
     r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets|contracts|"
     r"emails|e-mails|messages|reviews|reports|summaries|letters|articles|questions|answers|cases|solutions|"
     r"filings|replies|responses|chat\s+logs|completions|memos|invoices|receipts|forms|files|logs|posts|"
@@ -98,13 +107,37 @@ _COUNT_OF_EXAMPLES = (
     r"|\s+(?:daily|weekly|monthly|hourly)\b)"
     # terse notes: "15k tagged", "8,000 labelled", "2k annotated" (the noun left out)
     r"|" + _NUMBER + r"\s+(?:already\s+|hand[- ])?(?:tagged|labell?ed|annotated)\b(?!\s+(?:per|a|each)\s+day)"
+    # counted in any noun, and known as examples by who made them: "3,200 claim charts our attorneys
+    # prepared", "700 of the older ones were already coded by adjusters" (not "5,000 a day, reviewed")
+    r"|"
+    + _NUMBER
+    + r"\s+"
+    + _NOT_A_RATE
+    + r"(?:(?!per\b|daily\b|weekly\b|monthly\b|hourly\b)[a-z&'/-]+\s+"
+    + _NOT_A_RATE
+    + r"){0,6}?"
+    + _MADE_BY_PEOPLE
+    + r"\b"
+    + _NOT_A_RATE
+    # the making first: "we've annotated 3,500 narratives", "our coders labelled about 2k"
+    # or kept for training: "10k past mod decisions to learn from", "2,000 notes we can train on"
+    + r"|"
+    + _NUMBER
+    + r"\s+(?:[a-z&'/-]+\s+){0,4}?(?:(?:for\s+us\s+)?to|we\s+(?:can|could))\s+"
+    r"(?:learn\s+from|train\s+on)\b" + r"|\b(?:" + _MADE_BY_PEOPLE[3:-1] + r"|logged|collected|gathered)\s+"
+    r"(?:about\s+|around\s+|roughly\s+|some\s+|over\s+|~)?" + _NUMBER + r"\b"
+    r"(?!\s*(?:%|percent)|\s+(?:[a-z]+\s+)?(?:per|a|each)\s+(?:day|week|month|hour)\b)"
 )
 
 
 # "we have no labelled data", "nobody has labelled anything", "there are no training examples"
 _NO_EXAMPLES = re.compile(
-    r"\b(?:no|zero|not\s+(?:a\s+single|one|any))\s+(?:[a-z-]+\s+){0,2}?(?:data|examples?|pairs|rows|samples|labels)\b"
-    r"|\bnobody\s+has\s+labell?ed\b|\bdon'?t\s+have\s+any\s+(?:[a-z-]+\s+){0,2}?(?:data|examples?|pairs|labels)\b",
+    r"\b(?:no|zero|not\s+(?:a\s+single|one|any))\s+(?:[a-z-]+\s+){0,2}?(?:data|examples?|pairs|rows|samples|labels|q&a|chats|conversations)\b"
+    # "no data to third parties", "no data may leave": where data goes, not whether there is any
+    r"(?!\s+(?:to|may|can|must|should|will|leaves?|goes|outside|off|sent|shared|leaving|out)\b)"
+    r"|\bnobody\s+has\s+labell?ed\b|\bnothing\s+(?:is\s+)?labell?ed\b"
+    r"|\b(?:don'?t|do\s+not|haven'?t(?:\s+got)?|have\s+not(?:\s+got)?)\s+(?:really\s+)?(?:have\s+|got\s+)?(?:any\s+)?"
+    r"(?:[a-z&-]+\s+){0,2}?(?:data|examples?|pairs|labels|chats|conversations|transcripts|q&a|samples|rows)\b",
     re.IGNORECASE,
 )
 

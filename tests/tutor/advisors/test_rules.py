@@ -34,11 +34,26 @@ def cited(recommendation) -> set[tuple[str, str]]:
         ("about 4k emails daily and 2,000 labelled examples", 2000, 4000),
         ("300/day, 8,000 annotated contracts", 8000, 300),
         ("3 requests/sec from 12 users", None, 259200),
+        # Examples counted in any noun, known as examples by who made them (bench/strategy_cases_dev2.yaml).
+        ("We have 3,200 claim charts our attorneys prepared.", 3200, None),
+        ("We have 7,500 findings already classified by auditors.", 7500, None),
+        ("We've annotated 3,500 narratives.", 3500, None),
+        ("About 14,000 claim forms per week, and 700 of the older ones were already coded by adjusters.", 700, 2000),
+        ("I have 1,100 product Q&A pairs.", 1100, None),
+        ("~22,000 encounters a day. We have 1.2M encounters coded by our certified coders.", 1200000, 22000),
+        # the weekly volume is not the example count
+        ("About 2,500 claims staff already filled in by hand, and 4,000 claims a week.", 2500, 571),
     ],
 )
 def test_counts_and_volumes(text: str, examples: int | None, volume: int | None) -> None:
     assert facts.example_count(text) == examples
     assert facts.daily_volume(text) == volume
+
+
+def test_no_data_for_outsiders_is_not_no_examples() -> None:
+    """ "no data to third parties" is about privacy; the examples stated before it still count."""
+    text = "We have 1.2M encounters coded by our coders. HIPAA applies, no data to third parties."
+    assert facts.examples_on_hand(text) == 1_200_000
 
 
 @pytest.mark.parametrize(
