@@ -28,6 +28,7 @@ DOMAINS = ("medical", "legal", "financial", "customer support", "general")
 # The labels' convention (and Lesson 4's): work in these domains is high stakes whatever is said.
 HIGH_STAKES_DOMAINS = ("medical", "legal", "financial")
 READER_DIR = Path(__file__).parent / "eval_reader"
+UPSTREAM_NAME = "sentence-transformers/all-MiniLM-L6-v2"  # the packaged embedder's upstream name
 MAX_TOKENS = 128  # the longest dev case is ~90 tokens; longer texts are cut, not rejected
 SCALE = 8.0  # the unit-length embedding is scaled before the heads, so softmax can be confident
 
@@ -173,6 +174,9 @@ def train(
         log(f"epoch {epoch + 1}/{recipe.epochs}: loss {total / len(cases):.4f}")
     out_dir.mkdir(parents=True, exist_ok=True)
     model.encoder.save_pretrained(str(out_dir))
+    config_file = out_dir / "adapter_config.json"  # name the base, not this machine's install path
+    config = json.loads(config_file.read_text(encoding="utf-8")) | {"base_model_name_or_path": UPSTREAM_NAME}
+    config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     save_file(
         {k: v.detach().contiguous() for k, v in model.heads.state_dict().items()}, str(out_dir / "heads.safetensors")
     )
