@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.tutor.advisors import design_cases
 from tutor.advisors import ADVISORS, evaluation, facts, hyperparams, strategy
 from tutor.advisors.base import AdvisorRequest
 from tutor.content import load_course
@@ -263,31 +264,7 @@ def word_rules(monkeypatch) -> None:
     monkeypatch.setattr(evaluation, "eval_reader", lambda: None)
 
 
-@pytest.mark.parametrize(
-    ("text", "task", "domain", "high_stakes"),
-    [
-        ("It writes a brief overview of each of our lease agreements.", "summarisation", "legal", True),
-        ("It writes the scripts our analysts run against bank statements.", "code generation", "financial", True),
-        (
-            "It drafts social media posts about our recipes. Nobody is harmed if it is off.",
-            "open-ended generation",
-            "general",
-            False,
-        ),
-        (
-            "It sorts our recipes into categories. A wrong answer could hurt someone with an allergy.",
-            "classification",
-            "medical",
-            True,
-        ),
-        (
-            "It reads patient intake forms for our doctors and extracts each allergy.",
-            "structured extraction",
-            "medical",
-            True,
-        ),
-    ],
-)
+@pytest.mark.parametrize(("text", "task", "domain", "high_stakes"), design_cases.IN_OTHER_WORDS)
 def test_evaluation_design_reads_task_domain_and_stakes_in_other_words(
     text: str, task: str, domain: str, high_stakes: bool, word_rules: None
 ) -> None:
@@ -295,43 +272,7 @@ def test_evaluation_design_reads_task_domain_and_stakes_in_other_words(
     assert (rec.task_type, rec.domain, rec.high_stakes) == (task, domain, high_stakes)
 
 
-@pytest.mark.parametrize(
-    ("text", "task", "domain", "high_stakes"),
-    [
-        # "copies ... into" is extraction; adjusters and claims are insurance, so financial
-        (
-            "It copies the policy number and claim amount from each adjuster's email into our claims system.",
-            "structured extraction",
-            "financial",
-            True,
-        ),
-        # "checks whether" is a choice; a Jira ticket is not a customer's ticket
-        ("It checks whether each Jira ticket is a bug or a feature request.", "classification", "general", False),
-        # the sentence on what a mistake would do names no task ("says something cruel, or misses ...")
-        (
-            "A friendly chat companion for lonely teenagers. If it says something cruel, or misses a cry for help, "
-            "it could harm someone.",
-            "open-ended generation",
-            "general",
-            True,
-        ),
-        # the domain is the work's, not the stakes sentence's ("court", "law")
-        (
-            "It answers shoppers' questions about late deliveries. If it gets things wrong we could end up in "
-            "court for breaking consumer law.",
-            "open-ended generation",
-            "customer support",
-            True,
-        ),
-        # "our return policy" is a noun, not the extraction verb "returns"
-        (
-            "It writes replies to shoppers asking about our return policy.",
-            "open-ended generation",
-            "customer support",
-            False,
-        ),
-    ],
-)
+@pytest.mark.parametrize(("text", "task", "domain", "high_stakes"), design_cases.WORDS_IN_THEIR_SENSE)
 def test_evaluation_design_reads_words_in_their_sense(
     text: str, task: str, domain: str, high_stakes: bool, word_rules: None
 ) -> None:
