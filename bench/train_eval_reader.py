@@ -15,12 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from eval_scenarios import generate  # noqa: E402  (bench/ is on the path when run as a script)
+from eval_scenarios import generate, load_cases  # noqa: E402  (bench/ is on the path when run as a script)
 
 from tutor.advisors.eval_reader import READER_DIR, Recipe, TrainingCase, train  # noqa: E402
 from tutor.rag.index import packaged_embedding_dir  # noqa: E402
@@ -29,12 +27,8 @@ DEV_FILES = ("eval_cases_dev.yaml", "eval_cases_dev2.yaml", "eval_cases_dev3.yam
 
 
 def dev_cases() -> list[TrainingCase]:
-    cases = [
-        TrainingCase(c["text"], c["task"], c["domain"], bool(c["high_stakes"]))
-        for name in DEV_FILES
-        for c in yaml.safe_load((ROOT / "bench" / name).read_text(encoding="utf-8"))
-    ]
-    return cases + [TrainingCase(c.text, c.task, c.domain, c.high_stakes) for c in generate("dev")]
+    cases = [case for name in DEV_FILES for case in load_cases(str(ROOT / "bench" / name))] + generate("dev")
+    return [TrainingCase(c.text, c.task, c.domain, c.high_stakes) for c in cases]
 
 
 def main() -> int:

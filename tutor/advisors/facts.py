@@ -146,7 +146,7 @@ _COUNT_OF_EXAMPLES = (
     r"(?:learn\s+from|train\s+on)\b"
     # the making first: "we've annotated 3,500 narratives", "we've logged 12,000 of those comparisons",
     # "staff have answered about 4k of them"
-     + r"|\b(?:" + _MADE_BY_PEOPLE[3:-1] + r"|logged|collected|gathered)\s+(?:about\s+|around\s+|roughly\s+|some\s+|"
+     + r"|\b(?:" + _MADE_BY_PEOPLE + r"|logged|collected|gathered)\s+(?:about\s+|around\s+|roughly\s+|some\s+|"
     r"over\s+|~)?" + _COUNT + r"(?:" + _THINGS + r"|\s+of\s+(?:them|these|those)\b)" + _NOT_A_RATE
 )
 
