@@ -3,7 +3,7 @@ labelled DEV case in bench/, and save it where the app loads it from.
 
     .venv/bin/python bench/train_eval_reader.py [--out tutor/advisors/eval_reader] [--epochs N]
 
-Training data: bench/eval_cases_dev.yaml, _dev2, _dev3, _dev4 and the generated dev split of
+Training data: bench/eval_cases_dev*.yaml (dev to dev5) and the generated dev split of
 bench/eval_scenarios.py. The held-out sets (eval_cases_test*.yaml and the generated test split)
 never enter it. Deterministic: the same cases and recipe give the same weights.
 """
@@ -23,11 +23,10 @@ from eval_scenarios import generate, load_cases  # noqa: E402  (bench/ is on the
 from tutor.advisors.eval_reader import READER_DIR, Recipe, TrainingCase, train  # noqa: E402
 from tutor.rag.index import packaged_embedding_dir  # noqa: E402
 
-DEV_FILES = ("eval_cases_dev.yaml", "eval_cases_dev2.yaml", "eval_cases_dev3.yaml", "eval_cases_dev4.yaml")
-
 
 def dev_cases() -> list[TrainingCase]:
-    cases = [case for name in DEV_FILES for case in load_cases(str(ROOT / "bench" / name))] + generate("dev")
+    files = sorted((ROOT / "bench").glob("eval_cases_dev*.yaml"))
+    cases = [case for path in files for case in load_cases(str(path))] + generate("dev")
     return [TrainingCase(c.text, c.task, c.domain, c.high_stakes) for c in cases]
 
 

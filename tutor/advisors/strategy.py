@@ -15,6 +15,7 @@ from tutor.advisors import facts
 from tutor.advisors.base import AdvisorRequest, LabInfo, Recommendation, table
 from tutor.advisors.grounding import Claims, NumericClaim
 from tutor.advisors.phrasings import meaning_reader, sentences
+from tutor.advisors.signal_reader import SIGNALS, SignalReader, examples_bucket, signal_reader
 
 LAB = LabInfo(
     id="strategy",
@@ -199,6 +200,20 @@ class Signals:
     tokens: float | None = None  # the largest corpus named, in tokens
     model_billion: float | None = None  # the base model's size, when named ("Llama 70B")
     gpu_gb: float | None = None  # GPU memory in all, when named ("a single RTX 4090": 24)
+    # The learned reader's bucket for the examples on hand ("", unstated, none, few, many): it
+    # decides "under 100" when the text gives the count in words no pattern reads.
+    examples: str = ""
+
+    @property
+    def few_examples(self) -> bool:
+        """Under about 100 labelled examples: a few-shot prompt comes first."""
+        if self.have is not None:
+            return self.have < 100
+        return self.examples == "few"
+
+    @property
+    def examples_known(self) -> bool:
+        return self.have is not None or self.examples in ("few", "many")
 
     @property
     def lora_16bit_gb(self) -> float | None:
@@ -263,20 +278,47 @@ def _stated(text: str, words: tuple[str, ...]) -> bool:
 
 
 def read_signals(text: str) -> Signals:
-    """Each signal from its words (in a sentence that does not deny them) or from a sentence's
-    meaning (close to the signal's example phrasings: "the data cannot leave our servers")."""
+    """The decision signals from the learned reader (signal_reader.py) where it loads; the others,
+    and all of them without it, from their words (in a sentence that does not deny them) or a
+    sentence's meaning (close to the signal's example phrasings: "the data cannot leave our servers")."""
     reader = meaning_reader()
     by_meaning = reader.raised(text) if reader is not None else set()
     found = {name: _stated(text, words) or name in by_meaning for name, words in SIGNAL_WORDS.items()}
+    have = facts.examples_on_hand(text)
+    examples = ""
+    learned = signal_reader()
+    if learned is not None:
+        reading = learned.read(text)
+        # Either raises a signal: the reader reads people's paraphrases, the words and meanings
+        # read the plain statements it was not trained on (the generated test split's phrasings).
+        found |= {name: found[name] or name in reading.signals for name in SIGNALS}
+        examples = reading.examples
+        if examples != "unstated":
+            if have is not None and examples_bucket(have) != examples:
+                have = _count_confirmed(text, have, learned)
+            if examples == "none" and have is None:
+                have = 0
     return Signals(
         volume=facts.daily_volume(text),
-        have=facts.examples_on_hand(text),
+        have=have,
+        examples=examples,
         budget=facts.budget(text),
         tokens=facts.corpus_tokens(text),
         model_billion=facts.model_size_billion(text)[1],
         gpu_gb=_gpu_memory(text),
         **found,
     )
+
+
+def _count_confirmed(text: str, have: int, learned: SignalReader) -> int | None:
+    """``have`` when the sentence it was read from, read alone, is a count of that size: a later
+    message may change an earlier count ("what if we only had 50 letters?") where the whole
+    conversation reads as the earlier one. None when it is not the count the text gives ("picked
+    the better of two answers")."""
+    for sentence in reversed(sentences(text)):
+        if facts.examples_on_hand(sentence) == have:
+            return have if learned.read(sentence).examples == examples_bucket(have) else None
+    return None
 
 
 def _gpu_memory(text: str) -> float | None:
@@ -386,7 +428,7 @@ APPROACH_TABLE: tuple[Row, ...] = (
         heads=True,
     ),
     Row(
-        lambda s, found: s.have is not None and s.have < 100,
+        lambda s, found: s.few_examples,
         "prompt",
         "{have_phrase}, few-shot prompting beats fine-tuning (below about 100 it is rarely worth it).",
         heads=True,
@@ -433,7 +475,10 @@ ALSO_TABLE: tuple[Row, ...] = (
 
 
 def _fill(reason: str, s: Signals) -> str:
-    have_phrase = f"With {s.have} examples" if s.have else "With no labelled examples yet"
+    if s.have:
+        have_phrase = f"With {s.have} examples"
+    else:
+        have_phrase = "With under 100 examples" if s.examples == "few" else "With no labelled examples yet"
     return reason.format(
         volume=s.volume,
         have=s.have,
@@ -569,7 +614,7 @@ def data_needed(s: Signals, fine_tuning: bool, out: Findings) -> DataNeed:
             f"You have {s.have:,}; plan to reach {low:,}+ (curate or generate with a teacher model, "
             "then review a sample by hand)."
         )
-    if s.have is None:
+    if not s.examples_known:
         out.notes.append("You did not say how many examples you have; the range above is what the task needs.")
     return need
 
@@ -652,7 +697,8 @@ def deciding_question(s: Signals) -> str:
     the decision (tried by deciding again with the fact filled in), or "" when none would."""
     now = decision(s)
     for name, values, question in UNKNOWNS:
-        if getattr(s, name) is None and any(decision(replace(s, **{name: v})) != now for v in values):
+        unknown = not s.examples_known if name == "have" else getattr(s, name) is None
+        if unknown and any(decision(replace(s, **{name: v})) != now for v in values):
             return question
     return ""
 

@@ -36,7 +36,7 @@ def test_training_moves_the_adapter_and_the_saved_reader_reads_it_back(tmp_path)
     weights = load_file(str(out / "adapter_model.safetensors"))
     lora_b = [t for name, t in weights.items() if "lora_B" in name]
     assert lora_b and all(float(t.abs().max()) > 0 for t in lora_b)
-    reader = EvalReader(str(packaged_embedding_dir()), out)
+    reader = EvalReader.from_dir(str(packaged_embedding_dir()), out)
     readings = [reader.read(case.text) for case in SLICE]
     assert [r.task for r in readings] == [c.task for c in SLICE]
     assert [r.domain for r in readings] == [c.domain for c in SLICE]
@@ -56,9 +56,9 @@ def test_the_shipped_reader_is_packaged_and_knows_dev_cases_the_word_rules_misse
 
 
 # The word rules' test cases (none in the reader's training data), less the reader's known miss (a
-# Jira ticket read as a customer's, docs/benchmarks.md), with the labels' convention where the word
-# rules' test differs: the domain of the work (recipes), the stakes from the sentence about harm.
-KNOWN_MISS = "It checks whether each Jira ticket is a bug or a feature request."
+# denied harm read as high stakes, at 0.53: docs/benchmarks.md), with the labels' convention where
+# the word rules' test differs: the domain of the work (recipes), the stakes from the sentence about harm.
+KNOWN_MISS = "It drafts social media posts about our recipes. Nobody is harmed if it is off."
 CONVENTION = {
     "It sorts our recipes into categories. A wrong answer could hurt someone with an allergy.": (
         "classification",
