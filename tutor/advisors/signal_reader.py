@@ -115,7 +115,8 @@ def model_card(recipe: Recipe, cases: Sequence[SignalCase]) -> str:
   four-way head for the examples on hand.
 - **Training data:** {len(cases)} labelled use cases, all from the DEV sets in bench/
   (strategy_cases_dev*.yaml, written in people's own words by helpers who never saw the advisor,
-  the generated dev split of bench/strategy_scenarios.py, and its dev phrasings one sentence at a time). Cases stating each signal: {tally}.
+  the generated dev split of bench/strategy_scenarios.py, and its dev phrasings one sentence at a
+  time). Cases stating each signal: {tally}.
   The held-out sets (strategy_cases_test*.yaml, the generated test split and its hand-written
   cases) were never trained or tuned on.
 - **Training:** {recipe.epochs} epochs, batch {recipe.batch_size}, AdamW (adapter lr
