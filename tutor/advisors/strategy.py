@@ -289,6 +289,8 @@ def read_signals(text: str) -> Signals:
     learned = signal_reader()
     if learned is not None:
         reading = learned.read(text)
+        if "already_works" in reading.signals and not _stated_outside_questions(text, learned):
+            reading = replace(reading, signals=reading.signals - {"already_works"})
         # Either raises a signal: the reader reads people's paraphrases, the words and meanings
         # read the plain statements it was not trained on (the generated test split's phrasings).
         found |= {name: found[name] or name in reading.signals for name in SIGNALS}
@@ -308,6 +310,14 @@ def read_signals(text: str) -> Signals:
         gpu_gb=_gpu_memory(text),
         **found,
     )
+
+
+def _stated_outside_questions(text: str, learned: SignalReader) -> bool:
+    """Whether "prompting already works" is read without the text's questions: "Is fine-tuning
+    worth it?" asks, and states nothing, but the reader took it for that signal, which decides
+    everything else (keep prompting)."""
+    statements = " ".join(part for part in sentences(text) if not part.rstrip().endswith("?"))
+    return bool(statements.strip()) and "already_works" in learned.read(statements).signals
 
 
 def _count_confirmed(text: str, have: int, learned: SignalReader) -> int | None:

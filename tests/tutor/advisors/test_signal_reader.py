@@ -96,6 +96,15 @@ def test_the_shipped_reader_is_small_and_decides_for_the_advisor() -> None:
     assert "fine-tuning" in rec.approach and rec.method == "lora"
 
 
+def test_asking_whether_fine_tuning_is_worth_it_is_not_saying_prompting_works() -> None:
+    """The lab's own question, asked with the facts in it: a question states no "prompting already
+    works" (the reader read it so, and the decision became prompting)."""
+    rec = strategy.analyse(AdvisorRequest("Is fine-tuning worth it for strict JSON at 50,000 notes per day?"))
+    assert (rec.approach, rec.method) == (["prompting", "fine-tuning"], "lora")
+    said = strategy.analyse(AdvisorRequest("Is fine-tuning worth it? A plain prompt already nails it every time."))
+    assert said.approach == ["prompting"]
+
+
 def test_a_damaged_adapter_falls_back_to_the_word_rules(tmp_path) -> None:
     broken = tmp_path / "reader"
     shutil.copytree(READER_DIR, broken)
