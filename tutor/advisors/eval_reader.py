@@ -15,10 +15,8 @@ The rules in evaluation.py stay the fallback when the embedder or the adapter is
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from tutor.advisors import text_reader
@@ -115,9 +113,6 @@ def model_card(recipe: Recipe, cases: int) -> str:
 """
 
 
-_lock = threading.Lock()
-
-
 def load_reader(reader_dir: Path = READER_DIR) -> EvalReader | None:
     """The reader saved in ``reader_dir``, or None when it cannot load: the designer then falls
     back to its word rules."""
@@ -125,12 +120,5 @@ def load_reader(reader_dir: Path = READER_DIR) -> EvalReader | None:
     return None if model is None else EvalReader(model)
 
 
-@cache
-def _shipped() -> EvalReader | None:
-    return load_reader(READER_DIR)
-
-
-def eval_reader() -> EvalReader | None:
-    """The process-wide reader (loaded on first use, about 1 s), or None when it cannot load."""
-    with _lock:
-        return _shipped()
+# The process-wide reader, or None when it cannot load.
+eval_reader = text_reader.process_wide(lambda: load_reader(READER_DIR))

@@ -18,10 +18,8 @@ embedder or the adapter cannot load.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from tutor.advisors import text_reader
@@ -133,9 +131,6 @@ def model_card(recipe: Recipe, cases: Sequence[SignalCase]) -> str:
 """
 
 
-_lock = threading.Lock()
-
-
 def load_reader(reader_dir: Path = READER_DIR) -> SignalReader | None:
     """The reader saved in ``reader_dir``, or None when it cannot load: the advisor then falls back
     to its word rules."""
@@ -143,12 +138,5 @@ def load_reader(reader_dir: Path = READER_DIR) -> SignalReader | None:
     return None if model is None else SignalReader(model)
 
 
-@cache
-def _shipped() -> SignalReader | None:
-    return load_reader(READER_DIR)
-
-
-def signal_reader() -> SignalReader | None:
-    """The process-wide reader (loaded on first use, about 1 s), or None when it cannot load."""
-    with _lock:
-        return _shipped()
+# The process-wide reader, or None when it cannot load.
+signal_reader = text_reader.process_wide(lambda: load_reader(READER_DIR))

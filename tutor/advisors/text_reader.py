@@ -15,9 +15,14 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 UPSTREAM_NAME = "sentence-transformers/all-MiniLM-L6-v2"  # the packaged embedder's upstream name
 MAX_TOKENS = 128  # a longer conversation keeps its end (the latest words)
@@ -127,6 +132,19 @@ def load_or_none(reader_dir: Path, heads: Mapping[str, int]) -> ReaderModel | No
         return load(str(packaged_embedding_dir()), reader_dir, heads)
     except (RetrievalError, OSError, ImportError, ValueError, RuntimeError, SafetensorError):
         return None
+
+
+def process_wide(load: Callable[[], T | None]) -> Callable[[], T | None]:
+    """``load`` run once per process, on first use (about 1 s), under a lock so that two learners'
+    first requests at once load it once; its answer, None included, is kept."""
+    lock = threading.Lock()
+    loaded = cache(load)
+
+    def get() -> T | None:
+        with lock:
+            return loaded()
+
+    return get
 
 
 def train(
