@@ -35,6 +35,10 @@ _QUIZ_ITEM = r"(?:quiz\w*|module[- ]test|exam\w*|assessment|q\s?\d+|(?:question|
 # among its options.
 _GRADED = r"(?:(?:quiz(?:zes)?|module[- ]test|exam|assessment)(?![\w-])|q\s?\d+|(?:question|test)\s*#?\s*\d+)"
 _CHOOSING = r"(?:tick|select|choose|pick|mark|circle|which of the (?:options|choices|answers))"
+_OPTION_BY_PLACE = (
+    r"(?:(?:the\s+)?(?:first|second|third|fourth|fifth|last|[1-5](?:st|nd|rd|th))\s+(?:option|choice|answer)"
+    r"|(?:option|choice)\s+(?:one|two|three|four|five|[1-5])\b)"
+)
 _ITEM_REF = (
     rf"(?:{_QUIZ_ITEM}|(?:the|this|that|first|second|third|fourth|fifth|last)\s+(?:[\w-]+\s+)?question\b"
     r"|the\s+test\b(?![- ](?:set|data|split|cases?|suite|loss|examples?|rows?|prompts?)))"
@@ -61,6 +65,9 @@ ASKS = [
         # Choosing among a graded item's options: "for the module test item on DPO, which of the
         # options should I tick?", "what should I select in the lesson 3 quiz?"
         rf"\b{_GRADED}.*\b{_CHOOSING}\b",
+        # An option by its place beside a graded item: "lesson 3 quiz … is it the second option?"
+        rf"\b{_GRADED}.*\b{_OPTION_BY_PLACE}",
+        rf"\b{_OPTION_BY_PLACE}.*\b{_GRADED}",
         rf"\b{_CHOOSING}\b.*\b{_GRADED}",
     )
 ]

@@ -32,6 +32,10 @@ def guard() -> QuizGuard:
         "For the module test item about DPO, which of the options should I tick?",
         "what should I select in the lesson 3 quiz about rank?",
         "in the quiz on evaluation, which of the choices do I pick for the judge one",
+        # An option named by its place, not its letter: once answered "the course does not cover that".
+        "for the lesson 3 quiz, the one about the learning rate, is it the second option?",
+        "module test q4: I'd go with the third choice, correct?",
+        "lesson 2 quiz, rank question - answer is option two?",
         "The Stanford Alpaca project (2023) demonstrated that A) only models trained from scratch can follow "
         "instructions B) RLHF is required C) fine-tuning needs millions of examples — which one?",
     ],
@@ -51,6 +55,7 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "how big should the test set be to trust the right answer rate?",
         "Which of the options for target modules should I pick for a 7B model?",  # a real choice of theirs
         "I want to select a model for a quiz-generation app",
+        "Is the second option, QLoRA, cheaper than LoRA for a 7B model?",  # a learner's own options
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
