@@ -56,7 +56,7 @@ SAID_IN_OTHER_WORDS = [
                "strict_format"),
     known_miss("Our engineers write in ATA chapter references and MEL item numbers that ChatGPT garbles.",
                "vocabulary"),
-    ("Fares and timetables are republished every fortnight.", "changing"),
+    known_miss("Fares and timetables are republished every fortnight.", "changing"),
     ("The bot must sound like our cheerful mascot in every single reply.", "behaviour"),
     ("For a year our editors have chosen the better of two generated headlines.", "preference"),
     ("All we have is one second-hand gaming GPU and no money for cloud time.", "low_budget"),
@@ -66,7 +66,7 @@ SAID_IN_OTHER_WORDS = [
 DENIED = [
     ("It is all public data from our website, nothing sensitive.", "private"),
     ("Any prose is fine; the layout does not matter.", "strict_format"),
-    known_miss("The product range has not changed in ten years.", "changing"),
+    ("The product range has not changed in ten years.", "changing"),
 ]
 
 
