@@ -105,9 +105,19 @@ def test_a_quiz_answer_request_gets_the_concept_never_an_option(core: Core) -> N
 
 
 def test_an_off_course_question_says_so_and_names_the_nearest_section(core: Core) -> None:
-    _, answer, model = asked(core, "How do I bake sourdough bread?")
+    _, answer, model = asked(core, "how do I tune max_depth and n_estimators for a random forest in sklearn")
     assert answer.outcome == "off_course" and not model.calls
     assert answer.answer.startswith("The course does not cover that") and "?open=" in answer.answer
+    assert "hyperparameters" in answer.answer.lower()  # the nearest section is about tuning
+
+
+def test_a_question_far_from_every_section_names_none(core: Core) -> None:
+    """A question about sourdough bread once named "LoRA: Low-Rank Adaptation" as the nearest
+    section: a section that merely ranks first is not near."""
+    _, answer, model = asked(core, "How do I bake sourdough bread?")
+    assert answer.outcome == "off_course" and not model.calls
+    assert answer.answer.startswith("The course does not cover that")
+    assert "?open=" not in answer.answer and not answer.citations and "Lessons tab" in answer.answer
 
 
 @pytest.mark.parametrize(
