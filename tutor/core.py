@@ -26,8 +26,10 @@ from tutor.advisors.ask import (
     prepare,
 )
 from tutor.advisors.base import UploadedFile, check_message, read_upload, to_json
+from tutor.advisors.extractive import QuoteScorer
 from tutor.advisors.history import CUT_OFF
 from tutor.advisors.quiz_guard import QuizGuard
+from tutor.advisors.sentence_ranker import RankerError, check_ranker_dir, ranker_at
 from tutor.advisors.service import Advice, advise
 from tutor.advisors.turn import ExplanationCheck, FinalAnswer, Recommended, TurnEvent, run_turn
 from tutor.content import ContentError, Course, Page, load_course, render_for_app
@@ -107,6 +109,11 @@ class Core:
             raise StartupError(f"course content: {exc}") from None
         if not course.lessons:
             raise StartupError(f"no lessons found in {settings.lessons_dir}")
+        if settings.quote_ranker:
+            try:
+                check_ranker_dir(Path(settings.quote_ranker))
+            except RankerError as exc:
+                raise StartupError(f"quote_ranker: {exc}") from None
         try:
             store = open_store(settings.resolved_database_url)
         except StoreError as exc:
@@ -523,14 +530,20 @@ class Core:
             asked,
             self.chat_model,
             self.quiz_guard(),
-            self.course_index(),
+            self.quote_scorer(),
             max_new_tokens=self.settings.llm_max_new_tokens,
             temperature=self.settings.llm_temperature,
             checked=checked,
         )
 
     def _checker(self) -> ExplanationCheck:
-        return ExplanationCheck(self.quiz_guard(), self.course_index())
+        return ExplanationCheck(self.quiz_guard(), self.quote_scorer())
+
+    def quote_scorer(self) -> QuoteScorer:
+        """How the course sentences an answer quotes are ranked: with the learned ranker the
+        settings name (loaded once), else by embedding similarity."""
+        ranker = ranker_at(self.settings.quote_ranker) if self.settings.quote_ranker else None
+        return QuoteScorer(self.course_index(), ranker)
 
     def new_conversation(self, viewer: Viewer, lab: str) -> int:
         return advisor_history.start_conversation(self.store, viewer.user_id, self._lab(lab))

@@ -109,6 +109,12 @@ class Settings(BaseModel):
         "app processes. Empty: a Chroma folder in data_dir.",
     )
     rag_top_k: int = Field(3, ge=1, le=20, description="Passages retrieved for each advisor answer.")
+    quote_ranker: str = Field(
+        "",
+        description="Folder of a learned sentence ranker (trained by bench/train_sentence_ranker.py) that helps "
+        "rank the course sentences an answer quotes. Empty: embedding similarity and shared words only; a "
+        "trained ranker did not beat them on the held-out questions (docs/benchmarks.md).",
+    )
     advisor_max_chars: int = Field(
         100_000, ge=1_000, description="Longest message an advisor accepts; larger data goes in an uploaded file."
     )

@@ -21,12 +21,45 @@ from tutor.rag.lexical import terms
 
 
 class Scorer(Protocol):
-    """What ranks sentences: the retrieval's embedding model and its words' weights
-    (``CourseIndex`` is one)."""
+    """What ranks sentences: the retrieval's embedding model, its words' weights, and a learned
+    judge of question-sentence pairs where there is one (``QuoteScorer``)."""
 
     def embed(self, texts: list[str]) -> list[list[float]]: ...
 
     def word_weight(self, term: str) -> float: ...
+
+    def relevance(self, queries: list[str], sentences: list[str]) -> list[float] | None:
+        """Each sentence's probability of answering the question (the best over ``queries``), or
+        None to rank by embedding similarity."""
+        ...
+
+
+class Index(Protocol):
+    def embed(self, texts: list[str]) -> list[list[float]]: ...
+
+    def word_weight(self, term: str) -> float: ...
+
+
+class Ranker(Protocol):
+    def relevance(self, queries: Sequence[str], sentences: Sequence[str]) -> list[float]: ...
+
+
+class QuoteScorer:
+    """The course index's embeddings and word weights, with the learned sentence ranker
+    (sentence_ranker.py) in place of embedding similarity when one is given."""
+
+    def __init__(self, index: Index, ranker: Ranker | None = None) -> None:
+        self.index = index
+        self.ranker = ranker
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return self.index.embed(texts)
+
+    def word_weight(self, term: str) -> float:
+        return self.index.word_weight(term)
+
+    def relevance(self, queries: list[str], sentences: list[str]) -> list[float] | None:
+        return None if self.ranker is None else self.ranker.relevance(queries, sentences)
 
 
 # A quote needs this many words to say something on its own.
@@ -35,6 +68,9 @@ MAX_WORDS = 70
 # Weight of shared words against embedding similarity, and of the passage's own rank.
 WORD_WEIGHT = 0.6
 PASSAGE_WEIGHT = 0.2
+# Weight of the learned ranker's probability (chosen on bench/advisor_dev.yaml and on questions
+# held out of the ranker's training: 0.5 ranked the fact first most often of 0.5, 1 and 2).
+RANKER_WEIGHT = 0.5
 # A second quote is added when it scores at least this share of the best.
 SECOND_QUOTE = 0.75
 
@@ -145,6 +181,11 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / norm if norm else 0.0
 
 
+def under_title(unit: str, passage: Passage) -> str:
+    """A sentence as it is ranked: under its section's title."""
+    return f"{passage.section.split(' › ')[-1]}: {unit}"
+
+
 def rank_sentences(question: str, passages: list[Passage], scorer: Scorer, *, read_with: str = "") -> list[Quote]:
     """Every usable sentence of ``passages``, best first. ``read_with``: the question read with the
     conversation (a follow-up); a sentence then scores by whichever of the two it is closer to, so
@@ -153,17 +194,21 @@ def rank_sentences(question: str, passages: list[Passage], scorer: Scorer, *, re
     if not candidates:
         return []
     questions = [question, read_with] if read_with else [question]
-    # Each sentence is embedded under its section's title: "Its corpus Dolma…" reads as a sentence
+    # Each sentence is read under its section's title: "Its corpus Dolma…" reads as a sentence
     # about fully open models, and a table row as a row of its table.
-    texts = questions + [f"{p.section.split(' › ')[-1]}: {unit}" for unit, p, _ in candidates]
-    vectors = scorer.embed(texts)
-    queries, sentence_vectors = vectors[: len(questions)], vectors[len(questions) :]
+    sentences = [under_title(unit, p) for unit, p, _ in candidates]
+    vectors = scorer.embed(questions + sentences)
+    queries = vectors[: len(questions)]
+    similarities = [max(_cosine(q, v) for q in queries) for v in vectors[len(questions) :]]
+    # The learned ranker reads each pair together; its probability is added to the similarity
+    # rather than put in its place (on dev questions, either alone ranked the fact first less often).
+    judged = scorer.relevance(questions, sentences) or [0.0] * len(sentences)
     shared_words = _shared_words(" ".join(questions), scorer)
     quotes = []
-    for (unit, passage, position), vector in zip(candidates, sentence_vectors, strict=True):
-        shared = shared_words(unit)
-        similarity = max(_cosine(query, vector) for query in queries)
-        score = similarity + WORD_WEIGHT * shared + PASSAGE_WEIGHT * passage.score
+    for (unit, passage, position), similarity, relevance in zip(candidates, similarities, judged, strict=True):
+        score = (
+            similarity + RANKER_WEIGHT * relevance + WORD_WEIGHT * shared_words(unit) + PASSAGE_WEIGHT * passage.score
+        )
         quotes.append(Quote(unit, passage, score, position))
     return sorted(quotes, key=lambda q: -q.score)
 

@@ -160,18 +160,13 @@ def train(
     save them to ``out_dir``: adapter (peft), heads.safetensors, recipe.json and the model card.
     Deterministic for a given recipe and example list."""
     import torch
-    from safetensors.torch import save_file
 
     if not examples:
         raise ValueError("no labelled cases to train the reader on")
     torch.manual_seed(recipe.seed)
     order = random.Random(recipe.seed)
     model = ReaderModel(embedder_dir, recipe, heads)
-    adapter = [p for p in model.encoder.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(
-        [{"params": adapter, "lr": recipe.adapter_lr}, {"params": model.heads.parameters(), "lr": recipe.head_lr}],
-        weight_decay=0.01,
-    )
+    optimiser = new_optimiser(model, recipe)
     examples = list(examples)
     model.encoder.train()
     for epoch in range(recipe.epochs):
@@ -189,6 +184,24 @@ def train(
             optimiser.step()
             total += float(loss.detach()) * len(batch)
         log(f"epoch {epoch + 1}/{recipe.epochs}: loss {total / len(examples):.4f}")
+    return save(model, out_dir, recipe, len(examples), card)
+
+
+def new_optimiser(model: ReaderModel, recipe: Recipe):
+    """AdamW over the adapter and the heads, each at its own learning rate."""
+    import torch
+
+    adapter = [p for p in model.encoder.parameters() if p.requires_grad]
+    return torch.optim.AdamW(
+        [{"params": adapter, "lr": recipe.adapter_lr}, {"params": model.heads.parameters(), "lr": recipe.head_lr}],
+        weight_decay=0.01,
+    )
+
+
+def save(model: ReaderModel, out_dir: Path, recipe: Recipe, cases: int, card: str) -> Path:
+    """The adapter (peft), heads.safetensors, recipe.json and the model card, in ``out_dir``."""
+    from safetensors.torch import save_file
+
     out_dir.mkdir(parents=True, exist_ok=True)
     model.encoder.save_pretrained(str(out_dir))
     config_file = out_dir / "adapter_config.json"  # name the base, not this machine's install path
@@ -197,6 +210,6 @@ def train(
     save_file({k: v.detach().contiguous() for k, v in model.heads.state_dict().items()}, str(out_dir / HEADS_FILE))
     (out_dir / "README.md").write_text(card, encoding="utf-8")  # not peft's blank template
     (out_dir / "recipe.json").write_text(
-        json.dumps(asdict(recipe) | {"cases": len(examples)}, indent=2) + "\n", encoding="utf-8"
+        json.dumps(asdict(recipe) | {"cases": cases}, indent=2) + "\n", encoding="utf-8"
     )
     return out_dir

@@ -3,7 +3,9 @@ ranked first (with a stand-in scorer: embeddings are word counts, so the test kn
 
 from __future__ import annotations
 
-from tutor.advisors.extractive import best_quotes, plain_units
+import pytest
+
+from tutor.advisors.extractive import RANKER_WEIGHT, QuoteScorer, best_quotes, plain_units, rank_sentences
 from tutor.rag import Passage
 from tutor.rag.lexical import Bm25, terms
 
@@ -59,6 +61,9 @@ class WordCountScorer:
     def word_weight(self, term: str) -> float:
         return 1.0
 
+    def relevance(self, queries: list[str], sentences: list[str]) -> None:
+        return None  # no learned ranker: embedding similarity
+
 
 def test_the_answering_sentence_comes_first_with_the_one_after_it() -> None:
     passage = Passage("c1", "training-data", "Data", "Format", "format", 0.6, CHUNK)
@@ -75,3 +80,20 @@ def test_keyword_search_ranks_the_rare_word_first() -> None:
     assert [doc for doc, _ in index.scores("what does nf4 mean")] == ["b"]
     assert index.weight("nf4") > index.weight("the") or "the" not in index.idf
     assert terms("The adapters, and NF4!") == ["adapter", "nf4"]
+
+
+class JudgeOfPairs:
+    """A stand-in learned ranker that knows which sentence answers: the one about the corpus."""
+
+    def relevance(self, queries, sentences) -> list[float]:
+        return [1.0 if "Dolma" in s else 0.0 for s in sentences]
+
+
+def test_a_learned_rankers_judgement_is_added_to_the_similarity() -> None:
+    passage = Passage("c1", "model-landscape", "Models", "Open", "open", 0.6, CHUNK)
+    question = "which one is the most open of them all"  # no word of the vocabulary: similarities tie
+    plain = {q.text: q.score for q in rank_sentences(question, [passage], QuoteScorer(WordCountScorer()))}
+    judged = rank_sentences(question, [passage], QuoteScorer(WordCountScorer(), JudgeOfPairs()))
+    assert "Dolma" in judged[0].text and "Dolma" not in max(plain, key=plain.get)
+    for quote in judged:
+        assert quote.score == pytest.approx(plain[quote.text] + (RANKER_WEIGHT if "Dolma" in quote.text else 0.0))

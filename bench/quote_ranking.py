@@ -1,0 +1,69 @@
+"""Where the expected fact sits among the course sentences the advisor ranks for a question, with
+no model in the loop: the extractive answer's quality alone, in seconds rather than minutes.
+
+    .venv/bin/python bench/quote_ranking.py [--cases bench/advisor_dev.yaml] [--show-misses]
+
+For each course question and follow-up: is the fact in the quoted answer (what the learner reads
+when the draft fails the check), and the rank of the first sentence that holds it (top 1 / top 3
+of every ranked sentence; "not retrieved" when no retrieved passage holds it). Tune on
+bench/advisor_dev.yaml; the held-out set is for the final figure only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from tutor.advisors.answer_eval import has_fact, load_cases
+from tutor.advisors.ask import _quoted, course_quotes
+from tutor.advisors.extractive import rank_sentences
+from tutor.advisors.sentence_ranker import load_ranker
+from tutor.core import Core
+from tutor.settings import Settings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=Path, default=Path("bench/advisor_dev.yaml"))
+    parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--ranker", default="none", help="'none' (embedding similarity) or a trained ranker's folder")
+    args = parser.parse_args()
+    cases = [c for c in load_cases(args.cases) if c.kind in ("course", "follow_up")]
+    core = Core.start(Settings(data_dir=Path(tempfile.mkdtemp()), llm_worker=False))
+    guard, scorer = core.quiz_guard(), core.quote_scorer()
+    scorer.ranker = None if args.ranker == "none" else load_ranker(Path(args.ranker))
+    quoted = top1 = top3 = retrieved = routed = 0
+    for case in cases:
+        advice, asked = core._prepare(case.lab, core.advisor_request(case.text, None, list(case.history)))
+        if asked is None or asked.outcome != "answer":
+            if args.show_misses:
+                print(f"ROUTED {case.id}: {'use case' if advice else asked.outcome}: {case.text[:70]}")
+            continue
+        routed += 1
+        focus = asked.request.text
+        read_with = f"{focus}\n{asked.query}" if asked.query != focus else ""
+        ranked = rank_sentences(focus, asked.passages, scorer, read_with=read_with)
+        place = next((i for i, q in enumerate(ranked) if has_fact(q.text, case.fact)), None)
+        answer = _quoted(course_quotes(asked, scorer, lambda s: not guard.leaks(s)))
+        hit = has_fact(answer, case.fact)
+        quoted += hit
+        retrieved += place is not None
+        top1 += place is not None and place < 1
+        top3 += place is not None and place < 3
+        if args.show_misses and not hit:
+            where = "not retrieved" if place is None else f"rank {place + 1}: {ranked[place].text[:90]}"
+            print(f"MISS {case.id} ({where}): {case.text[:80]}\n   quoted: {answer[:160]!r}")
+    n = len(cases)
+    print(f"{n} questions ({routed} answered from the course): fact quoted {quoted / n:.0%}, "
+          f"top-1 {top1 / n:.0%}, top-3 {top3 / n:.0%}, retrieved {retrieved / n:.0%}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
