@@ -38,6 +38,8 @@ def main() -> int:
     core = Core.start(Settings(data_dir=Path(tempfile.mkdtemp()), llm_worker=False))
     guard, scorer = core.quiz_guard(), core.quote_scorer()
     scorer.ranker = None if args.ranker == "none" else load_ranker(Path(args.ranker))
+    if args.ranker != "none" and scorer.ranker is None:
+        sys.exit(f"{args.ranker}: no sentence ranker loads from it")
     quoted = top1 = top3 = retrieved = routed = 0
     for case in cases:
         advice, asked = core._prepare(case.lab, core.advisor_request(case.text, None, list(case.history)))

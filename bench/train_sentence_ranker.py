@@ -72,7 +72,7 @@ def main() -> int:
     parser.add_argument("--hold-out", type=float, default=0.0, help="share of questions held out (scratch run)")
     args = parser.parse_args()
     questions = [c for path in question_files() for c in load_cases(path)]
-    core = Core.start(Settings(data_dir=Path(tempfile.mkdtemp()), llm_worker=False, quote_ranker=False))
+    core = Core.start(Settings(data_dir=Path(tempfile.mkdtemp()), llm_worker=False))
     index = core.course_index()
     held: list[Case] = []
     if args.hold_out:
@@ -90,6 +90,8 @@ def main() -> int:
     print(f"trained in {time.perf_counter() - started:.0f} s -> {out}")
     if held:
         ranker = load_ranker(out)
+        if ranker is None:
+            sys.exit(f"the ranker trained into {out} does not load")
         for name, scorer in (
             ("embedding similarity", QuoteScorer(index)),
             ("learned ranker", QuoteScorer(index, ranker)),

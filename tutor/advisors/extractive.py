@@ -8,6 +8,7 @@ retrieval, plus the words they share with the question.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -59,8 +60,16 @@ class QuoteScorer:
         return self.index.word_weight(term)
 
     def relevance(self, queries: list[str], sentences: list[str]) -> list[float] | None:
-        return None if self.ranker is None else self.ranker.relevance(queries, sentences)
+        if self.ranker is None:
+            return None
+        try:
+            return self.ranker.relevance(queries, sentences)
+        except Exception:  # the quoted answer is the fallback: it must not fail with the ranker
+            log.exception("the sentence ranker failed; ranking by embedding similarity")
+            return None
 
+
+log = logging.getLogger(__name__)
 
 # A quote needs this many words to say something on its own.
 MIN_WORDS = 6

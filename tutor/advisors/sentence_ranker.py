@@ -20,6 +20,7 @@ setting names a trained one, for experiments and for courses with their own ques
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Callable, Sequence
@@ -29,6 +30,8 @@ from pathlib import Path
 
 from tutor.advisors import text_reader
 from tutor.advisors.text_reader import Recipe
+
+log = logging.getLogger(__name__)
 
 HEADS = {"relevant": 1}
 NEGATIVES = 8  # wrong sentences per question in a training step, drawn from its retrieved passages
@@ -53,6 +56,7 @@ class RankingCase:
 class SentenceRanker:
     def __init__(self, model: text_reader.ReaderModel) -> None:
         self._model = model
+        self._lock = threading.Lock()  # one tokenizer for every learner's answer: fast tokenizers are not re-entrant
 
     def relevance(self, queries: Sequence[str], sentences: Sequence[str]) -> list[float]:
         """For each sentence, the probability that it answers the question, the best over
@@ -60,7 +64,7 @@ class SentenceRanker:
         torch = self._model.torch
         pairs = [pair_text(q, s) for s in sentences for q in queries]
         scores: list[float] = []
-        with torch.no_grad():
+        with self._lock, torch.no_grad():
             for start in range(0, len(pairs), BATCH_PAIRS):
                 logits = self._model.logits(pairs[start : start + BATCH_PAIRS])["relevant"][:, 0]
                 scores += torch.sigmoid(logits).tolist()
@@ -102,7 +106,12 @@ _loading = threading.Lock()
 
 @cache
 def _loaded(ranker_dir: str) -> SentenceRanker | None:
-    return load_ranker(Path(ranker_dir))
+    ranker = load_ranker(Path(ranker_dir))
+    if ranker is None:
+        log.warning(
+            "quote_ranker: no sentence ranker loads from %s; quotes are ranked by embedding similarity", ranker_dir
+        )
+    return ranker
 
 
 def ranker_at(ranker_dir: str) -> SentenceRanker | None:
@@ -170,7 +179,8 @@ def model_card(recipe: Recipe, cases: Sequence[RankingCase]) -> str:
 - **Training data:** {len(cases)} learner questions about the course, each with the course phrase
   that answers it (bench/advisor_questions_train_*.yaml, written from the lessons by helpers who
   never saw the held-out questions). Right sentences: those of the question's top 20 passages that
-  hold the phrase; wrong ones: the other sentences of its top 5, {NEGATIVES} a step. The advisor's
+  hold the phrase; wrong ones: the other sentences of the passages the advisor quotes from (top 5
+  plus keyword hits), {NEGATIVES} a step. The advisor's
   dev and held-out questions (bench/advisor_dev.yaml, bench/advisor_heldout.yaml) and the quiz banks
   never enter it.
 - **Training:** {recipe.epochs} epochs, {recipe.batch_size} questions a step, AdamW (adapter lr

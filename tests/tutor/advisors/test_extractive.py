@@ -97,3 +97,15 @@ def test_a_learned_rankers_judgement_is_added_to_the_similarity() -> None:
     assert "Dolma" in judged[0].text and "Dolma" not in max(plain, key=plain.get)
     for quote in judged:
         assert quote.score == pytest.approx(plain[quote.text] + (RANKER_WEIGHT if "Dolma" in quote.text else 0.0))
+
+
+class BrokenJudge:
+    def relevance(self, queries, sentences) -> list[float]:
+        raise RuntimeError("Already borrowed")  # what a shared fast tokenizer raises under two threads
+
+
+def test_a_failing_ranker_leaves_the_quotes_to_embedding_similarity() -> None:
+    passage = Passage("c1", "training-data", "Data", "Format", "format", 0.6, CHUNK)
+    plain = rank_sentences("what is NF4 short for", [passage], QuoteScorer(WordCountScorer()))
+    broken = rank_sentences("what is NF4 short for", [passage], QuoteScorer(WordCountScorer(), BrokenJudge()))
+    assert [q.text for q in broken] == [q.text for q in plain]

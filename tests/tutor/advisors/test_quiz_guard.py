@@ -36,6 +36,7 @@ def guard() -> QuizGuard:
         "for the lesson 3 quiz, the one about the learning rate, is it the second option?",
         "module test q4: I'd go with the third choice, correct?",
         "lesson 2 quiz, rank question - answer is option two?",
+        "is it the second option for the lesson 3 quiz?",
         "The Stanford Alpaca project (2023) demonstrated that A) only models trained from scratch can follow "
         "instructions B) RLHF is required C) fine-tuning needs millions of examples — which one?",
     ],
@@ -56,6 +57,12 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "Which of the options for target modules should I pick for a 7B model?",  # a real choice of theirs
         "I want to select a model for a quiz-generation app",
         "Is the second option, QLoRA, cheaper than LoRA for a 7B model?",  # a learner's own options
+        # Options of a learner's own plan beside words that name graded items in other senses
+        "For our quiz app, option one is RAG over our question bank and option two is fine-tuning a 7B model. "
+        "Does fine-tuning make sense?",
+        "We run a quiz night app; option 1 is prompting GPT-4, option 2 is a LoRA on Llama. Should we fine-tune?",
+        "I want to fine-tune a model that writes exam questions for teachers; the first option is LoRA on 7B.",
+        "I will test 2 learning rates for LoRA: is the first option, 2e-4, too high?",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
