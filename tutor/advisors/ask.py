@@ -442,11 +442,16 @@ def off_course_answer(asked: Asked) -> CourseAnswer:
     return CourseAnswer(answer, _cite([p]), asked.passages, "", True, "extract", "off_course")
 
 
+def quoted_for(asked: Asked) -> tuple[str, str]:
+    """The question the quotes answer, and (a follow-up) the same read with the conversation."""
+    focus = asked.request.text
+    return focus, f"{focus}\n{asked.query}" if asked.query != focus else ""
+
+
 def course_quotes(asked: Asked, scorer: Scorer, allowed: Callable[[str], bool], most: int = 3) -> list[Quote]:
     """The course sentences that answer the question; a follow-up's are also read with the
     conversation (its previous message)."""
-    focus = asked.request.text
-    read_with = f"{focus}\n{asked.query}" if asked.query != focus else ""
+    focus, read_with = quoted_for(asked)
     return best_quotes(focus, asked.passages, scorer, allowed=allowed, most=most, read_with=read_with)
 
 

@@ -25,7 +25,6 @@ import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from tutor.advisors import text_reader
@@ -101,11 +100,7 @@ def load_ranker(ranker_dir: Path) -> SentenceRanker | None:
     return SentenceRanker(model)
 
 
-_loading = threading.Lock()
-
-
-@cache
-def _loaded(ranker_dir: str) -> SentenceRanker | None:
+def _load_or_warn(ranker_dir: str) -> SentenceRanker | None:
     ranker = load_ranker(Path(ranker_dir))
     if ranker is None:
         log.warning(
@@ -114,11 +109,9 @@ def _loaded(ranker_dir: str) -> SentenceRanker | None:
     return ranker
 
 
-def ranker_at(ranker_dir: str) -> SentenceRanker | None:
-    """The ranker in ``ranker_dir``, loaded once per process (two first questions at once load it
-    once); None when it cannot load, and quotes are then ranked by embedding similarity."""
-    with _loading:
-        return _loaded(ranker_dir)
+# ranker_at(folder): the ranker in that folder, loaded once per process; None when it cannot load,
+# and quotes are then ranked by embedding similarity.
+ranker_at = text_reader.process_wide(_load_or_warn)
 
 
 def train(

@@ -134,15 +134,15 @@ def load_or_none(reader_dir: Path, heads: Mapping[str, int]) -> ReaderModel | No
         return None
 
 
-def process_wide(load: Callable[[], T | None]) -> Callable[[], T | None]:
-    """``load`` run once per process, on first use (about 1 s), under a lock so that two learners'
-    first requests at once load it once; its answer, None included, is kept."""
+def process_wide(load: Callable[..., T | None]) -> Callable[..., T | None]:
+    """``load`` run once per process for each argument list, on first use (about 1 s), under a lock
+    so that two learners' first requests at once load it once; its answer, None included, is kept."""
     lock = threading.Lock()
     loaded = cache(load)
 
-    def get() -> T | None:
+    def get(*args):
         with lock:
-            return loaded()
+            return loaded(*args)
 
     return get
 
