@@ -26,7 +26,7 @@ from tutor.advisors.ask import (
     prepare,
 )
 from tutor.advisors.base import UploadedFile, check_message, read_upload, to_json
-from tutor.advisors.extractive import QuoteScorer
+from tutor.advisors.extractive import QuoteScorer, ranked_texts
 from tutor.advisors.history import CUT_OFF
 from tutor.advisors.quiz_guard import QuizGuard
 from tutor.advisors.sentence_ranker import RankerError, check_ranker_dir, ranker_at
@@ -292,8 +292,12 @@ class Core:
         """Build or check the course index and load the model, so the first question is quick.
         Run in a background thread by ``tutor serve``; problems are logged, not raised."""
         try:
-            report = self.course_index().ensure()
+            index = self.course_index()
+            report = index.ensure()
             log(f"course index {'built' if report.built else 'up to date'}: {report.chunks} chunks")
+            sentences = ranked_texts(index.chunks())
+            index.embed(sentences)
+            log(f"course sentences embedded for ranking: {len(sentences)}")
         except RetrievalError as exc:
             log(f"course search unavailable: {exc}")
         try:
@@ -513,6 +517,7 @@ class Core:
             request,
             kind,
             guard,
+            scorer=self.quote_scorer(),
             k=self.settings.rag_top_k,
             earlier_use_case=lambda: earlier_recommendation(lab, request.history, guard),
         )

@@ -64,3 +64,25 @@ def test_changed_content_rebuilds_the_index(tmp_path: Path) -> None:
     second = index.ensure()
     assert first.built and second.built and first.content_hash != second.content_hash
     assert "zebra-striped" in index.search("zebra-striped validation sets", k=1)[0].text
+
+
+def test_a_text_embedded_once_is_not_embedded_again(shared_data_dir: Path) -> None:
+    """Every answer ranks its passages' sentences: the warm-up embeds the course's once, and after
+    that an answer embeds only its question (issue 16)."""
+    from tutor.advisors.extractive import ranked_texts
+
+    index = CourseIndex(load_course(LESSONS), shared_data_dir)
+    sentences = ranked_texts(index.chunks())
+    assert len(sentences) > 400
+    first = index.embed(sentences[:50])
+    seen: list[list[str]] = []
+    model = index.embeddings()
+    embed_documents = model.embed_documents
+    object.__setattr__(model, "embed_documents", lambda texts: seen.append(texts) or embed_documents(texts))
+    try:
+        again = index.embed(["What is LoRA?", *sentences[:50], "What is LoRA?"])
+    finally:
+        object.__delattr__(model, "embed_documents")
+    assert seen == [["What is LoRA?"]]  # only the new text, once
+    assert again[1:51] == first and again[0] == again[51]
+    assert abs(sum(x * x for x in again[0]) - 1) < 1e-5  # a unit vector like the rest

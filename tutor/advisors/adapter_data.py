@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tutor.advisors.ask import MODEL_TOP_K, REFUSAL, _clip
+from tutor.advisors.ask import REFUSAL
 from tutor.advisors.base import AdvisorRequest
 from tutor.advisors.dataset_checks import NearIndex, shingles
 from tutor.advisors.extractive import plain_units
@@ -123,6 +123,15 @@ def answer_for(units: list[str], i: int) -> str:
     if len(text.split()) < 14 and i + 1 < len(units):
         text = f"{text} {units[i + 1]}"
     return text
+
+
+def shown_answer(units: list[str], i: int, prompt: str) -> str:
+    """``answer_for`` when the prompt shows all of it, the sentence alone when it shows only that,
+    else "": the model learns to answer from what it reads, not from what it remembers."""
+    for answer in (answer_for(units, i), units[i]):
+        if answer.replace(units[i], "", 1).strip() in prompt and units[i] in prompt:
+            return answer
+    return ""
 
 
 def learner_words(text: str, rng: random.Random) -> str:
@@ -287,9 +296,9 @@ def build(
     counts = BuildCounts()
     examples: list[AdvisorExample] = []
     chunks = index.chunks()
-    # What the prompt shows of each chunk; the code lines are left out ("The course's example sets
-    # `lora_dropout=0.05`" frames the code in words the check does not find in the passage).
-    shown = {c.id: [u for u in plain_units(_clip(c.text, 700)) if not u.startswith(CODE_UNIT)] for c in chunks}
+    # The sentences a prompt can show of each chunk; the code lines are left out ("The course's example
+    # sets `lora_dropout=0.05`" frames the code in words the check does not find in the passage).
+    shown = {c.id: [u for u in plain_units(c.text) if not u.startswith(CODE_UNIT)] for c in chunks}
     units = [(c, shown[c.id], i) for c in chunks for i in range(len(shown[c.id]))]
     rng.shuffle(units)
     if limit_units:
@@ -306,7 +315,6 @@ def build(
         examples.append(example)
 
     for chunk, chunk_units, i in units:
-        answer = answer_for(chunk_units, i)
         group = f"{chunk.page_id}#{chunk.anchor}"
         for _ in range(phrasings):
             kp = key_phrase(chunk_units[i], index, rng)
@@ -321,10 +329,11 @@ def build(
             _, asked = core._prepare(lab, AdvisorRequest(question))
             if asked is None or asked.outcome != "answer":
                 continue
-            shown = [p.chunk_id for p in asked.passages[:MODEL_TOP_K]]
-            if chunk.id in shown:
+            prompt = asked.messages[-1]["content"]
+            answer = shown_answer(chunk_units, i, prompt)
+            if answer:
                 keep(AdvisorExample("question", lab, group, asked.messages, answer), asked.context())
-            elif rng.random() < 0.1 and not any(p.page_id == chunk.page_id for p in asked.passages[:MODEL_TOP_K]):
+            elif rng.random() < 0.1 and f"[{chunk.page_title} › " not in prompt:
                 keep(AdvisorExample("not_covered", lab, group, asked.messages, NOT_IN_PASSAGES), asked.context())
             else:
                 counts.not_in_prompt += 1
@@ -375,11 +384,10 @@ def _follow_ups(core, units, rng: random.Random, keep) -> None:
         _, asked = core._prepare(lab, AdvisorRequest(text, history=[first]))
         if asked is None or asked.outcome != "answer":
             continue
-        if other.id in [p.chunk_id for p in asked.passages[:MODEL_TOP_K]]:
+        answer = shown_answer(other_units, j, asked.messages[-1]["content"])
+        if answer:
             keep(
-                AdvisorExample(
-                    "follow_up", lab, f"{other.page_id}#{other.anchor}", asked.messages, answer_for(other_units, j)
-                ),
+                AdvisorExample("follow_up", lab, f"{other.page_id}#{other.anchor}", asked.messages, answer),
                 asked.context(),
             )
 

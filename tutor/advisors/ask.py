@@ -23,7 +23,7 @@ from typing import Literal
 
 from tutor.advisors import ADVISORS
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendation
-from tutor.advisors.extractive import Quote, Scorer, best_quotes, closest
+from tutor.advisors.extractive import Quote, Scorer, best_quotes, closest, rank_sentences
 from tutor.advisors.grounding import (
     Claims,
     DraftWatch,
@@ -313,6 +313,7 @@ def prepare(
     kind: Kind,
     guard: QuizGuard,
     *,
+    scorer: Scorer,
     k: int = 3,
     earlier_use_case: Callable[[], Recommendation | None] = lambda: None,
 ) -> Asked:
@@ -344,13 +345,12 @@ def prepare(
     if too_far:
         asked.outcome = "off_course"
         return asked
-    asked.messages = answer_messages(asked)
+    asked.messages = answer_messages(asked, scorer)
     return asked
 
 
 QUOTE_TOP_K = 5
 FOLLOW_UP_OWN_K = 2
-MODEL_TOP_K = 3
 
 
 def _search(index: CourseIndex | None, query: str, k: int) -> tuple[list[Passage], str]:
@@ -379,22 +379,45 @@ def _without_quiz_words(text: str) -> str:
     )
 
 
-def answer_messages(asked: Asked) -> list[dict]:
-    context = "\n\n".join(
-        f"[{p.page_title} › {p.section}]\n{_clip(p.text, 700)}" for p in asked.passages[:MODEL_TOP_K]
-    )
+def answer_messages(asked: Asked, scorer: Scorer) -> list[dict]:
     facts = ""
     if asked.recommendation is not None:
         facts = "\n\nThe advisor's recommendation for the student's case:\n" + "\n".join(
             f"- {line}" for line in asked.recommendation.facts_for_prompt()
         )
     earlier = f"Earlier question: {asked.request.history[-1]}\n" if asked.query != asked.request.text else ""
-    user = f"Course passages:\n{context}{facts}\n\n{earlier}Question: {asked.request.text}"
+    user = f"Course passages:\n{model_context(asked, scorer)}{facts}\n\n{earlier}Question: {asked.request.text}"
     return [{"role": "system", "content": ANSWER_PROMPT}, {"role": "user", "content": user}]
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+# What the model reads of the retrieved passages: their sentences that best answer the question
+# (ranked as the quotes are), up to this many characters. On a CPU, reading the prompt is most of
+# the wait for the first word (llama.cpp reads ~500 tokens/s on 2 cores), and whole passages were
+# ~1,900 characters a question, mostly about something else (issue 16).
+MODEL_CONTEXT_CHARS = 900
+MODEL_SENTENCES = 6
+
+
+def model_context(asked: Asked, scorer: Scorer) -> str:
+    """The chosen sentences under their sections' titles: the section of the best one first, and
+    each section's sentences in the course's own order."""
+    focus, read_with = quoted_for(asked)
+    chosen: list[Quote] = []
+    room = MODEL_CONTEXT_CHARS
+    for quote in rank_sentences(focus, asked.passages, scorer, read_with=read_with):
+        if len(quote.text) <= room and not any(quote.text in c.text for c in chosen):
+            chosen.append(quote)
+            room -= len(quote.text)
+        if len(chosen) == MODEL_SENTENCES or room < 80:
+            break
+    sections: dict[str, list[Quote]] = {}
+    for quote in chosen:
+        sections.setdefault(quote.passage.chunk_id, []).append(quote)
+    return "\n\n".join(
+        f"[{quotes[0].passage.page_title} › {quotes[0].passage.section}]\n"
+        + " ".join(q.text for q in sorted(quotes, key=lambda q: q.position))
+        for quotes in sections.values()
+    )
 
 
 def _cite(passages: list[Passage]) -> list[AnswerCitation]:

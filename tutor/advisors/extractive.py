@@ -17,7 +17,7 @@ from typing import Protocol
 
 from tutor.advisors.grounding import ends_complete, sentences
 from tutor.rag import Passage
-from tutor.rag.chunks import TABLE_SEPARATOR
+from tutor.rag.chunks import TABLE_SEPARATOR, Chunk
 from tutor.rag.lexical import terms
 
 
@@ -190,9 +190,15 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / norm if norm else 0.0
 
 
-def under_title(unit: str, passage: Passage) -> str:
+def under_title(unit: str, passage: Passage | Chunk) -> str:
     """A sentence as it is ranked: under its section's title."""
     return f"{passage.section.split(' › ')[-1]}: {unit}"
+
+
+def ranked_texts(chunks: list[Chunk]) -> list[str]:
+    """Every course sentence as ``rank_sentences`` embeds it: the server's warm-up embeds them
+    once, so that ranking an answer's sentences embeds only the question."""
+    return [under_title(unit, chunk) for chunk in chunks for unit in plain_units(chunk.text)]
 
 
 def rank_sentences(question: str, passages: list[Passage], scorer: Scorer, *, read_with: str = "") -> list[Quote]:

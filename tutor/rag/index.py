@@ -65,6 +65,10 @@ def packaged_embedding_dir() -> Path:
     return Path(get_model_path())
 
 
+# The course has ~550 sentences; the rest are questions, forgotten all at once past this.
+MAX_REMEMBERED_VECTORS = 20_000
+
+
 class CourseIndex:
     def __init__(self, course: Course, data_dir: Path, embedding_model: str = "", chroma_url: str = "") -> None:
         self.course = course
@@ -77,6 +81,9 @@ class CourseIndex:
         self._bm25: Bm25 | None = None
         self._vocabulary: set[str] | None = None
         self._common: set[str] | None = None
+        # Vectors of texts embedded before: the course's sentences are ranked for every answer
+        # (see advisors/extractive.py), and embedding them again would cost ~0.3 s an answer.
+        self._vectors: dict[str, list[float]] = {}
 
     # --- pieces, loaded on first use -----------------------------------------------------------
 
@@ -167,13 +174,21 @@ class CourseIndex:
             return IndexReport(True, len(chunks), time.perf_counter() - started, wanted)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        """Unit vectors for ``texts`` from the index's embedding model (quotes are ranked with it)."""
-        try:
-            return self.embeddings().embed_documents(texts)
-        except RetrievalError:
-            raise
-        except Exception as exc:  # the embedding model's own errors come in many types
-            raise RetrievalError(f"cannot embed text: {exc}".splitlines()[0]) from None
+        """Unit vectors for ``texts`` from the index's embedding model (quotes are ranked with it);
+        a text embedded before is not embedded again."""
+        known = self._vectors  # another thread may start a new memo meanwhile: read this one
+        new = list(dict.fromkeys(t for t in texts if t not in known))
+        if new:
+            try:
+                vectors = self.embeddings().embed_documents(new)
+            except RetrievalError:
+                raise
+            except Exception as exc:  # the embedding model's own errors come in many types
+                raise RetrievalError(f"cannot embed text: {exc}".splitlines()[0]) from None
+            known = {**known, **dict(zip(new, vectors, strict=True))}
+            # Learners' questions would grow it without end: past the cap, start again.
+            self._vectors = known if len(known) <= MAX_REMEMBERED_VECTORS else dict(zip(new, vectors, strict=True))
+        return [known[t] for t in texts]
 
     def keywords(self) -> Bm25:
         """The keyword index over the same chunks (built in memory on first use)."""

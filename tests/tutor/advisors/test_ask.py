@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import advisor_settings
 from tutor import accounts
 from tutor.advisors.answer_eval import plain_answer
-from tutor.advisors.ask import Answered, Retrieved, classify
+from tutor.advisors.ask import MODEL_CONTEXT_CHARS, Answered, Retrieved, classify
 from tutor.advisors.base import AdvisorRequest, UploadedFile
 from tutor.advisors.extractive import plain_units
 from tutor.advisors.grounding import check_answer, contradictions
@@ -71,6 +71,25 @@ def test_a_course_question_gets_the_course_sentence_that_answers_it(core: Core) 
     data = answer.as_dict()
     assert {"answer", "citations", "passages", "model", "grounded", "source"} <= set(data)
     assert data["model"] == "fake model (tests only)" and data["passages"] and data["citations"][0]["link"]
+
+
+def test_the_model_reads_the_sentences_that_answer_not_whole_passages(core: Core) -> None:
+    """Issue 16: reading the prompt is most of the wait for the first word on a CPU, so the model
+    gets the passages' best sentences (the fact among them), under their sections, not whole passages."""
+    events, _, model = asked(core, "How much did the Alpaca fine-tune cost?")
+    prompt = model.calls[-1][-1]["content"]
+    course_text = prompt.split("Course passages:\n", 1)[1].rsplit("\n\nQuestion:", 1)[0]
+    assert "spent less than $600" in course_text
+    assert "[What Fine-Tuning Actually Is › Case study" in course_text.splitlines()[0]
+    sentences = [line for line in course_text.splitlines() if line and not line.startswith("[")]
+    assert sum(map(len, sentences)) <= MODEL_CONTEXT_CHARS
+    assert sum(len(p.text) for p in events[0].asked.passages) > 3 * MODEL_CONTEXT_CHARS  # there was more to read
+    # Every sentence shown is the course's own, word for word.
+    units = {u for p in events[0].asked.passages for u in plain_units(p.text)}
+    assert all(all(part in " ".join(units) for part in line.split(". ")) for line in sentences)
+    # A follow-up's prompt holds what the follow-up asks about.
+    _, _, model = asked(core, "what about QLoRA?", history=["What does LoRA train?"])
+    assert "4-bit" in model.calls[-1][-1]["content"] or "NF4" in model.calls[-1][-1]["content"]
 
 
 def test_a_draft_made_of_the_passages_is_shown_as_written(core: Core) -> None:
