@@ -23,7 +23,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -40,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 from gradio_client import Client
+
+from bench.served import stop
 
 REFUSAL_LIMIT_S = 2.0
 VICTIM_LIMIT_S = 1.0
@@ -397,8 +398,7 @@ def main() -> int:
         victim.stop.set()
         victim.join(timeout=30)
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
+        stop(server)
     return report(outcomes, alone, victim, args.rounds)
 
 

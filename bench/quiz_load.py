@@ -26,7 +26,6 @@ import asyncio
 import json
 import os
 import random
-import signal
 import statistics
 import sys
 import tempfile
@@ -40,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 from sqlmodel import select
 
-from bench.served import free_port, percentile, serve_class, worth
+from bench.served import free_port, percentile, serve_class, stop, worth
 from tutor import accounts
 from tutor.core import Core
 from tutor.quiz import versions
@@ -274,8 +273,7 @@ def main() -> int:
         bench = Bench(url, core, random.Random(42))
         rounds = [asyncio.run(measure(bench, server.pid, args, repeat)) for repeat in range(args.repeat)]
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
+        stop(server)
     results = {
         path: {key: statistics.median(r[path][key] for r in rounds) for key in rounds[0][path]}
         for path in ("gradio", "http")

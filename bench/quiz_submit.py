@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import statistics
 import sys
 import tempfile
@@ -32,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gradio_client import Client
 from sqlmodel import select
 
-from bench.served import free_port, percentile, serve_class, worth
+from bench.served import free_port, percentile, serve_class, stop, worth
 from tutor import accounts
 from tutor.core import Core
 from tutor.quiz import versions
@@ -137,8 +136,7 @@ def main() -> int:
             core_runs.append(core_latencies)
             all_errors += errors
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=60)
+        stop(server)
 
     def summary(runs: list[list[float]]) -> dict[str, float]:
         return {

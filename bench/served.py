@@ -4,6 +4,7 @@ process (as deployed: the benchmark's clients do not share the server's interpre
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +46,21 @@ def serve_class(workdir: Path, port: int, wait_s: float = 180) -> subprocess.Pop
         if time.monotonic() > deadline or server.poll() is not None:
             raise SystemExit(f"server did not start: {(workdir / 'server.log').read_text(errors='replace')[-3000:]}")
         time.sleep(0.5)
+
+
+def stop(server: subprocess.Popen, grace_s: float = 30) -> None:
+    """Stop a server started by ``serve_class``: Ctrl-C (SIGINT) first, as a person would, then
+    SIGTERM, then SIGKILL, each after ``grace_s``. A benchmark started in the background of a
+    non-interactive shell (``nohup ... &``) runs with SIGINT ignored, and so does its server, so
+    SIGINT alone can wait forever."""
+    for send in (lambda: server.send_signal(signal.SIGINT), server.terminate, server.kill):
+        if server.poll() is not None:
+            return
+        send()
+        try:
+            server.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def worth(bank, view: dict, answers: dict[str, list[int]]) -> float:

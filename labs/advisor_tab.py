@@ -26,7 +26,16 @@ from tutor.advisors.hyperparams import HyperparamsRecommendation
 from tutor.advisors.model_card import model_panel
 from tutor.advisors.service import Advice
 from tutor.advisors.strategy import StrategyRecommendation
-from tutor.advisors.turn import AnswerPiece, FinalAnswer, ModelReady, Recommended, TurnEvent, explains, final_answer
+from tutor.advisors.turn import (
+    AnswerPiece,
+    FinalAnswer,
+    ModelReady,
+    Queued,
+    Recommended,
+    TurnEvent,
+    explains,
+    final_answer,
+)
 from tutor.core import AccessError, Core, recommendation_of
 from tutor.rag import Passage
 from tutor.settings import Settings
@@ -79,9 +88,9 @@ def _history(core: Core, viewer, lab: LabInfo) -> list[dict]:
 
 def chat_updates(events: Iterable[TurnEvent | QuestionEvent], history: list[dict]) -> Iterator[tuple]:
     """The chat's outputs (chatbot, message, status, recommendation, sources, passages) for a
-    turn's events: the recommendation (or, for a question, the passages) at once, the model's
-    draft as it streams, then the answer that passed the check (or the course's quotes) in its
-    place."""
+    turn's events: the recommendation (or, for a question, the passages) at once, the learner's
+    place in the line while others' answers are written, the model's draft as it streams, then
+    the answer that passed the check (or the course's quotes) in its place."""
     streamed, question = "", False
     for event in events:
         question = question or isinstance(event, Retrieved)
@@ -96,6 +105,10 @@ def chat_updates(events: Iterable[TurnEvent | QuestionEvent], history: list[dict
                 history.append({"role": "assistant", "content": "…"})
                 rec = json.loads(to_json(asked.recommendation)) if asked.recommendation else gr.skip()
                 yield history, "", "", rec, _question_sources(asked), passages_markdown(asked.passages)
+            case Queued():
+                # Shown in the answer's place until the model starts on it (the next piece replaces it).
+                history[-1]["content"] = f"{streamed}\n\n{event.text}" if streamed else event.text
+                yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             case ModelReady(model=model) if question:
                 streamed = f"*{model} is drafting an answer; it is checked against the course before it stands:* "
             case ModelReady(model=model):

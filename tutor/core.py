@@ -35,6 +35,7 @@ from tutor.advisors.turn import ExplanationCheck, FinalAnswer, Recommended, Turn
 from tutor.content import ContentError, Course, Page, load_course, render_for_app
 from tutor.learner_jobs import OneAtATime
 from tutor.llm import ChatModel, LLMError, get_chat_model
+from tutor.llm.line import ModelLine
 from tutor.quiz import analysis, attempts, bank_files, versions
 from tutor.quiz.bank import Bank, BankError, QuizDefinition
 from tutor.rag import CourseIndex, RetrievalError
@@ -96,6 +97,7 @@ class Core:
         self._index: CourseIndex | None = None
         self._index_lock = threading.Lock()
         self.advisor_jobs = OneAtATime("an advisor answer")
+        self.model_line = ModelLine()  # learners waiting for the advisor model, each with their place
         self._qlora = None
         self._local_models = None
         self._guard: tuple[tuple[int, ...], QuizGuard] | None = None
@@ -497,6 +499,7 @@ class Core:
             temperature=self.settings.llm_temperature,
             drafts=drafts,
             check=self._checker() if checked else None,
+            line=self.model_line,
         )
 
     # --- course questions ----------------------------------------------------------------------
@@ -539,6 +542,7 @@ class Core:
             max_new_tokens=self.settings.llm_max_new_tokens,
             temperature=self.settings.llm_temperature,
             checked=checked,
+            line=self.model_line,
         )
 
     def _checker(self) -> ExplanationCheck:

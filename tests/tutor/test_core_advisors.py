@@ -3,18 +3,29 @@ for bad input (empty, oversized, binary, malformed)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from labs.advisor_tab import chat_updates
 from tests.conftest import advisor_settings
 from tutor import accounts
 from tutor.advisors import AdvisorInputError, strategy
 from tutor.advisors.extractive import plain_units
 from tutor.advisors.history import CUT_OFF
 from tutor.advisors.service import explain
-from tutor.advisors.turn import AnswerPiece, Drafted, FinalAnswer, ModelFailed, ModelReady, Recommended, final_answer
+from tutor.advisors.turn import (
+    AnswerPiece,
+    Drafted,
+    FinalAnswer,
+    ModelFailed,
+    ModelReady,
+    Queued,
+    Recommended,
+    final_answer,
+)
 from tutor.core import AccessError, Core, recommendation_of
 from tutor.learner_jobs import LearnerBusy
 from tutor.llm import LLMError
@@ -113,6 +124,40 @@ def test_one_answer_at_a_time_per_learner(core: Core) -> None:
     assert isinstance(list(core.advisor_turn(bob, "strategy", strategy.LAB.try_prompt))[-1], FinalAnswer)
     list(first)
     assert isinstance(list(core.advisor_turn(ada, "dataset", "Is 300 rows enough for a new format?"))[-1], FinalAnswer)
+
+
+def test_a_learner_who_asks_while_another_answer_is_written_sees_their_place(core: Core) -> None:
+    """Issue 16: with one model, a second learner's answer waits for the first; the chat says how
+    many answers are ahead instead of showing nothing, and the answer starts by itself."""
+    writing, release = threading.Event(), threading.Event()
+
+    class SlowModel(FakeChatModel):
+        def stream(self, messages, *, max_new_tokens, temperature):
+            writing.set()
+            release.wait(5)
+            yield from super().stream(messages, max_new_tokens=max_new_tokens, temperature=temperature)
+
+    core.chat_model = lambda: SlowModel()
+    ada, bob = core.viewer("ada"), core.viewer("bob")
+    first: list = []
+    answering = threading.Thread(
+        target=lambda: first.extend(core.advisor_turn(ada, "strategy", strategy.LAB.try_prompt))
+    )
+    answering.start()
+    assert writing.wait(5)
+    events = core.advisor_turn(bob, "strategy", "Strict JSON output at 50,000 requests per day.")
+    history = [{"role": "user", "content": "Strict JSON output at 50,000 requests per day."}]
+    shown = chat_updates(events, history)
+    next(shown)  # the recommendation, at once
+    next(shown)  # then bob's place in the line, where the answer will be
+    assert "1 answer is being written ahead of yours; yours starts by itself." in history[-1]["content"]
+    assert "SFT with LoRA" in history[-1]["content"]  # the recommendation stays above it
+    release.set()
+    rest = list(shown)
+    answering.join(5)
+    assert isinstance(first[-1], FinalAnswer) and Queued not in {type(e) for e in first}  # the first never waited
+    assert rest and "ahead of yours" not in history[-1]["content"] and "**Sources**" in history[-1]["content"]
+    assert core.model_line.waiting() == 0
 
 
 def test_an_explanation_made_of_the_course_passes_the_check_as_written(core: Core) -> None:

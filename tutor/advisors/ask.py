@@ -34,8 +34,9 @@ from tutor.advisors.grounding import (
     stem,
 )
 from tutor.advisors.quiz_guard import QuizGuard, QuizItem
-from tutor.advisors.turn import AnswerPiece, ModelReady
+from tutor.advisors.turn import AnswerPiece, ModelReady, Queued
 from tutor.llm import ChatModel, LLMError
+from tutor.llm.line import ModelLine
 from tutor.rag import CourseIndex, Passage, RetrievalError
 
 Kind = Literal["use_case", "question", "quiz_request"]
@@ -530,7 +531,7 @@ class Answered:
         return self.answer.text
 
 
-QuestionEvent = Retrieved | ModelReady | AnswerPiece | Answered
+QuestionEvent = Retrieved | Queued | ModelReady | AnswerPiece | Answered
 
 
 def answer_question(
@@ -542,8 +543,10 @@ def answer_question(
     max_new_tokens: int,
     temperature: float,
     checked: bool = True,
+    line: ModelLine | None = None,
 ) -> Iterator[QuestionEvent]:
-    """Retrieved, then (for answers) ModelReady and AnswerPiece while the model drafts, then Answered.
+    """Retrieved, then (for answers) Queued while others' answers are ahead (with ``line``), ModelReady
+    and AnswerPiece while the model drafts, then Answered.
     ``checked=False`` shows the model's words whatever the check says: only the evaluation's
     "unchecked" configurations do that, to measure the model alone."""
     yield Retrieved(asked)
@@ -556,21 +559,26 @@ def answer_question(
     draft, model_name = "", ""
     context, claims = asked.context(), asked.claims()
     watch = DraftWatch(lambda done: check_answer(done, context, claims=claims, guard=guard, finished=False))
-    try:
-        model = load_model()
-        model_name = model.name
-        yield ModelReady(model_name)
-        stream = model.stream(asked.messages, max_new_tokens=max_new_tokens, temperature=temperature)
+    failed = ""
+    with (line or ModelLine()).place() as place:
+        yield from (Queued(ahead) for ahead in place.waits())
         try:
-            for piece in stream:
-                draft += piece
-                yield AnswerPiece(piece)
-                if checked and watch.failed(draft):
-                    break
-        finally:
-            stream.close()
-    except LLMError as exc:
-        yield Answered(asked, extract_answer(asked, guard, scorer, model=model_name, error=str(exc), draft=draft))
+            model = load_model()
+            model_name = model.name
+            yield ModelReady(model_name)
+            stream = model.stream(asked.messages, max_new_tokens=max_new_tokens, temperature=temperature)
+            try:
+                for piece in stream:
+                    draft += piece
+                    yield AnswerPiece(piece)
+                    if checked and watch.failed(draft):
+                        break
+            finally:
+                stream.close()
+        except LLMError as exc:
+            failed = str(exc)
+    if failed:
+        yield Answered(asked, extract_answer(asked, guard, scorer, model=model_name, error=failed, draft=draft))
         return
     written = complete_sentences(draft.strip())
     problems = watch.problems or check_answer(written or draft, context, claims=claims, guard=guard).problems

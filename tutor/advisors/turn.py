@@ -3,6 +3,7 @@
 The turn (after ``service.advise`` has computed the Advice) goes:
 
 1. ``Recommended``: the rules' recommendation, its citations and the retrieved passages (no model yet);
+   ``Queued``: while other learners' answers are ahead of this one for the model (tutor/llm/line.py);
 2. ``ModelReady``: the model has loaded (its name heads the explanation);
 3. ``AnswerPiece``: the model's explanation, piece by piece as it streams (a draft of the answer);
 4. ``Drafted``: for the dataset lab, when asked, examples the model drafted (chat turns only);
@@ -24,6 +25,7 @@ from tutor.advisors.grounding import DraftWatch, Verdict, check_answer, complete
 from tutor.advisors.quiz_guard import QuizGuard
 from tutor.advisors.service import Advice, draft_examples, explain, sources_markdown
 from tutor.llm import ChatModel, LLMError
+from tutor.llm.line import ModelLine
 
 MODEL_FAILED = (
     "\n\n⚠️ The model could not answer ({error}). The recommendation above comes from the "
@@ -59,6 +61,16 @@ class Recommended:
     advice: Advice
     markdown: str  # the recommendation as the chat shows it
     sources: str  # citations and retrieved passages as Markdown links
+
+
+@dataclass(frozen=True)
+class Queued:
+    ahead: int  # answers the model writes before this one (each time the number changes)
+
+    @property
+    def text(self) -> str:
+        answers = "answer is" if self.ahead == 1 else "answers are"
+        return f"⏳ {self.ahead} {answers} being written ahead of yours; yours starts by itself."
 
 
 @dataclass(frozen=True)
@@ -106,7 +118,7 @@ class FinalAnswer:
         return f"{self.markdown}{head}{self.explanation}{self.note}\n\n**Sources**\n{self.sources}"
 
 
-TurnEvent = Recommended | ModelReady | AnswerPiece | Drafted | ModelFailed | FinalAnswer
+TurnEvent = Recommended | Queued | ModelReady | AnswerPiece | Drafted | ModelFailed | FinalAnswer
 
 
 @dataclass(frozen=True)
@@ -139,34 +151,38 @@ def run_turn(
     temperature: float,
     drafts: bool = True,
     check: ExplanationCheck | None = None,
+    line: ModelLine | None = None,
 ) -> Iterator[TurnEvent]:
-    """The events of answering ``advice``; an LLMError becomes ModelFailed, never an exception."""
+    """The events of answering ``advice``; an LLMError becomes ModelFailed, never an exception.
+    With ``line``, the turn waits its place for the model (``Queued``) before it calls it."""
     first = Recommended(advice, advice.recommendation.markdown(), sources_markdown(advice))
     yield first
     watch = DraftWatch(lambda done: check.verdict(advice, done, finished=False)) if check is not None else None
     model_name, streamed, drafts_block, error, note = "", "", "", "", ""
-    try:
-        model = load_model()
-        model_name = model.name
-        yield ModelReady(model_name)
-        stream = explain(model, advice, max_new_tokens=max_new_tokens, temperature=temperature)
+    with (line or ModelLine()).place() as place:
+        yield from (Queued(ahead) for ahead in place.waits())
         try:
-            for piece in stream:
-                streamed += piece
-                yield AnswerPiece(piece)
-                if watch is not None and watch.failed(streamed):
-                    break  # this draft can no longer be shown: stop the model
-        finally:
-            stream.close()
-        drafted = draft_examples(model, advice) if drafts else None
-        if drafted:
-            drafts_block = DRAFTS_BLOCK.format(drafts="\n".join(drafted))
-            yield Drafted(drafted, drafts_block)
-        elif drafted is not None:  # asked for, but nothing the model wrote was a usable example
-            drafts_block = NO_USABLE_DRAFTS
-    except LLMError as exc:
-        error, note = str(exc), MODEL_FAILED.format(error=exc)
-        yield ModelFailed(error, note)
+            model = load_model()
+            model_name = model.name
+            yield ModelReady(model_name)
+            stream = explain(model, advice, max_new_tokens=max_new_tokens, temperature=temperature)
+            try:
+                for piece in stream:
+                    streamed += piece
+                    yield AnswerPiece(piece)
+                    if watch is not None and watch.failed(streamed):
+                        break  # this draft can no longer be shown: stop the model
+            finally:
+                stream.close()
+            drafted = draft_examples(model, advice) if drafts else None
+            if drafted:
+                drafts_block = DRAFTS_BLOCK.format(drafts="\n".join(drafted))
+                yield Drafted(drafted, drafts_block)
+            elif drafted is not None:  # asked for, but nothing the model wrote was a usable example
+                drafts_block = NO_USABLE_DRAFTS
+        except LLMError as exc:
+            error, note = str(exc), MODEL_FAILED.format(error=exc)
+            yield ModelFailed(error, note)
     # The final answer keeps only complete sentences: a reply cut off by the token limit (or by a
     # failure half-way) would otherwise end mid-claim.
     explanation = complete_sentences(streamed)
