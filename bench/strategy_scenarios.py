@@ -394,6 +394,7 @@ def run_rules(cases: list[dict]) -> list[dict]:
                 "method": rec.method,
                 "from_scratch": "train-from-scratch" in rec.approach,
                 "approach": rec.approach,
+                "have": rec.facts.get("examples_on_hand"),
             }
         )
     return out
@@ -439,6 +440,9 @@ def score(split: str, baseline: bool, show_wrong: int, cases: list[Case] | None 
         theirs = [right(c.label, g) for c, g in zip(cases, before, strict=True)]
         line += f", baseline ({BASELINE_COMMIT}) {sum(theirs) / len(cases):.1%}"
     print(line)
+    if any(c.facts for c in cases):  # the own-words files give the count each text states, if any
+        exact = sum(g["have"] == c.facts.get("have") for c, g in zip(cases, now, strict=True))
+        print(f"  examples on hand read exactly (none, where the text gives no count): {exact}/{len(cases)}")
     kinds = Counter(_kind(c.label) for c in cases)
     wrong_by_kind = Counter(_kind(c.label) for c, ok in zip(cases, ours, strict=True) if not ok)
     tally = ", ".join(f"{k} {kinds[k] - wrong_by_kind[k]}/{kinds[k]}" for k in sorted(kinds))

@@ -95,7 +95,7 @@ _MADE_BY_PEOPLE = (
 # A count on its own: not inside a word or a name ("A100", "GPT-4"), not money ("$5k"), not a year,
 # not a range or a score ("1-5", "1 to 5", "4 out of 5"), not a share ("85%").
 _COUNT = (
-    r"(?<![\w$€£.,/-])(?!(?:19|20)\d\d\b)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(k|thousand|m|million)\b)?"
+    r"(?<![\w$€£.,/-])(?!(?:19|20)\d\d\b)(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![.,]?\d)(?:\s*(k|thousand|m|million)\b)?"
     r"(?!\s*(?:%|percent|-\s*\d|to\s+\d|out\s+of|/\s*\d))"
 )
 # What the count counts: a plural noun that is not people, time, hardware or money ("3 annotators",
@@ -165,6 +165,26 @@ _NO_EXAMPLES = re.compile(
     r"(?:data|examples?|pairs|labels|chats|conversations|transcripts|q&a|samples|rows)\b",
     re.IGNORECASE,
 )
+
+
+# A number that can count things: what _COUNT reads, not followed by time, people, hardware or a
+# share ("3 years", "22 staff", "8 GPUs", "40%"), and not a rate ("9,000 lines a month").
+_COUNT_OF_THINGS = re.compile(
+    _COUNT + r"(?!\s+(?:[a-z-]+\s+)?(?:people|persons|staff|annotators|labell?ers|agents|reviewers|experts|engineers|"
+    r"developers|doctors|nurses|lawyers|attorneys|employees|users|customers|members|students|teachers|gpus?|"
+    r"cpus?|machines|servers|nodes|years?|months?|weeks?|days?|hours?|minutes?|seconds?|times|dollars|euros|"
+    r"languages|percent|[a-z]*bytes|gb|tb|mb)\b)" + _NOT_A_RATE,
+    re.IGNORECASE,
+)
+
+
+def counts_in(sentence: str) -> list[int]:
+    """The numbers in ``sentence`` that can count things (in words too: "forty" -> 40)."""
+    out = []
+    for match in _COUNT_OF_THINGS.finditer(digits_for_words(sentence)):
+        digits, scale = match.groups()
+        out.append(int(number(digits, scale)))
+    return out
 
 
 def examples_on_hand(text: str) -> int | None:

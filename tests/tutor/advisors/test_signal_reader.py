@@ -117,15 +117,18 @@ def test_a_damaged_adapter_falls_back_to_the_word_rules(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("text", "have", "few"),
     [
-        ("We only have the handful of replies our founder wrote, maybe forty or so.", None, True),
+        ("We only have the handful of replies our founder wrote, maybe forty or so.", 40, True),
+        ("We have about 1,100 old deeds where a clerk typed the XML by hand.", 1100, False),
+        ("We have 3 years of his release notes, about 150.", 150, False),
         ("Our editors picked the better of two headlines for 6,000 prompts.", 6000, False),
         ("Nobody has labelled a single transcript yet.", 0, True),
         ("We send about 200 of these a day.", None, False),
     ],
 )
 def test_examples_on_hand_are_read_with_the_reader(text: str, have: int | None, few: bool) -> None:
-    """A count in words no pattern reads ("forty or so") still means under 100; "the better of two"
-    does not hide the count; nothing said about examples leaves it unknown."""
+    """A count no pattern reads ("forty or so", "1,100 old deeds where a clerk typed the XML") is
+    taken from the sentence the reader reads as the count, and not a number of years; "the better
+    of two" does not hide the count; nothing said about examples leaves it unknown."""
     signals = strategy.read_signals(text)
     assert (signals.have, signals.few_examples) == (have, few)
 
