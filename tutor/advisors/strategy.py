@@ -150,8 +150,8 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "changing": (
         "changes? (?:often|daily|weekly|every \\w+)", "up-to-date", "latest", "catalog(?:ue)?",
-        "inventory", "prices?", "news", "recent", "documentation", "faq", "knowledge base", "policies", "docs",
-    ),
+        "inventory", "prices?", "news", "recent", "documentation", "faq", "knowledge base", "policies",
+    ),  # not "docs": people say it of documents ("client docs", "onboarding docs"), not of changing knowledge
     "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
     "private": (
         "private", "confidential", "hipaa", "gdpr", "patients?", "pii", "sensitive", "on-prem\\w*", "clinical",
