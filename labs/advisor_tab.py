@@ -91,7 +91,7 @@ def chat_updates(events: Iterable[TurnEvent | QuestionEvent], history: list[dict
     turn's events: the recommendation (or, for a question, the passages) at once, the learner's
     place in the line while others' answers are written, the model's draft as it streams, then
     the answer that passed the check (or the course's quotes) in its place."""
-    streamed, question = "", False
+    streamed, question, queued = "", False, False
     for event in events:
         question = question or isinstance(event, Retrieved)
         match event:
@@ -106,13 +106,18 @@ def chat_updates(events: Iterable[TurnEvent | QuestionEvent], history: list[dict
                 rec = json.loads(to_json(asked.recommendation)) if asked.recommendation else gr.skip()
                 yield history, "", "", rec, _question_sources(asked), passages_markdown(asked.passages)
             case Queued():
-                # Shown in the answer's place until the model starts on it (the next piece replaces it).
+                # Shown in the answer's place until the model starts on it.
+                queued = True
                 history[-1]["content"] = f"{streamed}\n\n{event.text}" if streamed else event.text
                 yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            case ModelReady(model=model) if question:
-                streamed = f"*{model} is drafting an answer; it is checked against the course before it stands:* "
             case ModelReady(model=model):
-                streamed += explains(model)
+                if question:
+                    streamed = f"*{model} is drafting an answer; it is checked against the course before it stands:* "
+                else:
+                    streamed += explains(model)
+                if queued:  # its turn has come: the place in line is no longer true
+                    history[-1]["content"] = streamed
+                    yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             case AnswerPiece(text=piece):
                 streamed += piece
                 history[-1]["content"] = streamed

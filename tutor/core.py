@@ -97,7 +97,8 @@ class Core:
         self._index: CourseIndex | None = None
         self._index_lock = threading.Lock()
         self.advisor_jobs = OneAtATime("an advisor answer")
-        self.model_line = ModelLine()  # learners waiting for the advisor model, each with their place
+        # Learners waiting for a local advisor model, each with their place; a server batches requests.
+        self.model_line = None if settings.backend == "openai" else ModelLine()
         self._qlora = None
         self._local_models = None
         self._guard: tuple[tuple[int, ...], QuizGuard] | None = None

@@ -130,31 +130,40 @@ def test_a_learner_who_asks_while_another_answer_is_written_sees_their_place(cor
     """Issue 16: with one model, a second learner's answer waits for the first; the chat says how
     many answers are ahead instead of showing nothing, and the answer starts by itself."""
     writing, release = threading.Event(), threading.Event()
+    order: list[str] = []
 
-    class SlowModel(FakeChatModel):
+    class OneModel(FakeChatModel):  # Ada's answer takes until released; Bob's is instant
         def stream(self, messages, *, max_new_tokens, temperature):
-            writing.set()
-            release.wait(5)
-            yield from super().stream(messages, max_new_tokens=max_new_tokens, temperature=temperature)
+            slow = threading.current_thread() is not threading.main_thread()
+            order.append("ada starts" if slow else "bob starts")
+            try:
+                if slow:
+                    writing.set()
+                    release.wait(60)
+                yield from super().stream(messages, max_new_tokens=max_new_tokens, temperature=temperature)
+            finally:  # the check may stop a draft early: the model's stream is closed, not finished
+                order.append("ada ends" if slow else "bob ends")
 
-    core.chat_model = lambda: SlowModel()
+    core.chat_model = lambda: OneModel()
     ada, bob = core.viewer("ada"), core.viewer("bob")
     first: list = []
-    answering = threading.Thread(
-        target=lambda: first.extend(core.advisor_turn(ada, "strategy", strategy.LAB.try_prompt))
-    )
+    turn = core.advisor_turn(ada, "strategy", strategy.LAB.try_prompt)
+    answering = threading.Thread(target=lambda: first.extend(turn))
     answering.start()
-    assert writing.wait(5)
-    events = core.advisor_turn(bob, "strategy", "Strict JSON output at 50,000 requests per day.")
-    history = [{"role": "user", "content": "Strict JSON output at 50,000 requests per day."}]
-    shown = chat_updates(events, history)
-    next(shown)  # the recommendation, at once
-    next(shown)  # then bob's place in the line, where the answer will be
-    assert "1 answer is being written ahead of yours; yours starts by itself." in history[-1]["content"]
-    assert "SFT with LoRA" in history[-1]["content"]  # the recommendation stays above it
-    release.set()
+    try:
+        assert writing.wait(60)
+        events = core.advisor_turn(bob, "strategy", "Strict JSON output at 50,000 requests per day.")
+        history = [{"role": "user", "content": "Strict JSON output at 50,000 requests per day."}]
+        shown = chat_updates(events, history)
+        next(shown)  # the recommendation, at once
+        next(shown)  # then Bob's place in the line, where the answer will be
+        assert "1 answer is being written ahead of yours; yours starts by itself." in history[-1]["content"]
+        assert "SFT with LoRA" in history[-1]["content"]  # the recommendation stays above it
+    finally:
+        release.set()
     rest = list(shown)
-    answering.join(5)
+    answering.join(60)
+    assert order == ["ada starts", "ada ends", "bob starts", "bob ends"]  # Bob's model waited for Ada's
     assert isinstance(first[-1], FinalAnswer) and Queued not in {type(e) for e in first}  # the first never waited
     assert rest and "ahead of yours" not in history[-1]["content"] and "**Sources**" in history[-1]["content"]
     assert core.model_line.waiting() == 0

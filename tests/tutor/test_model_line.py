@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tutor.llm.base import LLMError
 from tutor.llm.line import ModelLine
 
 
@@ -64,3 +65,39 @@ def test_a_place_is_given_up_when_its_turn_raises() -> None:
         raise RuntimeError("the model failed")
     with line.place() as place:
         assert place.ahead() == 0 and list(place.waits()) == []
+
+
+def test_a_turn_closed_while_waiting_gives_up_its_place() -> None:
+    """A learner who closes the page while waiting: those behind move up at once."""
+    line = ModelLine()
+
+    def turn() -> Iterator[int]:
+        with line.place() as place:
+            yield from place.waits()
+
+    with line.place():  # the answer being written
+        waiting = turn()
+        assert next(waiting) == 1
+        seen: list[int] = []
+        behind = threading.Thread(target=lambda: seen.extend(_first_two_places(line)))
+        behind.start()
+        assert _until(lambda: seen == [2])
+        waiting.close()
+        assert _until(lambda: seen == [2, 1])
+    behind.join(5)
+    assert line.waiting() == 0
+
+
+def _first_two_places(line: ModelLine) -> Iterator[int]:
+    with line.place() as place:
+        places = place.waits()
+        yield next(places)
+        yield next(places)
+
+
+def test_a_turn_that_waits_too_long_is_told_the_model_is_busy() -> None:
+    """A turn that never ends must not hold the class: the others give up with an LLMError, which
+    the advisor turns into "the model could not answer" beside the rules' recommendation."""
+    line = ModelLine()
+    with line.place(), line.place() as second, pytest.raises(LLMError, match="the advisor model is busy: 1 answer"):
+        list(second.waits(limit_s=0.2))

@@ -559,10 +559,10 @@ def answer_question(
     draft, model_name = "", ""
     context, claims = asked.context(), asked.claims()
     watch = DraftWatch(lambda done: check_answer(done, context, claims=claims, guard=guard, finished=False))
-    failed = ""
+    failure: LLMError | None = None
     with (line or ModelLine()).place() as place:
-        yield from (Queued(ahead) for ahead in place.waits())
         try:
+            yield from (Queued(ahead) for ahead in place.waits())
             model = load_model()
             model_name = model.name
             yield ModelReady(model_name)
@@ -576,9 +576,10 @@ def answer_question(
             finally:
                 stream.close()
         except LLMError as exc:
-            failed = str(exc)
-    if failed:
-        yield Answered(asked, extract_answer(asked, guard, scorer, model=model_name, error=failed, draft=draft))
+            failure = exc
+    if failure is not None:  # after the model's place is given up
+        error = str(failure) or type(failure).__name__
+        yield Answered(asked, extract_answer(asked, guard, scorer, model=model_name, error=error, draft=draft))
         return
     written = complete_sentences(draft.strip())
     problems = watch.problems or check_answer(written or draft, context, claims=claims, guard=guard).problems

@@ -59,8 +59,11 @@ def digits_for_words(text: str) -> str:
     a day" -> "25 a day", "a few hundred pairs" -> "300 pairs" (a few: read as three)."""
 
     def replace(match: re.Match) -> str:
-        value = _spelled_value(match.group(0))
-        return match.group(0) if value is None or not match.group(0).strip() else str(value)
+        words = match.group(0)
+        if words.strip().lower() in _SCALES and re.search(r"\d\s*$", match.string[: match.start()]):
+            return words  # "20 thousand", "2.5 million": the digits' scale, read with them
+        value = _spelled_value(words)
+        return words if value is None or not words.strip() else str(value)
 
     return _SPELLED.sub(replace, text)
 
@@ -167,23 +170,33 @@ _NO_EXAMPLES = re.compile(
 )
 
 
-# A number that can count things: what _COUNT reads, not followed by time, people, hardware or a
-# share ("3 years", "22 staff", "8 GPUs", "40%"), and not a rate ("9,000 lines a month").
+# A number that can count things: what _COUNT reads, whole ("500k", not the "500" of "500k
+# requests a day"; not "70" of "Llama 70B", "40" of "40GB", "3" of "3pm" or "3-year"); not after
+# money or an "=" ("$ 5,000", "r=16", "10:30"); not one end of a range ("100-200"); not before a
+# name with digits ("one A100"); not followed by people, time, hardware, tokens or a share ("3 of
+# our engineers", "3 years", "8 GPUs", "4096 tokens", "40%"); and not a rate ("9,000 lines a month").
 _COUNT_OF_THINGS = re.compile(
-    _COUNT + r"(?!\s+(?:[a-z-]+\s+)?(?:people|persons|staff|annotators|labell?ers|agents|reviewers|experts|engineers|"
-    r"developers|doctors|nurses|lawyers|attorneys|employees|users|customers|members|students|teachers|gpus?|"
-    r"cpus?|machines|servers|nodes|years?|months?|weeks?|days?|hours?|minutes?|seconds?|times|dollars|euros|"
-    r"languages|percent|[a-z]*bytes|gb|tb|mb)\b)" + _NOT_A_RATE,
+    r"(?<![=:#–×])(?<!\$\s)(?<!€\s)(?<!£\s)(?<!usd\s)(?<!eur\s)"
+    + _COUNT
+    + r"(?![\w:])(?!-\w)(?!\s*[–-]\s*\d)(?!\s+[a-z]*\d)(?!\s+[a-z-]+\s*/\s*(?:day|d|wk|week|mo|month|hr|h|hour)\b)"
+    r"(?!\s+(?:of\s+(?:our|the|their|my|his|her)\s+)?(?:[a-z-]+\s+)?(?:people|persons?|staff|annotators|"
+    r"labell?ers|agents|reviewers|experts|engineers|developers|doctors|nurses|lawyers|attorneys|employees|users|"
+    r"customers|members|students|teachers|editors|writers|translators|clerks|officers|volunteers|gpus?|cpus?|"
+    r"machines|servers|nodes|years?|months?|weeks?|days?|hours?|minutes?|seconds?|times|dollars|euros|"
+    r"languages|percent|[a-z]*bytes|gb|tb|mb|tokens?|context|parameters|params|layers|epochs?|steps?)\b)"
+    + _NOT_A_RATE,
     re.IGNORECASE,
 )
 
 
 def counts_in(sentence: str) -> list[int]:
-    """The numbers in ``sentence`` that can count things (in words too: "forty" -> 40)."""
+    """The whole numbers in ``sentence`` that can count things (in words too: "forty" -> 40)."""
     out = []
     for match in _COUNT_OF_THINGS.finditer(digits_for_words(sentence)):
         digits, scale = match.groups()
-        out.append(int(number(digits, scale)))
+        value = number(digits, scale)
+        if value == int(value):  # "Python 3.11" is not a count; "2.5k" is
+            out.append(int(value))
     return out
 
 

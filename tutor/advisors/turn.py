@@ -159,9 +159,10 @@ def run_turn(
     yield first
     watch = DraftWatch(lambda done: check.verdict(advice, done, finished=False)) if check is not None else None
     model_name, streamed, drafts_block, error, note = "", "", "", "", ""
+    failure: LLMError | None = None
     with (line or ModelLine()).place() as place:
-        yield from (Queued(ahead) for ahead in place.waits())
         try:
+            yield from (Queued(ahead) for ahead in place.waits())
             model = load_model()
             model_name = model.name
             yield ModelReady(model_name)
@@ -181,8 +182,11 @@ def run_turn(
             elif drafted is not None:  # asked for, but nothing the model wrote was a usable example
                 drafts_block = NO_USABLE_DRAFTS
         except LLMError as exc:
-            error, note = str(exc), MODEL_FAILED.format(error=exc)
-            yield ModelFailed(error, note)
+            failure = exc
+    if failure is not None:  # said after the model's place is given up: a caller may stop here
+        error = str(failure) or type(failure).__name__
+        note = MODEL_FAILED.format(error=error)
+        yield ModelFailed(error, note)
     # The final answer keeps only complete sentences: a reply cut off by the token limit (or by a
     # failure half-way) would otherwise end mid-claim.
     explanation = complete_sentences(streamed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from array import array
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ def packaged_embedding_dir() -> Path:
     return Path(get_model_path())
 
 
-# The course has ~550 sentences; the rest are questions, forgotten all at once past this.
+# The course has ~550 sentences (embedded first, at warm-up); past this, new texts are not kept.
 MAX_REMEMBERED_VECTORS = 20_000
 
 
@@ -83,7 +84,8 @@ class CourseIndex:
         self._common: set[str] | None = None
         # Vectors of texts embedded before: the course's sentences are ranked for every answer
         # (see advisors/extractive.py), and embedding them again would cost ~0.3 s an answer.
-        self._vectors: dict[str, list[float]] = {}
+        self._vectors: dict[str, array] = {}  # text -> its unit vector (float32), see embed
+        self._vectors_lock = threading.Lock()
 
     # --- pieces, loaded on first use -----------------------------------------------------------
 
@@ -176,7 +178,8 @@ class CourseIndex:
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Unit vectors for ``texts`` from the index's embedding model (quotes are ranked with it);
         a text embedded before is not embedded again."""
-        known = self._vectors  # another thread may start a new memo meanwhile: read this one
+        with self._vectors_lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
         new = list(dict.fromkeys(t for t in texts if t not in known))
         if new:
             try:
@@ -185,10 +188,14 @@ class CourseIndex:
                 raise
             except Exception as exc:  # the embedding model's own errors come in many types
                 raise RetrievalError(f"cannot embed text: {exc}".splitlines()[0]) from None
-            known = {**known, **dict(zip(new, vectors, strict=True))}
-            # Learners' questions would grow it without end: past the cap, start again.
-            self._vectors = known if len(known) <= MAX_REMEMBERED_VECTORS else dict(zip(new, vectors, strict=True))
-        return [known[t] for t in texts]
+            fresh = {t: array("f", v) for t, v in zip(new, vectors, strict=True)}
+            known |= fresh
+            with self._vectors_lock:
+                # Learners' questions would grow it without end: past the cap, nothing more is
+                # kept (the course sentences, embedded first at warm-up, stay). ~1.6 KB a text.
+                room = MAX_REMEMBERED_VECTORS - len(self._vectors)
+                self._vectors.update(list(fresh.items())[: max(0, room)])
+        return [list(known[t]) for t in texts]
 
     def keywords(self) -> Bm25:
         """The keyword index over the same chunks (built in memory on first use)."""

@@ -84,10 +84,34 @@ def test_counts_and_volumes(text: str, examples: int | None, volume: int | None)
         ("We see 2,000 tickets/day and agents tagged them.", None),
         ("We get 4,000 claims each weekday and all are reviewed.", None),
         ("We have 10 years of history to learn from.", None),
+        ("We have 20 thousand examples.", 20000),  # was read as 1,000: "thousand" alone became 1000
+        ("About 2.5 million rows were labelled.", 2500000),
     ],
 )
 def test_what_is_not_a_count_of_examples(text: str, examples: int | None) -> None:
     assert facts.examples_on_hand(text) == examples
+
+
+@pytest.mark.parametrize(
+    ("sentence", "counts"),
+    [
+        ("We have about 1,100 old deeds where a clerk typed the XML by hand.", [1100]),
+        ("We have 3 years of his notes, about 150.", [150]),
+        ("We have 300k query→rewrite pairs mined from click logs.", [300000]),
+        ("Maybe forty or so, and 2.5k more next year.", [40, 2500]),
+        ("Accounting practice, 22 staff; 3 of our engineers and 3 editors.", []),
+        ("500k requests a day, 9,000 lines a month, 2,000 tickets/day.", []),
+        ("Llama 70B or Mistral 7B on one A100 40GB, 8x H100, 24GB.", []),
+        ("4-bit, r=16, 128k context, 4096 tokens, a 3-year project.", []),
+        ("At 3pm or 10:30, Python 3.11, 100-200 or 100–200 of them.", []),
+        ("$ 5000, USD 5,000, 40% of them, in 2019.", []),
+    ],
+)
+def test_numbers_that_can_count_examples(sentence: str, counts: list[int]) -> None:
+    """Where no pattern reads the count and the learned reader says the sentence gives one, the
+    count is taken from these: whole numbers of things, not models, hardware, money, time, people,
+    rates, ranges or shares (a reviewer's list of what a first version took for counts)."""
+    assert facts.counts_in(sentence) == counts
 
 
 @pytest.mark.parametrize(
