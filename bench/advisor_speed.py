@@ -15,6 +15,10 @@ Backends, each in its own process so their peak memory is their own:
 - ``llamacpp-same-file``: llama.cpp on the default path's own f16 copy with no adapter, so the
   ratio to ``default`` is what the adapter costs (1.0 by construction while no adapter ships).
 
+"Total" is the answer each backend wrote, which ends where that model chose to stop, so two
+backends' totals also differ by how much they said; "a N-token answer" (first token + N-1 tokens at
+the measured decode rate, per answer) compares them at the same length.
+
 Time to first token is measured from the call to the first streamed piece, so it includes
 reading the prompt (for ``default`` also through the app's whole path: search, sentence ranking,
 prompt, model, after the server's warm-up); llama.cpp keeps the last prompt's cache, so a prompt that shares the fixed
@@ -98,7 +102,7 @@ def measure(backend: str, adapter: str, repeats: int, tokens: int, messages: lis
     model = load_chat_model(settings)
     load_s = time.perf_counter() - started
     count = token_counter()
-    first, total, rate = [], [], []
+    first, total, rate, fixed = [], [], [], []
     for _ in range(repeats):
         for prompt in messages:
             started = time.perf_counter()
@@ -112,6 +116,7 @@ def measure(backend: str, adapter: str, repeats: int, tokens: int, messages: lis
             first.append(first_at - started)
             total.append(ended - started)
             rate.append(max(1, count("".join(pieces)) - 1) / max(1e-6, ended - first_at))
+            fixed.append(first[-1] + (tokens - 1) / rate[-1])
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the app's own copy loads
     name = model.name
     del model
@@ -124,6 +129,7 @@ def measure(backend: str, adapter: str, repeats: int, tokens: int, messages: lis
         "first_token_s": statistics.median(first),
         "decode_tokens_per_s": statistics.median(rate),
         "total_s": statistics.median(total),
+        "fixed_length_s": statistics.median(fixed),
         "peak_rss_mb": peak_rss_mb,
     }
 
@@ -172,22 +178,25 @@ def main() -> int:
         command += ["--repeats", str(args.repeats), "--tokens", str(args.tokens), "--adapter", args.adapter]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    print("| backend | model | load s | first token s | decode tokens/s | total s | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
+    fixed = f"{args.tokens}-token answer s"
+    print(f"| backend | model | load s | first token s | decode tokens/s | total s | {fixed} | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['backend']} | {r['model']} | {r['load_s']:.1f} | {r['first_token_s']:.2f} | "
-            f"{r['decode_tokens_per_s']:.1f} | {r['total_s']:.2f} | {r['peak_rss_mb']:.0f} |"
+            f"{r['decode_tokens_per_s']:.1f} | {r['total_s']:.2f} | {r['fixed_length_s']:.2f} | "
+            f"{r['peak_rss_mb']:.0f} |"
         )
     whole = rows[0]["whole_path_first_token_s"]
     print(f"\ndefault, the whole path (search, sentence ranking, prompt, model): first token after {whole:.2f} s")
     by = {r["backend"]: r for r in rows}
-    print(
-        f"\ndefault vs transformers: {by['transformers']['total_s'] / by['default']['total_s']:.2f}x faster; "
-        f"default vs llama.cpp on the packaged file: {by['default']['total_s'] / by['llamacpp-base']['total_s']:.2f}x "
-        f"its time; vs the same file without the adapter: "
-        f"{by['default']['total_s'] / by['llamacpp-same-file']['total_s']:.2f}x its time"
-    )
+    for figure, label in (("total_s", "total time"), ("fixed_length_s", f"a {args.tokens}-token answer")):
+        d = by["default"][figure]
+        print(
+            f"\n{label}: default vs transformers {by['transformers'][figure] / d:.2f}x faster; "
+            f"vs llama.cpp on the packaged file {d / by['llamacpp-base'][figure]:.2f}x its time; "
+            f"vs the same file without the adapter {d / by['llamacpp-same-file'][figure]:.2f}x its time"
+        )
     if by["default"]["model"] == by["llamacpp-same-file"]["model"]:
         print("(no adapter was applied: default and llamacpp-same-file are one configuration, their ratio is noise)")
     return 0
