@@ -27,7 +27,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 # --- complete sentences ----------------------------------------------------------------------
 
@@ -289,9 +289,13 @@ METHODS = {
     "fine-tuning": r"\bfine-?tun(?:e|ing)\b",
 }
 _RECOMMENDING = re.compile(
-    r"\b(recommend\w*|should|suggest\w*|best (?:option|choice|fit|approach)|go with|choose|pick|opt for)\b", re.I
+    # "recommend(s/ed/ing)", not the noun: "the advisor's recommendation reads: …" repeats a decision.
+    r"\b(recommend(?:s|ed|ing)?|should|suggest\w*|best (?:option|choice|fit|approach)|go with|choose|pick|opt for)\b",
+    re.I,
 )
-_NEGATING = re.compile(r"\b(not|n't|never|nothing|instead of|rather than|avoid|no need|skip|unless|over)\b", re.I)
+_NEGATING = re.compile(
+    r"\b(not|n't|never|nothing|rarely|instead of|rather than|avoid|no need|skip|unless|over)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -333,11 +337,51 @@ def contradictions(answer: str, claims: Claims) -> list[str]:
             found.append("advises against fine-tuning, which the recommendation recommends")
         if claims.fine_tune is False and "fine-tuning" in named and recommends and not negates:
             found.append("recommends fine-tuning, which the recommendation does not")
-        values = {v for _, vs in number_values(sentence) for v in vs}
+        amounts = _amounts(sentence)
         for claim in claims.numbers:
-            if values and claim.topic.search(lowered) and not values & claim.values:
+            if amounts and claim.topic.search(lowered) and not any(a.fits(claim.values) for a in amounts):
                 found.append(f"gives another {claim.label} than the recommendation")
     return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class _Amount:
+    """A number a sentence states, and whether it is a ceiling ("below 100") or a floor ("at least
+    500", "30+") rather than an amount: a bound agrees with a recommendation whose amount meets it."""
+
+    values: frozenset[float]
+    bound: Literal["", "max", "min"] = ""
+
+    def fits(self, allowed: frozenset[float]) -> bool:
+        if self.bound == "max":
+            return any(a <= max(self.values) for a in allowed)
+        if self.bound == "min":
+            return any(a >= min(self.values) for a in allowed)
+        return bool(self.values & allowed)
+
+
+_CEILING = re.compile(
+    r"\b(?:below|under|fewer than|less than|up to|at most|no more than)(?:\s+(?:about|around|roughly|~))?\s*$", re.I
+)
+_FLOOR = re.compile(
+    r"\b(?:at least|more than|over|above|beyond|no fewer than)(?:\s+(?:about|around|roughly|~))?\s*$", re.I
+)
+# "Lesson 2", "step 3": a number that names a thing is not an amount.
+_LABEL = re.compile(r"\b(?:lesson|module|step|chapter|section|lab|question|figure|table|part|page)\s*$", re.I)
+
+
+def _amounts(sentence: str) -> list[_Amount]:
+    out = []
+    for match in NUMBER.finditer(sentence):
+        before = sentence[: match.start()]
+        if _LABEL.search(before):
+            continue
+        digits, unit = match.group(1), (match.group(2) or "").lower()
+        value = float(digits.replace(",", ""))
+        values = frozenset(round(v, 9) for v in ({value, value * _MULTIPLIERS[unit]} if unit else {value}))
+        floor = _FLOOR.search(before) or sentence[match.end() : match.end() + 1] == "+"
+        out.append(_Amount(values, "max" if _CEILING.search(before) else "min" if floor else ""))
+    return out
 
 
 # --- the verdict -----------------------------------------------------------------------------

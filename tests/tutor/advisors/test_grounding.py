@@ -110,6 +110,47 @@ def test_contradicting_the_recommendation_fails_and_agreeing_passes() -> None:
     assert contradictions("The advisor recommends fine-tuning here.", prompting) != []
 
 
+# A learner with 60 examples, told to prompt: the strategy lab's claims (500-5,000 is the course's range).
+SIXTY = Claims(
+    methods=frozenset({"prompting"}),
+    fine_tune=False,
+    numbers=(
+        NumericClaim(
+            re.compile(r"\b(?:examples?|pairs|rows|samples)\b"), frozenset({60.0, 500.0, 5000.0}), "amount of data"
+        ),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # the recommendation itself, repeated: "recommendation" is a noun, not advice to fine-tune
+        "For your case, the advisor's recommendation reads: Approach: prompting; Method: none; Reason: With 60 "
+        "examples, few-shot prompting beats fine-tuning (below about 100 it is rarely worth it).",
+        # a bound that the learner's 60 examples meet is not another amount
+        "Below about 100 examples, fine-tuning is rarely worth it — few-shot prompting is the better tool.",
+        "30+ examples in the prompt: the context window fills up and every call gets expensive.",
+        # a lesson's number is a reference, not an amount
+        "I have (or can make) at least a few hundred high-quality examples — see Lesson 2.",
+    ],
+)
+def test_course_sentences_that_agree_with_the_recommendation_are_not_contradictions(sentence: str) -> None:
+    assert contradictions(sentence, SIXTY) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Collect 2,000 examples first.",  # a plain amount the recommendation does not give
+        "You should fine-tune with at least 8,000 examples.",  # a floor none of its amounts reaches
+        "Fewer than 50 examples will do.",  # a ceiling below all of them
+    ],
+)
+def test_amounts_and_bounds_the_recommendation_does_not_give_are_contradictions(sentence: str) -> None:
+    assert "gives another amount of data than the recommendation" in contradictions(sentence, SIXTY)
+
+
 def test_a_draft_is_stopped_at_its_first_unsupported_sentence() -> None:
     watch = DraftWatch(lambda done: check_answer(done, CONTEXT, finished=False))
     assert not watch.failed("Alpaca used about 52K instruction examples")  # no sentence finished yet
