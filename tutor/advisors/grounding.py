@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -98,15 +98,18 @@ _WORD_NUMBERS = {
 
 def number_values(text: str) -> list[tuple[str, set[float]]]:
     """Each number in ``text`` with the values it may stand for ("7B" is 7 and 7e9)."""
-    found = []
+    return [(match.group(0), values) for match, values in _numbers(text)]
+
+
+def _numbers(text: str) -> Iterator[tuple[re.Match[str], set[float]]]:
+    """Each number's match (where it stands) and the values it may stand for."""
     for match in NUMBER.finditer(text):
         digits, unit = match.group(1), (match.group(2) or "").lower()
         value = float(digits.replace(",", ""))
         values = {value}
         if unit:
             values.add(value * _MULTIPLIERS[unit])
-        found.append((match.group(0), {round(v, 9) for v in values}))
-    return found
+        yield match, {round(v, 9) for v in values}
 
 
 def context_numbers(text: str) -> set[float]:
@@ -372,15 +375,12 @@ _LABEL = re.compile(r"\b(?:lesson|module|step|chapter|section|lab|question|figur
 
 def _amounts(sentence: str) -> list[_Amount]:
     out = []
-    for match in NUMBER.finditer(sentence):
+    for match, values in _numbers(sentence):
         before = sentence[: match.start()]
         if _LABEL.search(before):
             continue
-        digits, unit = match.group(1), (match.group(2) or "").lower()
-        value = float(digits.replace(",", ""))
-        values = frozenset(round(v, 9) for v in ({value, value * _MULTIPLIERS[unit]} if unit else {value}))
         floor = _FLOOR.search(before) or sentence[match.end() : match.end() + 1] == "+"
-        out.append(_Amount(values, "max" if _CEILING.search(before) else "min" if floor else ""))
+        out.append(_Amount(frozenset(values), "max" if _CEILING.search(before) else "min" if floor else ""))
     return out
 
 
