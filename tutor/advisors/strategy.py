@@ -148,10 +148,15 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "jargon", "terminology", "vocabulary", "domain", "clinical", "medical", "legal", "radiology", "financ\\w*",
         "soap",
     ),
+    # Words that say the knowledge moves, not what it is: "a catalogue", "the FAQ", "news",
+    # "documentation", "policies" and "docs" name a topic ("our catalogue hasn't changed since
+    # 2019", "classify news articles", "client docs are under NDA"), and raised the signal falsely
+    # on five own-words dev sets (dropping them: +11 right decisions there, the generated dev split
+    # still 200/200). The reader still reads "the catalogue changes every week" by its meaning.
     "changing": (
-        "changes? (?:often|daily|weekly|every \\w+)", "up-to-date", "latest", "catalog(?:ue)?",
-        "inventory", "prices?", "news", "recent", "documentation", "faq", "knowledge base", "policies",
-    ),  # not "docs": people say it of documents ("client docs", "onboarding docs"), not of changing knowledge
+        "changes? (?:often|daily|weekly|every \\w+)", "up-to-date", "latest", "inventory", "prices?", "recent",
+        "knowledge base",
+    ),
     "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
     "private": (
         "private", "confidential", "hipaa", "gdpr", "patients?", "pii", "sensitive", "on-prem\\w*", "clinical",

@@ -56,7 +56,7 @@ SAID_IN_OTHER_WORDS = [
                "strict_format"),
     known_miss("Our engineers write in ATA chapter references and MEL item numbers that ChatGPT garbles.",
                "vocabulary"),
-    known_miss("Fares and timetables are republished every fortnight.", "changing"),
+    ("Fares and timetables are republished every fortnight.", "changing"),
     ("The bot must sound like our cheerful mascot in every single reply.", "behaviour"),
     ("For a year our editors have chosen the better of two generated headlines.", "preference"),
     ("All we have is one second-hand gaming GPU and no money for cloud time.", "low_budget"),

