@@ -31,6 +31,7 @@ from tutor.advisors.grounding import (
     complete_sentences,
     content_words,
     contradictions,
+    sentences,
     stem,
 )
 from tutor.advisors.quiz_guard import QuizGuard, QuizItem
@@ -479,9 +480,8 @@ def course_quotes(asked: Asked, scorer: Scorer, allowed: Callable[[str], bool], 
     return best_quotes(focus, asked.passages, scorer, allowed=allowed, most=most, read_with=read_with)
 
 
-def extract_answer(
-    asked: Asked, guard: QuizGuard, scorer: Scorer, *, model: str = "", problems=(), error: str = "", draft: str = ""
-) -> CourseAnswer:
+def answering_quotes(asked: Asked, guard: QuizGuard, scorer: Scorer) -> list[Quote]:
+    """The course sentences a learner reads for a question, with or without the model's words."""
     # Beside the learner's recommendation, no sentence that reads against its decision ("weights you
     # can download and fine-tune" under "prompting is enough"). Its numbers are not held against the
     # course's own figures: "Alpaca trained on 52,000 examples" is a fact about Alpaca, not advice.
@@ -491,7 +491,27 @@ def extract_answer(
     def allowed(sentence: str) -> bool:
         return not guard.leaks(sentence) and not (decision and contradictions(sentence, decision))
 
-    quotes = course_quotes(asked, scorer, allowed)
+    return course_quotes(asked, scorer, allowed)
+
+
+def _not_said_in(written: str, quotes: list[Quote]) -> list[Quote]:
+    """The quotes less the sentences the draft already says (the best quote joins two sentences,
+    and a draft is often one of them)."""
+    out = []
+    for quote in quotes:
+        parts = sentences(quote.text)
+        rest = [part for part in parts if part not in written]
+        if len(rest) == len(parts):
+            out.append(quote)
+        elif rest:
+            out.append(replace(quote, text=" ".join(rest)))
+    return out
+
+
+def extract_answer(
+    asked: Asked, guard: QuizGuard, scorer: Scorer, *, model: str = "", problems=(), error: str = "", draft: str = ""
+) -> CourseAnswer:
+    quotes = answering_quotes(asked, guard, scorer)
     body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
     if asked.recommendation is not None:  # a follow-up on the learner's case: its decision, and the line asked about
         facts = asked.recommendation.facts_for_prompt()
@@ -589,9 +609,11 @@ def answer_question(
         yield Answered(asked, shown)
         return
     if not problems:
-        # The checked words come with the course sentence that best answers the question, quoted:
-        # grounded words can still be vague, and the learner sees the evidence either way.
-        evidence = course_quotes(asked, scorer, lambda s: not guard.leaks(s), most=1)
+        # The checked words come with the course sentences that answer the question, quoted: the
+        # same ones a failing draft would have given way to. A grounded draft can be a true course
+        # sentence that answers another question (issue 12's adapter: fact accuracy 75% -> 67%
+        # when its drafts took the quotes' place), and the learner sees the evidence either way.
+        evidence = _not_said_in(written, answering_quotes(asked, guard, scorer))
         text = written + (f"\n\nFrom the course:\n\n{_quoted(evidence)}" if evidence else "")
         cited = cited_for(written, asked.passages)
         cited += [c for c in _cite([q.passage for q in evidence]) if c not in cited]

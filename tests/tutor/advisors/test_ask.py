@@ -12,10 +12,10 @@ import pytest
 from tests.conftest import advisor_settings
 from tutor import accounts
 from tutor.advisors.answer_eval import plain_answer
-from tutor.advisors.ask import MODEL_CONTEXT_CHARS, Answered, Retrieved, classify
+from tutor.advisors.ask import MODEL_CONTEXT_CHARS, Answered, Retrieved, classify, extract_answer
 from tutor.advisors.base import AdvisorRequest, UploadedFile
 from tutor.advisors.extractive import plain_units
-from tutor.advisors.grounding import check_answer, contradictions
+from tutor.advisors.grounding import check_answer, contradictions, sentences
 from tutor.advisors.turn import AnswerPiece, ModelReady, final_answer
 from tutor.core import Core
 from tutor.llm.fake import FakeChatModel
@@ -102,6 +102,24 @@ def test_a_draft_made_of_the_passages_is_shown_as_written(core: Core) -> None:
     assert check_answer(words, [passage.text]).grounded
     assert evidence.startswith("> ") and "?open=" in evidence  # the best course sentence, quoted, as evidence
     assert "Checked against the course" in answer.text
+
+
+def test_a_passing_draft_keeps_every_course_quote_the_learner_would_otherwise_read(core: Core) -> None:
+    """A draft that passes the check is followed by the quotes a failing one gives way to, and no
+    sentence is said twice."""
+    first, _, _ = asked(core, "How much did the Alpaca fine-tune cost?")
+    question = first[0].asked
+    extract = extract_answer(question, core.quiz_guard(), core.quote_scorer())
+    quotes = [line[2:] for line in extract.answer.splitlines() if line.startswith("> ") and not line.startswith("> —")]
+    assert len(quotes) >= 2 and "$600" in extract.answer
+    # A true sentence on another point, then the first sentence of the best quote itself.
+    off_point = next(u for p in question.passages[1:] for u in plain_units(p.text) if "$600" not in u)
+    best_first = sentences(quotes[0])[0]
+    for draft in (off_point, best_first):
+        _, answer, _ = asked(core, "How much did the Alpaca fine-tune cost?", reply=draft)
+        assert answer.source == "model" and answer.answer.startswith(draft)
+        said = [s for q in quotes for s in sentences(q)]
+        assert all(answer.answer.count(s) == 1 for s in [*said, draft]), answer.answer
 
 
 def test_a_failing_draft_stops_the_model_at_its_first_bad_sentence(core: Core) -> None:
