@@ -52,8 +52,8 @@ def known_miss(*values: str):
 
 SAID_IN_OTHER_WORDS = [
     known_miss("Legal would have my head if a single contract left the building.", "private"),
-    known_miss("Whatever it writes goes straight into the ledger import, which refuses any line out of place.",
-               "strict_format"),
+    ("Whatever it writes goes straight into the ledger import, which refuses any line out of place.",
+     "strict_format"),
     known_miss("Our engineers write in ATA chapter references and MEL item numbers that ChatGPT garbles.",
                "vocabulary"),
     ("Fares and timetables are republished every fortnight.", "changing"),
