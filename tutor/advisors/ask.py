@@ -58,6 +58,17 @@ _SITUATION = re.compile(
     r"|per day|a day|/day|calls|requests|users|customers)",
     re.I,
 )
+# A training curve's symptom told in words ("my eval loss climbs after the 2nd epoch"): the course
+# answers it (reading your training curves), and there is no use case in it for the rules to decide
+# on. "Loss" alone is not one: insurers' "first notice of loss" is a use case. Running out of memory
+# is left out: "my 13B model runs out of memory on an A100" is a setup the hyperparameter lab sizes.
+_TRAINING_SYMPTOM = re.compile(
+    r"\b(?:(?:train(?:ing)?|eval(?:uation)?|val(?:idation)?|dev|test)[- ]loss(?:es)?|the loss (?:curve|goes|went"
+    r"|climbs|climbed|rises|rose|drops|dropped|falls|fell|stays|stayed|keeps|spikes|spiked|jumps|jumped"
+    r"|plateaus|plateaued|explodes|exploded|won't|doesn't)|(?:my|our) loss\b|overfit\w*|underfit\w*"
+    r"|diverg\w*|nan loss|loss (?:is|became|goes to) nan)\b",
+    re.I,
+)
 _HOW_TO = re.compile(
     r"^\s*(?:so\s+|but\s+|and\s+)?(?:how (?:do|can|would|should) (?:i|we|you)|how to|where do (?:i|we))\b",
     re.I,
@@ -87,7 +98,7 @@ def classify(request: AdvisorRequest, guard: QuizGuard) -> Kind:
         return "use_case"
     # "I have my own GGUF file, how do I get Ollama to serve it?": the situation is only the setting
     # of a how-to question the course answers.
-    if _HOW_TO.search(re.split(r"[,;.:]\s", text.strip())[-1]):
+    if _HOW_TO.search(re.split(r"[,;.:]\s", text.strip())[-1]) or _TRAINING_SYMPTOM.search(text):
         return "question"
     return "use_case" if _OPENS_ON_CASE.search(text) else "question"
 

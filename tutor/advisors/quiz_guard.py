@@ -49,6 +49,20 @@ _COURSE_QUIZ = re.compile(
     r"\b(?:lesson\s*\d\s*quiz|quiz\s*\d|(?:the|this|that)\s+quiz|module[- ]test|final (?:test|exam)|q\s?\d{1,2})\b",
     re.I,
 )
+# A guess at one item's answer, to be confirmed ("for the lesson 3 quiz, the one about alpha — is it
+# 2x the rank?"): a course quiz named, one of its items pointed at, and a guess offered. All three:
+# "before the module test, is it true that QLoRA keeps the base in 4 bits?" points at no item, and
+# "the one about alpha, can you explain what alpha scales?" offers no guess; both are course questions.
+_POINTS_AT_ITEM = re.compile(
+    r"\b(?:the (?:one|question|item) (?:about|on|with|for)|the [\w-]+ (?:question|one|item)\b"
+    r"|(?:question|item)\s*#?\s*\d{1,2}\b|q\s?\d{1,2}\b)",
+    re.I,
+)
+_OFFERS_GUESS = re.compile(
+    r"\b(?:is it|is the answer|the answer is|answer is|it's|it is|should i (?:put|say|answer|write|pick|choose"
+    r"|go with|tick|select)|i'd (?:say|put|go with)|i think|am i right)\b|\b(?:right|correct|yes or no)\s*\?",
+    re.I,
+)
 _ITEM_REF = (
     rf"(?:{_QUIZ_ITEM}|(?:the|this|that|first|second|third|fourth|fifth|last)\s+(?:[\w-]+\s+)?question\b"
     r"|the\s+test\b(?![- ](?:set|data|split|cases?|suite|loss|examples?|rows?|prompts?)))"
@@ -131,6 +145,8 @@ class QuizGuard:
 
     def asks_for_answer(self, text: str) -> bool:
         if any(p.search(text) for p in ASKS) or (_ASKED_OPTION.search(text) and _COURSE_QUIZ.search(text)):
+            return True
+        if _COURSE_QUIZ.search(text) and _POINTS_AT_ITEM.search(text) and _OFFERS_GUESS.search(text):
             return True
         return self.pasted_stem(text) is not None and "?" in text
 

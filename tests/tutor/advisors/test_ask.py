@@ -50,6 +50,12 @@ def asked(core: Core, text: str, history: list[str] | None = None, reply: str | 
         ("Our product catalogue changes weekly; should we fine-tune on it?", "use_case"),
         ('Please check these:\n{"prompt": "2+2", "completion": "4"}', "use_case"),
         ("is it B?", "quiz_request"),
+        # A training run's symptom told in words is a question the course answers (reading curves),
+        # not a use case to decide an approach for; a pasted log is data (above).
+        ("my loss goes down nicely but the eval loss climbs after the 2nd epoch, what's going on?", "question"),
+        ("My validation loss started going up after epoch 3. Is that overfitting?", "question"),
+        ("our training loss is stuck around 2.3 and won't move, why?", "question"),
+        ("My team has 3,000 labelled contracts that cannot leave our servers.", "use_case"),
     ],
 )
 def test_messages_are_told_apart(core: Core, text: str, kind: str) -> None:
@@ -241,6 +247,17 @@ CLINIC = (
     "notes. The records must remain on our own hardware. We write about 2,000 letters a month and have 3,000 "
     "past letters with their notes."
 )
+
+
+OVERFIT = "my loss goes down nicely but the eval loss climbs after the 2nd epoch, what's going on?"
+
+
+def test_a_follow_up_after_a_course_question_reads_no_recommendation_into_it(core: Core) -> None:
+    # The earlier message was a question about a training curve: there is no use case to recall, so
+    # the answer must not open on a decision the rules made from it ("prompting; method none").
+    _, answer, model = asked(core, "and how would early stopping help with that?", [OVERFIT])
+    assert "recommendation" not in answer.answer
+    assert not any("recommendation" in m["content"] for call in model.calls for m in call)
 
 
 def test_a_what_if_on_the_case_reruns_the_rules_with_the_changed_fact(core: Core) -> None:

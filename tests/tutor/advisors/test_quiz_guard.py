@@ -37,6 +37,12 @@ def guard() -> QuizGuard:
         "module test q4: I'd go with the third choice, correct?",
         "lesson 2 quiz, rank question - answer is option two?",
         "is it the second option for the lesson 3 quiz?",
+        # A guess at an item's answer in the learner's words, to be confirmed: once answered from the
+        # course ("alpha = 2r"), which confirmed the guess.
+        "for the lesson 3 quiz, the one about alpha — is it 2x the rank?",
+        "module test, the DPO question: is the answer that it needs no reward model?",
+        "lesson 4 quiz, the judge one: it's position bias, right?",
+        "in quiz 2 should I put 1,000 examples for q3?",
         "The Stanford Alpaca project (2023) demonstrated that A) only models trained from scratch can follow "
         "instructions B) RLHF is required C) fine-tuning needs millions of examples — which one?",
     ],
@@ -63,6 +69,10 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "We run a quiz night app; option 1 is prompting GPT-4, option 2 is a LoRA on Llama. Should we fine-tune?",
         "I want to fine-tune a model that writes exam questions for teachers; the first option is LoRA on 7B.",
         "I will test 2 learning rates for LoRA: is the first option, 2e-4, too high?",
+        # Questions that name a quiz but point at no item of it, or ask about the concept
+        "I'm revising for the lesson 3 quiz: what does alpha do in LoRA?",
+        "Before the module test I want to understand: is it true that QLoRA keeps the base in 4 bits?",
+        "for the lesson 3 quiz, the one about alpha, can you explain what alpha scales?",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
