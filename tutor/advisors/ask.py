@@ -62,11 +62,20 @@ _SITUATION = re.compile(
 # answers it (reading your training curves), and there is no use case in it for the rules to decide
 # on. "Loss" alone is not one: insurers' "first notice of loss" is a use case. Running out of memory
 # is left out: "my 13B model runs out of memory on an A100" is a setup the hyperparameter lab sizes.
+_LOSS = r"loss(?:es)?(?![\w-])"  # not "loss-prevention"; and "our loss adjusters" has no verb of a curve
+_CURVE_MOVES = (
+    r"(?:climb\w*|ris\w+|rose|drop\w*|fall\w*|fell|spik\w+|jump\w*|plateau\w*|flatten\w*|explod\w*|oscillat\w*"
+    r"|swing\w*|zigzag\w*|bounc\w*|increas\w*|decreas\w*|stuck|flat|nan|going|goes|went|keeps|kept|stays|stayed"
+    r"|stopped|started|all over|won't|doesn't|isn't|hasn't)"
+)
 _TRAINING_SYMPTOM = re.compile(
-    r"\b(?:(?:train(?:ing)?|eval(?:uation)?|val(?:idation)?|dev|test)[- ]loss(?:es)?|the loss (?:curve|goes|went"
-    r"|climbs|climbed|rises|rose|drops|dropped|falls|fell|stays|stayed|keeps|spikes|spiked|jumps|jumped"
-    r"|plateaus|plateaued|explodes|exploded|won't|doesn't)|(?:my|our) loss\b|overfit\w*|underfit\w*"
-    r"|diverg\w*|nan loss|loss (?:is|became|goes to) nan)\b",
+    rf"\b(?:(?:train(?:ing)?|eval(?:uation)?|val(?:idation)?|dev|test)[- ]{_LOSS}"
+    rf"|(?:my|our|the)(?: model'?s)? {_LOSS}\s+(?:(?:is|are|was|were|has|have)\s+(?:been\s+|still\s+)?)?{_CURVE_MOVES}"
+    rf"|{_LOSS}\s+curve|nan {_LOSS}"
+    r"|(?:loss|training|run|model|it)\W+(?:\w+\W+)?diverg\w*"
+    r"|(?:is|'s|am|are|started|keeps|seems to be|been)\s+(?:(?:that|this|it|my model|the model)\s+)?"
+    r"(?:over|under)fitting"
+    r"|(?:has|have|had)\s+(?:over|under)fit(?:ted)?)\b",
     re.I,
 )
 _HOW_TO = re.compile(

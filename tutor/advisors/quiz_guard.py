@@ -50,9 +50,16 @@ _COURSE_QUIZ = re.compile(
     re.I,
 )
 # A guess at one item's answer, to be confirmed ("for the lesson 3 quiz, the one about alpha — is it
-# 2x the rank?"): a course quiz named, one of its items pointed at, and a guess offered. All three:
-# "before the module test, is it true that QLoRA keeps the base in 4 bits?" points at no item, and
-# "the one about alpha, can you explain what alpha scales?" offers no guess; both are course questions.
+# 2x the rank?"): a course quiz named, one of its items pointed at, and after the pointer a guess
+# offered. All three: "before the module test, is it true that QLoRA keeps the base in 4 bits?"
+# points at no item, and "the one about alpha, can you explain what alpha scales?" offers no guess;
+# both are course questions. Guess words that open a question of the learner's own ("it's not clear
+# to me…", "is it normal that…", "I think I still don't get…") are not a guess.
+_NAMES_COURSE_QUIZ = re.compile(
+    r"\b(?:lesson[\s-]*(?:\d|one|two|three|four)\s*quiz|quiz\s*\d|(?:the|this|that)\s+quiz|module[- ]test"
+    r"|final (?:test|exam)|q\s?\d{1,2})\b",
+    re.I,
+)
 _POINTS_AT_ITEM = re.compile(
     r"\b(?:the (?:one|question|item) (?:about|on|with|for)|the [\w-]+ (?:question|one|item)\b"
     r"|(?:question|item)\s*#?\s*\d{1,2}\b|q\s?\d{1,2}\b)",
@@ -60,9 +67,24 @@ _POINTS_AT_ITEM = re.compile(
 )
 _OFFERS_GUESS = re.compile(
     r"\b(?:is it|is the answer|the answer is|answer is|it's|it is|should i (?:put|say|answer|write|pick|choose"
-    r"|go with|tick|select)|i'd (?:say|put|go with)|i think|am i right)\b|\b(?:right|correct|yes or no)\s*\?",
+    r"|go with|tick|select)|i'd (?:say|put|go with)|i think|am i right|i'm guessing|my guess is|would it be)\b"
+    r"|\b(?:right|correct|yes or no|yes|isn't it|shouldn't it|wouldn't it)\s*\?",
     re.I,
 )
+_NOT_A_GUESS = re.compile(
+    r"\b(?:it(?:'s| is) not|i think i|is it (?:normal|worth|possible|true|ok|okay|fine|bad|good|expected|because))\b",
+    re.I,
+)
+
+
+def _guesses_at_an_item(text: str) -> bool:
+    pointer = _POINTS_AT_ITEM.search(text) if _NAMES_COURSE_QUIZ.search(text) else None
+    if pointer is None:
+        return False
+    after = text[pointer.end() :]
+    return bool(_OFFERS_GUESS.search(after)) and not _NOT_A_GUESS.search(after)
+
+
 _ITEM_REF = (
     rf"(?:{_QUIZ_ITEM}|(?:the|this|that|first|second|third|fourth|fifth|last)\s+(?:[\w-]+\s+)?question\b"
     r"|the\s+test\b(?![- ](?:set|data|split|cases?|suite|loss|examples?|rows?|prompts?)))"
@@ -146,7 +168,7 @@ class QuizGuard:
     def asks_for_answer(self, text: str) -> bool:
         if any(p.search(text) for p in ASKS) or (_ASKED_OPTION.search(text) and _COURSE_QUIZ.search(text)):
             return True
-        if _COURSE_QUIZ.search(text) and _POINTS_AT_ITEM.search(text) and _OFFERS_GUESS.search(text):
+        if _guesses_at_an_item(text):
             return True
         return self.pasted_stem(text) is not None and "?" in text
 

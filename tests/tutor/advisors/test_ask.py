@@ -12,7 +12,14 @@ import pytest
 from tests.conftest import advisor_settings
 from tutor import accounts
 from tutor.advisors.answer_eval import plain_answer
-from tutor.advisors.ask import MODEL_CONTEXT_CHARS, Answered, Retrieved, classify, extract_answer
+from tutor.advisors.ask import (
+    MODEL_CONTEXT_CHARS,
+    Answered,
+    Retrieved,
+    classify,
+    earlier_recommendation,
+    extract_answer,
+)
 from tutor.advisors.base import AdvisorRequest, UploadedFile
 from tutor.advisors.extractive import plain_units
 from tutor.advisors.grounding import check_answer, contradictions, sentences
@@ -55,6 +62,14 @@ def asked(core: Core, text: str, history: list[str] | None = None, reply: str | 
         ("my loss goes down nicely but the eval loss climbs after the 2nd epoch, what's going on?", "question"),
         ("My validation loss started going up after epoch 3. Is that overfitting?", "question"),
         ("our training loss is stuck around 2.3 and won't move, why?", "question"),
+        ("My model's loss went to NaN at step 300, why?", "question"),
+        ("I'm seeing the training loss spike every few hundred steps, is that bad?", "question"),
+        # "loss", "diverge" and "overfit" in a use case's own sense stay use cases
+        ("We're an insurer; we want replies drafted to our loss adjusters' reports in our house style.", "use_case"),
+        ("Our loss prevention team writes incident reports; should we fine-tune on them?", "use_case"),
+        ("We're training loss-prevention staff with a chatbot that answers from our manual.", "use_case"),
+        ("Our discharge letters diverge from the standard template and the model keeps using it.", "use_case"),
+        ("I'm worried a fine-tuned model would overfit to our templates; should we use RAG?", "use_case"),
         ("My team has 3,000 labelled contracts that cannot leave our servers.", "use_case"),
     ],
 )
@@ -255,6 +270,7 @@ OVERFIT = "my loss goes down nicely but the eval loss climbs after the 2nd epoch
 def test_a_follow_up_after_a_course_question_reads_no_recommendation_into_it(core: Core) -> None:
     # The earlier message was a question about a training curve: there is no use case to recall, so
     # the answer must not open on a decision the rules made from it ("prompting; method none").
+    assert earlier_recommendation("strategy", [OVERFIT], core.quiz_guard()) is None
     _, answer, model = asked(core, "and how would early stopping help with that?", [OVERFIT])
     assert "recommendation" not in answer.answer
     assert not any("recommendation" in m["content"] for call in model.calls for m in call)

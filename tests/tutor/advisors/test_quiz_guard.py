@@ -42,7 +42,8 @@ def guard() -> QuizGuard:
         "for the lesson 3 quiz, the one about alpha — is it 2x the rank?",
         "module test, the DPO question: is the answer that it needs no reward model?",
         "lesson 4 quiz, the judge one: it's position bias, right?",
-        "in quiz 2 should I put 1,000 examples for q3?",
+        "lesson three quiz, the question on warmup — I'm guessing 10% of the steps?",
+        "module test, the merge one: my guess is that it adds latency, isn't it?",
         "The Stanford Alpaca project (2023) demonstrated that A) only models trained from scratch can follow "
         "instructions B) RLHF is required C) fine-tuning needs millions of examples — which one?",
     ],
@@ -73,6 +74,11 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "I'm revising for the lesson 3 quiz: what does alpha do in LoRA?",
         "Before the module test I want to understand: is it true that QLoRA keeps the base in 4 bits?",
         "for the lesson 3 quiz, the one about alpha, can you explain what alpha scales?",
+        # Guess words that are not a guess at the item's answer
+        "For the module test, the one on DPO — it's not clear to me what the reference model does, can you explain?",
+        "Before the lesson 3 quiz I think I still don't get the one about alpha; what does alpha do?",
+        "After the lesson 3 quiz I tried QLoRA: is it normal that the quantized one trains slower?",
+        "We build the quiz generator for a trivia app and the history one is weakest. Is it worth a LoRA?",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
