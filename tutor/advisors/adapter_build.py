@@ -318,8 +318,8 @@ ROUGE-L against the reference answer: {before["value"]:.3f} before, {after["valu
 ## Limitations
 
 - 135M parameters: it copies well and reasons little. It may pick a sentence that is near the
-  question but does not answer it; the check cannot tell, so the app shows the course's best
-  quote with every answer.
+  question but does not answer it; the check cannot tell, so the app shows the course's quotes
+  for the question with every answer.
 - It was trained on the prompts the labs send today; another prompt format loses most of the gain.
 - It knows only what the passages in its prompt say; it has no knowledge of its own to add.
 

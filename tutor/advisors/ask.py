@@ -500,16 +500,22 @@ def course_quotes(asked: Asked, scorer: Scorer, allowed: Callable[[str], bool], 
     return best_quotes(focus, asked.passages, scorer, allowed=allowed, most=most, read_with=read_with)
 
 
+_ADDRESSES_LEARNER = re.compile(r"\b(?:you|your|you're|you've)\b", re.I)
+
+
 def answering_quotes(asked: Asked, guard: QuizGuard, scorer: Scorer) -> list[Quote]:
     """The course sentences a learner reads for a question, with or without the model's words."""
     # Beside the learner's recommendation, no sentence that reads against its decision ("weights you
     # can download and fine-tune" under "prompting is enough"). Its numbers are not held against the
     # course's own figures: "Alpaca trained on 52,000 examples" is a fact about Alpaca, not advice.
+    # A sentence that speaks to the learner ("You have fewer than 100 examples", a checklist line)
+    # is held to them too: under the recommendation it reads as a claim about their case.
     claims = asked.claims()
     decision = replace(claims, numbers=()) if claims else None
 
     def allowed(sentence: str) -> bool:
-        return not guard.leaks(sentence) and not (decision and contradictions(sentence, decision))
+        held_to = claims if _ADDRESSES_LEARNER.search(sentence) else decision
+        return not guard.leaks(sentence) and not (held_to and contradictions(sentence, held_to))
 
     return course_quotes(asked, scorer, allowed)
 

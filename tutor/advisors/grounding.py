@@ -229,10 +229,17 @@ class _Said:
     words: list[str]
     terms: frozenset[str]
     numbers: frozenset[float]
+    row: frozenset[str] | None = None  # a table cell's row label ("LoRA rank (r) — Typical value: …")
+
+
+# A table cell as the quotes read it: "<row label> — <column header>: <value>".
+_TABLE_CELL = re.compile(r"^\s*([^—:]{1,80}?)\s+—\s+[^—:]{1,60}:")
 
 
 def _said(text: str) -> _Said:
     numbers = frozenset(max(values) for _, values in number_values(text))
+    cell = _TABLE_CELL.match(_strip_markdown(text))
+    row = frozenset(stem(w) for w in content_words(cell.group(1))) if cell else None
     words, terms = [], set()
     for i, token in enumerate(_TOKEN.findall(_strip_markdown(NUMBER.sub(" ", text)))):
         if token.lower() in FRAMING or token not in content_words(token):
@@ -240,7 +247,7 @@ def _said(text: str) -> _Said:
         words.append(stem(token))
         if is_term(token, sentence_start=i == 0):
             terms.add(stem(token))
-    return _Said(words, frozenset(terms), numbers)
+    return _Said(words, frozenset(terms), numbers, row)
 
 
 def _in_order(words: list[str], place: list[str]) -> float:
@@ -269,8 +276,11 @@ def unplaced_sentences(answer: str, context: Iterable[str]) -> list[str]:
         wanted = set(said.words)
         if len(wanted) + len(said.numbers) < 3:
             continue  # too short to stitch anything
+        # A table cell's value is said of its own row: the rank row's label with the alpha row's
+        # value holds every word of the alpha cell, and a claim the course never makes.
         placed = any(
-            said.terms <= set(p.words) and said.numbers <= p.numbers
+            (said.row is None or said.row == p.row)
+            and said.terms <= set(p.words) and said.numbers <= p.numbers
             and len(wanted & set(p.words)) / max(1, len(wanted)) >= MIN_PLACE_SHARE
             and _in_order(said.words, p.words) >= MIN_ORDER_SHARE
             for p in places

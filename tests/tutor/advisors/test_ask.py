@@ -287,3 +287,19 @@ def test_a_what_if_on_the_case_reruns_the_rules_with_the_changed_fact(core: Core
     assert (before.approach, before.method) == (["prompting", "fine-tuning"], "lora")
     # 50 examples: under the course's ~100, a few-shot prompt comes first.
     assert (after.approach, after.method, after.data_needed.have) == (["prompting"], "none", 50)
+
+
+SHOP = "we sell about 3,000 products and the prices change every week; customers ask our bot about prices all day"
+
+
+@pytest.mark.parametrize("follow_up", ["should we just finetune that info into the model?"])
+def test_quotes_under_a_recommendation_say_nothing_about_the_learners_data_that_it_does_not(
+    core: Core, follow_up: str
+) -> None:
+    # "You have fewer than 100 examples" is a checklist line addressed to the learner: under a
+    # prompting + RAG decision that gives another amount, it reads as a claim about their case.
+    recommendation = earlier_recommendation("strategy", [SHOP], core.quiz_guard())
+    assert recommendation is not None
+    _, answer, _ = asked(core, follow_up, [SHOP])
+    assert "recommendation reads" in answer.answer
+    assert contradictions(plain_answer(answer.answer), recommendation.claims()) == []

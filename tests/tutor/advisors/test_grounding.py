@@ -163,3 +163,19 @@ def test_abbreviations_do_not_end_sentences() -> None:
     text = "Add your own safety data (e.g. refusal examples). LoRA came from Hu et al. at Microsoft."
     first, second = "Add your own safety data (e.g. refusal examples).", "LoRA came from Hu et al. at Microsoft."
     assert sentences(text) == [first, second]
+
+
+TABLE = [
+    "| Setting | Typical value | What to know |\n|---|---|---|\n"
+    "| **LoRA rank (r)** | **8, 16 or 32** | **r=8** for style or format tasks, **r=16** for domain adaptation. |\n"
+    "| **LoRA alpha** | usually **rank × 2** (alpha = 2r) | Alpha scales the LoRA update: **alpha=16 with r=8**. |"
+]
+
+
+def test_a_table_rows_value_is_said_of_that_row_not_of_another() -> None:
+    # The fine-tuned advisor once wrote the rank row's label with the alpha row's value: every word
+    # is in the alpha row, but the claim (a rank of "rank × 2") is one the course never makes.
+    assert not check_answer("LoRA rank (r) — Typical value: usually rank × 2 (alpha = 2r).", TABLE).grounded
+    assert check_answer("LoRA alpha — Typical value: usually rank × 2 (alpha = 2r).", TABLE).grounded
+    assert check_answer("LoRA rank (r) — Typical value: 8, 16 or 32.", TABLE).grounded
+    assert check_answer("LoRA alpha is usually rank × 2 (alpha = 2r).", TABLE).grounded
