@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from tutor.advisors.grounding import ends_complete, sentences
+from tutor.advisors.grounding import ends_complete, sentences, table_cell
 from tutor.rag import Passage
 from tutor.rag.chunks import TABLE_SEPARATOR, Chunk
 from tutor.rag.lexical import terms
@@ -255,6 +255,19 @@ def closest(question: str, texts: list[str], scorer: Scorer, most: int) -> list[
     return [texts[i] for i in chosen]
 
 
+def _reads_on(sentence: str, after: str) -> bool:
+    """Whether ``after`` continues ``sentence`` in a quote: not a code example, and not another
+    table row's cell ("Some people set alpha = rank…" is the alpha row's; "Batch size — Typical
+    value: 4–32" opens the next row). Cells of one row, or of one column, read on."""
+    if after.startswith("The course's example"):
+        return False
+    next_cell = table_cell(after)
+    if next_cell is None:
+        return True
+    cell = table_cell(sentence)
+    return cell is not None and (cell[0] == next_cell[0] or cell[1] == next_cell[1])
+
+
 def best_quotes(
     question: str,
     passages: list[Passage],
@@ -282,7 +295,7 @@ def best_quotes(
             continue
         text, used = quote.text, used | {place}
         after = by_place.get((quote.passage.chunk_id, quote.position + 1))
-        if not chosen and after is not None and not after.text.startswith("The course's example"):
+        if not chosen and after is not None and _reads_on(quote.text, after.text):
             text, used = f"{text} {after.text}", used | {(after.passage.chunk_id, after.position)}
         chosen.append(Quote(text, quote.passage, quote.score, quote.position))
     return chosen

@@ -233,13 +233,19 @@ class _Said:
 
 
 # A table cell as the quotes read it: "<row label> — <column header>: <value>".
-_TABLE_CELL = re.compile(r"^\s*([^—:]{1,80}?)\s+—\s+[^—:]{1,60}:")
+_TABLE_CELL = re.compile(r"^\s*([^—:]{1,80}?)\s+—\s+([^—:]{1,60}):")
+
+
+def table_cell(text: str) -> tuple[str, str] | None:
+    """The row label and column header of a table cell as the quotes read it, else None."""
+    cell = _TABLE_CELL.match(_strip_markdown(text))
+    return (cell.group(1), cell.group(2)) if cell else None
 
 
 def _said(text: str) -> _Said:
     numbers = frozenset(max(values) for _, values in number_values(text))
-    cell = _TABLE_CELL.match(_strip_markdown(text))
-    row = frozenset(stem(w) for w in content_words(cell.group(1))) if cell else None
+    cell = table_cell(text)
+    row = frozenset(stem(w) for w in content_words(cell[0])) if cell else None
     words, terms = [], set()
     for i, token in enumerate(_TOKEN.findall(_strip_markdown(NUMBER.sub(" ", text)))):
         if token.lower() in FRAMING or token not in content_words(token):

@@ -109,3 +109,27 @@ def test_a_failing_ranker_leaves_the_quotes_to_embedding_similarity() -> None:
     plain = rank_sentences("what is NF4 short for", [passage], QuoteScorer(WordCountScorer()))
     broken = rank_sentences("what is NF4 short for", [passage], QuoteScorer(WordCountScorer(), BrokenJudge()))
     assert [q.text for q in broken] == [q.text for q in plain]
+
+
+TABLE_CHUNK = """Lesson › Settings
+
+| Setting | Typical value | What to know |
+|---|---|---|
+| **LoRA alpha** | usually **rank × 2** | Alpha scales the update. Some people set alpha = rank for gentler updates. |
+| **Batch size** | **4–32** (effective) | Reach it with gradient accumulation over several small batches. |
+| **LoRA rank** | **8, 16 or 32** | r=8 for style or format tasks and r=16 for domain adaptation work. |"""
+
+
+class SettingsScorer(WordCountScorer):
+    VOCABULARY = ("gentler", "alpha", "rank", "batch")
+
+
+def test_a_quote_does_not_run_on_into_another_table_row() -> None:
+    # The best sentence closes the alpha row; the unit after it opens the batch-size row, which
+    # quoted as one with it reads as if the course tied the two together.
+    passage = Passage("c2", "hyperparameters-lora", "Settings", "Settings", "settings", 0.6, TABLE_CHUNK)
+    quotes = best_quotes("why set a gentler alpha", [passage], SettingsScorer(), most=1)
+    assert quotes[0].text == "Some people set alpha = rank for gentler updates."
+    # Cells of one row still read on: the rank row's value, then what to know about it.
+    rank = best_quotes("typical rank", [passage], SettingsScorer(), most=1)[0].text
+    assert rank.startswith("LoRA rank — Typical value: 8, 16 or 32.") and "LoRA rank — What to know" in rank
