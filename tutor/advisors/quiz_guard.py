@@ -46,7 +46,8 @@ _ASKED_OPTION = re.compile(
     re.I,
 )
 _COURSE_QUIZ = re.compile(
-    r"\b(?:lesson\s*\d\s*quiz|quiz\s*\d|(?:the|this|that)\s+quiz|module[- ]test|final (?:test|exam)|q\s?\d{1,2})\b",
+    r"\b(?:lesson[\s-]*(?:\d|one|two|three|four)\s*quiz|quiz\s*\d|(?:the|this|that)\s+quiz|module[- ]test"
+    r"|final (?:test|exam)|q\s?\d{1,2})\b",
     re.I,
 )
 # A guess at one item's answer, to be confirmed ("for the lesson 3 quiz, the one about alpha — is it
@@ -55,11 +56,6 @@ _COURSE_QUIZ = re.compile(
 # points at no item, and "the one about alpha, can you explain what alpha scales?" offers no guess;
 # both are course questions. Guess words that open a question of the learner's own ("it's not clear
 # to me…", "is it normal that…", "I think I still don't get…") are not a guess.
-_NAMES_COURSE_QUIZ = re.compile(
-    r"\b(?:lesson[\s-]*(?:\d|one|two|three|four)\s*quiz|quiz\s*\d|(?:the|this|that)\s+quiz|module[- ]test"
-    r"|final (?:test|exam)|q\s?\d{1,2})\b",
-    re.I,
-)
 _POINTS_AT_ITEM = re.compile(
     r"\b(?:the (?:one|question|item) (?:about|on|with|for)|the [\w-]+ (?:question|one|item)\b"
     r"|(?:question|item)\s*#?\s*\d{1,2}\b|q\s?\d{1,2}\b)",
@@ -78,7 +74,7 @@ _NOT_A_GUESS = re.compile(
 
 
 def _guesses_at_an_item(text: str) -> bool:
-    pointer = _POINTS_AT_ITEM.search(text) if _NAMES_COURSE_QUIZ.search(text) else None
+    pointer = _POINTS_AT_ITEM.search(text) if _COURSE_QUIZ.search(text) else None
     if pointer is None:
         return False
     after = text[pointer.end() :]
