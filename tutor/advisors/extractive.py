@@ -125,6 +125,7 @@ def plain_units(passage_text: str, *, min_words: int = MIN_WORDS, max_words: int
         units.append(line)
     # Lines of one paragraph join before the split into sentences; list items stay apart.
     text = re.sub(r"(?<=[^\n])\n(?![-*+]\s|\d+[.)]\s|\n)", " ", "\n".join(units))
+    text = _lead_ins_joined(text, max_words)
     out: list[str] = []
     for sentence in sentences(text):
         # A list item or lead-in that ends on ":", ";", "," or "or" still states something: end it
@@ -139,6 +140,39 @@ def plain_units(passage_text: str, *, min_words: int = MIN_WORDS, max_words: int
         elif min_words <= words <= max_words:
             out.append(sentence)
     return out + code_units
+
+
+_LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
+
+
+def _lead_ins_joined(text: str, max_words: int) -> str:
+    """A lead-in ending on ":" and the list items that finish it, as one line: "For a model the size
+    of GPT-3.5 that means: storing a full copy…; huge GPU memory…; a real risk of catastrophic
+    forgetting." Alone, "a real risk of catastrophic forgetting." does not say of what. Only items
+    that are fragments (they open in lower case) join, and only when the whole still fits a quote."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        items: list[str] = []
+        j = i + 1
+        while j < len(lines) and not lines[j].strip():  # the blank line before a list
+            j += 1
+        while line.rstrip().endswith(":") and j < len(lines) and _LIST_ITEM.match(lines[j]):
+            item = _LIST_ITEM.sub("", lines[j]).strip()
+            if not item[:1].islower():
+                break
+            items.append(re.sub(r"(?:[;,.]|\s+(?:or|and))+\s*$", "", item))
+            j += 1
+        lead = sentences(line)[-1] if line.strip() else ""
+        if items and len(lead.split()) + sum(len(item.split()) for item in items) <= max_words:
+            out.append(f"{line.rstrip()} {'; '.join(items)}.")
+            i = j
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
 
 
 # A sentence that leans on the one before it for its subject.

@@ -100,6 +100,8 @@ ASKS = [
         # "is it B?", "I think it's C, right?", "it's b, isn't it?": a letter, then perhaps a tag question
         r"\b(?:is it|is the answer|answer is|it's|its|go with|pick)\s*\(?[a-e]\)?"
         r"(?:\s*,?\s*(?:right|correct|yes|no|ok|okay|yeah|isn't it|is it|am i right))?\s*[?.!]*\s*$",
+        # "is it B? the warmup question on the module test": a letter asked about, more words after
+        r"\b(?:is it|is the answer|answer is|it's|its|go with|pick)\s*\(?[a-e]\)?\s*\?",
         r"\b(?:option|choice|answer)\s*\(?[a-e]\)?\b(?!-)",
         r"^\s*\(?[a-e]\)?\s*(?:or\s*\(?[a-e]\)?)?\s*\?\s*$",
         r"\banswer key\b",

@@ -164,7 +164,8 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "medical records?", "proprietary", "personal (?:data|information|details)",
         "(?:names?|numbers?),? (?:and|or) (?:home |postal |email )?addresses", "home addresses",
         "dates? of birth", "social security", "phone numbers", "(?:stay|stays|kept|keep|remain|remains) in-house",
-        "in-house only",
+        "in-house only", "under (?:an? |strict )?ndas?", "(?:covered by|bound by) (?:an? )?ndas?", "nda-protected",
+        "trade secrets?",
     ),
     "behaviour": ("persona", "tone", "voice", "style", "refuse", "policy", "concise", "brand"),
     "preference": (

@@ -50,6 +50,29 @@ def test_markdown_is_read_as_quotable_sentences() -> None:
     ]
 
 
+def test_list_items_that_finish_their_lead_in_are_read_with_it() -> None:
+    # Once quoted alone: "a real risk of catastrophic forgetting." (of what?)
+    chunk = """Reference › Why not update everything?
+
+**Full fine-tuning** updates every parameter. For a model the size of GPT-3.5
+(**175B parameters**) that means:
+
+- storing a **full copy of the model for every task**;
+- **huge GPU memory** during training;
+- a real risk of **catastrophic forgetting**.
+
+Three things decide it:
+
+- **Data:** the quality of your training examples.
+- **Method:** SFT, DPO or LoRA, chosen for the job."""
+    assert plain_units(chunk) == [
+        "For a model the size of GPT-3.5 (175B parameters) that means: storing a full copy of the model for every"
+        " task; huge GPU memory during training; a real risk of catastrophic forgetting.",
+        "Data: the quality of your training examples.",
+        "Method: SFT, DPO or LoRA, chosen for the job.",
+    ]
+
+
 class WordCountScorer:
     """Embeddings as word counts over a fixed vocabulary; every word weighs the same."""
 

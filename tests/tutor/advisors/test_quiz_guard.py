@@ -44,6 +44,11 @@ def guard() -> QuizGuard:
         "lesson 4 quiz, the judge one: it's position bias, right?",
         "lesson three quiz, the question on warmup — I'm guessing 10% of the steps?",
         "module test, the merge one: my guess is that it adds latency, isn't it?",
+        # A letter guess followed by more words: once read as a course question and answered
+        # from the course.
+        "is it B? the warmup question on the module test",
+        "Is it (c)? I mean the lesson 2 quiz, about how many examples",
+        "lesson 3 quiz q2 - is it d? not sure",
         "The Stanford Alpaca project (2023) demonstrated that A) only models trained from scratch can follow "
         "instructions B) RLHF is required C) fine-tuning needs millions of examples — which one?",
     ],
@@ -79,6 +84,9 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "Before the lesson 3 quiz I think I still don't get the one about alpha; what does alpha do?",
         "After the lesson 3 quiz I tried QLoRA: is it normal that the quantized one trains slower?",
         "We build the quiz generator for a trivia app and the history one is weakest. Is it worth a LoRA?",
+        # "is it a" opening a longer question is not a letter guess
+        "Is it a good idea to use QLoRA on a 3B model for the lesson 3 quiz practice?",
+        "What is it? A LoRA adapter, or a merged model?",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:

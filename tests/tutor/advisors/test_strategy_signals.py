@@ -97,6 +97,10 @@ def test_decisions_on_use_cases_in_own_words(text: str, approach: list[str], met
         ("There is no personal information in these product manuals.", False),
         ("data must stay in-house", True),
         ("Our in-house team wrote the style guide.", False),
+        # An NDA or trade secret says the data may not be shared: once read as nothing private
+        ("Our clients' scripts are under NDA.", True),
+        ("The drawings are trade secrets of our customers.", True),
+        ("We signed an NDA with the vendor, but this data is public.", False),
     ],
 )
 def test_private_data_is_read_by_meaning_and_negation_counts(text: str, private: bool) -> None:
