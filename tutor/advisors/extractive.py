@@ -73,6 +73,8 @@ log = logging.getLogger(__name__)
 
 # A quote needs this many words to say something on its own.
 MIN_WORDS = 6
+MIN_ITEM_WORDS = 4  # a list item, read under its section's title
+MIN_HELD_WORDS = 3  # a shorter sentence than MIN_WORDS opens the next one instead of being dropped
 MAX_WORDS = 70
 # Weight of shared words against embedding similarity, and of the passage's own rank.
 WORD_WEIGHT = 0.6
@@ -120,6 +122,7 @@ def plain_units(passage_text: str, *, min_words: int = MIN_WORDS, max_words: int
             units += _table_row(cells, header)
             continue
         header = []
+        line = _RUN_IN_LABEL.sub(_label_colon, line)
         line = re.sub(r"^>\s*|^#+\s*", "", _inline(line))
         line = re.sub(r"^([-*+]\s+)?\[[ xX]\]\s*", r"\1", line)  # checklist boxes
         units.append(line)
@@ -127,19 +130,39 @@ def plain_units(passage_text: str, *, min_words: int = MIN_WORDS, max_words: int
     text = re.sub(r"(?<=[^\n])\n(?![-*+]\s|\d+[.)]\s|\n)", " ", "\n".join(units))
     text = _lead_ins_joined(text, max_words)
     out: list[str] = []
-    for sentence in sentences(text):
-        # A list item or lead-in that ends on ":", ";", "," or "or" still states something: end it
-        # there ("One JSON object per line (JSONL):" -> "… (JSONL).").
-        sentence = re.sub(r"(?:[:;,]|\s+(?:or|and))+\s*$", "", sentence).rstrip()
-        if not sentence:
-            continue
-        sentence = sentence if ends_complete(sentence) else sentence + "."
-        words = len(sentence.split())
-        if out and _ANAPHOR.match(sentence) and len(out[-1].split()) + words <= max_words:
-            out[-1] = f"{out[-1]} {sentence}"
-        elif min_words <= words <= max_words:
-            out.append(sentence)
+    for line in text.splitlines():
+        # A list item says its piece under the section's title, so it may be shorter than a sentence
+        # of prose ("You have good training data." under "When to fine-tune").
+        shortest = min(min_words, MIN_ITEM_WORDS) if _LIST_ITEM.match(line) else min_words
+        held = ""  # a short sentence, which opens the next one of its paragraph ("Fine-tuning is not magic.")
+        for sentence in sentences(line):
+            # A list item or lead-in that ends on ":", ";", "," or "or" still states something: end it
+            # there ("One JSON object per line (JSONL):" -> "… (JSONL).").
+            sentence = re.sub(r"(?:[:;,]|\s+(?:or|and))+\s*$", "", sentence).rstrip()
+            if not sentence:
+                continue
+            sentence = sentence if ends_complete(sentence) else sentence + "."
+            if held and table_cell(sentence) is None and len(held.split()) + len(sentence.split()) <= max_words:
+                sentence = f"{held} {sentence}"
+            held = ""
+            words = len(sentence.split())
+            if out and _ANAPHOR.match(sentence) and len(out[-1].split()) + words <= max_words:
+                out[-1] = f"{out[-1]} {sentence}"
+            elif shortest <= words <= max_words:
+                out.append(sentence)
+            elif words >= MIN_HELD_WORDS and sentence[:1].isupper() and " — " not in sentence:  # not a table cell
+                held = sentence
     return out + code_units
+
+
+# A bold label that opens a paragraph or list item ("**Catastrophic forgetting.** Fine-tune on…"):
+# too short to quote alone, it names what the sentence after it is about, so it joins that sentence.
+_RUN_IN_LABEL = re.compile(r"^((?:[-*+]|\d+[.)])\s+)?\*\*([^*]+?)\.\*\*\s+(?=\S)")
+
+
+def _label_colon(match: re.Match[str]) -> str:
+    bullet, label = match.group(1) or "", match.group(2)
+    return f"{bullet}{label}: " if len(label.split()) < MIN_WORDS else match.group(0)
 
 
 _LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
@@ -207,11 +230,25 @@ def _ended(text: str) -> str:
 
 def _code_units(block: str) -> list[str]:
     """Lines of a code block worth quoting: settings with their comment ("`lr_scheduler_type="cosine"`
-    — why"), and comments that explain the code."""
+    — why"), and comments on lines of their own, which explain the code."""
     out = []
+    previous_comment = False
     for line in block.splitlines():
         code, _, comment = line.partition("#")
         code, comment = code.strip().rstrip(","), comment.strip()
+        # A comment on a line of its own explains in words ("# Then: read about 10% of what was
+        # generated yourself."); one that opens in lower case goes on from the line before.
+        if not code and comment:
+            if previous_comment and comment[:1].islower():
+                out[-1] = f"{out[-1].removesuffix('.')} {_ended(comment)}"
+            elif comment[:1].isalnum() and len(comment.split()) >= MIN_WORDS:  # not "# ... train as usual ..."
+                out.append(_ended(comment[:1].upper() + comment[1:]))
+            else:
+                previous_comment = False
+                continue
+            previous_comment = True
+            continue
+        previous_comment = False
         # A setting with a value ("lr_scheduler_type="cosine""), not an opening bracket or a call.
         if re.search(r"[=:]\s*[\w\"'.-]", code) and not code.endswith(("(", "[", "{")) and len(code) <= 80:
             out.append(f"The course's example sets `{code}`" + (f" ({comment.rstrip('.')})." if comment else "."))

@@ -66,10 +66,27 @@ Three things decide it:
 - **Data:** the quality of your training examples.
 - **Method:** SFT, DPO or LoRA, chosen for the job."""
     assert plain_units(chunk) == [
-        "For a model the size of GPT-3.5 (175B parameters) that means: storing a full copy of the model for every"
+        "Full fine-tuning updates every parameter. For a model the size of GPT-3.5 (175B parameters) that means:"
+        " storing a full copy of the model for every"
         " task; huge GPU memory during training; a real risk of catastrophic forgetting.",
         "Data: the quality of your training examples.",
         "Method: SFT, DPO or LoRA, chosen for the job.",
+    ]
+
+
+def test_a_short_bold_label_names_the_sentence_it_opens() -> None:
+    # Once dropped as too short ("Catastrophic forgetting."), so the quote never named the term.
+    chunk = """Reference › Two risks to know
+
+**Catastrophic forgetting.** Fine-tune on medical Q&A and the model may get worse at everything else.
+
+- **Failure-rate alerts.** Count schema-validation failures, refusals and timeouts.
+- **Requantizing cannot restore what was lost.** Quantization throws information away for good."""
+    assert plain_units(chunk) == [
+        "Catastrophic forgetting: Fine-tune on medical Q&A and the model may get worse at everything else.",
+        "Failure-rate alerts: Count schema-validation failures, refusals and timeouts.",
+        "Requantizing cannot restore what was lost.",
+        "Quantization throws information away for good.",
     ]
 
 
