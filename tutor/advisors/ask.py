@@ -16,6 +16,7 @@ search, and a use case earlier in the conversation puts its recommendation in th
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -140,6 +141,7 @@ COURSE_TERMS = re.compile(
     r"\b(?:fine-?tun\w*|lora|qlora|llms?|language models?|models?|datasets?|training|trained|gpus?|vram|loss|"
     r"epochs?|adapters?|quantiz\w*|quantis\w*|tokens?|tokeni\w*|eval\w*|benchmarks?|prompt\w*|rag|retrieval|weights?|"
     r"parameters?|overfit\w*|hyperparam\w*|batch\w*|rank|alpha|sft|dpo|rlhf|gguf|safetensors|peft|inference|"
+    r"gradients?|accumulat\w*|warm-?up|learning rates?|schedul\w*|optimi[sz]\w*|dedup\w*|duplicat\w*|"
     r"embeddings?|checkpoints?|instruction\w*|synthetic|labels?|examples?|judge|rouge|bleu|perplexity|"
     r"merg\w*|distill\w*|alignment|guardrails?|hallucinat\w*|transformers?|neural|deep learning|ai|"
     r"vllm|ollama|llama(?:\.cpp)?|mistral|qwen|gemma|olmo|pythia|deepseek|gpt-?\d?|claude|hugging ?face)\b",
@@ -182,11 +184,30 @@ def off_course(text: str, passages: list[Passage], index: CourseIndex | None = N
 
 def mostly_foreign(text: str, index: CourseIndex) -> bool:
     """Half or more of the message's words are names the course never uses and that are not
-    common English ("pinecone or weaviate", "sourdough bread")."""
+    common English ("pinecone or weaviate", "sourdough bread"). A misspelling or a clipped form of a
+    course word ("acumulation", "dedupe", "diff") is not foreign."""
     words = content_words(text)
     course = index.vocabulary()
-    foreign = [w for w in words if stem(w) not in course and not index.is_common_word(w)]
+    foreign = [
+        w for w in words if stem(w) not in course and not index.is_common_word(w) and not _near_course_word(w, course)
+    ]
     return bool(words) and len(foreign) >= UNKNOWN_WORDS * len(words)
+
+
+# A word this close to a course word (difflib's ratio, on stems) is that word misspelt.
+NEAR_COURSE_WORD = 0.8
+
+
+def _near_course_word(word: str, course: frozenset[str] | set[str]) -> bool:
+    """A misspelling ("acumulation") or a clipped form ("dedupe" for "deduplication", "diff" for
+    "difference") of a word the course uses: only for words of four letters or more, where a near
+    miss is rarely another word."""
+    if len(word) < 4:
+        return False
+    prefix = word.lower()[:5]
+    return any(c.startswith(prefix) and len(c) >= len(prefix) + 2 for c in course) or bool(
+        len(word) >= 5 and difflib.get_close_matches(stem(word), course, n=1, cutoff=NEAR_COURSE_WORD)
+    )
 
 
 def off_course_follow_up(text: str, passages: list[Passage], index: CourseIndex | None, history: list[str]) -> bool:

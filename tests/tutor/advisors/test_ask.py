@@ -185,6 +185,11 @@ def test_a_question_far_from_every_section_names_none(core: Core) -> None:
         ("how do I tune max_depth of a random forest in sklearn", "off_course"),
         ("why do people prefer safetensors over pickle files?", "answer"),  # "pickle" is foreign, "safetensors" not
         ("what is NF4 short for?", "answer"),
+        # Course topics in a learner's shorthand or with a typo: once told "the course does not cover that"
+        ("dpo vs rlhf whats the diff", "answer"),  # "dpo" is short, "diff" foreign
+        ("do i need to dedupe my dataset? how", "answer"),  # "dedupe": the course says "deduplication"
+        ("what is gradient accumulation for", "answer"),
+        ("gradient acumulation what is it for", "answer"),
     ],
 )
 def test_near_the_border_of_the_course(core: Core, text: str, outcome: str) -> None:
