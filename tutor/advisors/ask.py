@@ -32,6 +32,7 @@ from tutor.advisors.grounding import (
     complete_sentences,
     content_words,
     contradictions,
+    number_values,
     sentences,
     stem,
 )
@@ -476,10 +477,23 @@ def _quoted(quotes: list[Quote]) -> str:
     return "\n\n".join(q.markdown() for q in quotes)
 
 
+# Numbers that point at an item ("q4", "question 7", "the lesson 3 quiz"), not at an answer.
+_ITEM_NUMBER = re.compile(r"\b(?:q|question|lesson|quiz|test|item|no\.?|number|#)\s*#?\s*\d+\b", re.I)
+
+
+def _values(text: str) -> set[float]:
+    return {v for _, values in number_values(text) for v in values}
+
+
 def refusal(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
     item = asked.item
+    # A number the learner offered ("the choices are 50-500, 500-5000…", "is it 2x the rank?") is a
+    # candidate answer: a quote holding it would confirm or rule out a choice.
+    offered = _values(_ITEM_NUMBER.sub(" ", asked.request.text))
 
     def allowed(sentence: str) -> bool:
+        if offered & _values(sentence):
+            return False
         return not guard.leaks(sentence) and (item is None or not guard.leaks_item(sentence, item))
 
     # "is it B?" alone names no concept: nothing to quote, only the invitation to ask about one.

@@ -73,6 +73,28 @@ _NOT_A_GUESS = re.compile(
 )
 
 
+# A graded item retold in the learner's words ("for the exam: … is that overfitting or catastrophic
+# forgetting?", "quiz question: …", "in the test there's a question on …") with its choices offered
+# ("X or Y?", "which one", "the choices are", "true or false"). Both must hold: "For the exam I want
+# to understand overfitting" retells no item, and "We are building a quiz app: RAG or fine-tuning?"
+# names no graded item.
+_RETOLD_ITEM = re.compile(
+    r"\b(?:for|in|on|from)\s+(?:the|my|this|our|a|an)\s+(?:exam|quiz|module[- ]test|test|assessment)\s*[:\-–—]"
+    r"|\b(?:exam|quiz|test)\s+(?:question|item)\s*[:\-–—]"
+    r"|\b(?:exam|quiz|module[- ]test|test)\s+(?:asks|says|has a question)\b"
+    r"|\b(?:there'?s|theres|there is) a question\b"
+    r"|\btrue or false\s+(?:for|in|on)\s+(?:the|my|this|our|a)\s+(?:exam|quiz|module[- ]test|test)\b",
+    re.I,
+)
+_OFFERS_CHOICE = re.compile(
+    r"\btrue or false\b|\bwhich one\b|\b(?:choices|options) are\b|\b[\w-]+\s+or\s+[\w -]{1,40}\?", re.I
+)
+
+
+def _retells_an_item(text: str) -> bool:
+    return bool(_RETOLD_ITEM.search(text) and _OFFERS_CHOICE.search(text))
+
+
 def _guesses_at_an_item(text: str) -> bool:
     pointer = _POINTS_AT_ITEM.search(text) if _COURSE_QUIZ.search(text) else None
     if pointer is None:
@@ -166,7 +188,7 @@ class QuizGuard:
     def asks_for_answer(self, text: str) -> bool:
         if any(p.search(text) for p in ASKS) or (_ASKED_OPTION.search(text) and _COURSE_QUIZ.search(text)):
             return True
-        if _guesses_at_an_item(text):
+        if _guesses_at_an_item(text) or _retells_an_item(text):
             return True
         return self.pasted_stem(text) is not None and "?" in text
 

@@ -4,6 +4,7 @@ are in tests/tutor/test_model_words.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,6 +161,17 @@ def test_a_quiz_answer_request_gets_the_concept_never_an_option(core: Core) -> N
     assert not guard.leaks(answer.answer) and not guard.leaks_item(answer.answer, item)
     _, bare, _ = asked(core, "is it B?")
     assert bare.outcome == "refusal" and "Ask me about the idea" in bare.answer
+
+
+def test_a_refusal_quotes_no_number_among_the_choices_the_learner_listed(core: Core) -> None:
+    # Once refused, then quoted "Typical amount: 500–5,000 examples": one of the choices, confirmed.
+    text = (
+        "in the test theres a question on how many examples for a new output format like json, the choices are "
+        "10-20, 50-500, 500-5000 and 10k+. which one"
+    )
+    _, answer, _ = asked(core, text)
+    assert answer.outcome == "refusal"
+    assert not re.search(r"\b(?:500\s*[–-]\s*5,?000|50\s*[–-]\s*500)\b", answer.answer), answer.answer
 
 
 def test_an_off_course_question_says_so_and_names_the_nearest_section(core: Core) -> None:

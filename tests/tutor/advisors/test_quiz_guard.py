@@ -49,6 +49,14 @@ def guard() -> QuizGuard:
         "is it B? the warmup question on the module test",
         "Is it (c)? I mean the lesson 2 quiz, about how many examples",
         "lesson 3 quiz q2 - is it d? not sure",
+        # A graded item retold in the learner's words, with its choices: once answered from the course
+        "for the exam: model does well on my task but worse on mmlu and hellaswag than the base. is that "
+        "overfitting or catastrophic forgetting? need to submit in 5 min",
+        "true or false for my quiz: prices and stock that change daily should be taught by fine-tuning",
+        "quiz question: does LoRA train all the weights or only small matrices?",
+        "my exam asks whether QLoRA keeps the base in 4 or 8 bits, which one",
+        "in the test theres a question on how many examples for a new output format like json, the choices are "
+        "10-20, 50-500, 500-5000 and 10k+. which one",
         "The Stanford Alpaca project (2023) demonstrated that A) only models trained from scratch can follow "
         "instructions B) RLHF is required C) fine-tuning needs millions of examples — which one?",
     ],
@@ -84,6 +92,10 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "Before the lesson 3 quiz I think I still don't get the one about alpha; what does alpha do?",
         "After the lesson 3 quiz I tried QLoRA: is it normal that the quantized one trains slower?",
         "We build the quiz generator for a trivia app and the history one is weakest. Is it worth a LoRA?",
+        # A quiz or an exam named beside a concept question, no item retold with its choices
+        "For the exam I want to understand the difference between overfitting and catastrophic forgetting.",
+        "Is it true or false that you should always use warmup? I keep reading both.",
+        "We are building a quiz app: should it use RAG or fine-tuning?",
         # "is it a" opening a longer question is not a letter guess
         "Is it a good idea to use QLoRA on a 3B model for the lesson 3 quiz practice?",
         "What is it? A LoRA adapter, or a merged model?",
