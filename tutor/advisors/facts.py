@@ -235,7 +235,29 @@ def budget(text: str) -> float | None:
         else:
             digits, unit = (amount, scale) if amount else (amount2, scale2)
             values.append(float(digits.replace(",", "")) * _MONEY_SCALE.get((unit or "").lower(), 1))
+    values += _sums_in_words(text)
     return max(values) if values else None
+
+
+_CURRENCY_AFTER = re.compile(r"\s*(?:of\s+)?(?:dollars|usd|euros?|pounds|bucks)\b", re.IGNORECASE)
+# Words before a spelled sum that scale it: "several hundred thousand", "half a billion".
+_SUM_FACTOR = re.compile(r"\b(several|half|a\s+couple(?:\s+of)?)\s*$", re.IGNORECASE)
+_SUM_FACTORS = {"several": 3.0, "half": 0.5, "a": 2.0}  # "a": "a couple of"
+
+
+def _sums_in_words(text: str) -> list[float]:
+    """Sums of money said in words: "a few hundred million dollars", "twenty million euros"."""
+    values = []
+    for match in _SPELLED.finditer(text):
+        if not match.group(0).strip() or not _CURRENCY_AFTER.match(text, match.end()):
+            continue
+        value = _spelled_value(match.group(0))
+        if value is None:
+            continue
+        factor = _SUM_FACTOR.search(text, 0, match.start())
+        word = factor.group(1).lower().split()[0] if factor else ""
+        values.append(value * (_SUM_FACTORS[word] if factor else 1.0))
+    return values
 
 
 _TOKENS = re.compile(

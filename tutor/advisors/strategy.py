@@ -39,7 +39,7 @@ LAB = LabInfo(
 
 Approach = Literal["prompting", "rag", "fine-tuning", "train-from-scratch"]
 Method = Literal["none", "lora", "qlora", "full", "dpo"]
-Goal = Literal["style", "task-format", "domain-knowledge", "preference"]
+Goal = Literal["style", "task-format", "domain-knowledge", "preference", "pre-training"]
 
 # Lesson 2, "How much data do you need?"
 DATA_RANGES: dict[str, tuple[int, int | None, str]] = {
@@ -47,6 +47,8 @@ DATA_RANGES: dict[str, tuple[int, int | None, str]] = {
     "task-format": (500, 5_000, "a new task format: enough variety to generalise across inputs"),
     "domain-knowledge": (10_000, 100_000, "deep domain expertise the model does not have"),
     "preference": (1_000, 20_000, "preference pairs (prompt, chosen answer, rejected answer) for DPO"),
+    # Lesson 1: pre-training reads trillions of tokens of text; nothing in it is a labelled example.
+    "pre-training": (1_000_000_000_000, None, "a pre-training corpus of your own: trillions of tokens of text"),
 }
 
 
@@ -78,23 +80,26 @@ class StrategyRecommendation(Recommendation):
     def from_scratch(self) -> bool:
         return "train-from-scratch" in self.approach
 
+    def data_line(self) -> str:
+        """What data the plan needs, in words: the same in the panel and in what answers quote."""
+        need = self.data_needed
+        if self.from_scratch:
+            return "a pre-training corpus of your own (trillions of tokens), not labelled examples"
+        upper = f"{need.max_examples:,}" if need.max_examples else "100,000+"
+        data = f"{need.min_examples:,}–{upper} {need.unit}" + (f" (you have {need.have:,})" if need.have else "")
+        if self.method == "none":
+            return f"none to train now; a few dozen test cases to measure prompts (if you fine-tune later: {data})"
+        return f"{data} ({need.why})"
+
     def facts_for_prompt(self) -> list[str]:
         lines = [f"Approach: {' + '.join(self.approach)}", f"Method: {self.method}"]
-        need = self.data_needed
-        upper = f"{need.max_examples:,}" if need.max_examples else "100,000+"
-        lines.append(f"Data needed: {need.min_examples:,} to {upper} {need.unit} ({need.why})")
+        lines.append(f"Data needed: {self.data_line()}")
         lines += [f"Reason: {reason}" for reason in self.reasons[:3]]
         lines += [f"Risk: {risk}" for risk in self.risks[:2]]
         return lines
 
     def markdown(self) -> str:
-        need = self.data_needed
-        upper = f"{need.max_examples:,}" if need.max_examples else "100,000+"
-        data = f"{need.min_examples:,}–{upper} {need.unit}" + (f" (you have {need.have:,})" if need.have else "")
-        if self.method == "none":
-            data = f"none to train now; a few dozen test cases to measure prompts (if you fine-tune later: {data})"
-        if self.from_scratch:
-            data = "a pre-training corpus of your own (trillions of tokens), not labelled examples"
+        data = self.data_line()
         rows = [
             ("Approach", " → ".join(self.approach)),
             (
@@ -127,7 +132,8 @@ class StrategyRecommendation(Recommendation):
         methods = {"none": set(), "dpo": {"dpo", "lora"}}.get(self.method, {self.method})
         methods |= {a for a in self.approach if a in ("prompting", "rag")}
         need = self.data_needed
-        values = {float(need.min_examples)} | ({float(need.max_examples)} if need.max_examples else {100_000.0})
+        open_ended = set() if need.goal == "pre-training" else {100_000.0}  # "100,000+" examples
+        values = {float(need.min_examples)} | ({float(need.max_examples)} if need.max_examples else open_ended)
         if need.have:
             values.add(float(need.have))
         examples = NumericClaim(
@@ -630,14 +636,21 @@ def data_goal(s: Signals) -> Goal:
     return "task-format"
 
 
-def data_needed(s: Signals, fine_tuning: bool, out: Findings) -> DataNeed:
+_UNITS = {"preference": "preference pairs", "pre-training": "tokens"}
+
+
+def data_needed(s: Signals, approach: list[str], out: Findings) -> DataNeed:
+    if "train-from-scratch" in approach:
+        low, high, why = DATA_RANGES["pre-training"]
+        return DataNeed(goal="pre-training", min_examples=low, max_examples=high, unit="tokens", why=why)
+    fine_tuning = "fine-tuning" in approach
     goal = data_goal(s)
     low, high, why = DATA_RANGES[goal]
     need = DataNeed(
         goal=goal,
         min_examples=low,
         max_examples=high if goal != "domain-knowledge" else None,
-        unit="preference pairs" if goal == "preference" else "examples",
+        unit=_UNITS.get(goal, "examples"),
         why=why,
         have=s.have,
     )
@@ -742,7 +755,7 @@ def analyse(request: AdvisorRequest) -> StrategyRecommendation:
     approach = choose_approach(s, fine_tune_signals(s, out), out)
     fine_tuning = "fine-tuning" in approach
     method = choose_method(s, approach, out)
-    need = data_needed(s, fine_tuning, out)
+    need = data_needed(s, approach, out)
     list_risks(s, fine_tuning, out)
     recommendation = StrategyRecommendation(
         pivots=pivots(s, fine_tuning, method),

@@ -304,3 +304,31 @@ def test_evaluation_design_reads_words_in_their_sense(
 ) -> None:
     rec = evaluation.analyse(AdvisorRequest(text=text))
     assert (rec.task_type, rec.domain, rec.high_stakes) == (task, domain, high_stakes)
+
+
+def test_pre_training_needs_a_corpus_in_tokens_not_labelled_examples() -> None:
+    # Once "Data needed: 500 to 5,000 examples" beside "train from scratch", in the JSON and in the
+    # lines a follow-up answer quotes, with "You did not say how many examples you have".
+    rec = strategy.analyse(
+        AdvisorRequest(
+            "we are a big tech company with a $50M budget planning to pre-train our own foundation model on "
+            "about 3 trillion tokens of multilingual web text"
+        )
+    )
+    assert rec.approach == ["train-from-scratch"]
+    need = rec.data_needed
+    assert (need.goal, need.unit, need.min_examples) == ("pre-training", "tokens", 1_000_000_000_000)
+    data_line = next(line for line in rec.facts_for_prompt() if line.startswith("Data needed"))
+    assert "trillions of tokens" in data_line and "examples" not in data_line.split("(")[0]
+    assert not any("how many examples" in note for note in rec.notes)
+
+
+def test_no_fine_tuning_means_no_training_data_now() -> None:
+    rec = strategy.analyse(
+        AdvisorRequest(
+            "an online shop assistant answering questions about stock; the inventory updates every few hours"
+        )
+    )
+    assert "fine-tuning" not in rec.approach and rec.method == "none"
+    data_line = next(line for line in rec.facts_for_prompt() if line.startswith("Data needed"))
+    assert data_line.startswith("Data needed: none to train now")

@@ -160,6 +160,12 @@ def test_examples_on_hand(text: str, have: int | None) -> None:
         ("the compute budget is $15 million for a 3T-token corpus", 15e6, 3e12),
         ("tens of millions of dollars", 10e6, None),
         ("about $3,000 to spend, 100M tokens", 3000, 100e6),
+        # Sums in words: once not read at all ("a few hundred million dollars" got LoRA, "$300M" pre-training)
+        ("a national lab with a few hundred million dollars", 300e6, None),
+        ("several hundred thousand dollars for compute", 300e3, None),
+        ("twenty million dollars", 20e6, None),
+        ("about half a billion dollars", 500e6, None),
+        ("a couple of million euros", 2e6, None),
     ],
 )
 def test_budgets_and_corpus_sizes(text: str, dollars: float, tokens: float | None) -> None:
