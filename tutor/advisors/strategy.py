@@ -173,7 +173,13 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "in-house only", "under (?:an? |strict )?ndas?", "(?:covered by|bound by) (?:an? )?ndas?", "nda-protected",
         "trade secrets?",
     ),
-    "behaviour": ("persona", "tone", "voice", "style", "refuse", "policy", "concise", "brand"),
+    # A policy applied ("follow company policy"), not a policy asked about ("hr policy questions").
+    "behaviour": (
+        "persona", "tone", "voice", "style", "refuse", "concise", "brand",
+        "(?:apply|applies|applying|follow|follows|following|enforce\\w*|stick to|sticks to|comply with|complies with"
+        "|respect|respects|within|outside|against|per) (?:[\\w']+ ){0,2}polic(?:y|ies)",
+        "strict (?:[\\w']+ ){0,2}polic(?:y|ies)",
+    ),
     "preference": (
         "preferences?", "preferred", "chosen", "rejected", "rank\\w*", "better of two", "which answer is better",
         "dpo", "(?:picked|pick|picks|chose|choose|chooses|marked|voted for) the better",

