@@ -523,7 +523,7 @@ class Core:
             guard,
             scorer=self.quote_scorer(),
             k=self.settings.rag_top_k,
-            earlier_use_case=lambda: earlier_recommendation(lab, request.history, guard),
+            earlier_use_case=lambda: earlier_recommendation(lab, request.history, guard, request.text),
         )
 
     def ask(self, lab: str, text: str, history: list[str] | None = None) -> Iterator[QuestionEvent]:

@@ -406,9 +406,13 @@ def _search(index: CourseIndex | None, query: str, k: int) -> tuple[list[Passage
         return [], str(exc)
 
 
-def earlier_recommendation(lab: str, history: list[str], guard: QuizGuard) -> Recommendation | None:
-    """The recommendation for the use case told earlier in the conversation, if there is one."""
+def earlier_recommendation(lab: str, history: list[str], guard: QuizGuard, current: str = "") -> Recommendation | None:
+    """The recommendation for the use case told earlier in the conversation, if there is one; with
+    ``current`` read into it when that message changes one of the case's facts ("what if we only
+    have like 60 of them?")."""
     cases = [m for m in history if classify(AdvisorRequest(m), guard) == "use_case"]
+    if cases and current and classify(AdvisorRequest(current, history=history), guard) == "use_case":
+        cases.append(current)
     if not cases:
         return None
     try:

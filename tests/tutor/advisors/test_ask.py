@@ -306,6 +306,15 @@ def test_a_what_if_on_the_case_reruns_the_rules_with_the_changed_fact(core: Core
     assert (after.approach, after.method, after.data_needed.have) == (["prompting"], "none", 50)
 
 
+def test_a_what_if_asked_as_a_question_reads_the_changed_case(core: Core) -> None:
+    # `tutor ask … --after CASE` once answered "what if we only have like 60 of them" with the case's
+    # first recommendation (LoRA, 500 to 5,000 examples), the changed count ignored.
+    case = "we want to fine tune for our legal clause extraction, we have example contracts"
+    events = list(core.ask("strategy", "what if we only have like 60 of them", [case]))
+    answer = events[-1].answer
+    assert "Approach: prompting;" in answer.text and "lora" not in answer.text.split("From the course")[0]
+
+
 SHOP = "we sell about 3,000 products and the prices change every week; customers ask our bot about prices all day"
 
 
