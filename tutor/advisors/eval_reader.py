@@ -38,6 +38,7 @@ class Reading:
     domain: str
     high_stakes: bool
     confidence: float  # the lowest of the three heads' top probabilities
+    task_confidence: float = 1.0  # the task head's top probability
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class EvalReader:
         task, domain = TASKS[best["task"]], DOMAINS[best["domain"]]
         high_stakes = domain in HIGH_STAKES_DOMAINS or bool(best["stakes"])
         confidence = min(max(p) for p in probs.values())
-        return Reading(task, domain, high_stakes, confidence)
+        return Reading(task, domain, high_stakes, confidence, max(probs["task"]))
 
 
 def train(

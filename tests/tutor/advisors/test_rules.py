@@ -332,3 +332,14 @@ def test_no_fine_tuning_means_no_training_data_now() -> None:
     assert "fine-tuning" not in rec.approach and rec.method == "none"
     data_line = next(line for line in rec.facts_for_prompt() if line.startswith("Data needed"))
     assert data_line.startswith("Data needed: none to train now")
+
+
+def test_an_evaluation_suite_for_an_unstated_task_says_what_it_assumed() -> None:
+    # Once "Task type: classification (general)" for a case that named no task, quoted as a fact
+    # about the learner's case in a follow-up answer.
+    unsaid = evaluation.analyse(AdvisorRequest("i want to fine tune a 7b model with lora on rented gpus"))
+    assert not unsaid.task_stated
+    assert any("did not say what the model produces" in note for note in unsaid.notes)
+    assert "assumed" in unsaid.facts_for_prompt()[0] and "did not say what the model produces" in unsaid.markdown()
+    said = evaluation.analyse(AdvisorRequest(evaluation.LAB.try_prompt))
+    assert said.task_stated and "assumed" not in said.facts_for_prompt()[0]
