@@ -119,7 +119,9 @@ def plain_units(passage_text: str, *, min_words: int = MIN_WORDS, max_words: int
                 continue
             if TABLE_SEPARATOR.fullmatch(line):
                 continue
-            units += _table_row(cells, header)
+            # Each cell on a line of its own, marked, so that it is not cut into sentences ("OpenAI-
+            # compatible API. The standard for serving a 7B model at volume." is the vLLM row's).
+            units += [f"\n{_CELL}{unit}\n" for unit in _table_row(cells, header)]
             continue
         header = []
         line = _RUN_IN_LABEL.sub(_label_colon, line)
@@ -135,6 +137,12 @@ def plain_units(passage_text: str, *, min_words: int = MIN_WORDS, max_words: int
         # of prose ("You have good training data." under "When to fine-tune").
         shortest = min(min_words, MIN_ITEM_WORDS) if _LIST_ITEM.match(line) else min_words
         held = ""  # a short sentence, which opens the next one of its paragraph ("Fine-tuning is not magic.")
+        if line.startswith(_CELL):  # a table cell, whole: its later sentences need its row and column
+            cell = re.sub(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+", "", line.removeprefix(_CELL)).strip()
+            if min_words <= len(cell.split()) <= max_words:
+                out.append(cell)
+                continue
+            line = cell
         for sentence in sentences(line):
             # A list item or lead-in that ends on ":", ";", "," or "or" still states something: end it
             # there ("One JSON object per line (JSONL):" -> "… (JSONL).").
@@ -165,6 +173,7 @@ def _label_colon(match: re.Match[str]) -> str:
     return f"{bullet}{label}: " if len(label.split()) < MIN_WORDS else match.group(0)
 
 
+_CELL = "\x00"  # marks a table cell's line until it is a unit
 _LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
 
 

@@ -165,11 +165,14 @@ class SettingsScorer(WordCountScorer):
 
 
 def test_a_quote_does_not_run_on_into_another_table_row() -> None:
-    # The best sentence closes the alpha row; the unit after it opens the batch-size row, which
-    # quoted as one with it reads as if the course tied the two together.
+    # The best unit is the alpha row's cell, whole (its second sentence, alone, once lost its row);
+    # the unit after it opens the batch-size row, which quoted as one with it reads as if the course
+    # tied the two together.
     passage = Passage("c2", "hyperparameters-lora", "Settings", "Settings", "settings", 0.6, TABLE_CHUNK)
     quotes = best_quotes("why set a gentler alpha", [passage], SettingsScorer(), most=1)
-    assert quotes[0].text == "Some people set alpha = rank for gentler updates."
+    assert quotes[0].text == (
+        "LoRA alpha — What to know: Alpha scales the update. Some people set alpha = rank for gentler updates."
+    )
     # Cells of one row still read on: the rank row's value, then what to know about it.
     rank = best_quotes("typical rank", [passage], SettingsScorer(), most=1)[0].text
     assert rank.startswith("LoRA rank — Typical value: 8, 16 or 32.") and "LoRA rank — What to know" in rank
