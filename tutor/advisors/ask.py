@@ -580,7 +580,11 @@ def extract_answer(
     body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
     if asked.recommendation is not None:  # a follow-up on the learner's case: its decision, and the line asked about
         facts = asked.recommendation.facts_for_prompt()
-        case = "; ".join(f.rstrip(".") for f in facts[:2] + closest(asked.request.text, facts[2:], scorer, 1))
+        # The line a follow-up is about, of those that hold no other amount than the decision's own
+        # ("Risk: about 100 harmful examples were enough…" is about Shadow Alignment, not their data).
+        claims = asked.claims()
+        lines = [f for f in facts[2:] if not (claims and contradictions(f, claims))]
+        case = "; ".join(f.rstrip(".") for f in facts[:2] + closest(asked.request.text, lines, scorer, 1))
         body = f"For your case, the advisor's recommendation reads: {case}.\n\nFrom the course:\n\n{body}"
     cited = _cite([q.passage for q in quotes] or asked.passages)
     return CourseAnswer(body, cited, asked.passages, model, True, "extract", "answer", list(problems), error, draft)

@@ -237,6 +237,9 @@ def _ended(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
+_SETTING = re.compile(r"""^(?:[A-Za-z_][\w.\-]*|"[^"\s]+"|'[^'\s]+')\s*[=:]\s*[\w"'.-]""")
+
+
 def _code_units(block: str) -> list[str]:
     """Lines of a code block worth quoting: settings with their comment ("`lr_scheduler_type="cosine"`
     — why"), and comments on lines of their own, which explain the code."""
@@ -259,7 +262,8 @@ def _code_units(block: str) -> list[str]:
             continue
         previous_comment = False
         # A setting with a value ("lr_scheduler_type="cosine""), not an opening bracket or a call.
-        if re.search(r"[=:]\s*[\w\"'.-]", code) and not code.endswith(("(", "[", "{")) and len(code) <= 80:
+        # The name before "=" or ":" is an identifier or a quoted key, not words ("2. format: does the JSON…").
+        if _SETTING.match(code) and not code.endswith(("(", "[", "{")) and len(code) <= 80:
             out.append(f"The course's example sets `{code}`" + (f" ({comment.rstrip('.')})." if comment else "."))
     return out
 

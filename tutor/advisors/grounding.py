@@ -389,11 +389,19 @@ _FLOOR = re.compile(
 _LABEL = re.compile(r"\b(?:lesson|module|step|chapter|section|lab|question|figure|table|part|page)\s*$", re.I)
 
 
+# A number of something else than data: a time, a share, a size ("every 30–90 days", "10% of").
+_OTHER_UNIT = re.compile(
+    r"\s*(?:[–-]\s*[\d.,]+\s*)?(?:%|percent|per ?cent|(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?"
+    r"|[kmgt]b|gib|mib|bits?|bytes?|steps?|epochs?|tokens?|times|x|×)\b)",
+    re.I,
+)
+
+
 def _amounts(sentence: str) -> list[_Amount]:
     out = []
     for match, values in _numbers(sentence):
         before = sentence[: match.start()]
-        if _LABEL.search(before):
+        if _LABEL.search(before) or _OTHER_UNIT.match(sentence, match.end()):
             continue
         floor = _FLOOR.search(before) or sentence[match.end() : match.end() + 1] == "+"
         out.append(_Amount(frozenset(values), "max" if _CEILING.search(before) else "min" if floor else ""))

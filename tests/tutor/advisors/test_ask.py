@@ -315,6 +315,19 @@ def test_a_what_if_asked_as_a_question_reads_the_changed_case(core: Core) -> Non
     assert "Approach: prompting;" in answer.text and "lora" not in answer.text.split("From the course")[0]
 
 
+def test_the_recommendation_line_a_follow_up_quotes_holds_no_other_amount_of_data(core: Core) -> None:
+    # Once "…reads: Approach: prompting + fine-tuning; Method: lora; Risk: Safety: about 100 harmful
+    # examples were enough…" for "what would that even cost us?": another amount beside the decision's.
+    case = "we're a 4 person legal-tech startup and thinking about training our own llm from scratch on contracts"
+    guard = core.quiz_guard()
+    recommendation = earlier_recommendation("strategy", [case], guard)
+    asked_ = core._asked("strategy", core.advisor_request("ballpark, what would that even cost us?", None, [case]),
+                         "question")  # fmt: skip
+    answer = extract_answer(asked_, guard, core.quote_scorer())
+    assert "harmful examples" not in answer.answer
+    assert contradictions(plain_answer(answer.answer), recommendation.claims()) == []
+
+
 SHOP = "we sell about 3,000 products and the prices change every week; customers ask our bot about prices all day"
 
 

@@ -90,6 +90,27 @@ def test_a_short_bold_label_names_the_sentence_it_opens() -> None:
     ]
 
 
+def test_only_settings_in_code_are_quoted_as_settings() -> None:
+    # Once "The course's example sets `2. format: does the JSON follow the required schema?`."
+    chunk = """Lesson › Judge
+
+```text
+Score the answer:
+2. format: does the JSON follow the required schema?
+```
+
+```python
+args = TrainingArguments(
+    warmup_ratio=0.03,
+    "lr": 2e-4,
+)
+```"""
+    assert plain_units(chunk) == [
+        "The course's example sets `warmup_ratio=0.03`.",
+        'The course\'s example sets `"lr": 2e-4`.',
+    ]
+
+
 class WordCountScorer:
     """Embeddings as word counts over a fixed vocabulary; every word weighs the same."""
 

@@ -133,6 +133,9 @@ SIXTY = Claims(
         "30+ examples in the prompt: the context window fills up and every call gets expensive.",
         # a lesson's number is a reference, not an amount
         "I have (or can make) at least a few hundred high-quality examples — see Lesson 2.",
+        # a number of another unit beside the word "samples": once a contradiction
+        "Periodic revalidation: Every 30–90 days, rerun your evaluation suite on recent production samples.",
+        "Read about 10% of the generated samples yourself.",
     ],
 )
 def test_course_sentences_that_agree_with_the_recommendation_are_not_contradictions(sentence: str) -> None:
@@ -145,6 +148,7 @@ def test_course_sentences_that_agree_with_the_recommendation_are_not_contradicti
         "Collect 2,000 examples first.",  # a plain amount the recommendation does not give
         "You should fine-tune with at least 8,000 examples.",  # a floor none of its amounts reaches
         "Fewer than 50 examples will do.",  # a ceiling below all of them
+        "Gather 2,000 samples over the next 3 weeks.",  # the amount is still an amount beside a time
     ],
 )
 def test_amounts_and_bounds_the_recommendation_does_not_give_are_contradictions(sentence: str) -> None:
