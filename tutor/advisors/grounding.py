@@ -430,6 +430,14 @@ MAX_UNSUPPORTED_WORDS = 2
 MAX_UNSUPPORTED_SHARE = 0.25
 
 
+# The advisor prompt's own layout (ask.answer_messages): a draft that repeats it echoes the prompt.
+_PROMPT_LAYOUT = re.compile(
+    r"\[[^\]\n]{1,120} › [^\]\n]{1,120}\]|^\s*(?:Question|Earlier question|Course passages|From the course)\s*:"
+    r"|The advisor's recommendation for the student's case",
+    re.M,
+)
+
+
 def check_answer(
     answer: str,
     context: Iterable[str],
@@ -461,6 +469,8 @@ def check_answer(
             problems.append(f"words the course passages do not use: {', '.join(missing)}")
     for sentence in unplaced_sentences(answer, context):
         problems.append(f"no single passage says: {sentence}")
+    if _PROMPT_LAYOUT.search(answer):
+        problems.append('repeats the prompt\'s layout (a section tag or a "Question:" line), not an answer')
     if claims is not None:
         problems += [f"contradicts the recommendation: {c}" for c in contradictions(answer, claims)]
     if guard is not None:

@@ -88,6 +88,18 @@ def test_answers_with_claims_outside_the_context_fail(answer: str, problem: str)
     assert any(p.startswith(problem) for p in problems), problems
 
 
+def test_a_draft_that_repeats_the_prompts_layout_is_not_an_answer() -> None:
+    # Once shown as written: every word was in the prompt, the section tag and "Question:" too.
+    layout = (
+        "[PEFT › QLoRA]\nQLoRA loads the base model in 4-bit NormalFloat (NF4).\n\n"
+        "Question: what does QLoRA load in NF4?"
+    )
+    context = [*CONTEXT, layout]
+    problems = check_answer(layout, context).problems
+    assert any(p.startswith("repeats the prompt's layout") for p in problems), problems
+    assert check_answer("QLoRA loads the base model in 4-bit NormalFloat (NF4).", context).grounded
+
+
 def test_a_sentence_said_in_other_words_or_order_by_one_passage_stands() -> None:
     assert check_answer("A 7B model needs about 10 GB with QLoRA, which loads it in NF4.", CONTEXT).grounded
     assert not check_answer("Adapters train NF4 and QLoRA loads LoRA into 7B.", CONTEXT).grounded
