@@ -489,14 +489,32 @@ def _values(text: str) -> set[float]:
     return {v for _, values in number_values(text) for v in values}
 
 
+# Choices offered as "X or Y?" ("is that overfitting or catastrophic forgetting?"): the word before
+# "or", and the words after it up to the question mark.
+_CHOICE_PAIR = re.compile(r"\b([\w-]+)\s+or\s+([\w -]{1,40}?)\s*\?")
+
+
+def _offered_choices(text: str) -> list[set[str]]:
+    """Each choice the learner offered, as the stems of its content words."""
+    choices = []
+    for match in _CHOICE_PAIR.finditer(text):
+        for side in match.groups():
+            words = {stem(w) for w in content_words(side)}
+            if words:
+                choices.append(words)
+    return choices
+
+
 def refusal(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
     item = asked.item
     # A number the learner offered ("the choices are 50-500, 500-5000…", "is it 2x the rank?") is a
     # candidate answer: a quote holding it would confirm or rule out a choice.
     offered = _values(_ITEM_NUMBER.sub(" ", asked.request.text))
+    choices = _offered_choices(asked.request.text)  # so is a sentence naming one of "X or Y?"
 
     def allowed(sentence: str) -> bool:
-        if offered & _values(sentence):
+        said = {stem(w) for w in content_words(sentence)}
+        if offered & _values(sentence) or any(choice <= said for choice in choices):
             return False
         return not guard.leaks(sentence) and (item is None or not guard.leaks_item(sentence, item))
 

@@ -163,6 +163,19 @@ def test_a_quiz_answer_request_gets_the_concept_never_an_option(core: Core) -> N
     assert bare.outcome == "refusal" and "Ask me about the idea" in bare.answer
 
 
+def test_a_refusal_quotes_no_sentence_that_names_a_choice_the_learner_offered(core: Core) -> None:
+    # Once refused, then quoted "A drop means catastrophic forgetting": the choice, confirmed.
+    text = (
+        "for the exam: model does well on my task but worse on mmlu and hellaswag than the base. is that "
+        "overfitting or catastrophic forgetting? need to submit in 5 min"
+    )
+    _, answer, _ = asked(core, text)
+    assert answer.outcome == "refusal"
+    lines = answer.answer.splitlines()
+    quoted = "\n".join(x for x in lines if x.startswith("> ") and not x.startswith("> — ["))  # not the links
+    assert "catastrophic forgetting" not in quoted.lower() and "overfit" not in quoted.lower(), answer.answer
+
+
 def test_a_refusal_quotes_no_number_among_the_choices_the_learner_listed(core: Core) -> None:
     # Once refused, then quoted "Typical amount: 500–5,000 examples": one of the choices, confirmed.
     text = (
