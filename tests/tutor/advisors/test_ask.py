@@ -163,28 +163,29 @@ def test_a_quiz_answer_request_gets_the_concept_never_an_option(core: Core) -> N
     assert bare.outcome == "refusal" and "Ask me about the idea" in bare.answer
 
 
-def test_a_refusal_quotes_no_sentence_that_names_a_choice_the_learner_offered(core: Core) -> None:
-    # Once refused, then quoted "A drop means catastrophic forgetting": the choice, confirmed.
-    text = (
-        "for the exam: model does well on my task but worse on mmlu and hellaswag than the base. is that "
-        "overfitting or catastrophic forgetting? need to submit in 5 min"
-    )
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [
+        # Once refused, then quoted "A drop means catastrophic forgetting": the choice, confirmed.
+        (
+            "for the exam: model does well on my task but worse on mmlu and hellaswag than the base. is that "
+            "overfitting or catastrophic forgetting? need to submit in 5 min",
+            r"catastrophic forgetting|overfit",
+        ),
+        # Once refused, then quoted "Typical amount: 500–5,000 examples": one of the listed choices.
+        (
+            "in the test theres a question on how many examples for a new output format like json, the choices are "
+            "10-20, 50-500, 500-5000 and 10k+. which one",
+            r"\b(?:500\s*[–-]\s*5,?000|50\s*[–-]\s*500)\b",
+        ),
+    ],
+)
+def test_a_refusal_quotes_no_choice_the_learner_offered(core: Core, text: str, choice: str) -> None:
     _, answer, _ = asked(core, text)
     assert answer.outcome == "refusal"
     lines = answer.answer.splitlines()
     quoted = "\n".join(x for x in lines if x.startswith("> ") and not x.startswith("> — ["))  # not the links
-    assert "catastrophic forgetting" not in quoted.lower() and "overfit" not in quoted.lower(), answer.answer
-
-
-def test_a_refusal_quotes_no_number_among_the_choices_the_learner_listed(core: Core) -> None:
-    # Once refused, then quoted "Typical amount: 500–5,000 examples": one of the choices, confirmed.
-    text = (
-        "in the test theres a question on how many examples for a new output format like json, the choices are "
-        "10-20, 50-500, 500-5000 and 10k+. which one"
-    )
-    _, answer, _ = asked(core, text)
-    assert answer.outcome == "refusal"
-    assert not re.search(r"\b(?:500\s*[–-]\s*5,?000|50\s*[–-]\s*500)\b", answer.answer), answer.answer
+    assert not re.search(choice, quoted, re.I), answer.answer
 
 
 def test_an_off_course_question_says_so_and_names_the_nearest_section(core: Core) -> None:
