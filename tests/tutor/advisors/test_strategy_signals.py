@@ -80,31 +80,39 @@ def test_decisions_on_use_cases_in_own_words(text: str, approach: list[str], met
 
 
 @pytest.mark.parametrize(
-    ("text", "private"),
+    ("text", "signal", "expected"),
     [
-        ("The data cannot leave our servers.", True),
-        ("Everything has to stay in-house for compliance.", True),
-        ("We are not allowed to share these confidential files with any vendor.", True),
-        ("Nothing in it is confidential.", False),
-        ("The data is all public anyway.", False),
-        ("We sort support emails by topic.", False),
-        ("The patient records must remain on our own hardware.", True),
-        ("Nothing may be processed outside our premises.", True),
-        ("We run everything in our own data centre; no cloud is allowed for this data.", True),
-        ("We host the website on our own hardware.", False),
-        ("The memos name the building owners and give their home addresses.", True),
-        ("Each form has the applicant's name, date of birth and phone number.", True),
-        ("There is no personal information in these product manuals.", False),
-        ("data must stay in-house", True),
-        ("Our in-house team wrote the style guide.", False),
+        ("The data cannot leave our servers.", "private", True),
+        ("Everything has to stay in-house for compliance.", "private", True),
+        ("We are not allowed to share these confidential files with any vendor.", "private", True),
+        ("Nothing in it is confidential.", "private", False),
+        ("The data is all public anyway.", "private", False),
+        ("We sort support emails by topic.", "private", False),
+        ("The patient records must remain on our own hardware.", "private", True),
+        ("Nothing may be processed outside our premises.", "private", True),
+        ("We run everything in our own data centre; no cloud is allowed for this data.", "private", True),
+        ("We host the website on our own hardware.", "private", False),
+        ("The memos name the building owners and give their home addresses.", "private", True),
+        ("Each form has the applicant's name, date of birth and phone number.", "private", True),
+        ("There is no personal information in these product manuals.", "private", False),
+        ("data must stay in-house", "private", True),
+        ("Our in-house team wrote the style guide.", "private", False),
         # An NDA or trade secret says the data may not be shared: once read as nothing private
-        ("Our clients' scripts are under NDA.", True),
-        ("The drawings are trade secrets of our customers.", True),
-        ("We signed an NDA with the vendor, but this data is public.", False),
+        ("Our clients' scripts are under NDA.", "private", True),
+        ("The drawings are trade secrets of our customers.", "private", True),
+        ("We signed an NDA with the vendor, but this data is public.", "private", False),
+        # "policy" as the topic of the questions: once read as behaviour, which added fine-tuning
+        ("we'd like an assistant that answers hr policy questions for employees", "behaviour", False),
+        ("Staff ask about our travel policy and the expense policies.", "behaviour", False),
+        ("It must apply our refund policy the same way every time.", "behaviour", True),
+        ("Replies have to follow company policy and refuse anything outside it.", "behaviour", True),
+        ("Always answer in our brand voice.", "behaviour", True),
     ],
 )
-def test_private_data_is_read_by_meaning_and_negation_counts(text: str, private: bool) -> None:
-    assert strategy.read_signals(text).private is private
+def test_private_data_and_behaviour_are_read_by_meaning_and_negation_counts(
+    text: str, signal: str, expected: bool
+) -> None:
+    assert getattr(strategy.read_signals(text), signal) is expected
 
 
 @pytest.mark.parametrize(
@@ -122,21 +130,6 @@ def test_a_topic_word_alone_is_not_knowledge_that_changes(text: str, changing: b
     """The word rules: naming a catalogue, an FAQ or the news says what the knowledge is about, not
     that it moves (the learned reader is left out: these are the rules it is combined with)."""
     assert strategy._stated(text, strategy.SIGNAL_WORDS["changing"]) is changing
-
-
-@pytest.mark.parametrize(
-    ("text", "behaviour"),
-    [
-        # "policy" as the topic of the questions: once read as behaviour, which added fine-tuning
-        ("we'd like an assistant that answers hr policy questions for employees", False),
-        ("Staff ask about our travel policy and the expense policies.", False),
-        ("It must apply our refund policy the same way every time.", True),
-        ("Replies have to follow company policy and refuse anything outside it.", True),
-        ("Always answer in our brand voice.", True),
-    ],
-)
-def test_policy_as_a_topic_is_not_behaviour(text: str, behaviour: bool) -> None:
-    assert strategy.read_signals(text).behaviour is behaviour
 
 
 def test_the_meaning_reader_uses_the_packaged_embedder() -> None:
