@@ -46,7 +46,7 @@ _ASKED_OPTION = re.compile(
     re.I,
 )
 _COURSE_QUIZ = re.compile(
-    r"\b(?:lesson[\s-]*(?:\d|one|two|three|four)\s*quiz|quiz\s*\d|(?:the|this|that)\s+quiz|module[- ]test"
+    r"\b(?:lesson[\s-]*(?:\d|one|two|three|four)\s*quiz|quiz\s*\d|(?:the|this|that)\s+quiz|module(?:[- ]\d)?[- ]test"
     r"|final (?:test|exam)|q\s?\d{1,2})\b",
     re.I,
 )
@@ -63,7 +63,8 @@ _POINTS_AT_ITEM = re.compile(
 )
 _OFFERS_GUESS = re.compile(
     r"\b(?:is it|is the answer|the answer is|answer is|it's|it is|should i (?:put|say|answer|write|pick|choose"
-    r"|go with|tick|select)|i'd (?:say|put|go with)|i think|am i right|i'm guessing|my guess is|would it be)\b"
+    r"|go with|tick|select)|i'd (?:say|put|go with)|i think|am i right|i'm guessing|my guess is|would it be"
+    r"|which (?:is it|one is it|one))\b"
     r"|\b(?:right|correct|yes or no|yes|isn't it|shouldn't it|wouldn't it)\s*\?",
     re.I,
 )

@@ -53,6 +53,8 @@ def guard() -> QuizGuard:
         "for the exam: model does well on my task but worse on mmlu and hellaswag than the base. is that "
         "overfitting or catastrophic forgetting? need to submit in 5 min",
         "true or false for my quiz: prices and stock that change daily should be taught by fine-tuning",
+        # "module 3 test" and "which is it" without a question mark: once answered from the course
+        "module 3 test, the judge question - position bias or verbosity bias, which is it",
         "quiz question: does LoRA train all the weights or only small matrices?",
         "my exam asks whether QLoRA keeps the base in 4 or 8 bits, which one",
         "in the test theres a question on how many examples for a new output format like json, the choices are "
