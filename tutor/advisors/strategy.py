@@ -642,13 +642,15 @@ def data_goal(s: Signals) -> Goal:
     return "task-format"
 
 
-_UNITS = {"preference": "preference pairs", "pre-training": "tokens"}
+_GOAL_UNITS = {"preference": "preference pairs", "pre-training": "tokens"}  # else "examples"
 
 
 def data_needed(s: Signals, approach: list[str], out: Findings) -> DataNeed:
     if "train-from-scratch" in approach:
         low, high, why = DATA_RANGES["pre-training"]
-        return DataNeed(goal="pre-training", min_examples=low, max_examples=high, unit="tokens", why=why)
+        return DataNeed(
+            goal="pre-training", min_examples=low, max_examples=high, unit=_GOAL_UNITS["pre-training"], why=why
+        )
     fine_tuning = "fine-tuning" in approach
     goal = data_goal(s)
     low, high, why = DATA_RANGES[goal]
@@ -656,7 +658,7 @@ def data_needed(s: Signals, approach: list[str], out: Findings) -> DataNeed:
         goal=goal,
         min_examples=low,
         max_examples=high if goal != "domain-knowledge" else None,
-        unit=_UNITS.get(goal, "examples"),
+        unit=_GOAL_UNITS.get(goal, "examples"),
         why=why,
         have=s.have,
     )
