@@ -304,11 +304,14 @@ def build(
     if limit_units:
         units = units[:limit_units]
 
-    def keep(example: AdvisorExample, context: list[str]) -> None:
+    def keep(example: AdvisorExample) -> None:
         counts.generated += 1
         # "Not in these passages" cannot use the passages' words: the check would refuse it in the
         # app too, and show the course's quotes, which is what such a question should get.
-        problems = [] if example.kind == "not_covered" else check_answer(example.answer, context, guard=guard).problems
+        # Checked against what the model reads (its prompt), not against every retrieved passage: an
+        # answer the prompt cannot ground would teach the model to say what it was not shown.
+        prompt = [m["content"] for m in example.messages]
+        problems = [] if example.kind == "not_covered" else check_answer(example.answer, prompt, guard=guard).problems
         if problems:
             counts.failed_check += 1
             return
@@ -332,9 +335,9 @@ def build(
             prompt = asked.messages[-1]["content"]
             answer = shown_answer(chunk_units, i, prompt)
             if answer:
-                keep(AdvisorExample("question", lab, group, asked.messages, answer), asked.context())
+                keep(AdvisorExample("question", lab, group, asked.messages, answer))
             elif rng.random() < 0.1 and f"[{chunk.page_title} › " not in prompt:
-                keep(AdvisorExample("not_covered", lab, group, asked.messages, NOT_IN_PASSAGES), asked.context())
+                keep(AdvisorExample("not_covered", lab, group, asked.messages, NOT_IN_PASSAGES))
             else:
                 counts.not_in_prompt += 1
     _follow_ups(core, units, rng, keep)
@@ -345,8 +348,7 @@ def build(
         facts = advice.recommendation.facts_for_prompt()
         answer = explanation(facts)
         if answer:
-            context = [text, *facts, *(p.text for p in advice.passages)]
-            keep(AdvisorExample("explain", lab, group, advice.messages, answer), context)
+            keep(AdvisorExample("explain", lab, group, advice.messages, answer))
     for n in range(max(4, per_lab // 4)):
         ask_text = rng.choice(QUIZ_ASKS).format(n=rng.randint(1, 15), lesson=rng.randint(1, 4))
         _, asked = core._prepare("strategy", AdvisorRequest(ask_text))
@@ -386,10 +388,7 @@ def _follow_ups(core, units, rng: random.Random, keep) -> None:
             continue
         answer = shown_answer(other_units, j, asked.messages[-1]["content"])
         if answer:
-            keep(
-                AdvisorExample("follow_up", lab, f"{other.page_id}#{other.anchor}", asked.messages, answer),
-                asked.context(),
-            )
+            keep(AdvisorExample("follow_up", lab, f"{other.page_id}#{other.anchor}", asked.messages, answer))
 
 
 def write(examples: list[AdvisorExample], path: Path) -> None:

@@ -119,7 +119,6 @@ ASKS = [
         rf"\b{_ITEM_REF}.*\b{_RIGHT_ANSWER}\b",
         rf"\b(?:answer|answers)\b.*\b{_QUIZ_ITEM}",
         rf"\b{_QUIZ_ITEM}.*\b(?:answer|answers|correct|right one|key)\b",
-        r"\b(?:which|what)\s+(?:option|choice|letter|one)\b",
         # "is it B?", "I think it's C, right?", "it's b, isn't it?": a letter, then perhaps a tag question
         r"\b(?:is it|is the answer|answer is|it's|its|go with|pick)\s*\(?[a-e]\)?"
         r"(?:\s*,?\s*(?:right|correct|yes|no|ok|okay|yeah|isn't it|is it|am i right))?\s*[?.!]*\s*$",
@@ -128,7 +127,7 @@ ASKS = [
         r"\b(?:option|choice|answer)\s*\(?[a-e]\)?\b(?!-)",
         r"^\s*\(?[a-e]\)?\s*(?:or\s*\(?[a-e]\)?)?\s*\?\s*$",
         r"\banswer key\b",
-        r"\b(?:question|q)\s*#?\s*\d{1,2}\b",
+        r"\bquestion\s*#?\s*\d{1,2}\b",
         # Choosing among a graded item's options: "for the module test item on DPO, which of the
         # options should I tick?", "what should I select in the lesson 3 quiz?"
         rf"\b{_GRADED}.*\b{_CHOOSING}\b",
@@ -141,6 +140,31 @@ _LETTER_ANSWER = re.compile(
     r"|\(?\b[A-E]\)\s*(?:is\s+)?(?:right|correct)"
     r"|\b(?:pick|choose|go with|select)\s+\(?[A-E]\)?(?![\w-])"
 )
+# "which one?", "which option fits?", "q7": a quiz-answer request beside a graded item or over
+# listed letters ("A) … B) …"); alone, a choice among the course's own options ("sft, rlhf or dpo:
+# which one will I use most?") or a quantization type ("Q4 or Q8").
+_WHICH_OPTION = re.compile(r"\b(?:which|what)\s+(?:option|choice|letter|one)\b", re.I)
+_Q_NUMBER = re.compile(r"\bq\s?#?\s?\d{1,2}\b", re.I)
+_NAMES_GRADED = re.compile(
+    r"\b(?:quiz(?:zes)?|module[- ](?:\d[- ])?test|exam|assessment)(?![\w-])|\b(?:question|test)\s*#?\s*\d+\b"
+    r"|\b(?:is it|answer is|it's)\s*\(?[a-e]\)?\s*\?|(?:^|\s)\(?[A-E]\)\s",
+    re.I,
+)
+# Quantization types ("Q4_K_M", "q8_0", "Q4" beside GGUF words) read as names, not quiz items.
+_QUANT_TYPE = re.compile(r"\bq\d+(?:_[0-9a-z]+)+\b", re.I)
+_QUANT_WORDS = re.compile(r"\b(?:gguf|quant\w*|bits?|bpw|llama\.cpp|ollama|perplexity)\b|\bq\d+(?:_\w+)+", re.I)
+_BARE_Q = re.compile(r"\bq\d+\b", re.I)
+_GRADED_WORD = re.compile(r"\b(?:quiz\w*|module[- ](?:\d[- ])?test|exam\w*|assessment)\b", re.I)
+
+
+def _without_quant_types(text: str) -> str:
+    """The message with its quantization types renamed, unless it names a quiz ("module test q4:
+    is it 4 bits?" points at an item)."""
+    if _GRADED_WORD.search(text) or (not _QUANT_WORDS.search(text) and len(_BARE_Q.findall(text)) < 2):
+        return text
+    return _BARE_Q.sub("quant-type", _QUANT_TYPE.sub("quant-type", text))
+
+
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
 
 
@@ -187,11 +211,15 @@ class QuizGuard:
     # --- requests ------------------------------------------------------------------------------
 
     def asks_for_answer(self, text: str) -> bool:
+        text = _without_quant_types(text)
+        if (_WHICH_OPTION.search(text) or _Q_NUMBER.search(text)) and _NAMES_GRADED.search(text):
+            return True
         if any(p.search(text) for p in ASKS) or (_ASKED_OPTION.search(text) and _COURSE_QUIZ.search(text)):
             return True
         if _guesses_at_an_item(text) or _retells_an_item(text):
             return True
-        return self.pasted_stem(text) is not None and "?" in text
+        asks = "?" in text or _WHICH_OPTION.search(text) or re.search(rf"\b{_CHOOSING}\b", text, re.I)
+        return bool(asks) and self.pasted_stem(text) is not None
 
     def pasted_stem(self, text: str) -> QuizItem | None:
         """The item whose stem the message quotes, when it also lists options or asks which is right."""
@@ -207,7 +235,8 @@ class QuizGuard:
         if best is None or best_share < STEM_OVERLAP:
             return None
         options_quoted = sum(len(_words(o) & words) >= max(1, len(_words(o)) // 2) for o in best.options)
-        return best if options_quoted >= 2 or any(p.search(text) for p in ASKS) else None
+        asks = any(p.search(text) for p in ASKS) or _WHICH_OPTION.search(text)
+        return best if options_quoted >= 2 or asks else None
 
     def target(self, text: str) -> QuizItem | None:
         """The quiz item a request points at: "question 7 of the module test", "q3 of the lesson 2

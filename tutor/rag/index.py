@@ -88,6 +88,7 @@ class CourseIndex:
         self._bm25: Bm25 | None = None
         self._vocabulary: set[str] | None = None
         self._common: set[str] | None = None
+        self._sentence_vectors: Any = None  # numpy (sentences x dims), built on first use
         # Vectors of texts embedded before: the course's sentences are ranked for every answer
         # (see advisors/extractive.py), and embedding them again would cost ~0.3 s an answer.
         self._vectors: dict[str, array] = {}  # text -> its unit vector (float32), see embed
@@ -216,6 +217,21 @@ class CourseIndex:
 
             self._vocabulary = {stem(w) for chunk in self.chunks() for w in content_words(chunk.text)}
         return self._vocabulary
+
+    def nearest_sentence(self, text: str) -> float:
+        """How close ``text`` comes, by meaning, to the course's closest sentence (cosine). A
+        question about one line of a long section ("what is leakage?") is near that line even
+        when the section as a whole is not; the server's warm-up embeds the sentences once."""
+        import numpy as np
+
+        if self._sentence_vectors is None:
+            from tutor.advisors.extractive import ranked_texts
+
+            self._sentence_vectors = np.asarray(self.embed(ranked_texts(self.chunks())), dtype=np.float32)
+        if not len(self._sentence_vectors):
+            return 0.0
+        question = np.asarray(self.embed([text])[0], dtype=np.float32)
+        return float((self._sentence_vectors @ question).max())
 
     def is_common_word(self, word: str) -> bool:
         """A whole word of the embedding model's vocabulary (WordPiece keeps ~30k common English

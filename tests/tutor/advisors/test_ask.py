@@ -20,6 +20,7 @@ from tutor.advisors.ask import (
     classify,
     earlier_recommendation,
     extract_answer,
+    mostly_foreign,
 )
 from tutor.advisors.base import AdvisorRequest, UploadedFile
 from tutor.advisors.extractive import plain_units
@@ -72,6 +73,19 @@ def asked(core: Core, text: str, history: list[str] | None = None, reply: str | 
         ("Our discharge letters diverge from the standard template and the model keeps using it.", "use_case"),
         ("I'm worried a fine-tuned model would overfit to our templates; should we use RAG?", "use_case"),
         ("My team has 3,000 labelled contracts that cannot leave our servers.", "use_case"),
+        # Someone else's claim put to the course, a "why", or a model's behaviour to explain: questions
+        # the course answers, once sent to the rules as a use case with nothing to decide
+        ("my lead says LoRA is always worse than a full fine-tune. is that true?", "question"),
+        ("my cto keeps saying more epochs always help, who's right?", "question"),
+        ("our prof claims 100 examples are enough for any task, right?", "question"),
+        ("why can't my model learn a new output format from 30 examples?", "question"),
+        ("my model parrots whole training examples back at me word for word, what's going on?", "question"),
+        # A case of their own stays one, whoever asks for it
+        (
+            "My manager wants a bot that drafts replies to 2,000 support emails a day in our tone. Fine-tune?",
+            "use_case",
+        ),
+        ("Our CEO says we must keep patient data on our own servers; we have 9k labelled notes.", "use_case"),
     ],
 )
 def test_messages_are_told_apart(core: Core, text: str, kind: str) -> None:
@@ -216,11 +230,30 @@ def test_a_question_far_from_every_section_names_none(core: Core) -> None:
         ("do i need to dedupe my dataset? how", "answer"),  # "dedupe": the course says "deduplication"
         ("what is gradient accumulation for", "answer"),
         ("gradient acumulation what is it for", "answer"),
+        # Course topics in words the course term list lacks, once "not covered": a course sentence
+        # comes close to each of them even when no passage as a whole does.
+        ("what is leakage and why should i care", "answer"),
+        ("whats the catch with just using an api", "answer"),
+        ("arena scores, what kind of rating system is that? like chess elo?", "answer"),
+        # Long words whose crude stem is a course word's ("module", "propri") are not course terms.
+        ("why does my python script say ModuleNotFoundError for requests", "off_course"),
+        ("whats the difference between an llc and a sole proprietorship", "off_course"),
+        ("how do i stop my cat scratching the sofa", "off_course"),
     ],
 )
 def test_near_the_border_of_the_course(core: Core, text: str, outcome: str) -> None:
     _, answer, _ = asked(core, text)
     assert answer.outcome == outcome, answer.answer
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["everyone says what's the point of it", "my manager wants 10k so-so examples instead of 500, who's right"],
+)
+def test_contractions_numbers_and_doubled_words_are_not_foreign_names(core: Core, text: str) -> None:
+    """ "what's", "who's", "10k" and "so-so" once counted as names the course never uses, and a
+    message with two of them in five words read as off the course."""
+    assert not mostly_foreign(text, core.course_index())
 
 
 def test_a_follow_up_is_read_with_the_conversation(core: Core) -> None:
