@@ -16,6 +16,7 @@ from tutor import accounts, lesson_progress
 from tutor.advisors import ADVISORS, AdvisorRequest
 from tutor.advisors import history as advisor_history
 from tutor.advisors.ask import (
+    ON_COURSE_SENTENCE,
     Answered,
     Asked,
     Kind,
@@ -26,6 +27,7 @@ from tutor.advisors.ask import (
     prepare,
 )
 from tutor.advisors.base import UploadedFile, check_message, read_upload, to_json
+from tutor.advisors.case_reader import load_case_reader
 from tutor.advisors.extractive import QuoteScorer, ranked_texts
 from tutor.advisors.history import CUT_OFF
 from tutor.advisors.quiz_guard import QuizGuard
@@ -404,13 +406,35 @@ class Core:
 
     def _prepare(self, lab: str, request: AdvisorRequest) -> tuple[Advice | None, Asked | None]:
         """A use case gets the rules' recommendation; a question (or quiz-answer request) its passages."""
-        guard = self.quiz_guard()
-        kind = classify(request, guard)
+        kind = self.message_kind(request)
         if kind != "use_case":
             return None, self._asked(lab, request, kind)
         # The rules read the use case told so far, not the course questions asked in between.
-        request.history = [m for m in request.history if classify(AdvisorRequest(m), guard) == "use_case"]
+        request.history = [m for m in request.history if self.message_kind(AdvisorRequest(m)) == "use_case"]
         return self._advise(lab, request), None
+
+    def message_kind(self, request: AdvisorRequest) -> Kind:
+        """Use case, course question or quiz-answer request: the word rules read with the learned
+        use-case reader (case_reader.py) over the course index's embedding."""
+        return classify(request, self.quiz_guard(), self)
+
+    def case_probability(self, text: str) -> float | None:
+        """The learned reader's belief that ``text`` is a use case; None without the reader or search."""
+        reader = load_case_reader()
+        if reader is None:
+            return None
+        try:
+            return reader.probability(self.course_index().embed([text])[0], text)
+        except (RetrievalError, ValueError):
+            return None
+
+    def near_course(self, text: str) -> bool:
+        """Whether ``text`` comes within ON_COURSE_SENTENCE of a course sentence (True when search is
+        down: a message is not called off the course for that)."""
+        try:
+            return self.course_index().nearest_sentence(text) >= ON_COURSE_SENTENCE
+        except RetrievalError:
+            return True
 
     def respond(
         self, lab: str, text: str, history: list[str] | None = None, file_paths: list[str | Path] | None = None
@@ -523,7 +547,7 @@ class Core:
             guard,
             scorer=self.quote_scorer(),
             k=self.settings.rag_top_k,
-            earlier_use_case=lambda: earlier_recommendation(lab, request.history, guard, request.text),
+            earlier_use_case=lambda: earlier_recommendation(lab, request.history, guard, request.text, self),
         )
 
     def ask(self, lab: str, text: str, history: list[str] | None = None) -> Iterator[QuestionEvent]:

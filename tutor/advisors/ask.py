@@ -24,6 +24,7 @@ from typing import Literal
 
 from tutor.advisors import ADVISORS
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendation
+from tutor.advisors.case_reader import CASE_VETO, CaseSignals, weigh
 from tutor.advisors.extractive import Quote, Scorer, best_quotes, closest, rank_sentences
 from tutor.advisors.grounding import (
     Claims,
@@ -116,9 +117,10 @@ _FOLLOW_UP = re.compile(
 )
 
 
-def classify(request: AdvisorRequest, guard: QuizGuard) -> Kind:
+def classify(request: AdvisorRequest, guard: QuizGuard, signals: CaseSignals | None = None) -> Kind:
     """A use case when the message brings data or describes the learner's own situation; a quiz-answer
-    request when it asks for an option; otherwise a question about the course."""
+    request when it asks for an option; otherwise a question about the course. ``signals``: the
+    learned use-case reader and the course's nearness (case_reader.py), read with the word rules."""
     text = request.text
     if request.files:
         return "use_case"
@@ -128,17 +130,30 @@ def classify(request: AdvisorRequest, guard: QuizGuard) -> Kind:
         return "use_case"
     if _PUT_TO_THE_COURSE.search(text) or (_TO_EXPLAIN.search(text) and not _SITUATION.search(text)):
         return "question"
+
+    def weighed(rules_say_case: bool) -> Kind:
+        probability = signals.case_probability(text) if signals else None
+        if rules_say_case and probability is not None and probability < CASE_VETO and far_from_course():
+            # "my sourdough starter keeps dying", "tax on 10k of freelance income": the rules' cue words
+            # with nothing of the course in them, and the reader sure it is no project: a question,
+            # which the course then says it does not cover.
+            return "question"
+        return "use_case" if weigh(rules_say_case, probability) else "question"
+
+    def far_from_course() -> bool:
+        return signals is not None and not COURSE_TERMS.search(text) and not signals.near_course(text)
+
     if _SITUATION.search(text):
-        return "use_case"
+        return weighed(True)
     # "would that still hold if we only had 50 letters?" after a use case changes one of its facts:
     # the rules decide again on the whole case, the changed fact winning.
-    if _WHAT_IF.search(text) and re.search(r"\d", text) and _told_a_case(request.history, guard):
+    if _WHAT_IF.search(text) and re.search(r"\d", text) and _told_a_case(request.history, guard, signals):
         return "use_case"
     # "I have my own GGUF file, how do I get Ollama to serve it?": the situation is only the setting
     # of a how-to question the course answers.
     if _HOW_TO.search(re.split(r"[,;.:]\s", text.strip())[-1]) or _TRAINING_SYMPTOM.search(text):
         return "question"
-    return "use_case" if _OPENS_ON_CASE.search(text) else "question"
+    return weighed(bool(_OPENS_ON_CASE.search(text)))
 
 
 # A follow-up that changes the case ("what if we only had 50?", "would that still hold with 2 GPUs?").
@@ -149,8 +164,8 @@ _WHAT_IF = re.compile(
 )
 
 
-def _told_a_case(history: list[str], guard: QuizGuard) -> bool:
-    return any(classify(AdvisorRequest(message), guard) == "use_case" for message in history)
+def _told_a_case(history: list[str], guard: QuizGuard, signals: CaseSignals | None = None) -> bool:
+    return any(classify(AdvisorRequest(message), guard, signals) == "use_case" for message in history)
 
 
 def pasted_data(text: str) -> bool:
@@ -461,12 +476,19 @@ def _search(index: CourseIndex | None, query: str, k: int) -> tuple[list[Passage
         return [], str(exc)
 
 
-def earlier_recommendation(lab: str, history: list[str], guard: QuizGuard, current: str = "") -> Recommendation | None:
+def earlier_recommendation(
+    lab: str,
+    history: list[str],
+    guard: QuizGuard,
+    current: str = "",
+    signals: CaseSignals | None = None,
+) -> Recommendation | None:
     """The recommendation for the use case told earlier in the conversation, if there is one; with
     ``current`` read into it when that message changes one of the case's facts ("what if we only
     have like 60 of them?")."""
-    cases = [m for m in history if classify(AdvisorRequest(m), guard) == "use_case"]
-    if cases and current and classify(AdvisorRequest(current, history=history), guard) == "use_case":
+    cases = [m for m in history if classify(AdvisorRequest(m), guard, signals) == "use_case"]
+    current_case = current and classify(AdvisorRequest(current, history=history), guard, signals)
+    if cases and current_case == "use_case":
         cases.append(current)
     if not cases:
         return None

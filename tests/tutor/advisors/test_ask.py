@@ -86,10 +86,21 @@ def asked(core: Core, text: str, history: list[str] | None = None, reply: str | 
             "use_case",
         ),
         ("Our CEO says we must keep patient data on our own servers; we have 9k labelled notes.", "use_case"),
+        # Projects described in people's own words, not opening on "we" or "my": once answered from the
+        # course, or told "the course does not cover that" (the learned reader, case_reader.py)
+        (
+            "vet clinic intake form - owners type the pet's history as free text, it should come out as fields",
+            "use_case",
+        ),
+        ("Law firm. Pull the clauses out of supplier contracts and flag the risky ones for a partner.", "use_case"),
+        # Questions the reader must leave alone
+        ("is a lora adapter something i can share without the base model?", "question"),
+        # The rules' cue words ("my", "10k") with nothing of the course in them: not a project
+        ("my sourdough starter goes flat after two days, what am i doing wrong?", "question"),
     ],
 )
 def test_messages_are_told_apart(core: Core, text: str, kind: str) -> None:
-    assert classify(AdvisorRequest(text), core.quiz_guard()) == kind
+    assert core.message_kind(AdvisorRequest(text)) == kind
     with_file = AdvisorRequest("what is this?", files=[UploadedFile("a.jsonl", "{}")])
     assert classify(with_file, core.quiz_guard()) == "use_case"
 

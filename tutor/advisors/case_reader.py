@@ -1,0 +1,96 @@
+"""Is a chat message the learner's own use case (for the rules to decide on) or a question about the
+course (to answer from the course)? A logistic reader over the course index's own sentence
+embedding (all-MiniLM-L6-v2, already loaded for search) and four shape features.
+
+Word rules ("opens on 'we'", "a number of examples") sent two thirds of the use cases in the
+strategy and evaluation dev sets, written in people's own words ("Apparel e-commerce. The fit
+assistant gives size advice…"), to the course answer, many of them to "the course does not cover
+that". The reader is trained by ``bench/train_case_reader.py`` on DEV files only, and its weights
+(a few KB of JSON) ship beside this module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+WEIGHTS = Path(__file__).with_name("case_reader.json")
+SCALE = 8.0  # the unit-length embedding is scaled before the weights, so the fit can be confident
+# A message the word rules do not take for a use case is one when the reader is this sure. The reader
+# adds cases, it does not take any away: it learned from descriptions of projects, and reads a short
+# setup ("I have a 7B model and one 24GB GPU", a hyperparameter lab's case) as a question.
+CASE_ALONE = 0.9
+# Below this, the reader overrules the rules' cue words ("my …", "10k") in a message that uses none
+# of the course's terms and comes near no course sentence (see ask.classify).
+CASE_VETO = 0.05
+
+_QUESTION_OPENING = re.compile(
+    r"^\s*(?:what|whats|what's|how|why|when|where|which|who|whos|is|are|does|do|can|could|should|would|will|did"
+    r"|explain)\b",
+    re.I,
+)
+_FIRST_PERSON = re.compile(r"\b(?:we|our|us|i|my|me|i'm|we're|i've|we've|i'd|we'd)\b", re.I)
+
+
+def shape_features(text: str) -> list[float]:
+    """A question mark, a question's first word, the length, first-person words: what a question and
+    a description of one's own project differ in besides their topic."""
+    return [
+        float("?" in text),
+        float(bool(_QUESTION_OPENING.search(text))),
+        math.log1p(len(text.split())) / 4,
+        min(len(_FIRST_PERSON.findall(text)), 5) / 5,
+    ]
+
+
+def inputs(vector: Sequence[float], text: str) -> list[float]:
+    return [SCALE * v for v in vector] + shape_features(text)
+
+
+@dataclass(frozen=True)
+class CaseReader:
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, vector: Sequence[float], text: str) -> float:
+        """How sure the reader is that ``text`` (embedded as ``vector``) is a use case."""
+        x = inputs(vector, text)
+        if len(x) != len(self.weights):
+            raise ValueError(
+                f"the case reader expects {len(self.weights) - 4} embedding dimensions, got {len(vector)}"
+            )
+        z = self.bias + sum(w * v for w, v in zip(self.weights, x, strict=True))
+        return 1 / (1 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+class CaseSignals(Protocol):
+    """What the chat's classification reads beside the words (Core gives both, from the index)."""
+
+    def case_probability(self, text: str) -> float | None:
+        """The reader's belief that ``text`` is a use case; None when it cannot read it."""
+        ...
+
+    def near_course(self, text: str) -> bool:
+        """Whether ``text`` comes close to some course sentence."""
+        ...
+
+
+def weigh(rules_say_case: bool, probability: float | None) -> bool:
+    """The rules' verdict, read with the reader's when there is one."""
+    return rules_say_case or (probability is not None and probability >= CASE_ALONE)
+
+
+@cache
+def load_case_reader(path: Path = WEIGHTS) -> CaseReader | None:
+    """The shipped reader, or None (the word rules alone) when its file is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return CaseReader(tuple(float(w) for w in data["weights"]), float(data["bias"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
