@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 BASELINE = """
 import json, os, sys, time
 import llama_cpp
+from tutor.llm.llamacpp_backend import skip_crashing_cpu_kernels
+skip_crashing_cpu_kernels()  # as the app loads it: llama.cpp's AMX kernels segfault (llama.cpp#20824)
 llm = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=512, n_threads=os.cpu_count(), verbose=False)
 eos = llm.token_eos()
 speeds = []

@@ -169,7 +169,7 @@ def llama_cpp_server(alias: str) -> Iterator[str]:
     from trainer.packaged import packaged_gguf
 
     port = free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_gguf()), "--port", str(port)]
+    command = [sys.executable, "-m", "tutor.llm.llamacpp_server", "--model", str(packaged_gguf()), "--port", str(port)]
     server = subprocess.Popen([*command, "--model_alias", alias], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60

@@ -20,7 +20,7 @@ from trainer.gguf_lora import export_lora_gguf, lora_gguf_path
 from trainer.model import ModelError
 from trainer.packaged import packaged_checkpoint, packaged_gguf, packaged_gguf_f16
 from tutor.llm import LLMError, generate, load_chat_model
-from tutor.llm.llamacpp_backend import LlamaCppChatModel
+from tutor.llm.llamacpp_backend import LlamaCppChatModel, skip_crashing_cpu_kernels
 from tutor.llm.transformers_backend import TransformersChatModel
 from tutor.settings import Settings
 
@@ -77,6 +77,7 @@ def _mean_agreement(transformers_model, llama) -> float:
 def _llama(models_dir: Path, lora: Path | None = None):
     from llama_cpp import Llama
 
+    skip_crashing_cpu_kernels()  # as the app loads its models
     lora_path = str(lora) if lora else None
     base = str(packaged_gguf_f16(models_dir))
     return Llama(model_path=base, n_ctx=1024, logits_all=True, lora_path=lora_path, verbose=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,6 +64,60 @@ def test_llamacpp_backend_streams_the_same_file() -> None:
     model = load_chat_model(Settings(llm_backend="llamacpp"))
     pieces = _stream(model)
     assert len(pieces) >= 3 and "".join(pieces).strip()
+
+
+ANSWER_FROM_THE_QUANTIZED_FILE = """
+from trainer.packaged import packaged_gguf
+from tutor.llm.llamacpp_backend import LlamaCppChatModel
+model = LlamaCppChatModel(str(packaged_gguf()), context=512)
+print("".join(model.stream([{"role": "user", "content": "Name one fruit."}], max_new_tokens=16, temperature=0.0)))
+"""
+
+
+def test_the_quantized_gguf_answers_on_this_cpu() -> None:
+    """The packaged Q4_1 file, where llama.cpp's AMX kernels (Sapphire Rapids and later) segfault on the
+    first decode. In a child process, so that a crash fails this test and not the whole suite."""
+    done = subprocess.run(
+        [sys.executable, "-c", ANSWER_FROM_THE_QUANTIZED_FILE], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.strip()
+
+
+def test_amx_builds_load_models_without_extra_buffer_types(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llama_cpp.llama as high
+
+    from tutor.llm import llamacpp_backend
+
+    low = high.llama_cpp
+    original = _llamacpps_own_defaults(monkeypatch, low)
+    monkeypatch.setattr(low, "llama_print_system_info", lambda: b"CPU : AVX2 = 1 | AMX_INT8 = 1 | OPENMP = 1 |")
+    llamacpp_backend.skip_crashing_cpu_kernels()
+    llamacpp_backend.skip_crashing_cpu_kernels()  # a second call wraps nothing twice
+    assert low.llama_model_default_params.__wrapped__ is original
+    assert original().use_extra_bufts is True and low.llama_model_default_params().use_extra_bufts is False
+    assert low.llama_model_default_params().n_gpu_layers == original().n_gpu_layers  # the rest unchanged
+
+
+def test_other_builds_keep_llamacpps_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llama_cpp.llama as high
+
+    from tutor.llm import llamacpp_backend
+
+    low = high.llama_cpp
+    original = _llamacpps_own_defaults(monkeypatch, low)
+    monkeypatch.setattr(low, "llama_print_system_info", lambda: b"CPU : AVX2 = 1 | AMX_INT8 = 0 | OPENMP = 1 |")
+    llamacpp_backend.skip_crashing_cpu_kernels()
+    assert low.llama_model_default_params is original and original().use_extra_bufts is True
+
+
+def _llamacpps_own_defaults(monkeypatch: pytest.MonkeyPatch, low):
+    """llama-cpp-python's own default-parameters function, put back in place for one test (an earlier
+    model load on an AMX machine has wrapped it for the whole process)."""
+    current = low.llama_model_default_params
+    original = getattr(current, "__wrapped__", current)
+    monkeypatch.setattr(low, "llama_model_default_params", original)
+    return original
 
 
 def test_openai_backend_against_a_real_openai_compatible_server() -> None:

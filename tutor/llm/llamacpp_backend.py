@@ -26,6 +26,7 @@ class LlamaCppChatModel:
             from llama_cpp import Llama
         except ImportError:
             raise LLMError("the llamacpp backend needs llama-cpp-python: pip install llama-cpp-python") from None
+        skip_crashing_cpu_kernels()
         try:
             path = Path(model_ref) if model_ref else packaged_gguf_f16(cache_dir) if cache_dir else packaged_gguf()
         except PackagedModelError as exc:
@@ -72,6 +73,33 @@ class LlamaCppChatModel:
             piece = chunk["choices"][0]["delta"].get("content")
             if piece:
                 yield piece
+
+
+def skip_crashing_cpu_kernels() -> None:
+    """Load every model without llama.cpp's extra buffer types when the build uses AMX.
+
+    On CPUs with AMX (Intel Sapphire Rapids and later) llama.cpp moves quantized weights (Q4_1, Q8_0,
+    Q4_K, ...) into AMX buffers, and its AMX matrix product segfaults on the first decode: seen here on
+    the packaged Q4_1 file, reported upstream as llama.cpp#20824 and unfixed there. The crash takes the
+    whole process, the app included. Without extra buffer types the same weights run on llama.cpp's
+    plain CPU kernels (AVX2/AVX-512), as on any other machine. llama-cpp-python has no argument for
+    it, so its default model parameters are wrapped, once per process.
+    """
+    import llama_cpp.llama as high
+
+    low = high.llama_cpp  # the module whose default parameters Llama() reads at load time
+    default = low.llama_model_default_params
+    if getattr(default, "without_extra_buffers", False) or b"AMX_INT8 = 1" not in low.llama_print_system_info():
+        return
+
+    def without_extra_buffers():
+        params = default()
+        params.use_extra_bufts = False
+        return params
+
+    without_extra_buffers.without_extra_buffers = True  # type: ignore[attr-defined]
+    without_extra_buffers.__wrapped__ = default  # type: ignore[attr-defined]
+    low.llama_model_default_params = without_extra_buffers
 
 
 def _lora_file(adapter: str, model_ref: str, cache_dir: Path | None) -> Path:
