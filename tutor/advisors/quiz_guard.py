@@ -30,7 +30,11 @@ STEM_OVERLAP = 0.75
 # Words that name a graded item. "question" and "test" alone are everyday words in a use case ("a
 # bot that answers questions", "a test set"): they count with a number, or after "the"/"this" ("the
 # DPO question"), and then only beside words that ask for the right answer, not just "answers".
-_QUIZ_ITEM = r"(?:quiz\w*|module[- ]test|exam\w*|assessment|q\s?\d+|(?:question|test)\s*#?\s*\d+)"
+# "exam" is the word and its plural: "examples" and "examiners" fill use cases ("we have no example
+# answers" was refused as a quiz request).
+_QUIZ_ITEM = (
+    r"(?:quiz\w*|module[- ]test|exam(?:s|inations?)?(?![\w-])|assessment|q\s?\d+|(?:question|test)\s*#?\s*\d+)"
+)
 # A graded item as a whole word ("the lesson 3 quiz", not "a quiz-generation app"), and choosing
 # among its options.
 _GRADED = r"(?:(?:quiz(?:zes)?|module[- ]test|exam|assessment)(?![\w-])|q\s?\d+|(?:question|test)\s*#?\s*\d+)"

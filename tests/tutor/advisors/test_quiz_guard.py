@@ -119,6 +119,15 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "in gguf names like Q4 or Q8, what does the number mean?",
         "will Q4 give noticeably worse answers than Q8 for a 7B model?",
         "thinking of converting the q4_1 file up to q8_0 to get better answers. good idea?",
+        # Use cases in people's own words: "examples" and "examiners" are not an exam
+        # (bench/strategy_cases_dev*.yaml, once refused as quiz-answer requests)
+        "Can we fine-tune with 40 examples? HR onboarding Q&A bot, ~20 questions a day, answers should always be "
+        "in our friendly HR voice.",
+        "HVAC contractor. Techs ask about error codes, and we want consistent answers. We have no Q&A examples.",
+        "farmers cooperative, members text us what the elevator pays for canola today. we have no example answers",
+        "do i need fine tuning to make the model answer only 'yes' or 'no' and nothing else? ~100 calls a day, "
+        "got 300 labelled examples",
+        "Senior examiners compared pairs of answers and picked the better one, 7,000 comparisons so far.",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
