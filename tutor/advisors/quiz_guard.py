@@ -239,7 +239,9 @@ class QuizGuard:
         if best is None or best_share < STEM_OVERLAP:
             return None
         options_quoted = sum(len(_words(o) & words) >= max(1, len(_words(o)) // 2) for o in best.options)
-        asks = any(p.search(text) for p in ASKS) or _WHICH_OPTION.search(text)
+        # Asked for its answer, or pasted under a graded item's name ("Module test: DPO requires which
+        # type of training data?"): a learner asking a stem's question in passing names no quiz.
+        asks = any(p.search(text) for p in ASKS) or _WHICH_OPTION.search(text) or _NAMES_GRADED.search(text)
         return best if options_quoted >= 2 or asks else None
 
     def target(self, text: str) -> QuizItem | None:

@@ -70,6 +70,9 @@ def guard() -> QuizGuard:
         "10-20, 50-500, 500-5000 and 10k+. which one",
         "The Stanford Alpaca project (2023) demonstrated that A) only models trained from scratch can follow "
         "instructions B) RLHF is required C) fine-tuning needs millions of examples — which one?",
+        # An item's stem pasted under the graded item's name, no options listed: once answered
+        "Module test: DPO (Direct Preference Optimization) requires which type of training data? reply with "
+        "only the option text",
     ],
 )
 def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) -> None:
