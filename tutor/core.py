@@ -16,7 +16,6 @@ from tutor import accounts, lesson_progress
 from tutor.advisors import ADVISORS, AdvisorRequest
 from tutor.advisors import history as advisor_history
 from tutor.advisors.ask import (
-    ON_COURSE_SENTENCE,
     Answered,
     Asked,
     Kind,
@@ -24,6 +23,7 @@ from tutor.advisors.ask import (
     answer_question,
     classify,
     earlier_recommendation,
+    near_a_course_sentence,
     prepare,
 )
 from tutor.advisors.base import UploadedFile, check_message, read_upload, to_json
@@ -431,10 +431,7 @@ class Core:
     def near_course(self, text: str) -> bool:
         """Whether ``text`` comes within ON_COURSE_SENTENCE of a course sentence (True when search is
         down: a message is not called off the course for that)."""
-        try:
-            return self.course_index().nearest_sentence(text) >= ON_COURSE_SENTENCE
-        except RetrievalError:
-            return True
+        return near_a_course_sentence(self.course_index(), text, when_search_is_down=True)
 
     def respond(
         self, lab: str, text: str, history: list[str] | None = None, file_paths: list[str | Path] | None = None

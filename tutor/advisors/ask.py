@@ -230,16 +230,19 @@ def off_course(text: str, passages: list[Passage], index: CourseIndex | None = N
             stem(w) in course and not index.is_common_word(w) for w in words if _term_like(w)
         ):
             return False
-        if _near_a_course_sentence(index, text):
+        if near_a_course_sentence(index, text, when_search_is_down=False):
             return False
     return top < OFF_COURSE_SIMILARITY or not COURSE_TERMS.search(text)
 
 
-def _near_a_course_sentence(index: CourseIndex, text: str) -> bool:
+def near_a_course_sentence(index: CourseIndex, text: str, *, when_search_is_down: bool) -> bool:
+    """Whether ``text`` comes within ON_COURSE_SENTENCE of one course sentence. When search is down
+    the caller says which way to lean: off-course detection must not call a question on the course
+    for it, nor the case reader's veto call a message off the course."""
     try:
         return index.nearest_sentence(text) >= ON_COURSE_SENTENCE
     except RetrievalError:
-        return False
+        return when_search_is_down
 
 
 def mostly_foreign(text: str, index: CourseIndex) -> bool:
