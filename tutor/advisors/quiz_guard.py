@@ -199,16 +199,17 @@ class QuizGuard:
         self.questions: dict[str, QuizItem] = {}
         for bank in banks:
             for question in bank.questions:
-                item = QuizItem(
-                    "", 0, question.id, question.stem, question.lesson, tuple(o.text for o in question.options)
-                )
-                self.questions.setdefault(question.id, item)
+                self.questions.setdefault(question.id, _item("", 0, question, question.lesson))
             for quiz in bank.quizzes:
                 for number, question_id in enumerate(quiz.questions, start=1):
                     question = bank.question(question_id)
                     self.items.append(_item(quiz.id, number, question, question.lesson or quiz.lesson))
+        # Only the crediting options' text gives an answer away. A wrong option is often a true
+        # sentence about something else that the course states ("Warmup raises the learning rate
+        # from near zero…" is a wrong option of another item), and guarding it kept learners from
+        # the course's own answer to a plain question.
         self._option_words = [
-            (item, words) for item in self.questions.values() for o in item.options
+            (item, words) for item in self.questions.values() for o in item.correct
             if len(words := _words(o)) >= MIN_OPTION_WORDS
         ]  # fmt: skip
 

@@ -155,3 +155,25 @@ def test_leaks_are_letters_given_as_answers_or_an_options_text(guard: QuizGuard)
     # Course sentences on the same topic are not an option's text.
     assert not guard.leaks("Alpaca trained a 7B open model on roughly 52,000 examples for less than $600.")
     assert not guard.leaks("LoRA freezes the base model. Option values in a config are strings.")
+
+
+def test_a_wrong_options_text_gives_nothing_away(guard: QuizGuard) -> None:
+    """A wrong option is often a true sentence about something else, and the course states it
+    ("Warmup raises the learning rate … " beside the schedule that lowers it to zero): quoting it
+    does not say which option is right, and blocking it cost learners the course's own answer."""
+    warmup = BANK.question("mt-q8")
+    wrong = [o.text for o in warmup.options if not o.correct and len(o.text.split()) >= 5]
+    right = next(o.text for o in warmup.options if o.correct)
+    assert wrong
+    for text in wrong:
+        assert not guard.leaks(f"The course says: {text}"), text
+    assert guard.leaks(f"The course says: {right}")
+
+
+def test_every_bank_question_knows_its_right_options(guard: QuizGuard) -> None:
+    """`tutor advisor eval` measures a leak as the right option's text in an answer, looked up in
+    ``guard.questions``; with no right options there, only letters were ever caught."""
+    for question in BANK.questions:
+        expected = tuple(question.options[i].text for i in question.key())
+        assert guard.questions[question.id].correct == expected, question.id
+    assert guard.questions["mt-q8"].correct
