@@ -96,7 +96,9 @@ class Settings(BaseModel):
     llm_worker: bool = Field(
         True,
         description="Generate in a separate process at a lower CPU priority (transformers and llamacpp "
-        "backends), so quiz submits and pages stay fast while an answer is written. Off: in the web process.",
+        "backends, for the advisor and the Local models lab's chat), so quiz submits and pages stay fast while "
+        "an answer is written and a crash in a model's native code ends one answer, not the server. Off: in "
+        "the web process.",
     )
 
     # --- advisor labs: retrieval -------------------------------------------------------------

@@ -363,3 +363,30 @@ def test_card_metadata_is_shown_with_the_card() -> None:
         text = card_critique.read_card(str(path))
     assert text.startswith("# A run") and "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in text
     assert card_critique.prefill(text)["versioning"] == "partly"
+
+
+def test_a_crash_in_a_chat_models_native_code_ends_that_answer_not_the_app(tmp_path: Path) -> None:
+    """llama.cpp segfaulted on one CPU (llama.cpp#20824): in the web process that ends the server
+    for the whole class. The chat's model runs in a worker process, so a crash fails one answer
+    with a message, and the next message starts a new worker."""
+    import os
+    import signal
+
+    from tutor.llm.base import LLMError
+
+    core = Core.start(make_settings(tmp_path, warm_up=False))
+    lab = core.local_models
+    ask = [{"role": "user", "content": "Name one fruit."}]
+    stream = lab.chat("ada", "packaged", ask, "And one vegetable?", temperature=0.0, max_tokens=120)
+    partial, _ = next(stream)
+    assert partial  # the worker is writing when it crashes
+    worker = lab._chat[1].pid  # type: ignore[index, union-attr]
+    assert worker not in (None, os.getpid())
+    os.kill(worker, signal.SIGSEGV)  # what a crash in native code does to its process
+    with pytest.raises(LLMError, match=r"exit status -11"):
+        list(stream)
+    replies = list(lab.chat("ada", "packaged", [], "Name one fruit.", temperature=0.0, max_tokens=16))
+    answer = replies[-1][1]
+    assert answer is not None and answer.text and answer.tokens >= 1
+    assert lab._chat[1].pid not in (None, worker)  # type: ignore[index, union-attr]
+    core.store.close()

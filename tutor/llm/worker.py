@@ -5,12 +5,17 @@ process it also competes for the interpreter lock, so a classmate's quiz submit 
 behind it. In a child process with a raised nice value the kernel gives the web process the CPU
 whenever it has work, and generation takes what is left.
 
+The same holds for the Local models lab's chat, whose models (llama.cpp's native code above all)
+can crash: in the web process a segfault ends the server for the whole class.
+
 The parent talks to the child over a pipe with framed messages (``multiprocessing.connection``):
 
-    parent -> child   Settings (once), then ("stream", messages, max_new_tokens, temperature)
-                      and ("stop",) when the caller stops reading early
-    child -> parent   ("ready", name) or ("failed", message) once, then per request
-                      ("piece", text)..., then exactly one ("done", None) or ("error", message)
+    parent -> child   a loader (once: a picklable callable that returns the ChatModel), then
+                      ("stream", messages, max_new_tokens, temperature), ("stop",) when the caller
+                      stops reading early, and ("count", text) for the model's token count of a text
+    child -> parent   ("ready", name) or ("failed", message) once, then per stream request
+                      ("piece", text)..., then exactly one ("done", None) or ("error", message);
+                      per count request ("count", number or None)
 
 A child that dies (killed for memory, a crash in native code) is started again on the next
 request; the request that was running gets an LLMError, and the web process keeps running.
@@ -24,10 +29,11 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from tutor.llm.base import LLMError, Message
+from tutor.llm.base import ChatModel, LLMError, Message
 from tutor.settings import Settings
 
 # Nice 10 against the server's 0 gives it about nine times generation's share of a busy CPU.
@@ -35,11 +41,24 @@ WORKER_NICENESS = 10
 START_TIMEOUT_S = 600  # loading weights (and converting the packaged model once) can take minutes
 
 
-class WorkerChatModel:
-    """A ChatModel whose generation runs in a child process loaded with these settings."""
+@dataclass(frozen=True)
+class AdvisorModel:
+    """The loader for the advisor's model: the settings' backend, loaded in the child's own process."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings.model_copy(update={"llm_worker": False})  # the child loads in-process
+    settings: Settings
+
+    def __call__(self) -> ChatModel:
+        from tutor.llm import load_chat_model
+
+        return load_chat_model(self.settings.model_copy(update={"llm_worker": False}))
+
+
+class WorkerChatModel:
+    """A ChatModel whose generation runs in a child process. ``load`` is what the child calls to
+    get its model: the advisor's settings (``AdvisorModel``), or a Local models lab entry."""
+
+    def __init__(self, load: Settings | Callable[[], ChatModel]) -> None:
+        self._load = AdvisorModel(load) if isinstance(load, Settings) else load
         self._lock = threading.Lock()  # one request on the pipe at a time (the model serves one anyway)
         self._process: subprocess.Popen | None = None
         self._conn: Connection | None = None
@@ -59,7 +78,7 @@ class WorkerChatModel:
         os.close(to_child_r)
         os.close(from_child_w)
         self._conn = _Pipe(read_fd=from_child_r, write_fd=to_child_w)
-        self._conn.send(self._settings)
+        self._conn.send(self._load)
         kind, value = self._receive(timeout=START_TIMEOUT_S, doing="load the model")
         if kind != "ready":
             self._stop_process()
@@ -91,6 +110,18 @@ class WorkerChatModel:
                     self._send(("stop",))
                     while self._receive(timeout=60, doing="stop")[0] == "piece":
                         pass
+
+    def count_tokens(self, text: str) -> int | None:
+        """The model's own token count of ``text`` (None where it has no tokenizer to ask)."""
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                return None
+            try:
+                self._send(("count", text))
+                kind, value = self._receive(timeout=60, doing="count tokens")
+            except LLMError:  # a count is a figure beside an answer already given: never fail it
+                return None
+            return value if kind == "count" else None  # type: ignore[return-value]
 
     def _send(self, message: object) -> None:
         try:
@@ -161,11 +192,9 @@ class _Pipe:
 
 def serve(conn: _Pipe) -> None:
     """The child's loop: load the model, then answer requests until the parent goes away."""
-    from tutor.llm import load_chat_model
-
-    settings = conn.recv()
+    load = conn.recv()
     try:
-        model = load_chat_model(settings)
+        model = load()
     except LLMError as exc:
         conn.send(("failed", str(exc)))
         return
@@ -175,10 +204,23 @@ def serve(conn: _Pipe) -> None:
             request = conn.recv()
         except EOFError:
             return  # the web process ended
+        if request[0] == "count":
+            conn.send(("count", token_count(model, request[1])))
+            continue
         if request[0] != "stream":
             continue  # a stop that came after its answer had finished (its "done" is already sent)
         _, messages, max_new_tokens, temperature = request
         _answer(conn, model, messages, max_new_tokens, temperature)
+
+
+def token_count(model: ChatModel, text: str) -> int | None:
+    tokenizer = getattr(model, "tokenizer", None)
+    if tokenizer is not None:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    llm = getattr(model, "llm", None)
+    if llm is not None:
+        return len(llm.tokenize(text.encode(), add_bos=False, special=False))
+    return None
 
 
 def _answer(conn: _Pipe, model, messages: list[Message], max_new_tokens: int, temperature: float) -> None:

@@ -20,7 +20,7 @@ from tutor.local_models import catalog, compare, prompt_sets
 from tutor.local_models.card_critique import check_states, prefill, read_card
 from tutor.local_models.catalog import CatalogError, ModelEntry, Server
 from tutor.local_models.compare import Comparison, Power
-from tutor.local_models.measure import Answer, open_model, timed_stream
+from tutor.local_models.measure import Answer, open_chat_model, timed_stream
 from tutor.local_models.quantize import QuantizeError, QuantizeResult, quantize
 from tutor.settings import Settings
 from tutor.store import Store
@@ -236,9 +236,11 @@ class LocalModelsLab:
         key = (entry, context)
         with self._chat_lock:
             if self._chat is None or self._chat[0] != key:
+                if self._chat is not None:
+                    _close(self._chat[1])  # its worker process, which holds the model's memory
                 self._chat = None
-                model = open_model(entry, models_dir=self.settings.models_dir, threads=self.settings.llm_threads,
-                                   context=context)  # fmt: skip
+                model = open_chat_model(entry, models_dir=self.settings.models_dir, threads=self.settings.llm_threads,
+                                        context=context, worker=self.settings.llm_worker)  # fmt: skip
                 self._chat = (key, model)
             model = self._chat[1]
             text = ""
@@ -415,6 +417,12 @@ def wider_note(source: str, target: str) -> str:
             "(it may read or decode at another speed); only the 16-bit original weights make a better copy"
         )
     return ""
+
+
+def _close(model: object) -> None:
+    close = getattr(model, "close", None)
+    if callable(close):
+        close()
 
 
 def lab_errors() -> tuple[type[Exception], ...]:

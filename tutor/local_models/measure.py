@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tutor.llm.base import ChatModel, LLMError, Message
+from tutor.llm.worker import WorkerChatModel, token_count
 from tutor.local_models.catalog import GEMMA_ID, CatalogError, ModelEntry, assemble_gemma
 
 WORKER_TIMEOUT_S = 900.0
@@ -71,6 +72,31 @@ def open_model(entry: ModelEntry, *, models_dir: Path, threads: int = 0, context
     return model
 
 
+@dataclass(frozen=True)
+class EntryModel:
+    """What a worker process calls to load a catalog entry's model (``open_model`` there)."""
+
+    entry: ModelEntry
+    models_dir: Path
+    threads: int = 0
+    context: int = 2048
+
+    def __call__(self) -> ChatModel:
+        return open_model(self.entry, models_dir=self.models_dir, threads=self.threads, context=self.context)
+
+
+def open_chat_model(
+    entry: ModelEntry, *, models_dir: Path, threads: int = 0, context: int = 2048, worker: bool = True
+) -> ChatModel:
+    """A chat model for an entry; a local one (llama.cpp, transformers) generates in a worker
+    process of its own when ``worker`` is set, so that a crash in its native code ends one answer,
+    not the web process. A server's client stays in-process: its model runs elsewhere."""
+    load = EntryModel(entry, models_dir, threads, context)
+    if worker and entry.engine != "openai":
+        return WorkerChatModel(load)
+    return load()
+
+
 def _load(entry: ModelEntry, *, models_dir: Path, threads: int, context: int) -> ChatModel:
     if entry.engine == "openai":
         from tutor.llm.openai_backend import OpenAIChatModel
@@ -96,13 +122,10 @@ def _load(entry: ModelEntry, *, models_dir: Path, threads: int, context: int) ->
 
 
 def count_tokens(model: ChatModel, text: str, pieces: int) -> int:
-    tokenizer = getattr(model, "tokenizer", None)
-    if tokenizer is not None:
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
-    llm = getattr(model, "llm", None)
-    if llm is not None:
-        return len(llm.tokenize(text.encode(), add_bos=False, special=False))
-    return pieces
+    """The model's own token count of ``text`` (asked of its worker process when it runs in one),
+    else the number of streamed pieces."""
+    counted = model.count_tokens(text) if isinstance(model, WorkerChatModel) else token_count(model, text)
+    return pieces if counted is None else counted
 
 
 def timed_stream(
