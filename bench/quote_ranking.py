@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from tutor.advisors.answer_eval import has_fact, load_cases
-from tutor.advisors.ask import _quoted, course_quotes, quoted_for
-from tutor.advisors.extractive import rank_sentences
+from tutor.advisors.ask import _quoted, course_quotes, ranked_for
 from tutor.advisors.sentence_ranker import load_ranker
 from tutor.core import Core
 from tutor.settings import Settings
@@ -48,8 +47,7 @@ def main() -> int:
                 print(f"ROUTED {case.id}: {'use case' if advice else asked.outcome}: {case.text[:70]}")
             continue
         routed += 1
-        focus, read_with = quoted_for(asked)
-        ranked = rank_sentences(focus, asked.passages, scorer, read_with=read_with)
+        ranked = ranked_for(asked, scorer)
         place = next((i for i, q in enumerate(ranked) if has_fact(q.text, case.fact)), None)
         answer = _quoted(course_quotes(asked, scorer, lambda s: not guard.leaks(s)))
         hit = has_fact(answer, case.fact)

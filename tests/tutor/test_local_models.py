@@ -387,6 +387,12 @@ def test_a_crash_in_a_chat_models_native_code_ends_that_answer_not_the_app(tmp_p
         list(stream)
     replies = list(lab.chat("ada", "packaged", [], "Name one fruit.", temperature=0.0, max_tokens=16))
     answer = replies[-1][1]
-    assert answer is not None and answer.text and answer.tokens >= 1
-    assert lab._chat[1].pid not in (None, worker)  # type: ignore[index, union-attr]
+    model = lab._chat[1]  # type: ignore[index]
+    assert model.pid not in (None, worker)  # type: ignore[union-attr]
+    # The speed line counts the model's own tokens, asked of the worker (not the streamed pieces).
+    assert answer is not None and answer.text and answer.tokens == model.count_tokens(answer.text)  # type: ignore[union-attr]
+    assert model.count_tokens("Fine-tuning") != model.count_tokens("Fine-tuning a model, twice.")  # type: ignore[union-attr]
+    new_worker = model.pid  # type: ignore[union-attr]
+    lab.close()
+    assert not Path(f"/proc/{new_worker}").exists()  # ended and reaped
     core.store.close()

@@ -84,6 +84,9 @@ PASSAGE_WEIGHT = 0.2
 RANKER_WEIGHT = 0.5
 # A second quote is added when it scores at least this share of the best.
 SECOND_QUOTE = 0.75
+# Weight of the words a follow-up points back at ("does it cost me anything in quality?" after "what
+# is QLoRA?": QLoRA's): a sentence that does not name the subject rarely answers about it.
+SUBJECT_WEIGHT = 0.2
 
 
 @dataclass(frozen=True)
@@ -285,10 +288,13 @@ def ranked_texts(chunks: list[Chunk]) -> list[str]:
     return [under_title(unit, chunk) for chunk in chunks for unit in plain_units(chunk.text)]
 
 
-def rank_sentences(question: str, passages: list[Passage], scorer: Scorer, *, read_with: str = "") -> list[Quote]:
+def rank_sentences(
+    question: str, passages: list[Passage], scorer: Scorer, *, read_with: str = "", subject: str = ""
+) -> list[Quote]:
     """Every usable sentence of ``passages``, best first. ``read_with``: the question read with the
     conversation (a follow-up); a sentence then scores by whichever of the two it is closer to, so
-    "how much did Alpaca cost?" after a use case still finds the sentence about Alpaca's cost."""
+    "how much did Alpaca cost?" after a use case still finds the sentence about Alpaca's cost.
+    ``subject``: what a follow-up points back at (the earlier message); its words count again."""
     candidates = [(unit, p, i) for p in passages for i, unit in enumerate(plain_units(p.text))]
     if not candidates:
         return []
@@ -303,11 +309,15 @@ def rank_sentences(question: str, passages: list[Passage], scorer: Scorer, *, re
     # rather than put in its place (on dev questions, either alone ranked the fact first less often).
     judged = scorer.relevance(questions, sentences) or [0.0] * len(sentences)
     shared_words = _shared_words(" ".join(questions), scorer)
+    names_subject = _shared_words(subject, scorer) if subject else lambda _: 0.0
     quotes = []
-    for (unit, passage, position), similarity, relevance in zip(candidates, similarities, judged, strict=True):
+    for (unit, passage, position), text, similarity, relevance in zip(
+        candidates, sentences, similarities, judged, strict=True
+    ):
         score = (
             similarity + RANKER_WEIGHT * relevance + WORD_WEIGHT * shared_words(unit) + PASSAGE_WEIGHT * passage.score
-        )
+            + SUBJECT_WEIGHT * names_subject(text)
+        )  # fmt: skip
         quotes.append(Quote(unit, passage, score, position))
     return sorted(quotes, key=lambda q: -q.score)
 
@@ -360,10 +370,13 @@ def best_quotes(
     allowed: Callable[[str], bool] = lambda _: True,
     most: int = 3,
     read_with: str = "",
+    subject: str = "",
 ) -> list[Quote]:
     """The best sentence, and the next ones while they score close to it; ``allowed`` drops
     sentences that must not be shown (a quiz option's text)."""
-    ranked = [q for q in rank_sentences(question, passages, scorer, read_with=read_with) if allowed(q.text)]
+    ranked = [
+        q for q in rank_sentences(question, passages, scorer, read_with=read_with, subject=subject) if allowed(q.text)
+    ]
     if not ranked:
         return []
     # The best sentence comes with the one after it in its passage (a sentence often names the

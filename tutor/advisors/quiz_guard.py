@@ -7,7 +7,8 @@ hold no bank text). Two jobs:
   "answer to question 7 of the module test", a stem pasted with its options)? Such a message gets
   an explanation of the concept and a link to the lesson, never an option.
 - ``leaks``: does a text name an option letter as an answer, or hold the text of any option of any
-  item (most of its content words, in one sentence)?
+  item, right or wrong alike (most of its content words in one sentence; a short option's whole
+  text)? What is held back is visible to the learner, so it must not single out the right option.
 """
 
 from __future__ import annotations
@@ -189,6 +190,11 @@ def _item(quiz_id: str, number: int, question: Question, lesson: str) -> QuizIte
     return QuizItem(quiz_id, number, question.id, question.stem, lesson, options, correct)
 
 
+def _phrase(text: str) -> str:
+    """Lower case, with every run of other characters than letters and digits as one space."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def _words(text: str) -> set[str]:
     return {stem(w) for w in content_words(text)}
 
@@ -204,13 +210,21 @@ class QuizGuard:
                 for number, question_id in enumerate(quiz.questions, start=1):
                     question = bank.question(question_id)
                     self.items.append(_item(quiz.id, number, question, question.lesson or quiz.lesson))
-        # Only the crediting options' text gives an answer away. A wrong option is often a true
-        # sentence about something else that the course states ("Warmup raises the learning rate
-        # from near zero…" is a wrong option of another item), and guarding it kept learners from
-        # the course's own answer to a plain question.
+        # Every option alike, right or wrong: whether a draft is shown or replaced is visible to the
+        # learner, so holding back only the right option's text would give it away by elimination.
         self._option_words = [
-            (item, words) for item in self.questions.values() for o in item.correct
+            (item, words) for item in self.questions.values() for o in item.options
             if len(words := _words(o)) >= MIN_OPTION_WORDS
+        ]  # fmt: skip
+        # Beside an item's guarded options, its shorter ones ("Every few years", "per_device_batch ×
+        # num_epochs") are held back when their whole text is there: guarding only some options of an
+        # item would single out the ones guarded. Items whose options are all short terms ("LoRA",
+        # "True") stay every text's to use.
+        guarded = {item.question_id for item, _ in self._option_words}
+        self._option_phrases = [
+            (item, phrase) for item in self.questions.values() if item.question_id in guarded
+            for o in item.options
+            if len(_words(o)) < MIN_OPTION_WORDS and len((phrase := _phrase(o)).split()) >= 2
         ]  # fmt: skip
 
     # --- requests ------------------------------------------------------------------------------
@@ -286,11 +300,16 @@ class QuizGuard:
         if _LETTER_ANSWER.search(text):
             found.append("names an option letter as the answer")
         for sentence in sentences(text):
-            words = _words(sentence)
+            words, phrase = _words(sentence), f" {_phrase(sentence)} "
             for item, option_words in self._option_words:
                 if len(option_words & words) >= OPTION_OVERLAP * len(option_words):
                     found.append(f"holds the text of an option of quiz item {item.question_id}")
                     break
+            else:
+                for item, option in self._option_phrases:
+                    if f" {option} " in phrase:
+                        found.append(f"holds the text of an option of quiz item {item.question_id}")
+                        break
         return list(dict.fromkeys(found))
 
     def leaks_item(self, text: str, item: QuizItem, overlap: float = 0.5) -> bool:

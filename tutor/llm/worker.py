@@ -145,7 +145,7 @@ class WorkerChatModel:
         self._stop_process()
         return (
             f"the model worker stopped (exit status {code}); the next question starts a new one. "
-            "If it keeps stopping, the server may be short of memory."
+            "If it keeps stopping, the server may be short of memory, or the model may crash on this machine."
         )
 
     def _stop_process(self) -> None:
@@ -161,6 +161,7 @@ class WorkerChatModel:
     def close(self) -> None:
         """End the child (at exit, or when the model is replaced)."""
         self._stop_process()
+        atexit.unregister(self.close)  # a replaced model is not kept alive until the process ends
 
     @property
     def pid(self) -> int | None:
@@ -205,7 +206,11 @@ def serve(conn: _Pipe) -> None:
         except EOFError:
             return  # the web process ended
         if request[0] == "count":
-            conn.send(("count", token_count(model, request[1])))
+            try:
+                counted = token_count(model, request[1])
+            except Exception:  # a count is a figure beside an answer: it must not end the worker
+                counted = None
+            conn.send(("count", counted))
             continue
         if request[0] != "stream":
             continue  # a stop that came after its answer had finished (its "done" is already sent)

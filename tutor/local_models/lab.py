@@ -248,6 +248,13 @@ class LocalModelsLab:
                 text += piece
                 yield (text if answer is None else answer.text), answer
 
+    def close(self) -> None:
+        """End the chat model's worker process (at shutdown; tests that start many labs)."""
+        with self._chat_lock:
+            if self._chat is not None:
+                _close(self._chat[1])
+                self._chat = None
+
     # --- compare -----------------------------------------------------------------------------
     def prompt_set(self, name: str, typed: str = "") -> prompt_sets.PromptSet:
         if name == "typed":

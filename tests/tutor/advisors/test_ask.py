@@ -289,6 +289,16 @@ def test_a_follow_up_is_read_with_the_conversation(core: Core) -> None:
     assert "$600" in answer.answer
 
 
+def test_a_follow_up_that_points_back_is_ranked_by_what_it_points_at(core: Core) -> None:
+    """A learner's check: "does it cost me anything in quality?" after a question about QLoRA was
+    answered with LoRA's "99% of the quality for 1% of the cost". Alone, the follow-up is closest to
+    that sentence; its "it" is QLoRA, which the course says trades speed for memory."""
+    _, answer, _ = asked(core, "does it cost me anything in quality?", history=["what is QLoRA?"])
+    assert answer.outcome == "answer"
+    assert "99% of the quality" not in answer.answer
+    assert "QLoRA" in answer.answer
+
+
 CASE = "We process 50,000 clinical notes per day and need strict JSON output."
 
 

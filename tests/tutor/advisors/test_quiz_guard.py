@@ -157,17 +157,14 @@ def test_leaks_are_letters_given_as_answers_or_an_options_text(guard: QuizGuard)
     assert not guard.leaks("LoRA freezes the base model. Option values in a config are strings.")
 
 
-def test_a_wrong_options_text_gives_nothing_away(guard: QuizGuard) -> None:
-    """A wrong option is often a true sentence about something else, and the course states it
-    ("Warmup raises the learning rate … " beside the schedule that lowers it to zero): quoting it
-    does not say which option is right, and blocking it cost learners the course's own answer."""
-    warmup = BANK.question("mt-q8")
-    wrong = [o.text for o in warmup.options if not o.correct and len(o.text.split()) >= 5]
-    right = next(o.text for o in warmup.options if o.correct)
-    assert wrong
-    for text in wrong:
-        assert not guard.leaks(f"The course says: {text}"), text
-    assert guard.leaks(f"The course says: {right}")
+def test_what_is_held_back_never_tells_the_right_option_from_the_wrong_ones(guard: QuizGuard) -> None:
+    """Whether a draft is shown or replaced by quotes is visible to the learner. A guard that held
+    back only the right option's text would answer "Is this true: <option>?" by elimination (a
+    review found 20 of 43 items readable that way), so every option of an item is held alike."""
+    for question in BANK.questions:
+        options = [o.text for o in question.options if len(o.text.split()) >= 3]
+        verdicts = {bool(guard.leaks(f"The course says: {text}")) for text in options}
+        assert len(verdicts) <= 1, question.id
 
 
 def test_every_bank_question_knows_its_right_options(guard: QuizGuard) -> None:
