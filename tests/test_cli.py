@@ -218,6 +218,20 @@ def test_index_search_and_advise(shared_data_dir: Path, capsys: pytest.CaptureFi
         assert "Quoted from the course" in data["note"]
 
 
+def test_advise_explain_puts_course_quotes_under_the_course_not_the_model(
+    shared_data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fake model's canned sentence fails the check, so the course's quotes stand in for it: the
+    terminal heads them "From the course", never "<model> explains"."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TUTOR_LLM_BACKEND", "fake")
+    flags = ("--data-dir", str(shared_data_dir))
+    assert main([*flags, "advise", "strategy", "Strict JSON SOAP notes, 50,000 notes per day.", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "--- From the course ---" in out and "explains ---" not in out
+    assert out.split("--- From the course ---")[1].strip().startswith("> ")
+
+
 def test_advise_errors_are_one_line(tmp_path: Path) -> None:
     binary = tmp_path / "blob.bin"
     binary.write_bytes(b"\x00\x01\x02")

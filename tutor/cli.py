@@ -331,13 +331,16 @@ def cmd_advise(args: argparse.Namespace) -> int:
     if args.explain:
         # A terminal cannot take back what it printed, so the CLI shows the final answer (what the
         # checks let stand), not the streamed draft.
+        model = ""
         for event in core.answer(advice, drafts=False):
             match event:
                 case ModelReady(model=model):
-                    print(f"\n--- {model} explains ---", flush=True)
+                    pass
                 case ModelFailed(error=error):
                     raise CommandError(error)
-                case FinalAnswer(explanation=explanation, note=note):
+                case FinalAnswer(explanation=explanation, note=note, source=source):
+                    # Course quotes that stand in for the model's words are not put under its name.
+                    print("\n--- From the course ---" if source == "extract" else f"\n--- {model} explains ---")
                     print((explanation + note).strip())
     print("\nSources:\n" + sources_markdown(advice))
     return 0

@@ -86,10 +86,13 @@ def test_a_chat_turn_streams_events_and_stores_the_final_answer(core: Core) -> N
     passages = "\n".join(" ".join(p.text.split()) for p in first.advice.passages)
     assert quoted and all(q.rstrip(".")[:40] in passages.replace("**", "") for q in quoted)  # the course's words
     assert "Quoted from the course" in final.note
+    # Course quotes are not put under the model's name, and a quote opens on a line of its own (a
+    # newcomer saw "*SmolLM2… explains:* > Legal: …", a literal ">" credited to the model).
     assert final.text == (
-        f"{first.markdown}\n\n---\n*fake model (tests only) explains:* {final.explanation}{final.note}"
+        f"{first.markdown}\n\n---\n*From the course:*\n\n{final.explanation}{final.note}"
         f"\n\n**Sources**\n{first.sources}"
     )
+    assert "explains" not in final.text
     assert len(core.conversation(ada, "strategy")) == 2  # the answer replaced its cut-off row
     stored = core.conversation(ada, "strategy")[-1]
     assert (stored.role, stored.content, stored.model, stored.error) == ("assistant", final.text, final.model, "")

@@ -370,7 +370,10 @@ KNOWN_GPUS = {
 def gpu(text: str) -> tuple[str | None, float | None, int]:
     """(name, memory in GB per GPU, how many) from "one A100 40GB", "2x RTX 4090", "a 24 GB card"."""
     count = 1
-    count_match = _last(r"\b(\d+|two|four|eight)\s*(?:x|×)?\s*(?:nvidia\s+)?(?:[a-z]*\d+[a-z]*\s+)?gpus?\b", text)
+    # The count is a whole number, not the first digits of the memory ("one 24GB GPU" is not 2 GPUs).
+    count_match = _last(
+        r"\b(\d+|two|four|eight)(?![\d.])\s*(?:x|×)?\s*(?:nvidia\s+)?(?:[a-z]*\d+[a-z]*\s+)?gpus?\b", text
+    )
     words = {"two": 2, "four": 4, "eight": 8}
     if count_match:
         count = words.get(count_match.group(1).lower()) or int(count_match.group(1))

@@ -216,13 +216,17 @@ class QuizGuard:
             (item, words) for item in self.questions.values() for o in item.options
             if len(words := _words(o)) >= MIN_OPTION_WORDS
         ]  # fmt: skip
-        # Beside an item's guarded options, its shorter ones ("Every few years", "per_device_batch ×
-        # num_epochs") are held back when their whole text is there: guarding only some options of an
-        # item would single out the ones guarded. Items whose options are all short terms ("LoRA",
-        # "True") stay every text's to use.
-        guarded = {item.question_id for item, _ in self._option_words}
+        # Beside a graded item's guarded options, its shorter ones ("per_device_batch × num_epochs",
+        # "It runs without any GPU") are held back when their whole text is there: guarding only some
+        # options of an item would single out the ones guarded. Graded: a question of a fixed quiz (the
+        # lesson quizzes, the module test). The practice pool's other questions, whose answers
+        # practice shows at once, are left at that, because their short options are facts the course
+        # states in so many words ("about 100", "every 30–90 days": 3 of the 48 held-out course
+        # questions lost their answer when those were held back too). Items whose options are all
+        # short terms ("LoRA", "True") stay every text's to use.
+        graded = {item.question_id for item, _ in self._option_words} & {item.question_id for item in self.items}
         self._option_phrases = [
-            (item, phrase) for item in self.questions.values() if item.question_id in guarded
+            (item, phrase) for item in self.questions.values() if item.question_id in graded
             for o in item.options
             if len(_words(o)) < MIN_OPTION_WORDS and len((phrase := _phrase(o)).split()) >= 2
         ]  # fmt: skip

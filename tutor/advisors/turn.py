@@ -54,6 +54,11 @@ def explains(model: str) -> str:
     return f"\n\n---\n*{model} explains:* "
 
 
+# The line above course quotes that stand in for the model's words: not under its name, and a
+# blank line before the first quote so that it renders as a quote, not as a literal ">".
+FROM_THE_COURSE = "\n\n---\n*From the course:*\n\n"
+
+
 @dataclass(frozen=True)
 class Recommended:
     """The rules' result, at once: ``advice`` holds the recommendation, citations and passages."""
@@ -114,7 +119,7 @@ class FinalAnswer:
     @property
     def text(self) -> str:
         """The answer as the chat shows it at the end and the transcript stores it."""
-        head = explains(self.model) if self.model else ""
+        head = FROM_THE_COURSE if self.source == "extract" else explains(self.model) if self.model else ""
         return f"{self.markdown}{head}{self.explanation}{self.note}\n\n**Sources**\n{self.sources}"
 
 

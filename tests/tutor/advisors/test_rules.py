@@ -121,6 +121,12 @@ def test_numbers_that_can_count_examples(sentence: str, counts: list[int]) -> No
         ("llama-3-8b with 2x RTX 4090", 8.0, 24.0, 2),
         ("a 135M model on a T4", 0.135, 16.0, 1),
         ("Llama 70B, one H100", 70.0, 80.0, 1),
+        # The memory's digits are not a count: "24GB" had read as 2 GPUs and "80GB" as 8 (a newcomer's
+        # "one 24GB GPU" got a config for 2× 24 GB and an effective batch twice the real one).
+        ("QLoRA on a 7B model, 2000 examples, one 24GB GPU", 7.0, 24.0, 1),
+        ("Mistral 7B, one 80GB GPU", 7.0, 80.0, 1),
+        ("Llama 8B on 4 A100 GPUs", 8.0, 80.0, 4),
+        ("Llama 8B on two 48GB GPUs", 8.0, 48.0, 2),
     ],
 )
 def test_models_and_gpus(text: str, billions: float, gpu_gb: float, count: int) -> None:
