@@ -98,7 +98,9 @@ def build_app(core: Core) -> gr.Blocks:
             route,
             outputs=[header, tabs, lessons.nav, reference.nav, instructor_tab],
             api_visibility="private",
-        ).then(lessons.open_lesson, inputs=lessons.nav, outputs=lessons.outputs, api_visibility="private")
+        ).then(lessons.open_lesson, inputs=lessons.nav, outputs=lessons.outputs, api_visibility="private").then(
+            None, js=SCROLL_TO_SECTION
+        )
         for restore, restore_outputs in advisor_restorers:
             demo.load(restore, outputs=restore_outputs, api_visibility="private")
         demo.load(qlora_restore, outputs=qlora_outputs, api_visibility="private")
@@ -112,6 +114,21 @@ def build_app(core: Core) -> gr.Blocks:
             api_visibility="private",
         )
     return demo
+
+
+# A deep link's "#section" names a heading, whose element id the rendered Markdown prefixes with
+# "h-". The page's text arrives after the load event, so the heading is looked for until it is there
+# (or 10 s have passed), then scrolled to: a cited section opens at that section, not at the top.
+SCROLL_TO_SECTION = """() => {
+  const id = decodeURIComponent(window.location.hash.slice(1));
+  if (!id) return;
+  let tries = 0;
+  const timer = setInterval(() => {
+    const heading = document.getElementById("h-" + id) || document.getElementById(id);
+    if (heading) { heading.scrollIntoView({block: "start"}); clearInterval(timer); }
+    else if (++tries > 100) clearInterval(timer);
+  }, 100);
+}"""
 
 
 def _end_sessions_on_password_change(core: Core, demo: gr.Blocks) -> None:
