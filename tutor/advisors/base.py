@@ -10,6 +10,7 @@ lesson sections its rules come from.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,8 +97,24 @@ class AdvisorRequest:
 
     @property
     def all_text(self) -> str:
-        """Every learner message so far, so facts given earlier still count (later ones win)."""
-        return "\n".join([*self.history, self.text])
+        """Every learner message so far, so facts given earlier still count (later ones win), from
+        the last one that opens a new project ("Different project now: …") on: the earlier
+        project's facts are not this one's."""
+        messages = [*self.history, self.text]
+        starts = [i for i, message in enumerate(messages) if _NEW_PROJECT.match(message)]
+        return "\n".join(messages[starts[-1] if starts else 0 :])
+
+
+# A message that opens by saying it is about something else. Only its opening is read: "another
+# task" inside a description ("it also does another task: …") is not a new project.
+_NEW_PROJECT = re.compile(
+    r"\s*(?:ok(?:ay)?[,.!]?\s+|so[,]?\s+|now[,]?\s+)?"
+    r"(?:(?:a|an|my|our|one)\s+)?(?:different|new|another|separate|unrelated|second|other)\s+"
+    r"(?:project|use[\s-]case|case|product|client)\b"
+    r"|\s*(?:forget|scratch|ignore)\s+(?:that|this|the\s+(?:last|previous|earlier|first)\s+\w+)\b"
+    r"|\s*something\s+(?:else|different)\b",
+    re.I,
+)
 
 
 def read_upload(path: str | Path, max_bytes: int) -> UploadedFile:

@@ -206,6 +206,28 @@ def test_later_messages_update_the_facts() -> None:
     assert rec.data_needed.have == 8000
 
 
+DENTAL = "I run a small dental clinic and want reminder texts in our friendly tone. We have maybe 300 old messages."
+
+
+@pytest.mark.parametrize(
+    "opening",
+    ["Different project now:", "New project:", "Another use case —", "forget that one. something else:"],
+)
+def test_a_new_project_starts_from_its_own_facts(opening: str) -> None:
+    """A newcomer's chat: after the dental clinic's 300 messages, "Different project now: our law
+    firm…" was told "style or tone, 50-500 examples (you have 300)"."""
+    law_firm = (
+        f"{opening} our law firm wants a model that pulls the termination clauses out of supplier contracts, "
+        "thousands a month, and the contracts cannot leave our servers."
+    )
+    request = AdvisorRequest(text=law_firm, history=[DENTAL])
+    assert request.all_text == law_firm
+    rec = strategy.analyse(request)
+    assert rec.data_needed.have != 300 and "300" not in rec.markdown()
+    # A later message that adds to the same case still counts what came before.
+    assert "300" in AdvisorRequest(text="the texts must fit in 160 characters", history=[DENTAL]).all_text
+
+
 def test_hyperparams_try_prompt_matches_lesson_3() -> None:
     rec = hyperparams.analyse(AdvisorRequest(text=hyperparams.LAB.try_prompt))
     c = rec.config
