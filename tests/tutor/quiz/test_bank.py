@@ -231,3 +231,24 @@ quizzes:
     )
     bank = parse_bank_yaml(fixed, "demo.yaml")
     assert [q.id for q in bank.draw_pool(bank.quiz("drill").draws[0], taken={"q2"})] == ["q3"]
+
+
+def test_module_test_feedback_on_a_wrong_option_does_not_give_the_right_one() -> None:
+    """The module test shows right answers only after a pass, but its feedback on a chosen wrong
+    option is shown at once. A newcomer read the right answer in it ("The factors multiply:
+    per_device_batch × gradient_accumulation_steps × num_GPUs"): each feedback now says why the
+    choice is wrong and what to reread, and shares few of the right option's words."""
+    from tutor.advisors.quiz_guard import _phrase, _words
+
+    module_test = BANK.quiz("module-test")
+    assert module_test.review.correct_answer == "after_pass"
+    for question_id in module_test.questions:
+        question = BANK.question(question_id)
+        rights = [question.options[i].text for i in question.key()]
+        right = set().union(*(_words(text) for text in rights))
+        for option in question.options:
+            if option.feedback and not option.correct:
+                shared = right & _words(option.feedback)
+                assert len(shared) < max(1, 0.4 * len(right)), (question_id, option.feedback, sorted(shared))
+                # A right option of figures ("50–500") is not in the feedback either.
+                assert not any(_phrase(text) in _phrase(option.feedback) for text in rights), option.feedback
