@@ -63,21 +63,40 @@ def read_csv(text: str, *, normalise_header: bool = True) -> Records:
     """Rows as {column: text}. With ``normalise_header``, column names are stripped and lower-cased
     ("Prompt " and "prompt" name the same column). A row with more values than the header has
     becomes a BadLine; a row with fewer values has empty strings for the missing columns."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = list(reader.fieldnames or [])
-    if normalise_header:
-        header = [name.strip().lower() for name in header]
-        reader.fieldnames = header
-    result = Records(columns=header)
-    start = 2  # the header is line 1
-    for row in reader:
+    # strict: a quote that is never closed, or text after a closing quote, is an error rather than
+    # every later row silently read into one value.
+    reader = csv.reader(io.StringIO(text), strict=True)
+    result = Records(columns=[])
+    start = 1
+    header: list[str] | None = None
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            result.problems.append(BadLine(start, _broken_quote(exc, reader.line_num)))
+            start = reader.line_num + 1
+            continue
         line, start = start, reader.line_num + 1
-        if None in row:  # csv puts surplus values under the key None
+        if header is None:
+            header = [name.strip().lower() for name in row] if normalise_header else row
+            result.columns = header
+            continue
+        if not row:
+            continue  # a blank line
+        if len(row) > len(header):
             result.problems.append(BadLine(line, "more values than header columns"))
             continue
-        result.records.append(Record(line, {key: value or "" for key, value in row.items()}))
+        result.records.append(Record(line, {name: row[i] if i < len(row) else "" for i, name in enumerate(header)}))
     result.lines = reader.line_num
     return result
+
+
+def _broken_quote(exc: csv.Error, line_num: int) -> str:
+    if "end of data" in str(exc):
+        return "a quote opens a value on this line and is never closed, so every line after it was read into it"
+    return f"a quoted value opens on this line and the CSV breaks on line {line_num} ({exc})"
 
 
 def is_csv(name: str) -> bool:

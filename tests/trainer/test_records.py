@@ -26,6 +26,22 @@ def test_csv_rows_start_line_counts_multiline_fields_and_header_is_normalised() 
     assert result.problems == [BadLine(4, "more values than header columns")]
 
 
+def test_a_quote_that_never_closes_is_named_at_its_line() -> None:
+    """A newcomer's CSV with one unterminated quote: every row after it was read into one value,
+    and the critic reported "line 2: 'label' is empty" instead of the quote."""
+    text = 'text,label\n"Shares rose after earnings,positive\nProfit fell 10%,negative\nGuidance unchanged,neutral\n'
+    result = read_csv(text)
+    assert result.records == []
+    assert [p.line for p in result.problems] == [2]
+    assert "quote" in result.problems[0].detail and "never closed" in result.problems[0].detail
+    # A quote closed in a later row breaks the CSV there: named with both lines, and the rows
+    # after it are read again.
+    text = 'text,label\n"unterminated quote,positive\nfoo,bar\n"ok",NEGATIVE\nfine,negative\n'
+    result = read_csv(text)
+    assert [(r.line, r.value) for r in result.records] == [(5, {"text": "fine", "label": "negative"})]
+    assert [p.line for p in result.problems] == [2] and "line 4" in result.problems[0].detail
+
+
 def test_csv_header_can_be_kept_as_written() -> None:
     result = read_csv("Text,Label\nhi,positive\n", normalise_header=False)
     assert result.columns == ["Text", "Label"]
