@@ -196,7 +196,9 @@ def _lead_ins_joined(text: str, max_words: int) -> str:
             j += 1
         while line.rstrip().endswith(":") and j < len(lines) and _LIST_ITEM.match(lines[j]):
             item = _LIST_ITEM.sub("", lines[j]).strip()
-            if not item[:1].islower():
+            # A fragment opens in lower case, or ends on ";" or "," as the items of one sentence do
+            # ("NF4 (4-bit NormalFloat), a 4-bit data type…;" opens on a name).
+            if not (item[:1].islower() or item.rstrip().endswith((";", ","))):
                 break
             items.append(re.sub(r"(?:[;,.]|\s+(?:or|and))+\s*$", "", item))
             j += 1

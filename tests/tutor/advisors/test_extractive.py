@@ -50,6 +50,23 @@ def test_markdown_is_read_as_quotable_sentences() -> None:
     ]
 
 
+def test_items_that_end_on_a_semicolon_finish_their_lead_in_whatever_their_first_letter() -> None:
+    """A newcomer read "Three ideas make it work (from the QLoRA paper)." quoted with none of the
+    three: the first item opens on a name ("NF4"), so the items were not read as the lead-in's."""
+    chunk = """Reference › QLoRA
+
+Three ideas make it work (from the QLoRA paper):
+
+- **NF4 (4-bit NormalFloat)**, a 4-bit data type suited to normally distributed weights;
+- **double quantization**, which also quantizes the quantization constants;
+- **paged optimizers**, which move optimizer state to CPU memory during memory spikes."""
+    assert plain_units(chunk) == [
+        "Three ideas make it work (from the QLoRA paper): NF4 (4-bit NormalFloat), a 4-bit data type suited to"
+        " normally distributed weights; double quantization, which also quantizes the quantization constants;"
+        " paged optimizers, which move optimizer state to CPU memory during memory spikes."
+    ]
+
+
 def test_list_items_that_finish_their_lead_in_are_read_with_it() -> None:
     # Once quoted alone: "a real risk of catastrophic forgetting." (of what?)
     chunk = """Reference › Why not update everything?
