@@ -24,6 +24,7 @@ def models_app(tmp_path_factory, shared_data_dir):
     core = Core.start(advisor_settings(folder, shared_data_dir, port=free_port(), warm_up=False))
     for url in serve(core):
         yield url, folder
+    core.local_models.close()  # the chat's worker process
 
 
 def test_the_one_click_comparison_measures_three_quantization_levels(models_app) -> None:

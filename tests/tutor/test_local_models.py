@@ -331,6 +331,7 @@ def test_a_chat_longer_than_the_context_is_a_clear_message(tmp_path: Path) -> No
     core = Core.start(make_settings(tmp_path, warm_up=False))
     with pytest.raises(LLMError, match="does not fit the model's context"):
         list(core.local_models.chat("ada", "packaged", [], "word " * 1500, context=256))
+    core.local_models.close()
     core.store.close()
 
 
