@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tutor.llm import LLMError, generate, get_chat_model, load_chat_model
-from tutor.llm.worker import WORKER_NICENESS, WorkerChatModel
+from tutor.llm.worker import WORKER_NICENESS, AdvisorModel, WorkerChatModel
 from tutor.settings import Settings
 
 PROMPT = [{"role": "user", "content": "Name one benefit of LoRA in one sentence."}]
@@ -81,7 +81,7 @@ def test_a_killed_worker_fails_its_answer_and_is_replaced(worker, in_process) ->
 
 def test_a_model_that_cannot_load_says_why(tmp_path: Path) -> None:
     with pytest.raises(LLMError, match=r"(?:model|GGUF) file .*nope\.gguf.* not found"):
-        WorkerChatModel(Settings(llm_model=str(tmp_path / "nope.gguf")))
+        WorkerChatModel(AdvisorModel(Settings(llm_model=str(tmp_path / "nope.gguf"))))
 
 
 def test_remote_and_fake_backends_stay_in_process() -> None:

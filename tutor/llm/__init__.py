@@ -71,9 +71,9 @@ def get_chat_model(settings: Settings) -> ChatModel:
     with _lock:
         if key not in _loaded:
             if settings.llm_worker and settings.backend in LOCAL_BACKENDS:
-                from tutor.llm.worker import WorkerChatModel
+                from tutor.llm.worker import AdvisorModel, WorkerChatModel
 
-                _loaded[key] = WorkerChatModel(settings)
+                _loaded[key] = WorkerChatModel(AdvisorModel(settings))
             else:
                 _loaded[key] = load_chat_model(settings)
         return _loaded[key]

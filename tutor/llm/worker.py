@@ -57,8 +57,8 @@ class WorkerChatModel:
     """A ChatModel whose generation runs in a child process. ``load`` is what the child calls to
     get its model: the advisor's settings (``AdvisorModel``), or a Local models lab entry."""
 
-    def __init__(self, load: Settings | Callable[[], ChatModel]) -> None:
-        self._load = AdvisorModel(load) if isinstance(load, Settings) else load
+    def __init__(self, load: Callable[[], ChatModel]) -> None:
+        self._load = load
         self._lock = threading.Lock()  # one request on the pipe at a time (the model serves one anyway)
         self._process: subprocess.Popen | None = None
         self._conn: Connection | None = None
