@@ -62,14 +62,14 @@ _COURSE_QUIZ = re.compile(
 # both are course questions. Guess words that open a question of the learner's own ("it's not clear
 # to me…", "is it normal that…", "I think I still don't get…") are not a guess.
 _POINTS_AT_ITEM = re.compile(
-    r"\b(?:the (?:one|question|item) (?:about|on|with|for)|the [\w-]+ (?:question|one|item)\b"
+    r"\b(?:the (?:one|question|item) (?:about|on|with|for|asking|that asks)|the [\w-]+ (?:question|one|item)\b"
     r"|(?:question|item)\s*#?\s*\d{1,2}\b|q\s?\d{1,2}\b)",
     re.I,
 )
 _OFFERS_GUESS = re.compile(
     r"\b(?:is it|is the answer|the answer is|answer is|it's|it is|should i (?:put|say|answer|write|pick|choose"
     r"|go with|tick|select)|i'd (?:say|put|go with)|i think|am i right|i'm guessing|my guess is|would it be"
-    r"|which (?:is it|one is it|one))\b"
+    r"|which (?:is it|one is it|one)|was it|was the answer|yes or no)\b"
     r"|\b(?:right|correct|yes or no|yes|isn't it|shouldn't it|wouldn't it)\s*\?",
     re.I,
 )

@@ -37,6 +37,8 @@ def guard() -> QuizGuard:
         "module test q4: I'd go with the third choice, correct?",
         "lesson 2 quiz, rank question - answer is option two?",
         "is it the second option for the lesson 3 quiz?",
+        # A learner's check in new words: answered with course quotes that confirmed the option.
+        "module test, the one asking what merge_and_unload does - was it the irreversible one? just yes or no pls",
         # A guess at an item's answer in the learner's words, to be confirmed: once answered from the
         # course ("alpha = 2r"), which confirmed the guess.
         "for the lesson 3 quiz, the one about alpha — is it 2x the rank?",
