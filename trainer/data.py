@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.config import DataSection
-from trainer.records import is_csv, is_jsonl, read_csv, read_jsonl
+from trainer.records import NotTextError, decode_text, is_csv, is_jsonl, read_csv, read_jsonl
 
 BUILTIN_DIR = Path(__file__).parent / "datasets"
 BUILTIN_FILES = {"sentiment": "financial_sentiment.jsonl", "summarization": "dialogue_summaries.jsonl"}
@@ -242,9 +242,9 @@ def _read_file(path: Path) -> list[tuple[str, dict]]:
     if not path.is_file():
         raise DataError(f"{path}: no such data file")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        text = decode_text(path.read_bytes())  # UTF-8, or UTF-16/32 by a byte-order mark
+    except NotTextError as exc:
+        raise DataError(f"{path}: {exc}" if exc.binary else f"{path}:{exc.line}: {exc}") from None
     if is_csv(path.name):
         read = read_csv(text, normalise_header=False)
     elif is_jsonl(path.name):

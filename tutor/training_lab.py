@@ -24,6 +24,7 @@ from trainer.config import ConfigError, TrainConfig, default_config_name, parse_
 from trainer.data import BUILTIN_FILES, BUILTIN_SOURCES, DataError, Example, builtin_path, load_examples
 from trainer.model import Hardware, detect_hardware
 from trainer.progress import RunProgress, summarise
+from trainer.records import NotTextError, decode_text
 from trainer.report import smooth
 from trainer.runs import Run, RunBackend, RunError, RunQueue
 from tutor import data_versions, lab_files
@@ -217,9 +218,15 @@ class TrainingLab:
             raise LabError(f"{path.name}: upload a .jsonl or .csv file")
         if path.stat().st_size > self.settings.max_upload_bytes:
             raise LabError(f"{path.name}: larger than {self.settings.max_upload_mb:g} MB")
-        self.check_space(owner, path.stat().st_size, path.name)
+        # Stored as UTF-8 whatever the learner's editor wrote (UTF-16 from Windows Notepad or
+        # PowerShell, a byte-order mark), so the critic, the cleaner and the trainer read one text;
+        # the same decoder as the advisor labs' uploads, so both refuse the same binary files.
+        try:
+            data = decode_text(path.read_bytes()).encode("utf-8")
+        except NotTextError as exc:
+            raise LabError(f"{path.name} {exc}" if exc.binary else f"{path.name}:{exc.line}: {exc}") from None
+        self.check_space(owner, len(data), path.name)
         # Named by content: a second upload under the same name cannot change a queued run's data.
-        data = path.read_bytes()
         version = data_versions.save(
             self._upload_folder(owner), data, path.suffix.lower(), task="", rows=0, origin="upload", name=path.name
         )

@@ -75,6 +75,21 @@ def test_preview_returns_the_critics_findings_as_data(lab, tmp_path: Path) -> No
     assert note.startswith("**12 examples** from `") and "The dataset critic found" in note
 
 
+def test_a_utf16_upload_is_stored_as_utf8_and_a_binary_one_is_refused(lab, tmp_path: Path) -> None:
+    """Windows Notepad and PowerShell save UTF-16 with a byte-order mark; the lab read it as UTF-8
+    and failed with a raw UnicodeDecodeError (as it did for an image)."""
+    rows = [f'{{"text": "Sales rose {i}%.", "label": "positive"}}' for i in range(11)]
+    upload = tmp_path / "mine.jsonl"
+    upload.write_bytes(("\r\n".join([*rows, rows[0]]) + "\r\n").encode("utf-16"))
+    preview = lab.preview("sentiment", str(upload), owner="ada")
+    assert preview.examples == 12 and not preview.blocking
+    assert [(issue.kind, issue.line) for issue in preview.issues] == [("duplicate", 12)]
+    image = tmp_path / "image.jsonl"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(LabError, match="binary"):
+        lab.preview("sentiment", str(image), owner="ada")
+
+
 def _run_on(lab, source: str, model: str = "", steps: int = 10) -> str:
     config = lab.default_config()
     config.data.source, config.model.name, config.training.max_steps = source, model, steps

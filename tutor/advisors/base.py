@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from trainer.records import NotTextError, decode_text
 from tutor.advisors.grounding import Claims
 
 
@@ -125,18 +126,14 @@ def read_upload(path: str | Path, max_bytes: int) -> UploadedFile:
         raise AdvisorInputError(
             f"{path.name} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. Upload a sample of it."
         )
-    data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        raise AdvisorInputError(
-            f"{path.name} looks like a binary file (it holds NUL bytes); upload text: JSONL, CSV or a log."
-        )
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise AdvisorInputError(
-            f"{path.name}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8."
-        ) from None
+        # The shared decoder: UTF-8, or UTF-16/UTF-32/UTF-8 by a byte-order mark (Windows editors
+        # save JSONL and CSV as UTF-16), so the critic reads what the trainer reads.
+        text = decode_text(path.read_bytes())
+    except NotTextError as exc:
+        if exc.binary:
+            raise AdvisorInputError(f"{path.name} {exc}; upload text: JSONL, CSV or a log.") from None
+        raise AdvisorInputError(f"{path.name}:{exc.line}: {exc}; save the file as UTF-8.") from None
     return UploadedFile(path.name, text)
 
 

@@ -9,9 +9,10 @@ from collections import Counter
 
 from pydantic import Field
 
+from trainer.records import is_csv
 from tutor.advisors import facts
 from tutor.advisors.base import AdvisorRequest, LabInfo, Recommendation, table
-from tutor.advisors.dataset_checks import Issue, Stats, critique, parse
+from tutor.advisors.dataset_checks import FIELD_PAIRS, Issue, IssueCause, Stats, critique, parse
 
 LAB = LabInfo(
     id="dataset",
@@ -36,6 +37,8 @@ LAB = LabInfo(
     "A second file is treated as the test set and checked for leakage.",
 )
 
+# One fix per kind of issue, for JSON inputs (a JSONL file or pasted JSON objects); a CSV file gets
+# CSV_FIXES (see fixes_for).
 FIXES = {
     "invalid_json": "Make every line one complete JSON object (no trailing commas, double quotes only); "
     "`python -m json.tool` on a single line shows the error.",
@@ -58,6 +61,78 @@ FIXES = {
     "leakage": "Remove test examples from the training set (or re-split): leaked examples make test scores "
     "meaningless.",
 }
+
+# The fixes for a CSV file. The JSON texts of "invalid_json" and "schema" show JSONL record shapes
+# ({"messages": ...}), which tell a CSV learner to change format rather than how to mend the file:
+# a CSV has no JSON lines to break, and its "schema" problems (a header without an input and an
+# output column, a broken quote, extra values) each get their own fix, naming their lines
+# (CSV_SCHEMA_FIXES). "inconsistent_format" is reworded without "JSON schema"; the other kinds'
+# texts hold for any format.
+_FORMAT_FREE = ("empty_output", "duplicate", "near_duplicate", "length_outlier", "label_imbalance", "pii", "leakage")
+CSV_FIXES: dict[str, str] = {kind: FIXES[kind] for kind in _FORMAT_FREE} | {
+    "inconsistent_format": "Pick one convention (one answer format, one date format, one spelling per label) and "
+    "rewrite the outlying rows; the model averages conflicting conventions and produces neither reliably.",
+}
+# The headers the critic reads a CSV by (dataset_checks.FIELD_PAIRS), as a learner would type them.
+CSV_HEADERS = f"`{','.join(FIELD_PAIRS[0])}` (or {', '.join(f'`{a},{b}`' for a, b in FIELD_PAIRS[1:])})"
+CSV_SCHEMA_FIXES: dict[IssueCause, str] = {
+    "csv_header": f"Start the file with a header row naming an input and an output column, {CSV_HEADERS}, "
+    "then one example per row.",
+    "csv_quote": "Close the quote that opens a value on {lines}. A quote inside a quoted value is written twice "
+    '(`"She said ""no"""`), and a value that holds a comma or a line break goes in double quotes.',
+    "csv_columns": 'Put each value that holds a comma in double quotes (`"Lisinopril, 10 mg"`) or remove the '
+    "extra values: there are more values than header columns on {lines}.",
+}
+
+
+def fixes_for(issues: list[Issue], filename: str = "") -> list[str]:
+    """One fix per kind of issue found, in FIXES order, in the words of the file's format: JSON for
+    a JSONL file or a paste, CSV for a CSV file (one fix per cause of its schema problems)."""
+    kinds = {issue.kind for issue in issues}
+    if not is_csv(filename):
+        return [FIXES[kind] for kind in FIXES if kind in kinds]
+    fixes: list[str] = []
+    for kind in FIXES:
+        if kind == "schema":
+            fixes += _csv_schema_fixes(issues)
+        elif kind in kinds and kind in CSV_FIXES:
+            fixes.append(CSV_FIXES[kind])
+    return fixes
+
+
+def _csv_schema_fixes(issues: list[Issue]) -> list[str]:
+    """A fix for each cause of a CSV's schema problems, naming the lines it is on. A schema issue
+    without a cause (none comes from the CSV parser today) is read as a header problem, the fix
+    that says what a CSV must look like."""
+    lines: dict[IssueCause, list[int]] = {}
+    for issue in issues:
+        if issue.kind == "schema":
+            lines.setdefault(issue.cause or "csv_header", []).append(issue.line or 1)
+    return [fix.format(lines=_line_list(lines[cause])) for cause, fix in CSV_SCHEMA_FIXES.items() if cause in lines]
+
+
+def _line_list(lines: list[int], shown: int = 5) -> str:
+    """'line 3', 'lines 3 and 7', 'lines 3, 7, 9, 12, 15 and 4 more'."""
+    numbers = [str(n) for n in sorted(set(lines))]
+    if len(numbers) == 1:
+        return f"line {numbers[0]}"
+    if len(numbers) > shown:
+        return f"lines {', '.join(numbers[:shown])} and {len(numbers) - shown} more"
+    return f"lines {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def _no_examples_note(filename: str) -> str:
+    """What to give the critic when it found no examples, in the format the learner is using."""
+    if is_csv(filename):
+        return (
+            f"No examples found. A CSV needs a header row naming an input and an output column, {CSV_HEADERS}, "
+            "then one example per row."
+        )
+    return (
+        "No examples found. Paste JSON objects, one per line, e.g. "
+        '{"prompt": "…note…", "completion": "{\\"medication\\": \\"…\\", \\"dose\\": \\"…\\"}"}, '
+        "or upload a JSONL/CSV file."
+    )
 
 
 class DatasetRecommendation(Recommendation):
@@ -134,14 +209,10 @@ def analyse(request: AdvisorRequest) -> DatasetRecommendation:
     test = request.files[1] if len(request.files) > 1 else None
     issues, stats = critique(text, filename, test.text if test else None, test.name if test else "", task_text)
     counts = dict(Counter(i.kind for i in issues))
-    fixes = [FIXES[kind] for kind in FIXES if kind in counts]
+    fixes = fixes_for(issues, filename)
     notes = []
     if stats.examples == 0:
-        notes.append(
-            "No examples found. Paste JSON objects, one per line, e.g. "
-            '{"prompt": "…note…", "completion": "{\\"medication\\": \\"…\\", \\"dose\\": \\"…\\"}"}, '
-            "or upload a JSONL/CSV file."
-        )
+        notes.append(_no_examples_note(filename))
     if test is None:
         notes.append("Upload your test set as a second file to check it for leakage into the training data.")
 
@@ -195,7 +266,9 @@ def analyse(request: AdvisorRequest) -> DatasetRecommendation:
         recommendation.cite("safety-evaluation", "data-quality-pitfalls", "leakage and inconsistent labels")
     recommendation.cite("training-data", "how-much-data-do-you-need", "how many examples")
     if "invalid_json" in counts or "schema" in counts or stats.examples == 0:
-        recommendation.cite("training-data", "the-format-instruction-pairs-in-chat-form", "the JSONL chat format")
+        # The section shows the JSONL chat format; for a CSV what it teaches is the input/output pair.
+        why = "what an example pairs: an input and its ideal output" if is_csv(filename) else "the JSONL chat format"
+        recommendation.cite("training-data", "the-format-instruction-pairs-in-chat-form", why)
     if recommendation.wants_drafts:
         recommendation.cite("training-data", "synthetic-data-from-a-teacher-model", "drafting synthetic examples")
     return recommendation

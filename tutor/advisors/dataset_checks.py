@@ -33,6 +33,9 @@ IssueKind = Literal[
     "pii",
     "leakage",
 ]
+# Why a CSV file's row is a "schema" issue: each cause has its own fix (dataset.fixes_for).
+IssueCause = Literal["csv_header", "csv_quote", "csv_columns"]
+_CSV_CAUSES: dict[str, IssueCause] = {"quote": "csv_quote", "columns": "csv_columns"}  # from BadLine.cause
 ROLES = {"system", "user", "assistant", "tool"}
 # Field pairs accepted besides chat messages: (input field, output field).
 FIELD_PAIRS = [
@@ -55,6 +58,7 @@ class Issue(BaseModel):
     line: int | None = Field(description="1-based line in the file or paste; None: the whole dataset.")
     detail: str
     other_line: int | None = Field(None, description="The line it duplicates, or the test-file line it leaks into.")
+    cause: IssueCause | None = Field(None, description="What broke, where one kind has several fixes (CSV files).")
 
 
 @dataclass
@@ -168,12 +172,13 @@ def parse_csv(text: str) -> tuple[list[Example], list[Issue], int]:
             line=1,
             detail="the CSV header needs an input and an output column, e.g. "
             f"prompt,completion (found: {', '.join(header) or 'nothing'})",
+            cause="csv_header",
         )
         return [], [issue], text.count("\n") + 1
     examples, issues = [], []
     for item in _in_line_order(read):
         if isinstance(item, BadLine):
-            issues.append(Issue(kind="schema", line=item.line, detail=item.detail))
+            issues.append(Issue(kind="schema", line=item.line, detail=item.detail, cause=_CSV_CAUSES[item.cause]))
             continue
         source, target = item.value.get(pair[0], ""), item.value.get(pair[1], "")
         if not target.strip():

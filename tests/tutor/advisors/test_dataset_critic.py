@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from tutor.advisors import dataset
 from tutor.advisors.base import AdvisorRequest, UploadedFile
-from tutor.advisors.dataset_checks import critique, parse
+from tutor.advisors.dataset_checks import Issue, IssueCause, IssueKind, critique, parse
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
@@ -174,3 +175,108 @@ def test_the_planted_issue_files_of_the_test_split_are_caught() -> None:
     found = dataset_scenarios.run_critic(dataset_scenarios._plain(files))
     caught = [f.name for f, r in zip(files, found, strict=True) if not dataset_scenarios.missed(f, r)]
     assert len(caught) >= 0.95 * len(files), sorted({f.name for f in files} - set(caught))
+
+
+# --- uploads saved in another Unicode encoding ----------------------------------------------
+
+_WINDOWS_JSONL = (
+    '{"prompt": "Sales rose 5% on new orders", "completion": "positive"}\r\n'
+    '{"prompt": "Café margins fell", "completion": "negative",}\r\n'  # a trailing comma: invalid JSON
+    '{"prompt": "Guidance unchanged", "completion": ""}\r\n'
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_jsonl_upload_with_a_byte_order_mark_is_read_and_critiqued_on_its_lines(
+    encoding: str, tmp_path: Path
+) -> None:
+    """A newcomer's JSONL saved by Windows Notepad or PowerShell's Out-File (UTF-16 with a
+    byte-order mark) was refused as "binary": UTF-16 holds a NUL byte beside every ASCII letter."""
+    from tutor.advisors.base import read_upload
+
+    data = _WINDOWS_JSONL.encode(encoding)
+    if encoding in ("utf-16-le", "utf-16-be"):  # these codecs write no mark; the editor does
+        data = "\ufeff".encode(encoding) + data
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(data)
+    upload = read_upload(path, max_bytes=1_000_000)
+    assert upload.text.startswith('{"prompt": "Sales') and "Café" in upload.text  # no mark left in the text
+    recommendation = dataset.analyse(AdvisorRequest(text="check", files=[upload]))
+    assert [(i.kind, i.line) for i in recommendation.issues] == [("invalid_json", 2), ("empty_output", 3)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10",  # an image
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00",  # a zip archive
+        b"\xff\xfe\x89PNG\r\n\x1a\n\x00\x00\x00\x00",  # a UTF-16 mark followed by binary data
+    ],
+)
+def test_a_binary_upload_is_still_refused_as_binary(data: bytes, tmp_path: Path) -> None:
+    from tutor.advisors.base import AdvisorInputError, read_upload
+
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(data)
+    with pytest.raises(AdvisorInputError, match=r"train\.jsonl looks like a binary file"):
+        read_upload(path, max_bytes=1_000_000)
+
+
+# --- fixes in the words of the file's format ------------------------------------------------
+
+# What only a JSON Lines record looks like: a CSV learner shown these is told to change format.
+_JSONL_SHAPES = ('{"', "{'", '"messages"', '"prompt"', '"instruction"', "JSON object", "one per line")
+
+
+def _csv_advice(text: str) -> dataset.DatasetRecommendation:
+    return dataset.analyse(AdvisorRequest(text="check my data", files=[UploadedFile("train.csv", text)]))
+
+
+def test_a_broken_csv_quote_gets_csv_fixes_not_jsonl_record_shapes() -> None:
+    """A newcomer's CSV with a quote that never closes was told to use
+    {"messages": ...} or {"prompt": ...}, the shapes of a JSONL file."""
+    text = 'text,label\nSales rose,positive\n"Shares rose after earnings,positive\nProfit fell 10%,negative\n'
+    recommendation = _csv_advice(text)
+    assert [(i.kind, i.line) for i in recommendation.issues] == [("schema", 3)]
+    quote_fix = next(fix for fix in recommendation.fixes if "quote" in fix)
+    assert "line 3" in quote_fix and '""' in quote_fix
+    shown = recommendation.markdown()
+    assert not [shape for shape in _JSONL_SHAPES if shape in shown], shown
+
+
+def test_a_csv_without_examples_is_shown_the_header_it_needs() -> None:
+    recommendation = _csv_advice('text,label\n"Shares rose after earnings,positive\nProfit fell,negative\n')
+    assert recommendation.stats.examples == 0
+    note = next(note for note in recommendation.notes if "No examples" in note)
+    assert "prompt,completion" in note and "text,label" in note
+    assert not [shape for shape in _JSONL_SHAPES if shape in recommendation.markdown()]
+
+
+def test_csv_header_and_column_problems_get_their_own_fix_naming_their_lines() -> None:
+    no_pair = _csv_advice("note,answer_text\nhello,world\n")
+    assert [(i.kind, i.line) for i in no_pair.issues] == [("schema", 1)]
+    assert any("header" in fix and "`prompt,completion`" in fix for fix in no_pair.fixes), no_pair.fixes
+    extra = _csv_advice("prompt,completion\nLisinopril, 10 mg,lisinopril\nMetformin,metformin\n")
+    assert [(i.kind, i.line) for i in extra.issues] == [("schema", 2)]
+    assert any("line 2" in fix and "comma" in fix for fix in extra.fixes), extra.fixes
+
+
+def _every_issue() -> list[Issue]:
+    """One issue of every kind, and of every cause a CSV schema problem can have."""
+    issues = [Issue(kind=kind, line=4, detail="x") for kind in get_args(IssueKind)]
+    return issues + [Issue(kind="schema", line=5, detail="x", cause=cause) for cause in get_args(IssueCause)]
+
+
+def test_no_fix_for_a_csv_shows_a_jsonl_record_shape() -> None:
+    fixes = dataset.fixes_for(_every_issue(), "train.csv")
+    assert fixes and not [(shape, fix) for fix in fixes for shape in _JSONL_SHAPES if shape in fix]
+    # Every problem a CSV can have gets a fix (invalid JSON cannot happen in one).
+    csv_kinds = [kind for kind in get_args(IssueKind) if kind != "invalid_json"]
+    for kind in csv_kinds:
+        assert dataset.fixes_for([Issue(kind=kind, line=4, detail="x")], "train.csv"), kind
+
+
+@pytest.mark.parametrize("filename", ["train.jsonl", ""])
+def test_json_inputs_keep_their_json_fixes(filename: str) -> None:
+    fixes = dataset.fixes_for([Issue(kind="schema", line=2, detail="x")], filename)
+    assert fixes == [dataset.FIXES["schema"]] and '{"messages"' in fixes[0]
