@@ -37,6 +37,7 @@ from tutor.advisors.grounding import (
     sentences,
     stem,
 )
+from tutor.advisors.names import not_mentioned_note, unmentioned_names
 from tutor.advisors.quiz_guard import QuizGuard, QuizItem
 from tutor.advisors.turn import AnswerPiece, ModelReady, Queued
 from tutor.llm import ChatModel, LLMError
@@ -82,6 +83,19 @@ _PUT_TO_THE_COURSE = re.compile(
     r"|^\s*(?:so\s+|but\s+|and\s+|ok\s+)?why\b",
     re.I | re.S,
 )
+# The same claim told with no verdict asked for ("my coworker says QLoRA makes the model dumber"): what
+# is claimed says nothing of the learner's own project (no "we", "our", "I", "my" after the claim
+# verb), so it is a statement about a method for the course to answer. "My boss says we should
+# fine-tune our support bot" is about their project and stays a use case.
+_HEARSAY = re.compile(rf"{_CLAIMANT}[^.?!\n]{{0,60}}?\b{_CLAIMS}\b(?P<claim>.*)", re.I | re.S)
+_OWN_PROJECT = re.compile(r"\b(?:we|we're|we've|our|ours|us|i|i'm|i've|my|me)\b", re.I)
+
+
+def _hearsay_about_a_method(text: str) -> bool:
+    heard = _HEARSAY.search(text)
+    return bool(heard) and not _OWN_PROJECT.search(heard["claim"]) and not _SITUATION.search(text)
+
+
 # A model's behaviour to explain ("my model repeats training examples word for word, what's going on?").
 _TO_EXPLAIN = re.compile(r"\bwhat(?:'s| is) (?:going on|happening|going wrong)\b", re.I)
 # A training curve's symptom told in words ("my eval loss climbs after the 2nd epoch"): the course
@@ -128,7 +142,11 @@ def classify(request: AdvisorRequest, guard: QuizGuard, signals: CaseSignals | N
         return "quiz_request"
     if pasted_data(text):
         return "use_case"
-    if _PUT_TO_THE_COURSE.search(text) or (_TO_EXPLAIN.search(text) and not _SITUATION.search(text)):
+    if (
+        _PUT_TO_THE_COURSE.search(text)
+        or _hearsay_about_a_method(text)
+        or (_TO_EXPLAIN.search(text) and not _SITUATION.search(text))
+    ):
         return "question"
 
     def weighed(rules_say_case: bool) -> Kind:
@@ -331,6 +349,7 @@ class Asked:
     outcome: Outcome = "answer"
     messages: list[dict] = field(default_factory=list)  # the model's prompt (answers only)
     search_error: str = ""  # course search failed: the answer says so
+    unmentioned: list[str] = field(default_factory=list)  # names asked about that the course never says
 
     def context(self) -> list[str]:
         """What an answer may draw on: the passages, the recommendation and the learner's words."""
@@ -440,7 +459,11 @@ def prepare(
             (t for m in reversed(request.history) if (t := guard.target(m))), None
         )
         query = item.stem if item else _without_quiz_words(request.text)
-        passages, error = _search(index, query, k)
+        # A named item is taught in its lesson: the refusal quotes and links that lesson, where a
+        # reference page on the same topic would send the learner elsewhere than the quiz follows.
+        passages, error = _search_page(index, query, k, item.lesson) if item else ([], "")
+        if not passages:
+            passages, error = _search(index, query, k)
         return Asked(lab, request, kind, query, passages, item=item, outcome="refusal", search_error=error)
     follow_up = is_follow_up(request)
     if follow_up and not _FOLLOW_UP.search(request.text) and not _REFERS_BACK.search(request.text):
@@ -462,6 +485,9 @@ def prepare(
     if too_far:
         asked.outcome = "off_course"
         return asked
+    if index is not None:
+        said_before = " ".join(request.history)
+        asked.unmentioned = [n for n in unmentioned_names(request.text, index) if n not in said_before]
     asked.messages = answer_messages(asked, scorer)
     return asked
 
@@ -476,6 +502,15 @@ def _search(index: CourseIndex | None, query: str, k: int) -> tuple[list[Passage
     try:
         return index.search_hybrid(query, k=k), ""
     except RetrievalError as exc:  # answer that search is down rather than fail the turn
+        return [], str(exc)
+
+
+def _search_page(index: CourseIndex | None, query: str, k: int, page_id: str) -> tuple[list[Passage], str]:
+    if index is None:
+        return [], "no course index"
+    try:
+        return index.search(query, k=k, page_ids=[page_id]), ""
+    except RetrievalError as exc:
         return [], str(exc)
 
 
@@ -791,7 +826,9 @@ def answer_question(
             failure = exc
     if failure is not None:  # after the model's place is given up
         error = str(failure) or type(failure).__name__
-        yield Answered(asked, extract_answer(asked, guard, scorer, model=model_name, error=error, draft=draft))
+        yield Answered(
+            asked, _noted(asked, extract_answer(asked, guard, scorer, model=model_name, error=error, draft=draft))
+        )
         return
     written = complete_sentences(draft.strip())
     problems = watch.problems or check_answer(written or draft, context, claims=claims, guard=guard).problems
@@ -812,4 +849,11 @@ def answer_question(
         shown = CourseAnswer(text, cited, asked.passages, model_name, True, "model", "answer", draft=draft)
     else:
         shown = extract_answer(asked, guard, scorer, model=model_name, problems=problems, draft=draft)
-    yield Answered(asked, shown)
+    yield Answered(asked, _noted(asked, shown))
+
+
+def _noted(asked: Asked, shown: CourseAnswer) -> CourseAnswer:
+    """A name the course never says is named before the answer, so its quotes are not read as about it."""
+    if asked.unmentioned:
+        shown.answer = f"{not_mentioned_note(asked.unmentioned)}\n\n{shown.answer}"
+    return shown

@@ -135,7 +135,9 @@ class HyperparamsRecommendation(Recommendation):
             f"Config: r={c.r}, alpha={c.alpha}, learning_rate={c.learning_rate:g}, "
             f"epochs={c.epochs}, effective batch {c.effective_batch_size}, "
             f"{'4-bit NF4 (QLoRA)' if c.quantization == '4bit' else '16-bit (no quantization)'}",
-            f"Memory: about {self.memory.total_gb:.0f} GB of {self.memory.gpu_gb:.0f} GB "
+            # A follow-up quotes this line alone, away from the notes: an assumed GPU must say so there.
+            f"Memory: about {self.memory.total_gb:.0f} GB of {self.memory.gpu_gb:.0f} GB"
+            f"{' (an assumed GPU: name yours)' if '(assumed)' in self.gpu else ''} "
             f"({'fits' if self.memory.fits else 'does not fit'})",
         ]
         if self.diagnosis:

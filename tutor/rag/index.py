@@ -8,6 +8,7 @@ process per data folder, or a Chroma server (``chroma_url``) shared by several a
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from array import array
@@ -87,6 +88,7 @@ class CourseIndex:
         self._store = None
         self._bm25: Bm25 | None = None
         self._vocabulary: set[str] | None = None
+        self._lowered: str | None = None  # the course's text, lower case (``mentions``)
         self._common: set[str] | None = None
         self._sentence_vectors: Any = None  # numpy (sentences x dims), built on first use
         # Vectors of texts embedded before: the course's sentences are ranked for every answer
@@ -217,6 +219,12 @@ class CourseIndex:
 
             self._vocabulary = {stem(w) for chunk in self.chunks() for w in content_words(chunk.text)}
         return self._vocabulary
+
+    def mentions(self, phrase: str) -> bool:
+        """Whether the course's text says ``phrase`` as whole words, in any case ("Stable Diffusion": no)."""
+        if self._lowered is None:
+            self._lowered = "\n".join(chunk.text for chunk in self.chunks()).lower()
+        return re.search(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])", self._lowered) is not None
 
     def nearest_sentence(self, text: str) -> float:
         """How close ``text`` comes, by meaning, to the course's closest sentence (cosine). A

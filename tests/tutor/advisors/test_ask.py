@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import advisor_settings
 from tutor import accounts
+from tutor.advisors import ADVISORS
 from tutor.advisors.answer_eval import plain_answer
 from tutor.advisors.ask import (
     MODEL_CONTEXT_CHARS,
@@ -25,6 +26,7 @@ from tutor.advisors.ask import (
 from tutor.advisors.base import AdvisorRequest, UploadedFile
 from tutor.advisors.extractive import plain_units
 from tutor.advisors.grounding import check_answer, contradictions, sentences
+from tutor.advisors.names import unmentioned_names
 from tutor.advisors.turn import AnswerPiece, ModelReady, final_answer
 from tutor.core import Core
 from tutor.llm.fake import FakeChatModel
@@ -80,12 +82,16 @@ def asked(core: Core, text: str, history: list[str] | None = None, reply: str | 
         ("our prof claims 100 examples are enough for any task, right?", "question"),
         ("why can't my model learn a new output format from 30 examples?", "question"),
         ("my model parrots whole training examples back at me word for word, what's going on?", "question"),
+        # ...and a claim told with no verdict asked for, about a method and not about their project
+        ("my coworker says QLoRA makes the model dumber because of the 4 bit thing", "question"),
+        ("my prof said merging the adapter always hurts quality", "question"),
         # A case of their own stays one, whoever asks for it
         (
             "My manager wants a bot that drafts replies to 2,000 support emails a day in our tone. Fine-tune?",
             "use_case",
         ),
         ("Our CEO says we must keep patient data on our own servers; we have 9k labelled notes.", "use_case"),
+        ("my boss says we should fine-tune our support bot on last year's tickets", "use_case"),
         # Projects described in people's own words, not opening on "we" or "my": once answered from the
         # course, or told "the course does not cover that" (the learned reader, case_reader.py)
         (
@@ -186,6 +192,21 @@ def test_a_quiz_answer_request_gets_the_concept_never_an_option(core: Core) -> N
     assert not guard.leaks(answer.answer) and not guard.leaks_item(answer.answer, item)
     _, bare, _ = asked(core, "is it B?")
     assert bare.outcome == "refusal" and "Ask me about the idea" in bare.answer
+
+
+def test_a_refusal_for_a_named_quiz_item_sends_the_learner_to_that_items_lesson(core: Core) -> None:
+    """The lesson 3 quiz's question 3 was refused with a link to the PEFT reference page: the concept
+    was right, but the learner is sent back to the lesson the quiz follows, where the item's idea is
+    taught."""
+    guard = core.quiz_guard()
+    wrong = []
+    for item in guard.items:
+        quiz = "the module test" if item.quiz_id == "module-test" else f"the {item.quiz_id.replace('-', ' ')} quiz"
+        _, answer, _ = asked(core, f"which option is right in question {item.number} of {quiz}?")
+        assert answer.outcome == "refusal"
+        if item.lesson not in {c.page_id for c in answer.citations}:
+            wrong.append((item.question_id, item.lesson, [c.page_id for c in answer.citations]))
+    assert not wrong, wrong
 
 
 @pytest.mark.parametrize(
@@ -410,3 +431,39 @@ def test_quotes_under_a_recommendation_say_nothing_about_the_learners_data_that_
     _, answer, _ = asked(core, follow_up, [SHOP])
     assert "recommendation reads" in answer.answer
     assert contradictions(plain_answer(answer.answer), recommendation.claims()) == []
+
+
+def test_a_recommendation_line_quoted_in_a_follow_up_says_which_figures_were_assumed() -> None:
+    """ "For your case, … about 8 GB of 24 GB (fits)" read as the learner's own GPU when they had named
+    none: the 24 GB is the lab's assumption and the line a follow-up quotes must say so."""
+    told = ADVISORS["hyperparams"].analyse(AdvisorRequest("Llama 3 8B, 2,000 support tickets to classify"))
+    memory = next(line for line in told.facts_for_prompt() if line.startswith("Memory"))
+    assert "assumed" in memory and "24 GB" in memory
+    named = ADVISORS["hyperparams"].analyse(AdvisorRequest("Llama 3 8B, 2,000 tickets to classify, one 24GB GPU"))
+    assert "assumed" not in next(line for line in named.facts_for_prompt() if line.startswith("Memory"))
+
+
+def test_an_answer_says_first_when_the_course_never_mentions_what_was_asked_about(core: Core) -> None:
+    """ "How do I fine-tune Stable Diffusion?" was answered with gradient-accumulation quotes and no
+    word that the course never speaks of image models: the learner could read them as the recipe."""
+    _, answer, _ = asked(core, "How do I fine-tune Stable Diffusion?")
+    assert answer.outcome == "answer"
+    assert answer.answer.startswith("The course does not mention **Stable Diffusion**")
+    _, known, _ = asked(core, "How much did the Alpaca fine-tune cost?")  # a name the course says: no note
+    assert "does not mention" not in known.answer and "$600" in known.answer
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("What LoRA rank should I use for Qwen2.5 7B?", ["Qwen2.5 7B"]),
+        ("Can I fine-tune Whisper for Dutch speech?", ["Whisper", "Dutch"]),
+        ("How Do I Fine-Tune A Model With LoRA On Colab?", []),  # Title Case names nothing
+        ("half my examples write dates MM/DD/YYYY, does that matter", []),  # a notation
+        ("trainer keeps giving me the LAST checkpoint not the best one", []),  # emphasis
+        ("lesson 1 writes A @ B but the peft page writes BA", []),
+        ("What did Alpaca and Vicuna cost to train with LoRA?", []),  # the course's own names
+    ],
+)
+def test_names_the_course_never_says(core: Core, text: str, names: list[str]) -> None:
+    assert unmentioned_names(text, core.course_index()) == names
