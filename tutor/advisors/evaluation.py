@@ -4,6 +4,8 @@ thresholds), and metrics computed on uploaded predictions. Rules from Lesson 4."
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
 from tutor.advisors import facts
@@ -125,7 +127,8 @@ class EvalRecommendation(Recommendation):
             + f"\n\n```text\n{self.judge_prompt}\n```"
         )
         parts.append(
-            "**3. Adversarial cases**\n\n"
+            "**3. Adversarial cases** (the examples are made up to show each failure: write yours from your "
+            "own data)\n\n"
             + "\n".join(f"- **{c.name}** — e.g. “{c.example}” → {c.expected}" for c in self.adversarial_cases)
         )
         parts.append(
@@ -137,9 +140,13 @@ class EvalRecommendation(Recommendation):
             "**6. Monitoring**\n\n"
             + "\n".join(f"- **{s.signal}** — alert when {s.alert_when}; then {s.action}" for s in self.monitoring)
             + f"\n- **Revalidation** — rerun the suite on recent production samples every "
-            f"{self.revalidate_every_days} days."
+            f"{self.revalidate_every_days} days ({self._revalidation_reason()})."
         )
         return "\n\n".join(parts)
+
+    def _revalidation_reason(self) -> str:
+        end = "the short end, as the stakes are high" if self.high_stakes else "the long end, as the stakes are low"
+        return f"the course says every 30–90 days; {end}"
 
     def retrieval_query(self, text: str) -> str:
         return f"{text}\nevaluation suite metrics LLM-as-judge adversarial regression monitoring"
@@ -281,6 +288,55 @@ def _task_type(text: str) -> str:
         return task or said[0]
     task, similarity = reader.closest(about_task, TASK_PHRASINGS)
     return task if task is not None and similarity >= TASK_SIMILARITY else "open-ended generation"
+
+
+# A question or request the learner puts to the advisor about judging the model ("How should we test
+# it before doctors use it?", "What unit tests should we run before launch?", "Please design an
+# evaluation suite for it."): its words are about the suite, not about what the model does, yet
+# "test", "deploying" and "unit tests" pulled the task towards code generation, "whether ... or
+# not" towards classification, and "evaluate" turned a chatbot into a classifier. A question opens
+# like a request for advice and names something to judge the model by; one that is the model's own
+# choice ("Is this email phishing or legit?") opens otherwise.
+_ADVICE_OPENER = re.compile(
+    r"(?:^|,\s*)(?:how|what(?:'s)?|which|when|where|why|any|(?:is|are) there|"
+    r"(?:should|shall|can|could|would|will|do|does|must|may) (?:we|i|you)\b)",
+    re.IGNORECASE,
+)
+# A request in other forms: "Please ...", "Help us ...", "Design an evaluation suite ...", "I need
+# a full eval suite ..." (the object is the suite, not a model: "we need a model that checks ...").
+_ADVICE_REQUEST = re.compile(
+    r"(?:please|help (?:me|us)|(?:can|could|would|will) you)\b"
+    r"|(?:design|give|suggest|propose|recommend|plan|list|(?:i|we) (?:need|want|would like|'d like))"
+    r" (?:me |us )?(?:an? |the |some |our )?(?:full |complete |proper |good )?"
+    r"(?:evals?|evaluations?|tests?|testing|metrics?|suite|rubric|judge|monitoring|benchmarks?|red-team\w*|"
+    r"adversarial)\b",
+    re.IGNORECASE,
+)
+_JUDGING_WORDS = (
+    r"test\w*", r"evaluat\w*", "evals?", r"measur\w*", "metrics?", r"check\w*", r"validat\w*", r"verif\w*",
+    r"benchmark\w*", r"monitor\w*", r"judg\w*", r"assess\w*", r"launch\w*", r"deploy\w*", r"ship\w*",
+    "production", r"go(?:es|ing)? live", r"rubrics?", r"red-?team\w*", r"scor(?:e|es|ed|ing)", "good enough",
+    "ready", r"trust\w*", "safe", "works?", "accuracy", "quality", r"rel(?:y|iable)", "before",
+)  # fmt: skip
+
+
+def _asks_for_advice(sentence: str) -> bool:
+    asked = sentence.rstrip("\"'”’) ").endswith("?") and _ADVICE_OPENER.search(sentence) is not None
+    requested = _ADVICE_REQUEST.match(sentence) is not None
+    return (asked or requested) and facts.has_any(sentence, *_JUDGING_WORDS)
+
+
+def use_case(text: str) -> str:
+    """The text less the questions it asks the advisor about judging the model, so that the task is
+    read from what the learner says the model does. The whole text when it asks none, or when the
+    rest would not say what the model produces ("What metrics should I use for a model that
+    generates SQL?" is the use case itself)."""
+    said = sentences(text)
+    kept = [s for s in said if not _asks_for_advice(s)]
+    if not kept or len(kept) == len(said):
+        return text
+    rest = " ".join(kept)
+    return rest if task_stated(rest) else text
 
 
 def _without_consequences(text: str) -> str:
@@ -526,18 +582,25 @@ def _high_stakes(text: str, domain: str) -> bool:
     return group == "high" and similarity >= STAKES_SIMILARITY
 
 
+# Lesson 4 names the metrics for each kind of output but no pass mark for any of them: a target is
+# the learner's to set, from the score of their own base model on the same test split (the
+# baseline the lesson's regression tests use). Marks once printed here ("≥ 99%", "≥ 95%") sat
+# above the course's citations as if they were its figures.
+YOUR_TARGET = "yours to set (score your base model on the same test split first, and aim above it)"
+
+
 def _metrics(task: str) -> list[Metric]:
     if task == "structured extraction":
         return [
             Metric(
                 name="Schema validity rate",
                 measures="share of outputs that parse as JSON with every required key.",
-                target="≥ 99%; every failure is a production incident.",
+                target=f"{YOUR_TARGET}; in production, count every failure (Monitoring).",
             ),
             Metric(
                 name="Exact match (per record and per field)",
                 measures="whole record right, and each field right.",
-                target="per-field ≥ 95% on the held-out set; track the weakest field.",
+                target=f"{YOUR_TARGET}, per field; track the weakest field.",
             ),
             Metric(
                 name="Field-level F1",
@@ -564,7 +627,11 @@ def _metrics(task: str) -> list[Metric]:
             Metric(
                 name="BERTScore", measures="meaning overlap that tolerates rewording.", target="track per release."
             ),
-            Metric(name="Faithfulness (judge)", measures="claims supported by the source.", target="≥ 95%."),
+            Metric(
+                name="Faithfulness (judge)",
+                measures="claims supported by the source.",
+                target=f"{YOUR_TARGET}; read every claim the judge finds unsupported.",
+            ),
         ]
     if task == "code generation":
         return [
@@ -573,7 +640,11 @@ def _metrics(task: str) -> list[Metric]:
         ]
     return [
         Metric(name="ROUGE-L / BERTScore", measures="overlap with references.", target="per release."),
-        Metric(name="Judge preference vs base", measures="pairwise wins.", target="> 50% wins."),
+        Metric(
+            name="Judge preference vs base",
+            measures="pairwise wins.",
+            target="more wins than losses against the base.",
+        ),
     ]
 
 
@@ -713,27 +784,66 @@ def _adversarial(task: str, domain: str) -> list[AdversarialCase]:
     return cases
 
 
-def _read(request: AdvisorRequest) -> Reading | None:
-    """The learned reader's task, domain and stakes (eval_reader.py) from the whole conversation, as
-    the word rules read it; a conversation too long for the reader keeps its latest words. None when
-    the reader cannot load: the word rules above decide."""
+# What Lesson 4 says to watch, and what a spike usually means. The lesson gives no alert threshold,
+# so each is the learner's, set from what their own traffic looks like; the "1% of requests in an
+# hour" and "population stability index > 0.2" once printed here were not the course's.
+def _monitoring(task: str) -> list[MonitoringSignal]:
+    return [
+        MonitoringSignal(
+            signal="Schema/format failure rate" if task == "structured extraction" else "Failure rate",
+            alert_when="it spikes above its usual rate (your threshold: set it from your first weeks of traffic)",
+            action="check for input drift or a deployment configuration problem; roll back if needed",
+        ),
+        MonitoringSignal(
+            signal="Refusals and timeouts",
+            alert_when="either spikes above its usual rate (your threshold, set the same way)",
+            action="inspect samples; check the serving stack",
+        ),
+        MonitoringSignal(
+            signal="Output distribution (formats, lengths, field values, label mix)",
+            alert_when="the day's sample shifts away from the test set's mix (you decide how large a shift counts)",
+            action="review inputs: the input distribution has probably drifted",
+        ),
+        MonitoringSignal(
+            signal="Judge score on a daily sample",
+            alert_when="its mean falls below the test set's by more than you allow (your threshold)",
+            action="send every output with a dimension below 3 to a human reviewer",
+        ),
+    ]
+
+
+def _read(text: str) -> Reading | None:
+    """The learned reader's task, domain and stakes (eval_reader.py) of ``text``, as the word rules
+    read it; a conversation too long for the reader keeps its latest words. None when the reader
+    cannot load: the word rules above decide."""
     reader = eval_reader()
     if reader is None:
         return None
     try:
-        return reader.read(request.all_text)
+        return reader.read(text)
     except RuntimeError:  # torch failing on this input: the word rules still give an answer
         return None
 
 
+def _task_domain_stakes(text: str, described: str) -> tuple[str, str, bool, bool]:
+    """Task, domain, high stakes, and whether the reader is sure of the task. The task is read from
+    ``described`` (``use_case``: what the model does), the domain and the stakes from everything
+    said ("before doctors use it" is medical work)."""
+    reading = _read(text)
+    if reading is None:
+        domain = _domain_of_the_work(text)
+        return _task_type(described), domain, _high_stakes(text, domain), False
+    of_task = reading if described == text else (_read(described) or reading)
+    # The reader names the task of a text that states one with near certainty (at least 0.9 on 1,173
+    # of the 1,174 labelled cases in bench/, where the word rules and meaning missed 73), and of one
+    # that states none with doubt (0.59 for "fine-tune a 7b model with lora on rented gpus").
+    return of_task.task, reading.domain, reading.high_stakes, of_task.task_confidence >= TASK_READ_SURE
+
+
 def analyse(request: AdvisorRequest) -> EvalRecommendation:
     text = request.all_text
-    reading = _read(request)
-    if reading is not None:
-        task, domain, high_stakes = reading.task, reading.domain, reading.high_stakes
-    else:
-        task, domain = _task_type(text), _domain_of_the_work(text)
-        high_stakes = _high_stakes(text, domain)
+    described = use_case(text)
+    task, domain, high_stakes, sure = _task_domain_stakes(text, described)
     rubric = _rubric(task, high_stakes)
     metric_results = None
     if request.files:
@@ -743,34 +853,7 @@ def analyse(request: AdvisorRequest) -> EvalRecommendation:
             metric_results = score(pairs_from_files(first, second))
         except MetricsError as exc:
             raise AdvisorInputError(str(exc)) from None
-    monitoring = [
-        MonitoringSignal(
-            signal="Schema/format failure rate" if task == "structured extraction" else "Failure rate",
-            alert_when="it exceeds 1% of requests in an hour, or doubles its 7-day baseline",
-            action="check for input drift or a deployment/config change; roll back if needed",
-        ),
-        MonitoringSignal(
-            signal="Refusals and timeouts",
-            alert_when="either doubles its 7-day baseline",
-            action="inspect samples; check the serving stack",
-        ),
-        MonitoringSignal(
-            signal="Output distribution (length, field values, label mix)",
-            alert_when="a daily sample drifts from the test-set distribution (e.g. population stability "
-            "index > 0.2, or mean length ±3 standard deviations)",
-            action="review inputs: the input distribution has probably drifted",
-        ),
-        MonitoringSignal(
-            signal="Judge score on a daily sample",
-            alert_when="the mean falls by 0.3 or more",
-            action="send the low scorers to human review",
-        ),
-    ]
-    # The reader names the task of a text that states one with near certainty (at least 0.9 on 1,173
-    # of the 1,174 labelled cases in bench/, where the word rules and meaning missed 73), and of one
-    # that states none with doubt (0.59 for "fine-tune a 7b model with lora on rented gpus").
-    sure = reading is not None and reading.task_confidence >= TASK_READ_SURE
-    stated = sure or bool(request.files) or task_stated(text)
+    stated = sure or bool(request.files) or task_stated(described)
     recommendation = EvalRecommendation(
         task_type=task,
         task_stated=stated,
@@ -792,12 +875,13 @@ def analyse(request: AdvisorRequest) -> EvalRecommendation:
             + (
                 " — required here: the stakes are high."
                 if high_stakes
-                else "; a few hundred ratings are enough to compare models."
+                else "; the course requires it only where the stakes are high, but it is the ground truth when the "
+                "metrics and the judge disagree."
             )
         ),
         ab_plan="Run the fine-tuned model in shadow beside the current system on real traffic, compare outcomes, "
         "then roll out gradually with the old path as fallback.",
-        monitoring=monitoring,
+        monitoring=_monitoring(task),
         revalidate_every_days=30 if high_stakes else 90,
         metric_results=metric_results,
     )

@@ -59,3 +59,63 @@ WORDS_IN_THEIR_SENSE = [
         False,
     ),
 ]
+
+# Questions (and a request) a learner puts to the advisor after their use case: they ask about the
+# suite, not about what the model does, so they must not change the task read from the use case
+# ("test", "deploying it to production" and "unit tests" once pulled it towards code generation,
+# "whether ... or not" towards classification, "evaluate" and "measure" a chatbot towards
+# classification).
+QUESTIONS = (
+    "How should we test it before doctors use it?",
+    "How should we evaluate it?",
+    "What should we measure before launch?",
+    "What should we check before deploying it to production?",
+    "What unit tests should we run before launch?",
+    "Should we check whether it is good enough or not?",
+    "Please design an evaluation suite for it.",
+)
+
+RADIOLOGY = (
+    "We fine-tuned a small model to turn radiology dictations into structured JSON reports "
+    "(findings, impression, laterality)."
+)
+QUESTION_APPENDED = [
+    # a newcomer's case, read as code generation with the question and as extraction without
+    (RADIOLOGY + " How should we test it before doctors use it?", "structured extraction"),
+    (
+        "We fine-tuned a small model to turn radiology dictations into structured JSON reports. "
+        "What should we check before deploying it to production?",
+        "structured extraction",
+    ),
+    (
+        "Our model sorts support emails into billing, shipping and returns. How should we evaluate it?",
+        "classification",
+    ),
+    (
+        "It writes a short summary of each customer call for the account manager. What should we measure before "
+        "launch?",
+        "summarisation",
+    ),
+    ("It answers shoppers' questions about late deliveries. How should we evaluate it?", "open-ended generation"),
+    (
+        "A chatbot that chats with hotel guests about room service and local tips. What should we measure before "
+        "launch?",
+        "open-ended generation",
+    ),
+    # a question first, then the use case
+    ("How should we evaluate it? It sorts our recipes into categories.", "classification"),
+]
+
+# Questions that are the use case: the model's own choice put as a question, or the one sentence
+# that says what the model does. They are read, not set aside.
+QUESTION_IS_THE_USE_CASE = [
+    ("Is this email phishing or legit? That's the only thing the model answers.", "classification"),
+    (
+        "What metrics should I use for a model that generates SQL for our hospital's billing database?",
+        "code generation",
+    ),
+    (
+        "Hello there! How should I test my model that condenses board minutes into three bullet points?",
+        "summarisation",
+    ),
+]

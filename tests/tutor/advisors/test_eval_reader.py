@@ -105,3 +105,23 @@ def test_without_the_reader_the_word_rules_decide(monkeypatch) -> None:
     monkeypatch.setattr(evaluation, "eval_reader", lambda: None)
     rec = evaluation.analyse(AdvisorRequest(text="It reads patient intake forms and extracts each allergy."))
     assert (rec.task_type, rec.domain, rec.high_stakes) == ("structured extraction", "medical", True)
+
+
+USE_CASES = [text for text, *_ in design_cases.IN_OTHER_WORDS + design_cases.WORDS_IN_THEIR_SENSE]
+
+
+@pytest.mark.parametrize(("text", "task"), design_cases.QUESTION_APPENDED + design_cases.QUESTION_IS_THE_USE_CASE)
+def test_a_question_for_the_advisor_leaves_the_task_of_the_use_case(text: str, task: str) -> None:
+    assert evaluation.analyse(AdvisorRequest(text)).task_type == task
+
+
+@pytest.mark.parametrize("question", design_cases.QUESTIONS)
+def test_any_question_after_a_use_case_keeps_its_task(question: str) -> None:
+    alone = [evaluation.analyse(AdvisorRequest(text)).task_type for text in USE_CASES]
+    asked = [evaluation.analyse(AdvisorRequest(f"{text} {question}")).task_type for text in USE_CASES]
+    assert asked == alone
+
+
+def test_a_question_in_a_later_message_keeps_the_task_of_the_first() -> None:
+    request = AdvisorRequest(text="How should we evaluate it?", history=[USE_CASES[-1]])
+    assert evaluation.analyse(request).task_type == "open-ended generation"

@@ -371,3 +371,18 @@ def test_an_evaluation_suite_for_an_unstated_task_says_what_it_assumed() -> None
     assert "assumed" in unsaid.facts_for_prompt()[0] and "did not say what the model produces" in unsaid.markdown()
     said = evaluation.analyse(AdvisorRequest(evaluation.LAB.try_prompt))
     assert said.task_stated and "assumed" not in said.facts_for_prompt()[0]
+
+
+@pytest.mark.parametrize(("text", "task"), design_cases.QUESTION_APPENDED + design_cases.QUESTION_IS_THE_USE_CASE)
+def test_evaluation_design_reads_the_task_of_the_use_case_not_of_a_question(
+    text: str, task: str, word_rules: None
+) -> None:
+    assert evaluation.analyse(AdvisorRequest(text)).task_type == task
+
+
+@pytest.mark.parametrize("question", design_cases.QUESTIONS)
+def test_evaluation_design_keeps_the_task_whatever_question_follows(question: str, word_rules: None) -> None:
+    use_cases = [text for text, *_ in design_cases.IN_OTHER_WORDS + design_cases.WORDS_IN_THEIR_SENSE]
+    alone = [evaluation.analyse(AdvisorRequest(text)).task_type for text in use_cases]
+    asked = [evaluation.analyse(AdvisorRequest(f"{text} {question}")).task_type for text in use_cases]
+    assert asked == alone
