@@ -63,7 +63,7 @@ def build_app(core: Core) -> gr.Blocks:
             with gr.Tab("My progress", id="progress") as progress_tab:
                 progress = build_progress_tab(core)
             with gr.Tab("Instructor", id="instructor", visible=False) as instructor_tab:
-                build_instructor_tab(core)
+                instructor = build_instructor_tab(core)
         wire_open_in_lab(core, tabs, open_in_lab.button, open_in_lab.recommendation, qlora_config)
 
         def route(request: gr.Request) -> tuple:
@@ -107,6 +107,10 @@ def build_app(core: Core) -> gr.Blocks:
         demo.load(models_restore, outputs=models_outputs, api_visibility="private")
         progress_tab.select(progress.refresh, outputs=progress.outputs, api_visibility="private")
         quizzes_tab.select(quizzes.refresh, outputs=quizzes.picker, api_visibility="private")
+        # Lists filled each time the tab opens: a bank imported elsewhere (the CLI) shows at once.
+        instructor_tab.select(
+            instructor.refresh, inputs=instructor.inputs, outputs=instructor.outputs, api_visibility="private"
+        )
         lessons.quiz_btn.click(
             lambda lesson_id: (gr.Tabs(selected="quizzes"), gr.Radio(value=core.quiz_for_lesson(lesson_id))),
             inputs=lessons.nav,

@@ -10,6 +10,8 @@ instructor.quiz, instructor.stats, instructor.items, instructor.chart.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -17,9 +19,9 @@ import pandas as pd
 from gradio.events import Dependency
 
 from labs.identity import guarded, viewer_of
-from tutor.core import AccessError, Core
+from tutor.core import AccessError, Core, Viewer
 from tutor.lab_files import text_download
-from tutor.quiz.analysis import QuizStats
+from tutor.quiz.analysis import RELIABLE_ATTEMPTS, QuizStats, analysed_label
 from tutor.quiz.bank import Bank, Question
 from tutor.quiz.bank_files import ReadResult
 from tutor.tables import QuizBankVersion
@@ -74,6 +76,44 @@ def version_table(pairs: list[tuple[QuizBankVersion, Bank]]) -> tuple[list[list]
     return rows, banks
 
 
+def keep_pick(current: str | None, choices: list[str]) -> str | None:
+    """The instructor's pick while it is still listed, else the first entry: the preview and the
+    item analysis then have something to show as soon as the tab opens."""
+    if current in choices:
+        return current
+    return choices[0] if choices else None
+
+
+@dataclass(frozen=True)
+class InstructorLists:
+    rows: list[list]  # the versions table
+    banks: list[str]
+    bank: str | None  # picked
+    quizzes: list[str]
+    quiz: str | None  # picked
+
+
+def instructor_lists(core: Core, viewer: Viewer, bank_id: str | None, quiz_id: str | None) -> InstructorLists | None:
+    """The versions table and the bank and quiz pickers, keeping the current picks; None for a
+    learner (the page-load event runs for everyone, and a learner's page gets nothing)."""
+    if not viewer.is_instructor:
+        return None
+    rows, banks = version_table(core.bank_versions(viewer))
+    quiz_ids = [q.id for q in core.quizzes()]
+    return InstructorLists(rows, banks, keep_pick(bank_id, banks), quiz_ids, keep_pick(quiz_id, quiz_ids))
+
+
+def lists_update(lists: InstructorLists | None) -> tuple:
+    """Outputs for instructor.versions, instructor.bank and instructor.quiz."""
+    if lists is None:
+        return gr.skip(), gr.skip(), gr.skip()
+    return (
+        lists.rows,
+        gr.Dropdown(choices=lists.banks, value=lists.bank),
+        gr.Dropdown(choices=lists.quizzes, value=lists.quiz),
+    )
+
+
 def import_report(result: ReadResult) -> str:
     """What an import did: the problems that refused the file, or the bank stored; skipped questions."""
     lines = []
@@ -91,17 +131,33 @@ def import_report(result: ReadResult) -> str:
     return "\n".join(lines)
 
 
-def stats_view(quiz_id: str, stats: QuizStats) -> tuple[str, list[list], pd.DataFrame]:
-    """Item analysis as a heading, the per-question table and the chart's data."""
+def chart_frame(stats: QuizStats) -> pd.DataFrame:
+    """Facility and discriminative efficiency per question, for the chart. An undefined value
+    (no variance yet) is left out rather than drawn as 0%, which would read as "no discrimination"."""
+    rows = [
+        {"question": item.question_id, "measure": measure, "percent": value}
+        for measure in ("facility", "efficiency")
+        for item in stats.items
+        if (value := item.facility if measure == "facility" else item.efficiency) is not None
+    ]
+    return pd.DataFrame(rows, columns=["question", "measure", "percent"])
+
+
+def stats_view(quiz_id: str, stats: QuizStats) -> tuple[str, list[list], gr.ScatterPlot]:
+    """Item analysis as a heading, the per-question table and the chart (in the quiz's question
+    order: without an explicit order the chart sorts ids as text, mt-q10 before mt-q2)."""
+    # With few attempts one more learner moves every number a lot: fewer digits say so.
+    reliable = stats.attempts >= RELIABLE_ATTEMPTS
+    digits = 1 if reliable else 0
 
     def pct(value: float | None) -> str:
-        return "" if value is None else f"{value:.1f}"
+        return "" if value is None else f"{value:.{digits}f}"
 
-    alpha = "n/a" if stats.cronbach_alpha is None else f"{stats.cronbach_alpha:.3f}"
+    alpha = "n/a" if stats.cronbach_alpha is None else f"{stats.cronbach_alpha:.{3 if reliable else 2}f}"
     mean = "n/a" if stats.mean_percent is None else f"{stats.mean_percent:.1f}%"
-    text = f"### {quiz_id}: {stats.attempts} attempts · mean {mean} · Cronbach's alpha {alpha}"
+    text = f"### {quiz_id}: {analysed_label(stats)} · mean {mean} · Cronbach's alpha {alpha}"
     if stats.note:
-        text += f"\n\n*{stats.note}*"
+        text += f"\n\n{'' if reliable else '⚠ '}*{stats.note}*"
     rows = [
         [
             i.question_id,
@@ -113,12 +169,8 @@ def stats_view(quiz_id: str, stats: QuizStats) -> tuple[str, list[list], pd.Data
         ]
         for i in stats.items
     ]
-    plot = pd.DataFrame(
-        [{"question": i.question_id, "measure": "facility", "percent": i.facility or 0.0} for i in stats.items]
-        + [{"question": i.question_id, "measure": "efficiency", "percent": i.efficiency or 0.0} for i in stats.items],
-        columns=["question", "measure", "percent"],
-    )
-    return text, rows, plot
+    order = [item.question_id for item in stats.items]
+    return text, rows, gr.ScatterPlot(value=chart_frame(stats), sort=order)
 
 
 def _save_download(text: str, prefix: str, filename: str) -> str:
@@ -126,12 +178,20 @@ def _save_download(text: str, prefix: str, filename: str) -> str:
     return str(text_download(text, filename))
 
 
-def build_instructor_tab(core: Core) -> None:
+@dataclass
+class InstructorTab:
+    refresh: Callable  # the lists' handler, re-run when the tab is opened (app.py wires the select)
+    inputs: list  # bank and quiz pickers: a refresh keeps the picks
+    outputs: list  # versions table, bank picker, quiz picker
+
+
+def build_instructor_tab(core: Core) -> InstructorTab:
     gr.Markdown("## Quiz banks\nImport a bank in YAML or Moodle GIFT; nothing is imported from a file with errors.")
     with gr.Row():
         with gr.Column():
             report, imported = _import_section(core)
         with gr.Column():
+            refresh_btn = gr.Button("Refresh lists", size="sm")
             versions = gr.Dataframe(headers=VERSION_HEADERS, interactive=False, label="Bank versions")
             bank, published = _publish_section(core, report)
             download = _export_section(core, bank)
@@ -139,20 +199,27 @@ def build_instructor_tab(core: Core) -> None:
     gr.Markdown("## Results")
     quiz = _results_section(core, download)
 
-    def refresh(request: gr.Request) -> tuple:
-        """Versions table and the bank, question and quiz pickers."""
-        rows, banks = version_table(core.bank_versions(_instructor(core, request)))
-        quiz_ids = [q.id for q in core.quizzes()]
-        return rows, gr.Dropdown(choices=banks), gr.Dropdown(choices=quiz_ids)
-
     lists = [versions, bank, quiz]
+    picks = [bank, quiz]
+
+    def refresh(request: gr.Request, bank_id: str | None = None, quiz_id: str | None = None) -> tuple:
+        """Versions table and the bank and quiz pickers (the API's /bank_versions: instructors only)."""
+        return lists_update(instructor_lists(core, _instructor(core, request), bank_id, quiz_id))
+
+    def on_open(request: gr.Request, bank_id: str | None = None, quiz_id: str | None = None) -> tuple:
+        """The same lists on page load and when the tab opens; nothing (and no error) for learners."""
+        return lists_update(instructor_lists(core, viewer_of(core, request), bank_id, quiz_id))
+
+    # Fill the lists on page load (just after sign-in), so the tab never opens empty. With no
+    # triggers and no inputs, gr.on listens to the page's load event only.
+    gr.on(triggers=None, fn=on_open, outputs=lists, api_visibility="private")
     for changed in (imported, published):
-        changed.then(refresh, outputs=lists, api_visibility="private")
-    refresh_btn = gr.Button("Refresh lists", size="sm")
-    refresh_btn.click(refresh, outputs=lists, api_name="bank_versions")
+        changed.then(refresh, inputs=picks, outputs=lists, api_visibility="private")
+    refresh_btn.click(refresh, inputs=picks, outputs=lists, api_name="bank_versions")
 
     build_conversations_section(core)
     build_runs_section(core)
+    return InstructorTab(refresh=on_open, inputs=picks, outputs=lists)
 
 
 def _import_section(core: Core) -> tuple[gr.Markdown, Dependency]:
@@ -207,6 +274,13 @@ def _export_section(core: Core, bank: gr.Dropdown) -> gr.File:
     return download
 
 
+def question_choices(content: Bank | None) -> tuple[list[str], str | None]:
+    """The bank's question ids and the one to preview: the first, so the preview is never blank
+    once a bank is picked (and the tab picks a bank when it opens)."""
+    ids = [q.id for q in content.questions] if content else []
+    return ids, ids[0] if ids else None
+
+
 def _preview_section(core: Core, bank: gr.Dropdown) -> None:
     """Pick a question of the picked bank's newest version and preview it."""
     with gr.Row():
@@ -218,9 +292,8 @@ def _preview_section(core: Core, bank: gr.Dropdown) -> None:
         return core.newest_bank(viewer, bank_id) if bank_id else None
 
     def pick_bank(bank_id: str | None, request: gr.Request) -> gr.Dropdown:
-        content = newest(bank_id, request)
-        ids = [q.id for q in content.questions] if content else []
-        return gr.Dropdown(choices=ids, value=None)
+        ids, first = question_choices(newest(bank_id, request))
+        return gr.Dropdown(choices=ids, value=first)
 
     def show_question(bank_id: str | None, question_id: str | None, request: gr.Request) -> str:
         content = newest(bank_id, request)
@@ -240,7 +313,14 @@ def _results_section(core: Core, download: gr.File) -> gr.Dropdown:
         stats_btn = gr.Button("Item analysis", variant="primary")
     stats_md = gr.Markdown()
     items = gr.Dataframe(headers=ITEM_HEADERS, interactive=False, label="Per question")
-    chart = gr.BarPlot(x="question", y="percent", color="measure", label="Facility and discriminative efficiency")
+    # Points, not bars: Gradio stacks bars of one x, which would add facility to efficiency.
+    chart = gr.ScatterPlot(
+        x="question",
+        y="percent",
+        color="measure",
+        y_lim=[-100, 100],
+        label="Facility and discriminative efficiency (%)",
+    )
 
     def gradebook(request: gr.Request) -> str:
         """Every learner's grade per quiz, as CSV."""

@@ -159,6 +159,26 @@ def test_quiz_import_export_list_and_stats(tmp_path: Path, capsys: pytest.Captur
     assert json.loads(capsys.readouterr().out)["attempts"] == 0
 
 
+def test_publishing_a_quiz_id_another_bank_owns_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second bank publishing "lesson-1" listed two Lesson 1 quizzes, and starting the impostor
+    opened module3's: refused, with one line and no traceback, and nothing stored."""
+    db = ["--database-url", f"sqlite:///{tmp_path / 'q.db'}"]
+    other = tmp_path / "collide.yaml"
+    other.write_text(
+        "bank: other\ntitle: Other\nquestions:\n  - id: o1\n    stem: S?\n"
+        "    options: [{text: a, correct: true}, {text: b}]\n"
+        "quizzes:\n  - id: lesson-1\n    title: Impostor\n    questions: [o1]\n"
+    )
+    assert main([*db, "quiz", "import", str(other), "--publish"]) == 1
+    err = capsys.readouterr().err
+    assert "quiz id 'lesson-1' already belongs to bank module3" in err and "Traceback" not in err
+    assert main([*db, "quiz", "list", "--json"]) == 0
+    assert [q["id"] for q in json.loads(capsys.readouterr().out)].count("lesson-1") == 1
+    assert main([*db, "quiz", "export", "other"]) == 1  # nothing stored
+
+
 def test_quiz_import_of_a_bad_file_imports_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = ["--database-url", f"sqlite:///{tmp_path / 'q.db'}"]
     bad = tmp_path / "bank.yaml"

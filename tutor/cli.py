@@ -51,6 +51,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tutor import accounts
+from tutor.quiz.analysis import analysed_label
+from tutor.quiz.versions import QuizError
 from tutor.settings import Settings, SettingsError, load_settings
 
 # The command summary from the module docstring, shown by `tutor --help`.
@@ -261,7 +263,7 @@ def cmd_quiz_stats(args: argparse.Namespace) -> int:
         return "   -" if value is None else f"{value:5.1f}"
 
     alpha = "-" if stats.cronbach_alpha is None else f"{stats.cronbach_alpha:.3f}"
-    print(f"{args.quiz}: {stats.attempts} attempts, mean {pct(stats.mean_percent)}%, Cronbach's alpha {alpha}")
+    print(f"{args.quiz}: {analysed_label(stats)}, mean {pct(stats.mean_percent)}%, Cronbach's alpha {alpha}")
     if stats.note:
         print(f"note: {stats.note}")
     print("question           n  facility%  discrimination%  efficiency%")
@@ -509,7 +511,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"tutor: error: {exc}", file=sys.stderr)
         return 2
-    except (CommandError, accounts.AccountError, ContentError, AdvisorInputError, LLMError, RetrievalError) as exc:
+    except (
+        CommandError,
+        accounts.AccountError,
+        ContentError,
+        AdvisorInputError,
+        LLMError,
+        RetrievalError,
+        QuizError,
+    ) as exc:
         print(f"tutor: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

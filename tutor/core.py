@@ -254,6 +254,9 @@ class Core:
         """Store a validated bank as a new version (unless it equals the newest); publish it if asked."""
         self.require_instructor(viewer)
         author = None if viewer.user_id == self.OPERATOR_ID else viewer.user_id
+        conflicts = versions.quiz_id_conflicts(self.store, bank) if publish else []
+        if conflicts:  # before storing: an import asked to publish does all of it or nothing
+            raise versions.QuizError("; ".join(conflicts))
         version = versions.save(self.store, bank, source, author)
         if publish:
             versions.publish(self.store, version.id)

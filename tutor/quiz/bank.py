@@ -28,15 +28,20 @@ carry negative weights (the question never scores below 0).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from trainer.records import NotTextError, decode_text
+
 QuestionType = Literal["single", "multiple", "truefalse"]
 GradingMethod = Literal["highest", "last", "first", "average"]
 ReviewWhen = Literal["immediately", "after_pass", "after_last_attempt", "never"]
+Problem = tuple[tuple, str]  # (location path in the bank's data, message)
 
 
 class BankError(ValueError):
@@ -99,21 +104,52 @@ class Question(BaseModel):
 
     @model_validator(mode="after")
     def _check_weights(self) -> Question:
-        positive = [o.weight for o in self.options if o.weight > 0]
-        if self.type in ("single", "truefalse"):
-            # Exactly one full-credit option; others may give partial (or negative) credit, as in Moodle.
-            if sum(1 for o in self.options if o.weight == 100) != 1:
-                raise ValueError("a single-answer question needs exactly one correct option (weight 100)")
-        else:
-            if not positive:
-                raise ValueError("a multiple-answer question needs at least one correct option")
-            if abs(sum(positive) - 100) > 0.01:
-                raise ValueError(
-                    f"the positive weights of a multiple-answer question must add up to 100, not {sum(positive):g}"
-                )
-        if self.type == "truefalse" and [o.text for o in self.options] != ["True", "False"]:
-            raise ValueError("a truefalse question has exactly the options 'True' and 'False', in that order")
+        # Only the first problem: a model validator raises one error. Bank files get them all from
+        # the same function (see parse_bank_yaml), so the two never disagree.
+        problems = key_problems(self.type, [o.weight for o in self.options], [o.text for o in self.options])
+        if problems:
+            raise ValueError(problems[0])
         return self
+
+
+def key_problems(kind: str, weights: Sequence[float], texts: Sequence[object]) -> list[str]:
+    """What is wrong with a question's right answers, given its type and its options' weights and texts."""
+    problems = []
+    positive = [weight for weight in weights if weight > 0]
+    if kind in ("single", "truefalse"):
+        # Exactly one full-credit option; others may give partial (or negative) credit, as in Moodle.
+        if sum(1 for weight in weights if weight == 100) != 1:
+            problems.append("a single-answer question needs exactly one correct option (weight 100)")
+    elif not positive:
+        problems.append("a multiple-answer question needs at least one correct option")
+    elif abs(sum(positive) - 100) > 0.01:
+        problems.append(
+            f"the positive weights of a multiple-answer question must add up to 100, not {sum(positive):g}"
+        )
+    if kind == "truefalse" and list(texts) != ["True", "False"]:
+        problems.append("a truefalse question has exactly the options 'True' and 'False', in that order")
+    return problems
+
+
+def duplicate_options(question_id: str, texts: Sequence[object]) -> list[tuple[int, str]]:
+    """(index of the later option, message) for each option a learner could not tell from an earlier
+    one. Checked when a bank file is read, not in the model, so stored versions always load."""
+    first: dict[str, int] = {}
+    problems = []
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            continue  # a field error already
+        # Spacing does not tell two choices apart once the Markdown is rendered (case does: x.T, x.t).
+        seen = first.setdefault(" ".join(text.split()), index)
+        if seen != index:
+            problems.append(
+                (
+                    index,
+                    f"question {question_id!r}: options {seen + 1} and {index + 1} are both {texts[seen]!r}: "
+                    "learners would see two identical choices",
+                )
+            )
+    return problems
 
 
 class Draw(BaseModel):
@@ -195,26 +231,12 @@ class Bank(BaseModel):
         excluded = {q for quiz in self.quizzes if quiz.id in draw.exclude for q in quiz.questions}
         return [q for q in self.questions if draw.matches(q) and q.id not in taken and q.id not in excluded]
 
-    def cross_check(self) -> list[tuple[tuple, str]]:
+    def cross_check(self) -> list[Problem]:
         """Problems no single field shows: duplicate ids, quizzes naming missing questions,
         draws that cannot be filled, a quiz that would show a key another quiz keeps for later.
         Returned as (location path, message)."""
-        problems: list[tuple[tuple, str]] = []
-        seen: dict[str, int] = {}
-        for index, question in enumerate(self.questions):
-            if question.id in seen:
-                problems.append((("questions", index, "id"), f"question id {question.id!r} is used twice"))
-            seen[question.id] = index
-        quiz_ids: set[str] = set()
+        problems = id_problems([q.id for q in self.questions], [(quiz.id, quiz.questions) for quiz in self.quizzes])
         for q_index, quiz in enumerate(self.quizzes):
-            if quiz.id in quiz_ids:
-                problems.append((("quizzes", q_index, "id"), f"quiz id {quiz.id!r} is used twice"))
-            quiz_ids.add(quiz.id)
-            for i, question_id in enumerate(quiz.questions):
-                if question_id not in seen:
-                    problems.append(
-                        (("quizzes", q_index, "questions", i), f"no question {question_id!r} in this bank")
-                    )
             fixed = set(quiz.questions)
             for d_index, draw in enumerate(quiz.draws):
                 pool = self.draw_pool(draw, fixed)
@@ -227,11 +249,11 @@ class Bank(BaseModel):
                     )
         return problems + self._keys_shown_early()
 
-    def _keys_shown_early(self) -> list[tuple[tuple, str]]:
+    def _keys_shown_early(self) -> list[Problem]:
         """A question of a quiz that shows its right answers late (the module test: after a pass)
         must not appear in a quiz that shows them sooner (practice: at once), fixed or drawn: a few
         rounds of the sooner quiz would hand out the later one's key."""
-        problems: list[tuple[tuple, str]] = []
+        problems: list[Problem] = []
         for q_index, quiz in enumerate(self.quizzes):
             shown = REVEAL_ORDER[quiz.review.correct_answer]
             for later in self.quizzes:
@@ -260,12 +282,33 @@ class Bank(BaseModel):
 REVEAL_ORDER = {"immediately": 0, "after_pass": 1, "after_last_attempt": 2, "never": 3}
 
 
+def id_problems(question_ids: Sequence[object], quizzes: Sequence[tuple[object, Sequence[object]]]) -> list[Problem]:
+    """Duplicate question and quiz ids, and quizzes naming questions the bank lacks. Plain ids in,
+    so the check runs on a bank's raw data too, when some of its fields do not validate."""
+    problems: list[Problem] = []
+    seen: set[str] = set()  # raw ids that are not text (a field error) are left out
+    for index, question_id in enumerate(question_ids):
+        if isinstance(question_id, str) and question_id in seen:
+            problems.append((("questions", index, "id"), f"question id {question_id!r} is used twice"))
+        if isinstance(question_id, str):
+            seen.add(question_id)
+    quiz_ids: set[str] = set()
+    for q_index, (quiz_id, refs) in enumerate(quizzes):
+        if isinstance(quiz_id, str) and quiz_id in quiz_ids:
+            problems.append((("quizzes", q_index, "id"), f"quiz id {quiz_id!r} is used twice"))
+        if isinstance(quiz_id, str):
+            quiz_ids.add(quiz_id)
+        for i, question_id in enumerate(refs):
+            if isinstance(question_id, str) and question_id not in seen:
+                problems.append((("quizzes", q_index, "questions", i), f"no question {question_id!r} in this bank"))
+    return problems
+
+
 # --- YAML with line numbers -----------------------------------------------------------------
 
 
-def _line_of(node: yaml.Node | None, loc: tuple) -> int:
-    """1-based line of the YAML node at ``loc`` (a pydantic error path), or its nearest parent."""
-    line = node.start_mark.line + 1 if node is not None else 1
+def _node_at(node: yaml.Node | None, loc: tuple) -> yaml.Node | None:
+    """The YAML node at ``loc`` (a path into the bank's data), or its nearest parent."""
     for part in loc:
         if isinstance(node, yaml.MappingNode):
             child = next((value for key, value in node.value if key.value == part), None)
@@ -275,12 +318,92 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int:
             child = None
         if child is None:
             break
-        node, line = child, child.start_mark.line + 1
-    return line
+        node = child
+    return node
 
 
-def parse_bank_yaml(text: str, source: str = "<bank>") -> Bank:
-    """Validate a bank; every problem found is in ``BankError.problems`` as ``source:line: message``."""
+def _line_of(node: yaml.Node | None, loc: tuple) -> int:
+    """1-based line of the YAML node at ``loc`` (a pydantic error path), or its nearest parent."""
+    found = _node_at(node, loc)
+    return found.start_mark.line + 1 if found is not None else 1
+
+
+def _where(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc) or "bank"
+
+
+def _quote_hint(node: yaml.Node | None, loc: tuple, value: object) -> str:
+    """Why a field meant as text is not: YAML reads a plain ``no`` as false and ``3`` as a number.
+    Empty unless ``value`` is such a boolean or number, written unquoted at ``loc``."""
+    if not isinstance(value, bool | int | float) or not isinstance(node, yaml.ScalarNode) or node.style:
+        return ""
+    read_as = str(value).lower() if isinstance(value, bool) else "a number"
+    quoted = json.dumps(node.value, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted one
+    key = f"{loc[-1]}: " if loc and isinstance(loc[-1], str) else ""
+    return f"; YAML reads {node.value} as {read_as}: put the text in quotes: {key}{quoted}"
+
+
+def _field_problems(exc: ValidationError, node: yaml.Node | None) -> list[Problem]:
+    problems: list[Problem] = []
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "string_type":
+            message += _quote_hint(_node_at(node, loc), loc, error["input"])
+        problems.append((loc, f"{_where(loc)}: {message}"))
+    return problems
+
+
+# --- checks on the raw data, so that field errors hide nothing else ---------------------------
+
+
+def _raw_list(data: object, key: str) -> list:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def _raw_weight(option: object) -> float | None:
+    """The weight ``Option`` would give this raw option; None when its fields leave it unclear."""
+    if not isinstance(option, dict):
+        return None
+    if "correct" in option:
+        correct = option["correct"]
+        return (100.0 if correct else 0.0) if isinstance(correct, bool) and "weight" not in option else None
+    weight = option.get("weight", 0.0)
+    return float(weight) if isinstance(weight, int | float) and not isinstance(weight, bool) else None
+
+
+def _question_problems(index: int, question: object) -> list[Problem]:
+    """Identical options and key problems of one raw question. The model checks the key only once
+    every field is valid; this finds it beside the field errors, in the model's words."""
+    options = _raw_list(question, "options")
+    if not isinstance(question, dict) or not options:
+        return []  # no options is a field error, and there is no key to check
+    texts = [option.get("text") if isinstance(option, dict) else None for option in options]
+    question_id = question.get("id") if isinstance(question.get("id"), str) else f"#{index + 1}"
+    problems: list[Problem] = [
+        (("questions", index, "options", later), message) for later, message in duplicate_options(question_id, texts)
+    ]
+    kind = question.get("type", "single")
+    weights = [weight for weight in map(_raw_weight, options) if weight is not None]
+    if kind in get_args(QuestionType) and len(weights) == len(options):  # else a weight is a field error
+        loc = ("questions", index)
+        problems += [(loc, f"{_where(loc)}: {message}") for message in key_problems(kind, weights, texts)]
+    return problems
+
+
+def _raw_id_problems(data: object) -> list[Problem]:
+    """``id_problems`` on raw data: duplicate ids and quizzes naming missing questions."""
+    question_ids = [q.get("id") if isinstance(q, dict) else None for q in _raw_list(data, "questions")]
+    quizzes = [
+        (quiz.get("id"), _raw_list(quiz, "questions")) if isinstance(quiz, dict) else (None, [])
+        for quiz in _raw_list(data, "quizzes")
+    ]
+    return id_problems(question_ids, quizzes)
+
+
+def _load_yaml(text: str, source: str) -> tuple[yaml.Node | None, dict]:
+    """The document's node tree (for line numbers) and its data, which must be a mapping."""
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -291,27 +414,39 @@ def parse_bank_yaml(text: str, source: str = "<bank>") -> Bank:
         raise BankError([f"{source}:{line}: not valid YAML: {problem}"]) from None
     if not isinstance(data, dict):
         raise BankError([f"{source}:1: a bank is a mapping with 'bank', 'title', 'questions' and 'quizzes'"])
+    return node, data
+
+
+def _report(problems: list[Problem], node: yaml.Node | None, source: str) -> list[str]:
+    """``source:line: message`` per problem, in file order, each once: a key problem of a question
+    whose fields are valid is found both by the model and by the raw check."""
+    located = sorted(((_line_of(node, loc), message) for loc, message in problems), key=lambda item: item[0])
+    return list(dict.fromkeys(f"{source}:{line}: {message}" for line, message in located))
+
+
+def parse_bank_yaml(text: str, source: str = "<bank>") -> Bank:
+    """Validate a bank; every problem found is in ``BankError.problems`` as ``source:line: message``."""
+    node, data = _load_yaml(text, source)
+    bank: Bank | None = None
+    problems: list[Problem] = []
     try:
         bank = Bank.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
-            where = ".".join(str(part) for part in loc) or "bank"
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{source}:{_line_of(node, loc)}: {where}: {message}")
-        raise BankError(problems) from None
-    cross = bank.cross_check()
-    if cross:
-        raise BankError([f"{source}:{_line_of(node, loc)}: {message}" for loc, message in cross])
+        problems += _field_problems(exc, node)
+    for index, question in enumerate(_raw_list(data, "questions")):
+        problems += _question_problems(index, question)
+    # Draw and review checks need valid quizzes; the id checks run on the raw data when there are none.
+    problems += bank.cross_check() if bank is not None else _raw_id_problems(data)
+    if problems or bank is None:
+        raise BankError(_report(problems, node, source))
     return bank
 
 
 def load_bank(path: Path) -> Bank:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise BankError([f"{path}:1: not UTF-8 text"]) from None
+        text = decode_text(path.read_bytes())
+    except NotTextError as exc:
+        raise BankError([f"{path}:{exc.line or 1}: {exc}"]) from None
     return parse_bank_yaml(text, str(path))
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from trainer.records import NotTextError, decode_text
 from tutor.quiz.bank import Bank, BankError, QuizDefinition, dump_bank_yaml, parse_bank_yaml
 from tutor.quiz.gift import parse_gift, write_gift
 
@@ -28,13 +29,14 @@ def read_bank(text: str | bytes, filename: str) -> ReadResult:
     if isinstance(text, bytes):
         if len(text) > MAX_BANK_BYTES:
             return ReadResult(None, [f"{name}:1: file is {len(text):,} bytes; a bank is at most {MAX_BANK_BYTES:,}"])
-        if b"\x00" in text[:8192]:
-            return ReadResult(None, [f"{name}:1: this is a binary file, not a YAML or GIFT bank"])
         try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = text[: exc.start].count(b"\n") + 1
-            return ReadResult(None, [f"{name}:{line}: not UTF-8 text"])
+            # The project's one decoder: UTF-8, or UTF-16/32 with the byte-order mark Windows editors write.
+            text = decode_text(text)
+        except NotTextError as exc:
+            if exc.binary:
+                return ReadResult(None, [f"{name}:1: this is a binary file, not a YAML or GIFT bank"])
+            return ReadResult(None, [f"{name}:{exc.line}: {exc}"])
+    text = text.removeprefix("\ufeff")  # text handed over already decoded may still carry its mark
     suffix = Path(name).suffix.lower()
     if suffix in YAML_SUFFIXES:
         try:

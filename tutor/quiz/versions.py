@@ -52,9 +52,36 @@ def save(store: Store, bank: Bank, source: str = "", user_id: int | None = None)
     return version
 
 
+def quiz_id_conflicts(store: Store, bank: Bank) -> list[str]:
+    """A message per quiz id of ``bank`` that another bank's published version already uses.
+    Learners list, start and track quizzes by id alone, so an id may belong to one bank only;
+    a new version of the same bank keeps its ids, of course."""
+    owners = {
+        quiz.id: version.bank_id
+        for version in published(store)
+        if version.bank_id != bank.bank
+        for quiz in bank_of(version).quizzes
+    }
+    return [
+        f"quiz id {quiz.id!r} already belongs to bank {owners[quiz.id]}: give this bank's quiz another id"
+        for quiz in bank.quizzes
+        if quiz.id in owners
+    ]
+
+
 def publish(store: Store, version_id: int) -> QuizBankVersion:
-    """Make this version the one new attempts use (older versions stay for their attempts)."""
+    """Make this version the one new attempts use (older versions stay for their attempts).
+    QuizError when one of its quiz ids belongs to another published bank."""
     with store.session() as session:
+        stored = session.get(QuizBankVersion, version_id)
+    if stored is None:
+        raise QuizError(f"no bank version {version_id}")
+    conflicts = quiz_id_conflicts(store, bank_of(stored))
+    if conflicts:
+        raise QuizError("; ".join(conflicts))
+    with store.session() as session:
+        # Loaded again in the session that writes, so the bulk update below reaches this row's
+        # object too (re-publishing the published version must still end with it published).
         version = session.get(QuizBankVersion, version_id)
         if version is None:
             raise QuizError(f"no bank version {version_id}")
@@ -122,6 +149,12 @@ def sync_shipped_banks(store: Store, quizzes_dir: Path) -> list[str]:
             continue  # an instructor's own version is in charge of this bank
         if current is None or current.content_hash != bank_hash(result.bank):
             version = save(store, result.bank, str(path))
-            publish(store, version.id)
+            try:
+                publish(store, version.id)
+            except QuizError as exc:
+                # Not a start-up failure: the app must run for the other bank to be fixed. The
+                # version waits unpublished until an instructor publishes it.
+                messages.append(f"not published {result.bank.bank} v{version.version} from {path.name}: {exc}")
+                continue
             messages.append(f"published {result.bank.bank} v{version.version} from {path.name}")
     return messages

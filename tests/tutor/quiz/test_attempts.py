@@ -105,6 +105,8 @@ def test_perfect_submission_passes_and_shows_everything(store, ada: int) -> None
     assert (result.score, result.max_score, result.percent, result.passed) == (15, 15, 100, True)
     chosen = [option for question in result.questions for option in question.options if option.chosen]
     assert len(chosen) == 15 and all(option.correct and option.feedback for option in chosen)
+    # Once passed, the key is out, so every option explains itself (the README's "feedback on every option")
+    assert all(option.feedback for question in result.questions for option in question.options)
 
 
 def test_lesson_quiz_review_explains_every_option(store, ada: int) -> None:

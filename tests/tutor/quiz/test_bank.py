@@ -3,9 +3,11 @@ answer; plus bank validation with line-numbered errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from tutor.quiz.bank import BankError, load_bank, parse_bank_yaml
+from tutor.quiz.bank import BankError, Question, load_bank, parse_bank_yaml
 from tutor.settings import PROJECT_ROOT
 
 BANK = load_bank(PROJECT_ROOT / "quizzes" / "module3.yaml")
@@ -170,6 +172,8 @@ quizzes:
     assert caught.value.problems == [
         "demo.yaml:4: questions.0: a single-answer question needs exactly one correct option (weight 100)",
         "demo.yaml:9: questions.1: the positive weights of a multiple-answer question must add up to 100, not 70",
+        # found in the same pass now, not only once the field errors are fixed
+        "demo.yaml:18: no question 'q3' in this bank",
     ]
 
 
@@ -252,3 +256,57 @@ def test_module_test_feedback_on_a_wrong_option_does_not_give_the_right_one() ->
                 assert len(shared) < max(1, 0.4 * len(right)), (question_id, option.feedback, sorted(shared))
                 # A right option of figures ("50–500") is not in the feedback either.
                 assert not any(_phrase(text) in _phrase(option.feedback) for text in rights), option.feedback
+
+
+# --- Option length gives no clue --------------------------------------------------------------
+# A tester passed the module test by always picking the longest option (13/15): the right option
+# was the longest in most items. "Right" here is the question's key (for a multiple-answer
+# question, every crediting option); a cue is the key being strictly longer, or strictly shorter,
+# than every other option.
+
+
+def _key_is_longest(question: Question) -> bool:
+    key = question.key()
+    lengths = [len(option.text) for option in question.options]
+    return min(lengths[i] for i in key) > max(n for i, n in enumerate(lengths) if i not in key)
+
+
+def _key_is_shortest(question: Question) -> bool:
+    key = question.key()
+    lengths = [len(option.text) for option in question.options]
+    return max(lengths[i] for i in key) < min(n for i, n in enumerate(lengths) if i not in key)
+
+
+def _score_picking_by_length(quiz_id: str, pick: Callable[[list[int]], int] = max) -> float:
+    """Points from always choosing the longest (or shortest) option; a tie counts for the guesser."""
+    points = 0.0
+    for question_id in BANK.quiz(quiz_id).questions:
+        question = BANK.question(question_id)
+        lengths = [len(option.text) for option in question.options]
+        chosen = pick(lengths)
+        points += max(max(o.weight, 0) for o, n in zip(question.options, lengths, strict=True) if n == chosen) / 100
+    return points
+
+
+@pytest.mark.parametrize("quiz_id", ["lesson-1", "lesson-2", "lesson-3", "lesson-4", "module-test"])
+def test_always_picking_the_longest_option_does_not_pass(quiz_id: str) -> None:
+    quiz = BANK.quiz(quiz_id)
+    total = len(quiz.questions)
+    # The lesson quizzes carry no pass mark (0: not graded pass/fail); there a guesser by length
+    # must stay under half.
+    bar = quiz.pass_mark or 50
+    for pick in (max, min):  # the shortest option must not be a cue either
+        score = _score_picking_by_length(quiz_id, pick)
+        assert 100 * score / total < bar, (pick.__name__, score)
+        if quiz_id == "module-test":
+            assert score <= 5, (pick.__name__, score)
+
+
+def test_the_right_option_is_rarely_the_longest_or_the_shortest() -> None:
+    """With four options chance is about 25%. True/false items count too ("False" is one letter
+    longer than "True"), which is why the bar is 30% and not 25%."""
+    questions = BANK.questions
+    longest = sorted(q.id for q in questions if _key_is_longest(q))
+    shortest = sorted(q.id for q in questions if _key_is_shortest(q))
+    assert len(longest) <= 0.30 * len(questions), longest
+    assert len(shortest) <= 0.35 * len(questions), shortest

@@ -55,6 +55,9 @@ $CATEGORY: tom/dick/harry
 """
 
 
+NO_RIGHT = "no option is marked right (=); for several right answers give them weights, as in ~%50%"
+
+
 def parsed():
     return parse_gift(MOODLE_EXAMPLES, "moodle.gift")
 
@@ -122,7 +125,7 @@ def test_malformed_gift_gives_line_numbered_errors() -> None:
     assert result.errors[0] == "bad.gift:4: '{' is never closed by '}' (escape literal braces as \\{ \\})"
     assert len(result.errors) == 1 and len(result.skipped) == 1  # {=a} alone is a short answer
     both_wrong = parse_gift("Pick? {~a ~b}\n", "w.gift")
-    assert both_wrong.errors == ["w.gift:1: a multiple-answer question needs at least one correct option"]
+    assert both_wrong.errors == [f"w.gift:1: {NO_RIGHT}"]
 
 
 def sample_bank() -> Bank:
@@ -185,3 +188,58 @@ def test_title_may_end_with_an_escaped_colon() -> None:
     result = parse_gift("::Ratio 1\\:::What is 1:1 called? {=one-to-one ~many}\n", "t.gift")
     assert result.errors == [] and result.questions[0].title == "Ratio 1:"
     assert result.questions[0].stem == "What is 1:1 called?"
+
+
+def test_questions_on_consecutive_lines_are_split_at_each_title() -> None:
+    """A newcomer's three questions without blank lines between them became one question whose
+    stem held the others' text. Each ::title:: at the start of a line now begins a question."""
+    text = "::G1:: Which is right? {=A#yes ~B#no}\n::G1:: Duplicate title {=yes ~no}\n::G3:: no right {~A ~B}\n"
+    assert parse_gift(text, "c.gift").errors == [
+        "c.gift:2: question id 'G1' is used twice (first at line 1): question ids come from titles, "
+        "so give each question its own title or an // [id:...] comment",
+        f"c.gift:3: {NO_RIGHT}",
+    ]
+    fixed = parse_gift(text.replace("::G1:: Dup", "::G2:: Dup").replace("{~A ~B}", "{~A =B}"), "c.gift")
+    assert fixed.errors == []
+    assert [(q.id, q.stem, [o.text for o in q.options]) for q in fixed.questions] == [
+        ("G1", "Which is right?", ["A", "B"]),
+        ("G2", "Duplicate title", ["yes", "no"]),
+        ("G3", "no right", ["A", "B"]),
+    ]
+
+
+def test_a_meta_comment_between_consecutive_questions_belongs_to_the_next_one() -> None:
+    text = (
+        "$CATEGORY: a/b\n// [id:one]\n::A:: x {=a ~b}\n// [id:two] [tag:t]\n::B:: y {=c ~d}\n"
+        "// [lesson:l]\n\nZ {=e ~f}\n"
+    )
+    result = parse_gift(text, "m.gift")
+    assert result.errors == []
+    assert [(q.id, q.category, q.tags, q.lesson) for q in result.questions] == [
+        ("one", "a/b", [], ""),
+        ("two", "a/b", ["t"], "l"),  # a comment right below a question is still its own
+        ("q4", "a/b", [], ""),
+    ]
+
+
+def test_a_second_answer_block_without_a_title_says_a_blank_line_is_missing() -> None:
+    result = parse_gift("First? {=a ~b}\n// a comment\nSecond? {=c ~d}\n", "s.gift")
+    assert result.errors == ["s.gift:3: a second {...} answer block: put a blank line between two questions"]
+
+
+def test_no_right_answer_is_named_as_such_at_its_line() -> None:
+    """{~A ~B ~C} is a single-choice question whose author forgot the '='; Moodle would read it as a
+    multiple-answer question, but 'needs at least one correct option' did not say what to fix."""
+    result = parse_gift("::ok:: Fine {=a ~b}\n\n::Q1:: Which is right? {~A ~B ~C}\n", "q.gift")
+    assert result.errors == [f"q.gift:3: {NO_RIGHT}"]
+    weighted = parse_gift("::M:: Which two? {~%50%A ~%50%B ~C}\n", "q.gift")
+    assert weighted.errors == [] and weighted.questions[0].type == "multiple"
+
+
+def test_two_identical_options_are_refused() -> None:
+    text = "::D:: Pick one {=A ~B ~A}\n\n::E:: Twice {=Two words ~ Two  words #fb}\n\n::F:: Case {=x.T ~x.t}\n"
+    result = parse_gift(text, "d.gift")
+    assert result.errors == [
+        "d.gift:1: question 'D': options 1 and 3 are both 'A': learners would see two identical choices",
+        "d.gift:3: question 'E': options 1 and 2 are both 'Two words': learners would see two identical choices",
+    ]  # x.T and x.t differ on screen
