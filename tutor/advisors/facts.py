@@ -223,9 +223,21 @@ _MONEY = re.compile(
 _MONEY_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
 
 
+# A range of money: the scale after its second number belongs to both ("$8-12M", "$5 to 10 million").
+_MONEY_RANGE = re.compile(
+    r"(?:\$|usd\s*|€|£)\s*(?:\d+(?:\.\d+)?)\s*(?:-|–|—|to)\s*(?:\$|€|£)?\s*(\d+(?:\.\d+)?)\s*"
+    r"(k|m|million|thousand|bn|billion)\b",
+    re.IGNORECASE,
+)
+
+
 def budget(text: str) -> float | None:
-    """The largest sum of money named: "$20M", "$15 million", "$5,000", "tens of millions of dollars"."""
+    """The largest sum of money named: "$20M", "$15 million", "$5,000", "tens of millions of dollars";
+    a range by its top ("$8-12M": 12 million), since a plan is judged by what it may spend."""
     values = []
+    for match in _MONEY_RANGE.finditer(text):
+        values.append(float(match.group(1)) * _MONEY_SCALE[match.group(2).lower()])
+    text = _MONEY_RANGE.sub(" ", text)
     for match in _MONEY.finditer(text):  # not digits_for_words: it reads "15 million" as "15 1000000"
         amount, scale, amount2, scale2, tens, few, few_scale = match.groups()
         if tens:

