@@ -87,7 +87,12 @@ _PUT_TO_THE_COURSE = re.compile(
 # is claimed says nothing of the learner's own project (no "we", "our", "I", "my" after the claim
 # verb), so it is a statement about a method for the course to answer. "My boss says we should
 # fine-tune our support bot" is about their project and stays a use case.
-_HEARSAY = re.compile(rf"{_CLAIMANT}[^.?!\n]{{0,60}}?\b{_CLAIMS}\b(?P<claim>.*)", re.I | re.S)
+# The claimant opens a sentence as its subject ("my coworker (always) says"): "… model writes an
+# account of what the client said for the brief" is a use case that quotes a client.
+_HEARSAY = re.compile(
+    rf"(?:^|[.!?]\s+)\W*(?:so\s+|but\s+|ok\s+|and\s+)?{_CLAIMANT}(?:\s+\w+){{0,2}}?\s+{_CLAIMS}\b(?P<claim>.*)",
+    re.I | re.S,
+)
 _OWN_PROJECT = re.compile(r"\b(?:we|we're|we've|our|ours|us|i|i'm|i've|my|me)\b", re.I)
 
 

@@ -92,6 +92,11 @@ def asked(core: Core, text: str, history: list[str] | None = None, reply: str | 
         ),
         ("Our CEO says we must keep patient data on our own servers; we have 9k labelled notes.", "use_case"),
         ("my boss says we should fine-tune our support bot on last year's tickets", "use_case"),
+        (
+            "criminal defence: police interview transcripts of our client, model writes a short account of what "
+            "the client said for the barrister's brief",
+            "use_case",
+        ),
         # Projects described in people's own words, not opening on "we" or "my": once answered from the
         # course, or told "the course does not cover that" (the learned reader, case_reader.py)
         (
