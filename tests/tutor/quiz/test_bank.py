@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tutor.content import load_course
 from tutor.quiz.bank import BankError, Question, load_bank, parse_bank_yaml
 from tutor.settings import PROJECT_ROOT
 
@@ -310,3 +311,12 @@ def test_the_right_option_is_rarely_the_longest_or_the_shortest() -> None:
     shortest = sorted(q.id for q in questions if _key_is_shortest(q))
     assert len(longest) <= 0.30 * len(questions), longest
     assert len(shortest) <= 0.35 * len(questions), shortest
+
+
+def test_each_lesson_quiz_is_titled_by_its_lesson() -> None:
+    """The lesson list said "Running the Fine-Tune — Hyperparameters & LoRA in Practice" and its
+    quiz "Hyperparameters & LoRA in Practice": one lesson, one name, wherever a learner meets it."""
+    course = load_course(PROJECT_ROOT / "lessons")
+    for number, lesson in enumerate(course.lessons, start=1):
+        quiz = next(q for q in BANK.quizzes if q.lesson == lesson.id)
+        assert quiz.title == f"Lesson {number} quiz: {lesson.title}"
