@@ -53,7 +53,9 @@ def render_result(result: AttemptResult) -> str:
         lines.append(f"**Score: {result.score:g} / {result.max_score:g} ({result.percent:.0f}%)**{verdict}")
     for question in result.questions:
         score = "" if question.score is None else f" — {question.score:g}/{question.max_score:g}"
-        lines.append(f"\n**{question.position}. {question.stem}**{score}")
+        # A blank answer scores as a wrong one does; the learner should see which it was.
+        unanswered = "" if any(option.chosen for option in question.options) else " — *not answered*"
+        lines.append(f"\n**{question.position}. {question.stem}**{score}{unanswered}")
         for option in question.options:
             mark = "◉" if option.chosen else "○"
             key = " ✅ *right answer*" if option.correct else ""

@@ -244,3 +244,14 @@ def test_saving_the_same_bank_twice_makes_no_new_version(store) -> None:
 def test_gradebook_cells_never_start_a_formula() -> None:
     assert attempts._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and attempts._cell("-2") == "'-2"
     assert attempts._cell("ada") == "ada" and attempts._cell(80.0) == 80.0
+
+
+def test_a_question_left_unanswered_says_so_in_the_review(store, ada: int) -> None:
+    """An unanswered question showed only "— 0/1", as if an answer had been marked wrong."""
+    from labs.quiz_tab import render_result
+
+    view = attempts.start_or_resume(store, ada, "lesson-2", random.Random(5))
+    first = view.questions[0].question_id
+    result = attempts.submit(store, ada, view.attempt_id, {first: right_positions(view)[first]})
+    shown = render_result(result)
+    assert shown.count("*not answered*") == len(result.questions) - 1
