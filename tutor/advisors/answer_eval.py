@@ -137,9 +137,10 @@ def reply_from_events(events: Iterable[object], started: float) -> Reply:
 def _reply_from_final(final: FinalAnswer, started: float, *, checked: bool) -> Reply:
     advice = final.advice
     facts = advice.recommendation.facts_for_prompt()
-    context = [advice.request.all_text, *facts, *(p.text for p in advice.passages)]
+    passages = advice.passages + advice.question_passages  # the quotes answering a question come from the latter
+    context = [advice.request.all_text, *facts, *(p.text for p in passages)]
     cited = [f"{c.page_id}#{c.anchor}" for c in advice.citations]
-    cited += [f"{p.page_id}#{p.anchor}" for p in advice.passages]
+    cited += [f"{p.page_id}#{p.anchor}" for p in passages]
     answer = final.explanation
     return Reply(
         answer, cited, context, time.perf_counter() - started, "use_case", bool(final.model),

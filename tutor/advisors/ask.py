@@ -39,7 +39,7 @@ from tutor.advisors.grounding import (
 )
 from tutor.advisors.names import not_mentioned_note, unmentioned_names
 from tutor.advisors.quiz_guard import QuizGuard, QuizItem
-from tutor.advisors.turn import AnswerPiece, ModelReady, Queued
+from tutor.advisors.turn import AnswerPiece, ModelReady, Queued, quotable
 from tutor.llm import ChatModel, LLMError
 from tutor.llm.line import ModelLine
 from tutor.rag import CourseIndex, Passage, RetrievalError
@@ -131,7 +131,9 @@ _HOW_TO = re.compile(
 _REFERS_BACK = re.compile(r"\b(?:it|its|that|this|these|those|them|they|there)\b", re.I)
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and|but|so|what about|how about|what if|why|then|also|ok|okay|same|does that|is that|would that|"
-    r"would it|does it|is it|can it|could it|and if)\b|\b(?:it|that|this|them|those|then)\b[?.!)]*\s*$",
+    r"would it|does it|is it|can it|could it|and if)\b|\b(?:it|that|this|them|those|then)\b[?.!)]*\s*$"
+    # Asking to narrow down what was just said ("which benchmarks exactly?", "what tools specifically?").
+    r"|\b(?:exactly|specifically|precisely|in particular|for (?:example|instance))\b[?.!)]*\s*$",
     re.I,
 )
 
@@ -702,24 +704,9 @@ def course_quotes(asked: Asked, scorer: Scorer, allowed: Callable[[str], bool], 
     )  # fmt: skip
 
 
-_ADDRESSES_LEARNER = re.compile(r"\b(?:you|your|you're|you've)\b", re.I)
-
-
 def answering_quotes(asked: Asked, guard: QuizGuard, scorer: Scorer) -> list[Quote]:
     """The course sentences a learner reads for a question, with or without the model's words."""
-    # Beside the learner's recommendation, no sentence that reads against its decision ("weights you
-    # can download and fine-tune" under "prompting is enough"). Its numbers are not held against the
-    # course's own figures: "Alpaca trained on 52,000 examples" is a fact about Alpaca, not advice.
-    # A sentence that speaks to the learner ("You have fewer than 100 examples", a checklist line)
-    # is held to them too: under the recommendation it reads as a claim about their case.
-    claims = asked.claims()
-    decision = replace(claims, numbers=()) if claims else None
-
-    def allowed(sentence: str) -> bool:
-        held_to = claims if _ADDRESSES_LEARNER.search(sentence) else decision
-        return not guard.leaks(sentence) and not (held_to and contradictions(sentence, held_to))
-
-    return course_quotes(asked, scorer, allowed)
+    return course_quotes(asked, scorer, quotable(guard, asked.claims()))
 
 
 def _not_said_in(written: str, quotes: list[Quote]) -> list[Quote]:

@@ -1,7 +1,8 @@
 """One advisor turn, from the learner's message to a grounded, cited answer:
 
 1. the lab's rules turn the message (and files) into a typed Recommendation with citations;
-2. the course index finds the passages closest to the question and the recommendation's topic;
+2. the course index finds the passages closest to the question and the recommendation's topic,
+   and to the course question the message asks besides its case (``question_within``);
 3. the model explains the recommendation with those passages in its prompt (streamed);
 4. for the dataset lab, when asked, the model drafts extra examples, marked as drafts.
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from tutor.advisors import ADVISORS
 from tutor.advisors.base import AdvisorRequest, Citation, Recommendation, build_messages
 from tutor.advisors.dataset import DatasetRecommendation, draft_prompt, parse_drafts
+from tutor.advisors.question_within import question_within
 from tutor.content import Course
 from tutor.llm import ChatModel
 from tutor.rag import CourseIndex, Passage, RetrievalError
@@ -28,6 +30,11 @@ PERSONAS = {
 }
 
 
+# Passages searched for the course question a use case asks, as many as for a course question
+# (ask.QUOTE_TOP_K), with the keyword search's beside them.
+QUESTION_K = 5
+
+
 @dataclass
 class Advice:
     lab: str
@@ -35,6 +42,9 @@ class Advice:
     recommendation: Recommendation
     passages: list[Passage]
     messages: list[dict] = field(default_factory=list)  # the prompt the model gets
+    question: str | None = None  # the course question the message asks besides its case
+    # Passages found for that question: quoted to answer it, not put in the model's prompt.
+    question_passages: list[Passage] = field(default_factory=list)
 
     @property
     def citations(self) -> list[Citation]:
@@ -57,16 +67,21 @@ def advise(course: Course, index: CourseIndex | None, lab: str, request: Advisor
     recommendation = module.analyse(request)
     resolve_citations(course, recommendation)
     query = recommendation.retrieval_query(request.text or request.all_text)
+    question = question_within(request.text) if request.text else None
     passages: list[Passage] = []
+    question_passages: list[Passage] = []
     if index is not None:
         try:
             passages = index.search(query, k=k)
+            if question:  # "…, how much of that am I supposed to read myself?": searched as a course question is
+                seen = {p.chunk_id for p in passages}
+                question_passages = [p for p in index.search_hybrid(question, k=QUESTION_K) if p.chunk_id not in seen]
         except RetrievalError as exc:  # answer from the rules alone rather than not at all
             recommendation.notes.append(
                 f"Course search is unavailable ({exc}); citations come from the advisor's rules only."
             )
     messages = build_messages(PERSONAS[lab], recommendation, passages, request.text)
-    return Advice(lab, request, recommendation, passages, messages)
+    return Advice(lab, request, recommendation, passages, messages, question, question_passages)
 
 
 def explain(model: ChatModel, advice: Advice, *, max_new_tokens: int, temperature: float) -> Iterator[str]:

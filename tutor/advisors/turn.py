@@ -17,11 +17,12 @@ Nothing here stores anything: ``Core.advisor_turn`` stores the question before a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tutor.advisors.extractive import Scorer, best_quotes
-from tutor.advisors.grounding import DraftWatch, Verdict, check_answer, complete_sentences
+from tutor.advisors.grounding import Claims, DraftWatch, Verdict, check_answer, complete_sentences, contradictions
 from tutor.advisors.quiz_guard import QuizGuard
 from tutor.advisors.service import Advice, draft_examples, explain, sources_markdown
 from tutor.llm import ChatModel, LLMError
@@ -126,6 +127,25 @@ class FinalAnswer:
 TurnEvent = Recommended | Queued | ModelReady | AnswerPiece | Drafted | ModelFailed | FinalAnswer
 
 
+_ADDRESSES_LEARNER = re.compile(r"\b(?:you|your|you're|you've)\b", re.I)
+
+
+def quotable(guard: QuizGuard, claims: Claims | None) -> Callable[[str], bool]:
+    """Which course sentences may be quoted to a learner: none that holds a quiz option's text, and
+    beside a recommendation none that reads against its decision ("weights you can download and
+    fine-tune" under "prompting is enough"). The decision's numbers are not held against the
+    course's own figures: "Alpaca trained on 52,000 examples" is a fact about Alpaca, not advice.
+    A sentence that speaks to the learner ("You have fewer than 100 examples", a checklist line)
+    is held to them too: under the recommendation it reads as a claim about their case."""
+    decision = replace(claims, numbers=()) if claims else None
+
+    def allowed(sentence: str) -> bool:
+        held_to = claims if _ADDRESSES_LEARNER.search(sentence) else decision
+        return not guard.leaks(sentence) and not (held_to and contradictions(sentence, held_to))
+
+    return allowed
+
+
 @dataclass(frozen=True)
 class ExplanationCheck:
     """The grounding check on a use case's explanation, and the course quotes that replace an
@@ -142,10 +162,20 @@ class ExplanationCheck:
         )
 
     def quotes(self, advice: Advice) -> str:
-        """The course's sentences closest to the case, in place of an explanation that failed."""
-        question = "\n".join([advice.request.text, *advice.recommendation.facts_for_prompt()[:2]])
-        quotes = best_quotes(question, advice.passages, self.scorer, allowed=lambda s: not self.guard.leaks(s))
+        """The course's sentences closest to the case, in place of an explanation that failed; for a
+        case that asks a course question, the sentences that answer it, read with the case."""
+        case = "\n".join([advice.request.text, *advice.recommendation.facts_for_prompt()[:2]])
+        allowed = quotable(self.guard, advice.recommendation.claims())
+        if advice.question:  # the question ranks; the case's words count again, as a follow-up's subject
+            passages = advice.passages + advice.question_passages
+            quotes = best_quotes(advice.question, passages, self.scorer, allowed=allowed, subject=case)
+        else:
+            quotes = best_quotes(case, advice.passages, self.scorer, allowed=allowed)
         return "\n\n".join(q.markdown() for q in quotes)
+
+
+# Between a checked explanation and the course sentences that answer the question the case asked.
+ON_YOUR_QUESTION = "\n\nOn your question, from the course:\n\n"
 
 
 def run_turn(
@@ -203,6 +233,8 @@ def run_turn(
         grounded = not problems
         if grounded:
             source, note = "model", note + CHECKED
+            if advice.question:  # the explanation is of the recommendation; the question still gets its answer
+                explanation += ON_YOUR_QUESTION + check.quotes(advice)
         else:
             source, note, explanation = "extract", note + QUOTED_INSTEAD, check.quotes(advice)
     yield FinalAnswer(

@@ -325,6 +325,16 @@ def test_a_follow_up_that_points_back_is_ranked_by_what_it_points_at(core: Core)
     assert "QLoRA" in answer.answer
 
 
+@pytest.mark.parametrize("follow_up", ["which benchmarks specifically?", "which benchmarks in particular?"])
+def test_a_follow_up_that_narrows_down_the_last_answer_is_read_with_it(core: Core, follow_up: str) -> None:
+    """ "which benchmarks exactly?" after a question about forgetting was searched alone, where it is
+    closest to llama.cpp's benchmark tool: "exactly" asks for the specifics of what came before."""
+    history = ["what should I run to see whether my model lost its general skills after fine-tuning?"]
+    events, answer, _ = asked(core, follow_up, history)
+    assert events[0].asked.query == f"{history[0]}\n{follow_up}"
+    assert "MMLU" in answer.answer and "llama-bench" not in answer.answer
+
+
 CASE = "We process 50,000 clinical notes per day and need strict JSON output."
 
 
