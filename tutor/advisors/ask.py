@@ -17,6 +17,7 @@ search, and a use case earlier in the conversation puts its recommendation in th
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,7 @@ from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendatio
 from tutor.advisors.case_reader import CASE_VETO, CaseSignals, weigh
 from tutor.advisors.extractive import Quote, Scorer, best_quotes, closest, rank_sentences
 from tutor.advisors.grounding import (
+    STOPWORDS,
     Claims,
     DraftWatch,
     check_answer,
@@ -257,7 +259,35 @@ def off_course(text: str, passages: list[Passage], index: CourseIndex | None = N
             return False
         if near_a_course_sentence(index, text, when_search_is_down=False):
             return False
+        if names_a_course_term(text, index):
+            return False
     return top < OFF_COURSE_SIMILARITY or not COURSE_TERMS.search(text)
+
+
+# Only a question's first words are read for names: each is searched in the course's whole text.
+NAMED_TERM_WORDS = 60
+
+
+def _named_term(word: str) -> bool:
+    """An acronym ("EWC", "GGUF") or letters with digits ("NF4", "Q4_K_M"), as a learner writes a name."""
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and (any(c.isdigit() for c in word) or (len(word) > 2 and word.isupper()))
+
+
+def names_a_course_term(text: str, index: CourseIndex) -> bool:
+    """The question names something the course says by name, word for word: an acronym or a term
+    with digits ("what's EWC short for?"), or two words the course says together ("who wrote the
+    shadow alignment paper?"). Searched by meaning, such a question can sit far from every passage
+    (the name is one word of many), but the course is what it asks about."""
+    words = re.findall(r"[\w][\w.-]*[\w]|\w", text)[:NAMED_TERM_WORDS]
+    if any(_named_term(w) and not index.is_common_word(w) and index.mentions(w) for w in words):
+        return True
+    pairs = itertools.pairwise(words)
+    return any(
+        len(a) > 3 and len(b) > 3 and a.lower() not in STOPWORDS and b.lower() not in STOPWORDS
+        and index.mentions(f"{a} {b}")
+        for a, b in pairs
+    )  # fmt: skip
 
 
 def near_a_course_sentence(index: CourseIndex, text: str, *, when_search_is_down: bool) -> bool:

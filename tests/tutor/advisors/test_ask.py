@@ -276,6 +276,12 @@ def test_a_question_far_from_every_section_names_none(core: Core) -> None:
         ("why does my python script say ModuleNotFoundError for requests", "off_course"),
         ("whats the difference between an llc and a sole proprietorship", "off_course"),
         ("how do i stop my cat scratching the sofa", "off_course"),
+        # A name the course says, word for word, in a question that is otherwise far from every
+        # passage: once "the course does not cover that".
+        ("what's EWC short for? it came up in lesson 3", "answer"),
+        ("who wrote the shadow alignment paper and when", "answer"),
+        # Numbers are not names: "a 6 year old" is no course term.
+        ("explain black holes to a 10 year old", "off_course"),
     ],
 )
 def test_near_the_border_of_the_course(core: Core, text: str, outcome: str) -> None:
