@@ -99,7 +99,7 @@ def chat_updates(events: Iterable[TurnEvent | QuestionEvent], history: list[dict
                 streamed = markdown
                 history.append({"role": "assistant", "content": markdown})
                 sources = "**Sources**\n\n" + sources
-                yield history, "", "", _rec_json(advice), sources, passages_markdown(advice.passages)
+                yield history, "", "", _rec_json(advice), sources, passages_markdown(advice.retrieved)
             case Retrieved(asked=asked):
                 streamed = ""
                 history.append({"role": "assistant", "content": "…"})
@@ -132,7 +132,7 @@ def chat_updates(events: Iterable[TurnEvent | QuestionEvent], history: list[dict
 
 def api_result(advice: Advice, final: FinalAnswer) -> dict:
     """The API's answer: the explanation and model name, or an empty explanation and the error."""
-    result = {"recommendation": _rec_json(advice), "passages": [p.as_dict() for p in advice.passages]}
+    result = {"recommendation": _rec_json(advice), "passages": [p.as_dict() for p in advice.retrieved]}
     if final.error:
         result["explanation"], result["error"] = "", final.error
     else:

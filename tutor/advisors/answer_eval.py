@@ -137,7 +137,7 @@ def reply_from_events(events: Iterable[object], started: float) -> Reply:
 def _reply_from_final(final: FinalAnswer, started: float, *, checked: bool) -> Reply:
     advice = final.advice
     facts = advice.recommendation.facts_for_prompt()
-    passages = advice.passages + advice.question_passages  # the quotes answering a question come from the latter
+    passages = advice.retrieved  # the quotes that answer a question the case asks come from its own passages
     context = [advice.request.all_text, *facts, *(p.text for p in passages)]
     cited = [f"{c.page_id}#{c.anchor}" for c in advice.citations]
     cited += [f"{p.page_id}#{p.anchor}" for p in passages]

@@ -50,6 +50,11 @@ class Advice:
     def citations(self) -> list[Citation]:
         return self.recommendation.citations
 
+    @property
+    def retrieved(self) -> list[Passage]:
+        """Every passage found: the case's, then its question's (what the passages panel shows)."""
+        return self.passages + self.question_passages
+
 
 def resolve_citations(course: Course, recommendation: Recommendation) -> None:
     """Fill in page and section titles; a rule citing a missing section is a bug, so it raises."""

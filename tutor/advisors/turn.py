@@ -167,8 +167,7 @@ class ExplanationCheck:
         case = "\n".join([advice.request.text, *advice.recommendation.facts_for_prompt()[:2]])
         allowed = quotable(self.guard, advice.recommendation.claims())
         if advice.question:  # the question ranks; the case's words count again, as a follow-up's subject
-            passages = advice.passages + advice.question_passages
-            quotes = best_quotes(advice.question, passages, self.scorer, allowed=allowed, subject=case)
+            quotes = best_quotes(advice.question, advice.retrieved, self.scorer, allowed=allowed, subject=case)
         else:
             quotes = best_quotes(case, advice.passages, self.scorer, allowed=allowed)
         return "\n\n".join(q.markdown() for q in quotes)

@@ -3,11 +3,13 @@ the course under the recommendation, whether or not the model's explanation pass
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from labs.advisor_tab import api_result
 from tests.conftest import advisor_settings
 from tutor.advisors import ADVISORS
 from tutor.advisors.extractive import plain_units
@@ -91,6 +93,10 @@ def test_the_quotes_under_a_use_case_answer_the_question_it_asks(core: Core) -> 
     assert final.source == "extract"
     assert "vLLM" in final.explanation  # before: quotes on evaluating, near the case, none on serving
     assert contradictions(final.explanation, advice.recommendation.claims()) == []
+    # The API's passages hold every passage a quote comes from.
+    passages = {(p["page_id"], p["anchor"]) for p in api_result(advice, final)["passages"]}
+    quoted = set(re.findall(r"\?open=([\w-]+)#([\w-]+)", final.explanation))
+    assert quoted and quoted <= passages
 
 
 def test_a_checked_explanation_still_comes_with_the_answer_to_the_question(core: Core) -> None:
