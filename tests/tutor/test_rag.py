@@ -5,9 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tutor.content import load_course
 from tutor.rag import CourseIndex, chunk_course
 from tutor.rag.chunks import whole_pieces
+from tutor.rag.lexical import named_terms
 from tutor.settings import PROJECT_ROOT
 
 LESSONS = PROJECT_ROOT / "lessons"
@@ -86,3 +89,16 @@ def test_a_text_embedded_once_is_not_embedded_again(shared_data_dir: Path) -> No
     assert seen == [["What is LoRA?"]]  # only the new text, once
     assert again[1:51] == first and again[0] == again[51]
     assert abs(sum(x * x for x in again[0]) - 1) < 1e-5  # a unit vector like the rest
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("what's MMLU for? someone mentioned it", ["MMLU"]),
+        ("NF4 or Q4_K_M, and is GGUF the same as gguf?", ["NF4", "Q4_K_M", "GGUF"]),
+        ("a 10 year old asked about 3 things in 2024", []),  # numbers are not names
+        ("LoRA and QLoRA", []),  # words in mixed case: the course's vocabulary finds them
+    ],
+)
+def test_names_a_learner_writes_are_acronyms_and_terms_with_digits(text: str, names: list[str]) -> None:
+    assert named_terms(text) == names

@@ -45,6 +45,7 @@ from tutor.advisors.turn import AnswerPiece, ModelReady, Queued, quotable
 from tutor.llm import ChatModel, LLMError
 from tutor.llm.line import ModelLine
 from tutor.rag import CourseIndex, Passage, RetrievalError
+from tutor.rag.lexical import named_term
 
 Kind = Literal["use_case", "question", "quiz_request"]
 Outcome = Literal["answer", "refusal", "off_course"]
@@ -268,19 +269,13 @@ def off_course(text: str, passages: list[Passage], index: CourseIndex | None = N
 NAMED_TERM_WORDS = 60
 
 
-def _named_term(word: str) -> bool:
-    """An acronym ("EWC", "GGUF") or letters with digits ("NF4", "Q4_K_M"), as a learner writes a name."""
-    letters = [c for c in word if c.isalpha()]
-    return len(letters) >= 2 and (any(c.isdigit() for c in word) or (len(word) > 2 and word.isupper()))
-
-
 def names_a_course_term(text: str, index: CourseIndex) -> bool:
     """The question names something the course says by name, word for word: an acronym or a term
     with digits ("what's EWC short for?"), or two words the course says together ("who wrote the
     shadow alignment paper?"). Searched by meaning, such a question can sit far from every passage
     (the name is one word of many), but the course is what it asks about."""
     words = re.findall(r"[\w][\w.-]*[\w]|\w", text)[:NAMED_TERM_WORDS]
-    if any(_named_term(w) and not index.is_common_word(w) and index.mentions(w) for w in words):
+    if any(named_term(w) and not index.is_common_word(w) and index.mentions(w) for w in words):
         return True
     pairs = itertools.pairwise(words)
     return any(
@@ -294,10 +289,26 @@ def near_a_course_sentence(index: CourseIndex, text: str, *, when_search_is_down
     """Whether ``text`` comes within ON_COURSE_SENTENCE of one course sentence. When search is down
     the caller says which way to lean: off-course detection must not call a question on the course
     for it, nor the case reader's veto call a message off the course."""
+    # Each sentence on its own too: "We scraped 5,000 Q&A pairs from our forum and many are the same
+    # question reworded. How do I find those?" is near the course's "Are any examples the same thing
+    # reworded?" in its first sentence, and near nothing as a whole.
+    parts = [text, *_clauses(text)]
     try:
-        return index.nearest_sentence(text) >= ON_COURSE_SENTENCE
+        return any(index.nearest_sentence(part) >= ON_COURSE_SENTENCE for part in parts)
     except RetrievalError:
         return when_search_is_down
+
+
+# Where a message's clauses part: "…from our forum and many are the same question reworded".
+_CLAUSE_SPLIT = re.compile(r"[,;:]\s+|\s+(?:and|but|so|because|while|although)\s+|[.!?]+\s+", re.I)
+MAX_CLAUSES = 6
+MIN_CLAUSE_WORDS = 4
+
+
+def _clauses(text: str) -> list[str]:
+    """A message of several clauses, each on its own (none for a message of one)."""
+    parts = [p.strip() for p in _CLAUSE_SPLIT.split(text) if len(p.split()) >= MIN_CLAUSE_WORDS]
+    return parts[:MAX_CLAUSES] if len(parts) > 1 else []
 
 
 def mostly_foreign(text: str, index: CourseIndex) -> bool:

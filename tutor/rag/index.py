@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from tutor.content import Course
 from tutor.rag.chunks import Chunk, chunk_course, content_hash
-from tutor.rag.lexical import Bm25
+from tutor.rag.lexical import Bm25, named_terms
 
 COLLECTION = "course"
 PER_SECTION = 1  # passages from one section in a search's results
@@ -29,6 +29,9 @@ PER_SECTION = 1  # passages from one section in a search's results
 # two other dev sets gained too and the third held (docs/benchmarks.md). The quotes are still chosen
 # sentence by sentence, so more passages do not mean longer answers.
 KEYWORD_K = 4
+# Passages the keyword search adds for each name in a query, for its first NAMED_TERMS names.
+NAMED_TERM_K = 2
+NAMED_TERMS = 3
 CANDIDATES_PER_PLACE = 4  # candidates read per place asked for, so places left by a capped section fill
 
 
@@ -263,6 +266,11 @@ class CourseIndex:
         passages = self.search(query, k=k, query_vector=query_vector)
         seen = {p.chunk_id for p in passages}
         extra_ids = [doc_id for doc_id, _ in self.keywords().scores(query) if doc_id not in seen][:keyword_k]
+        # A name the learner writes ("what's MMLU for? someone mentioned it in our team meeting") is
+        # searched alone too: in the whole query, "team" and "mentioned" outweighed it.
+        for term in named_terms(query)[:NAMED_TERMS]:
+            hits = [doc_id for doc_id, _ in self.keywords().scores(term) if doc_id not in seen]
+            extra_ids += [doc_id for doc_id in hits if doc_id not in extra_ids][:NAMED_TERM_K]
         if not extra_ids:
             return passages
         chunks = {chunk.id: chunk for chunk in self.chunks() if chunk.id in extra_ids}

@@ -33,6 +33,17 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def named_term(word: str) -> bool:
+    """An acronym ("EWC", "MMLU") or letters with digits ("NF4", "Q4_K_M"), as a learner writes a name."""
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and (any(c.isdigit() for c in word) or (len(word) > 2 and word.isupper()))
+
+
+def named_terms(text: str) -> list[str]:
+    """The names in ``text`` (see ``named_term``), in order, each once."""
+    return list(dict.fromkeys(w for w in re.findall(r"\w[\w.-]*\w", text) if named_term(w)))
+
+
 class Bm25:
     def __init__(self, documents: Iterable[tuple[str, str]]) -> None:
         """``documents``: (id, text) pairs."""

@@ -280,6 +280,11 @@ def test_a_question_far_from_every_section_names_none(core: Core) -> None:
         # passage: once "the course does not cover that".
         ("what's EWC short for? it came up in lesson 3", "answer"),
         ("who wrote the shadow alignment paper and when", "answer"),
+        # One clause of the question is near a course sentence, the whole message near none.
+        (
+            "We scraped 5,000 Q&A pairs from our forum and many are the same question reworded. how do I find those?",
+            "answer",
+        ),
         # Numbers are not names: "a 6 year old" is no course term.
         ("explain black holes to a 10 year old", "off_course"),
     ],
@@ -287,6 +292,14 @@ def test_a_question_far_from_every_section_names_none(core: Core) -> None:
 def test_near_the_border_of_the_course(core: Core, text: str, outcome: str) -> None:
     _, answer, _ = asked(core, text)
     assert answer.outcome == outcome, answer.answer
+
+
+def test_a_name_the_learner_writes_is_searched_for_on_its_own(core: Core) -> None:
+    """ "what's MMLU for?" was answered about GGUF files: in the whole message, "team" and
+    "mentioned" outweighed "MMLU" in the keyword search, and no passage that says it was found."""
+    events, answer, _ = asked(core, "what's MMLU for? someone mentioned it in our team meeting")
+    assert any("MMLU" in p.text for p in events[0].asked.passages)
+    assert "MMLU" in answer.answer.split("\n\n")[0]
 
 
 @pytest.mark.parametrize(
