@@ -289,9 +289,9 @@ def near_a_course_sentence(index: CourseIndex, text: str, *, when_search_is_down
     """Whether ``text`` comes within ON_COURSE_SENTENCE of one course sentence. When search is down
     the caller says which way to lean: off-course detection must not call a question on the course
     for it, nor the case reader's veto call a message off the course."""
-    # Each sentence on its own too: "We scraped 5,000 Q&A pairs from our forum and many are the same
+    # Each clause on its own too: "We scraped 5,000 Q&A pairs from our forum and many are the same
     # question reworded. How do I find those?" is near the course's "Are any examples the same thing
-    # reworded?" in its first sentence, and near nothing as a whole.
+    # reworded?" in one clause (0.45), and near nothing as a whole (0.35).
     parts = [text, *_clauses(text)]
     try:
         return any(index.nearest_sentence(part) >= ON_COURSE_SENTENCE for part in parts)
