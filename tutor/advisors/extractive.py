@@ -157,7 +157,10 @@ def plain_units(passage_text: str, *, min_words: int = MIN_WORDS, max_words: int
                 sentence = f"{held} {sentence}"
             held = ""
             words = len(sentence.split())
-            if out and _ANAPHOR.match(sentence) and len(out[-1].split()) + words <= max_words:
+            # A sentence in brackets after a question ("did it forget other abilities? (Regression
+            # benchmarks such as MMLU.)") belongs to it, as one that leans on a pronoun does.
+            leans = _ANAPHOR.match(sentence) or (sentence.startswith("(") and out and out[-1].endswith("?"))
+            if out and leans and len(out[-1].split()) + words <= max_words:
                 out[-1] = f"{out[-1]} {sentence}"
             elif shortest <= words <= max_words:
                 out.append(sentence)

@@ -107,6 +107,19 @@ def test_a_short_bold_label_names_the_sentence_it_opens() -> None:
     ]
 
 
+def test_a_bracketed_sentence_after_a_question_stays_with_it() -> None:
+    # Once a unit of its own, so a quote read "(Regression benchmarks such as MMLU and HellaSwag.)
+    # Safety — does it still refuse harmful requests?", the brackets answering another question.
+    chunk = """Reference › Evaluation checklist
+
+- [ ] **General knowledge** — did it forget other abilities? (Regression benchmarks such as MMLU and HellaSwag.)
+- [ ] **Safety** — does it still refuse harmful requests?"""
+    assert plain_units(chunk) == [
+        "General knowledge — did it forget other abilities? (Regression benchmarks such as MMLU and HellaSwag.)",
+        "Safety — does it still refuse harmful requests?",
+    ]
+
+
 def test_only_settings_in_code_are_quoted_as_settings() -> None:
     # Once "The course's example sets `2. format: does the JSON follow the required schema?`."
     chunk = """Lesson › Judge
