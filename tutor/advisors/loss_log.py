@@ -395,9 +395,20 @@ def _unsure(kind: str, curve: Curve, shape: Shape) -> str:
 SYMPTOMS: list[tuple[Kind, str, str, list[str]]] = [
     (
         "divergence",
-        r"\b(nan|diverg\w*|explod\w*|spik\w*|blew up)\b",
+        r"\b(nan|diverg\w*|explod\w*|blew up)\b",
         "the learning rate is too high for LoRA, or a batch is corrupt",
-        ["Lower the learning rate to 1e-4–2e-4 and use warmup.", "Inspect the batch where the spike happens."],
+        ["Lower the learning rate to 1e-4–2e-4 and use warmup.", "Inspect the batch where the loss first rises."],
+    ),
+    (
+        # A spike in words is the course's spike (Lesson 3), not a divergence: a log shows which.
+        "spike",
+        r"\b(spik\w*)\b",
+        "the learning rate is too high or a batch is corrupt",
+        [
+            "Look at the examples of the batch at that step.",
+            "If spikes repeat, lower the learning rate a little or clip gradients (max_grad_norm 1.0).",
+            "Upload the loss log: it shows whether the loss came back down (a spike) or kept rising.",
+        ],
     ),
     (
         "overfitting",

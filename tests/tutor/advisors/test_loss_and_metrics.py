@@ -9,7 +9,7 @@ import pytest
 
 from tutor.advisors import evaluation, hyperparams
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, UploadedFile
-from tutor.advisors.loss_log import LogError, diagnose_curve, parse_log
+from tutor.advisors.loss_log import LogError, diagnose_curve, diagnose_text, parse_log
 from tutor.advisors.metrics import MetricsError, pairs_from_files, score, token_f1
 
 
@@ -109,3 +109,21 @@ def test_csv_loss_log_with_a_malformed_row_names_its_line() -> None:
 def test_prediction_csv_with_a_header_and_no_rows_is_refused_with_a_message() -> None:
     with pytest.raises(MetricsError, match=r"^preds\.csv: no rows after the header"):
         pairs_from_files(("preds.csv", "prediction,reference\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # A spike told in words is the course's spike ("the learning rate is too high or a batch is
+        # corrupt"), not a divergence: it was labelled "divergence" beside the course's spike line.
+        ("Why would my loss suddenly spike around step 300?", "spike"),
+        ("the training loss spiked once at step 120 and came back down", "spike"),
+        ("my loss went to nan after 200 steps", "divergence"),
+        ("the loss exploded in the second epoch", "divergence"),
+    ],
+)
+def test_a_described_spike_is_a_spike_and_a_blow_up_a_divergence(text: str, kind: str) -> None:
+    diagnosis = diagnose_text(text)
+    assert diagnosis is not None and diagnosis.kind == kind and diagnosis.source == "description"
+    if kind == "spike":
+        assert diagnosis.likely_cause == "the learning rate is too high or a batch is corrupt"
