@@ -29,8 +29,30 @@ def terms(text: str) -> list[str]:
     for word in _WORD.findall(text.lower()):
         if word in _STOP:
             continue
-        out.append(word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word)
+        out.append(folded(word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word))
     return out
+
+
+# British and American spellings of one word, folded to one form: the course writes British
+# ("regularisation", "behaviour", "labelled", "catalogue") and many learners do not. Both sides of
+# every match go through it, so a fold only has to be consistent, not a real word.
+_SPELLINGS = (
+    (re.compile(r"(\w{3,})is(ation|e|ed|ing|er)$"), r"\1iz\2"),
+    (re.compile(r"(\w{2,})ys(e|ed|ing)$"), r"\1yz\2"),
+    (re.compile(r"(\w{3,})our$"), r"\1or"),
+    (re.compile(r"(\w{2,})ell(ed|ing)$"), r"\1el\2"),
+    (re.compile(r"(\w{3,})ogue$"), r"\1og"),
+)
+
+
+def folded(word: str) -> str:
+    """``word`` in the one spelling its British and American forms share ("regularisation" and
+    "regularization" -> "regularization")."""
+    for pattern, replacement in _SPELLINGS:
+        word, n = pattern.subn(replacement, word)
+        if n:
+            break
+    return word
 
 
 def named_term(word: str) -> bool:

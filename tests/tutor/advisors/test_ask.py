@@ -131,6 +131,13 @@ def test_a_course_question_gets_the_course_sentence_that_answers_it(core: Core) 
     assert data["model"] == "fake model (tests only)" and data["passages"] and data["citations"][0]["link"]
 
 
+def test_a_question_in_american_spelling_finds_the_courses_british_sentence(core: Core) -> None:
+    """The lessons write "regularisation"; the learner's "regularization" is the same word when the
+    quotes are ranked, so the sentence that names the remedy comes first."""
+    _, answer, _ = asked(core, "any regularization trick so a full finetune keeps its general skills?", reply="")
+    assert "Elastic Weight Consolidation (EWC)" in answer.answer.split("\n\n")[0]
+
+
 def test_the_model_reads_the_sentences_that_answer_not_whole_passages(core: Core) -> None:
     """Issue 16: reading the prompt is most of the wait for the first word on a CPU, so the model
     gets the passages' best sentences (the fact among them), under their sections, not whole passages."""

@@ -173,6 +173,13 @@ def test_keyword_search_ranks_the_rare_word_first() -> None:
     assert terms("The adapters, and NF4!") == ["adapter", "nf4"]
 
 
+def test_british_and_american_spellings_are_one_word() -> None:
+    british = "regularisation behaviours labelled modelling catalogue analyse optimising"
+    american = "regularization behaviors labeled modeling catalog analyze optimizing"
+    assert terms(british) == terms(american)
+    assert terms("raise noise our hour") == ["raise", "noise", "our", "hour"]  # short words stay
+
+
 class JudgeOfPairs:
     """A stand-in learned ranker that knows which sentence answers: the one about the corpus."""
 
