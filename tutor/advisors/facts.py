@@ -301,17 +301,23 @@ def daily_volume(text: str) -> int | None:
     return int(number(match.group(1), match.group(2)) * _PER_DAY[_UNIT_NAMES.get(unit, unit)])
 
 
-_PER_DAY = {"day": 1, "week": 1 / 7, "month": 1 / 30, "hour": 24, "minute": 1440, "second": 86400}
-_UNIT_NAMES = {
-    "d": "day", "daily": "day", "wk": "week", "weekly": "week", "mo": "month", "monthly": "month",
-    "hr": "hour", "h": "hour", "hourly": "hour", "min": "minute", "s": "second", "sec": "second",
+_PER_DAY = {
+    "day": 1, "night": 1, "week": 1 / 7, "month": 1 / 30, "year": 1 / 365, "hour": 24, "minute": 1440,
+    "second": 86400,
 }  # fmt: skip
-# "50,000 notes per day", "4,000 claim emails/day", "4k emails daily", "300 a week"
+_UNIT_NAMES = {
+    "d": "day", "daily": "day", "nightly": "night", "wk": "week", "weekly": "week", "mo": "month",
+    "monthly": "month", "yr": "year", "yearly": "year", "annually": "year", "hr": "hour", "h": "hour",
+    "hourly": "hour", "min": "minute", "s": "second", "sec": "second",
+}  # fmt: skip
+# "50,000 notes per day", "4,000 claim emails/day", "4k emails daily", "300 a week", "55,000 listings a
+# year" and "90,000 returns across the year" (a yearly figure is a low daily one: 150 and 246).
 _VOLUME = re.compile(
-    _NUMBER + r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every)\s+(day|week|month|hour|minute|second)\b"
-    r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|hr|h|hour|min|minute|s|sec|second)\b"
-    r"|(daily|weekly|monthly|hourly)\b)"
-    r"|\s*/\s*(day|d|wk|week|mo|month|hr|h|hour)\b)",
+    _NUMBER + r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
+    r"(day|night|week|month|year|hour|minute|second)\b"
+    r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour|min|minute|s|sec|second)\b"
+    r"|(daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
+    r"|\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour)\b)",
     re.IGNORECASE,
 )
 
