@@ -54,9 +54,25 @@ def _spelled_value(words: str) -> int | None:
     return total + current
 
 
+# Counts as many learners write them: "1.5 lakh" (150,000) and "2 crore" (20 million) in India, and
+# thousands set off by a dot ("approx. 1.500", "6.000 conversations") in much of Europe: a dot with
+# exactly three digits after it and nothing more, so "1.5", "2.483" followed by more digits, "1.000e-4"
+# and "3.11.2" stay as they are.
+_INDIAN_SCALE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(lakh|lac|crore)s?\b", re.IGNORECASE)
+_INDIAN_SCALES = {"lakh": 100_000, "lac": 100_000, "crore": 10_000_000}
+_DOTTED_THOUSANDS = re.compile(r"(?<![\w.,])([1-9]\d{0,2}(?:\.\d{3})+)(?![.,]?\d|[eE][-+]?\d|\s*%)")
+
+
+def _regional_numbers(text: str) -> str:
+    text = _INDIAN_SCALE.sub(lambda m: str(round(float(m[1]) * _INDIAN_SCALES[m[2].lower()])), text)
+    return _DOTTED_THOUSANDS.sub(lambda m: m[1].replace(".", ""), text)
+
+
 def digits_for_words(text: str) -> str:
     """Numbers written in words as digits: "eight thousand examples" -> "8000 examples", "twenty-five
-    a day" -> "25 a day", "a few hundred pairs" -> "300 pairs" (a few: read as three)."""
+    a day" -> "25 a day", "a few hundred pairs" -> "300 pairs" (a few: read as three); "7 lakh" and
+    "6.000" as 700000 and 6000."""
+    text = _regional_numbers(text)
 
     def replace(match: re.Match) -> str:
         words = match.group(0)
@@ -92,7 +108,7 @@ def example_count(text: str) -> int | None:
 # count of examples.
 _MADE_BY_PEOPLE = (
     r"(?:labell?ed|annotated|tagged|coded|classified|categori[sz]ed|reviewed|answered|prepared|written|"
-    r"graded|corrected|transcribed|verified|curated|drafted|filled\s+(?:in|out)|hand-?labell?ed|entered|"
+    r"graded|corrected|transcribed|verified|curated|drafted|solved|filled\s+(?:in|out)|hand-?labell?ed|entered|"
     r"(?:wrote|written|did|done|made)\s+by\s+hand)"
 )
 # A count on its own: not inside a word or a name ("A100", "GPT-4"), not money ("$5k"), not a year,
@@ -118,8 +134,11 @@ _NOT_A_RATE = (
 
 _COUNT_OF_EXAMPLES = (
     r"(?<!better of )(?<!best of )(?<!which of )(?<!one of )(?<!between )"  # "the better of two answers"
+    r"(?<![\d][-–])"  # not the top of a range of lengths ("summarised into 3-4 sentences")
     + _NUMBER
-    + r"\s+(?:[a-z&/-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
+    # not an age or a size ("60 years of case reports", "2 GB of server logs")
+    + r"\s+(?!(?:years?|yrs?|months?|weeks?|days?|hours?|decades?|[kmgt]i?b|tokens?)\b)"
+    r"(?:[a-z&/-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
     r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets|contracts|"
     r"emails|e-mails|messages|reviews|reports|summaries|letters|articles|questions|answers|cases|solutions|"
     r"filings|replies|responses|chat\s+logs|completions|memos|invoices|receipts|forms|files|logs|posts|"

@@ -51,6 +51,14 @@ def cited(recommendation) -> set[tuple[str, str]]:
         ("It's seasonal: roughly 90,000 returns across the year.", None, 246),
         ("~1,500 abstracts per year for our annual meeting. 6k past abstracts.", 6000, 4),
         ("Just one story a night.", None, 1),
+        # counts as written in India and much of Europe
+        ("approx 1.5 lakh doubts per month. We have 3 lakh doubts solved by our faculty.", 300000, 5000),
+        ("Around 6.000 conversations per day. We have 1.200 good conversations selected by the team.", 1200, 6000),
+        ("approx. 1.500 complaints are already coded; loss 2.4831 at step 590", 1500, None),
+        # an age, a size or a length is no count of examples
+        ("Legal publisher, 60 years of case reports. We publish 40 reports a day.", None, 40),
+        ("We want to train on our 2 GB of server logs.", None, None),
+        ("Summarise every call into 3-4 sentences for the CRM. About 500,000 calls a week.", None, 71428),
     ],
 )
 def test_counts_and_volumes(text: str, examples: int | None, volume: int | None) -> None:
