@@ -199,9 +199,16 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "|respect|respects|within|outside|against|per) (?:[\\w']+ ){0,2}polic(?:y|ies)",
         "strict (?:[\\w']+ ){0,2}polic(?:y|ies)",
     ),
+    # A judgement between answers. Not a vocabulary's "preferred terms" (MedDRA), a file a system
+    # rejected ("one wrong tag and the filing is rejected": a strict format), or a data protection
+    # officer ("our DPO would kill us").
     "preference": (
-        "preferences?", "preferred", "chosen", "rejected", "rank\\w*", "better of two", "which answer is better",
-        "dpo", "(?:picked|pick|picks|chose|choose|chooses|marked|voted for) the better",
+        "preferences?", "preferred(?! (?:terms?|names?|formats?|languages?|vendors?|suppliers?|providers?))",
+        "chosen", "rank\\w*", "better of two", "which answer is better",
+        "rejected (?:answers?|responses?|replies|outputs?|completions?|drafts?|summar\\w+|versions?|ones?)",
+        "(?:chosen|accepted|approved|preferred|good)(?: ones?| answers?)? (?:and|or|vs\\.?|versus|/) rejected",
+        "(?<!our )(?<!notre )(?<!my )(?<!unser )(?<!unsere )dpo(?! (?:would|says|said|is|are|sont))",
+        "(?:picked|pick|picks|chose|choose|chooses|marked|voted for) the better",
     ),
     "low_budget": (
         "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",

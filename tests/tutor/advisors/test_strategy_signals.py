@@ -297,3 +297,20 @@ def test_questions_about_documents_that_change_still_get_retrieval() -> None:
         AdvisorRequest(text="Customers ask questions about our catalogue; prices change weekly. 2,000 chats a day.")
     )
     assert rec.approach[:2] == ["prompting", "rag"]
+
+
+@pytest.mark.parametrize(
+    ("text", "preference"),
+    [
+        ("Map adverse-event narratives to MedDRA preferred terms; general LLMs pick the wrong ones.", False),
+        ("The registry rejects the file if a single tag is off. Our DPO would kill us if deeds left.", False),
+        ("Tags must match the taxonomy exactly or the filing is rejected.", False),
+        ("We have 5,000 chosen/rejected pairs from our reviewers.", True),
+        ("Reviewers preferred one of two replies for 3,000 prompts.", True),
+        ("Is 2,500 ranked queries enough to do DPO?", True),
+    ],
+)
+def test_preference_is_a_judgement_between_answers_not_a_word(text: str, preference: bool) -> None:
+    """"Preferred terms", a rejected filing and a data protection officer had made DPO the method
+    for eight dev cases labelled LoRA."""
+    assert strategy._stated(text, strategy.SIGNAL_WORDS["preference"]) is preference
