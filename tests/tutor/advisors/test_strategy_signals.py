@@ -311,6 +311,6 @@ def test_questions_about_documents_that_change_still_get_retrieval() -> None:
     ],
 )
 def test_preference_is_a_judgement_between_answers_not_a_word(text: str, preference: bool) -> None:
-    """"Preferred terms", a rejected filing and a data protection officer had made DPO the method
+    """ "Preferred terms", a rejected filing and a data protection officer had made DPO the method
     for eight dev cases labelled LoRA."""
     assert strategy._stated(text, strategy.SIGNAL_WORDS["preference"]) is preference
