@@ -165,8 +165,12 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "json", "schema", "strict", "format", "structured", "always", "xml", "sql", "template", "layout",
         "fixed (?:set of )?(?:categories|labels|classes|codes)",
     ),
+    # Words that say the field's language trips a model, not which field it is: "legal", "financial",
+    # "medical", "clinical" and "domain" named a topic ("court opinions… all public", "the finance
+    # template", "the legal allergen template"): +8 on the seven own-words dev sets, nothing lost.
+    # "SOAP" stays: a note format whose abbreviations are the jargon.
     "vocabulary": (
-        "jargon", "terminology", "vocabulary", "domain", "clinical", "medical", "legal", "radiology", "financ\\w*",
+        "jargon", "terminology", "vocabulary", "radiology",
         "soap",
     ),
     # Words that say the knowledge moves, not what it is about. "catalogue", "FAQ", "news",

@@ -316,3 +316,19 @@ def test_preference_is_a_judgement_between_answers_not_a_word(text: str, prefere
     """ "Preferred terms", a rejected filing and a data protection officer had made DPO the method
     for eight dev cases labelled LoRA."""
     assert strategy._stated(text, strategy.SIGNAL_WORDS["preference"]) is preference
+
+
+@pytest.mark.parametrize(
+    ("text", "vocabulary"),
+    [
+        ("Summarise published appellate court opinions into headnotes. All public, nothing sensitive.", False),
+        ("Suppliers send invoices and I need them entered in the local authority's finance template.", False),
+        ("Allergen labels must follow the legal template exactly.", False),
+        ("Radiology reports are full of jargon that general models get wrong.", True),
+        ("The terminology of our field trips up every chatbot we tried.", True),
+    ],
+)
+def test_a_field_named_is_not_its_vocabulary(text: str, vocabulary: bool) -> None:
+    """The word rules (the learned reader is left out): "legal", "finance" or "medical" say which field,
+    not that its language trips a general model."""
+    assert strategy._stated(text, strategy.SIGNAL_WORDS["vocabulary"]) is vocabulary
