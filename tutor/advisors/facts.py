@@ -332,7 +332,9 @@ _UNIT_NAMES = {
 # "50,000 notes per day", "4,000 claim emails/day", "4k emails daily", "300 a week", "55,000 listings a
 # year" and "90,000 returns across the year" (a yearly figure is a low daily one: 150 and 246).
 _VOLUME = re.compile(
-    _NUMBER + r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
+    r"(?<![$€£\d.,])"  # not money ("$200/month for infra")
+    + _NUMBER
+    + r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
     r"(day|night|week|month|year|hour|minute|second)\b"
     r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour|min|minute|s|sec|second)\b"
     r"|(daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"

@@ -145,11 +145,11 @@ class StrategyRecommendation(Recommendation):
 # --- signals: what the learner's text says ---------------------------------------------------
 
 # Verbs of knowledge that moves, and how often, for the "changing" signal's time phrases.
-_CHANGE_VERBS = "updat|chang|amend|revis|republish|supersed|refresh|replac"
+_CHANGE_VERBS = "updat|chang|amend|revis|republish|supersed|refresh|replac|mov"
 _HOW_OFTEN = (
     # "every few years" is knowledge that stays: the periods stop at a month.
     r"hourly|daily|weekly|monthly|by the hour"
-    r"|(?<!once )every (?:day|week|month|(?:few|other|\d+) (?:hours|days|weeks))"
+    r"|(?<!once )every (?:hour|day|week|month|(?:few|other|\d+) (?:hours|days|weeks))"
     r"|each (?:day|week|month)|frequently|constantly|all the time|often"
 )
 
@@ -188,6 +188,9 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         # amend their guidelines roughly monthly", "weekly price updates", "the facts move by the hour".
         *_CHANGES_THIS_OFTEN,
         "(?:turns?|turning) over (?:fast|quickly)", "sells? out", "moves? (?:by the hour|fast|quickly)",
+        # Live data: "that info is live from our grid system". ("New content every week" is left out:
+        # it is as often the input that changes as the knowledge, a dev6 case.)
+        "live (?:from|data|feed)", "real[- ]time",
     ),
     "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
     "private": (
@@ -196,7 +199,7 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "(?:names?|numbers?),? (?:and|or) (?:home |postal |email )?addresses", "home addresses",
         "dates? of birth", "social security", "phone numbers", "(?:stay|stays|kept|keep|remain|remains) in-house",
         "in-house only", "under (?:an? |strict )?ndas?", "(?:covered by|bound by) (?:an? )?ndas?", "nda-protected",
-        "trade secrets?",
+        "trade secrets?", "crown jewels", "self-hosted",
     ),
     # A policy applied ("follow company policy"), not a policy asked about ("hr policy questions").
     "behaviour": (
@@ -215,10 +218,12 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "(?:chosen|accepted|approved|preferred|good)(?: ones?| answers?)? (?:and|or|vs\\.?|versus|/) rejected",
         "(?<!our )(?<!notre )(?<!my )(?<!unser )(?<!unsere )dpo(?! (?:would|says|said|is|are|sont))",
         "(?:picked|pick|picks|chose|choose|chooses|marked|voted for) the better",
+        "(?:picked|pick|picks|chose|choose|chooses|chosen|compared) between (?:two|2|pairs)",
+        "compared (?:\\w+ )?(?:response|answer|reply|output) pairs",
     ),
     "low_budget": (
         "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",
-        "gaming",
+        "gaming", "tiny budget", "free tier", "free (?:\\w+ )?(?:cloud )?vm",
     ),
     "from_scratch": ("from[ -]scratch", "pre-?train\\w*", "our own foundation model"),
     "already_works": (
@@ -329,6 +334,18 @@ def _stated(text: str, words: tuple[str, ...]) -> bool:
     return any(facts.has_any(part, *words) and not NEGATION.search(part) for part in sentences(text))
 
 
+# Signals said with a negation, which the sentence filter above would drop: "nothing goes to
+# external APIs" is private data, "we are not funded" a small budget.
+SAID_AS_A_NEGATION: dict[str, tuple[str, ...]] = {
+    "private": (
+        "(?:nothing|no data|never|not|can'?t|cannot|mustn'?t|must not) (?:\\w+ ){0,2}(?:goes?|sent|leaves?|go out) "
+        "(?:\\w+ )?to (?:any |an )?(?:external|third[- ]party|outside)",
+    ),
+    # ("no money beyond that" after two A100s is a budget spent, not a small one)
+    "low_budget": ("not funded", "(?:can'?t|cannot) afford", "no (?:money|budget)(?! (?:beyond|besides|other than))"),
+}
+
+
 # Knowledge said to stay put ("our catalogue hasn't changed since 2019", "the handbook has been the
 # same for years", "tariffs change once a year", "the regulation is frozen"): Lesson 1 sends
 # knowledge to retrieval when it changes often, and a yearly update is not often.
@@ -361,6 +378,8 @@ def read_signals(text: str) -> Signals:
     reader = meaning_reader()
     by_meaning = reader.raised(text) if reader is not None else set()
     found = {name: _stated(text, words) or name in by_meaning for name, words in SIGNAL_WORDS.items()}
+    for name, words in SAID_AS_A_NEGATION.items():
+        found[name] = found[name] or facts.has_any(text, *words)
     have = facts.examples_on_hand(text)
     examples = ""
     learned = signal_reader()

@@ -332,3 +332,38 @@ def test_a_field_named_is_not_its_vocabulary(text: str, vocabulary: bool) -> Non
     """The word rules (the learned reader is left out): "legal", "finance" or "medical" say which field,
     not that its language trips a general model."""
     assert strategy._stated(text, strategy.SIGNAL_WORDS["vocabulary"]) is vocabulary
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("Customers ask if there's an outage. That info is live from our grid system.", "changing"),
+        ("Members ask about prices, which move every day with the market.", "changing"),
+        ("Agents chose between two AI replies for 1,100 enquiries.", "preference"),
+        ("Our tax officers compared response pairs for 4,000 questions.", "preference"),
+        ("Free tier only, we are not funded.", "low_budget"),
+        ("We can't afford GPT-4 at this scale.", "low_budget"),
+        ("Our RTL is the crown jewels, nothing goes to external APIs.", "private"),
+    ],
+)
+def test_signals_said_in_other_words_or_with_a_negation(text: str, signal: str) -> None:
+    """Read on the fresh own-words dev set (dev9) first: live data, a choice between two replies,
+    and a budget or privacy said as what cannot happen ("nothing goes to external APIs")."""
+    assert getattr(strategy.read_signals(text), signal)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We have a couple of A100s for a few weeks and no money beyond that.",
+        "Events rotate weekly, so there's new content every week, but the model only translates it.",
+    ],
+)
+def test_what_those_readings_leave_alone(text: str) -> None:
+    """The word rules alone (the learned reader is left out)."""
+    assert not facts.has_any(text, *strategy.SAID_AS_A_NEGATION["low_budget"])
+    assert not strategy._stated(text, strategy.SIGNAL_WORDS["changing"])
+
+
+def test_money_per_month_is_not_a_volume() -> None:
+    assert facts.daily_volume("~12k invoices/day now, and maybe $200/month for infra.") == 12000
