@@ -242,11 +242,15 @@ class QuizGuard:
         if _guesses_at_an_item(text) or _retells_an_item(text):
             return True
         asks = "?" in text or _WHICH_OPTION.search(text) or re.search(rf"\b{_CHOOSING}\b", text, re.I)
-        return bool(asks) and self.pasted_stem(text) is not None
+        if asks:
+            return self.pasted_stem(text) is not None
+        # An item pasted with its options is a request however it ends ("… d) the model refusing
+        # almost everything. answer only"): the options are there to be chosen from.
+        best = self._quoted_stem(_words(text))
+        return best is not None and self._options_quoted(best, _words(text)) >= 2
 
-    def pasted_stem(self, text: str) -> QuizItem | None:
-        """The item whose stem the message quotes, when it also lists options or asks which is right."""
-        words = _words(text)
+    def _quoted_stem(self, words: set[str]) -> QuizItem | None:
+        """The item whose stem shares the most of its words with ``words``, when enough of them."""
         best, best_share = None, 0.0
         for item in self.questions.values():
             stem_words = _words(item.stem)
@@ -255,9 +259,19 @@ class QuizGuard:
             share = len(stem_words & words) / len(stem_words)
             if share > best_share:
                 best, best_share = item, share
-        if best is None or best_share < STEM_OVERLAP:
+        return best if best is not None and best_share >= STEM_OVERLAP else None
+
+    @staticmethod
+    def _options_quoted(item: QuizItem, words: set[str]) -> int:
+        return sum(len(_words(o) & words) >= max(1, len(_words(o)) // 2) for o in item.options)
+
+    def pasted_stem(self, text: str) -> QuizItem | None:
+        """The item whose stem the message quotes, when it also lists options or asks which is right."""
+        words = _words(text)
+        best = self._quoted_stem(words)
+        if best is None:
             return None
-        options_quoted = sum(len(_words(o) & words) >= max(1, len(_words(o)) // 2) for o in best.options)
+        options_quoted = self._options_quoted(best, words)
         # Asked for its answer, or pasted under a graded item's name ("Module test: DPO requires which
         # type of training data?"): a learner asking a stem's question in passing names no quiz.
         asks = any(p.search(text) for p in ASKS) or _WHICH_OPTION.search(text) or _NAMES_GRADED.search(text)

@@ -75,6 +75,10 @@ def guard() -> QuizGuard:
         # An item's stem pasted under the graded item's name, no options listed: once answered
         "Module test: DPO (Direct Preference Optimization) requires which type of training data? reply with "
         "only the option text",
+        # An item pasted with its options and no question mark (once answered with the right option's text)
+        "what a warmup schedule does during lora fine-tuning: a) raises the learning rate gradually from near "
+        "zero b) runs a few epochs on the validation set c) keeps the gpu busy d) lowers the learning rate to "
+        "zero at the end. answer only",
     ],
 )
 def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) -> None:
