@@ -63,9 +63,23 @@ _INDIAN_SCALES = {"lakh": 100_000, "lac": 100_000, "crore": 10_000_000}
 _DOTTED_THOUSANDS = re.compile(r"(?<![\w.,])([1-9]\d{0,2}(?:\.\d{3})+)(?![.,]?\d|[eE][-+]?\d|\s*%)")
 
 
+_METRIC_BEFORE = re.compile(
+    r"(?:loss|accuracy|acc|lr|learning rate|score|perplexity|ppl|f1|bleu|rouge\S*|auc)\W*(?:is|of|was|at|=|:)?\s*$",
+    re.IGNORECASE,
+)
+# A length given as a range ("summarised into 3-4 sentences") counts no examples.
+_LENGTH_RANGE = re.compile(r"\b\d+\s*[-–]\s*\d+\s+(?=(?:sentences|paragraphs|words|lines|bullets|bullet points)\b)")
+
+
 def _regional_numbers(text: str) -> str:
+    text = _LENGTH_RANGE.sub("", text)
     text = _INDIAN_SCALE.sub(lambda m: str(round(float(m[1]) * _INDIAN_SCALES[m[2].lower()])), text)
-    return _DOTTED_THOUSANDS.sub(lambda m: m[1].replace(".", ""), text)
+
+    def thousands(m: re.Match[str]) -> str:
+        # "validation loss is 1.912" is a decimal, whatever its number of digits
+        return m[1] if _METRIC_BEFORE.search(m.string[max(0, m.start() - 24) : m.start()]) else m[1].replace(".", "")
+
+    return _DOTTED_THOUSANDS.sub(thousands, text)
 
 
 def digits_for_words(text: str) -> str:
@@ -128,13 +142,13 @@ _THINGS = (
 )
 # Not a rate: "5,000 tickets a day", "2,000 tickets/day", "4,000 claims each weekday".
 _NOT_A_RATE = (
-    r"(?!\s*/|\s+(?:[a-z]+\s+)?(?:per|a|an|each|every)\s+(?:day|weekday|business\s+day|working\s+day|week|month|"
-    r"hour|minute|second)\b|\s+(?:daily|weekly|monthly|hourly)\b)"
+    r"(?!\s*/|\s+(?:[a-z]+\s+)?(?:per|a|an|each|every)\s+(?:day|night|weekday|business\s+day|working\s+day|week|"
+    r"month|year(?!\s+ago)|hour|minute|second)\b|\s+(?:daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
 )
 
 _COUNT_OF_EXAMPLES = (
     r"(?<!better of )(?<!best of )(?<!which of )(?<!one of )(?<!between )"  # "the better of two answers"
-    r"(?<![\d][-–])"  # not the top of a range of lengths ("summarised into 3-4 sentences")
+    r"(?<![\d.,])"  # from a number's first digit: "200-300 examples" is 300, never "00"
     + _NUMBER
     # not an age or a size ("60 years of case reports", "2 GB of server logs")
     + r"\s+(?!(?:years?|yrs?|months?|weeks?|days?|hours?|decades?|[kmgt]i?b|tokens?)\b)"
@@ -144,8 +158,8 @@ _COUNT_OF_EXAMPLES = (
     r"filings|replies|responses|chat\s+logs|completions|memos|invoices|receipts|forms|files|logs|posts|"
     r"comments|chats|threads|calls|recordings|descriptions|abstracts|papers|snippets|queries|prompts|"
     r"translations|sentences|paragraphs|entries|claims|listings|resumes|essays|stories|scripts|pages)\b"
-    r"(?!\s+(?:per|a|an|each|every)\s+(?:day|week|month|hour|minute|second)|\s*/\s*(?:day|d|wk|week|mo|month|hr|h|hour)\b"
-    r"|\s+(?:daily|weekly|monthly|hourly)\b)"
+    r"(?!\s+(?:per|a|an|each|every)\s+(?:day|night|week|month|year(?!\s+ago)|hour|minute|second)"
+    r"|\s*/\s*(?:day|d|wk|week|mo|month|yr|year|hr|h|hour)\b|\s+(?:daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
     # terse notes: "15k tagged", "8,000 labelled", "2k annotated" (the noun left out)
     r"|"
     + _NUMBER
@@ -332,10 +346,11 @@ _UNIT_NAMES = {
 # "50,000 notes per day", "4,000 claim emails/day", "4k emails daily", "300 a week", "55,000 listings a
 # year" and "90,000 returns across the year" (a yearly figure is a low daily one: 150 and 246).
 _VOLUME = re.compile(
-    r"(?<![$€£\d.,])"  # not money ("$200/month for infra")
+    r"(?<![$€£\d.,])(?<![$€£]\s)(?<!usd\s)(?<!eur\s)"  # not money ("$200/month for infra")
     + _NUMBER
-    + r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
-    r"(day|night|week|month|year|hour|minute|second)\b"
+    + r"(?!\s*(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)"
+    r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
+    r"(day|night|week|month|year|hour|minute|second)\b(?!\s+ago)"
     r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour|min|minute|s|sec|second)\b"
     r"|(daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
     r"|\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour)\b)",

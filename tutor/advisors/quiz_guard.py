@@ -148,6 +148,7 @@ _LETTER_ANSWER = re.compile(
 # "which one?", "which option fits?", "q7": a quiz-answer request beside a graded item or over
 # listed letters ("A) … B) …"); alone, a choice among the course's own options ("sft, rlhf or dpo:
 # which one will I use most?") or a quantization type ("Q4 or Q8").
+_OPTION_MARK = re.compile(r"(?:^|\s)\(?[a-eA-E1-5][).:]\s")
 _WHICH_OPTION = re.compile(r"\b(?:which|what)\s+(?:option|choice|letter|one)\b", re.I)
 _Q_NUMBER = re.compile(r"\bq\s?#?\s?\d{1,2}\b", re.I)
 _NAMES_GRADED = re.compile(
@@ -247,7 +248,8 @@ class QuizGuard:
         # An item pasted with its options is a request however it ends ("… d) the model refusing
         # almost everything. answer only"): the options are there to be chosen from.
         best = self._quoted_stem(_words(text))
-        return best is not None and self._options_quoted(best, _words(text)) >= 2
+        listed = len(_OPTION_MARK.findall(text)) >= 2  # "a) … b) …", not a learner's own notes
+        return listed and best is not None and self._options_quoted(best, _words(text)) >= 2
 
     def _quoted_stem(self, words: set[str]) -> QuizItem | None:
         """The item whose stem shares the most of its words with ``words``, when enough of them."""

@@ -145,7 +145,7 @@ class StrategyRecommendation(Recommendation):
 # --- signals: what the learner's text says ---------------------------------------------------
 
 # Verbs of knowledge that moves, and how often, for the "changing" signal's time phrases.
-_CHANGE_VERBS = "updat|chang|amend|revis|republish|supersed|refresh|replac|mov"
+_CHANGE_VERBS = "updat|chang|amend|revis|republish|supersed|refresh|replac"
 _HOW_OFTEN = (
     # "every few years" is knowledge that stays: the periods stop at a month.
     r"hourly|daily|weekly|monthly|by the hour"
@@ -187,10 +187,12 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         # What moves said with how often: "the catalogue updates monthly with supersessions", "sponsors
         # amend their guidelines roughly monthly", "weekly price updates", "the facts move by the hour".
         *_CHANGES_THIS_OFTEN,
-        "(?:turns?|turning) over (?:fast|quickly)", "sells? out", "moves? (?:by the hour|fast|quickly)",
+        "(?:turns?|turning) over (?:fast|quickly)", "sells? out",
+        "moves? (?:by the hour|fast|quickly|every (?:hour|day|week)|daily|hourly|weekly)",
         # Live data: "that info is live from our grid system". ("New content every week" is left out:
         # it is as often the input that changes as the knowledge, a dev6 case.)
-        "live (?:from|data|feed)", "real[- ]time",
+        "live (?:from|data|feed)",
+        "real[- ]time (?:data|prices|stock|status|availability|information|info|updates|feeds?)",
     ),
     "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
     "private": (
@@ -216,7 +218,7 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "chosen", "rank\\w*", "better of two", "which answer is better",
         "rejected (?:answers?|responses?|replies|outputs?|completions?|drafts?|summar\\w+|versions?|ones?)",
         "(?:chosen|accepted|approved|preferred|good)(?: ones?| answers?)? (?:and|or|vs\\.?|versus|/) rejected",
-        "(?<!our )(?<!notre )(?<!my )(?<!unser )(?<!unsere )dpo(?! (?:would|says|said|is|are|sont))",
+        "dpo(?! (?:would|says|said|wants|insists|is clear|are clear|sont|won't|will not))",
         "(?:picked|pick|picks|chose|choose|chooses|marked|voted for) the better",
         "(?:picked|pick|picks|chose|choose|chooses|chosen|compared) between (?:two|2|pairs)",
         "compared (?:\\w+ )?(?:response|answer|reply|output) pairs",
@@ -342,7 +344,11 @@ SAID_AS_A_NEGATION: dict[str, tuple[str, ...]] = {
         "(?:\\w+ )?to (?:any |an )?(?:external|third[- ]party|outside)",
     ),
     # ("no money beyond that" after two A100s is a budget spent, not a small one)
-    "low_budget": ("not funded", "(?:can'?t|cannot) afford", "no (?:money|budget)(?! (?:beyond|besides|other than))"),
+    "low_budget": (
+        "not funded",
+        "(?:can'?t|cannot) afford(?! to\\b| a single| any)",
+        "no (?:money|budget)(?! (?:beyond|besides|other than|constraints?|limits?|issues?|problems?))",
+    ),
 }
 
 
@@ -365,10 +371,16 @@ _STAYS_PUT = re.compile(
 _MOVES = tuple(re.compile(rf"\b{w}\b", re.I) for w in _CHANGES_THIS_OFTEN)
 
 
+# What stays the same in such a sentence is not knowledge: "we can only retrain once a year", "our
+# bot hasn't been updated since March", "the JSON schema stays the same".
+_NOT_KNOWLEDGE = re.compile(r"\b(?:retrain\w*|model|bot|weights|schema|format|layout|template|fine-?tun\w*)\b", re.I)
+
+
 def _said_to_stay_put(text: str) -> bool:
     """The knowledge is said to stay the same, and nowhere said to move with how often ("prices
     change daily"), which wins where a text says both."""
-    return bool(_STAYS_PUT.search(text)) and not any(p.search(text) for p in _MOVES)
+    stays = any(_STAYS_PUT.search(part) and not _NOT_KNOWLEDGE.search(part) for part in sentences(text))
+    return stays and not any(p.search(text) for p in _MOVES)
 
 
 def read_signals(text: str) -> Signals:

@@ -137,6 +137,9 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "do i need fine tuning to make the model answer only 'yes' or 'no' and nothing else? ~100 calls a day, "
         "got 300 labelled examples",
         "Senior examiners compared pairs of answers and picked the better one, 7,000 comparisons so far.",
+        # a learner's own notes with an item's options in them, nothing listed as a) b)
+        "My notes: a warmup schedule in LoRA fine-tuning raises the learning rate gradually from near zero to "
+        "its target over the first steps, then the decay lowers the learning rate to zero over the last steps.",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:

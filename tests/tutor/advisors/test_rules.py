@@ -58,12 +58,23 @@ def cited(recommendation) -> set[tuple[str, str]]:
         # an age, a size or a length is no count of examples
         ("Legal publisher, 60 years of case reports. We publish 40 reports a day.", None, 40),
         ("We want to train on our 2 GB of server logs.", None, None),
+        # a range of examples is read by its top, never from inside a number
+        ("We have 200-300 examples and 5,000-8,000 more coming.", 300, None),
+        # a metric with three decimals is no count; "a year ago" and money per month are no volume
+        ("We labelled 8,000 tickets a year ago. ~12k invoices/day now, 200 USD/month for infra.", 8000, 12000),
+        ("55,000 claims a year come in.", None, 150),
         ("Summarise every call into 3-4 sentences for the CRM. About 500,000 calls a week.", None, 71428),
     ],
 )
 def test_counts_and_volumes(text: str, examples: int | None, volume: int | None) -> None:
     assert facts.example_count(text) == examples
     assert facts.daily_volume(text) == volume
+
+
+def test_a_metric_with_three_decimals_is_not_read_as_thousands() -> None:
+    metrics = "validation loss is 1.912, accuracy: 0.875"
+    assert facts.digits_for_words(metrics) == metrics
+    assert facts.digits_for_words("approx. 1.500 complaints") == "approx. 1500 complaints"
 
 
 @pytest.mark.parametrize(

@@ -166,6 +166,9 @@ def test_knowledge_said_to_change_with_how_often(text: str, changing: bool) -> N
         # ...unless the text also says how often something moves, which wins
         ("Our menu is static, but the prices change daily with the market.", True),
         ("We sell frozen food and the latest prices matter to every answer.", True),
+        # what stays the same is the model or the output's form, not the knowledge
+        ("Stock levels are live from our ERP. We can only retrain once a year.", True),
+        ("Output must follow our JSON schema, which stays the same. The bot must know the latest firmware.", True),
     ],
 )
 def test_knowledge_said_to_stay_the_same_is_not_knowledge_that_changes(text: str, changing: bool) -> None:
@@ -309,7 +312,8 @@ def test_questions_about_documents_that_change_still_get_retrieval() -> None:
         ("Tags must match the taxonomy exactly or the filing is rejected.", False),
         ("We have 5,000 chosen/rejected pairs from our reviewers.", True),
         ("Reviewers preferred one of two replies for 3,000 prompts.", True),
-        ("Is 2,500 ranked queries enough to do DPO?", True),
+        ("Is 2,500 pairs enough to do DPO?", True),
+        ("Our DPO run on 4,000 pairs diverged.", True),
     ],
 )
 def test_preference_is_a_judgement_between_answers_not_a_word(text: str, preference: bool) -> None:
@@ -357,6 +361,8 @@ def test_signals_said_in_other_words_or_with_a_negation(text: str, signal: str) 
     [
         "We have a couple of A100s for a few weeks and no money beyond that.",
         "Events rotate weekly, so there's new content every week, but the model only translates it.",
+        "We can't afford a single wrong dosage. 8 H100s and no budget constraints.",
+        "Members often ask about moving their appointment; replies arrive in real time on a phone.",
     ],
 )
 def test_what_those_readings_leave_alone(text: str) -> None:
