@@ -368,7 +368,6 @@ _STAYS_PUT = re.compile(
     r"|\b(?:updated|changed?|revised|reviewed|fixed|set|published) annually\b|\bfixed for the (?:whole )?year",
     re.I,
 )
-_MOVES = tuple(re.compile(rf"\b{w}\b", re.I) for w in _CHANGES_THIS_OFTEN)
 
 
 # What stays the same in such a sentence is not knowledge: "we can only retrain once a year", "our
@@ -380,7 +379,7 @@ def _said_to_stay_put(text: str) -> bool:
     """The knowledge is said to stay the same, and nowhere said to move with how often ("prices
     change daily"), which wins where a text says both."""
     stays = any(_STAYS_PUT.search(part) and not _NOT_KNOWLEDGE.search(part) for part in sentences(text))
-    return stays and not any(p.search(text) for p in _MOVES)
+    return stays and not facts.has_any(text, *_CHANGES_THIS_OFTEN)
 
 
 def read_signals(text: str) -> Signals:
