@@ -58,8 +58,11 @@ def split(part: str) -> tuple[list[str], list[int]]:
     return cases + asked, [1] * len(cases) + [0] * len(asked)
 
 
-def fit(rows: list[list[float]], labels: list[int]) -> tuple[list[float], float]:
-    """Class-balanced logistic regression with a little L2, by L-BFGS."""
+def fit(
+    rows: list[list[float]], labels: list[int], *, l2: float = 1e-3 / 64, unpenalised: int = 4
+) -> tuple[list[float], float]:
+    """Class-balanced logistic regression with a little L2 (not on the last ``unpenalised``
+    inputs: here the shape features; the embedding part was scaled by 8), by L-BFGS."""
     import torch
 
     x, y = torch.tensor(rows), torch.tensor(labels, dtype=torch.float32)
@@ -71,7 +74,7 @@ def fit(rows: list[list[float]], labels: list[int]) -> tuple[list[float], float]
     def closure():
         optimiser.zero_grad()
         loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y, weight=weight)
-        loss = loss + 1e-3 * (w[:-4] ** 2).sum() / 64  # the embedding part was scaled by 8
+        loss = loss + l2 * (w[: w.shape[0] - unpenalised] ** 2).sum()
         loss.backward()
         return loss
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 from tutor.advisors import ADVISORS
+from tutor.advisors.answerable import features as answerable_features
+from tutor.advisors.answerable import load_answer_reader
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendation
 from tutor.advisors.case_reader import CASE_VETO, CaseSignals, weigh
 from tutor.advisors.extractive import Quote, Scorer, best_quotes, closest, rank_sentences
@@ -316,14 +318,18 @@ def mostly_foreign(text: str, index: CourseIndex) -> bool:
     common English ("pinecone or weaviate", "sourdough bread"). A misspelling or a clipped form of a
     course word ("acumulation", "dedupe", "diff") is not foreign."""
     words = [w for w in content_words(text) if not _NUMBER_WORD.fullmatch(w)]
-    course = index.vocabulary()
-
-    def known(word: str) -> bool:
-        return stem(word) in course or index.is_common_word(word) or _near_course_word(word, course)
-
-    # "what's", "who's": the word before the apostrophe; "so-so", "fine-tuned": every part.
-    foreign = [w for w in words if not all(known(part) for part in _word_parts(w))]
+    foreign = [w for w in words if not known_word(w, index)]
     return bool(words) and len(foreign) >= UNKNOWN_WORDS * len(words)
+
+
+def known_word(word: str, index: CourseIndex) -> bool:
+    """A word of the course (or a misspelling or clipped form of one) or of common English; for
+    "what's", "who's" the word before the apostrophe, for "so-so", "fine-tuned" every part."""
+    course = index.vocabulary()
+    return all(
+        stem(part) in course or index.is_common_word(part) or _near_course_word(part, course)
+        for part in _word_parts(word)
+    )
 
 
 _NUMBER_WORD = re.compile(r"[$€£]?\d[\d.,]*(?:[kKmMbBtT]|bn|x\d+)?%?")
@@ -397,6 +403,7 @@ class Asked:
     outcome: Outcome = "answer"
     messages: list[dict] = field(default_factory=list)  # the model's prompt (answers only)
     search_error: str = ""  # course search failed: the answer says so
+    unanswered: bool = False  # on the course's topic, but the course does not answer it (answerable.py)
     unmentioned: list[str] = field(default_factory=list)  # names asked about that the course never says
 
     def context(self) -> list[str]:
@@ -480,6 +487,10 @@ OFF_COURSE_FAR = (
 # questions, unrelated ones peak at 0.16 (wine stains, IRAs, translation) and ML-adjacent ones
 # start at 0.35 (random forests, vector databases).
 NEAREST_SIMILARITY = 0.3
+NOT_ANSWERED = (
+    "The course does not answer that{names}. It is about fine-tuning language models, and the nearest "
+    "it comes to your question is in [{page} › {section}]({link}):"
+)
 NO_CONCEPT = (
     "I can't tell you which option is right: the quizzes are there to check your own understanding, so the "
     "advisor never gives their answers. Ask me about the idea behind the question instead (for example "
@@ -536,8 +547,33 @@ def prepare(
     if index is not None:
         said_before = " ".join(request.history)
         asked.unmentioned = [n for n in unmentioned_names(request.text, index) if n not in said_before]
+        if not follow_up and not course_answers(request.text, passages, index, scorer):
+            asked.outcome, asked.unanswered = "off_course", True
+            return asked
     asked.messages = answer_messages(asked, scorer)
     return asked
+
+
+def course_answers(text: str, passages: list[Passage], index: CourseIndex, scorer: Scorer) -> bool:
+    """Whether the passages answer the question and not only share its topic (answerable.py);
+    True when the reader is not shipped."""
+    reader = load_answer_reader()
+    if reader is None or not passages:
+        return True
+    return reader.answers(answer_measures(text, passages, index, scorer))
+
+
+def answer_measures(text: str, passages: list[Passage], index: CourseIndex, scorer: Scorer) -> list[float]:
+    """What the answer reader weighs for ``text`` against its ``passages`` (answerable.features)."""
+    ranked = rank_sentences(text, passages, scorer)
+    return answerable_features(
+        text,
+        best_quote=ranked[0].score if ranked else 0.0,
+        nearest_passage=passages[0].score if passages else 0.0,
+        passages_text="\n".join(p.text for p in passages),
+        known=lambda word: known_word(word, index),
+        weight=index.word_weight,
+    )
 
 
 QUOTE_TOP_K = 5
@@ -694,6 +730,19 @@ def refusal(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
     return CourseAnswer(answer, cited, asked.passages, "", True, "extract", "refusal")
 
 
+def unanswered(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
+    """On the course's topic, not in the course: said so, with the nearest course sentence and its
+    section, so that a question the reader doubted wrongly still shows the course's words."""
+    named = " or ".join(f"**{n}**" for n in asked.unmentioned[:2])
+    names = f": it never mentions {named}" if named else ""
+    nearest = course_quotes(asked, scorer, quotable(guard, asked.claims()), most=1)
+    if not nearest:
+        return off_course_answer(asked)
+    p = nearest[0].passage
+    text = NOT_ANSWERED.format(names=names, page=p.page_title, section=p.section, link=p.link)
+    return CourseAnswer(f"{text}\n\n{_quoted(nearest)}", _cite([p]), asked.passages, "", True, "extract", "off_course")
+
+
 def off_course_answer(asked: Asked) -> CourseAnswer:
     if not asked.passages:
         why = f"the course search is unavailable ({asked.search_error})" if asked.search_error else "nothing was found"
@@ -834,7 +883,7 @@ def answer_question(
         yield Answered(asked, refusal(asked, guard, scorer))
         return
     if asked.outcome == "off_course":
-        yield Answered(asked, off_course_answer(asked))
+        yield Answered(asked, unanswered(asked, guard, scorer) if asked.unanswered else off_course_answer(asked))
         return
     draft, model_name = "", ""
     context, claims = asked.context(), asked.claims()

@@ -486,10 +486,11 @@ def test_a_recommendation_line_quoted_in_a_follow_up_says_which_figures_were_ass
 
 def test_an_answer_says_first_when_the_course_never_mentions_what_was_asked_about(core: Core) -> None:
     """ "How do I fine-tune Stable Diffusion?" was answered with gradient-accumulation quotes and no
-    word that the course never speaks of image models: the learner could read them as the recipe."""
+    word that the course never speaks of image models: the learner could read them as the recipe.
+    The answer reader (answerable.py) now also finds that the course does not answer it at all."""
     _, answer, _ = asked(core, "How do I fine-tune Stable Diffusion?")
-    assert answer.outcome == "answer"
-    assert answer.answer.startswith("The course does not mention **Stable Diffusion**")
+    assert answer.outcome == "off_course"
+    assert answer.answer.startswith("The course does not answer that: it never mentions **Stable Diffusion**")
     _, known, _ = asked(core, "How much did the Alpaca fine-tune cost?")  # a name the course says: no note
     assert "does not mention" not in known.answer and "$600" in known.answer
 
