@@ -24,7 +24,8 @@ _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "t
 _NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", *_SCALES, "dozen"])
 # A run of number words ("eight thousand", "twenty-five", "a hundred and fifty", "a few hundred").
 _SPELLED = re.compile(
-    rf"\b(?:(?:a|one)\s+(?=(?:hundred|thousand|million|billion|trillion|dozen)\b)|a\s+few\s+(?=hundred|thousand)|)"
+    rf"\b(?:(?:a|one)\s+(?=(?:hundred|thousand|million|billion|trillion|dozen)\b)|a\s+few\s+(?=hundred|thousand)"
+    r"|a\s+couple(?:\s+of)?\s+(?=hundred|thousand)|)"
     rf"(?:(?:{_NUMBER_WORD})(?:[\s-]+(?:and\s+)?(?={_NUMBER_WORD}\b))?)+\b",
     re.IGNORECASE,
 )
@@ -35,6 +36,8 @@ def _spelled_value(words: str) -> int | None:
     tokens = re.findall(r"[a-z]+", words.lower())
     if tokens[:2] == ["a", "few"]:  # "a few hundred": read as three
         current, tokens = 3, tokens[2:]
+    elif tokens[:2] == ["a", "couple"]:  # "a couple (of) hundred": two
+        current, tokens = 2, [t for t in tokens[2:] if t != "of"]
     elif tokens and tokens[0] == "a":
         current, tokens = 1, tokens[1:]
     for token in tokens:
@@ -61,6 +64,8 @@ def _spelled_value(words: str) -> int | None:
 _INDIAN_SCALE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(lakh|lac|crore)s?\b", re.IGNORECASE)
 _INDIAN_SCALES = {"lakh": 100_000, "lac": 100_000, "crore": 10_000_000}
 _DOTTED_THOUSANDS = re.compile(r"(?<![\w.,])([1-9]\d{0,2}(?:\.\d{3})+)(?![.,]?\d|[eE][-+]?\d|\s*%)")
+# And by a space ("10 000 past reports", "150 000 a year"), as in French, Nordic and SI usage.
+_SPACED_THOUSANDS = re.compile(r"(?<![\w.,])(?<!\d )([1-9]\d{0,2}(?: \d{3})+)(?![\w.,]|\s*%| \d)")
 
 
 _METRIC_BEFORE = re.compile(
@@ -79,6 +84,7 @@ def _regional_numbers(text: str) -> str:
         # "validation loss is 1.912" is a decimal, whatever its number of digits
         return m[1] if _METRIC_BEFORE.search(m.string[max(0, m.start() - 24) : m.start()]) else m[1].replace(".", "")
 
+    text = _SPACED_THOUSANDS.sub(lambda m: m[1].replace(" ", ""), text)
     return _DOTTED_THOUSANDS.sub(thousands, text)
 
 
@@ -330,8 +336,24 @@ def daily_volume(text: str) -> int | None:
     match = _last(_VOLUME.pattern, text)
     if not match:
         return None
-    unit = next(u for u in match.groups()[2:] if u).lower()
-    return int(number(match.group(1), match.group(2)) * _PER_DAY[_UNIT_NAMES.get(unit, unit)])
+    unit = _UNIT_NAMES.get(unit := next(u for u in match.groups()[2:] if u).lower(), unit)
+    per_day = _shifts_a_day(text) if unit == "shift" else _PER_DAY[unit]
+    return round(number(match.group(1), match.group(2)) * per_day)
+
+
+_SHIFTS = re.compile(r"\b(one|two|three|four|[1-4])\s+(?:\d+[- ]?(?:hour|hr|h)\s+)?shifts\b", re.IGNORECASE)
+_SHIFT_HOURS = re.compile(r"\b(6|8|12)[- ]?(?:hour|hr|h)\s+shifts?\b", re.IGNORECASE)
+
+
+def _shifts_a_day(text: str) -> float:
+    """How many shifts a day the text names: "two 12-hour shifts", "we run three shifts", or the
+    shifts' length ("8-hour shifts": three); one when it names none."""
+    if counted := _SHIFTS.search(text):
+        word = counted[1].lower()
+        return float({"one": 1, "two": 2, "three": 3, "four": 4}.get(word) or int(word))
+    if hours := _SHIFT_HOURS.search(text):
+        return 24 / int(hours[1])
+    return 1.0
 
 
 _PER_DAY = {
@@ -350,7 +372,7 @@ _VOLUME = re.compile(
     + _NUMBER
     + r"(?!\s*(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)"
     r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
-    r"(day|night|week|month|year|hour|minute|second)\b(?!\s+ago)"
+    r"(day|night|week|month|year|hour|minute|second|shift)\b(?!\s+ago)"
     r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour|min|minute|s|sec|second)\b"
     r"|(daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
     r"|\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour)\b)",
@@ -382,6 +404,8 @@ KNOWN_MODELS = {
 def model_size_billion(text: str) -> tuple[str | None, float | None]:
     """(name as written, parameters in billions) from "Mistral 7B", "llama-3-8b", "a 135M model"."""
     match = _last(r"([A-Za-z][\w.\-]*?)?[\s\-]*(?<![\d.])(\d+(?:\.\d+)?)\s*([bm])\b(?!\s*(?:tokens|examples))", text)
+    if match and match.group(3).lower() == "m" and not _a_model_in_millions(match):
+        match = None  # "every 2 m along the line", "12M already coded": metres and counts
     if match:
         size = float(match.group(2)) * (1e-3 if match.group(3).lower() == "m" else 1)
         name = (match.group(1) or "").strip(" -")
@@ -390,6 +414,20 @@ def model_size_billion(text: str) -> tuple[str | None, float | None]:
         if re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE):
             return name, size
     return None, None
+
+
+_MODEL_AFTER = re.compile(r"[\s-]*(?:param\w*|models?|llms?|base|instruct|chat|checkpoint)\b", re.IGNORECASE)
+
+
+def _a_model_in_millions(match: re.Match[str]) -> bool:
+    """A size in millions is a model's when a model's name comes before it ("SmolLM2 135M") or a
+    model word after it ("a 360M model"); else it counts something else."""
+    name = (match.group(1) or "").lower()
+    named = any(ch.isdigit() for ch in name) or name.startswith(tuple(KNOWN_MODELS)) or name in _MODEL_FAMILIES
+    return named or bool(_MODEL_AFTER.match(match.string, match.end()))
+
+
+_MODEL_FAMILIES = {"llama", "qwen", "gemma", "phi", "pythia", "opt", "bert", "t5", "gpt", "smollm", "olmo", "bloom"}
 
 
 # GPU memory in GB by name. Sizes that vary by model (A100 40/80) take the size given next to it.

@@ -151,6 +151,7 @@ _HOW_OFTEN = (
     r"hourly|daily|weekly|monthly|by the hour"
     r"|(?<!once )every (?:hour|day|week|month|(?:few|other|\d+) (?:hours|days|weeks))"
     r"|each (?:day|week|month)|frequently|constantly|all the time|often"
+    r"|(?:several|many|multiple|a few|few|two|three|\d+) times (?:a|an|per|each) (?:day|hour|week)|a lot|alot"
 )
 
 # What moves, said with how often, either way round ("prices change daily", "weekly price updates").
@@ -172,6 +173,10 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "vocabulary": (
         "jargon", "terminology", "vocabulary", "radiology",
         "soap",
+        # The team's own shorthand: "our own shorthand and plant codes" (dev10).
+        "(?:our|their|in-house|internal)(?: own| company'?s?)? (?:[\\w-]+ )?"
+        "(?:shorthand|abbreviations|acronyms|slang)",
+        "(?:own|internal|in-house) (?:[\\w-]+ )?codes",
     ),
     # Words that say the knowledge moves, not what it is about. "catalogue", "FAQ", "news",
     # "documentation" and "policies" (and "docs" before them) name a topic: "our defect catalogue
@@ -207,7 +212,7 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "behaviour": (
         "persona", "tone", "voice", "style", "refuse", "concise", "brand",
         "(?:apply|applies|applying|follow|follows|following|enforce\\w*|stick to|sticks to|comply with|complies with"
-        "|respect|respects|within|outside|against|per) (?:[\\w']+ ){0,2}polic(?:y|ies)",
+        "|respect|respects|within|outside|against|per) (?:[\\w']+ ){0,2}(?:polic(?:y|ies)|rules|guidelines)",
         "strict (?:[\\w']+ ){0,2}polic(?:y|ies)",
     ),
     # A judgement between answers. Not a vocabulary's "preferred terms" (MedDRA), a file a system
@@ -222,10 +227,14 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "(?:picked|pick|picks|chose|choose|chooses|marked|voted for) the better",
         "(?:picked|pick|picks|chose|choose|chooses|chosen|compared) between (?:two|2|pairs)",
         "compared (?:\\w+ )?(?:response|answer|reply|output) pairs",
+        # Two answers to one prompt, one judged better: "a safe vs an unsafe reply to the same question".
+        "(?:pairs?|vs\\.?|versus)\\b[^.?!]{0,60}\\bto the same (?:prompt|question|request|message|input|query)",
     ),
     "low_budget": (
         "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",
         "gaming", "tiny budget", "free tier", "free (?:\\w+ )?(?:cloud )?vm",
+        "tight budget", "shoestring",
+        "budget is (?:very |really |quite |pretty |extremely )?(?:tight|small|tiny|limited|minimal|low)",
     ),
     "from_scratch": ("from[ -]scratch", "pre-?train\\w*", "our own foundation model"),
     "already_works": (
@@ -343,6 +352,11 @@ SAID_AS_A_NEGATION: dict[str, tuple[str, ...]] = {
         "(?:nothing|no data|never|not|can'?t|cannot|mustn'?t|must not) (?:\\w+ ){0,2}(?:goes?|sent|leaves?|go out) "
         "(?:\\w+ )?to (?:any |an )?(?:external|third[- ]party|outside)",
     ),
+    # Names a general model does not know: "local pest names the big models don't know" (dev10).
+    "vocabulary": (
+        "(?:names|terms|words|abbreviations|codes|slang)(?: [\\w'-]+){0,4} (?:models?|llms?|ai|chatgpt|gpt\\S*)"
+        " (?:don'?t|do not|doesn'?t|does not|won'?t|can'?t|cannot) (?:know|understand|recogni[sz]e)",
+    ),
     # ("no money beyond that" after two A100s is a budget spent, not a small one)
     "low_budget": (
         "not funded",
@@ -382,6 +396,45 @@ def _said_to_stay_put(text: str) -> bool:
     return stays and not facts.has_any(text, *_CHANGES_THIS_OFTEN)
 
 
+# Knowledge that moves, said not to be part of the job: "Timber prices change weekly but that isn't in
+# the reports" (dev10).
+_NOT_USED = re.compile(
+    r"\b(?:isn'?t|is not|aren'?t|are not|not) (?:in|part of|needed|used|relevant|included)\b"
+    r"|\b(?:doesn'?t|does not|don'?t|do not) (?:matter|come into it|need)|\birrelevant\b",
+    re.I,
+)
+
+
+def _moves_but_is_not_used(text: str) -> bool:
+    """Every sentence that says what moves also says it is not part of the job, itself or in the
+    next sentence that points back at it ("Rates update daily; they're not needed for this")."""
+    parts = sentences(text)
+    moving = [i for i, part in enumerate(parts) if facts.has_any(part, *SIGNAL_WORDS["changing"])]
+
+    def disclaimed(i: int) -> bool:
+        after = parts[i + 1] if i + 1 < len(parts) else ""
+        return bool(_NOT_USED.search(parts[i]) or (_POINTS_BACK.match(after) and _NOT_USED.search(after)))
+
+    return bool(moving) and all(disclaimed(i) for i in moving)
+
+
+_POINTS_BACK = re.compile(r"\W*(?:but\s+)?(?:they|they're|that|that's|it|it's|those|these|this)\b", re.I)
+
+
+# Prompting tried and found wanting ("Prompting GPT-4o-mini gets ~80% right, not good enough") is not
+# prompting that works, whatever figure it reached.
+_FALLS_SHORT = re.compile(
+    r"\b(?:not|isn'?t|aren'?t|wasn'?t|never) (?:good|accurate|reliable|consistent) enough\b|\bnot enough\b"
+    r"|\bfalls? short\b|\bdoesn'?t cut it\b|\b(?:fails?|failed|struggles?|struggled)\b|\bunreliable\b",
+    re.I,
+)
+_TRIED_PROMPTING = re.compile(r"\b(?:prompt\w*|few-shot|gpt\S*|chatgpt|claude|gemini|llms?|api)\b", re.I)
+
+
+def _prompting_falls_short(text: str) -> bool:
+    return any(_FALLS_SHORT.search(part) and _TRIED_PROMPTING.search(part) for part in sentences(text))
+
+
 def read_signals(text: str) -> Signals:
     """The decision signals from the learned reader (signal_reader.py) where it loads; the others,
     and all of them without it, from their words (in a sentence that does not deny them) or a
@@ -411,8 +464,10 @@ def read_signals(text: str) -> Signals:
                 have = 0
             if examples in ("few", "many") and have is None:
                 have = _count_the_reader_reads(text, examples, learned)
-    if found["changing"] and _said_to_stay_put(text):
+    if found["changing"] and (_said_to_stay_put(text) or _moves_but_is_not_used(text)):
         found["changing"] = False
+    if found["already_works"] and _prompting_falls_short(text) and not _stated(text, SIGNAL_WORDS["already_works"]):
+        found["already_works"] = False
     return Signals(
         volume=facts.daily_volume(text),
         have=have,

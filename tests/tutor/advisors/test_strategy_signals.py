@@ -373,3 +373,77 @@ def test_what_those_readings_leave_alone(text: str) -> None:
 
 def test_money_per_month_is_not_a_volume() -> None:
     assert facts.daily_volume("~12k invoices/day now, and maybe $200/month for infra.") == 12000
+
+
+@pytest.mark.parametrize(
+    ("text", "volume"),
+    [
+        ("Around 40 calls per shift, three 8-hour shifts.", 120),  # per shift x shifts a day
+        ("About 25 tickets per shift; we run two shifts.", 50),
+        ("We get a couple of hundred a week.", 29),  # "a couple of hundred" is 200
+        ("Roughly 1 400 requests a day.", 1400),  # thousands set off by a space
+    ],
+)
+def test_volumes_per_shift_as_a_couple_of_hundred_and_with_spaced_thousands(text: str, volume: int) -> None:
+    """Found on the fresh own-words dev set (dev10)."""
+    assert facts.daily_volume(text) == volume
+
+
+def test_thousands_set_off_by_a_space_count_examples() -> None:
+    assert facts.examples_on_hand("We have 12 000 past tickets with agent replies.") == 12000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Samples are taken every 2 m along the line, 500 samples a day.",
+        "About 3.1M invoices a month. 12M already coded by our clerks.",
+    ],
+)
+def test_millions_and_metres_are_no_model_size(text: str) -> None:
+    assert facts.model_size_billion(text) == (None, None)
+
+
+def test_a_model_size_in_millions_still_reads_beside_a_model() -> None:
+    assert facts.model_size_billion("We'd start from a 360M model.")[1] == pytest.approx(0.36)
+    assert facts.model_size_billion("SmolLM2 135M is what we run.")[1] == pytest.approx(0.135)
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("Stock levels refresh several times a day.", "changing"),
+        ("the menu prices change alot", "changing"),
+        ("Our budget is really tight this year.", "low_budget"),
+        ("The reviewers wrote 3k pairs: a safe vs an unsafe reply to the same question.", "preference"),
+        ("Field notes use our own shorthand and plant codes.", "vocabulary"),
+        ("The bot must apply our community rules the same way every time.", "behaviour"),
+    ],
+)
+def test_more_signals_in_people_s_own_words(text: str, signal: str) -> None:
+    """The word rules alone, so that the learned reader cannot be what reads them."""
+    assert strategy._stated(text, strategy.SIGNAL_WORDS[signal]), signal
+
+
+def test_names_a_general_model_does_not_know_are_vocabulary_said_as_a_negation() -> None:
+    text = "Growers use local names for pests that general models don't know."
+    assert facts.has_any(text, *strategy.SAID_AS_A_NEGATION["vocabulary"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fuel prices change weekly, but that isn't part of the summaries.",
+        "Exchange rates update daily; they're not needed for the translation.",
+    ],
+)
+def test_knowledge_that_moves_but_is_not_used_is_not_changing(text: str) -> None:
+    assert not strategy.read_signals(text).changing
+
+
+def test_prompting_that_falls_short_is_not_prompting_that_works() -> None:
+    text = (
+        "Ledger app, 50k transactions a day to sort into accounts. 2M already sorted by users. "
+        "Prompting GPT-4o with a few examples gets about 75% right, which is not good enough."
+    )
+    assert not strategy.read_signals(text).already_works
