@@ -338,7 +338,7 @@ def daily_volume(text: str) -> int | None:
         return None
     unit = _UNIT_NAMES.get(unit := next(u for u in match.groups()[2:] if u).lower(), unit)
     per_day = _shifts_a_day(text) if unit == "shift" else _PER_DAY[unit]
-    return round(number(match.group(1), match.group(2)) * per_day)
+    return int(number(match.group(1), match.group(2)) * per_day)
 
 
 _SHIFTS = re.compile(r"\b(one|two|three|four|[1-4])\s+(?:\d+[- ]?(?:hour|hr|h)\s+)?shifts\b", re.IGNORECASE)

@@ -380,7 +380,7 @@ def test_money_per_month_is_not_a_volume() -> None:
     [
         ("Around 40 calls per shift, three 8-hour shifts.", 120),  # per shift x shifts a day
         ("About 25 tickets per shift; we run two shifts.", 50),
-        ("We get a couple of hundred a week.", 29),  # "a couple of hundred" is 200
+        ("We get a couple of hundred a week.", 28),  # "a couple of hundred" is 200 (200 / 7)
         ("Roughly 1 400 requests a day.", 1400),  # thousands set off by a space
     ],
 )
