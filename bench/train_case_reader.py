@@ -33,8 +33,14 @@ CASES = {
              "eval_cases_test3"],
 }  # fmt: skip
 QUESTIONS = {
-    "train": ["advisor_questions_train_a", "advisor_dev", "advisor_followups_dev", "advisor_offcourse_dev:even"],
-    "validation": ["advisor_questions_train_b", "advisor_offcourse_dev:odd"],
+    "train": [
+        "advisor_questions_train_a",
+        "advisor_dev",
+        "advisor_followups_dev",
+        "advisor_offcourse_dev:even",
+        "advisor_answerable_train",
+    ],
+    "validation": ["advisor_questions_train_b", "advisor_offcourse_dev:odd", "advisor_dev3"],
     "test": ["advisor_heldout"],
 }
 
