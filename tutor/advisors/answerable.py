@@ -37,7 +37,7 @@ WEIGHTS = Path(__file__).with_name("answerable.json")
 FEATURES = ("best quote", "nearest passage", "asked words in passages", "unknown names asked", "unknown names")
 
 # Contractions typed without the apostrophe are words, not names the course lacks.
-_CONTRACTION = re.compile(
+CONTRACTION = re.compile(
     r"(?:dont|doesnt|didnt|cant|wont|isnt|arent|wasnt|werent|shouldnt|wouldnt|couldnt|whos|whats|youre"
     r"|theyre|itll|ive|im|thats|hasnt|havent|lets)",
     re.I,
@@ -63,7 +63,7 @@ def unknown_names(text: str, known: Callable[[str], bool]) -> list[str]:
     """The words of ``text`` that are neither the course's, nor common English, nor numbers."""
     return [
         w for w in content_words(text)
-        if not _CONTRACTION.fullmatch(w) and not _NUMBER_LIKE.fullmatch(w) and not known(w)
+        if not CONTRACTION.fullmatch(w) and not _NUMBER_LIKE.fullmatch(w) and not known(w)
     ]  # fmt: skip
 
 
@@ -79,7 +79,7 @@ def features(
     is the course's or common English; ``weight``: how telling a word is in the course."""
     asked = asked_part(text)
     said = set(terms(passages_text))
-    asked_words = [w for w in dict.fromkeys(terms(asked)) if w not in STOPWORDS and not _CONTRACTION.fullmatch(w)]
+    asked_words = [w for w in dict.fromkeys(terms(asked)) if w not in STOPWORDS and not CONTRACTION.fullmatch(w)]
     wanted = {w: weight(w) for w in asked_words}
     total = sum(wanted.values())
     covered = sum(v for w, v in wanted.items() if w in said) / total if total else 1.0

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 from tutor.advisors import ADVISORS
+from tutor.advisors.answerable import CONTRACTION, load_answer_reader
 from tutor.advisors.answerable import features as answerable_features
-from tutor.advisors.answerable import load_answer_reader
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendation
 from tutor.advisors.case_reader import CASE_VETO, CaseSignals, weigh
-from tutor.advisors.extractive import Quote, Scorer, best_quotes, closest, rank_sentences
+from tutor.advisors.extractive import ASKS_WHO, Quote, Scorer, best_quotes, closest, rank_sentences
 from tutor.advisors.grounding import (
     STOPWORDS,
     Claims,
@@ -324,9 +324,10 @@ def mostly_foreign(text: str, index: CourseIndex) -> bool:
 
 def known_word(word: str, index: CourseIndex) -> bool:
     """A word of the course (or a misspelling or clipped form of one) or of common English; for
-    "what's", "who's" the word before the apostrophe, for "so-so", "fine-tuned" every part."""
+    "what's", "who's" the word before the apostrophe, for "so-so", "fine-tuned" every part; "whos",
+    "dont" (a contraction typed without its apostrophe) too."""
     course = index.vocabulary()
-    return all(
+    return CONTRACTION.fullmatch(word) is not None or all(
         stem(part) in course or index.is_common_word(part) or _near_course_word(part, course)
         for part in _word_parts(word)
     )
@@ -533,6 +534,9 @@ def prepare(
     query = f"{request.history[-1]}\n{request.text}" if follow_up else request.text
     # More passages than the model reads: the quotes are chosen sentence by sentence from all of them.
     passages, error = _search(index, query, max(k, QUOTE_TOP_K))
+    if ASKS_WHO.search(request.text):  # the sentence naming the authors shares no word with the question
+        credited, _ = _search(index, f"{query} et al. published by", AUTHORS_K)
+        passages += [p for p in credited if p.chunk_id not in {q.chunk_id for q in passages}]
     if follow_up:  # the question's own words find passages too: "how much did Alpaca cost?" after a use case
         own, _ = _search(index, request.text, FOLLOW_UP_OWN_K)
         passages += [p for p in own if p.chunk_id not in {q.chunk_id for q in passages}]
@@ -578,6 +582,7 @@ def answer_measures(text: str, passages: list[Passage], index: CourseIndex, scor
 
 QUOTE_TOP_K = 5
 FOLLOW_UP_OWN_K = 2
+AUTHORS_K = 5  # as many as the question's own search: the authors' chunk is often a keyword hit past the top 3
 
 
 def _search(index: CourseIndex | None, query: str, k: int) -> tuple[list[Passage], str]:

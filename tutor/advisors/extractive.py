@@ -87,6 +87,20 @@ SECOND_QUOTE = 0.75
 # Weight of the words a follow-up points back at ("does it cost me anything in quality?" after "what
 # is QLoRA?": QLoRA's): a sentence that does not name the subject rarely answers about it.
 SUBJECT_WEIGHT = 0.2
+# A question about who made something ("who came up with LoRA?", "the DPO paper, whose is it?") is
+# answered by a sentence that names authors ("Hu et al. at Microsoft"), whose words the question
+# cannot share: such sentences gain this much, and the search looks for them too (see ask.prepare).
+AUTHORS_WEIGHT = 0.5
+ASKS_WHO = re.compile(
+    r"\bwho(?:'?s|\s+(?:is|was|were))?(?:\s+[\w-]+){0,3}?\s+(?:came up|invent\w*|wr[oi]te|written|publish\w*"
+    r"|introduc\w*|propos\w*|creat\w*|develop\w*|behind|by)\b|\bby whom\b|\bwho\s*(?:\?|and\b|&|/|,)"
+    r"|\bwhich (?:group|lab|team|company|researchers?|authors?)\b|\boriginal (?:paper|authors?|citations?)\b",
+    re.I,
+)
+NAMES_AUTHORS = re.compile(
+    r"\bet al\b|\b(?:published|introduced|proposed|developed|written|invented) by\b"
+    r"|\b[A-Z][\w'.-]*(?: [A-Z][\w'.-]*)* \((?:[^()]*\W)?(?:19|20)\d\d\)"  # "Microsoft's Orca (2023)"
+)
 
 
 @dataclass(frozen=True)
@@ -315,13 +329,14 @@ def rank_sentences(
     judged = scorer.relevance(questions, sentences) or [0.0] * len(sentences)
     shared_words = _shared_words(" ".join(questions), scorer)
     names_subject = _shared_words(subject, scorer) if subject else lambda _: 0.0
+    asks_who = any(ASKS_WHO.search(q) for q in questions)
     quotes = []
     for (unit, passage, position), text, similarity, relevance in zip(
         candidates, sentences, similarities, judged, strict=True
     ):
         score = (
             similarity + RANKER_WEIGHT * relevance + WORD_WEIGHT * shared_words(unit) + PASSAGE_WEIGHT * passage.score
-            + SUBJECT_WEIGHT * names_subject(text)
+            + SUBJECT_WEIGHT * names_subject(text) + AUTHORS_WEIGHT * (asks_who and bool(NAMES_AUTHORS.search(unit)))
         )  # fmt: skip
         quotes.append(Quote(unit, passage, score, position))
     return sorted(quotes, key=lambda q: -q.score)

@@ -509,3 +509,17 @@ def test_an_answer_says_first_when_the_course_never_mentions_what_was_asked_abou
 )
 def test_names_the_course_never_says(core: Core, text: str, names: list[str]) -> None:
     assert unmentioned_names(text, core.course_index()) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "authors"),
+    [
+        ("who came up with lora in the first place? need the group for my report", "Hu et al"),
+        ("the dpo method, whos it by?", "Rafailov"),
+    ],
+)
+def test_a_question_about_who_made_a_method_quotes_its_authors(core: Core, text: str, authors: str) -> None:
+    """ "Who came up with LoRA?" was answered with the Mistral learning-rate story: no word of the
+    question is the authors' names, and the sentence that gives them was not even retrieved."""
+    _, answer, _ = asked(core, text)
+    assert authors in answer.answer, answer.answer
