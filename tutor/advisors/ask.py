@@ -168,7 +168,7 @@ def classify(request: AdvisorRequest, guard: QuizGuard, signals: CaseSignals | N
             # with nothing of the course in them, and the reader sure it is no project: a question,
             # which the course then says it does not cover.
             return "question"
-        return "use_case" if weigh(rules_say_case, probability) else "question"
+        return "use_case" if weigh(rules_say_case, probability, text) else "question"
 
     def far_from_course() -> bool:
         return signals is not None and not COURSE_TERMS.search(text) and not signals.near_course(text)

@@ -81,9 +81,21 @@ class CaseSignals(Protocol):
         ...
 
 
-def weigh(rules_say_case: bool, probability: float | None) -> bool:
-    """The rules' verdict, read with the reader's when there is one."""
-    return rules_say_case or (probability is not None and probability >= CASE_ALONE)
+# The opening of a question and nothing else ("when a ticket gets escalated…", "explain blood test
+# results…" open descriptions of a job).
+_ASKS_AT_ONCE = re.compile(
+    r"^\s*(?:is|are|can|could|should|would|does|do|did|will|what|whats|what's|how|why|which|who)\b", re.I
+)
+
+
+def weigh(rules_say_case: bool, probability: float | None, text: str = "") -> bool:
+    """The rules' verdict, read with the reader's when there is one. The reader alone does not make
+    a use case of a plain question, one that opens on a question word and says nothing of the
+    learner ("is it legal to scrape twitter posts for training data in brazil": 0.97 once)."""
+    if rules_say_case:
+        return True
+    plain_question = bool(_ASKS_AT_ONCE.search(text)) and not _FIRST_PERSON.search(text)
+    return probability is not None and probability >= CASE_ALONE and not plain_question
 
 
 @cache

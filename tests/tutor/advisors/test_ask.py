@@ -58,6 +58,8 @@ def asked(core: Core, text: str, history: list[str] | None = None, reply: str | 
         ("I have a 7B model and one 24GB GPU.", "use_case"),
         ("i have my own gguf file, how do i get ollama to serve it", "question"),
         ("I have 8k support tickets, how do I split them for evaluation?", "use_case"),
+        # A plain question, nothing of the learner in it: the reader once read it as a project (0.97).
+        ("is it legal to scrape twitter posts for training data in brazil", "question"),
         ("Our product catalogue changes weekly; should we fine-tune on it?", "use_case"),
         ('Please check these:\n{"prompt": "2+2", "completion": "4"}', "use_case"),
         ("is it B?", "quiz_request"),
