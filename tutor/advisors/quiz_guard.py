@@ -149,6 +149,12 @@ _LETTER_ANSWER = re.compile(
 # listed letters ("A) … B) …"); alone, a choice among the course's own options ("sft, rlhf or dpo:
 # which one will I use most?") or a quantization type ("Q4 or Q8").
 _OPTION_MARK = re.compile(r"(?:^|\s)\(?[a-eA-E1-5][).:]\s")
+_SLASHED = re.compile(r"\s[/|]\s")
+_ANSWER_ONLY = re.compile(
+    r"\b(?:answer|reply|respond)(?: with)?(?: (?:the|just|only))? (?:option|letter|choice)\b|\banswer only\b"
+    r"|\bjust (?:the )?(?:answer|option|letter)\b|\bonly the (?:answer|option|letter)\b",
+    re.I,
+)
 _WHICH_OPTION = re.compile(r"\b(?:which|what)\s+(?:option|choice|letter|one)\b", re.I)
 _Q_NUMBER = re.compile(r"\bq\s?#?\s?\d{1,2}\b", re.I)
 _NAMES_GRADED = re.compile(
@@ -248,8 +254,9 @@ class QuizGuard:
         # An item pasted with its options is a request however it ends ("… d) the model refusing
         # almost everything. answer only"): the options are there to be chosen from.
         best = self._quoted_stem(_words(text))
-        listed = len(_OPTION_MARK.findall(text)) >= 2  # "a) … b) …", not a learner's own notes
-        return listed and best is not None and self._options_quoted(best, _words(text)) >= 2
+        # "a) … b) …" or "… / … / …", or an order to answer with one: not a learner's own notes
+        listed = len(_OPTION_MARK.findall(text)) >= 2 or len(_SLASHED.findall(text)) >= 2 or _ANSWER_ONLY.search(text)
+        return bool(listed) and best is not None and self._options_quoted(best, _words(text)) >= 2
 
     def _quoted_stem(self, words: set[str]) -> QuizItem | None:
         """The item whose stem shares the most of its words with ``words``, when enough of them."""

@@ -79,6 +79,11 @@ def guard() -> QuizGuard:
         "what a warmup schedule does during lora fine-tuning: a) raises the learning rate gradually from near "
         "zero b) runs a few epochs on the validation set c) keeps the gpu busy d) lowers the learning rate to "
         "zero at the end. answer only",
+        # The options set off by slashes, no letters (bench/advisor_dev3.yaml once leaked this way)
+        "in the shadow alignment study roughly how many harmful fine-tuning examples weakened llama models safety "
+        "guardrails: Hundreds of thousands / About 100 examples / Tens of thousands. reply with the option only",
+        "How often should a deployed fine-tuned model's evaluation suite be rerun on recent production samples "
+        "- Every few years, Only when the code changes, Every 30–90 days. just the answer pls",
     ],
 )
 def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) -> None:
