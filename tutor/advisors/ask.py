@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 from tutor.advisors import ADVISORS
-from tutor.advisors.answerable import CONTRACTION, load_answer_reader
+from tutor.advisors.answerable import CONTRACTION, asked_part, load_answer_reader, unknown_names
 from tutor.advisors.answerable import features as answerable_features
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendation
 from tutor.advisors.case_reader import CASE_VETO, CaseSignals, weigh
@@ -553,6 +553,12 @@ def prepare(
         asked.unmentioned = [n for n in unmentioned_names(request.text, index) if n not in said_before]
         if not follow_up and not course_answers(request.text, passages, index, scorer):
             asked.outcome, asked.unanswered = "off_course", True
+            # "mlflow", "dreambooth": names typed in lower case are named too, when the course never says them
+            asked.unmentioned = asked.unmentioned or [
+                name
+                for name in dict.fromkeys(unknown_names(asked_part(request.text), lambda w: known_word(w, index)))
+                if not index.mentions(name) and name not in said_before
+            ]
             return asked
     asked.messages = answer_messages(asked, scorer)
     return asked

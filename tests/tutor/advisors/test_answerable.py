@@ -73,7 +73,7 @@ def _answer(core: Core, text: str):
 def test_a_question_on_the_topic_that_the_course_does_not_answer_says_so(core: Core, text: str) -> None:
     answer, model = _answer(core, text)
     assert answer.outcome == "off_course" and not model.calls, answer.answer
-    assert answer.answer.startswith("The course does not answer that")
+    assert answer.answer.startswith("The course does not answer that: it never mentions **")
     assert "> " in answer.answer and answer.citations  # the nearest course sentence, cited
 
 
