@@ -20,6 +20,8 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from tutor.advisors import facts
+
 WEIGHTS = Path(__file__).with_name("case_reader.json")
 SCALE = 8.0  # the unit-length embedding is scaled before the weights, so the fit can be confident
 # A message the word rules do not take for a use case is one when the reader is this sure. The reader
@@ -94,7 +96,12 @@ def weigh(rules_say_case: bool, probability: float | None, text: str = "") -> bo
     learner ("is it legal to scrape twitter posts for training data in brazil": 0.97 once)."""
     if rules_say_case:
         return True
-    plain_question = bool(_ASKS_AT_ONCE.search(text)) and not _FIRST_PERSON.search(text)
+    plain_question = (
+        bool(_ASKS_AT_ONCE.search(text))
+        and not _FIRST_PERSON.search(text)
+        and facts.daily_volume(text) is None  # "How should a clinic triage 300 messages a day?" is a case
+        and facts.examples_on_hand(text) is None
+    )
     return probability is not None and probability >= CASE_ALONE and not plain_question
 
 

@@ -92,8 +92,11 @@ SUBJECT_WEIGHT = 0.2
 # cannot share: such sentences gain this much, and the search looks for them too (see ask.prepare).
 AUTHORS_WEIGHT = 0.5
 ASKS_WHO = re.compile(
-    r"\bwho(?:'?s|\s+(?:is|was|were))?(?:\s+[\w-]+){0,3}?\s+(?:came up|invent\w*|wr[oi]te|written|publish\w*"
-    r"|introduc\w*|propos\w*|creat\w*|develop\w*|behind|by)\b|\bby whom\b|\bwho\s*(?:\?|and\b|&|/|,)"
+    # "who" opening a sentence or a clause, not a relative "who" ("my teammate who wrote our eval…")
+    r"(?:^|[.?!,;:\-—]\s*|\b(?:so|and|but|ok|okay)\s+)\W*who(?:'?s|\s+(?:is|was|were))?(?:\s+[\w-]+){0,3}?\s+"
+    r"(?:came up|invent\w*|wr[oi]te|written|publish\w*"
+    r"|introduc\w*|propos\w*|creat\w*|develop\w*|behind|by)\b|\bby whom\b|\bwhos it by\b"
+    r"|(?:^|[.?!,;:\-—]\s*)\W*who\s*(?:\?|and\b|&|/|,)"
     r"|\bwhich (?:group|lab|team|company|researchers?|authors?)\b|\boriginal (?:paper|authors?|citations?)\b",
     re.I,
 )

@@ -65,7 +65,7 @@ _INDIAN_SCALE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(lakh|lac|crore)s?\b", re.IGNOR
 _INDIAN_SCALES = {"lakh": 100_000, "lac": 100_000, "crore": 10_000_000}
 _DOTTED_THOUSANDS = re.compile(r"(?<![\w.,])([1-9]\d{0,2}(?:\.\d{3})+)(?![.,]?\d|[eE][-+]?\d|\s*%)")
 # And by a space ("10 000 past reports", "150 000 a year"), as in French, Nordic and SI usage.
-_SPACED_THOUSANDS = re.compile(r"(?<![\w.,])(?<!\d )([1-9]\d{0,2}(?: \d{3})+)(?![\w.,]|\s*%| \d)")
+_SPACED_THOUSANDS = re.compile(r"(?<![\w.,])(?<!\d )([1-9]\d{0,2}(?: \d{3})+)(?![\w.,-]|\s*%| \d)")
 
 
 _METRIC_BEFORE = re.compile(
@@ -341,18 +341,15 @@ def daily_volume(text: str) -> int | None:
     return int(number(match.group(1), match.group(2)) * per_day)
 
 
-_SHIFTS = re.compile(r"\b(one|two|three|four|[1-4])\s+(?:\d+[- ]?(?:hour|hr|h)\s+)?shifts\b", re.IGNORECASE)
-_SHIFT_HOURS = re.compile(r"\b(6|8|12)[- ]?(?:hour|hr|h)\s+shifts?\b", re.IGNORECASE)
+_SHIFTS = re.compile(r"\b(one|two|three|four|[1-4])\s+(?:\d+[- ]?(?:hour|hr|h)\s+)?shifts?\b", re.IGNORECASE)
 
 
 def _shifts_a_day(text: str) -> float:
-    """How many shifts a day the text names: "two 12-hour shifts", "we run three shifts", or the
-    shifts' length ("8-hour shifts": three); one when it names none."""
+    """How many shifts a day the text names ("two 12-hour shifts", "we run three shifts", "one 8-hour
+    shift"); one when it names none (a shift's length says nothing of how many run)."""
     if counted := _SHIFTS.search(text):
         word = counted[1].lower()
         return float({"one": 1, "two": 2, "three": 3, "four": 4}.get(word) or int(word))
-    if hours := _SHIFT_HOURS.search(text):
-        return 24 / int(hours[1])
     return 1.0
 
 

@@ -151,7 +151,7 @@ _HOW_OFTEN = (
     r"hourly|daily|weekly|monthly|by the hour"
     r"|(?<!once )every (?:hour|day|week|month|(?:few|other|\d+) (?:hours|days|weeks))"
     r"|each (?:day|week|month)|frequently|constantly|all the time|often"
-    r"|(?:several|many|multiple|a few|few|two|three|\d+) times (?:a|an|per|each) (?:day|hour|week)|a lot|alot"
+    r"|(?:several|many|multiple|a few|few|two|three|\d+) times (?:a|an|per|each) (?:day|hour|week)"
 )
 
 # What moves, said with how often, either way round ("prices change daily", "weekly price updates").
@@ -399,8 +399,10 @@ def _said_to_stay_put(text: str) -> bool:
 # Knowledge that moves, said not to be part of the job: "Timber prices change weekly but that isn't in
 # the reports" (dev10).
 _NOT_USED = re.compile(
-    r"\b(?:isn'?t|is not|aren'?t|are not|not) (?:in|part of|needed|used|relevant|included)\b"
-    r"|\b(?:doesn'?t|does not|don'?t|do not) (?:matter|come into it|need)|\birrelevant\b",
+    r"\b(?:isn'?t|is not|aren'?t|are not|not) (?:in|part of) (?:the |our |any of the )?(?:reports?|summar\w+|inputs?"
+    r"|task|job|answers?|outputs?|translations?|emails?|texts?|documents?|replies)\b"
+    r"|\b(?:isn'?t|is not|aren'?t|are not|not) (?:needed|used|relevant)\b"
+    r"|\b(?:doesn'?t|does not|don'?t|do not) (?:matter|come into it)|\birrelevant\b",
     re.I,
 )
 
@@ -424,8 +426,9 @@ _POINTS_BACK = re.compile(r"\W*(?:but\s+)?(?:they|they're|that|that's|it|it's|th
 # Prompting tried and found wanting ("Prompting GPT-4o-mini gets ~80% right, not good enough") is not
 # prompting that works, whatever figure it reached.
 _FALLS_SHORT = re.compile(
-    r"\b(?:not|isn'?t|aren'?t|wasn'?t|never) (?:good|accurate|reliable|consistent) enough\b|\bnot enough\b"
-    r"|\bfalls? short\b|\bdoesn'?t cut it\b|\b(?:fails?|failed|struggles?|struggled)\b|\bunreliable\b",
+    r"\b(?:not|isn'?t|aren'?t|wasn'?t|never) (?:good|accurate|reliable|consistent) enough\b"
+    r"|\bfalls? short\b|\bdoesn'?t cut it\b|\bunreliable\b"
+    r"|\b(?:fails?|failed|struggles?|struggled) (?:with|to (?:follow|get|classify|produce|keep|match|handle))\b",
     re.I,
 )
 _TRIED_PROMPTING = re.compile(r"\b(?:prompt\w*|few-shot|gpt\S*|chatgpt|claude|gemini|llms?|api)\b", re.I)

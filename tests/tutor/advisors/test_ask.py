@@ -525,3 +525,19 @@ def test_a_question_about_who_made_a_method_quotes_its_authors(core: Core, text:
     question is the authors' names, and the sentence that gives them was not even retrieved."""
     _, answer, _ = asked(core, text)
     assert authors in answer.answer, answer.answer
+
+
+def test_a_relative_who_asks_nothing_about_authors() -> None:
+    from tutor.advisors.extractive import ASKS_WHO
+
+    assert not ASKS_WHO.search("My teammate who developed our eval says rank 64 is better. Is that right?")
+    assert not ASKS_WHO.search("I'm a teacher who wrote 500 essay grades, how many do I need?")
+    assert ASKS_WHO.search("who came up with lora?") and ASKS_WHO.search("dpo paper - whos it by?")
+    assert ASKS_WHO.search("dpo paper — who and what year?")
+
+
+def test_a_question_shaped_use_case_with_a_volume_may_still_be_read_as_one() -> None:
+    from tutor.advisors.case_reader import weigh
+
+    assert weigh(False, 0.99, "How should a clinic triage 300 patient messages a day with an LLM?")
+    assert not weigh(False, 0.99, "is it legal to scrape twitter posts for training data in brazil")

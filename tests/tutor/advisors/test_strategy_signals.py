@@ -413,7 +413,6 @@ def test_a_model_size_in_millions_still_reads_beside_a_model() -> None:
     ("text", "signal"),
     [
         ("Stock levels refresh several times a day.", "changing"),
-        ("the menu prices change alot", "changing"),
         ("Our budget is really tight this year.", "low_budget"),
         ("The reviewers wrote 3k pairs: a safe vs an unsafe reply to the same question.", "preference"),
         ("Field notes use our own shorthand and plant codes.", "vocabulary"),
@@ -447,3 +446,22 @@ def test_prompting_that_falls_short_is_not_prompting_that_works() -> None:
         "Prompting GPT-4o with a few examples gets about 75% right, which is not good enough."
     )
     assert not strategy.read_signals(text).already_works
+
+
+@pytest.mark.parametrize(
+    ("text", "signal", "raised"),
+    [
+        # A review of the rules above: what they must leave alone
+        ("Our prices change every week, and the latest ones are not in any base model.", "changing", True),
+        ("Rates update daily. It's not in the model's training data.", "changing", True),
+        ("Prompting GPT-4o already works well; it only fails when the API times out.", "already_works", True),
+        ("We tried many prompts and changed them a lot. The 12 categories never change.", "changing", False),
+    ],
+)
+def test_what_the_new_vetoes_and_words_leave_alone(text: str, signal: str, raised: bool) -> None:
+    assert getattr(strategy.read_signals(text), signal) is raised
+
+
+def test_one_shift_is_one_and_a_hyphenated_number_is_not_joined() -> None:
+    assert facts.daily_volume("We inspect 200 parts per shift. We run one 8-hour shift a day.") == 200
+    assert "40200" not in facts.digits_for_words("We get 40 200-word emails per day")
