@@ -24,6 +24,7 @@ words.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ class AnswerReader:
         if len(x) != len(self.weights):
             raise ValueError(f"the answer reader expects {len(self.weights)} measures, got {len(x)}")
         z = self.bias + sum(w * v for w, v in zip(self.weights, x, strict=True))
-        return 1 / (1 + pow(2.718281828459045, -max(-60.0, min(60.0, z))))
+        return 1 / (1 + math.exp(-max(-60.0, min(60.0, z))))
 
     def answers(self, x: Sequence[float]) -> bool:
         return self.probability(x) >= self.threshold
