@@ -184,7 +184,9 @@ def has_fact(answer: str, alternatives: Iterable[str]) -> bool:
     answer_numbers = [values for _, values in number_values(plain)]
     for alternative in alternatives:
         alt = _normal(alternative)
-        if re.search(rf"(?<![\w]){re.escape(alt)}(?![\w])", plain):
+        # A fact that ends on a word holds in its -s/-es form too ("suppress" in "Alignment suppresses").
+        ending = "(?:e?s)?" if alt[-1:].isalpha() else ""
+        if re.search(rf"(?<![\w]){re.escape(alt)}{ending}(?![\w])", plain):
             return True
         wanted = [values for _, values in number_values(alt)]
         if not wanted:

@@ -105,6 +105,25 @@ NAMES_AUTHORS = re.compile(
     r"|\b[A-Z][\w'.-]*(?: [A-Z][\w'.-]*)* \((?:[^()]*\W)?(?:19|20)\d\d\)"  # "Microsoft's Orca (2023)"
 )
 
+# "why is it so easy to undo safety training?", "why does lora even work": answered by a sentence
+# that gives a reason ("Why so easy? Alignment suppresses…", the hypothesis under "Why does it
+# work?"), which ranked below sentences that only share the question's topic ("RLHF takes thousands
+# of hours"). Such sentences gain this much for a question that asks why.
+REASON_WEIGHT = 0.3
+ASKS_WHY = re.compile(
+    r"(?:^|[.?!,;:\-—]\s*|\b(?:so|and|but|ok|okay|like|genuinely|honestly)\s+)\W*(?:why|how come)\b"
+    r"|\bwhat(?:'s| is) the reason\b",
+    re.I,
+)
+GIVES_REASON = re.compile(
+    r"^\W*why\b[^?]{0,60}\?|\bbecause\b|\bthe (?:hypothesis|reason)\b|\b(?:that|this|which) is why\b", re.I
+)
+
+
+def gives_reason(unit: str, passage: Passage | Chunk) -> bool:
+    """The sentence gives a reason: it says why or because, or sits under a heading that asks why."""
+    return bool(GIVES_REASON.search(unit)) or passage.section.split(" › ")[-1].lower().startswith("why")
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -333,6 +352,7 @@ def rank_sentences(
     shared_words = _shared_words(" ".join(questions), scorer)
     names_subject = _shared_words(subject, scorer) if subject else lambda _: 0.0
     asks_who = any(ASKS_WHO.search(q) for q in questions)
+    asks_why = any(ASKS_WHY.search(q) for q in questions)
     quotes = []
     for (unit, passage, position), text, similarity, relevance in zip(
         candidates, sentences, similarities, judged, strict=True
@@ -340,6 +360,7 @@ def rank_sentences(
         score = (
             similarity + RANKER_WEIGHT * relevance + WORD_WEIGHT * shared_words(unit) + PASSAGE_WEIGHT * passage.score
             + SUBJECT_WEIGHT * names_subject(text) + AUTHORS_WEIGHT * (asks_who and bool(NAMES_AUTHORS.search(unit)))
+            + REASON_WEIGHT * (asks_why and gives_reason(unit, passage))
         )  # fmt: skip
         quotes.append(Quote(unit, passage, score, position))
     return sorted(quotes, key=lambda q: -q.score)

@@ -64,6 +64,11 @@ def _spelled_value(words: str) -> int | None:
 _INDIAN_SCALE = re.compile(r"\b(\d+(?:\.\d+)?)\s*(lakh|lac|crore)s?\b", re.IGNORECASE)
 _INDIAN_SCALES = {"lakh": 100_000, "lac": 100_000, "crore": 10_000_000}
 _DOTTED_THOUSANDS = re.compile(r"(?<![\w.,])([1-9]\d{0,2}(?:\.\d{3})+)(?![.,]?\d|[eE][-+]?\d|\s*%)")
+# By an apostrophe in Switzerland ("2'000 transcribed speeches").
+_SWISS_THOUSANDS = re.compile(r"(?<![\w'’.,])([1-9]\d{0,2}(?:['’]\d{3})+)(?![\w'’]|[.,]\d)")
+# "half a million reviews a month": half of the scale word, in digits.
+_HALF_A = re.compile(r"\bhalf\s+an?\s+(thousand|million|billion)\b", re.IGNORECASE)
+_HALVES = {"thousand": "500", "million": "500000", "billion": "500000000"}
 # And by a space ("10 000 past reports", "150 000 a year"), as in French, Nordic and SI usage.
 _SPACED_THOUSANDS = re.compile(r"(?<![\w.,])(?<!\d )([1-9]\d{0,2}(?: \d{3})+)(?![\w.,-]|\s*%| \d)")
 
@@ -85,6 +90,8 @@ def _regional_numbers(text: str) -> str:
         return m[1] if _METRIC_BEFORE.search(m.string[max(0, m.start() - 24) : m.start()]) else m[1].replace(".", "")
 
     text = _SPACED_THOUSANDS.sub(lambda m: m[1].replace(" ", ""), text)
+    text = _SWISS_THOUSANDS.sub(lambda m: re.sub(r"['’]", "", m[1]), text)
+    text = _HALF_A.sub(lambda m: _HALVES[m[1].lower()], text)
     return _DOTTED_THOUSANDS.sub(thousands, text)
 
 
@@ -121,7 +128,20 @@ def example_count(text: str) -> int | None:
         return None
     groups = match.groups()  # each alternative of the pattern has its own (digits, scale) pair
     digits, scale = next((groups[i], groups[i + 1]) for i in range(0, len(groups), 2) if groups[i])
+    if corrected := _CORRECTED.match(match.string, match.end()):
+        digits, scale = corrected[1], corrected[2]
     return int(number(digits, scale))
+
+
+# The count corrected later in its sentence: "we thought we had 3k tagged tickets, but after removing
+# duplicates it's more like 1,900".
+_CORRECTED = re.compile(
+    r"[^.?!]{0,80}?\b(?:more\s+like|closer\s+to|really\s+only|actually\s+only)\s+(?:about\s+|around\s+|~)?"
+    + _NUMBER
+    # the count alone, or of them: not "closer to 500 milliseconds", "more like 7B", "closer to 2 seconds"
+    + r"(?=\s*(?:[.,;!?)]|$)|\s+(?:of\s+(?:them|those)|examples|labell?ed|tagged|annotated)\b)",
+    re.IGNORECASE,
+)
 
 
 # Past participles that say people made or checked an output: what makes a count of anything a
@@ -332,7 +352,7 @@ def corpus_tokens(text: str) -> float | None:
 
 def daily_volume(text: str) -> int | None:
     """Requests per day: "50,000 notes per day", "2M calls a month" (-> per day), "10 per second"."""
-    text = digits_for_words(text)
+    text = _SHIFT_FIRST.sub(r"\1\2 per shift", digits_for_words(text))
     match = _last(_VOLUME.pattern, text)
     if not match:
         return None
@@ -341,6 +361,13 @@ def daily_volume(text: str) -> int | None:
     return int(number(match.group(1), match.group(2)) * per_day)
 
 
+# The shift named before its count: "3 shifts, each shift about 250 notes" (-> "250 notes per shift").
+_SHIFT_FIRST = re.compile(
+    r"\b(?:each|every)\s+shift,?\s+(?:about\s+|around\s+|roughly\s+|approx\.?\s+|~\s*)?"
+    r"(\d[\d,.]*\s*(?:k\b)?)(\s+(?!(?:operators|people|staff|workers|agents|nurses|inspectors|hours|minutes"
+    r"|engineers|technicians|clerks|employees|persons)\b)[a-z-]+s)\b",
+    re.IGNORECASE,
+)
 _SHIFTS = re.compile(r"\b(one|two|three|four|[1-4])\s+(?:\d+[- ]?(?:hour|hr|h)\s+)?shifts?\b", re.IGNORECASE)
 
 

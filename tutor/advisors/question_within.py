@@ -15,14 +15,63 @@ import re
 
 from tutor.advisors.grounding import content_words, sentences
 
-# A clause that asks: it opens on a question word (after a filler such as "so" or "and").
+_FILLERS = r"^\W*(?:(?:so|and|but|ok|okay|then|also|now|like)\s+)*"
+_AUX = r"(?:is|are|am|was|were|can|could|should|do|does|did|will|would|has|have|must|shall)(?!n't|n’t|'t)"
+# A clause that asks without a question mark: a question word with the verb before its subject ("how
+# much of that am i supposed to read", "where should we host the model", "what's the catch"), or
+# the verb first ("should we host it ourselves"). "which updates every hour", "what they want",
+# "what callers tell us is sensitive" and "can't go outside" tell; so does a list after a colon
+# ("customers ask: what's in stock, prices").
+_SUBJECT = r"(?:i|we|you|it|this|that|these|those|they|there|he|she|my|our|your|the|a|an)\b"
+# The verb first: "should we host it ourselves", not "have a dataset of…" or "was a teacher for…"
+# (a statement with its subject left out).
+_AUX_FIRST = r"(?:is|are|can|could|should|do|does|did|will|would|must)(?!n't|n’t|'t)"
+_WH = r"(?:how|what|which|where|when|why|who)"
 _ASKS = re.compile(
-    r"^\W*(?:(?:so|and|but|ok|okay|then|also|now|like)\s+)*"
-    r"(?:how|what|what's|whats|which|where|when|why|who|is|are|can|could|should|do|does|did|will|would|any)\b",
+    _FILLERS
+    + r"(?:"
+    + _WH
+    + r"(?:\s+[\w-]+){0,2}?\s+"
+    + _AUX
+    + r"\b"  # "which model is best for that"
+    + r"|"
+    + _WH
+    + r"(?:\s+[\w-]+){1,6}?\s+"
+    + _AUX
+    + r"\s+"
+    + _SUBJECT
+    + r"|"
+    + _WH
+    + r"(?:\s+[\w-]+){0,2}?\s+to\s+\w+"  # "what model to use for this"
+    + r"|(?:what|where|who|how|when)'s\b|whats\b"
+    + r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b"
+    + r"|"
+    + _AUX_FIRST
+    + r"\s+"
+    + _SUBJECT
+    + r"|(?:how|why)\s+(?:not\s+)?(?:to|come)\b)",
+    re.I,
+)
+# Past a sentence's first clause, a clause asks only with a subject after its verb ("…busy at lunch,
+# where should we host it", "…with gpt4, how much of that am i supposed to read"): there "which",
+# "who", "where" and "when" open relative clauses ("…our SOPs, which did not change"), and "what's
+# wrong", "how to log hours" are items of a list.
+_LATER_ASKS = re.compile(
+    _FILLERS
+    + r"(?:(?:(?:how|what|why)(?:\s+[\w-]+){0,6}?\s+"
+    + _AUX
+    + r"\s+"
+    + _SUBJECT
+    + r")"
+    + r"|(?:(?:which|who|where|when)(?:\s+[\w-]+){0,6}?\s+)?"
+    + _AUX
+    + r"\s+(?:i|we|you|they|it|he|she)\b"
+    + r"|which\s+(?:[\w-]+\s+)?(?:is|are)\s+(?:better|best|right|faster|cheaper)\b"
+    + r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b)",
     re.I,
 )
 # Where one sentence turns to its question ("…with gpt4, how much of that…", "…at lunch - where…").
-_CLAUSE_BREAK = re.compile(r"\s*(?:[,;:](?=\s)|\s[-–—]\s|\.\.\.)\s*")
+_CLAUSE_BREAK = re.compile(r"\s*(?:[,;](?=\s)|\s[-–—]\s|\.\.\.)\s*")
 # Words of a request for the advisor's own verdict ("Is fine-tuning worth it?", "What's wrong with
 # it?"), and question words: with nothing else, the recommendation or the critique answers it.
 _VERDICT_WORDS = frozenset(
@@ -32,7 +81,8 @@ _VERDICT_WORDS = frozenset(
         fine-tune fine-tuning finetune finetuning fine tune tuning tuned fine-tuned prompting prompt rag go
         use using need needed something else instead right way do doing think make sense
         what's whats how's where's who's which what where when does would could should
-        wrong issue issues problem problems mistake mistakes fix improve critique review feedback""",
+        wrong issue issues problem problems mistake mistakes fix improve critique review feedback
+        strategy plan train training pretrain pre-train pretraining pre-training scratch""",
     )
 )
 # A question needs this many words besides the verdict words to be searched for on its own.
@@ -59,12 +109,31 @@ def question_within(text: str) -> str | None:
     return None
 
 
+# "Quick question: how do I…": a colon after this many words or fewer leads in to the question.
+MAX_LEAD_IN = 3
+# A quoted span: what the learner's users say ("questions like 'can I deduct my home office?'"),
+# and the examples in brackets ("replies to whatever they write (pain, when can i shower...)").
+_QUOTES = re.compile(r"""(?:^|(?<=[\s(\[]))['"‘“](?:[^'"‘’“”\n]|\b['’]\b){2,120}?['"’”](?=[\s,.;:!?)\]]|$)""")
+_QUOTED = re.compile(_QUOTES.pattern + r"|\([^()\n]{2,200}\)")
+
+
 def _asks(sentence: str) -> bool:
-    """It ends on "?", or one of its clauses opens on a question word ("…with gpt4, how much of that
-    am i supposed to read")."""
-    if sentence.rstrip("\"')” ").endswith("?"):
-        return True
-    return any(_ASKS.match(clause) for clause in _CLAUSE_BREAK.split(sentence))
+    """It ends on "?", or one of its clauses asks by its word order ("…with gpt4, how much of that
+    am i supposed to read"); a question quoted from someone else does not count."""
+    if _QUOTES.sub("X", sentence).rstrip("\"')” ").endswith("?"):
+        return True  # "which base model is best (Llama or Mistral?)" asks; "…like 'can I deduct it?'" quotes
+    return bool(_asking_clauses(_QUOTED.sub("X", sentence)))
+
+
+def _asking_clauses(sentence: str) -> list[str]:
+    """The clauses that ask by their word order; after a colon only when a short lead-in opens it
+    ("Quick question: how…"): after a longer one ("customers ask: what's in stock, prices") it is a
+    list or a quote, not the learner's question."""
+    told, colon, after = sentence.partition(": ")
+    if colon and len(told.split()) <= MAX_LEAD_IN:
+        told = after
+    first, *rest = _CLAUSE_BREAK.split(told)
+    return [first] * bool(_ASKS.match(first)) + [c for c in rest if _LATER_ASKS.match(c)]
 
 
 def _own_words(text: str) -> list[str]:

@@ -177,6 +177,15 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "(?:our|their|in-house|internal)(?: own| company'?s?)? (?:[\\w-]+ )?"
         "(?:shorthand|abbreviations|acronyms|slang)",
         "(?:own|internal|in-house) (?:[\\w-]+ )?codes",
+        # A language the team writes in that a model reads badly: "Swiss German dialect", "old Low German
+        # dialect"; the team's codes and scales ("our loom codes", "our area codes (PAY, LOG, SEC-2)",
+        # "our internal severity scale (T0-T4)") (dev11).
+        "dialects?",
+        "(?:our|their) (?!(?:discount|promo|promotional|postal|zip|post|country|dress|qr|bar|coupon|voucher|gift|tax"
+        "|error|status|source|access|area|phone|booking|tracking)\\b)(?:[\\w-]+ )?codes\\b(?! of\\b)",
+        "codes? \\((?:[A-Z][A-Z0-9-]{1,8}, ?){2,}",
+        "(?:own|internal|in-house) (?:[\\w-]+ )?(?:severity|grading|rating|damage|risk|quality|defect) "
+        "(?:scale|grades|notation)",
     ),
     # Words that say the knowledge moves, not what it is about. "catalogue", "FAQ", "news",
     # "documentation" and "policies" (and "docs" before them) name a topic: "our defect catalogue
@@ -234,11 +243,19 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",
         "gaming", "tiny budget", "free tier", "free (?:\\w+ )?(?:cloud )?vm",
         "tight budget", "shoestring",
-        "budget is (?:very |really |quite |pretty |extremely )?(?:tight|small|tiny|limited|minimal|low)",
+        "(?:budget|grant|funding|money)(?: we have)?(?: for (?:this|it))? (?:is|are|was) "
+        "(?:very |really |quite |pretty |extremely |fairly |rather )?(?:tight|small|tiny|limited|minimal|low|modest)",
+        "(?:small|tiny|limited|modest|minimal) (?:[\\w-]+ )?(?:grant|funding|budget)",
     ),
     "from_scratch": ("from[ -]scratch", "pre-?train\\w*", "our own foundation model"),
     "already_works": (
         "prompting works", "base model (?:already )?(?:does|works|handles)", "works well with prompting",
+        # A general model named doing the job well: "Claude already writes our newsletters fine", "it
+        # works 90% of the time" (dev11). Prompting that falls short vetoes them (_prompting_falls_short).
+        "(?:gpt[\\w.-]*|chatgpt|claude|gemini|copilot|the base model) (?:already )?"
+        "(?:writes|does|handles|answers|gets|produces|drafts|works)\\b(?:(?!\\bbut\\b)[^.?!]){0,50}?"
+        "\\b(?:fine|well|correctly|great)\\b(?![^.?!]*\\b(?:but|except|only)\\b)",
+        "prompt\\w*[^.?!]{0,40}\\bworks? (?:about |roughly |around |maybe )?(?:[89]\\d|100) ?% of the time",
     ),
     "full_fine_tuning": ("full fine-?tun\\w*",),
     "deep_knowledge": ("expert\\w*", "subspecialt\\w*", "rare languages?", "deep", "knowledge"),
@@ -356,6 +373,9 @@ SAID_AS_A_NEGATION: dict[str, tuple[str, ...]] = {
     "vocabulary": (
         "(?:names|terms|words|abbreviations|codes|slang)(?: [\\w'-]+){0,4} (?:models?|llms?|ai|chatgpt|gpt\\S*)"
         " (?:don'?t|do not|doesn'?t|does not|won'?t|can'?t|cannot) (?:know|understand|recogni[sz]e)",
+        # "our warehouse codes that no model knows"
+        "(?:names|terms|words|abbreviations|codes|slang|jargon)(?: [\\w'-]+){0,4} (?:no|none of the) (?:[\\w-]+ )?"
+        "(?:models?|llms?|ai|chatbots?) (?:knows?|understands?|recogni[sz]es?)",
     ),
     # ("no money beyond that" after two A100s is a budget spent, not a small one)
     "low_budget": (
@@ -427,11 +447,24 @@ _POINTS_BACK = re.compile(r"\W*(?:but\s+)?(?:they|they're|that|that's|it|it's|th
 # prompting that works, whatever figure it reached.
 _FALLS_SHORT = re.compile(
     r"\b(?:not|isn'?t|aren'?t|wasn'?t|never) (?:good|accurate|reliable|consistent) enough\b"
-    r"|\bfalls? short\b|\bdoesn'?t cut it\b|\bunreliable\b"
+    r"|\bfalls? short\b|\bdoesn'?t cut it\b|\bunreliable\b|\binconsistent\b|\bhit[- ](?:or|and)[- ]miss\b"
+    r"|\b(?:doesn'?t|didn'?t|does not|did not) work\b|\bnot working\b"
     r"|\b(?:fails?|failed|struggles?|struggled) (?:with|to (?:follow|get|classify|produce|keep|match|handle))\b",
     re.I,
 )
 _TRIED_PROMPTING = re.compile(r"\b(?:prompt\w*|few-shot|gpt\S*|chatgpt|claude|gemini|llms?|api)\b", re.I)
+
+
+# A wish to fine-tune or adapt a model, with nothing said of building one ("I want to fine tune a model
+# for my business", "adapting large language models to our operations"): the learned reader read
+# both as pre-training ambitions (dev11).
+_ADAPTS = re.compile(r"\b(?:fine[- ]?tun\w*|finetun\w*|adapt\w*|customi[sz]\w*)", re.I)
+_SCRATCH = re.compile(
+    r"\b(?:scratch|pre-?train\w*|from (?:nothing|zero|the ground up)|foundation|brand[- ]new|sovereign"
+    r"|(?:our|my|their) own (?:[\w-]+ ){0,2}(?:models?|llms?|gpts?|ais?|base)"
+    r"|tokens?|corpus|(?:train|build)\w* (?:an? |our |my )?(?:new |own |[\d.]+[bm] )?(?:llm|language model|model))\b",
+    re.I,
+)
 
 
 def _prompting_falls_short(text: str) -> bool:
@@ -471,6 +504,8 @@ def read_signals(text: str) -> Signals:
         found["changing"] = False
     if found["already_works"] and _prompting_falls_short(text) and not _stated(text, SIGNAL_WORDS["already_works"]):
         found["already_works"] = False
+    if found["from_scratch"] and _ADAPTS.search(text) and not _SCRATCH.search(text):
+        found["from_scratch"] = False
     return Signals(
         volume=facts.daily_volume(text),
         have=have,

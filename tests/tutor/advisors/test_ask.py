@@ -527,6 +527,21 @@ def test_a_question_about_who_made_a_method_quotes_its_authors(core: Core, text:
     assert authors in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("why can a hundred nasty examples undo all that rlhf work?", "suppresses"),
+        ("why do we warm up the learning rate at the start", "starts at zero"),
+    ],
+)
+def test_a_why_question_quotes_the_reason_the_course_gives(core: Core, text: str, reason: str) -> None:
+    """ "Why is it so easy to undo safety training?" was answered with "RLHF takes thousands of hours",
+    which shares its topic; the sentence that says why ("Alignment suppresses harmful outputs…") is
+    the answer."""
+    _, answer, _ = asked(core, text)
+    assert reason in answer.answer, answer.answer
+
+
 def test_a_relative_who_asks_nothing_about_authors() -> None:
     from tutor.advisors.extractive import ASKS_WHO
 
@@ -541,3 +556,15 @@ def test_a_question_shaped_use_case_with_a_volume_may_still_be_read_as_one() -> 
 
     assert weigh(False, 0.99, "How should a clinic triage 300 patient messages a day with an LLM?")
     assert not weigh(False, 0.99, "is it legal to scrape twitter posts for training data in brazil")
+
+
+def test_the_evaluation_finds_a_fact_said_in_another_form_of_its_word() -> None:
+    """A held-out item's fact "suppress" was missed in "Alignment suppresses harmful outputs": the
+    fact is a word, and its -s or -es form says it; another word that starts with it does not."""
+    from tutor.advisors.answer_eval import has_fact
+
+    assert has_fact("Alignment suppresses harmful outputs.", ["suppress"])
+    assert has_fact("The adapter is tied to one base model.", ["tie"]) is False  # "tied" is not "tie" + ending
+    assert has_fact("It was merged into the base.", ["merge"]) is False
+    assert has_fact("Below 3, a human reviews it.", ["below 3"]) and not has_fact("Below 30.", ["below 3"])
+    assert not has_fact("suppression of outputs", ["suppress"])

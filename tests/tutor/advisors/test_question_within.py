@@ -38,6 +38,34 @@ from tutor.llm.fake import FakeChatModel
             "I had GPT-4 write 2,000 examples for our bot, how many of them should I check by hand?",
             "I had GPT-4 write 2,000 examples for our bot, how many of them should I check by hand?",
         ),
+        # No question mark: the clause asks by its word order.
+        (
+            "we generated 8000 examples with gpt-4o. how much of the generated stuff are we supposed to read by hand,"
+            " please dont say all of it",
+            "how much of the generated stuff are we supposed to read by hand, please dont say all of it",
+        ),
+        # Found by a review: questions with no question mark that the word-order rule first missed.
+        (
+            "Quick question: how many examples do I need for LoRA",
+            "Quick question: how many examples do I need for LoRA",
+        ),
+        (
+            "We have 2k support tickets. what model to use for this",  # few words of its own: with the one before
+            "We have 2k support tickets. what model to use for this",
+        ),
+        (
+            "We have 2k emails in Dutch, which model is best for that",
+            "We have 2k emails in Dutch, which model is best for that",
+        ),
+        (
+            "We have 3k chats, any tips on choosing the LoRA rank",
+            "We have 3k chats, any tips on choosing the LoRA rank",
+        ),
+        (
+            "We train on 5k pairs, how many epochs should the model train",
+            "We train on 5k pairs, how many epochs should the model train",
+        ),
+        ("Which base model is best here (Llama or Mistral?)", "Which base model is best here (Llama or Mistral?)"),
         # Too few words of its own: the sentence before says what it is about.
         (
             "Legal is worried about sending customer data to OpenAI. What's the alternative?",
@@ -59,6 +87,22 @@ def test_the_course_question_inside_a_use_case_is_found(text: str, question: str
         'Here\'s my first example: {"prompt": "2+2", "completion": "4"}. What\'s wrong with it?',
         # No question at all.
         "We answer 3,000 Dutch support tickets a day and have 12k answered tickets.",
+        # Told, not asked: relative clauses, lists of what people ask, "can't" and "any" in a statement.
+        "Forecast questions come in all day. The answer depends on the wind and rain forecast, which updates "
+        "several times a day.",
+        "Technicians ask questions about our SOPs, which did not change since the line was installed in 2015.",
+        "We run a garden shop and want a chat assistant for customers: what's in stock, current prices, delivery "
+        "times.",
+        "Each handover note becomes three lines for the next shift: what changed, what's pending, what to watch.",
+        "It reads support emails and fills in the ticket: customer name, order number, what they want.",
+        "Operator data is confidential, can't go outside company network.",
+        "Nothing else special – it's a free-text summary, any reasonable wording is fine.",
+        # A statement with its subject left out.
+        "Have a dataset of 2,000 labelled support emails in German.",
+        "Was a teacher for 10 years and have 3,000 graded essays.",
+        # The questions the learner's own users ask, quoted.
+        "A tax Q&A bot for freelancers that answers questions like 'can I deduct my home office?'",
+        "Users ask 'is token X listed', 'what's the withdrawal fee now?', and fees change weekly.",
     ],
 )
 def test_a_request_for_the_verdict_or_a_plain_case_asks_no_course_question(text: str) -> None:

@@ -465,3 +465,88 @@ def test_what_the_new_vetoes_and_words_leave_alone(text: str, signal: str, raise
 def test_one_shift_is_one_and_a_hyphenated_number_is_not_joined() -> None:
     assert facts.daily_volume("We inspect 200 parts per shift. We run one 8-hour shift a day.") == 200
     assert "40200" not in facts.digits_for_words("We get 40 200-word emails per day")
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        # Found on the eleventh own-words dev set (dev11), written here in other words.
+        ("The money we have for this is modest.", "low_budget"),
+        ("Our grant is small, so cloud GPUs are out.", "low_budget"),
+        ("It's funded by a small research grant.", "low_budget"),
+        ("budget low, hardware old", "low_budget"),
+        ("Claude already writes our newsletters fine.", "already_works"),
+        ("we tried prompting with the handbook pasted in and it works 90% of the time", "already_works"),
+        ("Reports are written in Scots dialect.", "vocabulary"),
+        ("Clerks write in our warehouse codes that no model knows.", "vocabulary"),
+        ("Each ticket gets one of our area codes (PAY, LOG, SEC-2).", "vocabulary"),
+        ("Inspectors grade damage on our internal severity scale (S0-S5).", "vocabulary"),
+    ],
+)
+def test_signals_of_the_eleventh_dev_set(text: str, signal: str) -> None:
+    assert getattr(strategy.read_signals(text), signal), signal
+
+
+@pytest.mark.parametrize(
+    ("text", "volume"),
+    [
+        ("We run 2 shifts, each shift about 300 forms.", 600),
+        ("Half a million messages a month.", 16667),
+    ],
+)
+def test_volumes_per_shift_told_after_the_shifts_and_half_a_million(text: str, volume: int) -> None:
+    assert facts.daily_volume(text) in (volume, volume - 1)  # a month's count, rounded either way
+
+
+@pytest.mark.parametrize(
+    ("text", "have"),
+    [
+        ("We have 3'500 reviewed letters.", 3500),  # Swiss thousands
+        ("We thought we had 5k labelled emails, but after cleaning it's more like 2,300.", 2300),
+        ("I have 250k words of my own essays, about 800 essays in all.", 800),  # words are no examples
+    ],
+)
+def test_examples_in_swiss_thousands_corrected_or_beside_a_word_count(text: str, have: int) -> None:
+    assert facts.examples_on_hand(text) == have
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hello, we'd like to fine-tune a model for our shop. how do we begin?",
+        "Our company is looking into adapting language models to our processes. Please advise.",
+    ],
+)
+def test_a_wish_to_fine_tune_or_adapt_is_no_plan_to_train_from_scratch(text: str) -> None:
+    assert not strategy.read_signals(text).from_scratch
+
+
+def test_prompting_whose_tone_stays_inconsistent_does_not_already_work() -> None:
+    text = "Support replies must sound like our brand. We tried few-shot prompting, the tone is still inconsistent."
+    assert not strategy.read_signals(text).already_works
+
+
+def test_what_the_eleventh_dev_set_s_rules_leave_alone() -> None:
+    """A review of the rules above found these over-reaches."""
+    latency = "We have 12,000 labelled tickets but replies must come closer to 500 milliseconds."
+    assert facts.examples_on_hand(latency) == 12000
+    assert facts.examples_on_hand("We have 3k tagged tickets; a model more like 7B would fit our GPU.") == 3000
+    assert facts.examples_on_hand("We have 5,000 labelled emails but latency has to be closer to 2 seconds.") == 5000
+    assert facts.daily_volume("We handle about 1,200 calls per day across 3 shifts, each shift 4 operators.") == 1200
+    assert facts.daily_volume("We process 600 forms a day. 3 shifts, each shift about 8 hours.") == 600
+    vocabulary = strategy.SIGNAL_WORDS["vocabulary"]
+    for text in (
+        "Our shop bot answers questions about our discount codes, opening hours and returns.",
+        "Customers type their postal codes to find a store.",
+        "We want to host our own model at scale.",
+    ):
+        assert not strategy._stated(text, vocabulary), text
+    works = strategy.SIGNAL_WORDS["already_works"]
+    finnish = "ChatGPT handles English well, but our tickets are in Finnish and it mangles them."
+    assert not strategy._stated(finnish, works)
+    assert not strategy._stated("Our regex pipeline works 70% of the time.", works)
+    for text in (
+        "We want to train a 1B model for Basque on our 40B-token corpus and then adapt it to legal text.",
+        "Train a new language model on our 2 trillion tokens, then fine-tune it for chat.",
+    ):
+        assert not (strategy._ADAPTS.search(text) and not strategy._SCRATCH.search(text)), text
