@@ -21,18 +21,19 @@ from tutor.advisors.ask import (
     Kind,
     QuestionEvent,
     answer_question,
+    answer_within,
     classify,
     earlier_recommendation,
     near_a_course_sentence,
     prepare,
 )
-from tutor.advisors.base import UploadedFile, check_message, read_upload, to_json
+from tutor.advisors.base import Recommendation, UploadedFile, check_message, read_upload, to_json
 from tutor.advisors.case_reader import load_case_reader
 from tutor.advisors.extractive import QuoteScorer, ranked_texts
 from tutor.advisors.history import CUT_OFF
 from tutor.advisors.quiz_guard import QuizGuard
 from tutor.advisors.sentence_ranker import RankerError, check_ranker_dir, ranker_at
-from tutor.advisors.service import Advice, advise
+from tutor.advisors.service import Advice, QuestionAnswer, advise
 from tutor.advisors.turn import ExplanationCheck, FinalAnswer, Recommended, TurnEvent, run_turn
 from tutor.content import ContentError, Course, Page, load_course, render_for_app
 from tutor.learner_jobs import OneAtATime
@@ -388,7 +389,25 @@ class Core:
         return self._advise(self._lab(lab), request)
 
     def _advise(self, lab: str, request: AdvisorRequest) -> Advice:
-        return advise(self.course, self.course_index(), lab, request, k=self.settings.rag_top_k)
+        return advise(
+            self.course,
+            self.course_index(),
+            lab,
+            request,
+            k=self.settings.rag_top_k,
+            answer_within=lambda text, question, recommendation: self._answer_within(
+                lab, text, question, recommendation
+            ),
+        )
+
+    def _answer_within(self, lab: str, text: str, question: str, recommendation: Recommendation) -> QuestionAnswer:
+        """The question a use case asks beyond the verdict, answered as any course question is (read
+        from the whole message, which says what "that" is), without the model: the model explains
+        the recommendation."""
+        asked = self._asked(lab, AdvisorRequest(text=text), "question")
+        asked.recommendation = recommendation
+        answer = answer_within(asked, question, self.course_index(), self.quiz_guard(), self.quote_scorer())
+        return QuestionAnswer(answer.answer, answer.outcome, asked.passages)
 
     def start_advice(
         self, viewer: Viewer, lab: str, text: str, file_paths: list[str | Path] | None = None

@@ -142,8 +142,11 @@ def _reply_from_final(final: FinalAnswer, started: float, *, checked: bool) -> R
     cited = [f"{c.page_id}#{c.anchor}" for c in advice.citations]
     cited += [f"{p.page_id}#{p.anchor}" for p in passages]
     answer = final.explanation
+    # The question the case asks, when the course does not answer it, is said to be off the course.
+    within = advice.question_answer
+    outcome = "off_course" if within is not None and within.outcome == "off_course" else "use_case"
     return Reply(
-        answer, cited, context, time.perf_counter() - started, "use_case", bool(final.model),
+        answer, cited, context, time.perf_counter() - started, outcome, bool(final.model),
         (final.source == "model") if checked else bool(answer),
         contradictions(plain_answer(answer), advice.recommendation.claims()),
     )  # fmt: skip

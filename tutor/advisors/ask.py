@@ -42,6 +42,7 @@ from tutor.advisors.grounding import (
     stem,
 )
 from tutor.advisors.names import not_mentioned_note, unmentioned_names
+from tutor.advisors.question_within import asking_clause
 from tutor.advisors.quiz_guard import QuizGuard, QuizItem
 from tutor.advisors.turn import AnswerPiece, ModelReady, Queued, quotable
 from tutor.llm import ChatModel, LLMError
@@ -741,12 +742,14 @@ def refusal(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
     return CourseAnswer(answer, cited, asked.passages, "", True, "extract", "refusal")
 
 
-def unanswered(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
+def unanswered(
+    asked: Asked, guard: QuizGuard, scorer: Scorer, allowed: Callable[[str], bool] | None = None
+) -> CourseAnswer:
     """On the course's topic, not in the course: said so, with the nearest course sentence and its
     section, so that a question the reader doubted wrongly still shows the course's words."""
     named = " or ".join(f"**{n}**" for n in asked.unmentioned[:2])
     names = f": it never mentions {named}" if named else ""
-    nearest = course_quotes(asked, scorer, quotable(guard, asked.claims()), most=1)
+    nearest = course_quotes(asked, scorer, allowed or quotable(guard, asked.claims()), most=1)
     if not nearest:
         return off_course_answer(asked)
     p = nearest[0].passage
@@ -943,6 +946,36 @@ def answer_question(
     else:
         shown = extract_answer(asked, guard, scorer, model=model_name, problems=problems, draft=draft)
     yield Answered(asked, _noted(asked, shown))
+
+
+def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
+    """The question a use case asks beyond the verdict, answered from the course without the model.
+    ``asked`` is the whole message prepared as a question, with the case's recommendation (quotes
+    that read against it are left out). The course is said not to answer it only when the
+    question's own sentence is doubted too, and only the names that sentence asks about are named:
+    the case around it names its tools ("our Salesforce summarizer"), which the course need not:
+    the clause that asks is measured (``asking_clause``)."""
+    asking = asking_clause(question)
+    claims = asked.claims()
+
+    def allowed(sentence: str) -> bool:
+        # Under the recommendation, no quote may give another figure than it does, whoever the
+        # sentence is about ("Full fine-tuning uses 1e-5 to 5e-5" beside LoRA's 2e-4).
+        return not guard.leaks(sentence) and not (claims and contradictions(sentence, claims))
+
+    if asked.outcome == "off_course" and asked.passages and course_answers(asking, asked.passages, index, scorer):
+        asked.outcome, asked.unanswered = "answer", False
+    if asked.outcome == "off_course":
+        asked.unmentioned = unmentioned_names(asking, index) or [
+            name
+            for name in dict.fromkeys(unknown_names(asking, lambda w: known_word(w, index)))
+            if not index.mentions(name)
+        ]
+        return unanswered(asked, guard, scorer, allowed) if asked.unanswered else off_course_answer(asked)
+    quotes = course_quotes(asked, scorer, allowed)
+    cited = _cite([q.passage for q in quotes] or asked.passages)
+    body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
+    return CourseAnswer(body, cited, asked.passages, "", True, "extract", "answer")
 
 
 def _noted(asked: Asked, shown: CourseAnswer) -> CourseAnswer:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from tutor.advisors.grounding import ends_complete, sentences, table_cell
+from tutor.advisors.grounding import content_words, ends_complete, sentences, table_cell
 from tutor.rag import Passage
 from tutor.rag.chunks import TABLE_SEPARATOR, Chunk
 from tutor.rag.lexical import terms
@@ -120,9 +120,18 @@ GIVES_REASON = re.compile(
 )
 
 
-def gives_reason(unit: str, passage: Passage | Chunk) -> bool:
-    """The sentence gives a reason: it says why or because, or sits under a heading that asks why."""
-    return bool(GIVES_REASON.search(unit)) or passage.section.split(" › ")[-1].lower().startswith("why")
+def gives_reason(unit: str, passage: Passage | Chunk, asked: set[str]) -> bool:
+    """The sentence gives a reason: it says why or because, or sits under a heading that asks why
+    about something the question names (``asked``: its words): "Why does it work?" for
+    "why does lora even work", not "Why warmup?" for "why does my loss go to zero"."""
+    if GIVES_REASON.search(unit):
+        return True
+    if not passage.section.split(" › ")[-1].lower().startswith("why"):
+        return False
+    # The section's path names its subject ("…LoRA: Low-Rank Adaptation › Why does it work?"); a word
+    # counts by its first four letters ("warm up" and "Why warmup?").
+    named = {w.lower()[:4] for w in content_words(passage.section) if len(w) >= 4}
+    return bool(named & {w[:4] for w in asked if len(w) >= 4})
 
 
 @dataclass(frozen=True)
@@ -353,6 +362,7 @@ def rank_sentences(
     names_subject = _shared_words(subject, scorer) if subject else lambda _: 0.0
     asks_who = any(ASKS_WHO.search(q) for q in questions)
     asks_why = any(ASKS_WHY.search(q) for q in questions)
+    asked = {w.lower() for q in questions for w in content_words(q)} if asks_why else set()
     quotes = []
     for (unit, passage, position), text, similarity, relevance in zip(
         candidates, sentences, similarities, judged, strict=True
@@ -360,7 +370,7 @@ def rank_sentences(
         score = (
             similarity + RANKER_WEIGHT * relevance + WORD_WEIGHT * shared_words(unit) + PASSAGE_WEIGHT * passage.score
             + SUBJECT_WEIGHT * names_subject(text) + AUTHORS_WEIGHT * (asks_who and bool(NAMES_AUTHORS.search(unit)))
-            + REASON_WEIGHT * (asks_why and gives_reason(unit, passage))
+            + REASON_WEIGHT * (asks_why and gives_reason(unit, passage, asked))
         )  # fmt: skip
         quotes.append(Quote(unit, passage, score, position))
     return sorted(quotes, key=lambda q: -q.score)

@@ -27,29 +27,17 @@ _SUBJECT = r"(?:i|we|you|it|this|that|these|those|they|there|he|she|my|our|your|
 # (a statement with its subject left out).
 _AUX_FIRST = r"(?:is|are|can|could|should|do|does|did|will|would|must)(?!n't|n’t|'t)"
 _WH = r"(?:how|what|which|where|when|why|who)"
+_PRONOUN = r"(?:i|we|you|they|he|she|it|my|our|your|their)\b"
 _ASKS = re.compile(
-    _FILLERS
-    + r"(?:"
-    + _WH
-    + r"(?:\s+[\w-]+){0,2}?\s+"
-    + _AUX
-    + r"\b"  # "which model is best for that"
-    + r"|"
-    + _WH
-    + r"(?:\s+[\w-]+){1,6}?\s+"
-    + _AUX
-    + r"\s+"
-    + _SUBJECT
-    + r"|"
-    + _WH
-    + r"(?:\s+[\w-]+){0,2}?\s+to\s+\w+"  # "what model to use for this"
-    + r"|(?:what|where|who|how|when)'s\b|whats\b"
-    + r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b"
-    + r"|"
-    + _AUX_FIRST
-    + r"\s+"
-    + _SUBJECT
-    + r"|(?:how|why)\s+(?:not\s+)?(?:to|come)\b)",
+    rf"{_FILLERS}(?:{_WH}\s+{_AUX}\b"
+    # "which model is best for that"; not "what I need is…" or "when results are released"
+    rf"|(?:which|what)(?:\s+(?!{_PRONOUN})[\w-]+){{1,2}}?\s+{_AUX}\b"
+    rf"|{_WH}(?:\s+[\w-]+){{1,6}}?\s+{_AUX}\s+{_SUBJECT}"
+    rf"|{_WH}(?:\s+[\w-]+){{0,2}}?\s+to\s+\w+"  # "what model to use for this"
+    r"|(?:what|where|who|how|when)'s\b|whats\b"
+    r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b"
+    rf"|{_AUX_FIRST}\s+{_SUBJECT}"
+    r"|(?:how|why)\s+(?:not\s+)?(?:to|come)\b)",
     re.I,
 )
 # Past a sentence's first clause, a clause asks only with a subject after its verb ("…busy at lunch,
@@ -57,17 +45,10 @@ _ASKS = re.compile(
 # "who", "where" and "when" open relative clauses ("…our SOPs, which did not change"), and "what's
 # wrong", "how to log hours" are items of a list.
 _LATER_ASKS = re.compile(
-    _FILLERS
-    + r"(?:(?:(?:how|what|why)(?:\s+[\w-]+){0,6}?\s+"
-    + _AUX
-    + r"\s+"
-    + _SUBJECT
-    + r")"
-    + r"|(?:(?:which|who|where|when)(?:\s+[\w-]+){0,6}?\s+)?"
-    + _AUX
-    + r"\s+(?:i|we|you|they|it|he|she)\b"
-    + r"|which\s+(?:[\w-]+\s+)?(?:is|are)\s+(?:better|best|right|faster|cheaper)\b"
-    + r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b)",
+    rf"{_FILLERS}(?:(?:how|what|why)(?:\s+[\w-]+){{0,6}}?\s+{_AUX}\s+{_SUBJECT}"
+    rf"|(?:(?:which|who|where|when)(?:\s+[\w-]+){{0,6}}?\s+)?{_AUX}\s+(?:i|we|you|they|it|he|she)\b"
+    r"|which\s+(?:[\w-]+\s+)?(?:is|are)\s+(?:better|best|right|faster|cheaper)\b"
+    r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b)",
     re.I,
 )
 # Where one sentence turns to its question ("…with gpt4, how much of that…", "…at lunch - where…").
@@ -109,12 +90,56 @@ def question_within(text: str) -> str | None:
     return None
 
 
-# "Quick question: how do I…": a colon after this many words or fewer leads in to the question.
-MAX_LEAD_IN = 3
+# "Quick question: how do I…": a colon after this many words or fewer leads in to the question
+# ("Online pharmacy chatbot: which meds are in stock, prices" lists what its users ask).
+MAX_LEAD_IN = 2
 # A quoted span: what the learner's users say ("questions like 'can I deduct my home office?'"),
 # and the examples in brackets ("replies to whatever they write (pain, when can i shower...)").
 _QUOTES = re.compile(r"""(?:^|(?<=[\s(\[]))['"‘“](?:[^'"‘’“”\n]|\b['’]\b){2,120}?['"’”](?=[\s,.;:!?)\]]|$)""")
 _QUOTED = re.compile(_QUOTES.pattern + r"|\([^()\n]{2,200}\)")
+
+
+# The question words that ask for something besides the verdict on the case: "what chunk size should I
+# use?", "how do I merge them with ties or dare?"; "could I fine-tune a model on my hive notes?" and
+# "what if we only had 50?" ask for the verdict, which the recommendation gives.
+_ASKS_WHAT = re.compile(_FILLERS + r"(?:how|what|what's|whats|which|where|when|why|who)\b(?!\s+if\b)", re.I)
+_RELATIVE = re.compile(_FILLERS + r"(?:which|who|where|when)\b", re.I)
+
+
+def asking_clause(question: str) -> str:
+    """Of the question's last sentence, the part from the clause that asks: "how do we evaluate it?"
+    of "We built a Salesforce case summarizer with 4k examples, how do we evaluate it?" (the case
+    before it names tools the course need not know)."""
+    said = sentences(question.strip())
+    if not said:
+        return question
+    clauses = _CLAUSE_BREAK.split(said[-1])
+    for place, clause in enumerate(clauses):
+        if _ASKS_WHAT.match(clause) and not (place and _RELATIVE.match(clause) and not _LATER_ASKS.match(clause)):
+            return ", ".join(clauses[place:])
+    return said[-1]
+
+
+def asks_beyond_the_verdict(question: str) -> bool:
+    """Whether the question ``question_within`` found asks something besides the verdict: its asking
+    clause opens on a question word, and it has words of its own besides the verdict's."""
+    said = sentences(question.strip())
+    if not said:
+        return False
+    asking = _QUOTED.sub("X", said[-1])
+    if len(_own_words(asking)) < MIN_OWN_WORDS:
+        return False
+    if any(_ASKS_WHAT.match(clause) for clause in _asking_clauses(asking)):
+        return True
+    if not _QUOTES.sub("X", said[-1]).rstrip("\"')” ").endswith("?"):
+        return False
+    told, colon, after = asking.partition(": ")
+    if colon and len(told.split()) > MAX_LEAD_IN:  # "…a bot to answer readers: who's leading?" quotes them
+        return False
+    first, *rest = _CLAUSE_BREAK.split(after if colon else asking)
+    return bool(_ASKS_WHAT.match(first)) or any(
+        _ASKS_WHAT.match(clause) and not _RELATIVE.match(clause) for clause in rest
+    )
 
 
 def _asks(sentence: str) -> bool:

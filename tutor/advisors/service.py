@@ -2,7 +2,9 @@
 
 1. the lab's rules turn the message (and files) into a typed Recommendation with citations;
 2. the course index finds the passages closest to the question and the recommendation's topic,
-   and to the course question the message asks besides its case (``question_within``);
+   and to the course question the message asks besides its case (``question_within``); one
+   that asks beyond the verdict is answered as any course question is (``answer_within``, from
+   ``Core``: quotes only, or that the course does not answer it);
 3. the model explains the recommendation with those passages in its prompt (streamed);
 4. for the dataset lab, when asked, the model drafts extra examples, marked as drafts.
 
@@ -11,13 +13,13 @@ Steps 1–2 are ``advise``; ``tutor.advisors.turn.run_turn`` runs steps 3–4 as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from tutor.advisors import ADVISORS
 from tutor.advisors.base import AdvisorRequest, Citation, Recommendation, build_messages
 from tutor.advisors.dataset import DatasetRecommendation, draft_prompt, parse_drafts
-from tutor.advisors.question_within import question_within
+from tutor.advisors.question_within import asks_beyond_the_verdict, question_within
 from tutor.content import Course
 from tutor.llm import ChatModel
 from tutor.rag import CourseIndex, Passage, RetrievalError
@@ -35,6 +37,20 @@ PERSONAS = {
 QUESTION_K = 5
 
 
+@dataclass(frozen=True)
+class QuestionAnswer:
+    """The course's answer to the question a use case asks besides its case: the course sentences
+    that answer it, or that the course does not answer it (``outcome`` "off_course")."""
+
+    text: str  # Markdown, shown under the recommendation
+    outcome: str  # "answer" or "off_course"
+    passages: list[Passage]  # what was searched for it
+
+
+# Answers the question a use case asks (the whole message, the question, the recommendation).
+AnswerWithin = Callable[[str, str, Recommendation], QuestionAnswer]
+
+
 @dataclass
 class Advice:
     lab: str
@@ -45,6 +61,7 @@ class Advice:
     question: str | None = None  # the course question the message asks besides its case
     # Passages found for that question: quoted to answer it, not put in the model's prompt.
     question_passages: list[Passage] = field(default_factory=list)
+    question_answer: QuestionAnswer | None = None  # its answer, when it asks beyond the verdict
 
     @property
     def citations(self) -> list[Citation]:
@@ -66,8 +83,16 @@ def resolve_citations(course: Course, recommendation: Recommendation) -> None:
         citation.page_title, citation.section = page.title, section.title
 
 
-def advise(course: Course, index: CourseIndex | None, lab: str, request: AdvisorRequest, k: int = 3) -> Advice:
-    """Steps 1–2 (fast, no model): the recommendation, its citations and the retrieved passages."""
+def advise(
+    course: Course,
+    index: CourseIndex | None,
+    lab: str,
+    request: AdvisorRequest,
+    k: int = 3,
+    answer_within: AnswerWithin | None = None,
+) -> Advice:
+    """Steps 1–2 (fast, no model): the recommendation, its citations and the retrieved passages;
+    with ``answer_within``, the answer to a question the message asks beyond the verdict."""
     module = ADVISORS[lab]
     recommendation = module.analyse(request)
     resolve_citations(course, recommendation)
@@ -75,18 +100,24 @@ def advise(course: Course, index: CourseIndex | None, lab: str, request: Advisor
     question = question_within(request.text) if request.text else None
     passages: list[Passage] = []
     question_passages: list[Passage] = []
+    answered: QuestionAnswer | None = None
     if index is not None:
         try:
             passages = index.search(query, k=k)
             if question:  # "…, how much of that am I supposed to read myself?": searched as a course question is
+                if answer_within is not None and asks_beyond_the_verdict(question):
+                    answered = answer_within(request.text, question, recommendation)
+                    found = answered.passages
+                else:
+                    found = index.search_hybrid(question, k=QUESTION_K)
                 seen = {p.chunk_id for p in passages}
-                question_passages = [p for p in index.search_hybrid(question, k=QUESTION_K) if p.chunk_id not in seen]
+                question_passages = [p for p in found if p.chunk_id not in seen]
         except RetrievalError as exc:  # answer from the rules alone rather than not at all
             recommendation.notes.append(
                 f"Course search is unavailable ({exc}); citations come from the advisor's rules only."
             )
     messages = build_messages(PERSONAS[lab], recommendation, passages, request.text)
-    return Advice(lab, request, recommendation, passages, messages, question, question_passages)
+    return Advice(lab, request, recommendation, passages, messages, question, question_passages, answered)
 
 
 def explain(model: ChatModel, advice: Advice, *, max_new_tokens: int, temperature: float) -> Iterator[str]:

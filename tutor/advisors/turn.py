@@ -164,6 +164,8 @@ class ExplanationCheck:
     def quotes(self, advice: Advice) -> str:
         """The course's sentences closest to the case, in place of an explanation that failed; for a
         case that asks a course question, the sentences that answer it, read with the case."""
+        if advice.question_answer is not None:  # answered as a course question is
+            return advice.question_answer.text
         case = "\n".join([advice.request.text, *advice.recommendation.facts_for_prompt()[:2]])
         allowed = quotable(self.guard, advice.recommendation.claims())
         if advice.question:  # the question ranks; the case's words count again, as a follow-up's subject

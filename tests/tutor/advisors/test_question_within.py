@@ -14,7 +14,7 @@ from tests.conftest import advisor_settings
 from tutor.advisors import ADVISORS
 from tutor.advisors.extractive import plain_units
 from tutor.advisors.grounding import contradictions
-from tutor.advisors.question_within import question_within
+from tutor.advisors.question_within import asking_clause, asks_beyond_the_verdict, question_within
 from tutor.advisors.turn import ON_YOUR_QUESTION, final_answer
 from tutor.core import Core
 from tutor.llm.fake import FakeChatModel
@@ -97,6 +97,10 @@ def test_the_course_question_inside_a_use_case_is_found(text: str, question: str
         "It reads support emails and fills in the ticket: customer name, order number, what they want.",
         "Operator data is confidential, can't go outside company network.",
         "Nothing else special – it's a free-text summary, any reasonable wording is fine.",
+        # A free relative or a time clause, and a list of what users ask after a short label.
+        "What we actually have labelled: 700 chat transcripts rated good by QA.",
+        "When results are released, we want a plain-language explanation for each patient.",
+        "Online pharmacy chatbot: which meds are in stock, current prices, delivery slots.",
         # A statement with its subject left out.
         "Have a dataset of 2,000 labelled support emails in German.",
         "Was a teacher for 10 years and have 3,000 graded essays.",
@@ -155,3 +159,77 @@ def test_a_checked_explanation_still_comes_with_the_answer_to_the_question(core:
 def test_a_use_case_without_a_question_is_quoted_as_before(core: Core) -> None:
     advice = core.advise_once("strategy", "We answer 3,000 Dutch support tickets a day and have 12k answered tickets.")
     assert advice.question is None and advice.question_passages == []
+
+
+@pytest.mark.parametrize(
+    ("question", "beyond"),
+    [
+        ("what chunk size and overlap should i use?", True),
+        ("how do i merge them into one model with ties or dare", True),
+        # Requests for the verdict on the case: the recommendation is their answer.
+        ("could i fine-tune a model on my hive inspections?", False),
+        ("Is it possible to train a tiny LLM from scratch only on Sanskrit texts?", False),
+        ("What if I only had 30 labelled examples, could I still fine-tune something?", False),
+        ("Should we fine-tune a model on how our team writes SOPs?", False),
+        ("Is fine-tuning worth it given how little data we have?", False),
+        # Someone else's question, quoted after the case.
+        ("On election night we want a bot to answer readers: who's leading in my district?", False),
+        ("", False),
+    ],
+)
+def test_a_question_beyond_the_verdict_is_told_from_a_request_for_it(question: str, beyond: bool) -> None:
+    assert asks_beyond_the_verdict(question) is beyond
+
+
+def test_the_asking_clause_leaves_the_case_before_it() -> None:
+    text = "We built a Salesforce case summarizer with 4k examples, how do we evaluate it?"
+    assert asking_clause(text) == "how do we evaluate it?"
+    assert asking_clause("Why does the loss go to zero?") == "Why does the loss go to zero?"
+
+
+def test_a_use_case_whose_question_the_course_does_not_answer_says_so(core: Core) -> None:
+    """The question is answered as any course question is: "the course does not answer that", with
+    the nearest course sentence, under the rules' recommendation; the model still explains it."""
+    text = (
+        "ok the course convinced me to use rag for our product docs, 2k pages and 500 questions a day. "
+        "what chunk size and overlap should i use"
+    )
+    advice = core.advise_once("strategy", text)
+    assert advice.recommendation.citations and advice.question_answer is not None
+    assert advice.question_answer.outcome == "off_course"
+    core.chat_model = lambda: FakeChatModel("Use 17 GPUs and a learning rate of 9.")  # fails the check
+    final = final_answer(core.answer(advice, drafts=False))
+    assert final.explanation.startswith("The course does not answer that")
+    assert "?open=" in final.explanation  # with the nearest section it does cover
+
+
+@pytest.mark.parametrize(
+    ("lab", "text", "fact"),
+    [
+        ("eval", "We built a Salesforce case summarizer with 4k examples, how do we evaluate it?", "stronger model"),
+        ("dataset", "I have 500 Kubernetes incident reports, how should I format them as training data?", "JSON"),
+    ],
+)
+def test_a_course_question_inside_a_case_that_names_its_tools_is_answered(
+    core: Core, lab: str, text: str, fact: str
+) -> None:
+    """The case's tools (Salesforce, Kubernetes) are not what is asked: the course answers it."""
+    advice = core.advise_once(lab, text)
+    assert advice.question_answer is not None and advice.question_answer.outcome == "answer"
+    assert fact in advice.question_answer.text and "does not answer" not in advice.question_answer.text
+
+
+def test_a_request_for_the_verdict_is_left_to_the_recommendation(core: Core) -> None:
+    advice = core.advise_once(
+        "strategy", "We keep 600 SOPs in Notion. Should we fine-tune a model on how our team writes SOPs?"
+    )
+    assert advice.question and advice.question_answer is None
+
+
+def test_the_answer_under_a_case_gives_no_other_figure_than_its_recommendation(core: Core) -> None:
+    """ "Full fine-tuning uses 1e-5 to 5e-5" is a true course sentence, but quoted under a LoRA
+    recommendation of 2e-4 it reads against it."""
+    text = "fine tuning a vision transformer on 10k xray images for 4 classes. what lr and image size should i use"
+    advice = core.advise_once("hyperparams", text)
+    assert advice.question_answer is not None
+    assert contradictions(advice.question_answer.text, advice.recommendation.claims()) == []
