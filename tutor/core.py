@@ -401,9 +401,11 @@ class Core:
         )
 
     def _answer_within(self, lab: str, text: str, question: str, recommendation: Recommendation) -> QuestionAnswer:
-        """The question a use case asks beyond the verdict, answered as any course question is (read
-        from the whole message, which says what "that" is), without the model: the model explains
-        the recommendation."""
+        """The question a use case asks beyond the verdict, answered as any course question is,
+        without the model: the model explains the recommendation. The whole message decides whether
+        the course answers it and finds passages; the quotes answer the question's own sentences
+        (``in_context``): the rest of the case ("12 person saas shop, support runs on zendesk…")
+        drew them towards the case and away from what was asked."""
         asked = self._asked(lab, AdvisorRequest(text=text), "question")
         asked.recommendation = recommendation
         answer = answer_within(asked, question, self.course_index(), self.quiz_guard(), self.quote_scorer())

@@ -42,7 +42,7 @@ from tutor.advisors.grounding import (
     stem,
 )
 from tutor.advisors.names import not_mentioned_note, unmentioned_names
-from tutor.advisors.question_within import asking_clause
+from tutor.advisors.question_within import asking_clause, in_context
 from tutor.advisors.quiz_guard import QuizGuard, QuizItem
 from tutor.advisors.turn import AnswerPiece, ModelReady, Queued, quotable
 from tutor.llm import ChatModel, LLMError
@@ -407,6 +407,9 @@ class Asked:
     search_error: str = ""  # course search failed: the answer says so
     unanswered: bool = False  # on the course's topic, but the course does not answer it (answerable.py)
     unmentioned: list[str] = field(default_factory=list)  # names asked about that the course never says
+    # A use case's own question with the sentence before it: what its quotes answer ("which option
+    # in the course fits that kind of load", after the traffic that "that" is). Empty: the request.
+    focus: str = ""
 
     def context(self) -> list[str]:
         """What an answer may draw on: the passages, the recommendation and the learner's words."""
@@ -783,6 +786,8 @@ def quoted_for(asked: Asked) -> QuoteFocus:
     is read only with the conversation, and the earlier message's words count again: alone, its
     nearest sentence is about whatever else costs quality (LoRA's "99% of the quality for 1% of the
     cost"). On the dev follow-ups, 2 more of 48 quoted their fact and none fewer."""
+    if asked.focus:
+        return QuoteFocus(asked.focus)
     focus = asked.request.text
     if asked.query == focus:
         return QuoteFocus(focus)
@@ -972,6 +977,12 @@ def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGu
             if not index.mentions(name)
         ]
         return unanswered(asked, guard, scorer, allowed) if asked.unanswered else off_course_answer(asked)
+    # The quotes answer the question's own sentences, searched for too; the whole message found the
+    # passages and decided that the course answers it.
+    asked.focus = in_context(asked.request.text, question)
+    if asked.focus != asked.request.text:
+        found, _ = _search(index, asked.focus, QUOTE_TOP_K)
+        asked.passages += [p for p in found if p.chunk_id not in {q.chunk_id for q in asked.passages}]
     quotes = course_quotes(asked, scorer, allowed)
     cited = _cite([q.passage for q in quotes] or asked.passages)
     body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE

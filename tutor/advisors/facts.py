@@ -121,9 +121,24 @@ def has_any(text: str, *words: str) -> bool:
     return any(re.search(rf"\b{word}\b", text, re.IGNORECASE) for word in words)
 
 
+# A count of what one project holds, not of examples in hand: "a typical deal has 3,000-5,000
+# documents", "each audit involves about 200 files" (dev12).
+_PER_PROJECT = re.compile(
+    r"\b(?:a|an|one|each|every|per|the\s+average|a\s+typical|a\s+single)\s+(?:typical\s+|single\s+|big\s+|large\s+)?"
+    r"(?:deal|project|matter|case|audit|tender|engagement|shipment|batch|transaction|lawsuit|dossier)s?\s+"
+    r"(?:has|have|holds?|contains?|includes?|involves?|comes\s+with|means|is)\s+(?:about\s+|around\s+|roughly\s+|~\s*)?$",
+    re.IGNORECASE,
+)
+
+
 def example_count(text: str) -> int | None:
     """ "3,000 examples", "500 labelled pairs", "2k samples", "eight thousand rows" -> 3000, 500, 2000, 8000."""
-    match = _last(_COUNT_OF_EXAMPLES, digits_for_words(text))
+    written = digits_for_words(text)
+    matches = [
+        m for m in re.finditer(_COUNT_OF_EXAMPLES, written, re.IGNORECASE)
+        if not _PER_PROJECT.search(re.sub(r"[\d,.]+\s*[-–]\s*$", "", written[max(0, m.start() - 60) : m.start()]))
+    ]  # fmt: skip
+    match = matches[-1] if matches else None
     if not match:
         return None
     groups = match.groups()  # each alternative of the pattern has its own (digits, scale) pair
@@ -136,7 +151,9 @@ def example_count(text: str) -> int | None:
 # The count corrected later in its sentence: "we thought we had 3k tagged tickets, but after removing
 # duplicates it's more like 1,900".
 _CORRECTED = re.compile(
-    r"[^.?!]{0,80}?\b(?:more\s+like|closer\s+to|really\s+only|actually\s+only)\s+(?:about\s+|around\s+|~)?"
+    r"[^.?!]{0,80}?\b(?:more\s+like|closer\s+to|really\s+only|actually\s+only"
+    r"|(?<=\bbut\b)[^.?!]{0,60}?\b(?:it'?s|it\s+is|that'?s|that\s+is|there\s+are)\s+(?:actually|really)(?:\s+only)?)"
+    r"\s+(?:about\s+|around\s+|~)?"
     + _NUMBER
     # the count alone, or of them: not "closer to 500 milliseconds", "more like 7B", "closer to 2 seconds"
     + r"(?=\s*(?:[.,;!?)]|$)|\s+(?:of\s+(?:them|those)|examples|labell?ed|tagged|annotated)\b)",
@@ -149,6 +166,7 @@ _CORRECTED = re.compile(
 _MADE_BY_PEOPLE = (
     r"(?:labell?ed|annotated|tagged|coded|classified|categori[sz]ed|reviewed|answered|prepared|written|"
     r"graded|corrected|transcribed|verified|curated|drafted|solved|filled\s+(?:in|out)|hand-?labell?ed|entered|"
+    r"converted|matched|mapped|translated|reformatted|rewritten|"
     r"(?:wrote|written|did|done|made)\s+by\s+hand)"
 )
 # A count on its own: not inside a word or a name ("A100", "GPT-4"), not money ("$5k"), not a year,
@@ -353,12 +371,17 @@ def corpus_tokens(text: str) -> float | None:
 def daily_volume(text: str) -> int | None:
     """Requests per day: "50,000 notes per day", "2M calls a month" (-> per day), "10 per second"."""
     text = _SHIFT_FIRST.sub(r"\1\2 per shift", digits_for_words(text))
-    match = _last(_VOLUME.pattern, text)
+    shifts = _shifts_a_day(text)
+    # "2 shifts/day" says how many shifts run, not how many items come in.
+    match = _last(_VOLUME.pattern, _SHIFTS.sub(lambda m: "x" * len(m[0]), text))
     if not match:
         return None
     unit = _UNIT_NAMES.get(unit := next(u for u in match.groups()[2:] if u).lower(), unit)
-    per_day = _shifts_a_day(text) if unit == "shift" else _PER_DAY[unit]
-    return int(number(match.group(1), match.group(2)) * per_day)
+    per_day = shifts if unit == "shift" else _PER_DAY[unit]
+    digits, scale = match.group(1), match.group(2)
+    if corrected := _CORRECTED.match(text, match.end()):  # "1,000 ads a day, but … it's actually 350"
+        digits, scale = corrected[1], corrected[2]
+    return int(number(digits, scale) * per_day)
 
 
 # The shift named before its count: "3 shifts, each shift about 250 notes" (-> "250 notes per shift").

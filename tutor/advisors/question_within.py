@@ -68,6 +68,26 @@ _VERDICT_WORDS = frozenset(
 )
 # A question needs this many words besides the verdict words to be searched for on its own.
 MIN_OWN_WORDS = 2
+# A clause that asks what the course says, wherever it sits in the sentence and with or without a
+# question mark: "…, which well known models does the course say were trained with rlhf", "for the
+# held out test how should we score it according to the course", "is that right or does the course
+# say otherwise". The verdict on the case is the advisor's, not the course's: such a clause asks
+# beyond it whenever it names anything besides the course and the verdict's words.
+_COURSE = r"(?:the|this|your|our)\s+(?:course|lessons?|module|materials?)\b"
+_ASKS_THE_COURSE = re.compile(
+    rf"\b(?:does|do|did|would|will|can|could)\s+{_COURSE}"
+    rf"|\b(?:is|are)\s+there\s+(?:anything|something|a\s+\w+|an\s+\w+)\s+(?:(?:in|that)\s+)?{_COURSE}"
+    rf"|\b(?:how|what|which|where|when|why|who)\b[^,;.?!]{{0,80}}?\b(?:according\s+to|in|from|per)\s+{_COURSE}",
+    re.I,
+)
+# Words that point at the course as the source ("what does the course say about…"): not what is asked.
+_SOURCE_WORDS = frozenset(
+    re.findall(
+        r"\S+",
+        """course lesson lessons module material materials say says said mention mentions mentioned
+        tell tells told talk talks according cover covers""",
+    )
+)
 
 
 def question_within(text: str) -> str | None:
@@ -88,6 +108,20 @@ def question_within(text: str) -> str | None:
         joined = f"{said[place - 1]} {sentence}" if place else sentence
         return joined if place and pointer and len(_own_words(joined)) > MIN_OWN_WORDS else None
     return None
+
+
+def in_context(text: str, question: str) -> str:
+    """``question`` (found in ``text`` by ``question_within``) with the sentence before it, which
+    says what its "that" is ("Our traffic is super spiky … which option fits that kind of load?");
+    the rest of the case, read too, drew the quotes towards the case instead of the question."""
+    said = sentences(text.strip())
+    asked = sentences(question.strip())
+    if not said or not asked:
+        return question
+    first = next((i for i, s in enumerate(said) if s.strip() == asked[0].strip()), None)
+    if first is None or first == 0:
+        return question
+    return f"{said[first - 1]} {question}"
 
 
 # "Quick question: how do I…": a colon after this many words or fewer leads in to the question
@@ -127,6 +161,10 @@ def asks_beyond_the_verdict(question: str) -> bool:
     if not said:
         return False
     asking = _QUOTED.sub("X", said[-1])
+    if _ASKS_THE_COURSE.search(asking):
+        # "is that right or does the course say otherwise" points back at the sentence before it
+        # (question_within joined them): the joined question needs the words to search for.
+        return bool(_own_words(asking)) and len(_own_words(_QUOTED.sub("X", question))) >= MIN_OWN_WORDS
     if len(_own_words(asking)) < MIN_OWN_WORDS:
         return False
     if any(_ASKS_WHAT.match(clause) for clause in _asking_clauses(asking)):
@@ -147,7 +185,8 @@ def _asks(sentence: str) -> bool:
     am i supposed to read"); a question quoted from someone else does not count."""
     if _QUOTES.sub("X", sentence).rstrip("\"')” ").endswith("?"):
         return True  # "which base model is best (Llama or Mistral?)" asks; "…like 'can I deduct it?'" quotes
-    return bool(_asking_clauses(_QUOTED.sub("X", sentence)))
+    unquoted = _QUOTED.sub("X", sentence)
+    return bool(_asking_clauses(unquoted) or _ASKS_THE_COURSE.search(unquoted))
 
 
 def _asking_clauses(sentence: str) -> list[str]:
@@ -162,7 +201,7 @@ def _asking_clauses(sentence: str) -> list[str]:
 
 
 def _own_words(text: str) -> list[str]:
-    return [w for w in content_words(text) if w.lower() not in _VERDICT_WORDS]
+    return [w for w in content_words(text) if w.lower() not in _VERDICT_WORDS and w.lower() not in _SOURCE_WORDS]
 
 
 def _verdict_words(text: str) -> list[str]:

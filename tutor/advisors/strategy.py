@@ -160,6 +160,10 @@ _CHANGES_THIS_OFTEN = (
     f"(?:{_HOW_OFTEN}) (?:[\\w'-]+ ){{0,2}}(?:{_CHANGE_VERBS})\\w*",
 )
 
+# After "but", what does not undo "it already does the job well": its price ("GPT-4o-mini does the job
+# well, but the bill is $40k a month" is a case for a smaller model, not for better answers).
+_NOT_ABOUT_COST = r"(?![^.?!]{0,25}(?:\bbill|\bcosts?\b|\bprice|\bexpensive|\bpricey|\$|\bmoney|\bspend|\bpay))"
+
 # Signal -> the words (regular expressions) that raise it.
 SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "strict_format": (
@@ -253,8 +257,12 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         # A general model named doing the job well: "Claude already writes our newsletters fine", "it
         # works 90% of the time" (dev11). Prompting that falls short vetoes them (_prompting_falls_short).
         "(?:gpt[\\w.-]*|chatgpt|claude|gemini|copilot|the base model) (?:already )?"
-        "(?:writes|does|handles|answers|gets|produces|drafts|works)\\b(?:(?!\\bbut\\b)[^.?!]){0,50}?"
-        "\\b(?:fine|well|correctly|great)\\b(?![^.?!]*\\b(?:but|except|only)\\b)",
+        "(?:writes|does|handles|answers|gets|produces|drafts|works|sorts|classifies|tags|routes|labels|summari[sz]es"
+        "|translates|extracts)\\b(?:(?!\\bbut\\b)[^.?!]){0,50}?"
+        "\\b(?:fine|well|correctly|great)\\b(?![^.?!]*\\b(?:but|except|only)\\b" + _NOT_ABOUT_COST + ")",
+        # "works fine w/ gpt-4o-mini but $$$": the job done, and only the bill against it (dev12).
+        "works? (?:fine|well|great) (?:with|w/|using|on) (?:gpt[\\w.-]*|chatgpt|claude|gemini)"
+        "(?![^.?!]*\\b(?:but|except|only)\\b" + _NOT_ABOUT_COST + ")",
         "prompt\\w*[^.?!]{0,40}\\bworks? (?:about |roughly |around |maybe )?(?:[89]\\d|100) ?% of the time",
     ),
     "full_fine_tuning": ("full fine-?tun\\w*",),
@@ -376,6 +384,21 @@ SAID_AS_A_NEGATION: dict[str, tuple[str, ...]] = {
         # "our warehouse codes that no model knows"
         "(?:names|terms|words|abbreviations|codes|slang|jargon)(?: [\\w'-]+){0,4} (?:no|none of the) (?:[\\w-]+ )?"
         "(?:models?|llms?|ai|chatbots?) (?:knows?|understands?|recogni[sz]es?)",
+        # The model named first, what it does not know after: "the base model doesn't know the map
+        # callouts", "the general models don't know the operation codes at all"; the thing first with
+        # a word between: "a coding scheme the base models clearly don't know" (dev12).
+        "(?:models?|llms?|chatgpt|gpt[\\w.-]*|claude)(?: (?:clearly|just|really|simply|still|even))? "
+        "(?:don'?t|do not|doesn'?t|does not|can'?t|cannot|won'?t) (?:really )?(?:know|understand|recogni[sz]e) "
+        "(?:the |our |these |those |any |all )?(?:[\\w'-]+ ){0,2}(?:codes|terms|names|callouts|phrases|abbreviations"
+        "|acronyms|jargon|slang|shorthand|terminology|vocabulary|dialects?)\\b",
+        "(?:scheme|taxonomy|codes|terms|names|callouts|phrases|terminology|dialect)(?: [\\w'-]+){0,4} "
+        "(?:models?|llms?) (?:clearly |just |really |simply |still )?(?:don'?t|do not|doesn'?t|does not|can'?t|cannot)"
+        " (?:know|understand|recogni[sz]e)",
+        # A language a general model writes badly: "the models mangle Dholuo", "the general models handle
+        # Basque poorly" (a capitalised name: "handle long documents poorly" is not vocabulary).
+        "(?:models?|llms?|chatgpt|gpt[\\w.-]*|claude|they) (?:\\w+ )?(?:mangles?|garbles?|butchers?|botch(?:es)?)",
+        "(?:handles?|speaks?|writes?) (?-i:[A-Z][a-z]+)(?: (?-i:[A-Z][a-z]+))? (?:very |really |quite |pretty )?"
+        "(?:poorly|badly|terribly)",
     ),
     # ("no money beyond that" after two A100s is a budget spent, not a small one)
     "low_budget": (
@@ -449,10 +472,17 @@ _FALLS_SHORT = re.compile(
     r"\b(?:not|isn'?t|aren'?t|wasn'?t|never) (?:good|accurate|reliable|consistent) enough\b"
     r"|\bfalls? short\b|\bdoesn'?t cut it\b|\bunreliable\b|\binconsistent\b|\bhit[- ](?:or|and)[- ]miss\b"
     r"|\b(?:doesn'?t|didn'?t|does not|did not) work\b|\bnot working\b"
-    r"|\b(?:fails?|failed|struggles?|struggled) (?:with|to (?:follow|get|classify|produce|keep|match|handle))\b",
+    r"|\b(?:fails?|failed|struggles?|struggled) (?:with|to (?:follow|get|classify|produce|keep|match|handle))\b"
+    # "the base models don't know them", "GPT can't map these to our SKUs" (dev12)
+    r"|\b(?:models?|llms?|gpt\S*|chatgpt|claude) (?:\w+ )?(?:don'?t|doesn'?t|do not|does not|can'?t|cannot) "
+    r"(?:really )?(?:know|understand|map|handle|recogni[sz]e)\b",
     re.I,
 )
-_TRIED_PROMPTING = re.compile(r"\b(?:prompt\w*|few-shot|gpt\S*|chatgpt|claude|gemini|llms?|api)\b", re.I)
+_TRIED_PROMPTING = re.compile(
+    r"\b(?:prompt\w*|few-shot|gpt\S*|chatgpt|claude|gemini|llms?|api"
+    r"|(?:base|general|big|existing|off-the-shelf) models?)\b",
+    re.I,
+)
 
 
 # A wish to fine-tune or adapt a model, with nothing said of building one ("I want to fine tune a model
@@ -477,6 +507,9 @@ def read_signals(text: str) -> Signals:
     sentence's meaning (close to the signal's example phrasings: "the data cannot leave our servers")."""
     reader = meaning_reader()
     by_meaning = reader.raised(text) if reader is not None else set()
+    if "private" in by_meaning and (kept := _without_denials_of_privacy(text)) != text:
+        # "It is not secret data" sits as close to "the data is confidential" as to its denial.
+        by_meaning = {s for s in by_meaning if s != "private"} | ({"private"} & reader.raised(kept) if kept else set())
     found = {name: _stated(text, words) or name in by_meaning for name, words in SIGNAL_WORDS.items()}
     for name, words in SAID_AS_A_NEGATION.items():
         found[name] = found[name] or facts.has_any(text, *words)
@@ -485,6 +518,12 @@ def read_signals(text: str) -> Signals:
     learned = signal_reader()
     if learned is not None:
         reading = learned.read(text)
+        if (
+            "private" in reading.signals
+            and (kept := _without_denials_of_privacy(text)) != text
+            and (not kept.strip() or "private" not in learned.read(kept).signals)
+        ):
+            reading = replace(reading, signals=reading.signals - {"private"})
         if "already_works" in reading.signals and not _stated_outside_questions(text, learned):
             reading = replace(reading, signals=reading.signals - {"already_works"})
         # Either raises a signal: the reader reads people's paraphrases, the words and meanings
@@ -495,7 +534,7 @@ def read_signals(text: str) -> Signals:
         examples = reading.examples
         if examples != "unstated":
             if have is not None and examples_bucket(have) != examples:
-                have = _count_confirmed(text, have, learned)
+                have = _count_confirmed(text, have, learned, examples)
             if examples == "none" and have is None:
                 have = 0
             if examples in ("few", "many") and have is None:
@@ -518,6 +557,25 @@ def read_signals(text: str) -> Signals:
     )
 
 
+# A sentence that says the data is not private: "It is not secret data", "nothing in it is
+# sensitive", "we won't put any personal data into it". Not a rule about where the data may go
+# ("no personal data may leave the building", "we must not send private data out"): that is private.
+_DENIES_PRIVACY = re.compile(
+    r"\b(?:(?:is|are|'s|'re|was|were)\s+not|isn'?t|aren'?t|wasn'?t|weren'?t)\s+(?:very\s+|really\s+|at\s+all\s+)?"
+    r"(?:\w+\s+)?(?:secret|confidential|sensitive|private)\b"
+    r"|\bnothing\s+(?:in\s+(?:it|them|there|the\s+\w+)\s+)?(?:is\s+|here\s+is\s+)?(?:secret|confidential|sensitive|private)\b"
+    r"|\bno\s+(?:personal|private|sensitive|confidential|secret)\s+(?:data|information|details|info)\b"
+    r"(?!\s+(?:may|can|must|should|will|shall|goes|leaves|is\s+allowed))"
+    r"|\b(?:won'?t|will\s+not|don'?t|do\s+not|never)\s+(?:put|include|feed|enter|store|use)\s+(?:any\s+)?"
+    r"(?:personal|private|sensitive|confidential)\s+(?:data|information|details|info)\b",
+    re.IGNORECASE,
+)
+
+
+def _without_denials_of_privacy(text: str) -> str:
+    return " ".join(part for part in sentences(text) if not _DENIES_PRIVACY.search(part))
+
+
 def _stated_outside_questions(text: str, learned: SignalReader) -> bool:
     """Whether "prompting already works" is read without the text's questions: "Is fine-tuning
     worth it?" asks, and states nothing, but the reader took it for that signal, which decides
@@ -526,11 +584,19 @@ def _stated_outside_questions(text: str, learned: SignalReader) -> bool:
     return bool(statements.strip()) and "already_works" in learned.read(statements).signals
 
 
-def _count_confirmed(text: str, have: int, learned: SignalReader) -> int | None:
+# The reader's doubt is about small counts that are not examples ("the better of two answers");
+# it reads "1.5M complaints" or "300k orders" as few, which a count in the thousands never is.
+# (Its "none" still wins: "a deal has 3,000-5,000 documents … we don't have a labelled set".)
+TRUSTED_COUNT = 1000
+
+
+def _count_confirmed(text: str, have: int, learned: SignalReader, read_as: str) -> int | None:
     """``have`` when the sentence it was read from, read alone, is a count of that size: a later
     message may change an earlier count ("what if we only had 50 letters?") where the whole
     conversation reads as the earlier one. None when it is not the count the text gives ("picked
     the better of two answers")."""
+    if have >= TRUSTED_COUNT and read_as == "few":  # "none" is another matter: "we don't have a labelled set"
+        return have
     for sentence in reversed(sentences(text)):
         if facts.examples_on_hand(sentence) == have:
             return have if learned.read(sentence).examples == examples_bucket(have) else None

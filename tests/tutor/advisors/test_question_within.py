@@ -14,7 +14,7 @@ from tests.conftest import advisor_settings
 from tutor.advisors import ADVISORS
 from tutor.advisors.extractive import plain_units
 from tutor.advisors.grounding import contradictions
-from tutor.advisors.question_within import asking_clause, asks_beyond_the_verdict, question_within
+from tutor.advisors.question_within import asking_clause, asks_beyond_the_verdict, in_context, question_within
 from tutor.advisors.turn import ON_YOUR_QUESTION, final_answer
 from tutor.core import Core
 from tutor.llm.fake import FakeChatModel
@@ -181,6 +181,48 @@ def test_a_question_beyond_the_verdict_is_told_from_a_request_for_it(question: s
     assert asks_beyond_the_verdict(question) is beyond
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # What the course says, asked mid-sentence and without a question mark (dev4, in other words).
+        "we rate replies thumbs up or down in our helpdesk. before we start, which famous models does the course say "
+        "were tuned with human feedback",
+        "we turn invoices into a json record. for the test set how do we grade output like that according to "
+        "the course",
+        "our demand peaks in december and is flat otherwise, which option in the course suits that kind of traffic",
+        "we tuned our router on 400 tickets and want to try it on live traffic first. does the course have a name for "
+        "running it beside the old one",
+        "i assumed a 4-bit base trains faster on our a100. is that right or does the course say otherwise",
+    ],
+)
+def test_a_question_about_what_the_course_says_asks_beyond_the_verdict(text: str) -> None:
+    question = question_within(text)
+    assert question is not None and asks_beyond_the_verdict(question)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We have 500 support tickets. What does the course recommend?",
+        "our notes are in jira. does the course say we should fine-tune?",
+        "We sort 2k emails a day and have 8k labelled. What would the course suggest for us?",
+    ],
+)
+def test_asking_the_course_for_the_verdict_is_still_a_request_for_it(text: str) -> None:
+    question = question_within(text)
+    assert question is None or not asks_beyond_the_verdict(question)
+
+
+def test_the_question_is_read_with_the_sentence_before_it() -> None:
+    text = "We run a shop. Traffic spikes in December and is dead in summer. Which hosting option fits that load?"
+    assert in_context(text, question_within(text)) == (
+        "Traffic spikes in December and is dead in summer. Which hosting option fits that load?"
+    )
+    assert in_context("Which hosting option fits a spiky load?", "Which hosting option fits a spiky load?") == (
+        "Which hosting option fits a spiky load?"
+    )
+
+
 def test_the_asking_clause_leaves_the_case_before_it() -> None:
     text = "We built a Salesforce case summarizer with 4k examples, how do we evaluate it?"
     assert asking_clause(text) == "how do we evaluate it?"
@@ -233,3 +275,16 @@ def test_the_answer_under_a_case_gives_no_other_figure_than_its_recommendation(c
     advice = core.advise_once("hyperparams", text)
     assert advice.question_answer is not None
     assert contradictions(advice.question_answer.text, advice.recommendation.claims()) == []
+
+
+def test_the_quotes_under_a_case_answer_its_question_not_the_case_around_it(core: Core) -> None:
+    """The case (laptops, Ollama, a field team) drew the quotes towards local serving; the question's
+    own sentences ask which quantisation level the course calls the usual choice."""
+    text = (
+        "our sales team travels a lot and we want our tuned 8b model on their laptops through ollama, no gpu. "
+        "i count about a dozen gguf quantisation levels and have no idea. which of them does the course "
+        "call the usual sweet spot"
+    )
+    advice = core.advise_once("eval", text)
+    assert advice.question_answer is not None and advice.question_answer.outcome == "answer"
+    assert "Q4_K_M" in advice.question_answer.text

@@ -54,8 +54,8 @@ SAID_IN_OTHER_WORDS = [
     known_miss("Legal would have my head if a single contract left the building.", "private"),
     ("Whatever it writes goes straight into the ledger import, which refuses any line out of place.",
      "strict_format"),
-    known_miss("Our engineers write in ATA chapter references and MEL item numbers that ChatGPT garbles.",
-               "vocabulary"),
+    # Read since dev12 by the words "a model garbles" (a known miss of the reader before).
+    ("Our engineers write in ATA chapter references and MEL item numbers that ChatGPT garbles.", "vocabulary"),
     ("Fares and timetables are republished every fortnight.", "changing"),
     ("The bot must sound like our cheerful mascot in every single reply.", "behaviour"),
     ("For a year our editors have chosen the better of two generated headlines.", "preference"),

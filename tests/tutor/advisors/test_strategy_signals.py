@@ -550,3 +550,87 @@ def test_what_the_eleventh_dev_set_s_rules_leave_alone() -> None:
         "Train a new language model on our 2 trillion tokens, then fine-tune it for chat.",
     ):
         assert not (strategy._ADAPTS.search(text) and not strategy._SCRATCH.search(text)), text
+
+
+# Found on the twelfth own-words dev set (dev12), written here in other words.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We label filings with a tagging scheme the general models plainly don't know.",
+        "The base model doesn't know our station codes and mixes them up.",
+        "Off-the-shelf models don't understand the grading terms our inspectors use.",
+        "Our notices go out in Kinyarwanda and the models mangle it.",
+        "The big models handle Tigrinya poorly.",
+    ],
+)
+def test_a_model_that_does_not_know_the_team_s_terms_or_language_is_vocabulary(text: str) -> None:
+    assert strategy.read_signals(text).vocabulary
+
+
+def test_what_a_model_does_not_know_about_the_business_is_no_vocabulary() -> None:
+    vocabulary = strategy.SAID_AS_A_NEGATION["vocabulary"]
+    for text in (
+        "The base model doesn't know our opening hours.",
+        "The models handle long documents poorly.",
+        "The base model doesn't know when to stop writing.",
+    ):
+        assert not facts.has_any(text, *vocabulary), text
+
+
+@pytest.mark.parametrize(
+    ("text", "private"),
+    [
+        ("We turn supplier sheets into our catalogue layout. It is not confidential data.", False),
+        ("A bot for our staff handbook. We will not put any personal data into it.", False),
+        ("Nothing in these logs is sensitive.", False),
+        ("No personal data may leave our servers.", True),
+        ("Our contracts are confidential and must stay on our machines.", True),
+    ],
+)
+def test_a_sentence_that_denies_privacy_does_not_raise_it_by_meaning(text: str, private: bool) -> None:
+    assert strategy.read_signals(text).private is private
+
+
+@pytest.mark.parametrize(
+    ("text", "volume"),
+    [
+        ("- about 900 parcels per shift, 3 shifts/day", 2700),
+        ("We expected 2,000 forms a day, but after the merger it's actually 1,200.", 1200),
+    ],
+)
+def test_shift_counts_are_not_volumes_and_a_volume_corrected_after_but(text: str, volume: int) -> None:
+    assert facts.daily_volume(text) == volume
+
+
+@pytest.mark.parametrize(
+    ("text", "have"),
+    [
+        ("We have 9.500 product sheets already converted by our editors.", 9500),
+        ("120k invoices already matched to cost centres by accounting.", 120000),
+        ("Our agents have tagged 2.4M chats with our 45 intent codes.", 2400000),
+    ],
+)
+def test_examples_made_by_people_in_more_words_and_large_counts_the_reader_doubts(text: str, have: int) -> None:
+    assert strategy.read_signals(text).have == have
+
+
+def test_a_model_that_does_the_job_but_costs_too_much_already_works() -> None:
+    assert strategy.read_signals("Claude sorts our leads well, but the bill is $30k a month.").already_works
+    assert strategy.read_signals("emails -> intent. works fine w/ gpt-4o but $$$").already_works
+    works = strategy.SIGNAL_WORDS["already_works"]
+    assert not strategy._stated("GPT-4o handles the routing well, but only for English tickets.", works)
+    assert not strategy._stated("Claude sorts our leads well, but it mixes up the regions.", works)
+
+
+def test_base_models_that_do_not_know_the_codes_fall_short() -> None:
+    text = "We route scans into our 14 exception codes. The codes are ours; the base models don't know them."
+    assert strategy._prompting_falls_short(text)
+    assert not strategy._prompting_falls_short("The codes are ours; we don't know them all by heart either.")
+
+
+def test_documents_per_deal_with_no_labelled_set_are_not_examples() -> None:
+    text = (
+        "We review contracts for acquisitions; a typical deal has 2,000-4,000 documents. We don't have a "
+        "labelled set, our old reports are PDFs of findings."
+    )
+    assert strategy.read_signals(text).have in (0, None)
