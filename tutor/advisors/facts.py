@@ -124,8 +124,10 @@ def has_any(text: str, *words: str) -> bool:
 # A count of what one project holds, not of examples in hand: "a typical deal has 3,000-5,000
 # documents", "each audit involves about 200 files" (dev12).
 _PER_PROJECT = re.compile(
-    r"\b(?:a|an|one|each|every|per|the\s+average|a\s+typical|a\s+single)\s+(?:typical\s+|single\s+|big\s+|large\s+)?"
+    r"\b(?:a|an|1|one|each|every|per|the\s+average|a\s+typical|a\s+single|each\s+of\s+(?:our|the|their))\s+"
+    r"(?:typical\s+|single\s+|big\s+|large\s+|client\s+|customer\s+)?"
     r"(?:deal|project|matter|case|audit|tender|engagement|shipment|batch|transaction|lawsuit|dossier)s?\s+"
+    r"(?:typically\s+|usually\s+|normally\s+|often\s+)?"
     r"(?:has|have|holds?|contains?|includes?|involves?|comes\s+with|means|is)\s+(?:about\s+|around\s+|roughly\s+|~\s*)?$",
     re.IGNORECASE,
 )
@@ -161,12 +163,24 @@ _CORRECTED = re.compile(
 )
 
 
+# A volume corrected later in its sentence: "we thought 1,000 a day, but after deduplication it's
+# actually 350", "200 a day, more like 300 a day". The new figure alone or with a rate: not "but our
+# support team is actually only 6", "that's really only 3 of them per agent".
+_VOLUME_CORRECTED = re.compile(
+    r"[^.?!]{0,80}?\b(?:more\s+like|closer\s+to"
+    r"|(?<=\bbut\b)[^.?!]{0,60}?\b(?:it'?s|it\s+is|that'?s|that\s+is)\s+(?:actually|really)(?:\s+only)?)"
+    r"\s+(?:about\s+|around\s+|~)?" + _NUMBER + r"(?=\s*(?:[.,;!?)]|$)|\s+(?:a|per|each)\s+(?:day|week|month)\b)",
+    re.IGNORECASE,
+)
+
+
 # Past participles that say people made or checked an output: what makes a count of anything a
 # count of examples.
 _MADE_BY_PEOPLE = (
     r"(?:labell?ed|annotated|tagged|coded|classified|categori[sz]ed|reviewed|answered|prepared|written|"
     r"graded|corrected|transcribed|verified|curated|drafted|solved|filled\s+(?:in|out)|hand-?labell?ed|entered|"
-    r"converted|matched|mapped|translated|reformatted|rewritten|"
+    r"(?:converted|matched|mapped|translated|reformatted|rewritten)(?![^.?!]{0,30}\b(?:automatically|by\s+(?:a|an|the|our)\s+"
+    r"(?:script|tool|system|erp|ocr|program|machine|model|pipeline|bot)))|"
     r"(?:wrote|written|did|done|made)\s+by\s+hand)"
 )
 # A count on its own: not inside a word or a name ("A100", "GPT-4"), not money ("$5k"), not a year,
@@ -379,7 +393,7 @@ def daily_volume(text: str) -> int | None:
     unit = _UNIT_NAMES.get(unit := next(u for u in match.groups()[2:] if u).lower(), unit)
     per_day = shifts if unit == "shift" else _PER_DAY[unit]
     digits, scale = match.group(1), match.group(2)
-    if corrected := _CORRECTED.match(text, match.end()):  # "1,000 ads a day, but … it's actually 350"
+    if corrected := _VOLUME_CORRECTED.match(text, match.end()):  # "1,000 ads a day, but … it's actually 350"
         digits, scale = corrected[1], corrected[2]
     return int(number(digits, scale) * per_day)
 

@@ -73,11 +73,22 @@ MIN_OWN_WORDS = 2
 # held out test how should we score it according to the course", "is that right or does the course
 # say otherwise". The verdict on the case is the advisor's, not the course's: such a clause asks
 # beyond it whenever it names anything besides the course and the verdict's words.
-_COURSE = r"(?:the|this|your|our)\s+(?:course|lessons?|module|materials?)\b"
+# "The course" is this one: a learner's own course, lessons or materials ("our course catalogue",
+# "students stuck in the lesson exercises", "teachers do the lesson planning") are their case.
+_COURSE = (
+    r"(?:the|this)\s+(?:course|lessons?|module)\b"
+    r"(?!\s+(?:catalog\w*|materials?|exercises?|quizz?\w*|plans?|planning|videos?|pages?|platform|content|notes))"
+)
+_SAYING = (
+    r"(?:say|says|said|cover|covers|mention|mentions|have|has|list|lists|call|calls|recommend|recommends|suggest"
+    r"|suggests|explain|explains|talk|talks|tell|tells|give|gives|put|puts|separate|distinguish|compare|show|shows"
+    r"|define|describe|treat|name|think|offer|go into|get into)"
+)
 _ASKS_THE_COURSE = re.compile(
-    rf"\b(?:does|do|did|would|will|can|could)\s+{_COURSE}"
+    rf"\b(?:does|do|did|would|will|can|could)\s+{_COURSE}\s+(?:\w+\s+)?{_SAYING}\b"
     rf"|\b(?:is|are)\s+there\s+(?:anything|something|a\s+\w+|an\s+\w+)\s+(?:(?:in|that)\s+)?{_COURSE}"
-    rf"|\b(?:how|what|which|where|when|why|who)\b[^,;.?!]{{0,80}}?\b(?:according\s+to|in|from|per)\s+{_COURSE}",
+    rf"|\b(?:how|what|which|where|when|why|who)\b[^,;.?!]{{0,80}}?\b(?:according\s+to|in|from|per)\s+"
+    rf"(?:the|this)\s+course\b(?!\s+(?:catalog\w*|materials?|exercises?|quizz?\w*|videos?|pages?|platform|content))",
     re.I,
 )
 # Words that point at the course as the source ("what does the course say about…"): not what is asked.
@@ -116,12 +127,12 @@ def in_context(text: str, question: str) -> str:
     the rest of the case, read too, drew the quotes towards the case instead of the question."""
     said = sentences(text.strip())
     asked = sentences(question.strip())
-    if not said or not asked:
+    if not said or len(asked) != 1:  # joined with the sentence before it already (a pointer)
         return question
-    first = next((i for i, s in enumerate(said) if s.strip() == asked[0].strip()), None)
-    if first is None or first == 0:
+    place = next((i for i in range(len(said) - 1, -1, -1) if said[i].strip() == asked[0].strip()), None)
+    if not place:
         return question
-    return f"{said[first - 1]} {question}"
+    return f"{said[place - 1]} {question}"
 
 
 # "Quick question: how do I…": a colon after this many words or fewer leads in to the question

@@ -213,6 +213,21 @@ def test_asking_the_course_for_the_verdict_is_still_a_request_for_it(text: str) 
     assert question is None or not asks_beyond_the_verdict(question)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An education team's own lessons, modules and course catalogue are their case (a review).
+        "We want a tutor bot for students who get stuck in the lesson exercises.",
+        "The bot should explain what students got wrong in the module quizzes.",
+        "Our teachers do the lesson planning by hand and we want a model to draft the plans.",
+        "We want a chatbot that tells learners which videos are in our course catalogue.",
+    ],
+)
+def test_a_learner_s_own_course_is_not_this_course(text: str) -> None:
+    question = question_within(text)
+    assert question is None or not asks_beyond_the_verdict(question)
+
+
 def test_the_question_is_read_with_the_sentence_before_it() -> None:
     text = "We run a shop. Traffic spikes in December and is dead in summer. Which hosting option fits that load?"
     assert in_context(text, question_within(text)) == (
@@ -221,6 +236,12 @@ def test_the_question_is_read_with_the_sentence_before_it() -> None:
     assert in_context("Which hosting option fits a spiky load?", "Which hosting option fits a spiky load?") == (
         "Which hosting option fits a spiky load?"
     )
+    asked_twice = "Which option fits that load? Our traffic spikes at lunch. Which option fits that load?"
+    assert in_context(asked_twice, "Which option fits that load?") == (
+        "Our traffic spikes at lunch. Which option fits that load?"
+    )
+    joined = "We classify 4k tickets. How do we evaluate it?"  # question_within joined them already
+    assert in_context(f"Hi! {joined}", joined) == joined
 
 
 def test_the_asking_clause_leaves_the_case_before_it() -> None:
