@@ -206,16 +206,6 @@ def test_a_question_about_what_the_course_says_asks_beyond_the_verdict(text: str
         "We have 500 support tickets. What does the course recommend?",
         "our notes are in jira. does the course say we should fine-tune?",
         "We sort 2k emails a day and have 8k labelled. What would the course suggest for us?",
-    ],
-)
-def test_asking_the_course_for_the_verdict_is_still_a_request_for_it(text: str) -> None:
-    question = question_within(text)
-    assert question is None or not asks_beyond_the_verdict(question)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
         # An education team's own lessons, modules and course catalogue are their case (a review).
         "We want a tutor bot for students who get stuck in the lesson exercises.",
         "The bot should explain what students got wrong in the module quizzes.",
@@ -223,7 +213,7 @@ def test_asking_the_course_for_the_verdict_is_still_a_request_for_it(text: str) 
         "We want a chatbot that tells learners which videos are in our course catalogue.",
     ],
 )
-def test_a_learner_s_own_course_is_not_this_course(text: str) -> None:
+def test_the_verdict_asked_of_the_course_or_a_learner_s_own_course_asks_nothing_beyond_it(text: str) -> None:
     question = question_within(text)
     assert question is None or not asks_beyond_the_verdict(question)
 
