@@ -188,7 +188,8 @@ def has_fact(answer: str, alternatives: Iterable[str]) -> bool:
     for alternative in alternatives:
         alt = _normal(alternative)
         # A fact that ends on a word holds in its -s/-es form too ("suppress" in "Alignment suppresses").
-        ending = "(?:e?s)?" if alt[-1:].isalpha() else ""
+        # One that ends on a number holds before a times sign too ("10–100" in "10–100× too high").
+        ending = "(?:e?s)?" if alt[-1:].isalpha() else r"(?:x\b)?" if alt[-1:].isdigit() else ""
         if re.search(rf"(?<![\w]){re.escape(alt)}{ending}(?![\w])", plain):
             return True
         wanted = [values for _, values in number_values(alt)]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tutor.advisors.grounding import content_words, ends_complete, sentences, table_cell
+from tutor.advisors.question_within import without_the_course
 from tutor.rag import Passage
 from tutor.rag.chunks import TABLE_SEPARATOR, Chunk
 from tutor.rag.lexical import terms
@@ -339,16 +340,25 @@ def ranked_texts(chunks: list[Chunk]) -> list[str]:
 
 
 def rank_sentences(
-    question: str, passages: list[Passage], scorer: Scorer, *, read_with: str = "", subject: str = ""
+    question: str,
+    passages: list[Passage],
+    scorer: Scorer,
+    *,
+    read_with: str = "",
+    subject: str = "",
+    subject_weight: float = SUBJECT_WEIGHT,
 ) -> list[Quote]:
     """Every usable sentence of ``passages``, best first. ``read_with``: the question read with the
     conversation (a follow-up); a sentence then scores by whichever of the two it is closer to, so
     "how much did Alpaca cost?" after a use case still finds the sentence about Alpaca's cost.
-    ``subject``: what a follow-up points back at (the earlier message); its words count again."""
+    ``subject``: what a follow-up points back at (the earlier message), or the clause a use case
+    asks in; its words count again, ``subject_weight`` as much."""
     candidates = [(unit, p, i) for p in passages for i, unit in enumerate(plain_units(p.text))]
     if not candidates:
         return []
-    questions = [question, read_with] if read_with else [question]
+    # Read without the words that name the course as the source ("what does the course say to
+    # change"): the course's sentences that name it ("The course's example sets…") answer nothing.
+    questions = [without_the_course(q) for q in ([question, read_with] if read_with else [question])]
     # Each sentence is read under its section's title: "Its corpus Dolma…" reads as a sentence
     # about fully open models, and a table row as a row of its table.
     sentences = [under_title(unit, p) for unit, p, _ in candidates]
@@ -369,7 +379,7 @@ def rank_sentences(
     ):
         score = (
             similarity + RANKER_WEIGHT * relevance + WORD_WEIGHT * shared_words(unit) + PASSAGE_WEIGHT * passage.score
-            + SUBJECT_WEIGHT * names_subject(text) + AUTHORS_WEIGHT * (asks_who and bool(NAMES_AUTHORS.search(unit)))
+            + subject_weight * names_subject(text) + AUTHORS_WEIGHT * (asks_who and bool(NAMES_AUTHORS.search(unit)))
             + REASON_WEIGHT * (asks_why and gives_reason(unit, passage, asked))
         )  # fmt: skip
         quotes.append(Quote(unit, passage, score, position))
@@ -425,11 +435,16 @@ def best_quotes(
     most: int = 3,
     read_with: str = "",
     subject: str = "",
+    subject_weight: float = SUBJECT_WEIGHT,
 ) -> list[Quote]:
     """The best sentence, and the next ones while they score close to it; ``allowed`` drops
     sentences that must not be shown (a quiz option's text)."""
     ranked = [
-        q for q in rank_sentences(question, passages, scorer, read_with=read_with, subject=subject) if allowed(q.text)
+        q
+        for q in rank_sentences(
+            question, passages, scorer, read_with=read_with, subject=subject, subject_weight=subject_weight
+        )
+        if allowed(q.text)
     ]
     if not ranked:
         return []

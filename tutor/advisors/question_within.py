@@ -34,9 +34,12 @@ _ASKS = re.compile(
     rf"|(?:which|what)(?:\s+(?!{_PRONOUN})[\w-]+){{1,2}}?\s+{_AUX}\b"
     rf"|{_WH}(?:\s+[\w-]+){{1,6}}?\s+{_AUX}\s+{_SUBJECT}"
     rf"|{_WH}(?:\s+[\w-]+){{0,2}}?\s+to\s+\w+"  # "what model to use for this"
+    # "how far off were most teams' rates": a measure asked, its noun any noun
+    rf"|how\s+(?:far|much|many|long|big|often|high|low|large|small|fast|slow|expensive|cheap|good|bad|well)\b"
+    rf"(?:\s+[\w'-]+){{0,3}}?\s+{_AUX}\b"
     r"|(?:what|where|who|how|when)'s\b|whats\b"
     r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b"
-    rf"|{_AUX_FIRST}\s+{_SUBJECT}"
+    rf"|{_AUX_FIRST}\s+(?:{_SUBJECT}|its\b|their\b)"
     r"|(?:how|why)\s+(?:not\s+)?(?:to|come)\b)",
     re.I,
 )
@@ -48,6 +51,13 @@ _LATER_ASKS = re.compile(
     rf"{_FILLERS}(?:(?:how|what|why)(?:\s+[\w-]+){{0,6}}?\s+{_AUX}\s+{_SUBJECT}"
     rf"|(?:(?:which|who|where|when)(?:\s+[\w-]+){{0,6}}?\s+)?{_AUX}\s+(?:i|we|you|they|it|he|she)\b"
     r"|which\s+(?:[\w-]+\s+)?(?:is|are)\s+(?:better|best|right|faster|cheaper)\b"
+    # "…, which hosting option fits that load": "which" before a thing to choose asks; before a verb
+    # or a subject it opens a relative clause ("…, which did not change", "…, which the team edits")
+    r"|which\s+(?:[\w-]+\s+)?(?:option|options|model|models|family|families|method|methods|approach"
+    r"|approaches|tool|tools|server|servers|format|formats|metric|metrics|setting|settings|framework|frameworks"
+    r"|library|libraries|provider|providers|service|services|platform|platforms|technique|techniques)\b"
+    # "…, what matters most": no verb before a subject, but no list item or relative clause reads so
+    r"|what\s+(?:[\w-]+\s+){0,2}?(?:matters?|counts?|works?|helps?)\s+(?:most|best|more)\b"
     r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b)",
     re.I,
 )
@@ -91,6 +101,23 @@ _ASKS_THE_COURSE = re.compile(
     rf"(?:the|this)\s+course\b(?!\s+(?:catalog\w*|materials?|exercises?|quizz?\w*|videos?|pages?|platform|content))",
     re.I,
 )
+# The words that name the course as the source of an answer ("according to the course", "does the
+# course say", "in the lessons"): searched for or ranked by, they drew the course's sentences that
+# name it ("The course's example sets `eval_strategy`…") above the ones that answer.
+_NAMES_THE_COURSE = re.compile(
+    rf"\b(?:according\s+to|in|from|per|by)\s+{_COURSE}(?!')"
+    rf"|\b(?:does|do|did|would|will|can|could)\s+{_COURSE}(?!')(?:\s+(?:\w+\s+)?{_SAYING}\b)?"
+    rf"|\b{_COURSE}(?!')(?:\s+(?:\w+\s+)?{_SAYING}\b)?",
+    re.I,
+)
+
+
+def without_the_course(text: str) -> str:
+    """``text`` less the words that point at the course as the source: "does the course have a name
+    for running it beside the old one" asks for "a name for running it beside the old one"."""
+    return re.sub(r"\s{2,}", " ", _NAMES_THE_COURSE.sub(" ", text)).strip()
+
+
 # Words that point at the course as the source ("what does the course say about…"): not what is asked.
 _SOURCE_WORDS = frozenset(
     re.findall(
@@ -115,7 +142,8 @@ def question_within(text: str) -> str | None:
         if len(_own_words(sentence)) >= MIN_OWN_WORDS:
             return sentence
         # Not past a request for the verdict ("Should we fine-tune?"): the recommendation answers it.
-        pointer = _own_words(sentence) or not _verdict_words(sentence)
+        # A bare pointer at the course ("what does the course say") asks about the sentence before.
+        pointer = _own_words(sentence) or not _verdict_words(sentence) or _ASKS_THE_COURSE.search(sentence)
         joined = f"{said[place - 1]} {sentence}" if place else sentence
         return joined if place and pointer and len(_own_words(joined)) > MIN_OWN_WORDS else None
     return None
@@ -127,12 +155,16 @@ def in_context(text: str, question: str) -> str:
     the rest of the case, read too, drew the quotes towards the case instead of the question."""
     said = sentences(text.strip())
     asked = sentences(question.strip())
-    if not said or len(asked) != 1:  # joined with the sentence before it already (a pointer)
+    if not said or not asked or (len(asked) > 1 and len(_own_words(asked[-1])) >= MIN_OWN_WORDS):
         return question
-    place = next((i for i in range(len(said) - 1, -1, -1) if said[i].strip() == asked[0].strip()), None)
+    place = next((i for i in range(len(said) - 1, -1, -1) if said[i].strip() == asked[-1].strip()), None)
     if not place:
         return question
-    return f"{said[place - 1]} {question}"
+    # A bare pointer at the course ("What does the course say to change?") asks about what the two
+    # sentences before it tell ("Our loss jumps up and down… Batch size per device is 2…").
+    bare_pointer = _ASKS_THE_COURSE.search(asked[-1]) and len(_own_words(asked[-1])) < MIN_OWN_WORDS
+    told = 2 if bare_pointer else 1
+    return " ".join(s.strip() for s in said[max(place - told, 0) : place + 1])
 
 
 # "Quick question: how do I…": a colon after this many words or fewer leads in to the question
@@ -174,11 +206,16 @@ def asks_beyond_the_verdict(question: str) -> bool:
     asking = _QUOTED.sub("X", said[-1])
     if _ASKS_THE_COURSE.search(asking):
         # "is that right or does the course say otherwise" points back at the sentence before it
-        # (question_within joined them): the joined question needs the words to search for.
-        return bool(_own_words(asking)) and len(_own_words(_QUOTED.sub("X", question))) >= MIN_OWN_WORDS
+        # (question_within joined them): the joined question needs the words to search for. A bare
+        # "what does the course say?" asks what the sentence before it asks, verdict or not.
+        if not _own_words(asking):
+            return len(said) > 1 and asks_beyond_the_verdict(said[-2])
+        return len(_own_words(_QUOTED.sub("X", question))) >= MIN_OWN_WORDS
     if len(_own_words(asking)) < MIN_OWN_WORDS:
         return False
     if any(_ASKS_WHAT.match(clause) for clause in _asking_clauses(asking)):
+        return True
+    if _asks_yes_or_no_beyond(asking):
         return True
     if not _QUOTES.sub("X", said[-1]).rstrip("\"')” ").endswith("?"):
         return False
@@ -189,6 +226,38 @@ def asks_beyond_the_verdict(question: str) -> bool:
     return bool(_ASKS_WHAT.match(first)) or any(
         _ASKS_WHAT.match(clause) and not _RELATIVE.match(clause) for clause in rest
     )
+
+
+# A yes-or-no question: the verb before its subject ("can we reuse the adapter on v0.3?", "is its
+# licence fine for an app we sell?").
+_YES_OR_NO = re.compile(rf"{_FILLERS}{_AUX_FIRST}\s+(?:{_SUBJECT}|its\b|their\b)", re.I)
+# Words of its own a yes-or-no question needs to ask about something besides the verdict.
+MIN_YES_OR_NO_WORDS = 3
+
+
+def _asks_yes_or_no_beyond(asking: str) -> bool:
+    """A yes-or-no clause that says none of the verdict's words ("could I fine-tune…", "does that
+    make sense…", "can we do this with 500 examples") asks about something else: "can we reuse the
+    same adapter on the new base?", "is the llama licence fine for an app we sell?"."""
+    clauses = [c for c in _CLAUSE_BREAK.split(asking) if _YES_OR_NO.match(c)]
+    return any(
+        len(_own_words(clause)) >= MIN_YES_OR_NO_WORDS
+        and not set(_verdict_words(_FINE_NOT_TUNE.sub(" ", clause))) & _APPROACH_WORDS
+        for clause in clauses
+    )
+
+
+# "is the licence fine for…": "fine" is the verdict's only in "fine-tune".
+_FINE_NOT_TUNE = re.compile(r"\bfine\b(?![\s-]*tun)", re.I)
+# The verdict's words that a yes-or-no question about something else does not say: "should i
+# upsample the small intents or use weights in the loss" uses "use", not an approach.
+_APPROACH_WORDS = _VERDICT_WORDS - frozenset(
+    re.findall(
+        r"\S+",
+        """is are am was were can could should do does did will would must use using need needed something
+        else right way think what's whats how's where's who's which what where when better best wrong""",
+    )
+)
 
 
 def _asks(sentence: str) -> bool:

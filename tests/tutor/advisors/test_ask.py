@@ -568,3 +568,14 @@ def test_the_evaluation_finds_a_fact_said_in_another_form_of_its_word() -> None:
     assert has_fact("It was merged into the base.", ["merge"]) is False
     assert has_fact("Below 3, a human reviews it.", ["below 3"]) and not has_fact("Below 30.", ["below 3"])
     assert not has_fact("suppression of outputs", ["suppress"])
+
+
+def test_the_evaluation_finds_a_range_of_factors_said_with_its_times_sign() -> None:
+    """A dev item's fact "10–100" was missed in "the rates were 10–100× too high": the times sign
+    after a number is read as the letter x, and "100x" is no word that "100" ends."""
+    from tutor.advisors.answer_eval import has_fact
+
+    assert has_fact("The rates were 10–100× too high for LoRA.", ["10–100"])
+    assert has_fact("It is 3x faster.", ["3x"]) and has_fact("It is 3× faster.", ["3x"])
+    assert not has_fact("The rates were 10–1000× too high.", ["10–100"])
+    assert not has_fact("Use 100xl cards.", ["100"])

@@ -14,7 +14,13 @@ from tests.conftest import advisor_settings
 from tutor.advisors import ADVISORS
 from tutor.advisors.extractive import plain_units
 from tutor.advisors.grounding import contradictions
-from tutor.advisors.question_within import asking_clause, asks_beyond_the_verdict, in_context, question_within
+from tutor.advisors.question_within import (
+    asking_clause,
+    asks_beyond_the_verdict,
+    in_context,
+    question_within,
+    without_the_course,
+)
 from tutor.advisors.turn import ON_YOUR_QUESTION, final_answer
 from tutor.core import Core
 from tutor.llm.fake import FakeChatModel
@@ -66,6 +72,12 @@ from tutor.llm.fake import FakeChatModel
             "We train on 5k pairs, how many epochs should the model train",
         ),
         ("Which base model is best here (Llama or Mistral?)", "Which base model is best here (Llama or Mistral?)"),
+        # "how far off" and "how much" ask whatever noun follows the verb ("were most teams' rates").
+        (
+            "our adapter fell apart after we used a pretraining rate. the course told that story, right? how far off "
+            "were most teams' rates back then",
+            "how far off were most teams' rates back then",
+        ),
         # Too few words of its own: the sentence before says what it is about.
         (
             "Legal is worried about sending customer data to OpenAI. What's the alternative?",
@@ -218,6 +230,62 @@ def test_the_verdict_asked_of_the_course_or_a_learner_s_own_course_asks_nothing_
     assert question is None or not asks_beyond_the_verdict(question)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A question that asks neither for the verdict nor by a question word, then a pointer at the
+        # course ("what does the course say") that has no words of its own.
+        "we trained an adapter on mistral 7b v0.1 and v0.3 came out last week. can we reuse the same adapter on "
+        "v0.3? what does the course say",
+        "is the llama licence fine for an app we sell to hospitals",
+        "we picked mistral 7b for an app we sell. are its weights fine to ship inside the product",
+        "our intent labels are lopsided, 80% are billing. should i upsample the small intents or use weights in the "
+        "loss",
+        # A last clause that asks without a question mark or a verb before its subject.
+        "we have 5k chosen/rejected pairs from agent ratings and want preference tuning. for the pairs is it the "
+        "number that counts or something else, what matters most",
+    ],
+)
+def test_a_question_that_asks_beyond_the_verdict_without_a_question_word_is_found(text: str) -> None:
+    question = question_within(text)
+    assert question is not None and asks_beyond_the_verdict(question)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We have 8k contracts. Can we fine-tune Llama 3 on them? What does the course say?",
+        "Does that make sense for our volume of 3,000 tickets a day?",
+        "Can we do this with 500 examples and no GPU?",
+    ],
+)
+def test_a_yes_no_request_for_the_verdict_asks_nothing_beyond_it(text: str) -> None:
+    question = question_within(text)
+    assert question is None or not asks_beyond_the_verdict(question)
+
+
+def test_a_bare_pointer_at_the_course_is_read_with_the_two_sentences_before_it() -> None:
+    text = (
+        "We run a shop. Our loss jumps up and down from one step to the next. Batch size per device is 2 on our "
+        "small card. What does the course say to change"
+    )
+    assert in_context(text, question_within(text)) == text.removeprefix("We run a shop. ")
+
+
+def test_the_words_that_name_the_course_are_left_out_of_what_is_searched() -> None:
+    assert without_the_course("does the course have a name for running it beside the old one") == (
+        "a name for running it beside the old one"
+    )
+    assert without_the_course("how should we score output like that according to the course") == (
+        "how should we score output like that"
+    )
+    # A learner's own course, and the course's example config, are what is asked about.
+    assert without_the_course("a bot for our course catalogue") == "a bot for our course catalogue"
+    assert without_the_course("what does the course's example set the rank to") == (
+        "what does the course's example set the rank to"
+    )
+
+
 def test_the_question_is_read_with_the_sentence_before_it() -> None:
     text = "We run a shop. Traffic spikes in December and is dead in summer. Which hosting option fits that load?"
     assert in_context(text, question_within(text)) == (
@@ -237,6 +305,13 @@ def test_the_question_is_read_with_the_sentence_before_it() -> None:
 def test_the_asking_clause_leaves_the_case_before_it() -> None:
     text = "We built a Salesforce case summarizer with 4k examples, how do we evaluate it?"
     assert asking_clause(text) == "how do we evaluate it?"
+    # "which" before a thing chosen asks; "which" before a verb tells ("…, which did not change").
+    text = "our load peaks in march and is flat otherwise, which hosting option fits that kind of traffic"
+    assert asking_clause(text) == "which hosting option fits that kind of traffic"
+    text = "We label 2k emails a day, which model family is right for that?"
+    assert asking_clause(text) == "which model family is right for that?"
+    text = "Our SOPs live in Notion, which the whole team edits. How do we evaluate the bot?"
+    assert asking_clause(text) == "How do we evaluate the bot?"
     assert asking_clause("Why does the loss go to zero?") == "Why does the loss go to zero?"
 
 
@@ -261,6 +336,20 @@ def test_a_use_case_whose_question_the_course_does_not_answer_says_so(core: Core
     [
         ("eval", "We built a Salesforce case summarizer with 4k examples, how do we evaluate it?", "stronger model"),
         ("dataset", "I have 500 Kubernetes incident reports, how should I format them as training data?", "JSON"),
+        # The clause that asks decides among sentences near the case (the case's own words drew
+        # "An LLM is a large transformer…" and "Catastrophic forgetting — High risk" first).
+        (
+            "strategy",
+            "our board wants a model of our own built from nothing on our 5m crm rows (we're a regional bank). i need "
+            "hard numbers to argue back, what does the course give as the cost of training from scratch",
+            "up-front cost",
+        ),
+        (
+            "hyperparams",
+            "we fully fine-tuned a 3b model only on our legal memos and now it rambles about contracts whatever you "
+            "ask. what does the course suggest to hold on to the general abilities if we keep full fine tuning",
+            "EWC",
+        ),
     ],
 )
 def test_a_course_question_inside_a_case_that_names_its_tools_is_answered(
