@@ -975,10 +975,10 @@ def answer_question(
 def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
     """The question a use case asks beyond the verdict, answered from the course without the model.
     ``asked`` is the whole message prepared as a question, with the case's recommendation (quotes
-    that read against it are left out). The course is said not to answer it only when the
-    question's own sentence is doubted too, and only the names that sentence asks about are named:
-    the case around it names its tools ("our Salesforce summarizer"), which the course need not:
-    the clause that asks is measured (``asking_clause``)."""
+    that read against it are left out). Whether the course answers it, and which names it never
+    mentions, is read on the clause that asks (``asking_clause``): the case around it names its tools
+    ("our Salesforce summarizer"), which the course need not, and reads as on the course's topic
+    whatever is asked."""
     asking = asking_clause(question)
     claims = asked.claims()
 
@@ -987,8 +987,14 @@ def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGu
         # sentence is about ("Full fine-tuning uses 1e-5 to 5e-5" beside LoRA's 2e-4).
         return not guard.leaks(sentence) and not (claims and contradictions(sentence, claims))
 
-    if asked.outcome == "off_course" and asked.passages and course_answers(asking, asked.passages, index, scorer):
+    # The clause that asks decides whether the course answers it: the whole message is about the
+    # case, on the course's topic or not ("how would i fine tune whisper on those recordings" sits
+    # in a message about fine-tuning), and its passages were found for the whole message.
+    answers = bool(asked.passages) and course_answers(asking, asked.passages, index, scorer)
+    if asked.outcome == "off_course" and answers:
         asked.outcome, asked.unanswered = "answer", False
+    elif asked.outcome == "answer" and asked.passages and not answers:
+        asked.outcome = "off_course"
     if asked.outcome == "off_course":
         asked.unmentioned = unmentioned_names(asking, index) or [
             name

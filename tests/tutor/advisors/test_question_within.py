@@ -331,6 +331,19 @@ def test_a_use_case_whose_question_the_course_does_not_answer_says_so(core: Core
     assert "?open=" in final.explanation  # with the nearest section it does cover
 
 
+def test_a_use_case_on_the_course_s_topic_whose_question_the_course_does_not_answer_says_so(core: Core) -> None:
+    """The message is about fine-tuning (so it reads as on the course's topic), but what it asks,
+    fine-tuning a speech model step by step, the course does not answer: quoting a case study about
+    doctors finding failures answered nothing in the course's name."""
+    text = (
+        "our radiology dictations come out of the speech-to-text with drug names wrong, about 300 hours of audio a "
+        "month. how would i fine tune whisper on those recordings, step by step"
+    )
+    advice = core.advise_once("strategy", text)
+    assert advice.question_answer is not None and advice.question_answer.outcome == "off_course"
+    assert advice.question_answer.text.startswith("The course does not")
+
+
 @pytest.mark.parametrize(
     ("lab", "text", "fact"),
     [
