@@ -188,8 +188,10 @@ def has_fact(answer: str, alternatives: Iterable[str]) -> bool:
     for alternative in alternatives:
         alt = _normal(alternative)
         # A fact that ends on a word holds in its -s/-es form too ("suppress" in "Alignment suppresses").
-        # One that ends on a number holds before a times sign too ("10–100" in "10–100× too high").
-        ending = "(?:e?s)?" if alt[-1:].isalpha() else r"(?:x\b)?" if alt[-1:].isdigit() else ""
+        # A range of factors holds before a times sign too ("10–100" in "10–100× too high"); a lone
+        # count does not ("100" is not "100× more data").
+        factors = re.search(r"\d\s*-\s*\d+$", alt) is not None
+        ending = "(?:e?s)?" if alt[-1:].isalpha() else r"(?:x\b)?" if factors else ""
         if re.search(rf"(?<![\w]){re.escape(alt)}{ending}(?![\w])", plain):
             return True
         wanted = [values for _, values in number_values(alt)]

@@ -50,7 +50,7 @@ from tutor.advisors.grounding import (
     stem,
 )
 from tutor.advisors.names import not_mentioned_note, unmentioned_names
-from tutor.advisors.question_within import asking_clause, in_context, without_the_course
+from tutor.advisors.question_within import asking_clause, in_context, names_what_it_asks, without_the_course
 from tutor.advisors.quiz_guard import QuizGuard, QuizItem
 from tutor.advisors.turn import AnswerPiece, ModelReady, Queued, quotable
 from tutor.llm import ChatModel, LLMError
@@ -802,12 +802,15 @@ def quoted_for(asked: Asked) -> QuoteFocus:
     is read only with the conversation, and the earlier message's words count again: alone, its
     nearest sentence is about whatever else costs quality (LoRA's "99% of the quality for 1% of the
     cost"). On the dev follow-ups, 2 more of 48 quoted their fact and none fewer."""
+    # The quotes are ranked without the words that name the course as the source ("what does the
+    # course say to change"): the course's sentences that name it ("The course's example sets…")
+    # answer nothing. (The answer reader still reads the question as the learner wrote it.)
     if asked.focus:
-        return QuoteFocus(asked.focus, subject=asked.asking, subject_weight=ASKING_WEIGHT)
-    focus = asked.request.text
-    if asked.query == focus:
+        return QuoteFocus(without_the_course(asked.focus), subject=asked.asking, subject_weight=ASKING_WEIGHT)
+    focus = without_the_course(asked.request.text)
+    if asked.query == asked.request.text:
         return QuoteFocus(focus)
-    read_with = f"{focus}\n{asked.query}"
+    read_with = f"{focus}\n{without_the_course(asked.query)}"
     if _REFERS_BACK.search(focus):
         return QuoteFocus(read_with, subject=asked.request.history[-1])
     return QuoteFocus(focus, read_with)
@@ -990,10 +993,12 @@ def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGu
     # The clause that asks decides whether the course answers it: the whole message is about the
     # case, on the course's topic or not ("how would i fine tune whisper on those recordings" sits
     # in a message about fine-tuning), and its passages were found for the whole message.
-    answers = bool(asked.passages) and course_answers(asking, asked.passages, index, scorer)
+    # A bare "what does the course say" has nothing to measure: the whole message decides.
+    measured = names_what_it_asks(asking) and bool(asked.passages)
+    answers = measured and course_answers(asking, asked.passages, index, scorer)
     if asked.outcome == "off_course" and answers:
         asked.outcome, asked.unanswered = "answer", False
-    elif asked.outcome == "answer" and asked.passages and not answers:
+    elif asked.outcome == "answer" and measured and not answers:
         asked.outcome = "off_course"
     if asked.outcome == "off_course":
         asked.unmentioned = unmentioned_names(asking, index) or [
@@ -1005,7 +1010,7 @@ def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGu
     # The quotes answer the question's own sentences, searched for too; the whole message found the
     # passages and decided that the course answers it.
     asked.focus = in_context(asked.request.text, question)
-    asked.asking = without_the_course(asking)
+    asked.asking = without_the_course(asking) if measured else ""
     if asked.focus != asked.request.text:
         found, _ = _search(index, without_the_course(asked.focus), QUOTE_TOP_K)
         asked.passages += [p for p in found if p.chunk_id not in {q.chunk_id for q in asked.passages}]

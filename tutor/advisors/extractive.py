@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tutor.advisors.grounding import content_words, ends_complete, sentences, table_cell
-from tutor.advisors.question_within import without_the_course
 from tutor.rag import Passage
 from tutor.rag.chunks import TABLE_SEPARATOR, Chunk
 from tutor.rag.lexical import terms
@@ -356,9 +355,7 @@ def rank_sentences(
     candidates = [(unit, p, i) for p in passages for i, unit in enumerate(plain_units(p.text))]
     if not candidates:
         return []
-    # Read without the words that name the course as the source ("what does the course say to
-    # change"): the course's sentences that name it ("The course's example sets…") answer nothing.
-    questions = [without_the_course(q) for q in ([question, read_with] if read_with else [question])]
+    questions = [question, read_with] if read_with else [question]
     # Each sentence is read under its section's title: "Its corpus Dolma…" reads as a sentence
     # about fully open models, and a table row as a row of its table.
     sentences = [under_title(unit, p) for unit, p, _ in candidates]

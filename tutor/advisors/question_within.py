@@ -36,7 +36,7 @@ _ASKS = re.compile(
     rf"|{_WH}(?:\s+[\w-]+){{0,2}}?\s+to\s+\w+"  # "what model to use for this"
     # "how far off were most teams' rates": a measure asked, its noun any noun
     rf"|how\s+(?:far|much|many|long|big|often|high|low|large|small|fast|slow|expensive|cheap|good|bad|well)\b"
-    rf"(?:\s+[\w'-]+){{0,3}}?\s+{_AUX}\b"
+    rf"(?:\s+(?!(?:the|a|an|our|my|your|their|its|this|that|these|those)\b)[\w'-]+){{0,2}}?\s+{_AUX}\b"
     r"|(?:what|where|who|how|when)'s\b|whats\b"
     r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b"
     rf"|{_AUX_FIRST}\s+(?:{_SUBJECT}|its\b|their\b)"
@@ -56,8 +56,9 @@ _LATER_ASKS = re.compile(
     r"|which\s+(?:[\w-]+\s+)?(?:option|options|model|models|family|families|method|methods|approach"
     r"|approaches|tool|tools|server|servers|format|formats|metric|metrics|setting|settings|framework|frameworks"
     r"|library|libraries|provider|providers|service|services|platform|platforms|technique|techniques)\b"
-    # "…, what matters most": no verb before a subject, but no list item or relative clause reads so
-    r"|what\s+(?:[\w-]+\s+){0,2}?(?:matters?|counts?|works?|helps?)\s+(?:most|best|more)\b"
+    r"(?!\s+(?:i|we|you|they|he|she|it|of|the|our|my)\b)"
+    # "…, what matters most" ending the sentence ("what matters most to us is latency" tells)
+    r"|what\s+(?:[\w-]+\s+){0,2}?(?:matters?|counts?|works?|helps?)\s+(?:most|best|more)(?:\s+here)?\W*$"
     r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b)",
     re.I,
 )
@@ -104,10 +105,17 @@ _ASKS_THE_COURSE = re.compile(
 # The words that name the course as the source of an answer ("according to the course", "does the
 # course say", "in the lessons"): searched for or ranked by, they drew the course's sentences that
 # name it ("The course's example sets `eval_strategy`…") above the ones that answer.
+# Only "course" and "lessons" (a "module" is also PyTorch's), not the course's example, config or
+# dataset, which are what is asked about ("what lr does the course example have").
+_THE_COURSE = (
+    r"(?:the|this)\s+(?:course|lessons)\b(?!['’]|\s+(?:catalog\w*|materials?|exercises?|quizz?\w*|plans?|planning"
+    r"|videos?|pages?|platform|content|notes|examples?|config\w*|dataset\w*|notebooks?|recipes?|code|learned))"
+)
+_ADVERB = r"(?:actually|really|even|also|ever|explicitly|anywhere|specifically)"
 _NAMES_THE_COURSE = re.compile(
-    rf"\b(?:according\s+to|in|from|per|by)\s+{_COURSE}(?!')"
-    rf"|\b(?:does|do|did|would|will|can|could)\s+{_COURSE}(?!')(?:\s+(?:\w+\s+)?{_SAYING}\b)?"
-    rf"|\b{_COURSE}(?!')(?:\s+(?:\w+\s+)?{_SAYING}\b)?",
+    rf"\b(?:according\s+to|in|from|per|by)\s+{_THE_COURSE}"
+    rf"|\b(?:does|do|did|would|will|can|could)\s+{_THE_COURSE}(?:\s+(?:{_ADVERB}\s+)?{_SAYING}\b)?"
+    rf"|\b{_THE_COURSE}(?:\s+{_ADVERB})?\s+{_SAYING}\b",
     re.I,
 )
 
@@ -115,7 +123,8 @@ _NAMES_THE_COURSE = re.compile(
 def without_the_course(text: str) -> str:
     """``text`` less the words that point at the course as the source: "does the course have a name
     for running it beside the old one" asks for "a name for running it beside the old one"."""
-    return re.sub(r"\s{2,}", " ", _NAMES_THE_COURSE.sub(" ", text)).strip()
+    left = re.sub(r"\s{2,}", " ", _NAMES_THE_COURSE.sub(" ", text)).strip()
+    return left if content_words(left) else text
 
 
 # Words that point at the course as the source ("what does the course say about…"): not what is asked.
@@ -197,6 +206,12 @@ def asking_clause(question: str) -> str:
     return said[-1]
 
 
+def names_what_it_asks(clause: str) -> bool:
+    """Whether an asking clause has words of its own: "what does the course say" points back at the
+    sentence before it and cannot be measured alone."""
+    return bool(_own_words(clause))
+
+
 def asks_beyond_the_verdict(question: str) -> bool:
     """Whether the question ``question_within`` found asks something besides the verdict: its asking
     clause opens on a question word, and it has words of its own besides the verdict's."""
@@ -242,7 +257,8 @@ def _asks_yes_or_no_beyond(asking: str) -> bool:
     clauses = [c for c in _CLAUSE_BREAK.split(asking) if _YES_OR_NO.match(c)]
     return any(
         len(_own_words(clause)) >= MIN_YES_OR_NO_WORDS
-        and not set(_verdict_words(_FINE_NOT_TUNE.sub(" ", clause))) & _APPROACH_WORDS
+        and not set(_verdict_words(_FINE_NOT_TUNE.sub(" ", _YES_OR_NO.sub(" ", clause, count=1)))) & _APPROACH_WORDS
+        and not _JUDGES_THE_PLAN.search(clause)
         for clause in clauses
     )
 
@@ -250,13 +266,21 @@ def _asks_yes_or_no_beyond(asking: str) -> bool:
 # "is the licence fine for…": "fine" is the verdict's only in "fine-tune".
 _FINE_NOT_TUNE = re.compile(r"\bfine\b(?![\s-]*tun)", re.I)
 # The verdict's words that a yes-or-no question about something else does not say: "should i
-# upsample the small intents or use weights in the loss" uses "use", not an approach.
+# upsample the small intents or use weights in the loss" uses "use", not an approach. The question's
+# own verb comes off first ("could we do it with 800 contracts": "do" is the verdict's).
 _APPROACH_WORDS = _VERDICT_WORDS - frozenset(
     re.findall(
         r"\S+",
-        """is are am was were can could should do does did will would must use using need needed something
+        """is are am was were can could should does did will would must use using need needed something
         else right way think what's whats how's where's who's which what where when better best wrong""",
     )
+)
+# A yes-or-no question that judges the plan asks for the verdict in other words: "is it overkill
+# for our 2k tickets", "is that realistic with our budget", "can a small model handle this volume".
+_JUDGES_THE_PLAN = re.compile(
+    r"\b(?:feasible|realistic|reasonable|viable|possible|doable|overkill|enough|sufficient|suitable|sensible"
+    r"|handle|manage|cope|sound|sounds|work|works|worthwhile|justified|good idea|bad idea|go for)\b",
+    re.I,
 )
 
 

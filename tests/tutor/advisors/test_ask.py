@@ -579,3 +579,4 @@ def test_the_evaluation_finds_a_range_of_factors_said_with_its_times_sign() -> N
     assert has_fact("It is 3x faster.", ["3x"]) and has_fact("It is 3× faster.", ["3x"])
     assert not has_fact("The rates were 10–1000× too high.", ["10–100"])
     assert not has_fact("Use 100xl cards.", ["100"])
+    assert not has_fact("Use 100x more data.", ["100"])  # a count is no factor (a review)

@@ -18,6 +18,7 @@ from tutor.advisors.question_within import (
     asking_clause,
     asks_beyond_the_verdict,
     in_context,
+    names_what_it_asks,
     question_within,
     without_the_course,
 )
@@ -257,6 +258,17 @@ def test_a_question_that_asks_beyond_the_verdict_without_a_question_word_is_foun
         "We have 8k contracts. Can we fine-tune Llama 3 on them? What does the course say?",
         "Does that make sense for our volume of 3,000 tickets a day?",
         "Can we do this with 500 examples and no GPU?",
+        # The verdict asked in other words (a review).
+        "We have 800 contracts. could we do it with 800 labelled contracts in german",
+        "We have 2k tickets. is it overkill for our 2k support tickets",
+        "We have no ml team. is it feasible for our team with no ml background",
+        "We get 5k chats a day. can a small model handle this kind of volume",
+        "We get 5k chats a day. is a 7b model enough for our volume",
+        # Statements that open like questions (a review).
+        "we run a support desk with 3k tickets a month, what matters most to us is latency and cost",
+        "we fine-tuned llama on 5k rows, which model we then deployed on a single a10",
+        "we sell car parts, which models of car we cover changes every month",
+        "how well the model does on our legal memos matters a lot, we have 2k of them",
     ],
 )
 def test_a_yes_no_request_for_the_verdict_asks_nothing_beyond_it(text: str) -> None:
@@ -284,6 +296,14 @@ def test_the_words_that_name_the_course_are_left_out_of_what_is_searched() -> No
     assert without_the_course("what does the course's example set the rank to") == (
         "what does the course's example set the rank to"
     )
+    # What is asked about stays (a review): the course's example, PyTorch's module, nothing left.
+    for kept in (
+        "what lr does the course example have",
+        "lora targets the attention module, does the module have to be linear",
+        "what are the lessons learned from alpaca",
+        "does the course say",
+    ):
+        assert without_the_course(kept) == kept
 
 
 def test_the_question_is_read_with_the_sentence_before_it() -> None:
@@ -312,6 +332,9 @@ def test_the_asking_clause_leaves_the_case_before_it() -> None:
     assert asking_clause(text) == "which model family is right for that?"
     text = "Our SOPs live in Notion, which the whole team edits. How do we evaluate the bot?"
     assert asking_clause(text) == "How do we evaluate the bot?"
+    # A bare pointer at the course cannot be measured alone (a review): the whole message decides.
+    assert not names_what_it_asks(asking_clause("can we reuse the same adapter on v0.3? what does the course say"))
+    assert names_what_it_asks("What does the course say to change")
     assert asking_clause("Why does the loss go to zero?") == "Why does the loss go to zero?"
 
 
