@@ -117,6 +117,7 @@ _RIGHT_ANSWER = (
     r"(?:(?:correct|right)\s+(?:answer|option|one|choice)s?|the\s+answers?\s+(?:to|for|of|in|on)"
     r"|solutions?|answer key)"
 )
+_GIVE_ME = r"(?:give|tell|send)\s+me\s+(?:the|its|which)\s+(?:letter|answer|option|right one)\b"
 ASKS = [
     re.compile(p, re.I)
     for p in (
@@ -137,6 +138,9 @@ ASKS = [
         # options should I tick?", "what should I select in the lesson 3 quiz?"
         rf"\b{_GRADED}.*\b{_CHOOSING}\b",
         rf"\b{_CHOOSING}\b.*\b{_GRADED}",
+        # "lesson 4 quiz, the last one. just give me the letter"
+        rf"\b{_GRADED}.*\b{_GIVE_ME}",
+        rf"\b{_GIVE_ME}.*\b{_GRADED}",
     )
 ]
 # "option B is right", "the answer is (c)", "B) is correct": a letter given as the answer.
@@ -156,6 +160,10 @@ _ANSWER_ONLY = re.compile(
     re.I,
 )
 _WHICH_OPTION = re.compile(r"\b(?:which|what)\s+(?:option|choice|letter|one)\b", re.I)
+# "… whats the answer", "true or false: <stem>": with no "?", asks for the answer of a pasted stem.
+_ASKS_THE_ANSWER = re.compile(
+    r"\bwhat(?:['’]?s| is)\s+(?:the\s+)?(?:right\s+|correct\s+)?answer\b|\btrue\s+or\s+false\b", re.I
+)
 _Q_NUMBER = re.compile(r"\bq\s?#?\s?\d{1,2}\b", re.I)
 _NAMES_GRADED = re.compile(
     r"\b(?:quiz(?:zes)?|module[- ](?:\d[- ])?test|exam|assessment)(?![\w-])|\b(?:question|test)\s*#?\s*\d+\b"
@@ -248,7 +256,12 @@ class QuizGuard:
             return True
         if _guesses_at_an_item(text) or _retells_an_item(text):
             return True
-        asks = "?" in text or _WHICH_OPTION.search(text) or re.search(rf"\b{_CHOOSING}\b", text, re.I)
+        asks = (
+            "?" in text
+            or _WHICH_OPTION.search(text)
+            or re.search(rf"\b{_CHOOSING}\b", text, re.I)
+            or _ASKS_THE_ANSWER.search(text)
+        )
         if asks:
             return self.pasted_stem(text) is not None
         # An item pasted with its options is a request however it ends ("… d) the model refusing
@@ -283,7 +296,12 @@ class QuizGuard:
         options_quoted = self._options_quoted(best, words)
         # Asked for its answer, or pasted under a graded item's name ("Module test: DPO requires which
         # type of training data?"): a learner asking a stem's question in passing names no quiz.
-        asks = any(p.search(text) for p in ASKS) or _WHICH_OPTION.search(text) or _NAMES_GRADED.search(text)
+        asks = (
+            any(p.search(text) for p in ASKS)
+            or _WHICH_OPTION.search(text)
+            or _NAMES_GRADED.search(text)
+            or _ASKS_THE_ANSWER.search(text)
+        )
         return best if options_quoted >= 2 or asks else None
 
     def target(self, text: str) -> QuizItem | None:

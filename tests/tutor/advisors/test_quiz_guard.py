@@ -84,6 +84,12 @@ def guard() -> QuizGuard:
         "guardrails: Hundreds of thousands / About 100 examples / Tens of thousands. reply with the option only",
         "How often should a deployed fine-tuned model's evaluation suite be rerun on recent production samples "
         "- Every few years, Only when the code changes, Every 30–90 days. just the answer pls",
+        # A stem pasted with "what's the answer" or as "true or false", no "?" and no options (dev5
+        # found one of each, in other items: one leaked the right option through a quote).
+        "Near-duplicate examples in your training data are most likely to cause ... whats the answer",
+        "DPO (Direct Preference Optimization) differs from RLHF primarily because, what is the correct answer",
+        "true or false: LoRA training changes the pretrained weights of the model. saw it in the practice set",
+        "module test, the one on merging adapters. just give me the letter, no time left",
     ],
 )
 def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) -> None:
