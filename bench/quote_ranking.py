@@ -60,7 +60,7 @@ def main() -> int:
         routed += 1
         ranked = ranked_for(asked, scorer)
         place = next((i for i, q in enumerate(ranked) if has_fact(q.text, case.fact)), None)
-        answer = _quoted(course_quotes(asked, scorer, lambda s: not guard.leaks(s)))
+        answer = _quoted(course_quotes(asked, scorer, lambda s: not guard.leaks(s), guard))
         hit = has_fact(answer, case.fact)
         quoted += hit
         retrieved += place is not None

@@ -590,7 +590,7 @@ def course_answers(text: str, passages: list[Passage], index: CourseIndex, score
 
 def answer_measures(text: str, passages: list[Passage], index: CourseIndex, scorer: Scorer) -> list[float]:
     """What the answer reader weighs for ``text`` against its ``passages`` (answerable.features)."""
-    ranked = rank_sentences(text, passages, scorer)
+    ranked = rank_sentences(text, passages, scorer, figures=False)
     return answerable_features(
         text,
         best_quote=ranked[0].score if ranked else 0.0,
@@ -767,7 +767,7 @@ def unanswered(
     section, so that a question the reader doubted wrongly still shows the course's words."""
     named = " or ".join(f"**{n}**" for n in asked.unmentioned[:2])
     names = f": it never mentions {named}" if named else ""
-    nearest = course_quotes(asked, scorer, allowed or quotable(guard, asked.claims()), most=1)
+    nearest = course_quotes(asked, scorer, allowed or quotable(guard, asked.claims()), guard, most=1)
     if not nearest:
         return off_course_answer(asked)
     p = nearest[0].passage
@@ -825,19 +825,22 @@ def ranked_for(asked: Asked, scorer: Scorer) -> list[Quote]:
     )  # fmt: skip
 
 
-def course_quotes(asked: Asked, scorer: Scorer, allowed: Callable[[str], bool], most: int = 3) -> list[Quote]:
+def course_quotes(
+    asked: Asked, scorer: Scorer, allowed: Callable[[str], bool], guard: QuizGuard, most: int = 3
+) -> list[Quote]:
     """The course sentences that answer the question; a follow-up's are also read with the
-    conversation (its previous message)."""
+    conversation (its previous message). A sentence that holds a quiz option's text beside the
+    answer is quoted without the option's clauses."""
     focus = quoted_for(asked)
     return best_quotes(
-        focus.question, asked.passages, scorer, allowed=allowed, most=most, read_with=focus.read_with,
-        subject=focus.subject, subject_weight=focus.subject_weight,
+        focus.question, asked.passages, scorer, allowed=allowed, cut=guard.without_options, most=most,
+        read_with=focus.read_with, subject=focus.subject, subject_weight=focus.subject_weight,
     )  # fmt: skip
 
 
 def answering_quotes(asked: Asked, guard: QuizGuard, scorer: Scorer) -> list[Quote]:
     """The course sentences a learner reads for a question, with or without the model's words."""
-    return course_quotes(asked, scorer, quotable(guard, asked.claims()))
+    return course_quotes(asked, scorer, quotable(guard, asked.claims()), guard)
 
 
 def _not_said_in(written: str, quotes: list[Quote]) -> list[Quote]:
@@ -1014,7 +1017,7 @@ def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGu
     if asked.focus != asked.request.text:
         found, _ = _search(index, without_the_course(asked.focus), QUOTE_TOP_K)
         asked.passages += [p for p in found if p.chunk_id not in {q.chunk_id for q in asked.passages}]
-    quotes = course_quotes(asked, scorer, allowed)
+    quotes = course_quotes(asked, scorer, allowed, guard)
     cited = _cite([q.passage for q in quotes] or asked.passages)
     body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
     return CourseAnswer(body, cited, asked.passages, "", True, "extract", "answer")

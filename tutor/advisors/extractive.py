@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from tutor.advisors.grounding import content_words, ends_complete, sentences, table_cell
+from tutor.advisors.grounding import content_words, ends_complete, sentences, stem, table_cell
 from tutor.rag import Passage
 from tutor.rag.chunks import TABLE_SEPARATOR, Chunk
 from tutor.rag.lexical import terms
@@ -118,6 +118,117 @@ ASKS_WHY = re.compile(
 GIVES_REASON = re.compile(
     r"^\W*why\b[^?]{0,60}\?|\bbecause\b|\bthe (?:hypothesis|reason)\b|\b(?:that|this|which) is why\b", re.I
 )
+
+# "in the llm judge setup, what score sends an output to a human?", "how much faster is vLLM than
+# flask?": answered by a sentence that gives the figure ("any dimension below 3", "10–24× the
+# throughput"), which ranked below sentences that only share the question's topic ("The judge sees
+# the input… and scores structured dimensions"). Such sentences gain up to this much for a question
+# that asks how much, how many, how long or what figure (``amount_fit``).
+AMOUNT_WEIGHT = 0.3
+ASKS_AMOUNT = re.compile(
+    r"\bhow (?:much|many|long|big|large|small|fast|slow|often|far|high|low|cheap|expensive|quickly|soon)\b"
+    r"|\bwhat(?:'s| is| was| are| were)? (?:the |a |my |our )?(?:typical |usual |minimum |maximum |default )?"
+    r"(?:score|rank|rate|number|size|amount|cost|price|percentage|share|threshold|cut-?off|value|budget"
+    r"|learning rate|batch size|ratio|range)s?\b",
+    re.I,
+)
+# A figure: a digit that does not belong to a name ("NF4", "A100") and is not a year ("2021").
+GIVES_AMOUNT = re.compile(r"(?<![A-Za-z\d])(?!(?:19|20)\d\d\b)\d")
+_DURATION = r"(?:hours?|days?|weeks?|months?|years?|minutes?|seconds?|s|ms)\b"
+
+
+@dataclass(frozen=True)
+class AmountKind:
+    """A kind of figure a question can name, and how a sentence that gives it reads."""
+
+    asks: re.Pattern[str]
+    gives: re.Pattern[str]
+
+
+# The figure a question names decides which figures answer it: "how much memory" is answered in
+# GB, "how fast" in tokens/s or a factor, "how quickly did the doctors find…" in hours; a sentence
+# with some other number ("8 model sizes") gives another figure.
+AMOUNT_KINDS = (
+    AmountKind(  # memory and size
+        re.compile(r"\b(?:memory|vram|ram|gigabytes?|disk|storage|how (?:big|large|small))\b", re.I),
+        re.compile(r"\d\s*(?:[KMGT]i?B)\b"),
+    ),
+    AmountKind(  # speed
+        re.compile(r"\bhow (?:much )?(?:fast|quick|slow)(?:er)?\b|\bspeed|\bthroughput|\blatency", re.I),
+        re.compile(rf"\btokens?\s*/\s*s|\d(?:\s*×|x\b)|\btimes (?:faster|slower|the)\b|\d\s*{_DURATION}", re.I),
+    ),
+    AmountKind(  # money
+        re.compile(r"\bcost|\bprice|\bbudget|\bexpensive|\bcheap|\bspend|\$|\bdollars?\b", re.I),
+        re.compile(r"[$€£]\s?\d|\d\s?(?:USD|EUR|dollars?)\b", re.I),
+    ),
+    AmountKind(  # time ("how long is the context window" asks a length, not a time)
+        re.compile(
+            r"\bhow (?:long(?!\s+(?:is|are|can|should|does|do)\s+(?:the |a |my |our |its |their )?"
+            r"(?:context|prompt|sequence|input|output|answer|text|window|document|example)s?\b)"
+            r"|quickly|soon|often)\b|\bhow many (?:hours|days|weeks|months|years)\b",
+            re.I,
+        ),
+        re.compile(
+            rf"\d\s*-?\s*{_DURATION}|\bwithin (?:an? )?(?:hours?|days?|minutes?|weeks?)\b"
+            r"|\b(?:hourly|daily|weekly|monthly|yearly)\b",
+            re.I,
+        ),
+    ),
+    AmountKind(  # a share
+        re.compile(r"\bhow much of\b|\bwhat (?:share|percent\w*|fraction|portion|proportion)\b", re.I),
+        re.compile(r"\d\s*%|\bpercent\b|\b(?:one|\d+) in \d", re.I),
+    ),
+)
+# "how many training examples": the noun counted (the phrase's last word), which a sentence that
+# answers names beside a number ("Start with 500 high-quality examples").
+_COUNTED = re.compile(r"\bhow (?:many|much)((?:\s+[a-z][\w-]*){1,3})", re.I)
+_ENDS_COUNTED = re.compile(
+    r"^(?:do|does|did|is|are|was|were|can|could|should|would|will|of|more|less|better|worse|faster|slower"
+    r"|bigger|smaller|cheaper|longer|time|it|i|we|you|they|he|she|the|a|an|my|our|your|their|its|this|that"
+    r"|these|those|to|for|in|on|per|at|with|from|by|would|need|needed|have|has|had|get|take|make)$",
+    re.I,
+)
+_AMOUNT_NEAR = 4  # words between the counted noun and its number
+
+
+def _counted_nouns(questions: Sequence[str]) -> set[str]:
+    nouns = set()
+    for question in questions:
+        for match in _COUNTED.finditer(question):
+            phrase = []
+            for word in match.group(1).split():
+                if _ENDS_COUNTED.match(word):
+                    break
+                phrase.append(word)
+            if phrase:
+                nouns.add(stem(phrase[-1].lower()))
+    return nouns
+
+
+def amount_fit(questions: Sequence[str]) -> Callable[[str], float] | None:
+    """None when no question asks for a figure. Otherwise a sentence's fit: 1 when it gives the kind
+    of figure asked (or any figure, when none is named), 0.5 for another figure, 0 for none."""
+    if not any(ASKS_AMOUNT.search(q) for q in questions):
+        return None
+    kinds = [k for k in AMOUNT_KINDS if any(k.asks.search(q) for q in questions)]
+    counted = _counted_nouns(questions)
+
+    def names_count(sentence: str) -> bool:
+        words = re.findall(r"[\w$€£.,×%+–-]+", sentence)
+        numbers = [i for i, w in enumerate(words) if GIVES_AMOUNT.search(w)]
+        return any(
+            stem(w.lower().strip(".,")) in counted and any(abs(i - n) <= _AMOUNT_NEAR for n in numbers)
+            for i, w in enumerate(words)
+        )
+
+    def fit(sentence: str) -> float:
+        if any(k.gives.search(sentence) for k in kinds) or (counted and names_count(sentence)):
+            return 1.0
+        if not GIVES_AMOUNT.search(sentence):
+            return 0.0
+        return 0.5 if kinds or counted else 1.0
+
+    return fit
 
 
 def gives_reason(unit: str, passage: Passage | Chunk, asked: set[str]) -> bool:
@@ -346,13 +457,20 @@ def rank_sentences(
     read_with: str = "",
     subject: str = "",
     subject_weight: float = SUBJECT_WEIGHT,
+    figures: bool = True,
+    units: list[tuple[str, Passage, int]] | None = None,
 ) -> list[Quote]:
     """Every usable sentence of ``passages``, best first. ``read_with``: the question read with the
     conversation (a follow-up); a sentence then scores by whichever of the two it is closer to, so
     "how much did Alpaca cost?" after a use case still finds the sentence about Alpaca's cost.
     ``subject``: what a follow-up points back at (the earlier message), or the clause a use case
-    asks in; its words count again, ``subject_weight`` as much."""
-    candidates = [(unit, p, i) for p in passages for i, unit in enumerate(plain_units(p.text))]
+    asks in; its words count again, ``subject_weight`` as much. ``figures=False`` leaves out the
+    figure cue (``amount_fit``), for the answer reader, whose measure was learned without it.
+    ``units``: sentences already cut out, (text, its passage, its place there), ranked in place of
+    the passages' own."""
+    if units is None:
+        units = [(unit, p, i) for p in passages for i, unit in enumerate(plain_units(p.text))]
+    candidates = units
     if not candidates:
         return []
     questions = [question, read_with] if read_with else [question]
@@ -369,6 +487,7 @@ def rank_sentences(
     names_subject = _shared_words(subject, scorer) if subject else lambda _: 0.0
     asks_who = any(ASKS_WHO.search(q) for q in questions)
     asks_why = any(ASKS_WHY.search(q) for q in questions)
+    gives_amount = amount_fit(questions) if figures else None
     asked = {w.lower() for q in questions for w in content_words(q)} if asks_why else set()
     quotes = []
     for (unit, passage, position), text, similarity, relevance in zip(
@@ -378,6 +497,7 @@ def rank_sentences(
             similarity + RANKER_WEIGHT * relevance + WORD_WEIGHT * shared_words(unit) + PASSAGE_WEIGHT * passage.score
             + subject_weight * names_subject(text) + AUTHORS_WEIGHT * (asks_who and bool(NAMES_AUTHORS.search(unit)))
             + REASON_WEIGHT * (asks_why and gives_reason(unit, passage, asked))
+            + AMOUNT_WEIGHT * (gives_amount(unit) if gives_amount else 0.0)
         )  # fmt: skip
         quotes.append(Quote(unit, passage, score, position))
     return sorted(quotes, key=lambda q: -q.score)
@@ -429,20 +549,28 @@ def best_quotes(
     scorer: Scorer,
     *,
     allowed: Callable[[str], bool] = lambda _: True,
+    cut: Callable[[str], str | None] = lambda _: None,
     most: int = 3,
     read_with: str = "",
     subject: str = "",
     subject_weight: float = SUBJECT_WEIGHT,
 ) -> list[Quote]:
     """The best sentence, and the next ones while they score close to it; ``allowed`` drops
-    sentences that must not be shown (a quiz option's text)."""
-    ranked = [
-        q
-        for q in rank_sentences(
-            question, passages, scorer, read_with=read_with, subject=subject, subject_weight=subject_weight
-        )
-        if allowed(q.text)
-    ]
+    sentences that must not be shown (a quiz option's text), unless ``cut`` gives a part of one that
+    may be (the sentence less the option's clauses: ``QuizGuard.without_options``)."""
+    ranked, parts = [], []
+    for quote in rank_sentences(
+        question, passages, scorer, read_with=read_with, subject=subject, subject_weight=subject_weight
+    ):
+        if allowed(quote.text):
+            ranked.append(quote)
+        elif (part := cut(quote.text)) and allowed(part):
+            parts.append((part, quote.passage, quote.position))
+    # A part is ranked as the learner reads it: without its cut clauses, it may answer less.
+    ranked += rank_sentences(
+        question, [], scorer, read_with=read_with, subject=subject, subject_weight=subject_weight, units=parts
+    )
+    ranked.sort(key=lambda q: -q.score)
     if not ranked:
         return []
     # The best sentence comes with the one after it in its passage (a sentence often names the

@@ -428,6 +428,28 @@ class Verdict:
 # and at most this share of its content words.
 MAX_UNSUPPORTED_WORDS = 2
 MAX_UNSUPPORTED_SHARE = 0.25
+# An answer needs this many of the passages' words to say something the check can hold to them:
+# "True." and "The answer is: no." have nothing unsupported and nothing supported either.
+MIN_SAID_WORDS = 2
+_VERDICT_WORDS = frozenset({"true", "false", "right", "wrong", "correct", "incorrect", "answer", "yes", "no"})
+
+
+def _said_weight(answer: str, context_text: str, vocabulary: set[str]) -> int:
+    """How much of ``answer`` the passages can back: its words that they use, less the words of a
+    verdict ("true", "the answer is"); a name ("LoRA", "NF4", "Microsoft" inside a sentence) or a
+    figure they give ("$600", "10 GB") counts twice, since the check holds it to the passages and
+    the recommendation."""
+    weight = 0
+    for sentence in sentences(answer) or [answer]:
+        for i, word in enumerate(dict.fromkeys(_TOKEN.findall(_strip_markdown(sentence)))):
+            if word.lower() in _VERDICT_WORDS or stem(word) not in vocabulary:
+                continue
+            if is_term(word, sentence_start=i == 0):
+                weight += 2
+            elif word in content_words(word):
+                weight += 1
+    known = context_numbers(context_text)
+    return weight + 2 * sum(1 for _, values in number_values(answer) if values & known)
 
 
 # The advisor prompt's own layout (ask.answer_messages): a draft that repeats it echoes the prompt.
@@ -462,6 +484,8 @@ def check_answer(
     if terms:
         problems.append("names or terms not in the course passages: " + ", ".join(terms))
     vocabulary = _vocabulary(context_text)
+    if finished and _said_weight(answer, context_text, vocabulary) < MIN_SAID_WORDS:
+        problems.append("says too little to check against the course (a bare verdict such as 'True.')")
     for sentence in sentences(answer):
         words = [w for w in content_words(sentence) if not NUMBER.fullmatch(w)]  # numbers: checked above
         missing = [w for w in words if stem(w) not in vocabulary]

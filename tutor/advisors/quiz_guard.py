@@ -63,7 +63,10 @@ _COURSE_QUIZ = re.compile(
 # to me…", "is it normal that…", "I think I still don't get…") are not a guess.
 _POINTS_AT_ITEM = re.compile(
     r"\b(?:the (?:one|question|item) (?:about|on|with|for|asking|that asks)|the [\w-]+ (?:question|one|item)\b"
-    r"|(?:question|item)\s*#?\s*\d{1,2}\b|q\s?\d{1,2}\b)",
+    r"|(?:question|item)\s*#?\s*\d{1,2}\b|q\s?\d{1,2}\b"
+    # "lesson 1 quiz last question, …": an item by its place right after the quiz, with no "the"
+    # (not "before the module test, one last question: …", a question of the learner's own)
+    r"|\b(?:quiz|test)[\s,:-]+(?:first|second|third|fourth|fifth|last|final)\s+(?:question|item)\b)",
     re.I,
 )
 _OFFERS_GUESS = re.compile(
@@ -141,8 +144,52 @@ ASKS = [
         # "lesson 4 quiz, the last one. just give me the letter"
         rf"\b{_GRADED}.*\b{_GIVE_ME}",
         rf"\b{_GIVE_ME}.*\b{_GRADED}",
+        # "for the test question asking …, the catalogue one, thats the right pick yeah?"
+        rf"\b(?:{_GRADED}|the\s+(?:test|quiz|exam)\s+question)\b.*\b(?:right|correct)\s+pick\b",
     )
 ]
+# A sentence that holds an option's text is quoted in part (``QuizGuard.without_options``): cut at
+# its clauses, keeping its first, less than this share of the option's words, and at least this
+# many words besides a table row's label.
+HELD_BACK_SHARE = 0.5
+MIN_PART_WORDS = 6
+
+
+# A clause that leans on the one before it: it goes when that one is cut.
+_LEANS_BACK = re.compile(
+    r"(?:and|or|but|which|that|who|whose|where|so|then|it|its|they|this|these|those)\b|\w+ing\b", re.I
+)
+# A table row's label ("vLLM — Notes:") is not a clause's words.
+_LABEL = re.compile(r"^[^:]{1,60}\s—\s[^:]{1,40}:\s*")
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The sentence cut after each comma or semicolon outside brackets ("QLoRA (Dettmers et al.,
+    2023) loads…" is one clause up to its next comma)."""
+    pieces, depth, start = [], 0, 0
+    for i, char in enumerate(sentence):
+        depth += (char in "([") - (char in ")]")
+        if char in ",;" and depth <= 0 and sentence[i + 1 : i + 2] == " ":
+            pieces.append(sentence[start : i + 1])
+            start = i + 2
+    return [*pieces, sentence[start:]]
+
+
+def _joined(pieces: list[str], kept: list[int]) -> str:
+    """The kept clauses in their order, "…" where others were cut; ended as a sentence."""
+    out: list[str] = []
+    for i in kept:
+        if i > 0 and i - 1 not in kept:
+            out.append("…")
+        out.append(pieces[i])
+    if not out:
+        return ""
+    text = " ".join(out)
+    if kept[-1] != len(pieces) - 1:
+        text = text.rstrip(",; ") + " …"
+    return text
+
+
 # "option B is right", "the answer is (c)", "B) is correct": a letter given as the answer.
 _LETTER_ANSWER = re.compile(
     r"\b(?i:option|choice|answer|letter)\s*(?:is\s*)?(?:[A-E]|\([a-eA-E]\))(?![\w-])"
@@ -356,6 +403,60 @@ class QuizGuard:
                         found.append(f"holds the text of an option of quiz item {item.question_id}")
                         break
         return list(dict.fromkeys(found))
+
+    def without_options(self, text: str) -> str | None:
+        """``text`` less the clauses that hold a quiz option's text, or None when nothing of it may
+        be shown. A course sentence can hold an option beside another fact ("PagedAttention stores
+        the KV cache in pages…, typically 10–24× the throughput of a naive server"); the learner who
+        asks for that fact gets it, cut where the sentence was ("…"). Sentence by sentence: the
+        first must stand, in part or whole, and a later one that cannot is left out."""
+        if not self.leaks(text):
+            return text
+        if _LETTER_ANSWER.search(text):
+            return None
+        kept = []
+        for i, sentence in enumerate(sentences(text)):
+            part = sentence if not self.leaks(sentence) else self._sentence_without_options(sentence)
+            if part is None and i == 0:
+                return None
+            if part is not None:
+                kept.append(part)
+        joined = " ".join(kept)
+        return joined if not self.leaks(joined) else None
+
+    def _sentence_without_options(self, sentence: str) -> str | None:
+        """The clauses richest in the held options' words go first, each with the clauses after it
+        that lean on it ("…, avoiding fragmentation", "… and can load adapters"), until what is left
+        holds less than half of any option it held (``leaks_item``'s measure, stricter than
+        ``leaks``). The first clause stays: it names what the sentence is about."""
+        held = [w for _, w in self._option_words if len(w & _words(sentence)) >= OPTION_OVERLAP * len(w)]
+        phrase = f" {_phrase(sentence)} "
+        held += [set(option.split()) for _, option in self._option_phrases if f" {option} " in phrase]
+        if not held:
+            return None
+        pieces = _clauses(sentence.strip())
+
+        def share(text: str) -> float:
+            words = _words(text) | set(_phrase(text).split())
+            return max(len(option & words) / len(option) for option in held)
+
+        kept = list(range(len(pieces)))
+        for cut in sorted(kept, key=lambda i: -share(pieces[i])):
+            if cut not in kept:
+                continue
+            if cut == 0:
+                return None
+            kept.remove(cut)
+            after = cut + 1
+            while after in kept and _LEANS_BACK.match(pieces[after]):
+                kept.remove(after)
+                after += 1
+            part = _joined(pieces, kept)
+            if len(_LABEL.sub("", part).split()) < MIN_PART_WORDS:
+                return None
+            if share(part) < HELD_BACK_SHARE and not self.leaks(part):
+                return part
+        return None
 
     def leaks_item(self, text: str, item: QuizItem, overlap: float = 0.5) -> bool:
         """Stricter, for an answer to a request about ``item``: any sentence with half of one of

@@ -167,11 +167,13 @@ class ExplanationCheck:
         if advice.question_answer is not None:  # answered as a course question is
             return advice.question_answer.text
         case = "\n".join([advice.request.text, *advice.recommendation.facts_for_prompt()[:2]])
-        allowed = quotable(self.guard, advice.recommendation.claims())
+        allowed, cut = quotable(self.guard, advice.recommendation.claims()), self.guard.without_options
         if advice.question:  # the question ranks; the case's words count again, as a follow-up's subject
-            quotes = best_quotes(advice.question, advice.retrieved, self.scorer, allowed=allowed, subject=case)
+            quotes = best_quotes(
+                advice.question, advice.retrieved, self.scorer, allowed=allowed, cut=cut, subject=case
+            )
         else:
-            quotes = best_quotes(case, advice.passages, self.scorer, allowed=allowed)
+            quotes = best_quotes(case, advice.passages, self.scorer, allowed=allowed, cut=cut)
         return "\n\n".join(q.markdown() for q in quotes)
 
 

@@ -166,6 +166,61 @@ def test_the_answering_sentence_comes_first_with_the_one_after_it() -> None:
     assert all("NF4" not in q.text for q in blocked)
 
 
+def test_a_sentence_that_may_not_be_shown_whole_is_quoted_in_the_part_that_may() -> None:
+    """``cut`` gives the part of a sentence that may be shown (the quiz guard's ``without_options``):
+    it takes the sentence's place, at its rank, and is checked like any quote."""
+    passage = Passage("c1", "training-data", "Data", "Format", "format", 0.6, CHUNK)
+
+    def cut(sentence: str) -> str | None:
+        return "NF4 (4-bit NormalFloat) …" if sentence.startswith("NF4") else None
+
+    quotes = best_quotes(
+        "what is NF4 short for", [passage], WordCountScorer(), allowed=lambda s: "data type" not in s, cut=cut, most=1
+    )
+    assert quotes[0].text.startswith("NF4 (4-bit NormalFloat) …")
+    assert "data type" not in quotes[0].text
+    dropped = best_quotes(
+        "what is NF4 short for", [passage], WordCountScorer(), allowed=lambda s: "NF4" not in s, cut=cut, most=1
+    )
+    assert "NF4" not in dropped[0].text  # the part must pass the check too
+
+
+AMOUNTS = """Serving › Servers
+
+The human reviewer reads each output with the score the judge gave it.
+Outputs with any dimension below 3 go to a human reviewer.
+How much faster a batched server runs than a plain generate loop depends on the load.
+A batched server gives 10–24× the throughput of a plain generate loop.
+The small model took 2 s per answer.
+The small model took 8 GB."""
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("what score gets an output sent to the human reviewer", "below 3"),
+        ("how much faster is a batched server than a plain generate loop", "10–24×"),
+        ("how much memory did the small model take", "8 GB"),
+    ],
+)
+def test_a_question_that_asks_for_a_figure_is_answered_by_the_sentence_that_gives_that_figure(
+    question: str, figure: str
+) -> None:
+    """A sentence that shares more of the question's words but gives no figure ("depends on the
+    load"), or another kind of figure ("2 s" for a question about memory), comes after the one that
+    gives the figure asked."""
+    passage = Passage("c1", "serving", "Serving", "Servers", "servers", 0.6, AMOUNTS)
+    ranked = rank_sentences(question, [passage], SameWordsScorer())
+    assert figure in ranked[0].text, [q.text for q in ranked]
+
+
+class SameWordsScorer(WordCountScorer):
+    """Every sentence equally close by meaning: only shared words and the cues decide."""
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0] for _ in texts]
+
+
 def test_keyword_search_ranks_the_rare_word_first() -> None:
     index = Bm25([("a", "LoRA trains small matrices. The model is frozen."), ("b", "NF4 is a 4-bit data type.")])
     assert [doc for doc, _ in index.scores("what does nf4 mean")] == ["b"]

@@ -88,6 +88,20 @@ def test_answers_with_claims_outside_the_context_fail(answer: str, problem: str)
     assert any(p.startswith(problem) for p in problems), problems
 
 
+@pytest.mark.parametrize("answer", ["True.", "The answer is: no.", "Yes, it does.", "No, that is not right."])
+def test_a_bare_verdict_says_too_little_to_check(answer: str) -> None:
+    """A bare "True." passed once as checked: it has no number, name or word the passages lack, and
+    nothing in it either that the passages could support. A verdict is shown with the course's words
+    that back it, or not at all."""
+    problems = check_answer(answer, [*CONTEXT, "is it true that the adapter does not carry over? yes or no"]).problems
+    assert any(p.startswith("says too little to check") for p in problems), problems
+
+
+@pytest.mark.parametrize("answer", ["Under $600.", "About 10 GB.", "Use NF4.", "Yes, QLoRA does.", "It uses 1e-4."])
+def test_a_short_answer_that_gives_a_figure_or_a_name_is_checked_as_usual(answer: str) -> None:
+    assert check_answer(answer, CONTEXT).problems == []
+
+
 def test_a_draft_that_repeats_the_prompts_layout_is_not_an_answer() -> None:
     # Once shown as written: every word was in the prompt, the section tag and "Question:" too.
     layout = (

@@ -90,6 +90,9 @@ def guard() -> QuizGuard:
         "DPO (Direct Preference Optimization) differs from RLHF primarily because, what is the correct answer",
         "true or false: LoRA training changes the pretrained weights of the model. saw it in the practice set",
         "module test, the one on merging adapters. just give me the letter, no time left",
+        # an item pointed at by its place with no "the", then a guess; an option called the right pick
+        "lesson 2 quiz second question about synthetic data. is it the one with the teacher model or the scraping one",
+        "on the test question about which base model to pick, the llama one is the correct pick, yeah? just confirm",
     ],
 )
 def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) -> None:
@@ -133,6 +136,15 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         # "which one" / "which option" about the course's own choices, no graded item named: once
         # refused as a quiz-answer request
         "sft, rlhf or dpo: which one will i end up using most of the time?",
+        "for our test set, is a llama model the right pick or a qwen one?",
+        "last question from me: is it worth using QLoRA on a 3B model?",
+        # a last question of the learner's own, and "the right pick" with no graded item named
+        "my last question: which base model is the right pick for a support bot?",
+        "this question might be dumb but is DPO the right pick when I only have ratings?",
+        "we evaluate the test with a judge; which judge model is the right pick?",
+        "before the module test, one last question: would it be better to use DPO or SFT for tone?",
+        "finished this quiz! final question from me: is it better to merge adapters before serving?",
+        "lesson 1 quiz was fun. second question: I think LoRA is enough for my case, right?",
         "theres so many peft methods.. which one is the most popular",
         "our traffic is spiky and we'd rather pay per request. which option fits?",
         # Quantization types named like quiz items ("Q4", "q8_0")
@@ -196,3 +208,33 @@ def test_every_bank_question_knows_its_right_options(guard: QuizGuard) -> None:
         expected = tuple(question.options[i].text for i in question.key())
         assert guard.questions[question.id].correct == expected, question.id
     assert guard.questions["mt-q8"].correct
+
+
+def test_a_sentence_that_holds_an_options_text_is_quoted_without_it(guard: QuizGuard) -> None:
+    """A course sentence can hold an option's text beside another fact ("…, typically 10–24× the
+    throughput"): the learner who asks for that fact gets the sentence less the clauses that hold the
+    option, cut where the sentence is (marked "…"), so that the option is no longer there."""
+    graded = {question_id for quiz in BANK.quizzes for question_id in quiz.questions}
+    tried = 0
+    for question in (q for q in BANK.questions if q.id in graded):
+        for option in (o.text.rstrip(".") for o in question.options if "," not in o.text):
+            if len(option.split()) < 5 or not guard.leaks(option):
+                continue
+            sentence = f"As the course puts it, {option}; a run of 3 epochs at 2e-4 took about 40 minutes."
+            assert guard.leaks(sentence)
+            part = guard.without_options(sentence)
+            assert part is not None, option
+            assert not guard.leaks(part), part
+            assert "3 epochs at 2e-4 took about 40 minutes." in part and "…" in part
+            assert option not in part
+            # The first clause names what the sentence is about: when it is the option, nothing is left.
+            assert guard.without_options(f"{option}, and a run of 3 epochs at 2e-4 took about 40 minutes.") is None
+            tried += 1
+    assert tried >= 20
+    # Nothing of it to keep: an option's text alone, or a letter given as the answer.
+    plain = next(o.text for o in BANK.question("l1-q2").options if o.correct)
+    assert guard.without_options(plain) is None
+    assert guard.without_options("Option B is the right one, as the lesson says.") is None
+    # A sentence that gives nothing away is itself.
+    fine = "LoRA freezes the base model, and it trains two small matrices per layer."
+    assert guard.without_options(fine) == fine
