@@ -431,25 +431,29 @@ MAX_UNSUPPORTED_SHARE = 0.25
 # An answer needs this many of the passages' words to say something the check can hold to them:
 # "True." and "The answer is: no." have nothing unsupported and nothing supported either.
 MIN_SAID_WORDS = 2
+_UNITS = frozenset({"gb", "mb", "kb", "tb", "gib", "mib", "ms", "tokens", "usd", "eur"})
 _VERDICT_WORDS = frozenset({"true", "false", "right", "wrong", "correct", "incorrect", "answer", "yes", "no"})
 
 
-def _said_weight(answer: str, context_text: str, vocabulary: set[str]) -> int:
+def _said_weight(answer: str, vocabulary: set[str]) -> int:
     """How much of ``answer`` the passages can back: its words that they use, less the words of a
-    verdict ("true", "the answer is"); a name ("LoRA", "NF4", "Microsoft" inside a sentence) or a
-    figure they give ("$600", "10 GB") counts twice, since the check holds it to the passages and
-    the recommendation."""
+    verdict ("true", "the answer is") and of a figure ("350 GB"); a name ("LoRA", "NF4",
+    "Microsoft" inside a sentence) counts twice. A figure alone says nothing checkable: "The answer
+    is 350 GB." holds a figure the passages give, about something else."""
     weight = 0
     for sentence in sentences(answer) or [answer]:
         for i, word in enumerate(dict.fromkeys(_TOKEN.findall(_strip_markdown(sentence)))):
             if word.lower() in _VERDICT_WORDS or stem(word) not in vocabulary:
                 continue
+            if any(c.isdigit() for c in word) and not is_term(word, sentence_start=False):
+                continue  # "52K", "7B": a figure
+            if word.lower() in _UNITS:
+                continue
             if is_term(word, sentence_start=i == 0):
                 weight += 2
             elif word in content_words(word):
                 weight += 1
-    known = context_numbers(context_text)
-    return weight + 2 * sum(1 for _, values in number_values(answer) if values & known)
+    return weight
 
 
 # The advisor prompt's own layout (ask.answer_messages): a draft that repeats it echoes the prompt.
@@ -484,7 +488,7 @@ def check_answer(
     if terms:
         problems.append("names or terms not in the course passages: " + ", ".join(terms))
     vocabulary = _vocabulary(context_text)
-    if finished and _said_weight(answer, context_text, vocabulary) < MIN_SAID_WORDS:
+    if finished and _said_weight(answer, vocabulary) < MIN_SAID_WORDS:
         problems.append("says too little to check against the course (a bare verdict such as 'True.')")
     for sentence in sentences(answer):
         words = [w for w in content_words(sentence) if not NUMBER.fullmatch(w)]  # numbers: checked above

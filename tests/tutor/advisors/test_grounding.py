@@ -88,7 +88,19 @@ def test_answers_with_claims_outside_the_context_fail(answer: str, problem: str)
     assert any(p.startswith(problem) for p in problems), problems
 
 
-@pytest.mark.parametrize("answer", ["True.", "The answer is: no.", "Yes, it does.", "No, that is not right."])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "True.",
+        "The answer is: no.",
+        "Yes, it does.",
+        "No, that is not right.",
+        # a figure the passages give, said of nothing: it was shown for "how much memory does QLoRA
+        # need for a 7B model?", where 350 GB is full fine-tuning's
+        "The answer is 10 GB.",
+        "About 52K.",
+    ],
+)
 def test_a_bare_verdict_says_too_little_to_check(answer: str) -> None:
     """A bare "True." passed once as checked: it has no number, name or word the passages lack, and
     nothing in it either that the passages could support. A verdict is shown with the course's words
@@ -97,8 +109,10 @@ def test_a_bare_verdict_says_too_little_to_check(answer: str) -> None:
     assert any(p.startswith("says too little to check") for p in problems), problems
 
 
-@pytest.mark.parametrize("answer", ["Under $600.", "About 10 GB.", "Use NF4.", "Yes, QLoRA does.", "It uses 1e-4."])
-def test_a_short_answer_that_gives_a_figure_or_a_name_is_checked_as_usual(answer: str) -> None:
+@pytest.mark.parametrize(
+    "answer", ["Use NF4.", "Yes, QLoRA does.", "Alpaca fine-tuned it for less than $600.", "QLoRA needs about 10 GB."]
+)
+def test_a_short_answer_that_names_what_it_is_about_is_checked_as_usual(answer: str) -> None:
     assert check_answer(answer, CONTEXT).problems == []
 
 
