@@ -28,6 +28,7 @@ from tutor.advisors.answerable import CONTRACTION, asked_part, load_answer_reade
 from tutor.advisors.answerable import features as answerable_features
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendation
 from tutor.advisors.case_reader import CASE_VETO, CaseSignals, weigh
+from tutor.advisors.course_words import spelled_out
 from tutor.advisors.extractive import (
     ASKS_WHO,
     SUBJECT_WEIGHT,
@@ -49,7 +50,7 @@ from tutor.advisors.grounding import (
     sentences,
     stem,
 )
-from tutor.advisors.names import not_mentioned_note, unmentioned_names
+from tutor.advisors.names import not_mentioned_note, unknown_choice, unmentioned_names
 from tutor.advisors.question_within import asking_clause, in_context, names_what_it_asks, without_the_course
 from tutor.advisors.quiz_guard import QuizGuard, QuizItem
 from tutor.advisors.turn import AnswerPiece, ModelReady, Queued, quotable
@@ -566,6 +567,9 @@ def prepare(
     if index is not None:
         said_before = " ".join(request.history)
         asked.unmentioned = [n for n in unmentioned_names(request.text, index) if n not in said_before]
+        if choice := unknown_choice(asked_part(request.text), index):  # "gptq or awq?": neither is the course's
+            asked.outcome, asked.unanswered, asked.unmentioned = "off_course", True, choice
+            return asked
         if not follow_up and not course_answers(request.text, passages, index, scorer):
             asked.outcome, asked.unanswered = "off_course", True
             # "mlflow", "dreambooth": names typed in lower case are named too, when the course never says them
@@ -614,7 +618,7 @@ def _search(index: CourseIndex | None, query: str, k: int) -> tuple[list[Passage
     if index is None:
         return [], "no course index"
     try:
-        return index.search_hybrid(query, k=k), ""
+        return index.search_hybrid(spelled_out(query), k=k), ""
     except RetrievalError as exc:  # answer that search is down rather than fail the turn
         return [], str(exc)
 
@@ -998,17 +1002,22 @@ def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGu
     # in a message about fine-tuning), and its passages were found for the whole message.
     # A bare "what does the course say" has nothing to measure: the whole message decides.
     measured = names_what_it_asks(asking) and bool(asked.passages)
-    answers = measured and course_answers(asking, asked.passages, index, scorer)
+    choice = unknown_choice(asking, index)
+    answers = measured and not choice and course_answers(asking, asked.passages, index, scorer)
     if asked.outcome == "off_course" and answers:
         asked.outcome, asked.unanswered = "answer", False
     elif asked.outcome == "answer" and measured and not answers:
         asked.outcome = "off_course"
     if asked.outcome == "off_course":
-        asked.unmentioned = unmentioned_names(asking, index) or [
-            name
-            for name in dict.fromkeys(unknown_names(asking, lambda w: known_word(w, index)))
-            if not index.mentions(name)
-        ]
+        asked.unmentioned = (
+            choice
+            or unmentioned_names(asking, index)
+            or [
+                name
+                for name in dict.fromkeys(unknown_names(asking, lambda w: known_word(w, index)))
+                if not index.mentions(name)
+            ]
+        )
         return unanswered(asked, guard, scorer, allowed) if asked.unanswered else off_course_answer(asked)
     # The quotes answer the question's own sentences, searched for too; the whole message found the
     # passages and decided that the course answers it.

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from tutor.advisors.course_words import spelled_out
 from tutor.advisors.grounding import content_words, ends_complete, sentences, stem, table_cell
 from tutor.rag import Passage
 from tutor.rag.chunks import TABLE_SEPARATOR, Chunk
@@ -468,6 +469,7 @@ def rank_sentences(
     figure cue (``amount_fit``), for the answer reader, whose measure was learned without it.
     ``units``: sentences already cut out, (text, its passage, its place there), ranked in place of
     the passages' own."""
+    question, read_with, subject = spelled_out(question), spelled_out(read_with), spelled_out(subject)
     if units is None:
         units = [(unit, p, i) for p in passages for i, unit in enumerate(plain_units(p.text))]
     candidates = units

@@ -70,3 +70,36 @@ def not_mentioned_note(names: list[str]) -> str:
         f"The course does not mention {said}: it teaches fine-tuning language models in general, so what "
         "follows is what it says on your question's topic, not about that name."
     )
+
+
+# A choice offered between two names: "gptq or awq", "simpo vs ipo", "between megatron and colossalai".
+_NAME = r"[A-Za-z][\w.+-]*[\w+]"
+_CHOICE = re.compile(
+    rf"\bbetween\s+(?P<a>{_NAME})\s+and\s+(?P<b>{_NAME})\b"
+    rf"|(?<![\w.+-])(?P<c>{_NAME})\s+(?:or|vs\.?|versus)\s+(?P<d>{_NAME})(?![\w.+-])",
+    re.I,
+)
+
+
+def unknown_choice(text: str, course: CourseText) -> list[str]:
+    """The two sides of a choice the question offers ("gptq or awq for serving a 4 bit model?"),
+    when the course mentions neither and neither is common English; else []. The course cannot
+    say which of two things it never names is better, however close its sentences on the topic
+    ("4-bit … some quality loss") come. Only the course's words as written count as known: a name
+    close to one ("deepspeed", "colossalai") is still another name."""
+    for match in _CHOICE.finditer(text):
+        sides = [s for s in match.group("a", "b", "c", "d") if s]
+        if all(_unknown(side, course) for side in sides):
+            return sides
+    return []
+
+
+def _unknown(word: str, course: CourseText) -> bool:
+    if word[0].isdigit() or course.is_common_word(word):
+        return False
+    forms = {word, word.removesuffix("s"), _HYPHENLESS.sub(r"\1-", word)}  # "pretraining" is "pre-training"
+    return not any(course.mentions(form) for form in forms)
+
+
+# A prefix the course writes with a hyphen that learners often leave out ("pretraining", "finetuning").
+_HYPHENLESS = re.compile(r"^(pre|fine|post|re|multi|non|self|low|open|few|zero)(?=[a-z]{4})", re.I)

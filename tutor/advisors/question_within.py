@@ -22,12 +22,19 @@ _AUX = r"(?:is|are|am|was|were|can|could|should|do|does|did|will|would|has|have|
 # the verb first ("should we host it ourselves"). "which updates every hour", "what they want",
 # "what callers tell us is sensitive" and "can't go outside" tell; so does a list after a colon
 # ("customers ask: what's in stock, prices").
-_SUBJECT = r"(?:i|we|you|it|this|that|these|those|they|there|he|she|my|our|your|the|a|an)\b"
+_SUBJECT = r"(?:i|we|you|it|this|that|these|those|they|there|he|she|my|our|your|their|his|her|the|a|an)\b"
 # The verb first: "should we host it ourselves", not "have a dataset of…" or "was a teacher for…"
 # (a statement with its subject left out).
 _AUX_FIRST = r"(?:is|are|can|could|should|do|does|did|will|would|must)(?!n't|n’t|'t)"
+# "do all of them fire on every token", "are both adapters loaded": a quantifier as the subject.
+_QUANTIFIER = r"(?:all|both|each|any|some|most|none)\b"
 _WH = r"(?:how|what|which|where|when|why|who)"
 _PRONOUN = r"(?:i|we|you|they|he|she|it|my|our|your|their)\b"
+# A lead-in phrase before the question word, with no comma ("in the qlora paper what was…", "if we
+# host it ourselves how long would…"). Only "how", "what" and "why", with the verb before its
+# subject: "for customers who are in a hurry" and "if it's late what they want is a refund" tell.
+_LEAD_IN = r"(?:in|for|from|on|with|at|if|once|after|before|since|during)\s+(?:[\w'-]+\s+){1,10}?"
+_LED_QUESTION = rf"(?:how|what|why)\b(?!\s+{_PRONOUN})(?:\s+[\w-]+){{0,2}}?\s+{_AUX}\s+{_SUBJECT}"
 _ASKS = re.compile(
     rf"{_FILLERS}(?:{_WH}\s+{_AUX}\b"
     # "which model is best for that"; not "what I need is…" or "when results are released"
@@ -39,17 +46,21 @@ _ASKS = re.compile(
     rf"(?:\s+(?!(?:the|a|an|our|my|your|their|its|this|that|these|those)\b)[\w'-]+){{0,2}}?\s+{_AUX}\b"
     r"|(?:what|where|who|how|when)'s\b|whats\b"
     r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b"
-    rf"|{_AUX_FIRST}\s+(?:{_SUBJECT}|its\b|their\b)"
-    r"|(?:how|why)\s+(?:not\s+)?(?:to|come)\b)",
+    rf"|{_AUX_FIRST}\s+(?:{_SUBJECT}|its\b|{_QUANTIFIER})"
+    r"|(?:how|why)\s+(?:not\s+)?(?:to|come)\b"
+    rf"|{_LEAD_IN}{_LED_QUESTION})",
     re.I,
 )
+# The question after a lead-in phrase that the first clause opens on ("in the qlora paper what was
+# the largest model…", "if we host it ourselves how long would the run take").
+_LED_IN = re.compile(rf"{_FILLERS}{_LEAD_IN}(?={_LED_QUESTION})", re.I)
 # Past a sentence's first clause, a clause asks only with a subject after its verb ("…busy at lunch,
 # where should we host it", "…with gpt4, how much of that am i supposed to read"): there "which",
 # "who", "where" and "when" open relative clauses ("…our SOPs, which did not change"), and "what's
 # wrong", "how to log hours" are items of a list.
 _LATER_ASKS = re.compile(
     rf"{_FILLERS}(?:(?:how|what|why)(?:\s+[\w-]+){{0,6}}?\s+{_AUX}\s+{_SUBJECT}"
-    rf"|(?:(?:which|who|where|when)(?:\s+[\w-]+){{0,6}}?\s+)?{_AUX}\s+(?:i|we|you|they|it|he|she)\b"
+    rf"|(?:(?:which|who|where|when)(?:\s+[\w-]+){{0,6}}?\s+)?{_AUX}\s+(?:i|we|you|they|it|he|she|{_QUANTIFIER}\s+of)\b"
     r"|which\s+(?:[\w-]+\s+)?(?:is|are)\s+(?:better|best|right|faster|cheaper)\b"
     # "…, which hosting option fits that load": "which" before a thing to choose asks; before a verb
     # or a subject it opens a relative clause ("…, which did not change", "…, which the team edits")
@@ -203,6 +214,10 @@ def asking_clause(question: str) -> str:
     for place, clause in enumerate(clauses):
         if _ASKS_WHAT.match(clause) and not (place and _RELATIVE.match(clause) and not _LATER_ASKS.match(clause)):
             return ", ".join(clauses[place:])
+        if place and place == len(clauses) - 1 and _ASKS_WHO.match(clause) and said[-1].rstrip().endswith("?"):
+            return clause
+        if (led_in := _LED_IN.match(clause)) is not None:
+            return ", ".join([clause[led_in.end() :], *clauses[place + 1 :]])
     return said[-1]
 
 
@@ -228,7 +243,7 @@ def asks_beyond_the_verdict(question: str) -> bool:
         return len(_own_words(_QUOTED.sub("X", question))) >= MIN_OWN_WORDS
     if len(_own_words(asking)) < MIN_OWN_WORDS:
         return False
-    if any(_ASKS_WHAT.match(clause) for clause in _asking_clauses(asking)):
+    if any(_ASKS_WHAT.match(clause) or _LED_IN.match(clause) for clause in _asking_clauses(asking)):
         return True
     if _asks_yes_or_no_beyond(asking):
         return True
@@ -238,14 +253,21 @@ def asks_beyond_the_verdict(question: str) -> bool:
     if colon and len(told.split()) > MAX_LEAD_IN:  # "…a bot to answer readers: who's leading?" quotes them
         return False
     first, *rest = _CLAUSE_BREAK.split(after if colon else asking)
+    # The last clause of a sentence that ends on "?" asks when "who" opens it: "…, i'm not so sure -
+    # who published it first?" ("…, which legal updates every two weeks?" still tells).
     return bool(_ASKS_WHAT.match(first)) or any(
-        _ASKS_WHAT.match(clause) and not _RELATIVE.match(clause) for clause in rest
+        _ASKS_WHAT.match(clause)
+        and (not _RELATIVE.match(clause) or (place == len(rest) - 1 and _ASKS_WHO.match(clause)))
+        for place, clause in enumerate(rest)
     )
+
+
+_ASKS_WHO = re.compile(_FILLERS + r"who\b(?!\s+(?:is|are|was|were)\b)", re.I)
 
 
 # A yes-or-no question: the verb before its subject ("can we reuse the adapter on v0.3?", "is its
 # licence fine for an app we sell?").
-_YES_OR_NO = re.compile(rf"{_FILLERS}{_AUX_FIRST}\s+(?:{_SUBJECT}|its\b|their\b)", re.I)
+_YES_OR_NO = re.compile(rf"{_FILLERS}{_AUX_FIRST}\s+(?:{_SUBJECT}|its\b|{_QUANTIFIER})", re.I)
 # Words of its own a yes-or-no question needs to ask about something besides the verdict.
 MIN_YES_OR_NO_WORDS = 3
 
@@ -254,17 +276,44 @@ def _asks_yes_or_no_beyond(asking: str) -> bool:
     """A yes-or-no clause that says none of the verdict's words ("could I fine-tune…", "does that
     make sense…", "can we do this with 500 examples") asks about something else: "can we reuse the
     same adapter on the new base?", "is the llama licence fine for an app we sell?"."""
-    clauses = [c for c in _CLAUSE_BREAK.split(asking) if _YES_OR_NO.match(c)]
+    parts = _CLAUSE_BREAK.split(asking)
+    clauses = [(place, c) for place, c in enumerate(parts) if _YES_OR_NO.match(c)]
+
+    def own_words(place: int, clause: str) -> int:
+        # "…several sub-networks, do all of them run on each token": what "them" is counts too.
+        told = " ".join(parts[: place + 1]) if _POINTS_BACK.search(clause) else clause
+        return len(_own_words(told))
+
     return any(
-        len(_own_words(clause)) >= MIN_YES_OR_NO_WORDS
-        and not set(_verdict_words(_FINE_NOT_TUNE.sub(" ", _YES_OR_NO.sub(" ", clause, count=1)))) & _APPROACH_WORDS
+        own_words(place, clause) >= MIN_YES_OR_NO_WORDS
+        and not set(_verdict_words(_not_the_plan(_YES_OR_NO.sub(" ", clause, count=1)))) & _APPROACH_WORDS
         and not _JUDGES_THE_PLAN.search(clause)
-        for clause in clauses
+        for place, clause in clauses
     )
+
+
+# A word that points back at a clause before it in the sentence.
+_POINTS_BACK = re.compile(r"\b(?:them|they|those|these|it|its)\b", re.I)
 
 
 # "is the licence fine for…": "fine" is the verdict's only in "fine-tune".
 _FINE_NOT_TUNE = re.compile(r"\bfine\b(?![\s-]*tun)", re.I)
+# An approach's word that names a thing of another run, not the plan: "the learning rate from the
+# original pretraining paper", "is our training loss…".
+_THING_OF_A_RUN = re.compile(
+    r"\b(?:original|base\s+model's|its|their)\s+(?:pre-?training|training)\b"
+    r"|\b(?:pre-?training|training|fine-?tuning)\s+(?:papers?|lr|learning\s+rate|rates?|recipe|corpus|script|loss"
+    r"|curves?|jobs?|logs?)\b",
+    re.I,
+)
+
+
+def _not_the_plan(clause: str) -> str:
+    """``clause`` less the words that are not the verdict's: "fine" but in "fine-tune", and an
+    approach's word that names a thing of another run."""
+    return _THING_OF_A_RUN.sub(" ", _FINE_NOT_TUNE.sub(" ", clause))
+
+
 # The verdict's words that a yes-or-no question about something else does not say: "should i
 # upsample the small intents or use weights in the loss" uses "use", not an approach. The question's
 # own verb comes off first ("could we do it with 800 contracts": "do" is the verdict's).

@@ -26,7 +26,7 @@ from tutor.advisors.ask import (
 from tutor.advisors.base import AdvisorRequest, UploadedFile
 from tutor.advisors.extractive import plain_units
 from tutor.advisors.grounding import check_answer, contradictions, sentences
-from tutor.advisors.names import unmentioned_names
+from tutor.advisors.names import unknown_choice, unmentioned_names
 from tutor.advisors.turn import AnswerPiece, ModelReady, final_answer
 from tutor.core import Core
 from tutor.llm.fake import FakeChatModel
@@ -138,6 +138,25 @@ def test_a_question_in_american_spelling_finds_the_courses_british_sentence(core
     quotes are ranked, so the sentence that names the remedy comes first."""
     _, answer, _ = asked(core, "any regularization trick so a full finetune keeps its general skills?", reply="")
     assert "Elastic Weight Consolidation (EWC)" in answer.answer.split("\n\n")[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        # Everyday words for the course's terms ("step sizes", "add-on"), and shorthand ("lr").
+        (
+            "by how much were the step sizes people borrowed from big-model pretraining research too large for "
+            "their adapter runs",
+            "10–100×",
+        ),
+        ("is it ok to copy the lr from the original pretraining paper into our lora config", "10–100×"),
+    ],
+)
+def test_a_question_in_everyday_words_finds_the_course_sentence_in_the_course_s_words(
+    core: Core, text: str, fact: str
+) -> None:
+    _, answer, _ = asked(core, text, reply="")
+    assert fact in answer.answer
 
 
 def test_the_model_reads_the_sentences_that_answer_not_whole_passages(core: Core) -> None:
@@ -580,3 +599,38 @@ def test_the_evaluation_finds_a_range_of_factors_said_with_its_times_sign() -> N
     assert not has_fact("The rates were 10–1000× too high.", ["10–100"])
     assert not has_fact("Use 100xl cards.", ["100"])
     assert not has_fact("Use 100x more data.", ["100"])  # a count is no factor (a review)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("hqq or eetq kernels for serving our 4 bit model, which is quicker", ["hqq", "eetq"]),
+        ("should our team pick simpo vs ipo for the preference step", ["simpo", "ipo"]),
+        ("between megatron and colossalai, which one shards a 70b better", ["megatron", "colossalai"]),
+    ],
+)
+def test_a_choice_between_names_the_course_never_mentions_is_off_the_course(
+    core: Core, text: str, names: list[str]
+) -> None:
+    assert unknown_choice(text, core.course_index()) == names
+    _, answer, _ = asked(core, text, reply="")
+    assert answer.outcome == "off_course"
+    assert all(f"**{name}**" in answer.answer for name in names)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The course names one side or both, or the sides are plain words.
+        "q4_k_m or q5_k_m, which one is the usual pick",
+        "lora or qlora for a 7b on one 24gb card",
+        "should i keep training or stop now that validation loss rises",
+        "dpo or orpo for our preference pairs",
+    ],
+)
+def test_a_choice_the_course_can_speak_to_is_not_read_as_off_the_course(core: Core, text: str) -> None:
+    assert unknown_choice(text, core.course_index()) == []
+
+
+def test_course_words_typed_without_their_hyphen_are_no_unknown_choice(core: Core) -> None:
+    assert unknown_choice("is there an analogy for pretraining vs finetuning for my boss", core.course_index()) == []

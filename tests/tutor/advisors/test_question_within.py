@@ -424,3 +424,82 @@ def test_the_quotes_under_a_case_answer_its_question_not_the_case_around_it(core
     advice = core.advise_once("eval", text)
     assert advice.question_answer is not None and advice.question_answer.outcome == "answer"
     assert "Q4_K_M" in advice.question_answer.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A question word after a lead-in phrase, with no comma and no question mark.
+        "i'm a student in lima with one 16gb card. in the qlora paper what was the largest model they tuned on a "
+        "single gpu",
+        "and if we host it ourselves on a rented gpu how long would the training run take",
+        # "pretraining" names the paper the rate comes from, not a plan to pre-train.
+        "we tune mistral 7b on 6k receipts. is it fine to copy the learning rate from the original pretraining paper "
+        "or will that break the adapter",
+    ],
+)
+def test_a_question_after_a_lead_in_asks_beyond_the_verdict(text: str) -> None:
+    question = question_within(text)
+    assert question is not None and asks_beyond_the_verdict(question)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Told, not asked: a lead-in before a relative clause or a free relative.
+        "for customers who are in a hurry we want replies of two lines.",
+        "in our shop what we sell changes every week.",
+        "if the parcel is late what they want is a refund.",
+        # The verdict asked after a lead-in, and a plan to pre-train asked about.
+        "We have 800 contracts. in your view what should we do",
+        "we have 2 trillion tokens of our own text. is pretraining from scratch realistic for us",
+        # A short question after a case asks for the verdict (strategy dev sets).
+        "We want to pre-train our own model on 3T tokens with a $30M budget. Where do we start?",
+        "Our museum bot should speak as a painter and give today's hours. Which approach fits?",
+    ],
+)
+def test_a_lead_in_before_a_statement_or_the_verdict_asks_nothing_beyond_it(text: str) -> None:
+    question = question_within(text)
+    assert question is None or not asks_beyond_the_verdict(question)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A later clause whose subject is "their", "his" or "her".
+        "our cfo wants a home-grown model trained from nothing. i need figures, what did their from-scratch "
+        "model cost in the end",
+        # "who" opening the last clause of a sentence that ends on a question mark asks.
+        "my boss thinks the low-rank method came from openai, i'm not so sure - who published it first?",
+        # The verb first with "all" or "both" as its subject.
+        "we run 4 experts per layer in our model. do all of them fire on every token or only a couple",
+    ],
+)
+def test_more_question_shapes_inside_a_use_case_ask_beyond_the_verdict(text: str) -> None:
+    question = question_within(text)
+    assert question is not None and asks_beyond_the_verdict(question)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we have 3 agents, who wrote 2k replies last year.",
+        "the vendor trained it and their team, which is small, maintains it.",
+        "our agents, who are very busy, rate every reply. should we fine-tune?",
+    ],
+)
+def test_relative_clauses_still_ask_nothing(text: str) -> None:
+    question = question_within(text)
+    assert question is None or not asks_beyond_the_verdict(question)
+
+
+def test_a_later_clause_with_all_of_them_as_its_subject_asks() -> None:
+    text = "in a model whose layers route between several small networks, do all of them run for every input token"
+    question = question_within(text)
+    assert question is not None and asks_beyond_the_verdict(question)
+
+
+def test_the_asking_clause_is_the_who_clause_that_ends_a_question() -> None:
+    text = "my boss thinks the low-rank method came from openai, i'm not so sure - who published it first?"
+    assert asking_clause(question_within(text)) == "who published it first?"
+    assert asking_clause("our agents, who are busy, rate replies, who built the judge?") == "who built the judge?"
