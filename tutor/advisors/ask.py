@@ -1002,7 +1002,7 @@ def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGu
     # in a message about fine-tuning), and its passages were found for the whole message.
     # A bare "what does the course say" has nothing to measure: the whole message decides.
     measured = names_what_it_asks(asking) and bool(asked.passages)
-    choice = unknown_choice(asking, index)
+    choice = unknown_choice(question, index)  # "gptq or awq …, which keeps more accuracy": the whole sentence
     answers = measured and not choice and course_answers(asking, asked.passages, index, scorer)
     if asked.outcome == "off_course" and answers:
         asked.outcome, asked.unanswered = "answer", False

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import yaml
 
+from tutor.advisors.grounding import stem
 from tutor.rag.lexical import terms
 
 GLOSSARY = Path(__file__).with_name("course_terms.yaml")
 
-# (pattern, the course's words). Case is ignored; "val" only before a loss or a set, "bs" only
-# before a value, so "val d'Isère" and "that's bs" stay as typed.
+# (pattern, the course's words). Case is ignored; "val" only before a loss, a set or a score, "bs"
+# only before a value ("bs=2", "bs of 8"), so "val d'Isère" and "that's bs" stay as typed.
 _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.I), words)
     for pattern, words in (
@@ -34,7 +35,7 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bhparams\b", "hyperparameters"),
         (r"\bfine\s?tun", "fine-tun"),
         (r"\b(4|8|16|32)\s?bit\b", r"\1-bit"),
-        (r"\bbs\b(?=\s*(?:=|:|of\s+\d|\d))", "batch size"),
+        (r"\bbs\b(?=\s*(?:=|of\s+\d|\d))", "batch size"),
         (r"\bgrad(?:ient)?\s+accum\w*", "gradient accumulation"),
         (r"\bvram\b", "GPU memory"),
         (r"\boom\b", "out of memory"),
@@ -50,9 +51,7 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 def spelled_out(text: str) -> str:
     """``text`` in the course's words: shorthand spelled out, and the course's term beside a phrase
     that means it (the text itself when it has neither)."""
-    for pattern, words in _SHORTHAND:
-        text = pattern.sub(words, text)
-    return with_course_terms(text)
+    return with_course_terms(_shorthand_spelled(text))
 
 
 def with_course_terms(text: str) -> str:
@@ -65,8 +64,8 @@ def with_course_terms(text: str) -> str:
     lowered = text.lower()
 
     def annotate(match: re.Match[str]) -> str:
-        term = terms[match[0].lower()]
-        if term in added or re.search(rf"(?<![\w-]){re.escape(term.lower())}(?![\w-])", lowered):
+        term = terms.get(match[0].casefold())
+        if term is None or term in added or re.search(rf"(?<![\w-]){re.escape(term.lower())}(?![\w-])", lowered):
             return match[0]
         added.add(term)
         return f"{match[0]} ({term})"
@@ -81,7 +80,7 @@ def _glossary(path: Path = GLOSSARY) -> tuple[re.Pattern[str] | None, dict[str, 
     try:
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         terms = {
-            said.lower(): entry["term"]
+            _shorthand_spelled(said).casefold(): entry["term"]
             for entry in entries
             for said in entry["said"]
             if not _same_word(said, entry["term"])
@@ -95,10 +94,15 @@ def _glossary(path: Path = GLOSSARY) -> tuple[re.Pattern[str] | None, dict[str, 
 
 
 def _same_word(said: str, term: str) -> bool:
-    """The term in another spelling ("regularization", "fine tuning", "learnig rate" is not): the
-    search and the ranking fold those already, and the term beside it would count its words twice."""
+    """The term in a spelling or form that search and ranking read as the term already
+    ("regularization" for "regularisation", "full finetune" for "full fine-tuning"): the term beside
+    it would count its words twice. "pretraining", "q4km"
+    and "warm up" are other words to them, and keep their term."""
+    return [stem(t) for t in terms(_shorthand_spelled(said))] == [stem(t) for t in terms(term)]
 
-    def joined(text: str) -> str:
-        return "".join(terms(text.replace("-", " ")))
 
-    return joined(said) == joined(term)
+def _shorthand_spelled(text: str) -> str:
+    """``text`` with its shorthand spelled out (the glossary's phrases are matched after that step)."""
+    for pattern, words in _SHORTHAND:
+        text = pattern.sub(words, text)
+    return text

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
+from tutor.rag.lexical import folded
+
 
 class CourseText(Protocol):
     def mentions(self, phrase: str) -> bool: ...
@@ -76,29 +78,37 @@ def not_mentioned_note(names: list[str]) -> str:
 _NAME = r"[A-Za-z][\w.+-]*[\w+]"
 _CHOICE = re.compile(
     rf"\bbetween\s+(?P<a>{_NAME})\s+and\s+(?P<b>{_NAME})\b"
-    rf"|(?<![\w.+-])(?P<c>{_NAME})\s+(?:or|vs\.?|versus)\s+(?P<d>{_NAME})(?![\w.+-])",
+    rf"|(?<![\w.+-])(?P<c>{_NAME})\s+(?:or|vs\.?|versus)\s+(?P<d>{_NAME})(?![\w+-]|\.\w)",
     re.I,
 )
+# The sentence asks to choose: "which…", "…is better", "should we pick…", or the choice itself ends
+# on "?". "i train with axolotl or unsloth, what learning rate…" mentions a choice; it asks another thing.
+_ASKS_TO_CHOOSE = re.compile(r"\b(?:which|better|best|prefer|pick|choose|vs|versus|between)\b", re.I)
 
 
 def unknown_choice(text: str, course: CourseText) -> list[str]:
-    """The two sides of a choice the question offers ("gptq or awq for serving a 4 bit model?"),
-    when the course mentions neither and neither is common English; else []. The course cannot
-    say which of two things it never names is better, however close its sentences on the topic
-    ("4-bit … some quality loss") come. Only the course's words as written count as known: a name
-    close to one ("deepspeed", "colossalai") is still another name."""
-    for match in _CHOICE.finditer(text):
-        sides = [s for s in match.group("a", "b", "c", "d") if s]
-        if all(_unknown(side, course) for side in sides):
-            return sides
+    """The two sides of a choice the question asks for ("gptq or awq for serving a 4 bit model,
+    which keeps more accuracy?"), when the course mentions neither and neither is common English;
+    else []. The course cannot say which of two things it never names is better, however close its
+    sentences on the topic ("4-bit … some quality loss") come. A side the course writes another way
+    ("quantisation", "early-stopping", "checkpointing") or with a version number ("gpt4") is not
+    unknown; a name merely close to a course word ("deepspeed", "colossalai") is."""
+    for sentence in re.split(r"(?<=[.?!])\s+", text):
+        for match in _CHOICE.finditer(sentence):
+            asks = _ASKS_TO_CHOOSE.search(sentence) or sentence[match.end() :].lstrip().startswith("?")
+            sides = [s for s in match.group("a", "b", "c", "d") if s]
+            if asks and all(_unknown(side, course) for side in sides):
+                return sides
     return []
 
 
 def _unknown(word: str, course: CourseText) -> bool:
-    if word[0].isdigit() or course.is_common_word(word):
-        return False
-    forms = {word, word.removesuffix("s"), _HYPHENLESS.sub(r"\1-", word)}  # "pretraining" is "pre-training"
-    return not any(course.mentions(form) for form in forms)
+    if any(c.isdigit() for c in word) or course.is_common_word(word):
+        return False  # a name with a version ("gpt4", "llama3.1") is too often the course's, typed another way
+    spaced = word.replace("-", " ")
+    forms = {word, spaced, word.removesuffix("s"), folded(word), _HYPHENLESS.sub(r"\1-", word)}
+    forms |= {re.sub(r"(?:ing|ed)$", "", form) for form in set(forms)}  # "checkpointing" is "checkpoint"
+    return not any(course.mentions(form) for form in forms if form)
 
 
 # A prefix the course writes with a hyphen that learners often leave out ("pretraining", "finetuning").

@@ -22,19 +22,27 @@ _AUX = r"(?:is|are|am|was|were|can|could|should|do|does|did|will|would|has|have|
 # the verb first ("should we host it ourselves"). "which updates every hour", "what they want",
 # "what callers tell us is sensitive" and "can't go outside" tell; so does a list after a colon
 # ("customers ask: what's in stock, prices").
-_SUBJECT = r"(?:i|we|you|it|this|that|these|those|they|there|he|she|my|our|your|their|his|her|the|a|an)\b"
+_SUBJECT = r"(?:i|we|you|it|this|that|these|those|they|there|he|she|my|our|your|the|a|an)\b"
+# "what did their model cost": "their" is the subject only right after the question word's verb
+# ("What their customers need is…" tells).
+_THEIR = r"(?:their|his|her)\b"
 # The verb first: "should we host it ourselves", not "have a dataset of…" or "was a teacher for…"
 # (a statement with its subject left out).
 _AUX_FIRST = r"(?:is|are|can|could|should|do|does|did|will|would|must)(?!n't|n’t|'t)"
-# "do all of them fire on every token", "are both adapters loaded": a quantifier as the subject.
-_QUANTIFIER = r"(?:all|both|each|any|some|most|none)\b"
+# "do all of them fire on every token": a quantifier as the subject ("did some digging" is none).
+_QUANTIFIER = r"(?:all|both|each|any|some|most|none)\s+of\b"
 _WH = r"(?:how|what|which|where|when|why|who)"
 _PRONOUN = r"(?:i|we|you|they|he|she|it|my|our|your|their)\b"
 # A lead-in phrase before the question word, with no comma ("in the qlora paper what was…", "if we
 # host it ourselves how long would…"). Only "how", "what" and "why", with the verb before its
 # subject: "for customers who are in a hurry" and "if it's late what they want is a refund" tell.
 _LEAD_IN = r"(?:in|for|from|on|with|at|if|once|after|before|since|during)\s+(?:[\w'-]+\s+){1,10}?"
-_LED_QUESTION = rf"(?:how|what|why)\b(?!\s+{_PRONOUN})(?:\s+[\w-]+){{0,2}}?\s+{_AUX}\s+{_SUBJECT}"
+_LED_QUESTION = (
+    rf"(?:how|what|why)\b(?!\s+{_PRONOUN})"
+    # "in our case what was missing was the data" tells: a free relative before a second "is"/"was"
+    r"(?!\s+(?:is|was|are|were)\s+[\w-]+\s+(?:is|was|are|were)\b)"
+    rf"(?:\s+[\w-]+){{0,2}}?\s+{_AUX}\s+{_SUBJECT}"
+)
 _ASKS = re.compile(
     rf"{_FILLERS}(?:{_WH}\s+{_AUX}\b"
     # "which model is best for that"; not "what I need is…" or "when results are released"
@@ -47,6 +55,7 @@ _ASKS = re.compile(
     r"|(?:what|where|who|how|when)'s\b|whats\b"
     r"|any\s+(?:tips|ideas|advice|suggestions|thoughts|recommendations|pointers)\b"
     rf"|{_AUX_FIRST}\s+(?:{_SUBJECT}|its\b|{_QUANTIFIER})"
+    rf"|{_WH}\s+{_AUX}\s+{_THEIR}"
     r"|(?:how|why)\s+(?:not\s+)?(?:to|come)\b"
     rf"|{_LEAD_IN}{_LED_QUESTION})",
     re.I,
@@ -60,7 +69,9 @@ _LED_IN = re.compile(rf"{_FILLERS}{_LEAD_IN}(?={_LED_QUESTION})", re.I)
 # wrong", "how to log hours" are items of a list.
 _LATER_ASKS = re.compile(
     rf"{_FILLERS}(?:(?:how|what|why)(?:\s+[\w-]+){{0,6}}?\s+{_AUX}\s+{_SUBJECT}"
-    rf"|(?:(?:which|who|where|when)(?:\s+[\w-]+){{0,6}}?\s+)?{_AUX}\s+(?:i|we|you|they|it|he|she|{_QUANTIFIER}\s+of)\b"
+    rf"|(?:(?:which|who|where|when)(?:\s+[\w-]+){{0,6}}?\s+)?{_AUX}\s+(?:i|we|you|they|it|he|she)\b"
+    rf"|{_AUX}\s+{_QUANTIFIER}\s+(?:them|those|these|the|our|your)\b"
+    rf"|(?:how|what|why)\s+{_AUX}\s+{_THEIR}"
     r"|which\s+(?:[\w-]+\s+)?(?:is|are)\s+(?:better|best|right|faster|cheaper)\b"
     # "…, which hosting option fits that load": "which" before a thing to choose asks; before a verb
     # or a subject it opens a relative clause ("…, which did not change", "…, which the team edits")
@@ -214,7 +225,7 @@ def asking_clause(question: str) -> str:
     for place, clause in enumerate(clauses):
         if _ASKS_WHAT.match(clause) and not (place and _RELATIVE.match(clause) and not _LATER_ASKS.match(clause)):
             return ", ".join(clauses[place:])
-        if place and place == len(clauses) - 1 and _ASKS_WHO.match(clause) and said[-1].rstrip().endswith("?"):
+        if place == len(clauses) - 1 and _who_asks_last(clauses, said[-1]):
             return clause
         if (led_in := _LED_IN.match(clause)) is not None:
             return ", ".join([clause[led_in.end() :], *clauses[place + 1 :]])
@@ -253,16 +264,24 @@ def asks_beyond_the_verdict(question: str) -> bool:
     if colon and len(told.split()) > MAX_LEAD_IN:  # "…a bot to answer readers: who's leading?" quotes them
         return False
     first, *rest = _CLAUSE_BREAK.split(after if colon else asking)
-    # The last clause of a sentence that ends on "?" asks when "who" opens it: "…, i'm not so sure -
-    # who published it first?" ("…, which legal updates every two weeks?" still tells).
-    return bool(_ASKS_WHAT.match(first)) or any(
-        _ASKS_WHAT.match(clause)
-        and (not _RELATIVE.match(clause) or (place == len(rest) - 1 and _ASKS_WHO.match(clause)))
-        for place, clause in enumerate(rest)
+    return (
+        bool(_ASKS_WHAT.match(first))
+        or any(_ASKS_WHAT.match(clause) and not _RELATIVE.match(clause) for clause in rest)
+        or _who_asks_last([first, *rest], asking)
     )
 
 
 _ASKS_WHO = re.compile(_FILLERS + r"who\b(?!\s+(?:is|are|was|were)\b)", re.I)
+
+
+def _who_asks_last(clauses: list[str], sentence: str) -> bool:
+    """ "who" opens the last clause of a sentence that ends on "?" and no clause before it asks:
+    "…, i'm not so sure - who published it first?". After a clause that asks it is a relative
+    clause: "Should we fine-tune a model for our nurses, who answer 300 calls a day?"."""
+    return (
+        len(clauses) > 1 and sentence.rstrip().endswith("?") and bool(_ASKS_WHO.match(clauses[-1]))
+        and not any(_ASKS.match(c) or _YES_OR_NO.match(c) for c in clauses[:-1])
+    )  # fmt: skip
 
 
 # A yes-or-no question: the verb before its subject ("can we reuse the adapter on v0.3?", "is its
@@ -281,7 +300,7 @@ def _asks_yes_or_no_beyond(asking: str) -> bool:
 
     def own_words(place: int, clause: str) -> int:
         # "…several sub-networks, do all of them run on each token": what "them" is counts too.
-        told = " ".join(parts[: place + 1]) if _POINTS_BACK.search(clause) else clause
+        told = " ".join(parts[: place + 1]) if _ALL_OF_THEM.search(clause) else clause
         return len(_own_words(told))
 
     return any(
@@ -292,8 +311,8 @@ def _asks_yes_or_no_beyond(asking: str) -> bool:
     )
 
 
-# A word that points back at a clause before it in the sentence.
-_POINTS_BACK = re.compile(r"\b(?:them|they|those|these|it|its)\b", re.I)
+# A quantifier subject that points back at a clause before it in the sentence.
+_ALL_OF_THEM = re.compile(rf"\b{_QUANTIFIER}\s+(?:them|those|these)\b", re.I)
 
 
 # "is the licence fine for…": "fine" is the verdict's only in "fine-tune".
@@ -328,7 +347,7 @@ _APPROACH_WORDS = _VERDICT_WORDS - frozenset(
 # for our 2k tickets", "is that realistic with our budget", "can a small model handle this volume".
 _JUDGES_THE_PLAN = re.compile(
     r"\b(?:feasible|realistic|reasonable|viable|possible|doable|overkill|enough|sufficient|suitable|sensible"
-    r"|handle|manage|cope|sound|sounds|work|works|worthwhile|justified|good idea|bad idea|go for)\b",
+    r"|handle|manage|cope|sound|sounds|work|works|worthwhile|justified|good idea|bad idea|go for|help|helps)\b",
     re.I,
 )
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from tutor.advisors import ADVISORS
 from tutor.advisors.base import AdvisorRequest, Citation, Recommendation, build_messages
+from tutor.advisors.course_words import spelled_out
 from tutor.advisors.dataset import DatasetRecommendation, draft_prompt, parse_drafts
 from tutor.advisors.question_within import asks_beyond_the_verdict, question_within
 from tutor.content import Course
@@ -109,7 +110,7 @@ def advise(
                     answered = answer_within(request.text, question, recommendation)
                     found = answered.passages
                 else:
-                    found = index.search_hybrid(question, k=QUESTION_K)
+                    found = index.search_hybrid(spelled_out(question), k=QUESTION_K)
                 seen = {p.chunk_id for p in passages}
                 question_passages = [p for p in found if p.chunk_id not in seen]
         except RetrievalError as exc:  # answer from the rules alone rather than not at all

@@ -634,3 +634,19 @@ def test_a_choice_the_course_can_speak_to_is_not_read_as_off_the_course(core: Co
 
 def test_course_words_typed_without_their_hyphen_are_no_unknown_choice(core: Core) -> None:
     assert unknown_choice("is there an analogy for pretraining vs finetuning for my boss", core.course_index()) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Found by a review: a choice mentioned, not asked about; names the course writes another
+        # way (a version number, British spelling, a hyphen, an -ing form).
+        "i train with axolotl or unsloth, what learning rate should i use for lora?",
+        "we tried gptq or awq last month, how much memory does qlora need for a 7b?",
+        "gpt4 or gpt4o as the teacher for synthetic data, which is better",
+        "quantisation or pruning, which one shrinks it more",
+        "early-stopping or checkpointing, which matters more",
+    ],
+)
+def test_a_choice_found_by_a_review_is_not_read_as_off_the_course(core: Core, text: str) -> None:
+    assert unknown_choice(text, core.course_index()) == []

@@ -85,6 +85,17 @@ def test_the_glossary_names_only_course_terms_and_no_tool_the_course_never_menti
 def test_the_term_in_another_spelling_gets_nothing_beside_it() -> None:
     """Search and ranking fold British and American spellings already; the term beside its own
     spelling would count its words twice and push it above the sentence that answers."""
-    typed = "any regularization trick for a full fine-tune"
+    typed = "any regularization trick for our model"
     assert spelled_out(typed) == typed
     assert spelled_out("what about quantisation") == "what about quantisation"
+
+
+def test_odd_unicode_and_words_with_other_meanings_are_left_alone() -> None:
+    assert spelled_out("what is the ſtep size") == "what is the ſtep size (learning rate)"  # a long s: no crash
+    for typed in ("ppl say lora is enough", "we only have one shot at this", "did the data leak to the vendor"):
+        assert spelled_out(typed) == typed
+
+
+def test_a_term_typed_as_one_word_or_without_its_hyphen_gets_the_term() -> None:
+    assert spelled_out("is q4km good enough") == "is q4km (Q4_K_M) good enough"
+    assert spelled_out("how long should the warm up be") == "how long should the warm up (warmup) be"

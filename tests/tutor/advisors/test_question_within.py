@@ -502,4 +502,23 @@ def test_a_later_clause_with_all_of_them_as_its_subject_asks() -> None:
 def test_the_asking_clause_is_the_who_clause_that_ends_a_question() -> None:
     text = "my boss thinks the low-rank method came from openai, i'm not so sure - who published it first?"
     assert asking_clause(question_within(text)) == "who published it first?"
-    assert asking_clause("our agents, who are busy, rate replies, who built the judge?") == "who built the judge?"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Found by a review of the shapes above: a verdict request with a "who" relative clause, a
+        # quantifier that is no subject, a free relative after a lead-in, a verdict that points back.
+        "Should we fine-tune a model for our nurses, who answer 300 calls a day?",
+        "did some digging and qlora looks cheapest for our 7b. we want to tune it on 2k tickets.",
+        "Did some tests on our 7b with 2k tickets last week, results were bad.",
+        "We have 4 clinics, which are all of similar size, and want a bot for bookings.",
+        "for our use case what is needed is a small model that runs offline.",
+        "in our case what was missing was the labelled data for returns.",
+        "What their customers need is their order status, fast.",
+        "Our nurses write 300 notes a day, can it help them?",
+    ],
+)
+def test_statements_and_verdict_requests_found_by_a_review_ask_nothing_beyond_it(text: str) -> None:
+    question = question_within(text)
+    assert question is None or not asks_beyond_the_verdict(question)
