@@ -14,7 +14,7 @@ mentions ("weight decay", "a vector database") is not drawn onto the course.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -48,6 +48,8 @@ _SHORTHAND: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# A turn spells out the same message for each search and each ranking: once is enough.
+@lru_cache(maxsize=256)
 def spelled_out(text: str) -> str:
     """``text`` in the course's words: shorthand spelled out, and the course's term beside a phrase
     that means it (the text itself when it has neither)."""

@@ -626,19 +626,8 @@ def test_a_choice_between_names_the_course_never_mentions_is_off_the_course(
         "lora or qlora for a 7b on one 24gb card",
         "should i keep training or stop now that validation loss rises",
         "dpo or orpo for our preference pairs",
-    ],
-)
-def test_a_choice_the_course_can_speak_to_is_not_read_as_off_the_course(core: Core, text: str) -> None:
-    assert unknown_choice(text, core.course_index()) == []
-
-
-def test_course_words_typed_without_their_hyphen_are_no_unknown_choice(core: Core) -> None:
-    assert unknown_choice("is there an analogy for pretraining vs finetuning for my boss", core.course_index()) == []
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
+        # Course words typed without their hyphen.
+        "is there an analogy for pretraining vs finetuning for my boss",
         # Found by a review: a choice mentioned, not asked about; names the course writes another
         # way (a version number, British spelling, a hyphen, an -ing form).
         "i train with axolotl or unsloth, what learning rate should i use for lora?",
@@ -648,5 +637,5 @@ def test_course_words_typed_without_their_hyphen_are_no_unknown_choice(core: Cor
         "early-stopping or checkpointing, which matters more",
     ],
 )
-def test_a_choice_found_by_a_review_is_not_read_as_off_the_course(core: Core, text: str) -> None:
+def test_a_choice_the_course_can_speak_to_is_not_read_as_off_the_course(core: Core, text: str) -> None:
     assert unknown_choice(text, core.course_index()) == []
