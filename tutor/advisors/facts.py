@@ -95,6 +95,9 @@ def _regional_numbers(text: str) -> str:
     return _DOTTED_THOUSANDS.sub(thousands, text)
 
 
+_FROM_BEFORE = re.compile(r"\bfrom\s+$", re.IGNORECASE)
+
+
 def digits_for_words(text: str) -> str:
     """Numbers written in words as digits: "eight thousand examples" -> "8000 examples", "twenty-five
     a day" -> "25 a day", "a few hundred pairs" -> "300 pairs" (a few: read as three); "7 lakh" and
@@ -105,6 +108,8 @@ def digits_for_words(text: str) -> str:
         words = match.group(0)
         if words.strip().lower() in _SCALES and re.search(r"\d\s*$", match.string[: match.start()]):
             return words  # "20 thousand", "2.5 million": the digits' scale, read with them
+        if words.strip().lower() == "zero" and _FROM_BEFORE.search(match.string[: match.start()]):
+            return words  # "trained from zero on our logs": from scratch, not a count
         value = _spelled_value(words)
         return words if value is None or not words.strip() else str(value)
 
@@ -395,7 +400,21 @@ def daily_volume(text: str) -> int | None:
     digits, scale = match.group(1), match.group(2)
     if corrected := _VOLUME_CORRECTED.match(text, match.end()):  # "1,000 ads a day, but … it's actually 350"
         digits, scale = corrected[1], corrected[2]
+    elif low := _RANGE_START.search(text[: match.start()]):
+        # A range is read by its middle ("5-10k alerts a day": 7,500); its scale belongs to both ends.
+        high_value = number(digits, scale)
+        low_digits, low_scale = (low[1], low[2]) if low[1] else (low[3], low[4])
+        low_value = number(low_digits, low_scale or scale)
+        if low_value > high_value:  # "500-2k": the scale was the second end's alone
+            low_value = number(low_digits, low_scale)
+        return int((low_value + high_value) / 2 * per_day)
     return int(number(digits, scale) * per_day)
+
+
+# The first end of a range that ends where a volume starts: "5-10k", "200 to 300", "between 40 and 60".
+_RANGE_START = re.compile(
+    r"(?:\bbetween\s+" + _NUMBER + r"\s+and|(?<![\d.,])" + _NUMBER + r"\s*(?:-|–|—|to))\s*$", re.IGNORECASE
+)
 
 
 # The shift named before its count: "3 shifts, each shift about 250 notes" (-> "250 notes per shift").
@@ -432,7 +451,7 @@ _VOLUME = re.compile(
     r"(?<![$€£\d.,])(?<![$€£]\s)(?<!usd\s)(?<!eur\s)"  # not money ("$200/month for infra")
     + _NUMBER
     + r"(?!\s*(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)"
-    r"(?:\s+(?:[a-z-]+\s+){0,3}?(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
+    r"(?:\s+(?:[a-z-]+\s+){0,4}?(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
     r"(day|night|week|month|year|hour|minute|second|shift)\b(?!\s+ago)"
     r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour|min|minute|s|sec|second)\b"
     r"|(daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"

@@ -148,7 +148,7 @@ class StrategyRecommendation(Recommendation):
 _CHANGE_VERBS = "updat|chang|amend|revis|republish|supersed|refresh|replac"
 _HOW_OFTEN = (
     # "every few years" is knowledge that stays: the periods stop at a month.
-    r"hourly|daily|weekly|monthly|by the hour"
+    r"hourly|daily|weekly|monthly|by the hour|intraday|by the minute"
     r"|(?<!once )every (?:hour|day|week|month|(?:few|other|\d+) (?:hours|days|weeks))"
     r"|each (?:day|week|month)|frequently|constantly|all the time|often"
     r"|(?:several|many|multiple|a few|few|two|three|\d+) times (?:a|an|per|each) (?:day|hour|week)"
@@ -211,7 +211,10 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         # amend their guidelines roughly monthly", "weekly price updates", "the facts move by the hour".
         *_CHANGES_THIS_OFTEN,
         "(?:turns?|turning) over (?:fast|quickly)", "sells? out",
-        "moves? (?:by the hour|fast|quickly|every (?:hour|day|week)|daily|hourly|weekly)",
+        # More change on its way: "further amendments are expected", "more updates are coming" (dev13).
+        "(?:more|further|new|upcoming) (?:amendments|changes|updates|revisions)(?: [\\w'-]+){0,2} "
+        "(?:are |keep )?(?:coming|expected|planned|on the way|due)",
+        "moves? (?:by the hour|fast|quickly|every (?:hour|day|week)|daily|hourly|weekly|intraday)",
         # Live data: "that info is live from our grid system". ("New content every week" is left out:
         # it is as often the input that changes as the knowledge, a dev6 case.)
         "live (?:from|data|feed)",
@@ -381,6 +384,9 @@ SAID_AS_A_NEGATION: dict[str, tuple[str, ...]] = {
     "private": (
         "(?:nothing|no data|never|not|can'?t|cannot|mustn'?t|must not) (?:\\w+ ){0,2}(?:goes?|sent|leaves?|go out) "
         "(?:\\w+ )?to (?:any |an )?(?:external|third[- ]party|outside)",
+        # "We can't put anything with patient identifiers outside our own Azure tenant" (dev13)
+        "(?:can'?t|cannot|mustn'?t|must not|may not|not allowed to) (?:put|send|upload|share|store|move|host|process)"
+        "(?: [\\w'-]+){0,5} outside (?:of )?(?:our|the)\\b",
     ),
     # Names a general model does not know: "local pest names the big models don't know" (dev10).
     "vocabulary": (
@@ -414,7 +420,8 @@ SAID_AS_A_NEGATION: dict[str, tuple[str, ...]] = {
     "low_budget": (
         "not funded",
         "(?:can'?t|cannot) afford(?! to\\b| a single| any)",
-        "no (?:money|budget)(?! (?:beyond|besides|other than|constraints?|limits?|issues?|problems?))",
+        "no (?:big |large |real |huge |serious |proper )?(?:money|budget)"
+        "(?! (?:beyond|besides|other than|constraints?|limits?|issues?|problems?))",
     ),
 }
 
@@ -551,6 +558,7 @@ def read_signals(text: str) -> Signals:
                 have = 0
             if examples in ("few", "many") and have is None:
                 have = _count_the_reader_reads(text, examples, learned)
+    found["low_budget"] = _budget_by_its_sum(text, found["low_budget"])
     if found["changing"] and (_said_to_stay_put(text) or _moves_but_is_not_used(text)):
         found["changing"] = False
     if found["already_works"] and _prompting_falls_short(text) and not _stated(text, SIGNAL_WORDS["already_works"]):
@@ -567,6 +575,32 @@ def read_signals(text: str) -> Signals:
         gpu_gb=_gpu_memory(text),
         **found,
     )
+
+
+# A sentence that names a sum as what the project may spend ("a budget of $2,000", "$400 of cloud
+# credits", "a €60k grant"), not a price or a bill ("the API costs $30 a month").
+_BUDGET_WORDS = re.compile(
+    r"\b(?:budget\w*|credits?|grant|funding|funds|afford|that'?s all|all we have|nothing more)\b", re.IGNORECASE
+)
+SMALL_SUM = 3_000  # dollars: at or under it, a named budget is a small one (a few runs of QLoRA)
+LARGE_SUM = 10_000  # at or over it, a named budget is not a small one unless the words say so
+
+
+def _budget_by_its_sum(text: str, low_budget: bool) -> bool:
+    """The small-budget signal, with the sum the text names as its budget: $2,000 "for the compute" is a
+    small budget however it is said, and $300k is not one, whatever the reader made of "so we don't
+    depend on big tech", unless the words say it is ("money is tight: maybe $50k")."""
+    sums = [
+        amount
+        for sentence in sentences(text)
+        if _BUDGET_WORDS.search(sentence) and (amount := facts.budget(sentence)) is not None
+    ]
+    if not sums:
+        return low_budget
+    if max(sums) <= SMALL_SUM:
+        return True
+    said_small = _stated(text, SIGNAL_WORDS["low_budget"]) or facts.has_any(text, *SAID_AS_A_NEGATION["low_budget"])
+    return low_budget and (max(sums) < LARGE_SUM or said_small)
 
 
 # A sentence that says the data is not private: "It is not secret data", "nothing in it is

@@ -681,3 +681,76 @@ def test_what_the_twelfth_dev_set_s_rules_leave_alone() -> None:
         assert not strategy._prompting_falls_short(text), text
     for text in ("Each deal typically has 3,000 documents.", "600 recipes converted to metric by a script."):
         assert facts.examples_on_hand(text) is None, text
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("The tax code was amended in March and further amendments are expected this year.", "changing"),
+        ("Spot prices move intraday, so yesterday's figures are already stale.", "changing"),
+        ("We are not allowed to store anything with client account numbers outside our own data centre.", "private"),
+        ("No big budget here, it's a side project.", "low_budget"),
+        ("We have a budget of $1,500 for the compute, nothing more.", "low_budget"),
+        ("Our total cloud budget is about €800.", "low_budget"),
+    ],
+)
+def test_signals_of_the_thirteenth_dev_set(text: str, signal: str) -> None:
+    assert getattr(strategy.read_signals(text), signal), text
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        (
+            "Logistics startup. We are thinking about pretraining a compact model from scratch on seven years of "
+            "our dispatch notes (maybe 2B tokens). No big budget, we are still pre-seed.",
+            "low_budget",
+        ),
+        (
+            "Hospital lab in Leeds. Our technicians ask around 200 questions a day about assay protocols, which are "
+            "revised every month. We cannot send anything with patient identifiers outside our own AWS account.",
+            "private",
+        ),
+    ],
+)
+def test_the_thirteenth_dev_set_s_signals_inside_a_longer_text(text: str, signal: str) -> None:
+    assert getattr(strategy.read_signals(text), signal), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We want our own model pre-trained from scratch on our manuals; we have around $250k for compute.",
+        "Pretrain a small model from scratch on our archive? Budget is about $40,000 in cloud credits.",
+    ],
+)
+def test_a_budget_of_tens_of_thousands_is_not_a_small_one(text: str) -> None:
+    assert not strategy.read_signals(text).low_budget
+
+
+@pytest.mark.parametrize(
+    ("text", "volume"),
+    [
+        ("The desk answers about 900 refund and exchange requests per day.", 900),
+        ("We receive 5-10k sensor alerts a day.", 7500),
+        ("Roughly 200-300 tickets per day come in.", 250),
+        ("Between 40 and 60 claims a day.", 50),
+    ],
+)
+def test_volumes_with_more_words_before_the_rate_and_ranges_read_by_their_middle(text: str, volume: int) -> None:
+    assert facts.daily_volume(text) == volume
+
+
+def test_a_model_built_from_zero_is_no_count_of_examples() -> None:
+    assert facts.examples_on_hand("We want a model trained from zero on our support tickets and manuals.") is None
+    assert facts.examples_on_hand("We have zero labelled tickets.") == 0
+
+
+def test_what_the_thirteenth_dev_set_s_rules_leave_alone() -> None:
+    for text in (
+        "We pay $30 a month for the API and it works.",
+        "The API costs $0.40 per thousand calls.",
+    ):
+        assert not strategy.read_signals(text).low_budget, text
+    assert not strategy.read_signals("More users are coming next year.").changing
+    assert strategy.read_signals("Money is tight: maybe $50k for all the compute.").low_budget
