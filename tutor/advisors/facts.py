@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
-_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|K|thousand|m|M|million)?"
-_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}
+# "80 thousands" (a learner's plural) scales as "80 thousand".
+_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|K|thousands?|m|M|millions?)?"
+_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "thousands": 1e3, "m": 1e6, "million": 1e6, "millions": 1e6}
 
 
 def number(text: str, suffix: str | None) -> float:
@@ -451,6 +452,8 @@ _VOLUME = re.compile(
     r"(?<![$€£\d.,])(?<![$€£]\s)(?<!usd\s)(?<!eur\s)"  # not money ("$200/month for infra")
     + _NUMBER
     + r"(?!\s*(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)"
+    # "maybe 10x a day": times, right before the rate ("10x faster" is no volume)
+    r"(?:x(?=\s+(?:a|an|per|each)\s+(?:day|night|week|month|year|hour)\b))?"
     r"(?:\s+(?:[a-z-]+\s+){0,4}?(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
     r"(day|night|week|month|year|hour|minute|second|shift)\b(?!\s+ago)"
     r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour|min|minute|s|sec|second)\b"

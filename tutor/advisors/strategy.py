@@ -152,6 +152,8 @@ _HOW_OFTEN = (
     r"|(?<!once )every (?:hour|day|week|month|(?:few|other|\d+) (?:hours|days|weeks))"
     r"|each (?:day|week|month)|frequently|constantly|all the time|often"
     r"|(?:several|many|multiple|a few|few|two|three|\d+) times (?:a|an|per|each) (?:day|hour|week)"
+    # several changes a year is often enough to fall behind; once a year is not (dev conventions)
+    r"|(?:several|many|multiple) times (?:a|per|each) year|minute by minute|hour by hour|day by day"
 )
 
 # What moves, said with how often, either way round ("prices change daily", "weekly price updates").
@@ -217,7 +219,8 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "moves? (?:by the hour|fast|quickly|every (?:hour|day|week)|daily|hourly|weekly|intraday)",
         # Live data: "that info is live from our grid system". ("New content every week" is left out:
         # it is as often the input that changes as the knowledge, a dev6 case.)
-        "live (?:from|data|feed)",
+        "live (?:from|data|feed|prices|stock|inventory|availability|scores|odds|rates|fares)",
+        "keeps? (?:moving|changing|shifting) (?:them|it|the \\w+)",
         "real[- ]time (?:data|prices|stock|status|availability|information|info|updates|feeds?)",
     ),
     "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
@@ -228,6 +231,9 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "dates? of birth", "social security", "phone numbers", "(?:stay|stays|kept|keep|remain|remains) in-house",
         "in-house only", "under (?:an? |strict )?ndas?", "(?:covered by|bound by) (?:an? )?ndas?", "nda-protected",
         "trade secrets?", "crown jewels", "self-hosted",
+        # what the data holds, not a department's name ("Medical information department at a pharma company")
+        "(?:contains?|containing|includes?|including|holds?|with) (?:[\\w-]+ ){0,2}(?:medical|health|patient) "
+        "(?:info|information|data|details|history)",
     ),
     # A policy applied ("follow company policy"), not a policy asked about ("hr policy questions").
     "behaviour": (
@@ -254,7 +260,7 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "low_budget": (
         "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",
         "gaming", "tiny budget", "free tier", "free (?:\\w+ )?(?:cloud )?vm",
-        "tight budget", "shoestring",
+        "tight budget", "shoestring", "unpaid", "free (?:ci |actions |github actions )?minutes",
         "(?:budget|grant|funding|money)(?: we have)?(?: for (?:this|it))? (?:is|are|was) "
         "(?:very |really |quite |pretty |extremely |fairly |rather )?(?:tight|small|tiny|limited|minimal|low|modest)",
         "(?:small|tiny|limited|modest|minimal) (?:[\\w-]+ )?(?:grant|funding|budget)",
@@ -370,7 +376,9 @@ class Signals:
 
 # A sentence with one of these words denies rather than states what its keywords say
 # ("nothing in it is confidential"); the signal then needs the sentence's meaning to raise it.
-NEGATION = re.compile(r"\b(?:no|not|nothing|none|never|without|neither|nor|cannot)\b|n't\b", re.IGNORECASE)
+NEGATION = re.compile(
+    r"\b(?:no|not|(?<!from )nothing|none|never|without|neither|nor|cannot)\b|n't\b", re.IGNORECASE
+)  # "pretrained from nothing" denies nothing
 
 
 def _stated(text: str, words: tuple[str, ...]) -> bool:
@@ -559,6 +567,11 @@ def read_signals(text: str) -> Signals:
             if examples in ("few", "many") and have is None:
                 have = _count_the_reader_reads(text, examples, learned)
     found["low_budget"] = _budget_by_its_sum(text, found["low_budget"])
+    if found["strict_format"] and _DENIES_FORMAT.search(text):
+        # "The output can be anything, we map it to the list ourselves": the reader and the meanings
+        # read a list of codes as a format; a format stated in another sentence still counts.
+        rest = " ".join(part for part in sentences(text) if not _DENIES_FORMAT.search(part))
+        found["strict_format"] = _stated(rest, SIGNAL_WORDS["strict_format"]) if rest.strip() else False
     if found["changing"] and (_said_to_stay_put(text) or _moves_but_is_not_used(text)):
         found["changing"] = False
     if found["already_works"] and _prompting_falls_short(text) and not _stated(text, SIGNAL_WORDS["already_works"]):
@@ -575,6 +588,15 @@ def read_signals(text: str) -> Signals:
         gpu_gb=_gpu_memory(text),
         **found,
     )
+
+
+# A sentence that says any output will do: "any output format is fine", "the output can be anything".
+_DENIES_FORMAT = re.compile(
+    r"\bany (?:output |response |answer )?format (?:is|will be|would be) (?:fine|ok|okay|acceptable)"
+    r"|\b(?:the )?(?:output|response|answer|format) can be anything\b|\bany output (?:is fine|will do)"
+    r"|\b(?:the )?(?:output )?format (?:doesn'?t|does not|won'?t|will not) matter\b",
+    re.IGNORECASE,
+)
 
 
 # A sentence that names a sum as what the project may spend ("a budget of $2,000", "$400 of cloud

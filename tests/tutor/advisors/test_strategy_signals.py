@@ -754,3 +754,51 @@ def test_what_the_thirteenth_dev_set_s_rules_leave_alone() -> None:
         assert not strategy.read_signals(text).low_budget, text
     assert not strategy.read_signals("More users are coming next year.").changing
     assert strategy.read_signals("Money is tight: maybe $50k for all the compute.").low_budget
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("The tariffs are revised several times a year and we keep falling behind.", "changing"),
+        ("Bus departure times change minute by minute during the rush.", "changing"),
+        ("The league keeps moving the match dates.", "changing"),
+        ("A shop assistant that quotes live prices and stock levels.", "changing"),
+        ("The tickets contain medical information about our guests.", "private"),
+        ("I'm an unpaid volunteer and it has to run on the CI's free minutes.", "low_budget"),
+        ("A consortium puts $15M into a model pretrained from nothing on 2T tokens of our filings.", "from_scratch"),
+    ],
+)
+def test_signals_of_the_fourth_test_set_read_as_dev(text: str, signal: str) -> None:
+    assert getattr(strategy.read_signals(text), signal), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Agents pick a reason code from a list of 30 for every email. Roughly 8,000 emails a day. We have 250k coded "
+        "emails. The output can be anything, we map it to the codes ourselves.",
+        "Sort incoming requests into 50 categories. About 6,000 a day, 150k categorised already. Any output format is "
+        "fine, a script maps it afterwards.",
+    ],
+)
+def test_a_text_that_says_any_output_will_do_states_no_strict_format(text: str) -> None:
+    assert not strategy.read_signals(text).strict_format
+
+
+@pytest.mark.parametrize(
+    ("text", "volume"),
+    [
+        ("Around 60 thousands new ads per day.", 60000),
+        ("we'd run it maybe 12x a day", 12),
+    ],
+)
+def test_volumes_in_plural_thousands_and_times_a_day(text: str, volume: int) -> None:
+    assert facts.daily_volume(text) == volume
+
+
+def test_what_the_fourth_test_set_s_rules_leave_alone() -> None:
+    assert strategy.read_signals("The output must be valid JSON; any other format breaks the parser.").strict_format
+    assert strategy.read_signals("Strict schema. Any field missing fails the import.").strict_format
+    assert not strategy.read_signals("The law changes once a year.").changing
+    assert not facts.has_any("Medical information department at a drug maker.", *strategy.SIGNAL_WORDS["private"])
+    assert facts.daily_volume("The model is 10x faster a day after the fix.") is None
