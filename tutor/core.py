@@ -26,6 +26,7 @@ from tutor.advisors.ask import (
     earlier_recommendation,
     near_a_course_sentence,
     prepare,
+    project_asked_about,
 )
 from tutor.advisors.base import Recommendation, UploadedFile, check_message, read_upload, to_json
 from tutor.advisors.case_reader import load_case_reader
@@ -432,7 +433,11 @@ class Core:
         """A use case gets the rules' recommendation; a question (or quiz-answer request) its passages."""
         kind = self.message_kind(request)
         if kind != "use_case":
-            return None, self._asked(lab, request, kind)
+            asked = self._asked(lab, request, kind)
+            if not (asked.outcome == "off_course" and lab == "strategy" and project_asked_about(request.text)):
+                return None, asked
+            # A learner's own project, asked as a question the course does not answer word for word:
+            # the strategy rules decide it rather than the chat saying the course does not cover it.
         # The rules read the use case told so far, not the course questions asked in between.
         request.history = [m for m in request.history if self.message_kind(AdvisorRequest(m)) == "use_case"]
         return self._advise(lab, request), None

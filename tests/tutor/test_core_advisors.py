@@ -295,3 +295,24 @@ def test_an_unreachable_chroma_server_still_gives_a_cited_answer(tmp_path: Path,
     assert any(
         "Course search is unavailable (cannot reach the Chroma server" in n for n in advice.recommendation.notes
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Prompting or fine-tuning for our intranet search? The pages change every day.",
+        "editors chose the better of two headlines ~3k times, could we train on that? ~150 headlines/day",
+    ],
+)
+def test_a_project_asked_as_a_question_in_the_strategy_lab_is_not_off_the_course(core: Core, text: str) -> None:
+    """Told "the course does not cover this", a learner asking about their own project learns
+    nothing: the course answers it, or the rules read what it says (dev13's routing misses, in
+    other words)."""
+    advice, asked = core._prepare("strategy", core.advisor_request(text, None, []))
+    assert advice is not None or (asked is not None and asked.outcome != "off_course")
+
+
+def test_an_off_course_question_in_the_strategy_lab_stays_off_the_course(core: Core) -> None:
+    request = core.advisor_request("What is the best recipe for sourdough bread?", None, [])
+    _, asked = core._prepare("strategy", request)
+    assert asked is not None and asked.outcome == "off_course"

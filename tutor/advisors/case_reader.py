@@ -37,7 +37,7 @@ _QUESTION_OPENING = re.compile(
     r"|explain)\b",
     re.I,
 )
-_FIRST_PERSON = re.compile(r"\b(?:we|our|us|i|my|me|i'm|we're|i've|we've|i'd|we'd)\b", re.I)
+FIRST_PERSON = re.compile(r"\b(?:we|our|us|i|my|me|i'm|we're|i've|we've|i'd|we'd)\b", re.I)
 
 
 def shape_features(text: str) -> list[float]:
@@ -47,7 +47,7 @@ def shape_features(text: str) -> list[float]:
         float("?" in text),
         float(bool(_QUESTION_OPENING.search(text))),
         math.log1p(len(text.split())) / 4,
-        min(len(_FIRST_PERSON.findall(text)), 5) / 5,
+        min(len(FIRST_PERSON.findall(text)), 5) / 5,
     ]
 
 
@@ -98,7 +98,7 @@ def weigh(rules_say_case: bool, probability: float | None, text: str = "") -> bo
         return True
     plain_question = (
         bool(_ASKS_AT_ONCE.search(text))
-        and not _FIRST_PERSON.search(text)
+        and not FIRST_PERSON.search(text)
         and facts.daily_volume(text) is None  # "How should a clinic triage 300 messages a day?" is a case
         and facts.examples_on_hand(text) is None
     )
