@@ -26,7 +26,6 @@ from tutor.advisors.ask import (
     earlier_recommendation,
     near_a_course_sentence,
     prepare,
-    project_asked_about,
 )
 from tutor.advisors.base import Recommendation, UploadedFile, check_message, read_upload, to_json
 from tutor.advisors.case_reader import load_case_reader
@@ -35,6 +34,7 @@ from tutor.advisors.history import CUT_OFF
 from tutor.advisors.quiz_guard import QuizGuard
 from tutor.advisors.sentence_ranker import RankerError, check_ranker_dir, ranker_at
 from tutor.advisors.service import Advice, QuestionAnswer, advise
+from tutor.advisors.strategy import tells_a_project
 from tutor.advisors.turn import ExplanationCheck, FinalAnswer, Recommended, TurnEvent, run_turn
 from tutor.content import ContentError, Course, Page, load_course, render_for_app
 from tutor.learner_jobs import OneAtATime
@@ -434,7 +434,7 @@ class Core:
         kind = self.message_kind(request)
         if kind != "use_case":
             asked = self._asked(lab, request, kind)
-            if not (asked.outcome == "off_course" and lab == "strategy" and project_asked_about(request.text)):
+            if not (asked.outcome == "off_course" and lab == "strategy" and tells_a_project(request.text)):
                 return None, asked
             # A learner's own project, asked as a question the course does not answer word for word:
             # the strategy rules decide it rather than the chat saying the course does not cover it.

@@ -312,7 +312,18 @@ def test_a_project_asked_as_a_question_in_the_strategy_lab_is_not_off_the_course
     assert advice is not None or (asked is not None and asked.outcome != "off_course")
 
 
-def test_an_off_course_question_in_the_strategy_lab_stays_off_the_course(core: Core) -> None:
-    request = core.advisor_request("What is the best recipe for sourdough bread?", None, [])
-    _, asked = core._prepare("strategy", request)
-    assert asked is not None and asked.outcome == "off_course"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is the best recipe for sourdough bread?",
+        # a review's over-reaches: a number, "from scratch" or "fine-tune" alone tells no project
+        "How do I make pizza dough from scratch?",
+        "I feed my sourdough starter 2x a day and it keeps dying",
+        "I invoice 10k a month freelancing, how much tax do I owe?",
+        "Unsloth or Axolotl to fine-tune Llama?",
+        "How do I fine-tune on a Mac with MLX?",
+    ],
+)
+def test_an_off_course_question_in_the_strategy_lab_gets_no_recommendation(core: Core, text: str) -> None:
+    advice, _ = core._prepare("strategy", core.advisor_request(text, None, []))
+    assert advice is None

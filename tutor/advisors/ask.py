@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
-from tutor.advisors import ADVISORS, facts
+from tutor.advisors import ADVISORS
 from tutor.advisors.answerable import CONTRACTION, asked_part, load_answer_reader, unknown_names
 from tutor.advisors.answerable import features as answerable_features
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendation
@@ -194,24 +194,6 @@ def classify(request: AdvisorRequest, guard: QuizGuard, signals: CaseSignals | N
     if _HOW_TO.search(re.split(r"[,;.:]\s", text.strip())[-1]) or _TRAINING_SYMPTOM.search(text):
         return "question"
     return weighed(bool(_OPENS_ON_CASE.search(text)))
-
-
-# Adapting a model, named in a learner's question: what the strategy lab decides.
-_ADAPTING = re.compile(r"\b(?:fine-?tun\w*|finetun\w*|pre-?train\w*|from scratch)\b", re.I)
-
-
-def project_asked_about(text: str) -> bool:
-    """Whether a question the course cannot answer word for word still tells a learner's project: it
-    gives a volume or a count of examples ("lawyers picked the better of 2 drafts ~5k times, can we use
-    that?? ~200 drafts/day"), or asks about adapting a model for it ("Fine-tune or RAG for internal wiki
-    Q&A?", "Can I pretrain a tiny GPT on my mod files?"). The strategy lab then decides it by its rules
-    instead of saying the course does not cover it. Not a tool choice ("which vector database should I
-    use for rag?", "orpo vs kto vs dpo?": methods by name are course questions) or a word the course also
-    uses ("how many calories to lose weight")."""
-    # (a count, not "no pairs": "which preference method if I have no pairs?" asks about methods)
-    if facts.daily_volume(text) is not None or (facts.examples_on_hand(text) or 0) > 0:
-        return True
-    return bool(_ADAPTING.search(text))
 
 
 # A follow-up that changes the case ("what if we only had 50?", "would that still hold with 2 GPUs?").

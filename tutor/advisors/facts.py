@@ -395,26 +395,36 @@ def daily_volume(text: str) -> int | None:
     # "2 shifts/day" says how many shifts run, not how many items come in.
     match = _last(_VOLUME.pattern, _SHIFTS.sub(lambda m: "x" * len(m[0]), text))
     if not match:
-        return None
+        times = _TIMES_A_DAY.search(text)  # "maybe 10x a day", when no other count says the volume
+        return int(int(times[1]) * _PER_DAY[times[2].lower()]) if times else None
     unit = _UNIT_NAMES.get(unit := next(u for u in match.groups()[2:] if u).lower(), unit)
     per_day = shifts if unit == "shift" else _PER_DAY[unit]
     digits, scale = match.group(1), match.group(2)
     if corrected := _VOLUME_CORRECTED.match(text, match.end()):  # "1,000 ads a day, but … it's actually 350"
         digits, scale = corrected[1], corrected[2]
     elif low := _RANGE_START.search(text[: match.start()]):
+        if _CURRENCY_BEFORE.search(text[: low.start()]):
+            return None  # "$5-10k a month on compute" is money, not a volume
         # A range is read by its middle ("5-10k alerts a day": 7,500); its scale belongs to both ends.
         high_value = number(digits, scale)
         low_digits, low_scale = (low[1], low[2]) if low[1] else (low[3], low[4])
         low_value = number(low_digits, low_scale or scale)
         if low_value > high_value:  # "500-2k": the scale was the second end's alone
             low_value = number(low_digits, low_scale)
-        return int((low_value + high_value) / 2 * per_day)
+        if low_value < high_value <= low_value * 20:  # not "Region 3 - 12,000 requests/day"
+            return int((low_value + high_value) / 2 * per_day)
     return int(number(digits, scale) * per_day)
+
+
+_TIMES_A_DAY = re.compile(r"\b(\d{1,3})\s*x\s+(?:a|an|per|each)\s+(day|week|month|hour)\b", re.IGNORECASE)
+_CURRENCY_BEFORE = re.compile(r"(?:[$€£]|\busd|\beur)\s*$", re.IGNORECASE)
 
 
 # The first end of a range that ends where a volume starts: "5-10k", "200 to 300", "between 40 and 60".
 _RANGE_START = re.compile(
-    r"(?:\bbetween\s+" + _NUMBER + r"\s+and|(?<![\d.,])" + _NUMBER + r"\s*(?:-|–|—|to))\s*$", re.IGNORECASE
+    # not a change told "from 500 to 15,000 a day" (the later figure is the volume), not a label "Q4 - 1,200"
+    r"(?:\bbetween\s+" + _NUMBER + r"\s+and|(?<![\w.,])(?<!from )" + _NUMBER + r"\s*(?:-|–|—|to))\s*$",
+    re.IGNORECASE,
 )
 
 
@@ -452,9 +462,10 @@ _VOLUME = re.compile(
     r"(?<![$€£\d.,])(?<![$€£]\s)(?<!usd\s)(?<!eur\s)"  # not money ("$200/month for infra")
     + _NUMBER
     + r"(?!\s*(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)"
-    # "maybe 10x a day": times, right before the rate ("10x faster" is no volume)
-    r"(?:x(?=\s+(?:a|an|per|each)\s+(?:day|night|week|month|year|hour)\b))?"
-    r"(?:\s+(?:[a-z-]+\s+){0,4}?(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
+    # up to three words before the rate, or four when two nouns are joined ("150 drug-interaction and
+    # dosing questions a day"): not "15,000 a day; 8 agents clear the backlog daily"
+    r"(?:\s+(?:[a-z-]+\s+(?:and|or|&)\s+[a-z-]+\s+[a-z-]+\s+|(?:[a-z-]+\s+){0,3}?)"
+    r"(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
     r"(day|night|week|month|year|hour|minute|second|shift)\b(?!\s+ago)"
     r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour|min|minute|s|sec|second)\b"
     r"|(daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"

@@ -215,12 +215,14 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "(?:turns?|turning) over (?:fast|quickly)", "sells? out",
         # More change on its way: "further amendments are expected", "more updates are coming" (dev13).
         "(?:more|further|new|upcoming) (?:amendments|changes|updates|revisions)(?: [\\w'-]+){0,2} "
-        "(?:are |keep )?(?:coming|expected|planned|on the way|due)",
+        "(?:are |keep )?(?:coming|expected|planned|on the way)",
         "moves? (?:by the hour|fast|quickly|every (?:hour|day|week)|daily|hourly|weekly|intraday)",
         # Live data: "that info is live from our grid system". ("New content every week" is left out:
         # it is as often the input that changes as the knowledge, a dev6 case.)
-        "live (?:from|data|feed|prices|stock|inventory|availability|scores|odds|rates|fares)",
-        "keeps? (?:moving|changing|shifting) (?:them|it|the \\w+)",
+        "live (?:from|data|feed|prices|stock|inventory|availability|rates|fares)",
+        # dates and times someone keeps moving ("TV keeps moving them"), not requirements or a layout
+        "keeps? moving (?:them|it|(?:the |our )(?:[\\w-]+ )?"
+        "(?:dates|times|kick-?offs?|fixtures|schedules?|slots|departures))",
         "real[- ]time (?:data|prices|stock|status|availability|information|info|updates|feeds?)",
     ),
     "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
@@ -232,7 +234,7 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "in-house only", "under (?:an? |strict )?ndas?", "(?:covered by|bound by) (?:an? )?ndas?", "nda-protected",
         "trade secrets?", "crown jewels", "self-hosted",
         # what the data holds, not a department's name ("Medical information department at a pharma company")
-        "(?:contains?|containing|includes?|including|holds?|with) (?:[\\w-]+ ){0,2}(?:medical|health|patient) "
+        "(?:contains?|containing|includes?|including|holds?) (?:[\\w-]+ ){0,2}(?:medical|health|patient) "
         "(?:info|information|data|details|history)",
     ),
     # A policy applied ("follow company policy"), not a policy asked about ("hr policy questions").
@@ -260,7 +262,9 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "low_budget": (
         "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",
         "gaming", "tiny budget", "free tier", "free (?:\\w+ )?(?:cloud )?vm",
-        "tight budget", "shoestring", "unpaid", "free (?:ci |actions |github actions )?minutes",
+        "tight budget", "shoestring",
+        "(?:i'?m|we'?re|i am|we are|all) (?:an? )?unpaid", "unpaid (?:volunteers?|maintainers?|side project|hobby)",
+        "(?:ci'?s?|actions|github actions) free minutes", "free (?:ci|actions|github actions) minutes",
         "(?:budget|grant|funding|money)(?: we have)?(?: for (?:this|it))? (?:is|are|was) "
         "(?:very |really |quite |pretty |extremely |fairly |rather )?(?:tight|small|tiny|limited|minimal|low|modest)",
         "(?:small|tiny|limited|modest|minimal) (?:[\\w-]+ )?(?:grant|funding|budget)",
@@ -394,7 +398,9 @@ SAID_AS_A_NEGATION: dict[str, tuple[str, ...]] = {
         "(?:\\w+ )?to (?:any |an )?(?:external|third[- ]party|outside)",
         # "We can't put anything with patient identifiers outside our own Azure tenant" (dev13)
         "(?:can'?t|cannot|mustn'?t|must not|may not|not allowed to) (?:put|send|upload|share|store|move|host|process)"
-        "(?: [\\w'-]+){0,5} outside (?:of )?(?:our|the)\\b",
+        "(?: [\\w'-]+){0,5} outside (?:of )?(?:our|the) (?:own )?(?:[\\w-]+ ){0,2}"
+        "(?:servers?|network|tenant|cloud|account|data ?cent(?:re|er)|building|premises|country|eu|company"
+        "|organi[sz]ation|firewall|infrastructure|systems?|walls|hospital|firm|bank)\\b",
     ),
     # Names a general model does not know: "local pest names the big models don't know" (dev10).
     "vocabulary": (
@@ -570,7 +576,9 @@ def read_signals(text: str) -> Signals:
     if found["strict_format"] and _DENIES_FORMAT.search(text):
         # "The output can be anything, we map it to the list ourselves": the reader and the meanings
         # read a list of codes as a format; a format stated in another sentence still counts.
-        rest = " ".join(part for part in sentences(text) if not _DENIES_FORMAT.search(part))
+        rest = " ".join(
+            part for part in sentences(text) if not (_DENIES_FORMAT.search(part) and not _BUT_A_FORMAT.search(part))
+        )
         found["strict_format"] = _stated(rest, SIGNAL_WORDS["strict_format"]) if rest.strip() else False
     if found["changing"] and (_said_to_stay_put(text) or _moves_but_is_not_used(text)):
         found["changing"] = False
@@ -594,16 +602,24 @@ def read_signals(text: str) -> Signals:
 _DENIES_FORMAT = re.compile(
     r"\bany (?:output |response |answer )?format (?:is|will be|would be) (?:fine|ok|okay|acceptable)"
     r"|\b(?:the )?(?:output|response|answer|format) can be anything\b|\bany output (?:is fine|will do)"
-    r"|\b(?:the )?(?:output )?format (?:doesn'?t|does not|won'?t|will not) matter\b",
+    r"|\b(?:the )?(?:output|response|answer) format (?:doesn'?t|does not|won'?t|will not) matter\b",
     re.IGNORECASE,
 )
+# "Any format is fine as long as it's valid JSON": the sentence asks for a format after all.
+_BUT_A_FORMAT = re.compile(r"\b(?:as long as|but|except|provided|so long as|only if)\b", re.IGNORECASE)
 
 
 # A sentence that names a sum as what the project may spend ("a budget of $2,000", "$400 of cloud
 # credits", "a €60k grant"), not a price or a bill ("the API costs $30 a month").
 _BUDGET_WORDS = re.compile(
-    r"\b(?:budget\w*|credits?|grant|funding|funds|afford|that'?s all|all we have|nothing more)\b", re.IGNORECASE
+    r"\bbudget(?:s|ed)?\s*(?:is|was|of|for|:|=|around|about|approved|here|total|maybe|roughly)"
+    r"|\b(?:total|our|my|the|a|small|tiny|whole|project|compute|cloud) budget\b"
+    r"|\b(?:cloud|compute|gpu|api) credits?\b|\bcredits\b|\bgrant\b|\bfunding\b"
+    r"|\bthat'?s all\b|\ball we have\b|\bnothing more\b",
+    re.IGNORECASE,
 )
+# "Budget isn't a problem, we spend $2,500 a month": a sum that is no limit.
+_NO_LIMIT = re.compile(r"\b(?:isn'?t|is not|no|not an?) (?:a |an )?(?:problem|issue|concern|constraint)\b", re.I)
 SMALL_SUM = 3_000  # dollars: at or under it, a named budget is a small one (a few runs of QLoRA)
 LARGE_SUM = 10_000  # at or over it, a named budget is not a small one unless the words say so
 
@@ -615,7 +631,9 @@ def _budget_by_its_sum(text: str, low_budget: bool) -> bool:
     sums = [
         amount
         for sentence in sentences(text)
-        if _BUDGET_WORDS.search(sentence) and (amount := facts.budget(sentence)) is not None
+        if _BUDGET_WORDS.search(sentence)
+        and not _NO_LIMIT.search(sentence)
+        and (amount := facts.budget(sentence)) is not None
     ]
     if not sums:
         return low_budget
@@ -623,6 +641,26 @@ def _budget_by_its_sum(text: str, low_budget: bool) -> bool:
         return True
     said_small = _stated(text, SIGNAL_WORDS["low_budget"]) or facts.has_any(text, *SAID_AS_A_NEGATION["low_budget"])
     return low_budget and (max(sums) < LARGE_SUM or said_small)
+
+
+# Adapting a model, named in a learner's question; a model named beside "from scratch".
+_ADAPTING = re.compile(r"\b(?:fine-?tun\w*|finetun\w*|pre-?train\w*)\b", re.IGNORECASE)
+_A_MODEL = re.compile(r"\b(?:models?|llms?|gpts?|transformers?|language models?|ai)\b", re.IGNORECASE)
+
+
+def tells_a_project(text: str) -> bool:
+    """Whether a message the course cannot answer word for word still tells a learner's project: a
+    signal of Lesson 1's framework with a volume, a count of examples or fine-tuning named ("lawyers
+    picked the better of 2 drafts ~5k times, can we use that?? ~200 drafts/day", "Fine-tune or RAG for
+    internal wiki Q&A? wiki changes daily"), or a model to build from scratch. A number, "from
+    scratch" or "fine-tune" alone tells none ("I feed my sourdough starter 2x a day", "pizza dough
+    from scratch", "Unsloth or Axolotl to fine-tune Llama?")."""
+    s = read_signals(text)
+    # (a small budget alone is no task: "How do I fine-tune on a Mac with MLX?" reads as one)
+    task = any((s.private, s.strict_format, s.vocabulary, s.changing, s.behaviour, s.preference))
+    counted = s.volume is not None or (s.have or 0) > 0
+    asks = (task or (s.low_budget and counted)) and (counted or bool(_ADAPTING.search(text)))
+    return asks or (s.from_scratch and bool(_A_MODEL.search(text)))
 
 
 # A sentence that says the data is not private: "It is not secret data", "nothing in it is

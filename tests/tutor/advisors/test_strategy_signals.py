@@ -692,6 +692,7 @@ def test_what_the_twelfth_dev_set_s_rules_leave_alone() -> None:
         ("No big budget here, it's a side project.", "low_budget"),
         ("We have a budget of $1,500 for the compute, nothing more.", "low_budget"),
         ("Our total cloud budget is about €800.", "low_budget"),
+        ("Money-wise, we have a few hundred dollars of compute credit.", "low_budget"),
     ],
 )
 def test_signals_of_the_thirteenth_dev_set(text: str, signal: str) -> None:
@@ -802,3 +803,49 @@ def test_what_the_fourth_test_set_s_rules_leave_alone() -> None:
     assert not strategy.read_signals("The law changes once a year.").changing
     assert not facts.has_any("Medical information department at a drug maker.", *strategy.SIGNAL_WORDS["private"])
     assert facts.daily_volume("The model is 10x faster a day after the fix.") is None
+
+
+def test_what_the_twelfth_session_s_review_found() -> None:
+    """A read-only review of the rules above found these over-reaches; each is fixed."""
+    for text in (
+        "We can't send messages outside the 24-hour WhatsApp window.",
+        "We can't process claims outside the 30-day filing window.",
+        "A bot that answers questions with general health information from the NHS website.",
+    ):
+        private = (*strategy.SIGNAL_WORDS["private"], *strategy.SAID_AS_A_NEGATION["private"])
+        assert not facts.has_any(text, *private), text
+    for text, volume in (
+        ("We receive 15,000 tickets a day; 8 agents clear the backlog daily.", 15000),
+        ("We get 20,000 questions a day and the catalogue is refreshed 3x a day.", 20000),
+        ("We went from 500 to 15,000 requests a day after launch.", 15000),
+        ("Traffic dropped from 5,000 to 800 a day.", 800),
+        ("Region 3 - 12,000 requests/day", 12000),
+        ("Q4 - 1,200 a day", 1200),
+    ):
+        assert facts.daily_volume(text) == volume, text
+    assert facts.daily_volume("We spend $5-10k a month on compute.") is None
+    for text in (
+        "Any format is fine as long as it's valid JSON with these five keys.",
+        "The input format doesn't matter, but the output must always be valid JSON.",
+    ):
+        assert strategy.read_signals(text).strict_format, text
+    for text in (
+        "ChatGPT keeps changing the layout of the summary.",
+        "The client keeps changing the requirements.",
+        "Match reports written from live scores.",
+        "Further revisions are due next week.",
+    ):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS["changing"]), text
+    for text in (
+        "We help small firms chase unpaid invoices.",
+        "A telecom bot that tells customers how many free minutes are left on their plan.",
+        "credit card fees like the $39 annual fee",
+        "a budgeting app; users log $4.50 coffees",
+        "budget airline, fares from $19",
+        "draft budget variance notes (travel $1,200 over)",
+        "We can't afford to mislabel a $1,500 shipment.",
+        "Budget isn't a problem, we spend $2,500 a month on the API.",
+    ):
+        assert not strategy._budget_by_its_sum(text, False) and not facts.has_any(
+            text, *strategy.SIGNAL_WORDS["low_budget"]
+        ), text
