@@ -576,9 +576,7 @@ def read_signals(text: str) -> Signals:
     if found["strict_format"] and _DENIES_FORMAT.search(text):
         # "The output can be anything, we map it to the list ourselves": the reader and the meanings
         # read a list of codes as a format; a format stated in another sentence still counts.
-        rest = " ".join(
-            part for part in sentences(text) if not (_DENIES_FORMAT.search(part) and not _BUT_A_FORMAT.search(part))
-        )
+        rest = _without_denials(text, _denies_format)
         found["strict_format"] = _stated(rest, SIGNAL_WORDS["strict_format"]) if rest.strip() else False
     if found["changing"] and (_said_to_stay_put(text) or _moves_but_is_not_used(text)):
         found["changing"] = False
@@ -692,13 +690,21 @@ def _denies_privacy(sentence: str) -> bool:
     return bool(_DENIES_PRIVACY.search(sentence)) and not _KEEPS_A_RULE.search(sentence)
 
 
-def _without_denials_of_privacy(text: str) -> str:
-    """The text less its sentences that only say the data is not private; the text itself when it
-    has none."""
+def _without_denials(text: str, denies: Callable[[str], bool]) -> str:
+    """The text less its sentences that only deny a signal (``denies``); the text itself when it has
+    none."""
     parts = sentences(text)
-    if not any(_denies_privacy(part) for part in parts):
+    if not any(denies(part) for part in parts):
         return text
-    return " ".join(part for part in parts if not _denies_privacy(part))
+    return " ".join(part for part in parts if not denies(part))
+
+
+def _without_denials_of_privacy(text: str) -> str:
+    return _without_denials(text, _denies_privacy)
+
+
+def _denies_format(sentence: str) -> bool:
+    return bool(_DENIES_FORMAT.search(sentence)) and not _BUT_A_FORMAT.search(sentence)
 
 
 def _stated_outside_questions(text: str, learned: SignalReader) -> bool:
