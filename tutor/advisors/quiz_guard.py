@@ -51,7 +51,8 @@ _ASKED_OPTION = re.compile(
     re.I,
 )
 _COURSE_QUIZ = re.compile(
-    r"\b(?:lesson[\s-]*(?:\d|one|two|three|four)\s*quiz|quiz\s*\d|(?:the|this|that)\s+quiz|module(?:[- ]\d)?[- ]test"
+    r"\b(?:lesson[\s-]*(?:\d|one|two|three|four)\s*(?:quiz|question)|quiz\s*\d|(?:the|this|that)\s+quiz"
+    r"|module(?:[- ]\d)?[- ]test"
     r"|final (?:test|exam)|q\s?\d{1,2})\b",
     re.I,
 )
@@ -63,6 +64,7 @@ _COURSE_QUIZ = re.compile(
 # to me…", "is it normal that…", "I think I still don't get…") are not a guess.
 _POINTS_AT_ITEM = re.compile(
     r"\b(?:the (?:one|question|item) (?:about|on|with|for|asking|that asks)|the [\w-]+ (?:question|one|item)\b"
+    r"|the lesson[\s-]*\d\s+(?:quiz\s+)?question\b"
     r"|(?:question|item)\s*#?\s*\d{1,2}\b|q\s?\d{1,2}\b"
     # "lesson 1 quiz last question, …": an item by its place right after the quiz, with no "the"
     # (not "before the module test, one last question: …", a question of the learner's own)
@@ -72,7 +74,7 @@ _POINTS_AT_ITEM = re.compile(
 _OFFERS_GUESS = re.compile(
     r"\b(?:is it|is the answer|the answer is|answer is|it's|it is|should i (?:put|say|answer|write|pick|choose"
     r"|go with|tick|select)|i'd (?:say|put|go with)|i think|am i right|i'm guessing|my guess is|would it be"
-    r"|which (?:is it|one is it|one)|was it|was the answer|yes or no)\b"
+    r"|which (?:is it|one is it|one)|was it|was the answer|yes or no|got it wrong|marked (?:it |me )?wrong)\b"
     r"|\b(?:right|correct|yes or no|yes|isn't it|shouldn't it|wouldn't it)\s*\?",
     re.I,
 )
@@ -211,6 +213,12 @@ _WHICH_OPTION = re.compile(r"\b(?:which|what)\s+(?:option|choice|letter|one)\b",
 _ASKS_THE_ANSWER = re.compile(
     r"\bwhat(?:['’]?s| is)\s+(?:the\s+)?(?:right\s+|correct\s+)?answer\b|\btrue\s+or\s+false\b", re.I
 )
+# "between b (perfect agreement) and d", "either a or c": two letters weighed against each other.
+# Alone it may be a learner's own plans ("torn between a and b testing"); it asks for an answer
+# beside a pasted stem or a graded item named.
+_WEIGHS_LETTERS = re.compile(
+    r"\b(?:between|either)\s+\(?[a-e]\)?(?=[\s(),]).{0,160}?\b(?:and|or)\s+\(?[a-e]\)?(?![\w'-])", re.I
+)
 _Q_NUMBER = re.compile(r"\bq\s?#?\s?\d{1,2}\b", re.I)
 _NAMES_GRADED = re.compile(
     r"\b(?:quiz(?:zes)?|module[- ](?:\d[- ])?test|exam|assessment)(?![\w-])|\b(?:question|test)\s*#?\s*\d+\b"
@@ -303,8 +311,11 @@ class QuizGuard:
             return True
         if _guesses_at_an_item(text) or _retells_an_item(text):
             return True
+        if _WEIGHS_LETTERS.search(text) and _NAMES_GRADED.search(text):
+            return True
         asks = (
             "?" in text
+            or _WEIGHS_LETTERS.search(text)
             or _WHICH_OPTION.search(text)
             or re.search(rf"\b{_CHOOSING}\b", text, re.I)
             or _ASKS_THE_ANSWER.search(text)
@@ -316,7 +327,7 @@ class QuizGuard:
         best = self._quoted_stem(_words(text))
         # "a) … b) …" or "… / … / …", or an order to answer with one: not a learner's own notes
         listed = len(_OPTION_MARK.findall(text)) >= 2 or len(_SLASHED.findall(text)) >= 2 or _ANSWER_ONLY.search(text)
-        return bool(listed) and best is not None and self._options_quoted(best, _words(text)) >= 2
+        return bool(listed) and best is not None and self._options_quoted(best, _words(text), text) >= 2
 
     def _quoted_stem(self, words: set[str]) -> QuizItem | None:
         """The item whose stem shares the most of its words with ``words``, when enough of them."""
@@ -331,8 +342,14 @@ class QuizGuard:
         return best if best is not None and best_share >= STEM_OVERLAP else None
 
     @staticmethod
-    def _options_quoted(item: QuizItem, words: set[str]) -> int:
-        return sum(len(_words(o) & words) >= max(1, len(_words(o)) // 2) for o in item.options)
+    def _options_quoted(item: QuizItem, words: set[str], text: str = "") -> int:
+        """How many of the item's options the message holds: half an option's content words, or an
+        option with none ("32", "1") as a whole token outside the stem ("r = 16" holds no "1")."""
+        rest = f" {_phrase(text).replace(_phrase(item.stem), ' ')} " if text else ""
+        return sum(
+            len(_words(o) & words) >= max(1, len(_words(o)) // 2) if _words(o) else f" {_phrase(o)} " in rest
+            for o in item.options
+        )
 
     def pasted_stem(self, text: str) -> QuizItem | None:
         """The item whose stem the message quotes, when it also lists options or asks which is right."""
@@ -340,7 +357,7 @@ class QuizGuard:
         best = self._quoted_stem(words)
         if best is None:
             return None
-        options_quoted = self._options_quoted(best, words)
+        options_quoted = self._options_quoted(best, words, text)
         # Asked for its answer, or pasted under a graded item's name ("Module test: DPO requires which
         # type of training data?"): a learner asking a stem's question in passing names no quiz.
         asks = (
@@ -348,6 +365,7 @@ class QuizGuard:
             or _WHICH_OPTION.search(text)
             or _NAMES_GRADED.search(text)
             or _ASKS_THE_ANSWER.search(text)
+            or _WEIGHS_LETTERS.search(text)
         )
         return best if options_quoted >= 2 or asks else None
 

@@ -93,6 +93,15 @@ def guard() -> QuizGuard:
         # an item pointed at by its place with no "the", then a guess; an option called the right pick
         "lesson 2 quiz second question about synthetic data. is it the one with the teacher model or the scraping one",
         "on the test question about which base model to pick, the llama one is the correct pick, yeah? just confirm",
+        # A stem pasted with its short options (numbers) and a bare "answer?" (dev7: the course's
+        # table then gave the right number away); two letters weighed against each other beside a
+        # pasted stem, with no "?"; an item named "the lesson N question" with "got it wrong".
+        "What is the usual choice for LoRA alpha with rank r = 16? choices: 1, 8, 32, 256. answer?",
+        "What is the usual choice for LoRA alpha with rank r = 16 - options 8 / 32 / 256 / 1",
+        "The LLM-as-judge evaluation pattern is most valuable because... im torn between b (perfect agreement) "
+        "and d (scores trained back in)",
+        "the lesson 4 question on what the llm judge is good for, i went with the perfect agreement one and got "
+        "it wrong. which is it",
     ],
 )
 def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) -> None:
@@ -163,6 +172,10 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         # a learner's own notes with an item's options in them, nothing listed as a) b)
         "My notes: a warmup schedule in LoRA fine-tuning raises the learning rate gradually from near zero to "
         "its target over the first steps, then the decay lowers the learning rate to zero over the last steps.",
+        # Letters and "got it wrong" in a learner's own work, no item of the course's quizzes named
+        "we're torn between a and b testing our two adapters, what does the course say about comparing them?",
+        "our eval split got it wrong on plan b and plan c, which metric should we trust?",
+        "what is the usual choice for lora alpha when the rank is 16, and why that value?",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
