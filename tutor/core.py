@@ -396,18 +396,21 @@ class Core:
             lab,
             request,
             k=self.settings.rag_top_k,
-            answer_within=lambda text, question, recommendation: self._answer_within(
-                lab, text, question, recommendation
+            answer_within=lambda asking, question, recommendation: self._answer_within(
+                lab, asking, question, recommendation
             ),
         )
 
-    def _answer_within(self, lab: str, text: str, question: str, recommendation: Recommendation) -> QuestionAnswer:
+    def _answer_within(
+        self, lab: str, request: AdvisorRequest, question: str, recommendation: Recommendation
+    ) -> QuestionAnswer:
         """The question a use case asks beyond the verdict, answered as any course question is,
         without the model: the model explains the recommendation. The whole message decides whether
         the course answers it and finds passages; the quotes answer the question's own sentences
         (``in_context``): the rest of the case ("12 person saas shop, support runs on zendesk…")
         drew them towards the case and away from what was asked."""
-        asked = self._asked(lab, AdvisorRequest(text=text), "question")
+        # The conversation comes along: a follow-up's "that pile" is what an earlier message told.
+        asked = self._asked(lab, AdvisorRequest(text=request.text, history=request.history), "question")
         asked.recommendation = recommendation
         answer = answer_within(asked, question, self.course_index(), self.quiz_guard(), self.quote_scorer())
         return QuestionAnswer(answer.answer, answer.outcome, asked.passages)

@@ -214,6 +214,12 @@ def pasted_data(text: str) -> bool:
     return len(lines) >= 3 or any(line.startswith(("{", "[")) and ":" in line for line in lines)
 
 
+def _told_before(history: list[str]) -> str:
+    """The latest earlier message that says something of its own, not one that points back in turn
+    ("is that a legit way to do it?")."""
+    return next((m for m in reversed(history) if len(content_words(m)) > 4 and not _FOLLOW_UP.search(m)), history[-1])
+
+
 def is_follow_up(request: AdvisorRequest) -> bool:
     return bool(request.history) and (len(content_words(request.text)) <= 4 or bool(_FOLLOW_UP.search(request.text)))
 
@@ -1022,6 +1028,10 @@ def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGu
     # The quotes answer the question's own sentences, searched for too; the whole message found the
     # passages and decided that the course answers it.
     asked.focus = in_context(asked.request.text, question)
+    if asked.request.history and _REFERS_BACK.search(question):
+        # "so how much of that pile should someone read": "that pile" is what the conversation told
+        # ("gpt-4o writes 3000 examples"); alone, the search found The Pile, a pre-training corpus.
+        asked.focus = f"{_told_before(asked.request.history)}\n{asked.focus}"
     asked.asking = without_the_course(asking) if measured else ""
     if asked.focus != asked.request.text:
         found, _ = _search(index, without_the_course(asked.focus), QUOTE_TOP_K)

@@ -23,6 +23,9 @@ _AUX = r"(?:is|are|am|was|were|can|could|should|do|does|did|will|would|has|have|
 # "what callers tell us is sensitive" and "can't go outside" tell; so does a list after a colon
 # ("customers ask: what's in stock, prices").
 _SUBJECT = r"(?:i|we|you|it|this|that|these|those|they|there|he|she|my|our|your|the|a|an)\b"
+# After a question word, "someone" and "people" are subjects too ("how much should someone read");
+# first in a yes-or-no question they ask for a hand ("can someone sanity check this?").
+_WH_SUBJECT = rf"(?:{_SUBJECT}|(?:someone|somebody|anyone|anybody|everyone|people)\b)"
 # "what did their model cost": "their" is the subject only right after the question word's verb
 # ("What their customers need is…" tells).
 _THEIR = r"(?:their|his|her)\b"
@@ -47,7 +50,7 @@ _ASKS = re.compile(
     rf"{_FILLERS}(?:{_WH}\s+{_AUX}\b"
     # "which model is best for that"; not "what I need is…" or "when results are released"
     rf"|(?:which|what)(?:\s+(?!{_PRONOUN})[\w-]+){{1,2}}?\s+{_AUX}\b"
-    rf"|{_WH}(?:\s+[\w-]+){{1,6}}?\s+{_AUX}\s+{_SUBJECT}"
+    rf"|{_WH}(?:\s+[\w-]+){{1,6}}?\s+{_AUX}\s+{_WH_SUBJECT}"
     rf"|{_WH}(?:\s+[\w-]+){{0,2}}?\s+to\s+\w+"  # "what model to use for this"
     # "how far off were most teams' rates": a measure asked, its noun any noun
     rf"|how\s+(?:far|much|many|long|big|often|high|low|large|small|fast|slow|expensive|cheap|good|bad|well)\b"
@@ -68,11 +71,13 @@ _LED_IN = re.compile(rf"{_FILLERS}{_LEAD_IN}(?={_LED_QUESTION})", re.I)
 # "who", "where" and "when" open relative clauses ("…our SOPs, which did not change"), and "what's
 # wrong", "how to log hours" are items of a list.
 _LATER_ASKS = re.compile(
-    rf"{_FILLERS}(?:(?:how|what|why)(?:\s+[\w-]+){{0,6}}?\s+{_AUX}\s+{_SUBJECT}"
+    rf"{_FILLERS}(?:(?:how|what|why)(?:\s+[\w-]+){{0,6}}?\s+{_AUX}\s+{_WH_SUBJECT}"
     rf"|(?:(?:which|who|where|when)(?:\s+[\w-]+){{0,6}}?\s+)?{_AUX}\s+(?:i|we|you|they|it|he|she)\b"
     rf"|{_AUX}\s+{_QUANTIFIER}\s+(?:them|those|these|the|our|your)\b"
     rf"|(?:how|what|why)\s+{_AUX}\s+{_THEIR}"
     r"|which\s+(?:[\w-]+\s+)?(?:is|are)\s+(?:better|best|right|faster|cheaper)\b"
+    # "…, which of the llama sizes suit phones": "which of" picks among things ("which of course" tells)
+    r"|which\s+of\s+(?!course\b)(?:the|these|those|them|their|our|your|its|[\w'-]+s|[\w'-]+'s)\b"
     # "…, which hosting option fits that load": "which" before a thing to choose asks; before a verb
     # or a subject it opens a relative clause ("…, which did not change", "…, which the team edits")
     r"|which\s+(?:[\w-]+\s+)?(?:option|options|model|models|family|families|method|methods|approach"

@@ -34,12 +34,16 @@ STEM_OVERLAP = 0.75
 # "exam" is the word and its plural: "examples" and "examiners" fill use cases ("we have no example
 # answers" was refused as a quiz request).
 _QUIZ_ITEM = (
-    r"(?:quiz\w*|module[- ]test|exam(?:s|inations?)?(?![\w-])|assessment|q\s?\d+|(?:question|test)\s*#?\s*\d+)"
+    r"(?:quiz\w*|module[- ](?:\d[- ])?test|exam(?:s|inations?)?(?![\w-])|assessment|q\s?\d+"
+    r"|(?:question|test)\s*#?\s*\d+)"
 )
 # A graded item as a whole word ("the lesson 3 quiz", not "a quiz-generation app"), and choosing
 # among its options.
-_GRADED = r"(?:(?:quiz(?:zes)?|module[- ]test|exam|assessment)(?![\w-])|q\s?\d+|(?:question|test)\s*#?\s*\d+)"
-_CHOOSING = r"(?:tick|select|choose|pick|mark|circle|which of the (?:options|choices|answers))"
+_GRADED = (
+    r"(?:(?:quiz(?:zes)?|module[- ](?:\d[- ])?test|exam|assessment)(?![\w-])|q\s?\d+"
+    r"|(?:question|test)\s*#?\s*\d+)"
+)
+_CHOOSING = r"(?:tick|select|choose|pick|mark|circle|which of the (?:\w+ )?(?:options|choices|answers))"
 # An option picked by its place ("is it the second option?") in a message that names one of the
 # course's quizzes ("the lesson 3 quiz", "q4", "the module test"). Both must hold: "option two is
 # fine-tuning" in a quiz-app use case is a learner's own plan. Two searches, not one pattern with
@@ -63,7 +67,8 @@ _COURSE_QUIZ = re.compile(
 # both are course questions. Guess words that open a question of the learner's own ("it's not clear
 # to me…", "is it normal that…", "I think I still don't get…") are not a guess.
 _POINTS_AT_ITEM = re.compile(
-    r"\b(?:the (?:one|question|item) (?:about|on|with|for|asking|that asks)|the [\w-]+ (?:question|one|item)\b"
+    r"\b(?:the (?:one|question|item) (?:about|on|with|for|asking|that asks)"
+    r"|the [\w-]+(?:\(\))? (?:question|one|item)\b"
     r"|the lesson[\s-]*\d\s+(?:quiz\s+)?question\b"
     r"|(?:question|item)\s*#?\s*\d{1,2}\b|q\s?\d{1,2}\b"
     # "lesson 1 quiz last question, …": an item by its place right after the quiz, with no "the"
@@ -219,6 +224,22 @@ _ASKS_THE_ANSWER = re.compile(
 _WEIGHS_LETTERS = re.compile(
     r"\b(?:between|either)\s+\(?[a-e]\)?(?=[\s(),]).{0,160}?\b(?:and|or)\s+\(?[a-e]\)?(?![\w'-])", re.I
 )
+# Words that seek the graded answer ("which do i click", "the one marked right", "just the letter",
+# "T or F", "what you picked"), and the graded setting they are said in ("practice round", "final
+# test", "module 3"). Both must hold: "which do i pick for our 7b model" is a learner's own choice.
+_SEEKS_ANSWER = re.compile(
+    r"\bwhich (?:one |option )?(?:do|should|would) (?:i|we) (?:click|tick|pick|choose|select|put|mark|go with)\b"
+    r"|\bmarked (?:as )?(?:right|correct)\b|\b(?:graded|marked) answer\b|\bmarks? (?:as )?(?:right|correct)\b"
+    r"|\bjust (?:need )?(?:the |a )?letter\b|\bthe letter (?:pls|please)\b|\b(?:just need )?t or f\b"
+    r"|\bwhat (?:you|u) (?:picked|chose|ticked|put)\b|\b(?:option|one) (?:you|u) (?:mark|picked|chose)\b"
+    r"|\bconfirm \(?[a-e]\)?(?![\w'-])",
+    re.I,
+)
+_GRADED_SETTING = re.compile(
+    r"\bpractice (?:quiz|round|question|mode|test|set|item)s?\b|\bfinal (?:test|exam)\b|\bmodule\s*3\b"
+    r"|\blesson\s*\d\s*(?:quiz|question)\b",
+    re.I,
+)
 _Q_NUMBER = re.compile(r"\bq\s?#?\s?\d{1,2}\b", re.I)
 _NAMES_GRADED = re.compile(
     r"\b(?:quiz(?:zes)?|module[- ](?:\d[- ])?test|exam|assessment)(?![\w-])|\b(?:question|test)\s*#?\s*\d+\b"
@@ -311,7 +332,9 @@ class QuizGuard:
             return True
         if _guesses_at_an_item(text) or _retells_an_item(text):
             return True
-        if _WEIGHS_LETTERS.search(text) and _NAMES_GRADED.search(text):
+        if (_WEIGHS_LETTERS.search(text) or _SEEKS_ANSWER.search(text)) and (
+            _NAMES_GRADED.search(text) or _GRADED_SETTING.search(text)
+        ):
             return True
         asks = (
             "?" in text

@@ -49,7 +49,7 @@ class QuestionAnswer:
 
 
 # Answers the question a use case asks (the whole message, the question, the recommendation).
-AnswerWithin = Callable[[str, str, Recommendation], QuestionAnswer]
+AnswerWithin = Callable[[AdvisorRequest, str, Recommendation], QuestionAnswer]
 
 
 @dataclass
@@ -107,7 +107,7 @@ def advise(
             passages = index.search(query, k=k)
             if question:  # "…, how much of that am I supposed to read myself?": searched as a course question is
                 if answer_within is not None and asks_beyond_the_verdict(question):
-                    answered = answer_within(request.text, question, recommendation)
+                    answered = answer_within(request, question, recommendation)
                     found = answered.passages
                 else:
                     found = index.search_hybrid(spelled_out(question), k=QUESTION_K)

@@ -12,6 +12,7 @@ import pytest
 from labs.advisor_tab import api_result
 from tests.conftest import advisor_settings
 from tutor.advisors import ADVISORS
+from tutor.advisors.answer_eval import has_fact, plain_answer, reply_from_events
 from tutor.advisors.extractive import plain_units
 from tutor.advisors.grounding import contradictions
 from tutor.advisors.question_within import (
@@ -120,6 +121,9 @@ def test_the_course_question_inside_a_use_case_is_found(text: str, question: str
         # The questions the learner's own users ask, quoted.
         "A tax Q&A bot for freelancers that answers questions like 'can I deduct my home office?'",
         "Users ask 'is token X listed', 'what's the withdrawal fee now?', and fees change weekly.",
+        # "which of course", and "someone" in a statement
+        "We keep the product names, which of course change every season, in a spreadsheet.",
+        "Someone on the team labels about 300 tickets a week by hand.",
     ],
 )
 def test_a_request_for_the_verdict_or_a_plain_case_asks_no_course_question(text: str) -> None:
@@ -245,6 +249,11 @@ def test_the_verdict_asked_of_the_course_or_a_learner_s_own_course_asks_nothing_
         # A last clause that asks without a question mark or a verb before its subject.
         "we have 5k chosen/rejected pairs from agent ratings and want preference tuning. for the pairs is it the "
         "number that counts or something else, what matters most",
+        # "which of …" past the first clause, and "someone"/"people" as the subject (dev7's follow-ups
+        # were read as a new case and got the recommendation again)
+        "and if we move to phones later on, which of the llama sizes suit running on the handset itself",
+        "ok got it. so how many of the generated rows should somebody on the team check by hand",
+        "we label 2k tickets a month, how often should people rerun the evaluation suite on fresh samples",
     ],
 )
 def test_a_question_that_asks_beyond_the_verdict_without_a_question_word_is_found(text: str) -> None:
@@ -264,6 +273,8 @@ def test_a_question_that_asks_beyond_the_verdict_without_a_question_word_is_foun
         "We have no ml team. is it feasible for our team with no ml background",
         "We get 5k chats a day. can a small model handle this kind of volume",
         "We get 5k chats a day. is a 7b model enough for our volume",
+        # "someone" asked for a hand, not the subject of a question about the course
+        "we have 2k labelled claims and want a model that drafts the reply. can someone sanity check this plan?",
         # Statements that open like questions (a review).
         "we run a support desk with 3k tickets a month, what matters most to us is latency and cost",
         "we fine-tuned llama on 5k rows, which model we then deployed on a single a10",
@@ -522,3 +533,19 @@ def test_the_asking_clause_is_the_who_clause_that_ends_a_question() -> None:
 def test_statements_and_verdict_requests_found_by_a_review_ask_nothing_beyond_it(text: str) -> None:
     question = question_within(text)
     assert question is None or not asks_beyond_the_verdict(question)
+
+
+def test_a_follow_up_that_points_back_is_answered_with_what_the_conversation_told(core: Core) -> None:
+    # "that pile" is the earlier message's generated rows. Read alone, the search found "The Pile"
+    # (a pre-training corpus) and quoted Pythia; the second message points back in turn.
+    history = [
+        "a bigger model is writing about 4000 training rows for our payroll helpdesk bot from 30 we wrote ourselves",
+        "is that an ok way to do it or does it count as cheating",
+    ]
+    for text in (
+        "fine. so how much of that pile should someone on our side actually read through",
+        "so what share of them do we need to look over by hand",
+    ):
+        reply = reply_from_events(core.respond("dataset", text, history), 0.0)
+        first_quote = plain_answer(reply.answer.split("\n\n")[0])
+        assert has_fact(first_quote, ["10%"]), text

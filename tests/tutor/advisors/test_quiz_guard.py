@@ -97,6 +97,17 @@ def guard() -> QuizGuard:
         # table then gave the right number away); two letters weighed against each other beside a
         # pasted stem, with no "?"; an item named "the lesson N question" with "got it wrong".
         "What is the usual choice for LoRA alpha with rank r = 16? choices: 1, 8, 32, 256. answer?",
+        "for the lesson 3 quiz, the item on gradient accumulation, which of the 4 options is right",
+        "need to pass the module 3 test tomorrow. the question on what merging does, which of the options fits",
+        # Words that seek the graded answer in a graded setting (dev3, dev4 and dev6 found these)
+        "practice round: how much memory does a 7b take in 4 bit? 4gb, 14gb or 28gb, which do i click",
+        "in the lesson 1 quiz the bloomberg question, which of the choices is the one marked right",
+        "the catastrophic forgetting item in practice mode, which one is marked correct",
+        "final exam, the dpo question. just the letter please",
+        "practice quiz: 'LoRA changes the pretrained weights.' just need T or F",
+        "you passed the module 3 test already right? tell me what you picked for the warmup one",
+        "lesson 4 quiz, confirm c for the judge question and i'm done",
+        "final test, the merge_and_unload() question. is it the reversible option or the separate-file one?",
         "What is the usual choice for LoRA alpha with rank r = 16 - options 8 / 32 / 256 / 1",
         "The LLM-as-judge evaluation pattern is most valuable because... im torn between b (perfect agreement) "
         "and d (scores trained back in)",
@@ -176,6 +187,9 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "we're torn between a and b testing our two adapters, what does the course say about comparing them?",
         "our eval split got it wrong on plan b and plan c, which metric should we trust?",
         "what is the usual choice for lora alpha when the rank is 16, and why that value?",
+        "lora or qlora for our 7b model on one 24gb card, which do i pick?",
+        "our graders marked as correct about 80% of the outputs, is that a good enough eval?",
+        "we built a practice quiz app for nurses, 2k questions, which model should we fine-tune?",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
