@@ -51,7 +51,13 @@ from tutor.advisors.grounding import (
     stem,
 )
 from tutor.advisors.names import not_mentioned_note, unknown_choice, unmentioned_names
-from tutor.advisors.question_within import asking_clause, in_context, names_what_it_asks, without_the_course
+from tutor.advisors.question_within import (
+    asking_clause,
+    asks_about_what_was_told,
+    in_context,
+    names_what_it_asks,
+    without_the_course,
+)
 from tutor.advisors.quiz_guard import QuizGuard, QuizItem
 from tutor.advisors.turn import AnswerPiece, ModelReady, Queued, quotable
 from tutor.llm import ChatModel, LLMError
@@ -1027,7 +1033,9 @@ def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGu
         return unanswered(asked, guard, scorer, allowed) if asked.unanswered else off_course_answer(asked)
     # The quotes answer the question's own sentences, searched for too; the whole message found the
     # passages and decided that the course answers it.
-    asked.focus = in_context(asked.request.text, question)
+    # A question about what was just told is what the quotes answer, without the rest of the case
+    # ("intent classifier for a ski resort…" drew sentences about other use cases).
+    asked.focus = asking if asks_about_what_was_told(question) else in_context(asked.request.text, question)
     if asked.request.history and _REFERS_BACK.search(question):
         # "so how much of that pile should someone read": "that pile" is what the conversation told
         # ("gpt-4o writes 3000 examples"); alone, the search found The Pile, a pre-training corpus.

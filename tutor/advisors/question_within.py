@@ -50,6 +50,9 @@ _ASKS = re.compile(
     rf"{_FILLERS}(?:{_WH}\s+{_AUX}\b"
     # "which model is best for that"; not "what I need is…" or "when results are released"
     rf"|(?:which|what)(?:\s+(?!{_PRONOUN})[\w-]+){{1,2}}?\s+{_AUX}\b"
+    # "what time of day do posts get the most likes": a longer thing asked about, then a verb that
+    # asks ("is" there closes a free relative: "what callers tell us is sensitive")
+    rf"|(?:which|what)(?:\s+(?!{_PRONOUN})[\w-]+){{3,4}}?\s+(?:do|does|did|can|could|should|would|will)\b"
     rf"|{_WH}(?:\s+[\w-]+){{1,6}}?\s+{_AUX}\s+{_WH_SUBJECT}"
     rf"|{_WH}(?:\s+[\w-]+){{0,2}}?\s+to\s+\w+"  # "what model to use for this"
     # "how far off were most teams' rates": a measure asked, its noun any noun
@@ -173,8 +176,11 @@ def question_within(text: str) -> str | None:
     said = sentences(text.strip())
     for place in range(len(said) - 1, -1, -1):
         sentence = said[place]
-        if not _asks(sentence):
+        about_told = _about_told(sentence)
+        if not _asks(sentence) and about_told is None:
             continue
+        if place and about_told == 0:  # "…in the train file. does that matter?": about the sentence before
+            return f"{said[place - 1]} {sentence}"
         if len(_own_words(sentence)) >= MIN_OWN_WORDS:
             return sentence
         # Not past a request for the verdict ("Should we fine-tune?"): the recommendation answers it.
@@ -227,6 +233,9 @@ def asking_clause(question: str) -> str:
     if not said:
         return question
     clauses = _CLAUSE_BREAK.split(said[-1])
+    if (about := _about_told(said[-1])) is not None:  # "…by the same guy, any problem if we ship with those"
+        told = _told_before(_CLAUSE_BREAK.split(_QUOTED.sub("X", said[-1])), about, said)
+        return ", ".join([told, *clauses[about:]])
     for place, clause in enumerate(clauses):
         if _ASKS_WHAT.match(clause) and not (place and _RELATIVE.match(clause) and not _LATER_ASKS.match(clause)):
             return ", ".join(clauses[place:])
@@ -250,6 +259,8 @@ def asks_beyond_the_verdict(question: str) -> bool:
     if not said:
         return False
     asking = _QUOTED.sub("X", said[-1])
+    if (about_told := _asks_about_what_was_told(said)) is not None:
+        return about_told
     if _ASKS_THE_COURSE.search(asking):
         # "is that right or does the course say otherwise" points back at the sentence before it
         # (question_within joined them): the joined question needs the words to search for. A bare
@@ -319,6 +330,52 @@ def _asks_yes_or_no_beyond(asking: str) -> bool:
 # A quantifier subject that points back at a clause before it in the sentence.
 _ALL_OF_THEM = re.compile(rf"\b{_QUANTIFIER}\s+(?:them|those|these)\b", re.I)
 
+# A yes-or-no question about what was just told: "does that actually matter?", "is this a problem",
+# "any problem if we ship with just those". It asks about the clause before it ("some of our eval
+# rows were also in the train file"), which the course may answer beyond the verdict.
+_ABOUT_WHAT_WAS_TOLD = re.compile(
+    rf"{_FILLERS}(?:(?:does|do|did|would|will|could|can|is|are|was|were)\s+(?:that|this|it|these|those)\s+"
+    r"(?:(?:really|actually|even|still|also)\s+)?(?:matter|count|hurt|affect|break|ruin|skew|invalidate"
+    r"|(?:a\s+|an\s+)?(?:problem|issue|big deal|concern|risk)|bad|normal)\b"
+    r"|any\s+(?:problems?|issues?|risks?|harm)\b(?:\s+(?:if|with|in)\b)?"
+    r"|should\s+(?:we|i)\s+(?:worry|be\s+worried)\b)",
+    re.I,
+)
+
+
+def asks_about_what_was_told(question: str) -> bool:
+    """Whether the question's last sentence asks about the clause told before it ("…, does that matter?")."""
+    said = sentences(question.strip())
+    return bool(said) and _about_told(said[-1]) is not None
+
+
+def _about_told(sentence: str) -> int | None:
+    """The place of the clause of ``sentence`` that asks about what was told before it, or None."""
+    clauses = _CLAUSE_BREAK.split(_QUOTED.sub("X", sentence))
+    return next((i for i, c in enumerate(clauses) if _ABOUT_WHAT_WAS_TOLD.match(c)), None)
+
+
+def _told_before(clauses: list[str], place: int, said: list[str]) -> str:
+    """The clause told before the one at ``place``: in its sentence, or the last of the sentence before."""
+    if place > 0:
+        return clauses[place - 1]
+    return _CLAUSE_BREAK.split(said[-2])[-1] if len(said) > 1 else ""
+
+
+def _asks_about_what_was_told(said: list[str]) -> bool | None:
+    """For a question about what was just told, whether that asks beyond the verdict: the told clause
+    has words of its own and names no approach ("we only have 40 examples, is that a problem?" asks
+    the verdict). None when the last sentence asks no such question."""
+    place = _about_told(said[-1])
+    if place is None:
+        return None
+    told = _told_before(_CLAUSE_BREAK.split(_QUOTED.sub("X", said[-1])), place, said)
+    return (
+        len(_own_words(told)) >= MIN_YES_OR_NO_WORDS
+        and not set(_verdict_words(_not_the_plan(told))) & _APPROACH_WORDS
+        and not _JUDGES_THE_PLAN.search(told)
+    )
+
 
 # "is the licence fine for…": "fine" is the verdict's only in "fine-tune".
 _FINE_NOT_TUNE = re.compile(r"\bfine\b(?![\s-]*tun)", re.I)
@@ -326,6 +383,7 @@ _FINE_NOT_TUNE = re.compile(r"\bfine\b(?![\s-]*tun)", re.I)
 # original pretraining paper", "is our training loss…".
 _THING_OF_A_RUN = re.compile(
     r"\b(?:original|base\s+model's|its|their)\s+(?:pre-?training|training)\b"
+    r"|\b(?:train|training|eval|test)\s+(?:jsonl|files?|sets?|splits?|rows?|data)\b"
     r"|\b(?:pre-?training|training|fine-?tuning)\s+(?:papers?|lr|learning\s+rate|rates?|recipe|corpus|script|loss"
     r"|curves?|jobs?|logs?)\b",
     re.I,

@@ -124,6 +124,7 @@ def test_the_course_question_inside_a_use_case_is_found(text: str, question: str
         # "which of course", and "someone" in a statement
         "We keep the product names, which of course change every season, in a spreadsheet.",
         "Someone on the team labels about 300 tickets a week by hand.",
+        "What our night shift nurses type into the system is always short and full of abbreviations.",
     ],
 )
 def test_a_request_for_the_verdict_or_a_plain_case_asks_no_course_question(text: str) -> None:
@@ -254,6 +255,13 @@ def test_the_verdict_asked_of_the_course_or_a_learner_s_own_course_asks_nothing_
         "and if we move to phones later on, which of the llama sizes suit running on the handset itself",
         "ok got it. so how many of the generated rows should somebody on the team check by hand",
         "we label 2k tickets a month, how often should people rerun the evaluation suite on fresh samples",
+        # a longer thing asked about before the verb that asks
+        "we tune a small model for our florist captions. what share of the budget should go to labelling",
+        # a yes-or-no question about what was just told, which names no approach
+        "we scored our adapter on 300 held out rows, then noticed a few dozen of them were in the train split "
+        "too. does that really matter?",
+        "parts classifier for a bike shop, every example was typed by our one intern in the same short style, "
+        "any issue if we go live with only those",
     ],
 )
 def test_a_question_that_asks_beyond_the_verdict_without_a_question_word_is_found(text: str) -> None:
@@ -273,6 +281,10 @@ def test_a_question_that_asks_beyond_the_verdict_without_a_question_word_is_foun
         "We have no ml team. is it feasible for our team with no ml background",
         "We get 5k chats a day. can a small model handle this kind of volume",
         "We get 5k chats a day. is a 7b model enough for our volume",
+        # a question about what was told that is the verdict's: an amount or an approach
+        "we only have 40 labelled examples. is that a problem?",
+        "we want to fine-tune llama on our support tickets, is that a problem?",
+        "our data is private. does that matter?",
         # "someone" asked for a hand, not the subject of a question about the course
         "we have 2k labelled claims and want a model that drafts the reply. can someone sanity check this plan?",
         # Statements that open like questions (a review).
