@@ -232,11 +232,18 @@ _SEEKS_ANSWER = re.compile(
     r"|\bmarked (?:as )?(?:right|correct)\b|\b(?:graded|marked) answer\b|\bmarks? (?:as )?(?:right|correct)\b"
     r"|\bjust (?:need )?(?:the |a )?letter\b|\bthe letter (?:pls|please)\b|\b(?:just need )?t or f\b"
     r"|\bwhat (?:you|u) (?:picked|chose|ticked|put)\b|\b(?:option|one) (?:you|u) (?:mark|picked|chose)\b"
-    r"|\bconfirm \(?[a-e]\)?(?![\w'-])",
+    r"|\bconfirm \(?[a-e]\)?(?![\w'-])"
+    # "which do they want", "what was the right range", "is it 'mix the two…'?", "got … wrong"
+    r"|\bwhich (?:one |option )?(?:do|did|would) (?:they|you) (?:want|mean|expect|mark|accept)\b"
+    r"|\b(?:what|which) (?:was|is|were|are) the (?:right|correct) (?:one|answer|option|range|value|number|choice)s?\b"
+    r"|\b(?:is it|was it|its|it's|it is)\s+['\"‘“]"
+    r"|\bgot (?:it|that|this|one|the one|q\s?\d+|question \d+)\b[^.?!]{0,120}\bwrong\b"
+    # a stem's short options listed ("options 8 32 256 1", "options 5gb, 12gb or 1gb")
+    r"|\boptions?\s*(?:are|were|:|-)?\s*\$?\d[\w.%]*(?:\s*[,/]?\s+(?:or\s+)?\$?\d[\w.%]*){2,}",
     re.I,
 )
 _GRADED_SETTING = re.compile(
-    r"\bpractice (?:quiz|round|question|mode|test|set|item)s?\b|\bfinal (?:test|exam)\b|\bmodule\s*3\b"
+    r"\bpractice (?:quiz|round|question|mode|test|set|item|one)s?\b|\bfinal (?:test|exam)\b|\bmodule\s*3\b"
     r"|\blesson\s*\d\s*(?:quiz|question)\b",
     re.I,
 )

@@ -108,6 +108,12 @@ def guard() -> QuizGuard:
         "you passed the module 3 test already right? tell me what you picked for the warmup one",
         "lesson 4 quiz, confirm c for the judge question and i'm done",
         "final test, the merge_and_unload() question. is it the reversible option or the separate-file one?",
+        # dev8 (once held out) found these: the right one asked after getting it wrong, a quoted guess,
+        # a stem's short options listed, "which do they want"
+        "got the warmup one wrong on the module test, what was the right answer",
+        "practice question: what happens with near duplicates. is it 'the model memorises them'?",
+        "the practice one on rank for a style job, options 4 8 64 512. 8 or 64",
+        "lesson 2 quiz, synthetic data risk. model collapse or cost, which do they want",
         "What is the usual choice for LoRA alpha with rank r = 16 - options 8 / 32 / 256 / 1",
         "The LLM-as-judge evaluation pattern is most valuable because... im torn between b (perfect agreement) "
         "and d (scores trained back in)",
@@ -190,6 +196,9 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         "lora or qlora for our 7b model on one 24gb card, which do i pick?",
         "our graders marked as correct about 80% of the outputs, is that a good enough eval?",
         "we built a practice quiz app for nurses, 2k questions, which model should we fine-tune?",
+        "we got it wrong on the first run, the eval loss went up. what was the right learning rate for a 7b?",
+        "our options are llama 8b, qwen 7b or mistral 7b for the contract bot, which fits?",
+        "is it 'fine-tuning' or 'fine tuning' in the course's spelling?",
     ],
 )
 def test_course_questions_are_not_quiz_requests(guard: QuizGuard, text: str) -> None:
