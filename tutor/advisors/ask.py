@@ -735,7 +735,7 @@ def _values(text: str) -> set[float]:
 
 # Choices offered as "X or Y?" ("is that overfitting or catastrophic forgetting?"): the word before
 # "or", and the words after it up to the question mark.
-_CHOICE_PAIR = re.compile(r"\b([\w-]+)\s+or\s+([\w -]{1,40}?)\s*\?")
+_CHOICE_PAIR = re.compile(r"\b([\w-]+)\s+or\s+([\w -]{1,40}?)\s*(?:\?|,\s*which\b)")
 
 
 def _offered_choices(text: str) -> list[set[str]]:
@@ -755,22 +755,29 @@ def refusal(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
     # candidate answer: a quote holding it would confirm or rule out a choice.
     offered = _values(_ITEM_NUMBER.sub(" ", asked.request.text))
     choices = _offered_choices(asked.request.text)  # so is a sentence naming one of "X or Y?"
+    choices += guard.options_named(asked.request.text)  # or an option the learner typed out
+
+    def names_a_choice(text: str) -> bool:
+        said = {stem(w) for w in content_words(text)}
+        return bool(offered & _values(text)) or any(choice <= said for choice in choices)
 
     def allowed(sentence: str) -> bool:
-        said = {stem(w) for w in content_words(sentence)}
-        if offered & _values(sentence) or any(choice <= said for choice in choices):
+        if names_a_choice(sentence):
             return False
         return not guard.leaks(sentence) and (item is None or not guard.leaks_item(sentence, item))
 
     # "is it B?" alone names no concept: nothing to quote, only the invitation to ask about one.
     concept = item is not None or len(content_words(asked.query)) >= 2
-    quotes = best_quotes(asked.query, asked.passages, scorer, allowed=allowed) if concept else []
+    # Nor is a section linked whose title is a choice ("› Catastrophic forgetting" for "catastrophic
+    # forgetting or overfitting, which?"): the link would give the answer its quotes hold back.
+    passages = [p for p in asked.passages if not names_a_choice(p.section)]
+    quotes = best_quotes(asked.query, passages, scorer, allowed=allowed) if concept else []
     what = "that question" if item else "what you asked"
     if not concept:
         answer = NO_CONCEPT
         return CourseAnswer(answer, [], [], "", True, "extract", "refusal")
     body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
-    cited = _cite([q.passage for q in quotes] or asked.passages[:1])
+    cited = _cite([q.passage for q in quotes] or passages[:1])
     links = ", ".join(f"[{c.page} › {c.section}]({c.link})" for c in cited)
     answer = f"{REFUSAL.format(what=what)}\n\n{body}\n\nRead the whole section, then try the question again: {links}."
     return CourseAnswer(answer, cited, asked.passages, "", True, "extract", "refusal")

@@ -506,6 +506,14 @@ class QuizGuard:
                 return part
         return None
 
+    def options_named(self, text: str) -> list[set[str]]:
+        """The content words (stems) of each bank option of two or more words that ``text`` names
+        whole ("options are catastrophic forgetting, overfitting to the validation set…"): choices
+        the learner offered, which a quote must neither confirm nor rule out."""
+        said = _words(text)
+        options = {frozenset(w) for item in self.questions.values() for o in item.options if len(w := _words(o)) >= 2}
+        return [set(o) for o in options if o <= said]
+
     def leaks_item(self, text: str, item: QuizItem, overlap: float = 0.5) -> bool:
         """Stricter, for an answer to a request about ``item``: any sentence with half of one of
         its options' content words (or a letter) gives too much away."""

@@ -257,6 +257,18 @@ def test_a_refusal_for_a_named_quiz_item_sends_the_learner_to_that_items_lesson(
             "10-20, 50-500, 500-5000 and 10k+. which one",
             r"\b(?:500\s*[–-]\s*5,?000|50\s*[–-]\s*500)\b",
         ),
+        # The same choice offered with no "?" (dev8, once held out: the refusal quoted "A drop means
+        # catastrophic forgetting"), and an option's words typed without "X or Y".
+        (
+            "lesson 4 quiz - after tuning our model beats the base on the task but hellaswag went down. "
+            "forgetting or overfitting to the val set, which one do they want",
+            r"catastrophic forgetting",
+        ),
+        (
+            "lesson 4 quiz, the hellaswag one: options are catastrophic forgetting, overfitting to the validation "
+            "set, underfitting and a tokenizer bug. my pick is the first",
+            r"catastrophic forgetting",
+        ),
     ],
 )
 def test_a_refusal_quotes_no_choice_the_learner_offered(core: Core, text: str, choice: str) -> None:
@@ -265,6 +277,8 @@ def test_a_refusal_quotes_no_choice_the_learner_offered(core: Core, text: str, c
     lines = answer.answer.splitlines()
     quoted = "\n".join(x for x in lines if x.startswith("> ") and not x.startswith("> — ["))  # not the links
     assert not re.search(choice, quoted, re.I), answer.answer
+    # nor a linked section's title ("› Catastrophic forgetting")
+    assert not any(re.search(choice, c.section, re.I) for c in answer.citations), answer.answer
 
 
 def test_an_off_course_question_says_so_and_names_the_nearest_section(core: Core) -> None:
