@@ -409,10 +409,13 @@ class Core:
         the course answers it and finds passages; the quotes answer the question's own sentences
         (``in_context``): the rest of the case ("12 person saas shop, support runs on zendesk…")
         drew them towards the case and away from what was asked."""
-        # The conversation comes along: a follow-up's "that pile" is what an earlier message told.
-        asked = self._asked(lab, AdvisorRequest(text=request.text, history=request.history), "question")
+        asked = self._asked(lab, AdvisorRequest(text=request.text), "question")
         asked.recommendation = recommendation
-        answer = answer_within(asked, question, self.course_index(), self.quiz_guard(), self.quote_scorer())
+        # The conversation comes along for the quotes only: a follow-up's "that pile" is what an
+        # earlier message told. (Searched and judged, the message stands alone, as a use case does.)
+        answer = answer_within(
+            asked, question, self.course_index(), self.quiz_guard(), self.quote_scorer(), history=request.history
+        )
         return QuestionAnswer(answer.answer, answer.outcome, asked.passages)
 
     def start_advice(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
@@ -220,10 +220,14 @@ def pasted_data(text: str) -> bool:
     return len(lines) >= 3 or any(line.startswith(("{", "[")) and ":" in line for line in lines)
 
 
+# An earlier message with this many content words or more tells something of its own; "is that a
+# legit way to do it or is it kind of cheating" (4) points back in turn.
+TOLD_WORDS = 5
+
+
 def _told_before(history: list[str]) -> str:
-    """The latest earlier message that says something of its own, not one that points back in turn
-    ("is that a legit way to do it?")."""
-    return next((m for m in reversed(history) if len(content_words(m)) > 4 and not _FOLLOW_UP.search(m)), history[-1])
+    """The latest earlier message that tells something of its own, or "" when none does."""
+    return next((m for m in reversed(history) if len(content_words(m)) >= TOLD_WORDS), "")
 
 
 def is_follow_up(request: AdvisorRequest) -> bool:
@@ -520,6 +524,11 @@ NOT_ANSWERED = (
     "The course does not answer that{names}. It is about fine-tuning language models, and the nearest "
     "it comes to your question is in [{page} › {section}]({link}):"
 )
+# When every passage found would name a choice the learner offered, nothing is quoted or linked.
+NOTHING_TO_QUOTE_FOR_A_QUIZ = (
+    "The course sentences closest to this question would give a choice away, so none is quoted here."
+)
+STUDY_THE_LESSON = "Reread the lesson the quiz follows (Lessons tab), then try the question again."
 NO_CONCEPT = (
     "I can't tell you which option is right: the quizzes are there to check your own understanding, so the "
     "advisor never gives their answers. Ask me about the idea behind the question instead (for example "
@@ -552,6 +561,10 @@ def prepare(
         passages, error = _search_page(index, query, k, item.lesson) if item else ([], "")
         if not passages:
             passages, error = _search(index, query, k)
+        # No section is shown whose title is a choice the learner offered ("› Catastrophic forgetting"
+        # for "catastrophic forgetting or overfitting, which?"): the sources panel lists them all.
+        names_a_choice = offered_choice(request.text, guard)
+        passages = [p for p in passages if not names_a_choice(p.section)]
         return Asked(lab, request, kind, query, passages, item=item, outcome="refusal", search_error=error)
     follow_up = is_follow_up(request)
     if follow_up and not _FOLLOW_UP.search(request.text) and not _REFERS_BACK.search(request.text):
@@ -749,17 +762,23 @@ def _offered_choices(text: str) -> list[set[str]]:
     return choices
 
 
+def offered_choice(text: str, guard: QuizGuard) -> Callable[[str], bool]:
+    """Whether a text names a choice a quiz request offered: a number ("the choices are 50-500,
+    500-5000…", "is it 2x the rank?"), a side of "X or Y?" or "X or Y, which", or an option typed out
+    whole. A quote or a linked section naming one would confirm or rule it out."""
+    offered = _values(_ITEM_NUMBER.sub(" ", text))
+    choices = _offered_choices(text) + guard.options_named(text)
+
+    def names_a_choice(candidate: str) -> bool:
+        said = {stem(w) for w in content_words(candidate)}
+        return bool(offered & _values(candidate)) or any(choice <= said for choice in choices)
+
+    return names_a_choice
+
+
 def refusal(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
     item = asked.item
-    # A number the learner offered ("the choices are 50-500, 500-5000…", "is it 2x the rank?") is a
-    # candidate answer: a quote holding it would confirm or rule out a choice.
-    offered = _values(_ITEM_NUMBER.sub(" ", asked.request.text))
-    choices = _offered_choices(asked.request.text)  # so is a sentence naming one of "X or Y?"
-    choices += guard.options_named(asked.request.text)  # or an option the learner typed out
-
-    def names_a_choice(text: str) -> bool:
-        said = {stem(w) for w in content_words(text)}
-        return bool(offered & _values(text)) or any(choice <= said for choice in choices)
+    names_a_choice = offered_choice(asked.request.text, guard)
 
     def allowed(sentence: str) -> bool:
         if names_a_choice(sentence):
@@ -768,18 +787,16 @@ def refusal(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
 
     # "is it B?" alone names no concept: nothing to quote, only the invitation to ask about one.
     concept = item is not None or len(content_words(asked.query)) >= 2
-    # Nor is a section linked whose title is a choice ("› Catastrophic forgetting" for "catastrophic
-    # forgetting or overfitting, which?"): the link would give the answer its quotes hold back.
-    passages = [p for p in asked.passages if not names_a_choice(p.section)]
-    quotes = best_quotes(asked.query, passages, scorer, allowed=allowed) if concept else []
+    quotes = best_quotes(asked.query, asked.passages, scorer, allowed=allowed) if concept else []
     what = "that question" if item else "what you asked"
     if not concept:
         answer = NO_CONCEPT
         return CourseAnswer(answer, [], [], "", True, "extract", "refusal")
-    body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE
-    cited = _cite([q.passage for q in quotes] or passages[:1])
+    body = _quoted(quotes) if quotes else NOTHING_TO_QUOTE_FOR_A_QUIZ
+    cited = _cite([q.passage for q in quotes] or asked.passages[:1])
     links = ", ".join(f"[{c.page} › {c.section}]({c.link})" for c in cited)
-    answer = f"{REFUSAL.format(what=what)}\n\n{body}\n\nRead the whole section, then try the question again: {links}."
+    study = f"Read the whole section, then try the question again: {links}." if links else STUDY_THE_LESSON
+    answer = f"{REFUSAL.format(what=what)}\n\n{body}\n\n{study}"
     return CourseAnswer(answer, cited, asked.passages, "", True, "extract", "refusal")
 
 
@@ -1001,7 +1018,9 @@ def answer_question(
     yield Answered(asked, _noted(asked, shown))
 
 
-def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
+def answer_within(
+    asked: Asked, question: str, index: CourseIndex, guard: QuizGuard, scorer: Scorer, history: Sequence[str] = ()
+) -> CourseAnswer:
     """The question a use case asks beyond the verdict, answered from the course without the model.
     ``asked`` is the whole message prepared as a question, with the case's recommendation (quotes
     that read against it are left out). Whether the course answers it, and which names it never
@@ -1042,11 +1061,14 @@ def answer_within(asked: Asked, question: str, index: CourseIndex, guard: QuizGu
     # passages and decided that the course answers it.
     # A question about what was just told is what the quotes answer, without the rest of the case
     # ("intent classifier for a ski resort…" drew sentences about other use cases).
-    asked.focus = asking if asks_about_what_was_told(question) else in_context(asked.request.text, question)
-    if asked.request.history and _REFERS_BACK.search(question):
-        # "so how much of that pile should someone read": "that pile" is what the conversation told
-        # ("gpt-4o writes 3000 examples"); alone, the search found The Pile, a pre-training corpus.
-        asked.focus = f"{_told_before(asked.request.history)}\n{asked.focus}"
+    about_told = asks_about_what_was_told(question)
+    asked.focus = asking if about_told else in_context(asked.request.text, question)
+    told = _told_before(history) if history and not about_told and _REFERS_BACK.search(question) else ""
+    if told and len(content_words(asked.request.text.replace(question, " "))) < TOLD_WORDS:
+        # "fine. so how much of that pile should someone read": "that pile" is what the conversation
+        # told ("gpt-4o writes 3000 examples"), not this message; alone, the search found The Pile,
+        # a pre-training corpus.
+        asked.focus = f"{told}\n{asked.focus}"
     asked.asking = without_the_course(asking) if measured else ""
     if asked.focus != asked.request.text:
         found, _ = _search(index, without_the_course(asked.focus), QUOTE_TOP_K)

@@ -53,6 +53,7 @@ _ASKS = re.compile(
     # "what time of day do posts get the most likes": a longer thing asked about, then a verb that
     # asks ("is" there closes a free relative: "what callers tell us is sensitive")
     rf"|(?:which|what)(?:\s+(?!{_PRONOUN})[\w-]+){{3,4}}?\s+(?:do|does|did|can|could|should|would|will)\b"
+    r"(?!\s+(?:is|was|are|were)\b)"
     rf"|{_WH}(?:\s+[\w-]+){{1,6}}?\s+{_AUX}\s+{_WH_SUBJECT}"
     rf"|{_WH}(?:\s+[\w-]+){{0,2}}?\s+to\s+\w+"  # "what model to use for this"
     # "how far off were most teams' rates": a measure asked, its noun any noun
@@ -80,7 +81,7 @@ _LATER_ASKS = re.compile(
     rf"|(?:how|what|why)\s+{_AUX}\s+{_THEIR}"
     r"|which\s+(?:[\w-]+\s+)?(?:is|are)\s+(?:better|best|right|faster|cheaper)\b"
     # "…, which of the llama sizes suit phones": "which of" picks among things ("which of course" tells)
-    r"|which\s+of\s+(?!course\b)(?:the|these|those|them|their|our|your|its|[\w'-]+s|[\w'-]+'s)\b"
+    r"|which\s+of\s+(?!course\b|us\b)(?:the|these|those|them|their|our|your|its|[\w'-]+s|[\w'-]+'s)\b"
     # "…, which hosting option fits that load": "which" before a thing to choose asks; before a verb
     # or a subject it opens a relative clause ("…, which did not change", "…, which the team edits")
     r"|which\s+(?:[\w-]+\s+)?(?:option|options|model|models|family|families|method|methods|approach"
@@ -234,7 +235,7 @@ def asking_clause(question: str) -> str:
         return question
     clauses = _CLAUSE_BREAK.split(said[-1])
     if (about := _about_told(said[-1])) is not None:  # "…by the same guy, any problem if we ship with those"
-        told = _told_before(_CLAUSE_BREAK.split(_QUOTED.sub("X", said[-1])), about, said)
+        told = _told_before(_CLAUSE_BREAK.split(said[-1]), about, said)
         return ", ".join([told, *clauses[about:]])
     for place, clause in enumerate(clauses):
         if _ASKS_WHAT.match(clause) and not (place and _RELATIVE.match(clause) and not _LATER_ASKS.match(clause)):
@@ -337,7 +338,9 @@ _ABOUT_WHAT_WAS_TOLD = re.compile(
     rf"{_FILLERS}(?:(?:does|do|did|would|will|could|can|is|are|was|were)\s+(?:that|this|it|these|those)\s+"
     r"(?:(?:really|actually|even|still|also)\s+)?(?:matter|count|hurt|affect|break|ruin|skew|invalidate"
     r"|(?:a\s+|an\s+)?(?:problem|issue|big deal|concern|risk)|bad|normal)\b"
-    r"|any\s+(?:problems?|issues?|risks?|harm)\b(?:\s+(?:if|with|in)\b)?"
+    # "any problem if we ship…", "any issue with that?"; not "Any issues with refunds go to Sam."
+    r"|any\s+(?:problems?|issues?|risks?|harm)\s+(?:if\b|(?:with|in)\s+(?:that|this|those|it|them|doing)\b)"
+    r"|any\s+(?:problems?|issues?|risks?|harm)\s*\?"
     r"|should\s+(?:we|i)\s+(?:worry|be\s+worried)\b)",
     re.I,
 )
@@ -351,15 +354,22 @@ def asks_about_what_was_told(question: str) -> bool:
 
 def _about_told(sentence: str) -> int | None:
     """The place of the clause of ``sentence`` that asks about what was told before it, or None."""
-    clauses = _CLAUSE_BREAK.split(_QUOTED.sub("X", sentence))
-    return next((i for i, c in enumerate(clauses) if _ABOUT_WHAT_WAS_TOLD.match(c)), None)
+    # The clauses as ``asking_clause`` splits them, each read without its quotes.
+    clauses = _CLAUSE_BREAK.split(sentence)
+    return next((i for i, c in enumerate(clauses) if _ABOUT_WHAT_WAS_TOLD.match(_QUOTED.sub("X", c))), None)
 
 
 def _told_before(clauses: list[str], place: int, said: list[str]) -> str:
     """The clause told before the one at ``place``: in its sentence, or the last of the sentence before."""
     if place > 0:
-        return clauses[place - 1]
-    return _CLAUSE_BREAK.split(said[-2])[-1] if len(said) > 1 else ""
+        # back to where a bracket the clause closes was opened ("…by one intern (short, polite, english)")
+        start = place - 1
+        while start > 0 and " ".join(clauses[start:place]).count(")") > " ".join(clauses[start:place]).count("("):
+            start -= 1
+        return ", ".join(clauses[start:place])
+    # the last clause with words ("…in the train split too... does that matter?" ends on "...")
+    before = [c for c in _CLAUSE_BREAK.split(said[-2]) if content_words(c)] if len(said) > 1 else []
+    return before[-1] if before else ""
 
 
 def _asks_about_what_was_told(said: list[str]) -> bool | None:
@@ -369,7 +379,7 @@ def _asks_about_what_was_told(said: list[str]) -> bool | None:
     place = _about_told(said[-1])
     if place is None:
         return None
-    told = _told_before(_CLAUSE_BREAK.split(_QUOTED.sub("X", said[-1])), place, said)
+    told = _told_before(_CLAUSE_BREAK.split(said[-1]), place, said)
     return (
         len(_own_words(told)) >= MIN_YES_OR_NO_WORDS
         and not set(_verdict_words(_not_the_plan(told))) & _APPROACH_WORDS

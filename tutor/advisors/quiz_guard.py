@@ -33,14 +33,17 @@ STEM_OVERLAP = 0.75
 # DPO question"), and then only beside words that ask for the right answer, not just "answers".
 # "exam" is the word and its plural: "examples" and "examiners" fill use cases ("we have no example
 # answers" was refused as a quiz request).
+# A learner's own product named for a quiz or an exam ("a quiz generator", "our exam bot") is not one.
+_OWN_PRODUCT = r"(?![- ](?:generators?|apps?|bots?|makers?|platforms?|games?|night|prep|tutors?|builders?)\b)"
 _QUIZ_ITEM = (
-    r"(?:quiz\w*|module[- ](?:\d[- ])?test|exam(?:s|inations?)?(?![\w-])|assessment|q\s?\d+"
-    r"|(?:question|test)\s*#?\s*\d+)"
+    rf"(?:quiz\w*{_OWN_PRODUCT}|module[- ](?:\d[- ])?test|exam(?:s|inations?)?(?![\w-]){_OWN_PRODUCT}"
+    r"|assessment|q\s?\d+|(?:question|test)\s*#?\s*\d+)"
 )
 # A graded item as a whole word ("the lesson 3 quiz", not "a quiz-generation app"), and choosing
 # among its options.
+# ("assessment" alone is a learner's own work: "we do credit risk assessment".)
 _GRADED = (
-    r"(?:(?:quiz(?:zes)?|module[- ](?:\d[- ])?test|exam|assessment)(?![\w-])|q\s?\d+"
+    rf"(?:(?:quiz(?:zes)?|module[- ](?:\d[- ])?test|exam)(?![\w-]){_OWN_PRODUCT}|q\s?\d+"
     r"|(?:question|test)\s*#?\s*\d+)"
 )
 _CHOOSING = r"(?:tick|select|choose|pick|mark|circle|which of the (?:\w+ )?(?:options|choices|answers))"
@@ -221,9 +224,8 @@ _ASKS_THE_ANSWER = re.compile(
 # "between b (perfect agreement) and d", "either a or c": two letters weighed against each other.
 # Alone it may be a learner's own plans ("torn between a and b testing"); it asks for an answer
 # beside a pasted stem or a graded item named.
-_WEIGHS_LETTERS = re.compile(
-    r"\b(?:between|either)\s+\(?[a-e]\)?(?=[\s(),]).{0,160}?\b(?:and|or)\s+\(?[a-e]\)?(?![\w'-])", re.I
-)
+_LETTER = r"(?:\(?[a-eA-E]\)|[b-eB-E]|(?-i:A)|a(?=\s*\())(?![\w'-])"
+_WEIGHS_LETTERS = re.compile(rf"\b(?:between|either)\s+{_LETTER}.{{0,160}}?\b(?:and|or)\s+{_LETTER}", re.I)
 # Words that seek the graded answer ("which do i click", "the one marked right", "just the letter",
 # "T or F", "what you picked"), and the graded setting they are said in ("practice round", "final
 # test", "module 3"). Both must hold: "which do i pick for our 7b model" is a learner's own choice.
@@ -232,7 +234,7 @@ _SEEKS_ANSWER = re.compile(
     r"|\bmarked (?:as )?(?:right|correct)\b|\b(?:graded|marked) answer\b|\bmarks? (?:as )?(?:right|correct)\b"
     r"|\bjust (?:need )?(?:the |a )?letter\b|\bthe letter (?:pls|please)\b|\b(?:just need )?t or f\b"
     r"|\bwhat (?:you|u) (?:picked|chose|ticked|put)\b|\b(?:option|one) (?:you|u) (?:mark|picked|chose)\b"
-    r"|\bconfirm \(?[a-e]\)?(?![\w'-])"
+    r"|\bconfirm\s+(?:\(?[a-eA-E]\)|[b-eB-E]|(?-i:A)|a(?=\s+(?:for|on|in|is|as)\b))(?![\w'-])"
     # "which do they want", "what was the right range", "is it 'mix the two…'?", "got … wrong"
     r"|\bwhich (?:one |option )?(?:do|did|would) (?:they|you) (?:want|mean|expect|mark|accept)\b"
     r"|\b(?:what|which) (?:was|is|were|are) the (?:right|correct) (?:one|answer|option|range|value|number|choice)s?\b"
@@ -242,9 +244,18 @@ _SEEKS_ANSWER = re.compile(
     r"|\boptions?\s*(?:are|were|:|-)?\s*\$?\d[\w.%]*(?:\s*[,/]?\s+(?:or\s+)?\$?\d[\w.%]*){2,}",
     re.I,
 )
+# The answer asked of the advisor as if it sat the quiz: strong enough alone.
+_MARKED_BY_YOU = re.compile(
+    r"\b(?:option|letter|choice|answer)\s+(?:you|u)\s+(?:would\s+)?(?:mark|pick|tick|choose|select)\s+(?:as\s+)?"
+    r"(?:correct|right)\b",
+    re.I,
+)
 _GRADED_SETTING = re.compile(
-    r"\bpractice (?:quiz|round|question|mode|test|set|item|one)s?\b|\bfinal (?:test|exam)\b|\bmodule\s*3\b"
-    r"|\blesson\s*\d\s*(?:quiz|question)\b",
+    r"\bpractice (?:quiz(?:zes)?|round|questions?|mode|one)\b"
+    # not "our final test set" or "a final exam prep bot"
+    r"|\bfinal (?:test|exam)\b(?![- ](?:set|split|data|prep|bot|results?|runs?|scores?))"
+    r"|\bmodule(?:[- ]\d)?[- ]test\b(?![- ](?:set|split|data))"
+    r"|\blesson[\s-]*(?:\d|one|two|three|four)\s*quiz\b|\bquiz\s*\d\b|\b(?:the|this|that)\s+quiz\b(?![- ]app)",
     re.I,
 )
 _Q_NUMBER = re.compile(r"\bq\s?#?\s?\d{1,2}\b", re.I)
@@ -339,9 +350,11 @@ class QuizGuard:
             return True
         if _guesses_at_an_item(text) or _retells_an_item(text):
             return True
-        if (_WEIGHS_LETTERS.search(text) or _SEEKS_ANSWER.search(text)) and (
-            _NAMES_GRADED.search(text) or _GRADED_SETTING.search(text)
-        ):
+        # Only beside one of the course's graded settings: "exam", "assessment" or "a) … b)" alone
+        # are a learner's own ("our exam bot", "credit risk assessment", "two plans: a) … b)").
+        if (_WEIGHS_LETTERS.search(text) or _SEEKS_ANSWER.search(text)) and _GRADED_SETTING.search(text):
+            return True
+        if _MARKED_BY_YOU.search(text):  # "print which option you mark as correct"
             return True
         asks = (
             "?" in text

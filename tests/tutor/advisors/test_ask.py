@@ -277,8 +277,16 @@ def test_a_refusal_quotes_no_choice_the_learner_offered(core: Core, text: str, c
     lines = answer.answer.splitlines()
     quoted = "\n".join(x for x in lines if x.startswith("> ") and not x.startswith("> — ["))  # not the links
     assert not re.search(choice, quoted, re.I), answer.answer
-    # nor a linked section's title ("› Catastrophic forgetting")
+    # nor a linked section's title ("› Catastrophic forgetting"), nor a passage the sources panel lists
     assert not any(re.search(choice, c.section, re.I) for c in answer.citations), answer.answer
+    assert not any(re.search(choice, p.section, re.I) for p in answer.passages)
+
+
+def test_a_refusal_that_can_quote_nothing_still_reads_whole(core: Core) -> None:
+    # Most lesson 1 section titles say "fine-tuning": a refusal may be left with little to quote or link.
+    _, answer, _ = asked(core, "lesson 1 quiz: fine-tuning or prompting, which one")
+    assert answer.outcome == "refusal"
+    assert "try the question again: ." not in answer.answer and answer.answer.rstrip().endswith(".")
 
 
 def test_an_off_course_question_says_so_and_names_the_nearest_section(core: Core) -> None:

@@ -125,6 +125,8 @@ def test_the_course_question_inside_a_use_case_is_found(text: str, question: str
         "We keep the product names, which of course change every season, in a spreadsheet.",
         "Someone on the team labels about 300 tickets a week by hand.",
         "What our night shift nurses type into the system is always short and full of abbreviations.",
+        "What the night shift nurses do is type short notes full of abbreviations.",
+        "We run a bike shop helpdesk with 3k tickets a month. Any issues with refunds go to Sam by email.",
     ],
 )
 def test_a_request_for_the_verdict_or_a_plain_case_asks_no_course_question(text: str) -> None:
@@ -262,6 +264,11 @@ def test_the_verdict_asked_of_the_course_or_a_learner_s_own_course_asks_nothing_
         "too. does that really matter?",
         "parts classifier for a bike shop, every example was typed by our one intern in the same short style, "
         "any issue if we go live with only those",
+        # the sentence before ends on "..."; a comma inside brackets
+        "we scored the adapter on 300 held out rows, then noticed dozens of those scored rows duplicated in the "
+        "train split too... does that really matter?",
+        "every one of our examples was typed by one intern (short, polite, english), any problem if we ship "
+        "with just those",
     ],
 )
 def test_a_question_that_asks_beyond_the_verdict_without_a_question_word_is_found(text: str) -> None:
