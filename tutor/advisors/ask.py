@@ -225,7 +225,7 @@ def pasted_data(text: str) -> bool:
 TOLD_WORDS = 5
 
 
-def _told_before(history: list[str]) -> str:
+def _last_message_that_tells(history: Sequence[str]) -> str:
     """The latest earlier message that tells something of its own, or "" when none does."""
     return next((m for m in reversed(history) if len(content_words(m)) >= TOLD_WORDS), "")
 
@@ -1063,7 +1063,7 @@ def answer_within(
     # ("intent classifier for a ski resort…" drew sentences about other use cases).
     about_told = asks_about_what_was_told(question)
     asked.focus = asking if about_told else in_context(asked.request.text, question)
-    told = _told_before(history) if history and not about_told and _REFERS_BACK.search(question) else ""
+    told = _last_message_that_tells(history) if history and not about_told and _REFERS_BACK.search(question) else ""
     if told and len(content_words(asked.request.text.replace(question, " "))) < TOLD_WORDS:
         # "fine. so how much of that pile should someone read": "that pile" is what the conversation
         # told ("gpt-4o writes 3000 examples"), not this message; alone, the search found The Pile,

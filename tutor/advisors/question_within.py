@@ -235,7 +235,7 @@ def asking_clause(question: str) -> str:
         return question
     clauses = _CLAUSE_BREAK.split(said[-1])
     if (about := _about_told(said[-1])) is not None:  # "…by the same guy, any problem if we ship with those"
-        told = _told_before(_CLAUSE_BREAK.split(said[-1]), about, said)
+        told = _clause_told_before(said, about)
         return ", ".join([told, *clauses[about:]])
     for place, clause in enumerate(clauses):
         if _ASKS_WHAT.match(clause) and not (place and _RELATIVE.match(clause) and not _LATER_ASKS.match(clause)):
@@ -359,8 +359,10 @@ def _about_told(sentence: str) -> int | None:
     return next((i for i, c in enumerate(clauses) if _ABOUT_WHAT_WAS_TOLD.match(_QUOTED.sub("X", c))), None)
 
 
-def _told_before(clauses: list[str], place: int, said: list[str]) -> str:
-    """The clause told before the one at ``place``: in its sentence, or the last of the sentence before."""
+def _clause_told_before(said: list[str], place: int) -> str:
+    """The clause told before the last sentence's clause at ``place``: in that sentence, or the last
+    of the sentence before."""
+    clauses = _CLAUSE_BREAK.split(said[-1])
     if place > 0:
         # back to where a bracket the clause closes was opened ("…by one intern (short, polite, english)")
         start = place - 1
@@ -379,7 +381,7 @@ def _asks_about_what_was_told(said: list[str]) -> bool | None:
     place = _about_told(said[-1])
     if place is None:
         return None
-    told = _told_before(_CLAUSE_BREAK.split(said[-1]), place, said)
+    told = _clause_told_before(said, place)
     return (
         len(_own_words(told)) >= MIN_YES_OR_NO_WORDS
         and not set(_verdict_words(_not_the_plan(told))) & _APPROACH_WORDS

@@ -48,7 +48,7 @@ class QuestionAnswer:
     passages: list[Passage]  # what was searched for it
 
 
-# Answers the question a use case asks (the whole message, the question, the recommendation).
+# Answers the question a use case asks (the request with its conversation, the question, the recommendation).
 AnswerWithin = Callable[[AdvisorRequest, str, Recommendation], QuestionAnswer]
 
 
