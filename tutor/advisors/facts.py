@@ -141,7 +141,7 @@ _PER_PROJECT = re.compile(
 
 def example_count(text: str) -> int | None:
     """ "3,000 examples", "500 labelled pairs", "2k samples", "eight thousand rows" -> 3000, 500, 2000, 8000."""
-    written = digits_for_words(text)
+    written = _per_shift(digits_for_words(text))
     matches = [
         m for m in re.finditer(_COUNT_OF_EXAMPLES, written, re.IGNORECASE)
         if not _PER_PROJECT.search(re.sub(r"[\d,.]+\s*[-–]\s*$", "", written[max(0, m.start() - 60) : m.start()]))
@@ -206,8 +206,8 @@ _THINGS = (
 )
 # Not a rate: "5,000 tickets a day", "2,000 tickets/day", "4,000 claims each weekday".
 _NOT_A_RATE = (
-    r"(?!\s*/|\s+(?:[a-z]+\s+)?(?:per|a|an|each|every)\s+(?:day|night|weekday|business\s+day|working\s+day|week|"
-    r"month|year(?!\s+ago)|hour|minute|second)\b|\s+(?:daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
+    r"(?!\s*/|\s+(?:[a-z]+\s+){0,2}(?:per|a|an|each|every)\s+(?:day|night|weekday|business\s+day|working\s+day|week|"
+    r"month|year(?!\s+ago)|hour|minute|second|shift)\b|\s+(?:daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
 )
 
 _COUNT_OF_EXAMPLES = (
@@ -222,7 +222,7 @@ _COUNT_OF_EXAMPLES = (
     r"filings|replies|responses|chat\s+logs|completions|memos|invoices|receipts|forms|files|logs|posts|"
     r"comments|chats|threads|calls|recordings|descriptions|abstracts|papers|snippets|queries|prompts|"
     r"translations|sentences|paragraphs|entries|claims|listings|resumes|essays|stories|scripts|pages)\b"
-    r"(?!\s+(?:per|a|an|each|every)\s+(?:day|night|week|month|year(?!\s+ago)|hour|minute|second)"
+    r"(?!\s+(?:per|a|an|each|every)\s+(?:day|night|week|month|year(?!\s+ago)|hour|minute|second|shift)"
     r"|\s*/\s*(?:day|d|wk|week|mo|month|yr|year|hr|h|hour)\b|\s+(?:daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
     # terse notes: "15k tagged", "8,000 labelled", "2k annotated" (the noun left out)
     r"|"
@@ -279,7 +279,7 @@ _COUNT_OF_THINGS = re.compile(
     r"(?!\s+(?:of\s+(?:our|the|their|my|his|her)\s+)?(?:[a-z-]+\s+)?(?:people|persons?|staff|annotators|"
     r"labell?ers|agents|reviewers|experts|engineers|developers|doctors|nurses|lawyers|attorneys|employees|users|"
     r"customers|members|students|teachers|editors|writers|translators|clerks|officers|volunteers|gpus?|cpus?|"
-    r"machines|servers|nodes|years?|months?|weeks?|days?|hours?|minutes?|seconds?|times|dollars|euros|"
+    r"machines|servers|nodes|years?|months?|weeks?|days?|hours?|minutes?|seconds?|shifts?|times|dollars|euros|"
     r"languages|percent|[a-z]*bytes|gb|tb|mb|tokens?|context|parameters|params|layers|epochs?|steps?)\b)"
     + _NOT_A_RATE,
     re.IGNORECASE,
@@ -289,7 +289,8 @@ _COUNT_OF_THINGS = re.compile(
 def counts_in(sentence: str) -> list[int]:
     """The whole numbers in ``sentence`` that can count things (in words too: "forty" -> 40)."""
     out = []
-    for match in _COUNT_OF_THINGS.finditer(digits_for_words(sentence)):
+    # a count per shift is a rate ("each shift writes ~40 log entries")
+    for match in _COUNT_OF_THINGS.finditer(_per_shift(digits_for_words(sentence))):
         digits, scale = match.groups()
         value = number(digits, scale)
         if value == int(value):  # "Python 3.11" is not a count; "2.5k" is
@@ -328,6 +329,26 @@ _MONEY_RANGE = re.compile(
 )
 
 
+# Rupees, as learners in India write them ("₹2 lakh", "Rs 80,000", "5 crore INR"), in dollars at a
+# round rate: the budget rules only ask whether a sum is a few thousand dollars or millions.
+_RUPEES = re.compile(
+    r"(?:₹|\brs\.?|\binr)\s*(\d{1,3}(?:,\d{2,3})+|\d+(?:\.\d+)?)\s*(lakh|lac|crore|cr|k|m|million)?s?\b"
+    r"|\b(\d+(?:\.\d+)?)\s*(lakh|lac|crore)s?\s*(?:rupees|inr)\b",
+    re.IGNORECASE,
+)
+_RUPEE_SCALE = {"lakh": 1e5, "lac": 1e5, "crore": 1e7, "cr": 1e7, "k": 1e3, "m": 1e6, "million": 1e6}
+RUPEES_PER_DOLLAR = 85
+
+
+def _rupees_in_dollars(text: str) -> list[float]:
+    values = []
+    for match in _RUPEES.finditer(text):
+        digits, scale = (match[1], match[2]) if match[1] else (match[3], match[4])
+        amount = float(digits.replace(",", "")) * _RUPEE_SCALE.get((scale or "").lower(), 1)
+        values.append(amount / RUPEES_PER_DOLLAR)
+    return values
+
+
 def budget(text: str) -> float | None:
     """The largest sum of money named: "$20M", "$15 million", "$5,000", "tens of millions of dollars";
     a range by its top ("$8-12M": 12 million), since a plan is judged by what it may spend."""
@@ -344,7 +365,7 @@ def budget(text: str) -> float | None:
         else:
             digits, unit = (amount, scale) if amount else (amount2, scale2)
             values.append(float(digits.replace(",", "")) * _MONEY_SCALE.get((unit or "").lower(), 1))
-    values += _sums_in_words(text)
+    values += _sums_in_words(text) + _rupees_in_dollars(text)
     return max(values) if values else None
 
 
@@ -390,7 +411,7 @@ def corpus_tokens(text: str) -> float | None:
 
 def daily_volume(text: str) -> int | None:
     """Requests per day: "50,000 notes per day", "2M calls a month" (-> per day), "10 per second"."""
-    text = _SHIFT_FIRST.sub(r"\1\2 per shift", digits_for_words(text))
+    text = _per_shift(digits_for_words(text))
     shifts = _shifts_a_day(text)
     # "2 shifts/day" says how many shifts run, not how many items come in.
     match = _last(_VOLUME.pattern, _SHIFTS.sub(lambda m: "x" * len(m[0]), text))
@@ -430,11 +451,21 @@ _RANGE_START = re.compile(
 
 # The shift named before its count: "3 shifts, each shift about 250 notes" (-> "250 notes per shift").
 _SHIFT_FIRST = re.compile(
-    r"\b(?:each|every)\s+shift,?\s+(?:about\s+|around\s+|roughly\s+|approx\.?\s+|~\s*)?"
-    r"(\d[\d,.]*\s*(?:k\b)?)(\s+(?!(?:operators|people|staff|workers|agents|nurses|inspectors|hours|minutes"
+    # (a verb and its subject may come between: "each shift writes ~40", "each shift the lab logs about 20")
+    r"\b(?:each|every)\s+shift,?\s+(?:(?:the\s+|our\s+)?[a-z]+\s+(?:[a-z]+s\s+)?)?"
+    r"(?:about\s+|around\s+|roughly\s+|approx\.?\s+|~\s*)?"
+    r"(\d[\d,.]*\s*(?:k\b)?)((?:\s+[a-z-]+)?\s+(?!(?:operators|people|staff|workers|agents|nurses|inspectors|hours|minutes"
     r"|engineers|technicians|clerks|employees|persons)\b)[a-z-]+s)\b",
     re.IGNORECASE,
 )
+
+
+def _per_shift(text: str) -> str:
+    """A count named after its shift as a rate: "each shift writes ~40 log entries" -> "40 log entries
+    per shift" (a volume, not a count of examples)."""
+    return _SHIFT_FIRST.sub(r"\1\2 per shift", text)
+
+
 _SHIFTS = re.compile(r"\b(one|two|three|four|[1-4])\s+(?:\d+[- ]?(?:hour|hr|h)\s+)?shifts?\b", re.IGNORECASE)
 
 
@@ -571,7 +602,12 @@ def gpu(text: str) -> tuple[str | None, float | None, int]:
         if re.search(rf"\b{re.escape(known)}\b", text, re.IGNORECASE):
             name = known.upper()
             break
-    memory_match = _last(r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g\b)(?:\s+(?:of\s+)?(?:vram|gpu|memory))?", text)
+    # not a corpus: "50GB of scanned contracts", "200 GB of call transcripts"
+    memory_match = _last(
+        r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g\b)(?!\s+of\s+(?!(?:gpu\s+|video\s+)?(?:vram|memory|ram)\b))"
+        r"(?:\s+(?:of\s+)?(?:vram|gpu|memory))?",
+        text,
+    )
     memory = float(memory_match.group(1)) if memory_match else None
     if name and memory is None:
         memory = float(KNOWN_GPUS[name.lower()])

@@ -154,6 +154,10 @@ _HOW_OFTEN = (
     r"|(?:several|many|multiple|a few|few|two|three|\d+) times (?:a|an|per|each) (?:day|hour|week)"
     # several changes a year is often enough to fall behind; once a year is not (dev conventions)
     r"|(?:several|many|multiple) times (?:a|per|each) year|minute by minute|hour by hour|day by day"
+    # counted within one year: "revised four times last year", "changed three times this year already"
+    # (twice a year is knowledge that stays, by the dev sets' labels)
+    r"|(?:(?:three|four|five|six|seven|eight|nine|ten|several|many|multiple|[3-9]|1\d) times)"
+    r" (?:this|last|a|per|each|in the (?:past|last)) year"
 )
 
 # What moves, said with how often, either way round ("prices change daily", "weekly price updates").
@@ -256,6 +260,10 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "(?:picked|pick|picks|chose|choose|chooses|marked|voted for) the better",
         "(?:picked|pick|picks|chose|choose|chooses|chosen|compared) between (?:two|2|pairs)",
         "compared (?:\\w+ )?(?:response|answer|reply|output) pairs",
+        # "our translators compared pairs of machine translations about 5k times"
+        "compared pairs of (?:[\\w-]+ ){0,2}(?:translations|outputs|answers|responses|replies|drafts|summar\\w+"
+        "|versions|completions|generations|headlines|captions|texts)",
+        "(?:pairwise|side[- ]by[- ]side|head[- ]to[- ]head) (?:comparisons|judg\\w+|ratings|rankings|votes)",
         # Two answers to one prompt, one judged better: "a safe vs an unsafe reply to the same question".
         "(?:pairs?|vs\\.?|versus)\\b[^.?!]{0,60}\\bto the same (?:prompt|question|request|message|input|query)",
     ),
@@ -268,6 +276,10 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "(?:budget|grant|funding|money)(?: we have)?(?: for (?:this|it))? (?:is|are|was) "
         "(?:very |really |quite |pretty |extremely |fairly |rather )?(?:tight|small|tiny|limited|minimal|low|modest)",
         "(?:small|tiny|limited|modest|minimal) (?:[\\w-]+ )?(?:grant|funding|budget)",
+        # what the project lacks: "limited funds", "money is the biggest problem", "short on cash"
+        "(?:limited|little|scarce) (?:funds|money|means|cash)",
+        "money is (?:the |our |a )?(?:main |biggest |big |real |only )?(?:problem|issue|constraint|bottleneck|worry)",
+        "(?:short|tight) on (?:money|cash|funds)",
     ),
     "from_scratch": ("from[ -]scratch", "pre-?train\\w*", "our own foundation model"),
     "already_works": (
@@ -557,6 +569,12 @@ def read_signals(text: str) -> Signals:
             and (not kept.strip() or "private" not in learned.read(kept).signals)
         ):
             reading = replace(reading, signals=reading.signals - {"private"})
+        if (
+            "low_budget" in reading.signals
+            and (kept := _without_denials(text, _STAKES_NOT_MONEY.search)) != text
+            and (not kept.strip() or "low_budget" not in learned.read(kept).signals)
+        ):
+            reading = replace(reading, signals=reading.signals - {"low_budget"})
         if "already_works" in reading.signals and not _stated_outside_questions(text, learned):
             reading = replace(reading, signals=reading.signals - {"already_works"})
         # Either raises a signal: the reader reads people's paraphrases, the words and meanings
@@ -596,6 +614,11 @@ def read_signals(text: str) -> Signals:
     )
 
 
+# "We can't afford to lose a single order" says what a mistake costs, not what the project may spend;
+# the reader took it for a small budget.
+_STAKES_NOT_MONEY = re.compile(r"\b(?:can'?t|cannot|can not) afford to (?!(?:buy|rent|pay|spend|run|hire)\b)", re.I)
+
+
 # A sentence that says any output will do: "any output format is fine", "the output can be anything".
 _DENIES_FORMAT = re.compile(
     r"\bany (?:output |response |answer )?format (?:is|will be|would be) (?:fine|ok|okay|acceptable)"
@@ -613,7 +636,10 @@ _BUDGET_WORDS = re.compile(
     r"\bbudget(?:s|ed)?\s*(?:is|was|of|for|:|=|around|about|approved|here|total|maybe|roughly)"
     r"|\b(?:total|our|my|the|a|small|tiny|whole|project|compute|cloud) budget\b"
     r"|\b(?:cloud|compute|gpu|api) credits?\b|\bcredits\b|\bgrant\b|\bfunding\b"
-    r"|\bthat'?s all\b|\ball we have\b|\bnothing more\b",
+    r"|\bthat'?s all\b|\ball we have\b|\bnothing more\b"
+    # a ceiling on spending: "we cannot burn more than ₹2 lakh on this whole experiment"
+    r"|\b(?:spend|burn|put in|invest)\w* (?:more than|over)\b"
+    r"|\bon (?:this|the) whole (?:experiment|project|pilot|thing)\b",
     re.IGNORECASE,
 )
 # "Budget isn't a problem, we spend $2,500 a month": a sum that is no limit.

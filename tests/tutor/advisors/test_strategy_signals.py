@@ -849,3 +849,63 @@ def test_what_the_twelfth_session_s_review_found() -> None:
         assert not strategy._budget_by_its_sum(text, False) and not facts.has_any(
             text, *strategy.SIGNAL_WORDS["low_budget"]
         ), text
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        # comparisons of two outputs, counted
+        ("Our editors compared pairs of generated headlines roughly 3,000 times.", "preference"),
+        ("Reviewers did about 2k pairwise comparisons of the two chatbot versions.", "preference"),
+        ("We ran side-by-side comparisons of two drafts for every letter and kept the winner.", "preference"),
+        # a budget said by what it lacks, or in rupees
+        ("We are a charity with limited funds.", "low_budget"),
+        ("Honestly, money is the biggest problem for us.", "low_budget"),
+        ("We can't spend more than ₹1.5 lakh on the whole pilot.", "low_budget"),
+        ("Our budget is Rs 80,000 for the experiment.", "low_budget"),
+        # knowledge that changed several times within a year
+        ("The tariff tables were revised four times last year.", "changing"),
+        ("Eligibility rules have changed three times this year already.", "changing"),
+    ],
+)
+def test_signals_of_the_fifth_test_set_read_as_dev(text: str, signal: str) -> None:
+    assert getattr(strategy.read_signals(text), signal), text
+
+
+@pytest.mark.parametrize(
+    ("text", "volume"),
+    [
+        ("We work 3 shifts and each shift files ~50 incident reports.", 150),
+        ("Two shifts a day; every shift writes about 30 handover notes.", 60),
+        ("Three shifts, and each shift the lab logs roughly 20 sample results.", 60),
+    ],
+)
+def test_a_count_per_shift_after_a_verb_is_a_volume(text: str, volume: int) -> None:
+    assert facts.daily_volume(text) == volume
+
+
+def test_a_corpus_in_gigabytes_is_no_gpu() -> None:
+    assert facts.gpu("We have 50GB of scanned contracts and a single RTX 4090.")[1] == 24.0
+    assert facts.gpu("About 200 GB of call transcripts sit on our NAS.")[1] is None
+    assert facts.gpu("A card with 24GB of VRAM.")[1] == 24.0
+    assert facts.gpu("an 80 GB A100")[1] == 80.0
+
+
+def test_what_the_fifth_test_set_s_rules_leave_alone() -> None:
+    assert not strategy.read_signals("The rates change once a year.").changing
+    assert not facts.has_any("The price list gets revised maybe twice a year.", *strategy.SIGNAL_WORDS["changing"])
+    assert not strategy.read_signals("We can't afford to lose a single order.").low_budget
+    assert not strategy.read_signals("Our budget is ₹5 crore for the foundation model.").low_budget
+    assert not strategy.read_signals("We compared pairs of shoes in the catalogue photos.").preference
+    for text in (
+        "Our editors compared pairs of generated headlines roughly 3,000 times.",
+        "Reviewers did about 2k pairwise comparisons of the two chatbot versions.",
+    ):
+        assert facts.has_any(text, *strategy.SIGNAL_WORDS["preference"]), text
+
+
+def test_a_count_per_shift_is_no_count_of_examples() -> None:
+    assert facts.counts_in("We work 3 shifts and each shift files ~50 incident reports.") == []
+    assert facts.counts_in("Each shift, about 250 notes.") == []
+    assert facts.counts_in("We have 1,200 graded reports.") == [1200]
+    assert facts.examples_on_hand("Two shifts a day; every shift writes about 30 handover notes.") is None
