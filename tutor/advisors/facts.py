@@ -227,7 +227,7 @@ _COUNT_OF_EXAMPLES = (
     # terse notes: "15k tagged", "8,000 labelled", "2k annotated" (the noun left out)
     r"|"
     + _NUMBER
-    + r"\s+(?:already\s+|hand[- ])?(?:tagged|labell?ed|annotated)\b(?!\s+(?:per|a|each)\s+day)"
+    + r"\s+(?:already\s+|hand[- ])?(?:tagged|labell?ed|annotated|triaged|graded)\b(?!\s+(?:per|a|each)\s+day)"
     # things known as examples by who made them, in the same sentence: "3,200 claim charts our
     # attorneys prepared", "700 of the older ones were already coded", "30 that someone did by hand"
     + r"|"
@@ -274,6 +274,7 @@ _NO_EXAMPLES = re.compile(
 # our engineers", "3 years", "8 GPUs", "4096 tokens", "40%"); and not a rate ("9,000 lines a month").
 _COUNT_OF_THINGS = re.compile(
     r"(?<![=:#–×])(?<!\$\s)(?<!€\s)(?<!£\s)(?<!usd\s)(?<!eur\s)"
+    r"(?<!need\s)(?<!needs\s)(?<!require\s)(?<!requires\s)"  # a count asked for, not one on hand
     + _COUNT
     + r"(?![\w:])(?!-\w)(?!\s*[–-]\s*\d)(?!\s+[a-z]*\d)(?!\s+[a-z-]+\s*/\s*(?:day|d|wk|week|mo|month|hr|h|hour)\b)"
     r"(?!\s+(?:of\s+(?:our|the|their|my|his|her)\s+)?(?:[a-z-]+\s+)?(?:people|persons?|staff|annotators|"

@@ -231,7 +231,13 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "knowledge_qa": ("answer questions about", "questions about", "look up", "search", "catalog(?:ue)?", "faq"),
     "private": (
-        "private", "confidential", "hipaa", "gdpr", "patients?", "pii", "sensitive", "on-prem\\w*", "clinical",
+        "private", "confidential", "hipaa", "gdpr", "pii",
+        # patients, not a manner ("be patient and gentle", "like a patient lab demonstrator")
+        "patients",
+        "(?<!\\bbe )(?<!\\bsame )(?<!\\bvery )(?<!\\bso )(?<!\\bmore )(?<!\\bstay )patient"
+        "(?! (?:[\\w-]+ )?(?:teachers?|tutors?|demonstrators?|coach(?:es)?|mentors?|explainers?"
+        "|style|tone|voice|manner)\\b)",
+        "sensitive", "on-prem\\w*", "clinical",
         "medical records?", "proprietary", "personal (?:data|information|details)",
         "(?:names?|numbers?),? (?:and|or) (?:home |postal |email )?addresses", "home addresses",
         "dates? of birth", "social security", "phone numbers", "(?:stay|stays|kept|keep|remain|remains) in-house",
@@ -271,6 +277,8 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",
         "gaming", "tiny budget", "free tier", "free (?:\\w+ )?(?:cloud )?vm",
         "tight budget", "shoestring",
+        # where the money comes from: "whatever's in the tip jar", "out of our own pockets"
+        "tip jar", "(?:out of|from) (?:our|my) own pockets?",
         "(?:i'?m|we'?re|i am|we are|all) (?:an? )?unpaid", "unpaid (?:volunteers?|maintainers?|side project|hobby)",
         "(?:ci'?s?|actions|github actions) free minutes", "free (?:ci|actions|github actions) minutes",
         "(?:budget|grant|funding|money)(?: we have)?(?: for (?:this|it))? (?:is|are|was) "
@@ -397,9 +405,20 @@ NEGATION = re.compile(
 )  # "pretrained from nothing" denies nothing
 
 
-def _stated(text: str, words: tuple[str, ...]) -> bool:
-    """One of the words occurs in a sentence that does not deny it."""
-    return any(facts.has_any(part, *words) and not NEGATION.search(part) for part in sentences(text))
+# Where a negation's reach ends inside a sentence: "about today's news (changes daily) but never breaks
+# character" denies the character, not the change.
+_NEGATION_SCOPE = re.compile(r"\s*(?:\bbut\b|\bwhereas\b|\balthough\b|;|\s[–—-]\s|[()])\s*", re.IGNORECASE)
+
+
+def _stated(text: str, words: tuple[str, ...], by_clause: bool = False) -> bool:
+    """One of the words occurs in a sentence that does not deny it, or (``by_clause``) in a clause
+    of one. Words that read the rest of their sentence ("GPT-4o handles the routing well, but only
+    for English") are read whole."""
+    return any(
+        facts.has_any(part, *words) and not NEGATION.search(part)
+        for sentence in sentences(text)
+        for part in ((sentence, *_NEGATION_SCOPE.split(sentence)) if by_clause else (sentence,))
+    )
 
 
 # Signals said with a negation, which the sentence filter above would drop: "nothing goes to
@@ -488,7 +507,10 @@ _NOT_USED = re.compile(
     r"\b(?:isn'?t|is not|aren'?t|are not|not) (?:in|part of) (?:the |our |any of the )?(?:reports?|summar\w+|inputs?"
     r"|task|job|answers?|outputs?|translations?|emails?|texts?|documents?|replies)\b"
     r"|\b(?:isn'?t|is not|aren'?t|are not|not) (?:needed|used|relevant)\b"
-    r"|\b(?:doesn'?t|does not|don'?t|do not) (?:matter|come into it)|\birrelevant\b",
+    r"|\b(?:doesn'?t|does not|don'?t|do not) (?:matter|come into it)|\birrelevant\b"
+    # "we don't need the model to know rates", "the model doesn't need to keep up with anything itself"
+    r"|\b(?:doesn'?t|does not|don'?t|do not|won'?t|will not) need (?:the model |the bot |it )?to"
+    r" (?:know|keep up|track)\b",
     re.I,
 )
 
@@ -555,7 +577,10 @@ def read_signals(text: str) -> Signals:
     if "private" in by_meaning and (kept := _without_denials_of_privacy(text)) != text:
         # "It is not secret data" sits as close to "the data is confidential" as to its denial.
         by_meaning = {s for s in by_meaning if s != "private"} | ({"private"} & reader.raised(kept) if kept else set())
-    found = {name: _stated(text, words) or name in by_meaning for name, words in SIGNAL_WORDS.items()}
+    found = {
+        name: _stated(text, words, by_clause=name != "already_works") or name in by_meaning
+        for name, words in SIGNAL_WORDS.items()
+    }
     for name, words in SAID_AS_A_NEGATION.items():
         found[name] = found[name] or facts.has_any(text, *words)
     have = facts.examples_on_hand(text)

@@ -909,3 +909,45 @@ def test_a_count_per_shift_is_no_count_of_examples() -> None:
     assert facts.counts_in("Each shift, about 250 notes.") == []
     assert facts.counts_in("We have 1,200 graded reports.") == [1200]
     assert facts.examples_on_hand("Two shifts a day; every shift writes about 30 handover notes.") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        # a negation in another clause of the sentence denies nothing here
+        ("The bot answers questions on this week's fixtures (they change daily) but never swears.", "changing"),
+        ("Our prices change weekly; nothing else about the shop is special.", "changing"),
+        ("Support agents use our internal jargon - no outsider understands it.", "vocabulary"),
+        # a budget said by where the money comes from
+        ("budget = whatever is in the tip jar", "low_budget"),
+        ("We're paying for this out of our own pockets.", "low_budget"),
+    ],
+)
+def test_a_signal_beside_a_negation_in_another_clause(text: str, signal: str) -> None:
+    assert getattr(strategy.read_signals(text), signal), text
+
+
+def test_a_negation_in_the_same_clause_still_denies() -> None:
+    assert not strategy._stated("Our prices don't change weekly, but the layout does.", ("change weekly",), True)
+    assert not strategy._stated("Nothing here is private or confidential.", ("confidential",), True)
+
+
+def test_a_count_someone_says_is_needed_is_no_count_on_hand() -> None:
+    assert facts.counts_in("We have 80 reviewed ones; a consultant said you need 100.") == [80]
+    assert facts.examples_on_hand("We have 85 triaged ones in a sheet.") == 85
+
+
+def test_what_clause_level_negation_must_not_raise() -> None:
+    """Reading negation by clause surfaced these: moving knowledge the model need not know, and a
+    patient manner read as patients' data."""
+    for text in (
+        "Fares change every day but we don't need the model to know fares, only to pull out the booking.",
+        "Prices move weekly - the model doesn't need to keep up with them, the input carries them.",
+    ):
+        assert not strategy.read_signals(text).changing, text
+    for text in (
+        "A tutor bot that explains like a patient lab demonstrator – never just gives the answer.",
+        "It should always be patient and kind with beginners.",
+    ):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS["private"]), text
+    assert facts.has_any("Each patient gets a discharge summary.", *strategy.SIGNAL_WORDS["private"])
