@@ -178,7 +178,7 @@ _NOT_ALWAYS = r"(?![^.?!]*\b(?:sometimes|occasionally|rarely|half (?:of )?the ti
 # Signal -> the words (regular expressions) that raise it.
 SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "strict_format": (
-        "json", "schema", "strict", "format", "structured", "always", "xml", "sql", "template", "layout",
+        "json", "schema", "strict", "format", "structured", "xml", "sql", "template", "layout",
         "fixed (?:set of )?(?:categories|labels|classes|codes)",
     ),
     # Words that say the field's language trips a model, not which field it is: "legal", "financial",

@@ -951,3 +951,11 @@ def test_what_clause_level_negation_must_not_raise() -> None:
     ):
         assert not facts.has_any(text, *strategy.SIGNAL_WORDS["private"]), text
     assert facts.has_any("Each patient gets a discharge summary.", *strategy.SIGNAL_WORDS["private"])
+
+
+def test_always_alone_is_no_format() -> None:
+    """"Always" says a behaviour as often as a format ("must always escalate emergencies"); with it gone
+    from the format words, every own-words and generated set scored the same."""
+    for text in ("The bot must always escalate medical emergencies to a human.", "Always sound upbeat."):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS["strict_format"]), text
+    assert facts.has_any("It must always return valid JSON.", *strategy.SIGNAL_WORDS["strict_format"])
