@@ -779,9 +779,12 @@ def offered_choice(text: str, guard: QuizGuard) -> Callable[[str], bool]:
 def refusal(asked: Asked, guard: QuizGuard, scorer: Scorer) -> CourseAnswer:
     item = asked.item
     names_a_choice = offered_choice(asked.request.text, guard)
+    # The items in play: the one the request points at, else those whose options it quotes. A quote
+    # that settles one of their options, right or wrong, gives the answer away by elimination.
+    in_play = [item] if item is not None else guard.items_offered(asked.request.text)
 
     def allowed(sentence: str) -> bool:
-        if names_a_choice(sentence):
+        if names_a_choice(sentence) or any(guard.settles(sentence, it) for it in in_play):
             return False
         return not guard.leaks(sentence) and (item is None or not guard.leaks_item(sentence, item))
 

@@ -240,6 +240,9 @@ _SEEKS_ANSWER = re.compile(
     r"|\b(?:what|which) (?:was|is|were|are) the (?:right|correct) (?:one|answer|option|range|value|number|choice)s?\b"
     r"|\b(?:is it|was it|its|it's|it is)\s+['\"‘“]"
     r"|\bgot (?:it|that|this|one|the one|q\s?\d+|question \d+)\b[^.?!]{0,120}\bwrong\b"
+    # two answers put side by side: "I put 'always agrees…', my friend put '…'. who is right"
+    r"|\bwho(?:'s| is| was) right\b|\bwhich (?:one )?of us (?:is|was) right\b"
+    r"|\b(?:i|we) (?:put|picked|chose|ticked|answered)\s+['\"‘“]"
     # a stem's short options listed ("options 8 32 256 1", "options 5gb, 12gb or 1gb")
     r"|\boptions?\s*(?:are|were|:|-)?\s*\$?\d[\w.%]*(?:\s*[,/]?\s+(?:or\s+)?\$?\d[\w.%]*){2,}",
     re.I,
@@ -255,7 +258,10 @@ _GRADED_SETTING = re.compile(
     # not "our final test set" or "a final exam prep bot"
     r"|\bfinal (?:test|exam)\b(?![- ](?:set|split|data|prep|bot|results?|runs?|scores?))"
     r"|\bmodule(?:[- ]\d)?[- ]test\b(?![- ](?:set|split|data))"
-    r"|\blesson[\s-]*(?:\d|one|two|three|four)\s*quiz\b|\bquiz\s*\d\b|\b(?:the|this|that)\s+quiz\b(?![- ]app)",
+    r"|\blesson[\s-]*(?:\d|one|two|three|four)\s*quiz\b|\bquiz\s*\d\b|\b(?:the|this|that)\s+quiz\b(?![- ]app)"
+    # a quiz question the learner was set, not one being written ("generate quiz questions", "our quiz app")
+    r"|(?<!write )(?<!writing )(?<!generate )(?<!generating )(?<!make )(?<!making )(?<!our )(?<!my own )"
+    r"\bquiz questions?\b(?![- ](?:generator|bank|writer|app|tool|maker))",
     re.I,
 )
 _Q_NUMBER = re.compile(r"\bq\s?#?\s?\d{1,2}\b", re.I)
@@ -302,6 +308,12 @@ def _item(quiz_id: str, number: int, question: Question, lesson: str) -> QuizIte
 def _phrase(text: str) -> str:
     """Lower case, with every run of other characters than letters and digits as one space."""
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+# A choice the learner put in quotes: the quote mark after a space or the start, not an apostrophe ("it's").
+_QUOTED_SPAN = re.compile(r"(?:^|(?<=[\s(:,]))['\"‘“]([^'\"‘’“”]{3,80}?)['\"’”](?=[\s.,;:!?)]|$)")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+ELIMINATION_WORDS = 2  # an option's own words shared with a sentence that settle it (a refusal's quotes, dev8)
 
 
 def _words(text: str) -> set[str]:
@@ -526,6 +538,35 @@ class QuizGuard:
         said = _words(text)
         options = {frozenset(w) for item in self.questions.values() for o in item.options if len(w := _words(o)) >= 2}
         return [set(o) for o in options if o <= said]
+
+    def items_offered(self, text: str) -> list[QuizItem]:
+        """The items whose options the learner put in quotes ("is it the 'scales cheaply' option or
+        the 'perfect agreement' one"): at least two of a quoted choice's words in one option, or its
+        one word."""
+        spans = [_words(span) for span in _QUOTED_SPAN.findall(text)]
+        return [
+            item
+            for item in self.questions.values()
+            if any(
+                len(span & (option := _words(o))) >= min(2, len(span)) and option
+                for span in spans
+                if span
+                for o in item.options
+            )
+        ]
+
+    def settles(self, sentence: str, item: QuizItem) -> bool:
+        """Whether a sentence would confirm or rule out one of ``item``'s options, right or wrong: it
+        states a figure an option states ("0.8+ correlation" against "agrees perfectly") or shares
+        ELIMINATION_WORDS of the words that set an option apart (not in the stem or another option:
+        "judge", "model" and "output" are the question's topic). A refusal quotes no such sentence."""
+        said, figures = _words(sentence), set(_FIGURE.findall(sentence))
+        option_words = [_words(o) for o in item.options]
+        for i, option in enumerate(item.options):
+            others = set().union(*(w for j, w in enumerate(option_words) if j != i)) | _words(item.stem)
+            if figures & set(_FIGURE.findall(option)) or len(said & (option_words[i] - others)) >= ELIMINATION_WORDS:
+                return True
+        return False
 
     def leaks_item(self, text: str, item: QuizItem, overlap: float = 0.5) -> bool:
         """Stricter, for an answer to a request about ``item``: any sentence with half of one of

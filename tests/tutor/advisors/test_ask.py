@@ -269,6 +269,18 @@ def test_a_refusal_for_a_named_quiz_item_sends_the_learner_to_that_items_lesson(
             "set, underfitting and a tokenizer bug. my pick is the first",
             r"catastrophic forgetting",
         ),
+        # Choices in quotes (dev8): the refusal quoted "Agrees with humans at about 0.8+ correlation; does
+        # not replace experts", which rules the second out. A figure an option of the item states is
+        # as telling as the option's words.
+        (
+            "lesson 4 quiz, the judge one. is it the 'scales cheaply' option or the 'perfect agreement' one",
+            r"0\.8|correlat|perfect|cheap",
+        ),
+        (
+            'quiz question on LLM judges: I put "always agrees perfectly with experts", my friend put "scores '
+            'thousands of outputs cheaply". who is right',
+            r"0\.8|correlat|perfect|cheap",
+        ),
     ],
 )
 def test_a_refusal_quotes_no_choice_the_learner_offered(core: Core, text: str, choice: str) -> None:

@@ -290,3 +290,28 @@ def test_a_sentence_that_holds_an_options_text_is_quoted_without_it(guard: QuizG
     # A sentence that gives nothing away is itself.
     fine = "LoRA freezes the base model, and it trains two small matrices per layer."
     assert guard.without_options(fine) == fine
+
+
+def test_two_answers_put_side_by_side_ask_for_the_right_one(guard: QuizGuard) -> None:
+    for text in (
+        'quiz question on LLM judges: I put "always agrees perfectly with experts", my friend put "scores '
+        'thousands of outputs cheaply". who is right',
+        "the lesson 2 quiz - which of us is right, me with dedup or her with more epochs?",
+    ):
+        assert guard.asks_for_answer(text), text
+    for text in (
+        "I'm writing quiz questions for my students on LoRA rank. Who is right about the default, me or Hugging Face?",
+        "We generate quiz questions with our own model; which of us is right about temperature?",
+        "My manager and I disagree on the learning rate for QLoRA. Who is right?",
+    ):
+        assert not guard.asks_for_answer(text), text
+
+
+def test_the_items_whose_options_a_request_quotes_and_what_settles_them(guard: QuizGuard) -> None:
+    offered = guard.items_offered("lesson 4 quiz, the judge one. is it the 'scales cheaply' option or the other one")
+    judge = next(i for i in offered if "LLM-as-judge" in i.stem)
+    # a figure an option states, or three of an option's words, settles it; the idea alone does not
+    assert guard.settles("Agrees with humans at about 0.8+ correlation; does not replace experts.", judge)
+    assert guard.settles("Teams score outputs without paying for thousands of human annotations.", judge)
+    assert not guard.settles("The judge sees the input, the model's output and a reference answer.", judge)
+    assert guard.items_offered("it's the judge's job, isn't it?") == []  # apostrophes quote nothing

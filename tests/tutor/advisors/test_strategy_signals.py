@@ -954,7 +954,7 @@ def test_what_clause_level_negation_must_not_raise() -> None:
 
 
 def test_always_alone_is_no_format() -> None:
-    """"Always" says a behaviour as often as a format ("must always escalate emergencies"); with it gone
+    """ "Always" says a behaviour as often as a format ("must always escalate emergencies"); with it gone
     from the format words, every own-words and generated set scored the same."""
     for text in ("The bot must always escalate medical emergencies to a human.", "Always sound upbeat."):
         assert not facts.has_any(text, *strategy.SIGNAL_WORDS["strict_format"]), text
