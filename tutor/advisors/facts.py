@@ -206,7 +206,7 @@ _THINGS = (
 )
 # Not a rate: "5,000 tickets a day", "2,000 tickets/day", "4,000 claims each weekday".
 _NOT_A_RATE = (
-    r"(?!\s*/|\s+(?:[a-z]+\s+){0,2}(?:per|a|an|each|every)\s+(?:day|night|weekday|business\s+day|working\s+day|week|"
+    r"(?!\s*/|\s+(?:[a-z-]+\s+){0,2}(?:per|a|an|each|every)\s+(?:day|night|weekday|business\s+day|working\s+day|week|"
     r"month|year(?!\s+ago)|hour|minute|second|shift)\b|\s+(?:daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
 )
 
@@ -273,7 +273,7 @@ _NO_EXAMPLES = re.compile(
 # name with digits ("one A100"); not followed by people, time, hardware, tokens or a share ("3 of
 # our engineers", "3 years", "8 GPUs", "4096 tokens", "40%"); and not a rate ("9,000 lines a month").
 _COUNT_OF_THINGS = re.compile(
-    r"(?<![=:#–×])(?<!\$\s)(?<!€\s)(?<!£\s)(?<!usd\s)(?<!eur\s)"
+    r"(?<![=:#–×₹])(?<!\$\s)(?<!€\s)(?<!£\s)(?<!₹\s)(?<!usd\s)(?<!eur\s)(?<!rs\s)(?<!rs\.\s)(?<!inr\s)"
     r"(?<!need\s)(?<!needs\s)(?<!require\s)(?<!requires\s)"  # a count asked for, not one on hand
     + _COUNT
     + r"(?![\w:])(?!-\w)(?!\s*[–-]\s*\d)(?!\s+[a-z]*\d)(?!\s+[a-z-]+\s*/\s*(?:day|d|wk|week|mo|month|hr|h|hour)\b)"
@@ -281,8 +281,10 @@ _COUNT_OF_THINGS = re.compile(
     r"labell?ers|agents|reviewers|experts|engineers|developers|doctors|nurses|lawyers|attorneys|employees|users|"
     r"customers|members|students|teachers|editors|writers|translators|clerks|officers|volunteers|gpus?|cpus?|"
     r"machines|servers|nodes|years?|months?|weeks?|days?|hours?|minutes?|seconds?|shifts?|times|dollars|euros|"
-    r"languages|percent|[a-z]*bytes|gb|tb|mb|tokens?|context|parameters|params|layers|epochs?|steps?)\b)"
-    + _NOT_A_RATE,
+    r"languages|percent|[a-z]*bytes|gb|tb|mb|tokens?|context|parameters|params|layers|epochs?|steps?|"
+    # places and organisations: "a cooperative of 40 vineyards", "12 shops"
+    r"shops|stores|branches|sites|clinics|hospitals|schools|farms|vineyards|offices|locations|restaurants|hotels|"
+    r"warehouses|factories|plants|companies|firms|clients|countries|cities|regions|lakhs?|crores?)\b)" + _NOT_A_RATE,
     re.IGNORECASE,
 )
 

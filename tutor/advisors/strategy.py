@@ -615,6 +615,10 @@ def read_signals(text: str) -> Signals:
                 have = 0
             if examples in ("few", "many") and have is None:
                 have = _count_the_reader_reads(text, examples, learned)
+                if have is None and not _COUNT_IN_WORDS.search(text):
+                    # No count of that size and no quantity in words: the reader's bucket came from
+                    # numbers that count no examples ("each shift writes ~40 log entries", "40 vineyards")
+                    examples = "unstated"
     found["low_budget"] = _budget_by_its_sum(text, found["low_budget"])
     if found["strict_format"] and _DENIES_FORMAT.search(text):
         # "The output can be anything, we map it to the list ourselves": the reader and the meanings
@@ -799,6 +803,10 @@ def _count_the_reader_reads(text: str, bucket: str, learned: SignalReader) -> in
         if sizes and learned.read(sentence).examples == bucket:
             return max(sizes)
     return None
+
+
+# Quantities said in words, which the reader reads and no count pattern does ("a handful of examples").
+_COUNT_IN_WORDS = re.compile(r"\b(?:handful|dozens?|hundreds|thousands|few|couple|several|many|lots)\b", re.I)
 
 
 def _gpu_memory(text: str) -> float | None:

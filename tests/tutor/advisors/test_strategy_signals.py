@@ -959,3 +959,21 @@ def test_always_alone_is_no_format() -> None:
     for text in ("The bot must always escalate medical emergencies to a human.", "Always sound upbeat."):
         assert not facts.has_any(text, *strategy.SIGNAL_WORDS["strict_format"]), text
     assert facts.has_any("It must always return valid JSON.", *strategy.SIGNAL_WORDS["strict_format"])
+
+
+def test_counts_of_sites_money_in_rupees_and_hyphenated_rates_are_not_examples() -> None:
+    assert facts.counts_in("Each shift logs about 70 grape-intake notes.") == []
+    assert facts.counts_in("We are a cooperative of 40 vineyards and 12 shops.") == []
+    assert facts.counts_in("We can't spend more than ₹3 lakh or Rs 50,000 a month.") == []
+    assert facts.counts_in("We have 400 hand-checked notes.") == [400]
+
+
+def test_a_bucket_of_examples_no_count_supports_is_not_read() -> None:
+    text = (
+        "Steel mill in Pune, 3 shifts, each shift writes ~45 log entries in heavy rolling-mill jargon that general "
+        "models misread. Process data is confidential."
+    )
+    signals = strategy.read_signals(text)
+    assert signals.have is None and not signals.few_examples
+    assert decide(text)[1] in ("lora", "qlora")
+    assert strategy.read_signals("We only have a handful of labelled examples.").few_examples
