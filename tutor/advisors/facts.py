@@ -206,12 +206,13 @@ _THINGS = (
 )
 # Not a rate: "5,000 tickets a day", "2,000 tickets/day", "4,000 claims each weekday".
 _NOT_A_RATE = (
-    r"(?!\s*/|\s+(?:[a-z-]+\s+){0,2}(?:per|a|an|each|every)\s+(?:day|night|weekday|business\s+day|working\s+day|week|"
+    r"(?!\s*/|\s+(?:(?!(?:from|in|over|of|for|within|during|across)\b)[a-z-]+\s+){0,2}(?:per|a|an|each|every)\s+(?:day|night|weekday|business\s+day|working\s+day|week|"
     r"month|year(?!\s+ago)|hour|minute|second|shift)\b|\s+(?:daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
 )
 
 _COUNT_OF_EXAMPLES = (
     r"(?<!better of )(?<!best of )(?<!which of )(?<!one of )(?<!between )"  # "the better of two answers"
+    r"(?<!need )(?<!needs )(?<!needed )(?<!need about )(?<!need at least )"  # a count asked for, not on hand
     r"(?<![\d.,])"  # from a number's first digit: "200-300 examples" is 300, never "00"
     + _NUMBER
     # not an age or a size ("60 years of case reports", "2 GB of server logs")
@@ -273,14 +274,14 @@ _NO_EXAMPLES = re.compile(
 # name with digits ("one A100"); not followed by people, time, hardware, tokens or a share ("3 of
 # our engineers", "3 years", "8 GPUs", "4096 tokens", "40%"); and not a rate ("9,000 lines a month").
 _COUNT_OF_THINGS = re.compile(
-    r"(?<![=:#–×₹])(?<!\$\s)(?<!€\s)(?<!£\s)(?<!₹\s)(?<!usd\s)(?<!eur\s)(?<!rs\s)(?<!rs\.\s)(?<!inr\s)"
+    r"(?<![=:#–×₹])(?<!\$\s)(?<!€\s)(?<!£\s)(?<!₹\s)(?<!usd\s)(?<!eur\s)(?<!\brs\s)(?<!\brs\.\s)(?<!\binr\s)"
     r"(?<!need\s)(?<!needs\s)(?<!require\s)(?<!requires\s)"  # a count asked for, not one on hand
     + _COUNT
     + r"(?![\w:])(?!-\w)(?!\s*[–-]\s*\d)(?!\s+[a-z]*\d)(?!\s+[a-z-]+\s*/\s*(?:day|d|wk|week|mo|month|hr|h|hour)\b)"
     r"(?!\s+(?:of\s+(?:our|the|their|my|his|her)\s+)?(?:[a-z-]+\s+)?(?:people|persons?|staff|annotators|"
     r"labell?ers|agents|reviewers|experts|engineers|developers|doctors|nurses|lawyers|attorneys|employees|users|"
     r"customers|members|students|teachers|editors|writers|translators|clerks|officers|volunteers|gpus?|cpus?|"
-    r"machines|servers|nodes|years?|months?|weeks?|days?|hours?|minutes?|seconds?|shifts?|times|dollars|euros|"
+    r"machines|servers|nodes|years?|months?|weeks?|days?|hours?|minutes?|seconds?|shifts?|times|dollars|euros|rupees|inr|"
     r"languages|percent|[a-z]*bytes|gb|tb|mb|tokens?|context|parameters|params|layers|epochs?|steps?|"
     # places and organisations: "a cooperative of 40 vineyards", "12 shops"
     r"shops|stores|branches|sites|clinics|hospitals|schools|farms|vineyards|offices|locations|restaurants|hotels|"
@@ -304,9 +305,10 @@ def counts_in(sentence: str) -> list[int]:
 def examples_on_hand(text: str) -> int | None:
     """Examples the learner has: a count (``example_count``), 0 for "we have no labelled data yet",
     None when the text does not say. The later statement wins."""
-    count = _last(_COUNT_OF_EXAMPLES, digits_for_words(text))
+    written = _per_shift(digits_for_words(text))
+    count = _last(_COUNT_OF_EXAMPLES, written)
     none = _last(_NO_EXAMPLES.pattern, text)
-    if none and (count is None or _position(none, text) > _position(count, digits_for_words(text))):
+    if none and (count is None or _position(none, text) > _position(count, written)):
         return 0
     return example_count(text)
 
@@ -334,12 +336,16 @@ _MONEY_RANGE = re.compile(
 
 # Rupees, as learners in India write them ("₹2 lakh", "Rs 80,000", "5 crore INR"), in dollars at a
 # round rate: the budget rules only ask whether a sum is a few thousand dollars or millions.
+# "Rs" and "INR" before a space or a dot only (not "rs429358", an SNP; not "RS485", a bus); a range
+# by its top ("₹5–10 lakh"); "1.5L" and "2Cr" as people write them.
 _RUPEES = re.compile(
-    r"(?:₹|\brs\.?|\binr)\s*(\d{1,3}(?:,\d{2,3})+|\d+(?:\.\d+)?)\s*(lakh|lac|crore|cr|k|m|million)?s?\b"
-    r"|\b(\d+(?:\.\d+)?)\s*(lakh|lac|crore)s?\s*(?:rupees|inr)\b",
+    r"(?:₹\s*|\brs\.\s*|\brs\s+|\binr\s+)(?:\d+(?:\.\d+)?\s*(?:-|–|—|to)\s*)?"
+    r"(\d{1,3}(?:,\d{2,3})+|\d+(?:\.\d+)?)\s*(lakhs?|lacs?|crores?|cr|l|k|m|million)?(?!\w|\.\d)"
+    r"|\b(\d{1,3}(?:,\d{2,3})+|\d+(?:\.\d+)?)\s*(lakhs?|lacs?|crores?)?\s*(?:rupees|inr)\b",
     re.IGNORECASE,
 )
-_RUPEE_SCALE = {"lakh": 1e5, "lac": 1e5, "crore": 1e7, "cr": 1e7, "k": 1e3, "m": 1e6, "million": 1e6}
+_RUPEE_SCALE = {"lakh": 1e5, "lac": 1e5, "l": 1e5, "crore": 1e7, "cr": 1e7, "k": 1e3, "m": 1e6, "million": 1e6}
+SMALLEST_RUPEE_SUM = 100  # under it, "INR 4.5" is a lab value (a blood test), not money
 RUPEES_PER_DOLLAR = 85
 
 
@@ -347,8 +353,9 @@ def _rupees_in_dollars(text: str) -> list[float]:
     values = []
     for match in _RUPEES.finditer(text):
         digits, scale = (match[1], match[2]) if match[1] else (match[3], match[4])
-        amount = float(digits.replace(",", "")) * _RUPEE_SCALE.get((scale or "").lower(), 1)
-        values.append(amount / RUPEES_PER_DOLLAR)
+        amount = float(digits.replace(",", "")) * _RUPEE_SCALE.get((scale or "").lower().rstrip("s"), 1)
+        if amount >= SMALLEST_RUPEE_SUM:
+            values.append(amount / RUPEES_PER_DOLLAR)
     return values
 
 
@@ -455,10 +462,12 @@ _RANGE_START = re.compile(
 # The shift named before its count: "3 shifts, each shift about 250 notes" (-> "250 notes per shift").
 _SHIFT_FIRST = re.compile(
     # (a verb and its subject may come between: "each shift writes ~40", "each shift the lab logs about 20")
-    r"\b(?:each|every)\s+shift,?\s+(?:(?:the\s+|our\s+)?[a-z]+\s+(?:[a-z]+s\s+)?)?"
+    r"\b(?:each|every)\s+shift,?\s+"
+    r"(?:(?:the\s+|our\s+)?(?!(?:has|have|had|is|are|was|were|lasts|runs|needs|employs|takes)\b)[a-z]+\s+(?:[a-z]+s\s+)?)?"
     r"(?:about\s+|around\s+|roughly\s+|approx\.?\s+|~\s*)?"
-    r"(\d[\d,.]*\s*(?:k\b)?)((?:\s+[a-z-]+)?\s+(?!(?:operators|people|staff|workers|agents|nurses|inspectors|hours|minutes"
-    r"|engineers|technicians|clerks|employees|persons)\b)[a-z-]+s)\b",
+    r"(\d[\d,.]*\s*(?:k\b)?)((?:\s+[a-z-]+)?\s+(?!(?:operators|people|staff|workers|agents|nurses|inspectors|hours|hrs"
+    r"|minutes|mins|engineers|technicians|clerks|employees|persons|analysts|reviewers|annotators|supervisors|doctors"
+    r"|drivers|managers|cashiers|guards|pickers|packers|cooks|chefs|volunteers)\b)[a-z-]+s)\b",
     re.IGNORECASE,
 )
 
@@ -607,7 +616,9 @@ def gpu(text: str) -> tuple[str | None, float | None, int]:
             break
     # not a corpus: "50GB of scanned contracts", "200 GB of call transcripts"
     memory_match = _last(
-        r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g\b)(?!\s+of\s+(?!(?:gpu\s+|video\s+)?(?:vram|memory|ram)\b))"
+        r"(\d+(?:\.\d+)?)\s*(?:gb|gib|g\b)"
+        r"(?!\s+of\s+(?!(?:gpu\s+|video\s+|unified\s+|graphics\s+)?(?:vram|memory|ram|hbm\w*|gddr\w*)\b))"
+        r"(?!\s+(?:worth\b|(?:[\w-]+\s+)?(?:archive|dataset|data\s*set|corpus|dump)s?\b))"
         r"(?:\s+(?:of\s+)?(?:vram|gpu|memory))?",
         text,
     )

@@ -36,7 +36,7 @@ STEM_OVERLAP = 0.75
 # A learner's own product named for a quiz or an exam ("a quiz generator", "our exam bot") is not one.
 _OWN_PRODUCT = r"(?![- ](?:generators?|apps?|bots?|makers?|platforms?|games?|night|prep|tutors?|builders?)\b)"
 _QUIZ_ITEM = (
-    rf"(?:quiz\w*{_OWN_PRODUCT}|module[- ](?:\d[- ])?test|exam(?:s|inations?)?(?![\w-]){_OWN_PRODUCT}"
+    rf"(?:(?<!pub )quiz\w*{_OWN_PRODUCT}|module[- ](?:\d[- ])?test|exam(?:s|inations?)?(?![\w-]){_OWN_PRODUCT}"
     r"|assessment|q\s?\d+|(?:question|test)\s*#?\s*\d+)"
 )
 # A graded item as a whole word ("the lesson 3 quiz", not "a quiz-generation app"), and choosing
@@ -241,7 +241,7 @@ _SEEKS_ANSWER = re.compile(
     r"|\b(?:is it|was it|its|it's|it is)\s+['\"‘“]"
     r"|\bgot (?:it|that|this|one|the one|q\s?\d+|question \d+)\b[^.?!]{0,120}\bwrong\b"
     # two answers put side by side: "I put 'always agrees…', my friend put '…'. who is right"
-    r"|\bwho(?:'s| is| was) right\b|\bwhich (?:one )?of us (?:is|was) right\b"
+    r"|\bwho(?:['’]s| is| was) right\b|\bwhich (?:one )?of us (?:is|was) right\b"
     r"|\b(?:i|we) (?:put|picked|chose|ticked|answered)\s+['\"‘“]"
     # a stem's short options listed ("options 8 32 256 1", "options 5gb, 12gb or 1gb")
     r"|\boptions?\s*(?:are|were|:|-)?\s*\$?\d[\w.%]*(?:\s*[,/]?\s+(?:or\s+)?\$?\d[\w.%]*){2,}",
@@ -258,12 +258,24 @@ _GRADED_SETTING = re.compile(
     # not "our final test set" or "a final exam prep bot"
     r"|\bfinal (?:test|exam)\b(?![- ](?:set|split|data|prep|bot|results?|runs?|scores?))"
     r"|\bmodule(?:[- ]\d)?[- ]test\b(?![- ](?:set|split|data))"
-    r"|\blesson[\s-]*(?:\d|one|two|three|four)\s*quiz\b|\bquiz\s*\d\b|\b(?:the|this|that)\s+quiz\b(?![- ]app)"
-    # a quiz question the learner was set, not one being written ("generate quiz questions", "our quiz app")
-    r"|(?<!write )(?<!writing )(?<!generate )(?<!generating )(?<!make )(?<!making )(?<!our )(?<!my own )"
-    r"\bquiz questions?\b(?![- ](?:generator|bank|writer|app|tool|maker))",
+    r"|\blesson[\s-]*(?:\d|one|two|three|four)\s*quiz\b|\bquiz\s*\d\b|\b(?:the|this|that)\s+quiz\b(?![- ]app)",
     re.I,
 )
+# "a quiz question" the learner was set, unless the text is about quizzes the learner's own product
+# makes or answers ("our tool generates quiz questions", "turning notes into quiz questions", "pub quiz").
+_QUIZ_QUESTION = re.compile(r"\bquiz questions?\b", re.I)
+_OWN_QUIZ = re.compile(
+    r"\b(?:writ|generat|creat|mak|produc|build|turn|answer|design|draft|author)\w*\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:pub\s+)?quiz(?:zes)?\b|\bquiz(?:zes)?\s+questions?\s+(?:generator|bank|writer|app|tool|maker)\b"
+    r"|\bpub quiz|\btrivia\b",
+    re.I,
+)
+
+
+def _graded_setting(text: str) -> bool:
+    return bool(_GRADED_SETTING.search(text) or (_QUIZ_QUESTION.search(text) and not _OWN_QUIZ.search(text)))
+
+
 _Q_NUMBER = re.compile(r"\bq\s?#?\s?\d{1,2}\b", re.I)
 _NAMES_GRADED = re.compile(
     r"\b(?:quiz(?:zes)?|module[- ](?:\d[- ])?test|exam|assessment)(?![\w-])|\b(?:question|test)\s*#?\s*\d+\b"
@@ -364,7 +376,7 @@ class QuizGuard:
             return True
         # Only beside one of the course's graded settings: "exam", "assessment" or "a) … b)" alone
         # are a learner's own ("our exam bot", "credit risk assessment", "two plans: a) … b)").
-        if (_WEIGHS_LETTERS.search(text) or _SEEKS_ANSWER.search(text)) and _GRADED_SETTING.search(text):
+        if (_WEIGHS_LETTERS.search(text) or _SEEKS_ANSWER.search(text)) and _graded_setting(text):
             return True
         if _MARKED_BY_YOU.search(text):  # "print which option you mark as correct"
             return True
@@ -543,17 +555,16 @@ class QuizGuard:
         """The items whose options the learner put in quotes ("is it the 'scales cheaply' option or
         the 'perfect agreement' one"): at least two of a quoted choice's words in one option, or its
         one word."""
-        spans = [_words(span) for span in _QUOTED_SPAN.findall(text)]
-        return [
-            item
+        # (a one-word quote, "is it 'LoRA' or 'QLoRA'?", would put half the bank in play)
+        spans = [words for span in _QUOTED_SPAN.findall(text) if len(words := _words(span)) >= 2]
+        shared = {
+            item.question_id: max((len(span & _words(o)) for span in spans for o in item.options), default=0)
             for item in self.questions.values()
-            if any(
-                len(span & (option := _words(o))) >= min(2, len(span)) and option
-                for span in spans
-                if span
-                for o in item.options
-            )
-        ]
+        }
+        best = max(shared.values(), default=0)
+        if best < 2:
+            return []
+        return [item for item in self.questions.values() if shared[item.question_id] == best][:2]
 
     def settles(self, sentence: str, item: QuizItem) -> bool:
         """Whether a sentence would confirm or rule out one of ``item``'s options, right or wrong: it
@@ -562,9 +573,13 @@ class QuizGuard:
         "judge", "model" and "output" are the question's topic). A refusal quotes no such sentence."""
         said, figures = _words(sentence), set(_FIGURE.findall(sentence))
         option_words = [_words(o) for o in item.options]
-        for i, option in enumerate(item.options):
+        option_figures = [set(_FIGURE.findall(o)) for o in item.options]
+        # a figure the stem states, or every option does, tells no option apart
+        shared_figures = set(_FIGURE.findall(item.stem)) | set.intersection(*option_figures)
+        for i in range(len(item.options)):
             others = set().union(*(w for j, w in enumerate(option_words) if j != i)) | _words(item.stem)
-            if figures & set(_FIGURE.findall(option)) or len(said & (option_words[i] - others)) >= ELIMINATION_WORDS:
+            own_figures = option_figures[i] - shared_figures
+            if figures & own_figures or len(said & (option_words[i] - others)) >= ELIMINATION_WORDS:
                 return True
         return False
 

@@ -234,8 +234,9 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "private", "confidential", "hipaa", "gdpr", "pii",
         # patients, not a manner ("be patient and gentle", "like a patient lab demonstrator")
         "patients",
-        "(?<!\\bbe )(?<!\\bsame )(?<!\\bvery )(?<!\\bso )(?<!\\bmore )(?<!\\bstay )patient"
-        "(?! (?:[\\w-]+ )?(?:teachers?|tutors?|demonstrators?|coach(?:es)?|mentors?|explainers?"
+        "(?<!\\bbe )(?<!\\bvery )(?<!\\bextremely )(?<!\\bstay )(?<!\\bsound )(?<!\\bremain )patient"
+        "(?!,| with\\b| and (?:kind|gentle|calm|warm|friendly|encouraging|clear|polite|supportive)\\b"
+        "| (?:[\\w-]+ )?(?:teachers?|tutors?|demonstrators?|coach(?:es)?|mentors?|explainers?"
         "|style|tone|voice|manner)\\b)",
         "sensitive", "on-prem\\w*", "clinical",
         "medical records?", "proprietary", "personal (?:data|information|details)",
@@ -269,7 +270,7 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         # "our translators compared pairs of machine translations about 5k times"
         "compared pairs of (?:[\\w-]+ ){0,2}(?:translations|outputs|answers|responses|replies|drafts|summar\\w+"
         "|versions|completions|generations|headlines|captions|texts)",
-        "(?:pairwise|side[- ]by[- ]side|head[- ]to[- ]head) (?:comparisons|judg\\w+|ratings|rankings|votes)",
+        "pairwise (?:comparisons|judg\\w+|ratings|rankings|votes|preferences)",
         # Two answers to one prompt, one judged better: "a safe vs an unsafe reply to the same question".
         "(?:pairs?|vs\\.?|versus)\\b[^.?!]{0,60}\\bto the same (?:prompt|question|request|message|input|query)",
     ),
@@ -285,8 +286,10 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "(?:very |really |quite |pretty |extremely |fairly |rather )?(?:tight|small|tiny|limited|minimal|low|modest)",
         "(?:small|tiny|limited|modest|minimal) (?:[\\w-]+ )?(?:grant|funding|budget)",
         # what the project lacks: "limited funds", "money is the biggest problem", "short on cash"
-        "(?:limited|little|scarce) (?:funds|money|means|cash)",
-        "money is (?:the |our |a )?(?:main |biggest |big |real |only )?(?:problem|issue|constraint|bottleneck|worry)",
+        "(?:limited|scarce) (?:funds|money|means|cash)",
+        "(?:very little|little to no|hardly any) (?:money|funding|cash)",
+        "money is (?:the |our |a )?(?:main |biggest |big |real |only )?(?:problem|issue|constraint|bottleneck|worry)"
+        "(?! for (?!us\\b|me\\b))",
         "(?:short|tight) on (?:money|cash|funds)",
     ),
     "from_scratch": ("from[ -]scratch", "pre-?train\\w*", "our own foundation model"),
@@ -407,7 +410,9 @@ NEGATION = re.compile(
 
 # Where a negation's reach ends inside a sentence: "about today's news (changes daily) but never breaks
 # character" denies the character, not the change.
-_NEGATION_SCOPE = re.compile(r"\s*(?:\bbut\b|\bwhereas\b|\balthough\b|;|\s[–—-]\s|[()])\s*", re.IGNORECASE)
+# (Not at a dash or a bracket: "We don't handle PII – names and addresses are stripped upstream"
+# elaborates its denial.)
+_NEGATION_SCOPE = re.compile(r"\s*\b(?:but|whereas|although)\b\s*", re.IGNORECASE)
 
 
 def _stated(text: str, words: tuple[str, ...], by_clause: bool = False) -> bool:
@@ -510,7 +515,8 @@ _NOT_USED = re.compile(
     r"|\b(?:doesn'?t|does not|don'?t|do not) (?:matter|come into it)|\birrelevant\b"
     # "we don't need the model to know rates", "the model doesn't need to keep up with anything itself"
     r"|\b(?:doesn'?t|does not|don'?t|do not|won'?t|will not) need (?:the model |the bot |it )?to"
-    r" (?:know|keep up|track)\b",
+    r" (?:know|keep up|track)\b"
+    r"|\bnever (?:talks? about|mentions?|quotes?|uses?|needs?|touches)\b",
     re.I,
 )
 
@@ -522,12 +528,15 @@ def _moves_but_is_not_used(text: str) -> bool:
     moving = [i for i, part in enumerate(parts) if facts.has_any(part, *SIGNAL_WORDS["changing"])]
 
     def disclaimed(i: int) -> bool:
+        if _LOOKED_UP.search(parts[i]):  # "… it should look them up in our live feed": used, by retrieval
+            return False
         after = parts[i + 1] if i + 1 < len(parts) else ""
         return bool(_NOT_USED.search(parts[i]) or (_POINTS_BACK.match(after) and _NOT_USED.search(after)))
 
     return bool(moving) and all(disclaimed(i) for i in moving)
 
 
+_LOOKED_UP = re.compile(r"\blook(?:s|ing)? (?:\w+ )?up\b|\bretriev\w*|\bfetch\w*|\blive feed\b", re.I)
 _POINTS_BACK = re.compile(r"\W*(?:but\s+)?(?:they|they're|that|that's|it|it's|those|these|this)\b", re.I)
 
 
@@ -615,7 +624,7 @@ def read_signals(text: str) -> Signals:
                 have = 0
             if examples in ("few", "many") and have is None:
                 have = _count_the_reader_reads(text, examples, learned)
-                if have is None and not _COUNT_IN_WORDS.search(text):
+                if have is None and _A_NUMBER.search(text) and not _COUNT_IN_WORDS.search(text):
                     # No count of that size and no quantity in words: the reader's bucket came from
                     # numbers that count no examples ("each shift writes ~40 log entries", "40 vineyards")
                     examples = "unstated"
@@ -645,7 +654,11 @@ def read_signals(text: str) -> Signals:
 
 # "We can't afford to lose a single order" says what a mistake costs, not what the project may spend;
 # the reader took it for a small budget.
-_STAKES_NOT_MONEY = re.compile(r"\b(?:can'?t|cannot|can not) afford to (?!(?:buy|rent|pay|spend|run|hire)\b)", re.I)
+_STAKES_NOT_MONEY = re.compile(
+    r"\b(?:can'?t|cannot|can not) afford to (?:lose|miss|leak|mislabel|misroute|ignore|delay|drop|be wrong"
+    r"|make (?:a |any )?(?:mistakes?|errors?)|get (?:\w+ )?wrong|have (?:any )?downtime)\b",
+    re.I,
+)
 
 
 # A sentence that says any output will do: "any output format is fine", "the output can be anything".
@@ -667,7 +680,8 @@ _BUDGET_WORDS = re.compile(
     r"|\b(?:cloud|compute|gpu|api) credits?\b|\bcredits\b|\bgrant\b|\bfunding\b"
     r"|\bthat'?s all\b|\ball we have\b|\bnothing more\b"
     # a ceiling on spending: "we cannot burn more than ₹2 lakh on this whole experiment"
-    r"|\b(?:spend|burn|put in|invest)\w* (?:more than|over)\b"
+    r"|\b(?:can'?t|cannot|won'?t|will not|must not|mustn'?t|not allowed to|shouldn'?t) (?:spend|burn|put in|invest)\w*"
+    r" (?:more than|over)\b|\bno more than\b"
     r"|\bon (?:this|the) whole (?:experiment|project|pilot|thing)\b",
     re.IGNORECASE,
 )
@@ -806,6 +820,7 @@ def _count_the_reader_reads(text: str, bucket: str, learned: SignalReader) -> in
 
 
 # Quantities said in words, which the reader reads and no count pattern does ("a handful of examples").
+_A_NUMBER = re.compile(r"\d")
 _COUNT_IN_WORDS = re.compile(r"\b(?:handful|dozens?|hundreds|thousands|few|couple|several|many|lots)\b", re.I)
 
 

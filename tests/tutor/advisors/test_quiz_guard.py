@@ -3,6 +3,7 @@ and which texts give one away."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -315,3 +316,22 @@ def test_the_items_whose_options_a_request_quotes_and_what_settles_them(guard: Q
     assert guard.settles("Teams score outputs without paying for thousands of human annotations.", judge)
     assert not guard.settles("The judge sees the input, the model's output and a reference answer.", judge)
     assert guard.items_offered("it's the judge's job, isn't it?") == []  # apostrophes quote nothing
+
+
+def test_what_the_fourteenth_session_s_review_found(guard: QuizGuard) -> None:
+    # a learner's own quiz product is no graded setting
+    for text in (
+        "Our tool generates quiz questions from lecture notes. My co-founder says we need a bigger model, I say more "
+        "data - who is right?",
+        "I'm torn between a) Llama 3 8B and b) Mistral 7B for turning notes into quiz questions.",
+        "We fine-tune a model to answer pub quiz questions; which of us is right about RAG?",
+    ):
+        assert not guard.asks_for_answer(text), text
+    # curly quotes and apostrophes as phones write them
+    assert guard.asks_for_answer("the lesson 2 quiz: I put “dedup first”, my friend put “more epochs”. who’s right")
+    # one-word quotes put no item in play; a figure the stem states settles nothing
+    assert guard.items_offered("quiz question: is it 'LoRA' or 'QLoRA'?") == []
+    for item in guard.items:
+        figures = " ".join(re.findall(r"\d+(?:\.\d+)?", item.stem))
+        if figures:
+            assert not guard.settles(f"The course's example is {figures}.", item), item.question_id

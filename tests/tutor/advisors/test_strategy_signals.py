@@ -977,3 +977,73 @@ def test_a_bucket_of_examples_no_count_supports_is_not_read() -> None:
     assert signals.have is None and not signals.few_examples
     assert decide(text)[1] in ("lora", "qlora")
     assert strategy.read_signals("We only have a handful of labelled examples.").few_examples
+
+
+def test_what_the_fourteenth_session_s_review_found() -> None:
+    """A read-only review of the rules above found these over- and under-reaches; each is fixed."""
+    # a bill is no ceiling; a ceiling is
+    for text in ("We spend over $2,000 a month on GPT-4 calls.", "We're spending more than $1,500/month on OpenAI."):
+        assert not strategy._budget_by_its_sum(text, False), text
+    assert strategy._budget_by_its_sum("We can't spend more than $2,000 on this.", False)
+    # can't afford a thing is a small budget; can't afford a mistake is not
+    assert not strategy._STAKES_NOT_MONEY.search("We're two students and can't afford to train a 70B model.")
+    assert strategy._STAKES_NOT_MONEY.search("We can't afford to lose a single order.")
+    # rupees: ranges by their top, "L" and "Cr" shorthands, plain sums; not SNP ids or lab values
+    assert facts.budget("Our budget is ₹5–10 lakh.") == pytest.approx(1_000_000 / facts.RUPEES_PER_DOLLAR)
+    assert facts.budget("budget ₹1.5L") == pytest.approx(150_000 / facts.RUPEES_PER_DOLLAR)
+    assert facts.budget("Our budget is 80,000 INR.") == pytest.approx(80_000 / facts.RUPEES_PER_DOLLAR)
+    for text in ("queries like rs429358 and rs7412", "an RS485 bus", "flag notes with INR 4.5 or higher"):
+        assert facts.budget(text) is None, text
+    assert facts.counts_in("Our budget is 2 lakh rupees.") == []
+    # people and hours per shift are no volume
+    staffed = "We get about 3,000 samples a day across 3 shifts, and each shift has 4 analysts."
+    assert facts.daily_volume(staffed) == 3000
+    assert facts.daily_volume("We get 2,000 messages a day. Each shift is 8 hrs.") == 2000
+    # the same reading of a count per shift whichever function asks
+    assert facts.examples_on_hand("We have no labelled examples yet. Each shift writes about 40 log entries.") == 0
+    # a count asked for is none on hand; a word ending in "rs" is no rupee sign; "from a year" is no rate
+    assert facts.examples_on_hand("We have 80 reviewed tickets; the vendor says we need 500 examples.") == 80
+    assert facts.counts_in("Over the years 1,100 deeds were typed up by clerks.") == [1100]
+    assert facts.counts_in("We have 1,100 deeds from a year of filings.") == [1100]
+    # a denial that a dash elaborates still denies
+    for text, signal in (
+        ("We don't handle PII – names and addresses are stripped upstream.", "private"),
+        ("The reports have no fixed layout – the format changes from hospital to hospital.", "strict_format"),
+    ):
+        assert not strategy._stated(text, strategy.SIGNAL_WORDS[signal], True), text
+    # knowledge that moves but is never used; knowledge looked up live is used
+    assert not strategy.read_signals("Stock levels change hourly, but the bot never talks about stock.").changing
+    assert strategy.read_signals(
+        "We don't need the model to know the fares itself, it should look them up in our live feed because they "
+        "change daily."
+    ).changing
+    # patients' data after "so", "more", "same"; a manner after a comma, "with" or "extremely"
+    for text in (
+        "We're a clinic, so patient data must stay on our servers.",
+        "We get more patient messages every winter.",
+        "several notes for the same patient",
+    ):
+        assert facts.has_any(text, *strategy.SIGNAL_WORDS["private"]), text
+    for text in ("a patient, friendly tone", "extremely patient", "patient with beginners", "sound patient and warm"):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS["private"]), text
+    # GPU memory said with its kind; a dataset in GB is none
+    assert facts.gpu("a Mac with 36GB of unified memory")[1] == 36.0
+    assert facts.gpu("an RTX 4090 with 24 GB of GDDR6X")[1] == 24.0
+    assert facts.gpu("a 200GB document archive and one RTX 4090")[1] == 24.0
+    # word lists
+    for text, signal in (
+        ("A bot that writes side-by-side comparisons of insurance plans.", "preference"),
+        ("we'd like to save a little money on API calls", "low_budget"),
+        ("Money is a real issue for our customers, so the bot explains loan options.", "low_budget"),
+    ):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
+    for text, signal in (
+        ("Our editors compared pairs of generated headlines roughly 3,000 times.", "preference"),
+        ("Reviewers did about 2k pairwise comparisons of the two chatbot versions.", "preference"),
+        ("We are a charity with limited funds.", "low_budget"),
+        ("Honestly, money is the biggest problem for us.", "low_budget"),
+        ("budget = whatever is in the tip jar", "low_budget"),
+    ):
+        assert facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
+    # the reader's bucket stays where the text gives its size in words and no number at all
+    assert strategy.read_signals("We only have a small set of labelled examples, and a few questions.").few_examples
