@@ -553,8 +553,8 @@ class QuizGuard:
 
     def items_offered(self, text: str) -> list[QuizItem]:
         """The items whose options the learner put in quotes ("is it the 'scales cheaply' option or
-        the 'perfect agreement' one"): at least two of a quoted choice's words in one option, or its
-        one word."""
+        the 'perfect agreement' one"): the one or two items with the most of a quoted choice's words
+        in one option, at least two."""
         # (a one-word quote, "is it 'LoRA' or 'QLoRA'?", would put half the bank in play)
         spans = [words for span in _QUOTED_SPAN.findall(text) if len(words := _words(span)) >= 2]
         shared = {
