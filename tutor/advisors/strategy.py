@@ -15,7 +15,7 @@ from tutor.advisors import facts
 from tutor.advisors.base import AdvisorRequest, LabInfo, Recommendation, table
 from tutor.advisors.grounding import Claims, NumericClaim
 from tutor.advisors.phrasings import meaning_reader, sentences
-from tutor.advisors.signal_reader import SIGNALS, SignalReader, examples_bucket, signal_reader
+from tutor.advisors.signal_reader import SIGNALS, SignalReader, SignalReading, examples_bucket, signal_reader
 
 LAB = LabInfo(
     id="strategy",
@@ -597,18 +597,8 @@ def read_signals(text: str) -> Signals:
     learned = signal_reader()
     if learned is not None:
         reading = learned.read(text)
-        if (
-            "private" in reading.signals
-            and (kept := _without_denials_of_privacy(text)) != text
-            and (not kept.strip() or "private" not in learned.read(kept).signals)
-        ):
-            reading = replace(reading, signals=reading.signals - {"private"})
-        if (
-            "low_budget" in reading.signals
-            and (kept := _without_denials(text, _STAKES_NOT_MONEY.search)) != text
-            and (not kept.strip() or "low_budget" not in learned.read(kept).signals)
-        ):
-            reading = replace(reading, signals=reading.signals - {"low_budget"})
+        reading = _unless_read_without(reading, "private", text, _denies_privacy, learned)
+        reading = _unless_read_without(reading, "low_budget", text, _STAKES_NOT_MONEY.search, learned)
         if "already_works" in reading.signals and not _stated_outside_questions(text, learned):
             reading = replace(reading, signals=reading.signals - {"already_works"})
         # Either raises a signal: the reader reads people's paraphrases, the words and meanings
@@ -659,6 +649,18 @@ _STAKES_NOT_MONEY = re.compile(
     r"|make (?:a |any )?(?:mistakes?|errors?)|get (?:\w+ )?wrong|have (?:any )?downtime)\b",
     re.I,
 )
+
+
+def _unless_read_without(
+    reading: SignalReading, signal: str, text: str, denies: Callable[[str], object], learned: SignalReader
+) -> SignalReading:
+    """The reader's ``signal`` kept only if the text still raises it without its sentences that
+    ``denies`` ("It is not secret data"; "we can't afford to lose a single order")."""
+    if signal not in reading.signals or (kept := _without_denials(text, denies)) == text:
+        return reading
+    if kept.strip() and signal in learned.read(kept).signals:
+        return reading
+    return replace(reading, signals=reading.signals - {signal})
 
 
 # A sentence that says any output will do: "any output format is fine", "the output can be anything".
