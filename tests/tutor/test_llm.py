@@ -113,9 +113,11 @@ def test_other_builds_keep_llamacpps_defaults(monkeypatch: pytest.MonkeyPatch) -
 
 def _llamacpps_own_defaults(monkeypatch: pytest.MonkeyPatch, low):
     """llama-cpp-python's own default-parameters function, put back in place for one test (an earlier
-    model load on an AMX machine has wrapped it for the whole process)."""
+    model load on an AMX machine has wrapped it for the whole process). Only our own wrapper is
+    undone: llama-cpp-python 0.3.36's ctypes functions carry a ``__wrapped__`` of their own, an
+    empty Python stub."""
     current = low.llama_model_default_params
-    original = getattr(current, "__wrapped__", current)
+    original = current.__wrapped__ if getattr(current, "without_extra_buffers", False) else current
     monkeypatch.setattr(low, "llama_model_default_params", original)
     return original
 
