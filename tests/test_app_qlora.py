@@ -7,9 +7,11 @@ against the truth: the base model's and the adapter's own greedy answers, comput
 
 from __future__ import annotations
 
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from gradio_client.exceptions import AppError
@@ -344,6 +346,12 @@ def test_two_finished_runs_side_by_side_through_the_api(lab_app, finished_run, m
         assert shown["answers"] and all(row[letter] == answered[row["input"]] for row in shown["answers"])
     # Same data and seed: the same held-out rows, each with the base model's answer and the reference.
     assert all(row["reference"] in ("positive", "negative", "neutral") and row["base"] for row in shown["answers"])
+
+    # The report to download names both runs, and each download leaves no folder of its own behind.
+    leftovers = set(Path(tempfile.gettempdir()).glob("tutor-compare-*"))
+    report = lab.comparison_report("ada", [finished_run.id, more_runs.b])
+    assert report.name == f"comparison-{finished_run.id}-vs-{more_runs.b}.md" and more_runs.b in report.read_text()
+    assert set(Path(tempfile.gettempdir()).glob("tutor-compare-*")) == leftovers
 
 
 def test_comparisons_that_cannot_be_made_say_why(lab_app, finished_run, more_runs):

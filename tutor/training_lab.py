@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trainer import atomic
 from trainer.config import ConfigError, TrainConfig, default_config_name, parse_config, shipped_config
 from trainer.data import BUILTIN_FILES, BUILTIN_SOURCES, DataError, Example, builtin_path, load_examples
 from trainer.model import Hardware, detect_hardware
@@ -482,16 +481,12 @@ class TrainingLab:
 
     def comparison_report(self, owner: str | None, run_ids: list[str]) -> Path:
         """The comparison as a Markdown file to download (a fresh copy; nothing in the runs changes)."""
-        import tempfile
-
         from tutor.run_compare import markdown
 
         comparison = self.compare_runs(owner, run_ids)
         summary = self._experiment_verdict(comparison)
-        folder = Path(tempfile.mkdtemp(prefix="tutor-compare-"))
         name = "comparison-" + "-vs-".join(c.run.id for c in comparison.runs)[:150] + ".md"
-        path = atomic.write_text(folder / name, markdown(comparison, summary=summary))
-        return lab_files.download_copy(path)
+        return lab_files.text_download(markdown(comparison, summary=summary), name)
 
     def start_experiment(self, owner: str, experiment_id: str, seed: int | None = None) -> list[Run]:
         """Queue both arms of a guided experiment on this host's default sentiment config; ``seed``
