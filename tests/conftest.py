@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel
 
+from tests import run_temp  # first: it points the run's temp files at a folder of their own
 from tests.postgres_server import PostgresServer, PostgresUnavailable
 from tutor import accounts
 from tutor.core import Core
@@ -27,6 +28,17 @@ from tutor.store import open_store
 # TUTOR_TEST_DATABASE_URL. When it cannot start, its cases fail with the reason; nothing drops them
 # silently. TUTOR_TEST_POSTGRES=skip reports them as skipped, for a machine without PostgreSQL.
 DATABASES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _downloads_emptied_after_each_module() -> Iterator[None]:
+    """Each module's exports go when it ends (tests/run_temp.py), so a run never holds them all."""
+    yield
+    run_temp.empty_downloads()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run_temp.remove_run_temp()
 
 
 @pytest.fixture(scope="session")

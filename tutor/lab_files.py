@@ -45,12 +45,13 @@ def old_uploads(uploads: Path, keep_seconds: float, in_use: set[Path], now: floa
 
 
 DOWNLOADS_KEPT_S = 3600.0  # Gradio copies a returned file into its own cache within seconds
+DOWNLOADS_FOLDER = "tutor-downloads"  # under the system's temp folder
 
 
 def _download_folder() -> Path:
     """A new temporary folder for one download. Folders older than an hour are deleted on the way,
     so downloads do not pile up in the temp folder."""
-    parent = Path(tempfile.gettempdir()) / "tutor-downloads"
+    parent = Path(tempfile.gettempdir()) / DOWNLOADS_FOLDER
     parent.mkdir(exist_ok=True)
     for old in parent.iterdir():
         with contextlib.suppress(OSError):
