@@ -37,8 +37,16 @@ def _downloads_emptied_after_each_module() -> Iterator[None]:
     run_temp.empty_downloads()
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_RUN_PASSED] = exitstatus == 0
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    run_temp.remove_run_temp()
+    # After every fixture's teardown (the PostgreSQL server's folder is in the run's folder).
+    run_temp.finish(passed=config.stash.get(_RUN_PASSED, False))
+
+
+_RUN_PASSED = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="session")

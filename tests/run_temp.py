@@ -3,9 +3,11 @@
 The app writes downloads (GGUF and merged-model exports, as copies or hard links) and Gradio
 caches files under ``tempfile.gettempdir()``; trainer and server processes write there too. Left
 in /tmp, a run's exports outlived it and filled a CI machine's disk after a few runs. Here they all
-go in ``/tmp/tutor-tests-<pid>``: child processes get it as TMPDIR, the downloads folder is emptied
-after each test module (conftest.py), and the folder goes when the run ends, or at the next run's
-start when a killed run could not remove it.
+go in ``/tmp/tutor-tests-<pid>``, pytest's own ``tmp_path`` folders too: child processes get it as
+TMPDIR, and the downloads folder is emptied after each test module (conftest.py). The folder goes
+when a run passes. A failed run leaves it for a look (the failed tests' folders, pytest's
+``tmp_path_retention_policy = "failed"``), and the next run's start removes it, as it removes a
+killed run's.
 
 Imported by conftest.py before anything that could read the temp folder's name.
 """
@@ -65,5 +67,8 @@ def empty_downloads() -> None:
     shutil.rmtree(DOWNLOADS, ignore_errors=True)
 
 
-def remove_run_temp() -> None:
-    shutil.rmtree(RUN_TEMP, ignore_errors=True)
+def finish(passed: bool) -> None:
+    if passed:
+        shutil.rmtree(RUN_TEMP, ignore_errors=True)
+    else:
+        print(f"\nthis run's temporary files, the failed tests' folders among them: {RUN_TEMP}")
