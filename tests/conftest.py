@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,13 +29,29 @@ from tutor.store import open_store
 # TUTOR_TEST_DATABASE_URL. When it cannot start, its cases fail with the reason; nothing drops them
 # silently. TUTOR_TEST_POSTGRES=skip reports them as skipped, for a machine without PostgreSQL.
 DATABASES = ["sqlite", "postgresql"]
+SHARED_DATA = "shared-var"  # the session's data folder (shared_data_dir), kept for the whole run
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _downloads_emptied_after_each_module() -> Iterator[None]:
-    """Each module's exports go when it ends (tests/run_temp.py), so a run never holds them all."""
-    yield
+def _module_files_removed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """What a module wrote goes when it ends, so a run never holds every module's models at once:
+    its exports (tests/run_temp.py), its module fixtures' folders, and the QLoRA runs and quantized
+    copies it left in the shared data folder. A module with a failed test keeps its folders."""
+    base = tmp_path_factory.getbasetemp()
+    before = set(base.iterdir())
+    failed_before = request.session.testsfailed
+    yield  # autouse and first: torn down after the module's own fixtures (its servers closed)
     run_temp.empty_downloads()
+    if request.session.testsfailed > failed_before:
+        return
+    for path in set(base.iterdir()) - before:
+        if path.is_symlink():  # pytest's "<name>current" links
+            path.unlink(missing_ok=True)
+        elif not path.name.startswith(SHARED_DATA):
+            shutil.rmtree(path, ignore_errors=True)
+    for shared in base.glob(f"{SHARED_DATA}*[0-9]"):
+        for made in ("runs", "models/quantized"):
+            shutil.rmtree(shared / made, ignore_errors=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -146,7 +163,7 @@ def class_app(tmp_path: Path, postgres_url: str) -> Iterator[str]:
 def shared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One data folder per test run for the course index and the converted packaged model, which
     take seconds to build; each test still gets its own database."""
-    return tmp_path_factory.mktemp("shared-var")
+    return tmp_path_factory.mktemp(SHARED_DATA)
 
 
 @pytest.fixture(scope="session")
