@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainer import hub
 from trainer.config import LoraSection, ModelSection
 from trainer.packaged import PACKAGED_NAME, PackagedModelError, packaged_checkpoint
 
@@ -64,7 +65,7 @@ def load_tokenizer(base: str):
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(base)
+        tokenizer = hub.from_pretrained(AutoTokenizer, base)
     except Exception as exc:
         raise ModelError(_load_message(base, exc)) from None
     if tokenizer.pad_token is None:
@@ -96,7 +97,7 @@ def load_base_model(base: str, model_cfg: ModelSection, hardware: Hardware):
         kwargs["quantization_config"] = quant
         kwargs["device_map"] = {"": 0} if hardware.is_gpu else {"": "cpu"}
     try:
-        model = AutoModelForCausalLM.from_pretrained(base, **kwargs)
+        model = hub.from_pretrained(AutoModelForCausalLM, base, **kwargs)
     except Exception as exc:
         raise ModelError(_load_message(base, exc)) from None
     if quant is None and hardware.is_gpu:
@@ -157,7 +158,7 @@ def trainable_parameters(model) -> tuple[int, int]:
 
 def _load_message(base: str, exc: Exception) -> str:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if Path(base).exists() or base.startswith((".", "/")):
+    if hub.is_local(base):
         return f"cannot load model {base!r}: {first}"
     return (
         f"cannot load model {base!r} from the Hugging Face Hub ({first}). Offline? Use a local folder, or "

