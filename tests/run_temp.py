@@ -26,7 +26,7 @@ from tutor.lab_files import DOWNLOADS_FOLDER
 SYSTEM_TEMP = Path(tempfile.gettempdir())
 PREFIX = "tutor-tests-"
 LOCK = ".run.lock"  # held by the run for its whole life: a folder whose lock can be taken is a dead run's
-YOUNG_S = 120.0  # a folder this new without its lock yet may be a run that is starting
+YOUNG_S = 120.0  # a folder this new may be a run that is starting, before it holds its lock
 
 
 def _dead(folder: Path) -> bool:
@@ -36,8 +36,10 @@ def _dead(folder: Path) -> bool:
         if folder.stat().st_uid != os.getuid():
             return False  # another user's run: theirs to remove
         lock = folder / LOCK
+        if time.time() - folder.stat().st_mtime < YOUNG_S:
+            return False  # a run that is starting may not hold its lock yet
         if not lock.exists():
-            return time.time() - folder.stat().st_mtime > YOUNG_S
+            return True
         with lock.open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:  # locked (a live run) or gone meanwhile

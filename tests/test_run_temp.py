@@ -28,10 +28,12 @@ def test_a_dead_runs_folder_goes_and_a_live_or_starting_ones_stays(tmp_path: Pat
     for folder in folders.values():
         folder.mkdir()
     (folders["dead"] / run_temp.LOCK).touch()  # its run ended, or was killed, and let go of the lock
+    (folders["starting"] / run_temp.LOCK).touch()  # a run that has not taken its lock yet
     with (folders["live"] / run_temp.LOCK).open("a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # another run, alive: its lock cannot be taken
         long_ago = time.time() - 10 * run_temp.YOUNG_S
-        os.utime(folders["lockless"], (long_ago, long_ago))  # no lock and old: a run killed as it began
+        for name in ("dead", "live", "lockless"):  # "lockless": a run killed as it began
+            os.utime(folders[name], (long_ago, long_ago))
         run_temp._remove_dead_runs()
     assert sorted(p.name.removeprefix(run_temp.PREFIX) for p in tmp_path.iterdir()) == ["live", "starting"]
 
@@ -42,6 +44,8 @@ def test_another_users_folder_is_theirs_to_remove(tmp_path: Path, monkeypatch) -
     theirs = tmp_path / f"{run_temp.PREFIX}theirs"
     theirs.mkdir()
     (theirs / run_temp.LOCK).touch()
+    long_ago = time.time() - 10 * run_temp.YOUNG_S
+    os.utime(theirs, (long_ago, long_ago))
     os.chown(theirs, 65534, 65534)  # nobody
     run_temp._remove_dead_runs()
     assert theirs.exists()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from trainer import atomic
+from trainer import atomic, hub
 from trainer.config import TrainConfig
 from trainer.model import ModelError, resolve_base
 
@@ -38,7 +38,7 @@ def merge_adapter(output_dir: Path, config: TrainConfig, *, models_dir: Path, dt
     if not (adapter / "adapter_config.json").is_file():
         raise ModelError(f"{output_dir} has no finished adapter yet")
     base_ref, _ = resolve_base(config.model.name, models_dir)
-    base = AutoModelForCausalLM.from_pretrained(base_ref, dtype=getattr(torch, dtype))  # never 4-bit
+    base = hub.from_pretrained(AutoModelForCausalLM, base_ref, dtype=getattr(torch, dtype))  # never 4-bit
     merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
     target = output_dir / f"merged-{dtype}"
     partial = target.with_name(target.name + ".partial")

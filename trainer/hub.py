@@ -40,12 +40,16 @@ def hub_answers() -> bool:
         return _probe[1]
     import httpx
     from huggingface_hub import constants
+    from huggingface_hub.utils import get_session
 
     try:
-        httpx.head(constants.ENDPOINT, timeout=PROBE_TIMEOUT_S)
+        # The Hub library's own client: its proxy and certificate settings, as a download would use.
+        get_session().head(constants.ENDPOINT, timeout=PROBE_TIMEOUT_S)
         answered = True
-    except httpx.HTTPError:
+    except httpx.TransportError:  # no connection, DNS failure, time-out, proxy refused
         answered = False
+    except Exception:  # a setting the probe cannot judge: let the library try, as before
+        answered = True
     _probe = (time.monotonic(), answered)
     return answered
 
@@ -59,7 +63,8 @@ def from_pretrained(loader, ref: str, **kwargs):
     try:
         return loader.from_pretrained(ref, local_files_only=True, **kwargs)
     except OSError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HubUnreachable(
-            f"the Hub at {constants.ENDPOINT} did not answer within {PROBE_TIMEOUT_S:g} s, and {ref!r} is not "
-            "in this machine's Hugging Face cache"
+            f"the Hub at {constants.ENDPOINT} did not answer within {PROBE_TIMEOUT_S:g} s, and {ref!r} could not "
+            f"be loaded from this machine's Hugging Face cache: {first}"
         ) from exc

@@ -28,7 +28,7 @@ def hub_out_of_reach(monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_an_uncached_hub_id_fails_at_once_saying_the_hub_did_not_answer(hub_out_of_reach: str) -> None:
     waited = f"{hub.PROBE_TIMEOUT_S:g}"
-    said = rf"the Hub at {hub_out_of_reach} did not answer within {waited} s, and 'no-such-org/no-such-model' is not"
+    said = rf"the Hub at {hub_out_of_reach} did not answer within {waited} s, and 'no-such-org/no-such-model' could"
     with pytest.raises(LLMError, match=r"cannot load model 'no-such-org/no-such-model' from the Hugging Face Hub \("):
         load_chat_model(Settings(llm_model="no-such-org/no-such-model"))
     with pytest.raises(LLMError, match=said):
