@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainer import hub
 from trainer.config import DataSection
 from trainer.records import NotTextError, decode_text, is_csv, is_jsonl, read_csv, read_jsonl
 
@@ -270,7 +271,7 @@ def _read_hub(ref: str) -> list[tuple[str, dict]]:
     try:
         loaded = datasets.load_dataset(name, subset or None, split="train")
     except Exception as exc:  # offline, unknown id, gated dataset: all mean "not available here"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = hub.first_line(exc)
         raise DataError(
             f"hf:{ref}: cannot load it from the Hugging Face Hub ({first}). Offline? Use 'builtin' or a local file."
         ) from None

