@@ -507,7 +507,12 @@ _VOLUME = re.compile(
     + r"(?!\s*(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)"
     # up to three words before the rate, or four when two nouns are joined ("150 drug-interaction and
     # dosing questions a day"): not "15,000 a day; 8 agents clear the backlog daily"
-    r"(?:\s+(?:[a-z-]+\s+(?:and|or|&)\s+[a-z-]+\s+[a-z-]+\s+|(?:[a-z-]+\s+){0,3}?)"
+    r"(?:\s+(?:[a-z-]+\s+(?:and|or|&)\s+[a-z-]+\s+[a-z-]+\s+|(?:[a-z-]+\s+){0,3}?"
+    # or four nouns and modifiers, none a word that starts a clause ("2.5M short ad headline variants per
+    # day", dev14; not "8 agents clear the backlog daily")
+    r"|(?:(?!(?:the|a|an|our|their|its|his|her|my|your|we|they|it|is|are|was|were|be|to|of|in|on|at|for|with"
+    r"|from|and|or|but|that|which|this|these|those|clear|clears|handle|handles|process|processes|do|does|get"
+    r"|gets)\s)[a-z-]+\s+){4})"
     r"(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
     r"(day|night|week|month|year|hour|minute|second|shift)\b(?!\s+ago)"
     r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour|min|minute|s|sec|second)\b"

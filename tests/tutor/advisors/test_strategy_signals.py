@@ -1047,3 +1047,76 @@ def test_what_the_fourteenth_session_s_review_found() -> None:
         assert facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
     # the reader's bucket stays where the text gives its size in words and no number at all
     assert strategy.read_signals("We only have a small set of labelled examples, and a few questions.").few_examples
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We tried few-shot prompting with GPT-4o-mini and the accuracy was poor because of the slang.",
+        "Prompting works maybe 80% of the time but students find ways around it.",
+        "I want a model that writes annotations with the right GO terms, which the base models get subtly wrong.",
+        "We generate headlines with a 70B model. The quality is okay but it often ignores our hard character limit.",
+        "Claude gave us bad results on the scanned forms, honestly.",
+    ],
+)
+def test_prompting_that_falls_short_in_the_fourteenth_dev_set_s_words(text: str) -> None:
+    assert not strategy.read_signals(text).already_works, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Prompting works 90% of the time and that's fine for us.",
+        "GPT-4o already writes these summaries well.",
+        "prompting works, we just want it cheaper",
+    ],
+)
+def test_prompting_that_works_still_reads_as_working(text: str) -> None:
+    assert strategy.read_signals(text).already_works, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "want a model for sql on our warehouse. the schema is 400 tables and changes most sprints.",
+        "Eviction rules keep changing, sometimes monthly, and differ per city. We get 100 inquiries a day.",
+        "Volunteers answer questions about the procedure, which the ministry changes by decree every couple of "
+        "weeks. About a hundred questions a day.",
+        "We answer RFIs from subcontractors. Project specs change with every addendum, which is constant.",
+        "The price list is revised fortnightly.",
+    ],
+)
+def test_knowledge_that_changes_in_the_fourteenth_dev_set_s_words(text: str) -> None:
+    assert strategy.read_signals(text).changing, text
+
+
+def test_what_the_fourteenth_dev_set_s_change_words_leave_alone() -> None:
+    for text in (
+        "The report format changes from hospital to hospital.",
+        "Every sprint we ship a new feature to the app; the model only writes release-note summaries in our style.",
+    ):
+        assert not strategy.read_signals(text).changing, text
+
+
+def test_no_pairs_said_in_a_case_the_reader_reads_as_few_is_none() -> None:
+    text = (
+        "Tax authority archive: staff query 30 years of historical rulings. The archive is frozen. ~250 "
+        "queries/day. Taxpayer data is confidential and must stay on our infrastructure. No Q&A pairs exist."
+    )
+    assert strategy.read_signals(text).have == 0
+    assert decide(text) == (["prompting"], "none")
+
+
+@pytest.mark.parametrize(
+    ("text", "volume"),
+    [
+        ("We generate 2.5M short ad headline variants per day with a 70B model.", 2_500_000),
+        ("The plant logs 4,000 vibration sensor alarm events a day.", 4_000),
+    ],
+)
+def test_four_words_between_a_volume_and_its_rate(text: str, volume: int) -> None:
+    assert facts.daily_volume(text) == volume
+
+
+def test_four_words_with_a_verb_among_them_are_no_volume() -> None:
+    assert facts.daily_volume("We get 15,000 a day; 8 agents clear the backlog daily.") == 15_000
