@@ -125,3 +125,19 @@ def test_any_question_after_a_use_case_keeps_its_task(question: str) -> None:
 def test_a_question_in_a_later_message_keeps_the_task_of_the_first() -> None:
     request = AdvisorRequest(text="How should we evaluate it?", history=[USE_CASES[-1]])
     assert evaluation.analyse(request).task_type == "open-ended generation"
+
+
+@pytest.mark.parametrize(
+    ("text", "task"),
+    [
+        ("Board meeting minutes -> which loans were discussed, what was decided, conditions attached.",
+         "summarisation"),
+        ("writes the narrative section of suspicious activity reports for our AML analysts", "open-ended generation"),
+    ],
+)  # fmt: skip
+def test_the_words_decide_a_task_the_reader_doubts(text: str, task: str) -> None:
+    """Where the reader is under TASK_READ_SURE and the text names one task in its own words, the
+    words decide (bench/eval_cases_dev7.yaml: the reader said classification and code generation)."""
+    reading = eval_reader.eval_reader().read(text)
+    assert reading.task != task and reading.task_confidence < evaluation.TASK_READ_SURE, reading
+    assert evaluation.analyse(AdvisorRequest(text=text)).task_type == task
