@@ -113,7 +113,12 @@ EXAMPLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "Human preference data comparing two replies to the same prompt.",
             "Raters score which response they prefer.",
         ),
-        (),
+        # Drafts judged poor, not compared: "Prompted drafts slip up now and then", "Prompted replies sound
+        # robotic" sat just over the threshold (strategy dev15).
+        (
+            "The drafts we get from prompting are not good enough.",
+            "The replies from prompting sound robotic and make mistakes.",
+        ),
     ),
     "low_budget": (
         (

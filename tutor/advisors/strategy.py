@@ -222,6 +222,9 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         # moves with each new document that amends it: "specs change with every addendum" (dev14)
         "(?:chang|updat|revis)\\w* with (?:every|each) (?:new )?(?:addend(?:um|a)|release|revision|amendment|version"
         "|update|sprint|memo|circular|decree|bulletin|notice|edition)\\b",
+        # new releases said with how often: "our changelog (new releases every few days)" (dev15)
+        f"new (?:releases?|versions?|rules?|regulations?|editions?|updates?|products?|models?)(?: [\\w'-]+){{0,3}}"
+        f" (?:come out |ship |land |go out |appear )?(?:{_HOW_OFTEN})",
         # More change on its way: "further amendments are expected", "more updates are coming" (dev13).
         "(?:more|further|new|upcoming) (?:amendments|changes|updates|revisions)(?: [\\w'-]+){0,2} "
         "(?:are |keep )?(?:coming|expected|planned|on the way)",
@@ -296,6 +299,10 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "money is (?:the |our |a )?(?:main |biggest |big |real |only )?(?:problem|issue|constraint|bottleneck|worry)"
         "(?! for (?!us\\b|me\\b))",
         "(?:short|tight) on (?:money|cash|funds)",
+        # none at all: "budget is basically zero", "zero budget" (dev15)
+        "(?:budget|money|funds?|funding)(?: \\w+)? (?:is|are|=|:) (?:basically |practically |essentially |effectively "
+        "|pretty much |literally |about |roughly )?(?:zero|nil|nothing|non-?existent|\\$0)\\b",
+        "(?:zero|nil|\\$0) (?:budget|funding|money)",
     ),
     "from_scratch": ("from[ -]scratch", "pre-?train\\w*", "our own foundation model"),
     "already_works": (
@@ -705,6 +712,7 @@ _BUDGET_WORDS = re.compile(
     r"\bbudget(?:s|ed)?\s*(?:is|was|of|for|:|=|around|about|approved|here|total|maybe|roughly)"
     r"|\b(?:total|our|my|the|a|small|tiny|whole|project|compute|cloud) budget\b"
     r"|\b(?:cloud|compute|gpu|api) credits?\b|\bcredits\b|\bgrant\b|\bfunding\b"
+    r"|\b(?:club|our|my|project|team|society|research|lab|grant) funds\b|\bin funds\b"  # "$200 in club funds" (dev15)
     r"|\bthat'?s all\b|\ball we have\b|\bnothing more\b"
     # a ceiling on spending: "we cannot burn more than ₹2 lakh on this whole experiment"
     r"|\b(?:can'?t|cannot|won'?t|will not|must not|mustn'?t|not allowed to|shouldn'?t) (?:spend|burn|put in|invest)\w*"

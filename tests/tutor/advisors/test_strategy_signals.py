@@ -1120,3 +1120,39 @@ def test_four_words_between_a_volume_and_its_rate(text: str, volume: int) -> Non
 
 def test_four_words_with_a_verb_among_them_are_no_volume() -> None:
     assert facts.daily_volume("We get 15,000 a day; 8 agents clear the backlog daily.") == 15_000
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("Rural clinic. Budget is basically zero and patient data must stay private.", "low_budget"),
+        ("student society, we have $200 in club funds for this", "low_budget"),
+        ("zero budget, the GPU was donated", "low_budget"),
+        ("Defence contractor. Air-gapped, classified network. 400 maintenance logs a week.", "private"),
+        ("Our FAQ bot over the changelog (new releases every few days) answers about 200 users.", "changing"),
+        ("we want the bot snarky always, never bland", "behaviour"),
+    ],
+)
+def test_signals_of_the_fifteenth_dev_set(text: str, signal: str) -> None:
+    assert getattr(strategy.read_signals(text), signal), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hotel group. Prompted replies sound robotic and mix politeness levels. ~1,000 emails/day.",
+        "Pension fund. Prompted drafts slip up now and then. 250 emails a day, 1,200 approved replies.",
+    ],
+)
+def test_drafts_judged_poor_are_no_preference_data(text: str) -> None:
+    assert not strategy.read_signals(text).preference, text
+
+
+def test_what_the_fifteenth_dev_set_s_words_leave_alone() -> None:
+    for text, signal in (
+        ("Our budget is $250,000 and we have a cluster.", "low_budget"),
+        ("Public data only, nothing classified.", "private"),
+        ("New hires join every few weeks.", "changing"),
+    ):
+        assert not getattr(strategy.read_signals(text), signal), (text, signal)
+    assert strategy.read_signals("Our agents picked the better of two drafts for 3,000 tickets.").preference
