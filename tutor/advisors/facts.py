@@ -282,6 +282,7 @@ _COUNT_OF_THINGS = re.compile(
     r"labell?ers|agents|reviewers|experts|engineers|developers|doctors|nurses|lawyers|attorneys|employees|users|"
     r"customers|members|students|teachers|editors|writers|translators|clerks|officers|volunteers|gpus?|cpus?|"
     r"machines|servers|nodes|years?|months?|weeks?|days?|hours?|minutes?|seconds?|shifts?|times|dollars|euros|rupees|inr|"
+    r"francs|dirhams|yen|yuan|pesos|reais|rand|naira|shillings|kronor|kroner|zloty|lira|baht|ringgit|dinars|pounds|bucks|"
     r"languages|percent|[a-z]*bytes|gb|tb|mb|tokens?|context|parameters|params|layers|epochs?|steps?|"
     # places and organisations: "a cooperative of 40 vineyards", "12 shops"
     r"shops|stores|branches|sites|clinics|hospitals|schools|farms|vineyards|offices|locations|restaurants|hotels|"

@@ -477,8 +477,14 @@ SAID_AS_A_NEGATION: dict[str, tuple[str, ...]] = {
         # item numbers that ChatGPT garbles"): not "mangles the JSON output" (a format).
         "(?:models?|llms?|chatgpt|gpt[\\w.-]*|claude) (?:\\w+ )?(?:mangles?|garbles?|butchers?|botch(?:es)?)"
         "(?=\\s*[.!?;]|\\s*$| (?-i:[A-Z][a-z]+)| (?:it|them)\\s*(?:[.!?;,]|$)"
-        "| (?:our|their|the|these) (?:[\\w-]+ )?(?:names|terms|codes|slang|jargon|abbreviations|dialect|language"
+        "| (?:our|their|the|these) (?:[\\w-]+ ){0,2}(?:names|terms|codes|slang|jargon|abbreviations|dialect|language"
         "|callouts|shorthand)\\b)",
+        # "the model doesn't understand half of it", "claim language trips the model up" (dev16)
+        "(?:models?|llms?|chatgpt|gpt[\\w.-]*|claude|ai) (?:\\w+ )?(?:don'?t|doesn'?t|do not|does not|can'?t|cannot) "
+        "(?:understand|get|follow|read) (?:half|most|much|a lot|any) of (?:it|them|what)",
+        "(?:language|jargon|terms|terminology|wording|phrasing|vocabulary|slang|shorthand|abbreviations|dialect) "
+        "(?:really |badly |constantly |always |often )?trips? (?:up )?(?:the |our |a |general |base |generic )?"
+        "(?:models?|llms?|ai|gpt\\S*|chatgpt)(?: up)?",
         "(?:handles?|speaks?) (?-i:[A-Z][a-z]+)(?: (?-i:[A-Z][a-z]+))? (?:very |really |quite |pretty )?"
         "(?:poorly|badly|terribly)",
     ),
@@ -532,7 +538,10 @@ _NOT_USED = re.compile(
     # "we don't need the model to know rates", "the model doesn't need to keep up with anything itself"
     r"|\b(?:doesn'?t|does not|don'?t|do not|won'?t|will not) need (?:the model |the bot |it )?to"
     r" (?:know|keep up|track)\b"
-    r"|\bnever (?:talks? about|mentions?|quotes?|uses?|needs?|touches)\b",
+    r"|\bnever (?:talks? about|mentions?|quotes?|uses?|needs?|touches)\b"
+    # "but we don't want the model to price anything" (dev16)
+    r"|\b(?:don'?t|do not|doesn'?t|does not) want (?:the model|the bot|it|the ai) to (?:[\w-]+ ){0,2}"
+    r"(?:anything|them|those|prices?)\b",
     re.I,
 )
 
@@ -568,7 +577,8 @@ _FALLS_SHORT = re.compile(
     r"|remained) (?:\w+ )?(?:poor|bad|low|terrible|awful|weak|mediocre|disappointing|underwhelming)\b"
     r"|\b(?:poor|bad|low|terrible|awful|weak|mediocre|disappointing) (?:accuracy|quality|results?|outputs?)\b"
     r"|\b(?:often|keeps?|sometimes|frequently|regularly|constantly|still) (?:ignor|break|forg[eo]t|miss|drop|mangl"
-    r"|invent|hallucinat|mix(?:es|ed)? up)\w*"
+    r"|invent|hallucinat|mix(?:es|ed)? up|misread|misunderstand|misinterpret|confus)\w*"
+    r"|\bthe (?:only |main |real )?(?:problem|issue) is (?:purely |just |really |all |mostly )?(?:how|that|the way)\b"
     r"|(?<!\bto )\b(?:gets?|got|getting) (?:\w+ ){0,2}wrong\b"
     r"|\bworks? (?:about |roughly |around |maybe |only )?\d+ ?% of the time\b(?=[^.?!]*\bbut\b)"
     r"|\b(?:fails?|failed|struggles?|struggled) (?:with|to (?:follow|get|classify|produce|keep|match|handle))\b"
@@ -650,6 +660,11 @@ def read_signals(text: str) -> Signals:
                     # No count of that size and no quantity in words: the reader's bucket came from
                     # numbers that count no examples ("each shift writes ~40 log entries", "40 vineyards")
                     examples = "unstated"
+    for name, denies in (("low_budget", _MONEY_NO_PROBLEM.search), ("behaviour", _DENIES_MANNER.search)):
+        # "renting a GPU for a few days is no problem", "any friendly tone works": read the rest alone
+        if found[name] and denies(text):
+            kept = _without_denials(text, denies)
+            found[name] = bool(kept.strip()) and getattr(read_signals(kept), name)
     found["low_budget"] = _budget_by_its_sum(text, found["low_budget"])
     if found["strict_format"] and _DENIES_FORMAT.search(text):
         # "The output can be anything, we map it to the list ourselves": the reader and the meanings
@@ -672,6 +687,24 @@ def read_signals(text: str) -> Signals:
         gpu_gb=_gpu_memory(text),
         **found,
     )
+
+
+# Money said to be no problem: "We have some IT budget, renting a GPU for a few days is no problem" (dev16).
+_MONEY_NO_PROBLEM = re.compile(
+    r"\b(?:budget|money|cost|costs|renting|rent|paying|compute|gpus?)\b[^.?!]{0,50}\b(?:is|are|isn'?t|aren'?t) "
+    r"(?:no|not an?|not really an?) (?:problem|issue|constraint|concern)\b"
+    r"|\bbudget-?wise,? we'?re (?:fine|ok|okay|good)\b|\bwe have (?:some|enough|a decent|plenty of|a good) "
+    r"(?:[\w-]+ )?budget\b",
+    re.I,
+)
+# A manner said not to matter: "any friendly tone works", "tone doesn't matter" (dev16).
+_DENIES_MANNER = re.compile(
+    r"\bany (?:[\w-]+ )?(?:tone|style|voice) (?:works|is fine|is ok(?:ay)?|will do|goes)\b"
+    r"|\b(?:tone|style|voice) (?:doesn'?t|does not|don'?t|do not) (?:really )?matter\b"
+    r"|\b(?:don'?t|doesn'?t|do not|does not) need (?:a |any )?(?:special |particular |specific )?"
+    r"(?:format or )?(?:tone|voice|style|persona)\b",
+    re.I,
+)
 
 
 # "We can't afford to lose a single order" says what a mistake costs, not what the project may spend;
@@ -699,7 +732,8 @@ def _unless_read_without(
 _DENIES_FORMAT = re.compile(
     r"\bany (?:output |response |answer )?format (?:is|will be|would be) (?:fine|ok|okay|acceptable)"
     r"|\b(?:the )?(?:output|response|answer|format) can be anything\b|\bany output (?:is fine|will do)"
-    r"|\b(?:the )?(?:output|response|answer) format (?:doesn'?t|does not|won'?t|will not) matter\b",
+    r"|\b(?:the )?(?:output|response|answer) format (?:doesn'?t|does not|won'?t|will not) matter\b"
+    r"|\b(?:don'?t|doesn'?t|do not|does not) need (?:a |any )?(?:special |particular |specific |fixed )?format\b",
     re.IGNORECASE,
 )
 # "Any format is fine as long as it's valid JSON": the sentence asks for a format after all.
@@ -841,7 +875,9 @@ def _count_confirmed(text: str, have: int, learned: SignalReader, read_as: str) 
             read = learned.read(sentence).examples
             # A denial ("No Q&A pairs exist") is what the count patterns read surest; the reader, which
             # read it as unstated alone and as "few" in the whole case, says nothing against it (dev14).
-            return have if read == examples_bucket(have) or (have == 0 and read != "many") else None
+            # (Nor does "many" from a sentence with no count in it: "… we're talking a few hundred francs".)
+            denial_stands = have == 0 and (read != "many" or not facts.counts_in(sentence))
+            return have if read == examples_bucket(have) or denial_stands else None
     return None
 
 

@@ -1156,3 +1156,44 @@ def test_what_the_fifteenth_dev_set_s_words_leave_alone() -> None:
     ):
         assert not getattr(strategy.read_signals(text), signal), (text, signal)
     assert strategy.read_signals("Our agents picked the better of two drafts for 3,000 tickets.").preference
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tried a long glossary in the system prompt, the model still mangles our assay lab codes (Au-AA26, ME-ICP61).",
+        "customers write in Darija mixed with French and the model doesn't understand half of it",
+        "Patent claim language trips the model up badly.",
+        "Tasting notes use a specialised vocabulary ('wiry', 'tippy', BOPF) that generic models just don't use "
+        "correctly.",
+    ],
+)
+def test_a_model_that_fails_the_team_s_language_is_vocabulary(text: str) -> None:
+    assert strategy.read_signals(text).vocabulary, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The general models keep misreading these, even with examples in the prompt. 3 lakh doubts a month.",
+        "The base model is fine on plain facts, the problem is purely how it says things. 20 thousand tickets a week.",
+    ],
+)
+def test_a_general_model_that_misreads_or_says_it_wrong_does_not_already_work(text: str) -> None:
+    assert not strategy.read_signals(text).already_works, text
+
+
+def test_fifteenth_dev_set_s_denials_and_money_that_counts_nothing() -> None:
+    fine = "We have some IT budget, renting a GPU for a few days is no problem. 750 notes a day, 6,000 examples."
+    assert not strategy.read_signals(fine).low_budget
+    assert strategy.read_signals("We have no money, renting a GPU is out of the question.").low_budget
+    assert facts.counts_in("our donors cap the IT budget hard, we're talking a few hundred francs.") == []
+    geneva = (
+        "We have no summarised examples, and our donors cap the IT budget hard, we're talking a few hundred francs."
+    )
+    assert strategy.read_signals(geneva).have == 0
+    tea = "Prices obviously move every week, but we don't want the model to price anything, only to write the notes."
+    assert not strategy.read_signals(tea).changing
+    tone = "The replies don't need a special format or voice, any friendly tone works. About 3,000 tickets a day."
+    signals = strategy.read_signals(tone)
+    assert not signals.behaviour and not signals.strict_format
