@@ -317,6 +317,11 @@ _NEGATING = re.compile(
 )
 
 
+# The label of a recommendation's count of examples: a figure about the learner's data, which the
+# course's figures about other projects ("Alpaca trained on 52,000 examples") do not contradict.
+EXAMPLES_LABEL = "amount of data"
+
+
 @dataclass(frozen=True)
 class NumericClaim:
     """A number the recommendation fixed: sentences about ``topic`` must use one of ``values``."""

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from tutor.advisors import facts
 from tutor.advisors.base import AdvisorRequest, LabInfo, Recommendation, table
-from tutor.advisors.grounding import Claims, NumericClaim
+from tutor.advisors.grounding import EXAMPLES_LABEL, Claims, NumericClaim
 from tutor.advisors.phrasings import meaning_reader, sentences
 from tutor.advisors.signal_reader import SIGNALS, SignalReader, SignalReading, examples_bucket, signal_reader
 
@@ -136,9 +136,7 @@ class StrategyRecommendation(Recommendation):
         values = {float(need.min_examples)} | ({float(need.max_examples)} if need.max_examples else open_ended)
         if need.have:
             values.add(float(need.have))
-        examples = NumericClaim(
-            re.compile(r"\b(?:examples?|pairs|rows|samples)\b"), frozenset(values), "amount of data"
-        )
+        examples = NumericClaim(re.compile(r"\b(?:examples?|pairs|rows|samples)\b"), frozenset(values), EXAMPLES_LABEL)
         return Claims(frozenset(methods), "fine-tuning" in self.approach, (examples,))
 
 

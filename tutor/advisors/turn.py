@@ -22,7 +22,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from tutor.advisors.extractive import Scorer, best_quotes
-from tutor.advisors.grounding import Claims, DraftWatch, Verdict, check_answer, complete_sentences, contradictions
+from tutor.advisors.grounding import (
+    EXAMPLES_LABEL,
+    Claims,
+    DraftWatch,
+    Verdict,
+    check_answer,
+    complete_sentences,
+    contradictions,
+)
 from tutor.advisors.quiz_guard import QuizGuard
 from tutor.advisors.service import Advice, draft_examples, explain, sources_markdown
 from tutor.llm import ChatModel, LLMError
@@ -137,7 +145,11 @@ def quotable(guard: QuizGuard, claims: Claims | None) -> Callable[[str], bool]:
     course's own figures: "Alpaca trained on 52,000 examples" is a fact about Alpaca, not advice.
     A sentence that speaks to the learner ("You have fewer than 100 examples", a checklist line)
     is held to them too: under the recommendation it reads as a claim about their case."""
-    decision = replace(claims, numbers=()) if claims else None
+    # A hyperparameter the recommendation sets is held against every quote: "Full fine-tuning uses
+    # 1e-5 to 5e-5" under LoRA's 2e-4 reads as another rate for the learner (advisor_dev9).
+    decision = (
+        replace(claims, numbers=tuple(n for n in claims.numbers if n.label != EXAMPLES_LABEL)) if claims else None
+    )
 
     def allowed(sentence: str) -> bool:
         held_to = claims if _ADDRESSES_LEARNER.search(sentence) else decision

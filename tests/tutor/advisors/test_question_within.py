@@ -568,3 +568,18 @@ def test_a_follow_up_that_points_back_is_answered_with_what_the_conversation_tol
         reply = reply_from_events(core.respond("dataset", text, history), 0.0)
         first_quote = plain_answer(reply.answer.split("\n\n")[0])
         assert has_fact(first_quote, ["10%"]), text
+
+
+def test_quotes_under_hyperparameters_give_no_other_learning_rate(core: Core) -> None:
+    """A use case the hyperparameter rules answer, with nothing the course can answer beside it
+    (advisor_dev9 o14: RoPE scaling): the quotes that replace a failed explanation gave "Full
+    fine-tuning uses 1e-5 to 5e-5" under the recommendation's 2e-4."""
+    text = (
+        "our contracts model for a law firm in johannesburg needs longer context, 8k to 32k. for rope scaling do i "
+        "go with yarn or just linear scaling with factor 4"
+    )
+    advice = core.advise_once("hyperparams", text)
+    core.chat_model = lambda: FakeChatModel("Use 17 GPUs and a learning rate of 9.")  # fails the check
+    final = final_answer(core.answer(advice, drafts=False))
+    assert final.source == "extract"
+    assert contradictions(plain_answer(final.explanation), advice.recommendation.claims()) == []
