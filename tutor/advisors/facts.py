@@ -27,7 +27,8 @@ _NUMBER_WORD = "|".join([*_UNITS, *_TENS, "hundred", *_SCALES, "dozen"])
 _SPELLED = re.compile(
     rf"\b(?:(?:a|one)\s+(?=(?:hundred|thousand|million|billion|trillion|dozen)\b)|a\s+few\s+(?=hundred|thousand)"
     r"|a\s+couple(?:\s+of)?\s+(?=hundred|thousand)|)"
-    rf"(?:(?:{_NUMBER_WORD})(?:[\s-]+(?:and\s+)?(?={_NUMBER_WORD}\b))?)+\b",
+    # (the next word whole: "hundred tenant" is no "hundred ten")
+    rf"(?:(?:{_NUMBER_WORD})(?:[\s-]+(?:and\s+)?(?=(?:{_NUMBER_WORD})\b))?)+\b",
     re.IGNORECASE,
 )
 
@@ -426,6 +427,8 @@ def daily_volume(text: str) -> int | None:
     shifts = _shifts_a_day(text)
     # "2 shifts/day" says how many shifts run, not how many items come in.
     match = _last(_VOLUME.pattern, _SHIFTS.sub(lambda m: "x" * len(m[0]), text))
+    if not match and (first := _period_first(text)) is not None:
+        return first
     if not match:
         times = _TIMES_A_DAY.search(text)  # "maybe 10x a day", when no other count says the volume
         return int(int(times[1]) * _PER_DAY[times[2].lower()]) if times else None
@@ -446,6 +449,25 @@ def daily_volume(text: str) -> int | None:
         if low_value < high_value <= low_value * 20:  # not "Region 3 - 12,000 requests/day"
             return int((low_value + high_value) / 2 * per_day)
     return int(number(digits, scale) * per_day)
+
+
+# The period said before the count: "Each month we write about 60 donor updates", "Every year we get
+# about 73,000 enquiries" (strategy dev17).
+_PERIOD_FIRST = re.compile(
+    r"\b(?:each|every|per|a|in a)\s+(day|week|month|year)\b,?\s+(?:[a-z']+\s+){0,4}?"
+    r"(?:about\s+|around\s+|roughly\s+|approx\.?\s+|approximately\s+|some\s+|~\s*)?" + _NUMBER,
+    re.IGNORECASE,
+)
+
+
+def _period_first(text: str) -> int | None:
+    """Items per day from a count said after its period, when that number counts things (not
+    people, money or hours: "every week 4 engineers review it")."""
+    for match in _PERIOD_FIRST.finditer(text):
+        value = number(match.group(2), match.group(3))
+        if value in counts_in(text[match.start(2) :]):
+            return int(value * _PER_DAY[match.group(1).lower()])
+    return None
 
 
 _TIMES_A_DAY = re.compile(r"\b(\d{1,3})\s*x\s+(?:a|an|per|each)\s+(day|week|month|hour)\b", re.IGNORECASE)

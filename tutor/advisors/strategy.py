@@ -257,6 +257,8 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     # A policy applied ("follow company policy"), not a policy asked about ("hr policy questions").
     "behaviour": (
         "persona", "tone", "voice", "style", "refuse", "concise", "brand",
+        # a person's own manner: "a model that writes like me" (dev17)
+        "(?:writes?|talks?|sounds?|speaks?|answers?|replies) like (?:me|us|him|her|them|our [\\w-]+)\\b",
         "(?:apply|applies|applying|follow|follows|following|enforce\\w*|stick to|sticks to|comply with|complies with"
         "|respect|respects|within|outside|against|per) (?:[\\w']+ ){0,2}(?:polic(?:y|ies)|rules|guidelines)",
         "strict (?:[\\w']+ ){0,2}polic(?:y|ies)",
@@ -426,7 +428,11 @@ NEGATION = re.compile(
 # character" denies the character, not the change.
 # (Not at a dash or a bracket: "We don't handle PII – names and addresses are stripped upstream"
 # elaborates its denial.)
-_NEGATION_SCOPE = re.compile(r"\s*\b(?:but|whereas|although)\b\s*", re.IGNORECASE)
+# Nor past a comma before a lack of money: "a model that writes like me for my novels, no money" (dev17).
+_NEGATION_SCOPE = re.compile(
+    r"\s*\b(?:but|whereas|although)\b\s*|,\s*(?=(?:and\s+|but\s+)?(?:no|zero)\s+(?:money|budget|funding|cash)\b)",
+    re.IGNORECASE,
+)
 
 
 def _stated(text: str, words: tuple[str, ...], by_clause: bool = False) -> bool:
@@ -576,6 +582,7 @@ _FALLS_SHORT = re.compile(
     r"|\b(?:poor|bad|low|terrible|awful|weak|mediocre|disappointing) (?:accuracy|quality|results?|outputs?)\b"
     r"|\b(?:often|keeps?|sometimes|frequently|regularly|constantly|still) (?:ignor|break|forg[eo]t|miss|drop|mangl"
     r"|invent|hallucinat|mix(?:es|ed)? up|misread|misunderstand|misinterpret|confus)\w*"
+    r"|\bgot (?:us|me|it) (?:about |maybe |roughly |only )?(?:\d+ ?%|most|part|half)(?: of the way| there)\b"
     r"|\bthe (?:only |main |real )?(?:problem|issue) is (?:purely |just |really |all |mostly )?(?:how|that|the way)\b"
     r"|(?<!\bto )\b(?:gets?|got|getting) (?:\w+ ){0,2}wrong\b"
     r"|\bworks? (?:about |roughly |around |maybe |only )?\d+ ?% of the time\b(?=[^.?!]*\bbut\b)"
@@ -691,6 +698,7 @@ def read_signals(text: str) -> Signals:
 _MONEY_NO_PROBLEM = re.compile(
     r"\b(?:budget|money|cost|costs|renting|rent|paying|compute|gpus?)\b[^.?!]{0,50}\b(?:is|are|isn'?t|aren'?t) "
     r"(?:no|not an?|not really an?) (?:problem|issue|constraint|concern)\b"
+    r"|\bour own (?:gpu|gpus|gpu servers?|servers|cluster|compute)\b(?! (?:is|are) (?:old|tiny|small|limited))"
     r"|\bbudget-?wise,? we'?re (?:fine|ok|okay|good)\b|\bwe have (?:some|enough|a decent|plenty of|a good) "
     r"(?:[\w-]+ )?budget\b",
     re.I,

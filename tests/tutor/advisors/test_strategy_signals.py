@@ -1197,3 +1197,38 @@ def test_fifteenth_dev_set_s_denials_and_money_that_counts_nothing() -> None:
     tone = "The replies don't need a special format or voice, any friendly tone works. About 3,000 tickets a day."
     signals = strategy.read_signals(tone)
     assert not signals.behaviour and not signals.strict_format
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("a couple of hundred tenant emails", "200 tenant emails"),
+        ("two thousand tenders a year", "2000 tenders a year"),
+        ("a few hundred onesies a week", "300 onesies a week"),
+    ],
+)
+def test_a_number_in_words_keeps_the_space_before_a_word_that_starts_like_one(text: str, written: str) -> None:
+    """ "hundred tenant" read "ten" in "tenant" as a number word and ate the space: "200tenant"."""
+    assert facts.digits_for_words(text) == written
+
+
+@pytest.mark.parametrize(
+    ("text", "volume"),
+    [
+        ("We get a couple of hundred tenant emails a day.", 200),
+        ("Each month we write about 60 donor updates.", 2),
+        ("Every year we get about 73,000 enquiries from international students by email.", 200),
+        ("Every week, the desk handles roughly 3,500 claims.", 500),
+    ],
+)
+def test_volumes_with_the_period_said_first(text: str, volume: int) -> None:
+    assert facts.daily_volume(text) == volume
+
+
+def test_signals_of_the_seventeenth_dev_set() -> None:
+    partly = "System prompts got us 80% of the way, but playtesters still made it break character."
+    assert not strategy.read_signals(partly).already_works
+    assert strategy.read_signals("want a model that writes like me for my novels, no money").behaviour
+    servers = "Patient data cannot leave the hospital; we have our own GPU servers for research projects."
+    assert not strategy.read_signals(servers).low_budget
+    assert strategy.read_signals("We have one old GPU server and no money for cloud.").low_budget
