@@ -236,7 +236,11 @@ _SEEKS_ANSWER = re.compile(
     r"|\bwhat (?:you|u) (?:picked|chose|ticked|put)\b|\b(?:option|one) (?:you|u) (?:mark|picked|chose)\b"
     r"|\bconfirm\s+(?:\(?[a-eA-E]\)|[b-eB-E]|(?-i:A)|a(?=\s+(?:for|on|in|is|as)\b))(?![\w'-])"
     # "which do they want", "what was the right range", "is it 'mix the two…'?", "got … wrong"
-    r"|\bwhich (?:one |option )?(?:do|did|would) (?:they|you) (?:want|mean|expect|mark|accept)\b"
+    r"|\bwhich (?:one |option |term |word |phrase |answer |name )?(?:do|did|would) (?:they|you) (?:want|mean|expect"
+    r"|mark|accept)\b"
+    # "which word are they looking for", "its one of the options" (advisor_dev10)
+    r"|\bwhich (?:one |option |term |word |phrase |answer |name )?(?:are|were) they (?:looking for|after)\b"
+    r"|\b(?:it'?s|its|it is) one of the (?:options|choices|answers)\b"
     r"|\b(?:what|which) (?:was|is|were|are) the (?:right|correct) (?:one|answer|option|range|value|number|choice)s?\b"
     r"|\b(?:is it|was it|its|it's|it is)\s+['\"‘“]"
     r"|\bgot (?:it|that|this|one|the one|q\s?\d+|question \d+)\b[^.?!]{0,120}\bwrong\b"

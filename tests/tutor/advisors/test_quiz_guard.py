@@ -122,6 +122,9 @@ def guard() -> QuizGuard:
         "and d (scores trained back in)",
         "the lesson 4 question on what the llm judge is good for, i went with the perfect agreement one and got "
         "it wrong. which is it",
+        # advisor_dev10 (once held out) gave a lesson 4 answer away: a term asked for, "one of the options"
+        "lesson 2 quiz, outputs get narrower after training on model text again and again. which term do they want",
+        "practice quiz on the lr schedule, which word are they looking for? its one of the options",
     ],
 )
 def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) -> None:
