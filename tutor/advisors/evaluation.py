@@ -841,7 +841,15 @@ def _task_domain_stakes(text: str, described: str) -> tuple[str, str, bool, bool
         return _task_type(described), domain, _high_stakes(text, domain), False
     of_task = reading if described == text else (_read(described) or reading)
     named = _tasks_named(described)
-    if of_task.task_confidence < TASK_READ_SURE and len(named) == 1 and named[0] != of_task.task:
+    # (Not where a drafting or answering word was said beside another task's word: "a support
+    # chatbot that must reply within minutes" is no summariser.)
+    drafts = facts.has_any(_without_consequences(described), *TASK_WORDS["open-ended generation"])
+    if (
+        of_task.task_confidence < TASK_READ_SURE
+        and len(named) == 1
+        and named[0] != of_task.task
+        and not (drafts and named[0] != "open-ended generation")
+    ):
         # The reader in doubt, the text naming one task in its own words: the words decide ("Credit
         # committee minutes -> which loans were discussed…", "writes the narrative section of suspicious
         # activity reports": the reader said classification at 0.74, code generation at 0.88). (Where

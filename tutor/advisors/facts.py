@@ -454,8 +454,8 @@ def daily_volume(text: str) -> int | None:
 # The period said before the count: "Each month we write about 60 donor updates", "Every year we get
 # about 73,000 enquiries" (strategy dev17).
 _PERIOD_FIRST = re.compile(
-    r"\b(?:each|every|per|a|in a)\s+(day|week|month|year)\b,?\s+(?:[a-z']+\s+){0,4}?"
-    r"(?:about\s+|around\s+|roughly\s+|approx\.?\s+|approximately\s+|some\s+|~\s*)?" + _NUMBER,
+    r"\b(?:each|every|per)\s+(day|week|month|year)\b(?!\s+ago),?\s+(?:[a-z']+\s+){0,4}?"
+    r"(?:about\s+|around\s+|roughly\s+|approx\.?\s+|approximately\s+|some\s+|~\s*)?" + _NUMBER + r"(?![a-z])",
     re.IGNORECASE,
 )
 
@@ -465,7 +465,7 @@ def _period_first(text: str) -> int | None:
     people, money or hours: "every week 4 engineers review it")."""
     for match in _PERIOD_FIRST.finditer(text):
         value = number(match.group(2), match.group(3))
-        if value in counts_in(text[match.start(2) :]):
+        if counts_in(text[match.start(2) :])[:1] == [value]:  # the first count after the period is this one
             return int(value * _PER_DAY[match.group(1).lower()])
     return None
 
@@ -535,7 +535,10 @@ _VOLUME = re.compile(
     # day", dev14; not "8 agents clear the backlog daily")
     r"|(?:(?!(?:the|a|an|our|their|its|his|her|my|your|we|they|it|is|are|was|were|be|to|of|in|on|at|for|with"
     r"|from|and|or|but|that|which|this|these|those|clear|clears|handle|handles|process|processes|do|does|get"
-    r"|gets)\s)[a-z-]+\s+){4})"
+    # nor a headcount ("6 agents triage incoming tickets every day")
+    r"|gets|agents|people|staff|nurses|doctors|engineers|analysts|reviewers|annotators|clerks|employees|users"
+    r"|volunteers|operators|workers|technicians|lawyers|teachers|students|editors|writers|translators)\s)"
+    r"[a-z-]+\s+){4})"
     r"(?:(?:per|a|an|each|every|across the|over the|throughout the)\s+"
     r"(day|night|week|month|year|hour|minute|second|shift)\b(?!\s+ago)"
     r"|(?:[a-z-]+\s+){0,3}?[a-z-]+\s*/\s*(day|d|wk|week|mo|month|yr|year|hr|h|hour|min|minute|s|sec|second)\b"

@@ -141,10 +141,12 @@ _ADDRESSES_LEARNER = re.compile(r"\b(?:you|your|you're|you've)\b", re.I)
 def quotable(guard: QuizGuard, claims: Claims | None) -> Callable[[str], bool]:
     """Which course sentences may be quoted to a learner: none that holds a quiz option's text, and
     beside a recommendation none that reads against its decision ("weights you can download and
-    fine-tune" under "prompting is enough"). The decision's numbers are not held against the
-    course's own figures: "Alpaca trained on 52,000 examples" is a fact about Alpaca, not advice.
-    A sentence that speaks to the learner ("You have fewer than 100 examples", a checklist line)
-    is held to them too: under the recommendation it reads as a claim about their case."""
+    fine-tune" under "prompting is enough"). The hyperparameters it sets are held against every
+    quote ("Full fine-tuning uses 1e-5 to 5e-5" under LoRA's 2e-4 reads as another rate for the
+    learner); its count of examples is not: "Alpaca trained on 52,000 examples" is a fact about
+    Alpaca, not advice. A sentence that speaks to the learner ("You have fewer than 100 examples",
+    a checklist line) is held to that count too: under the recommendation it reads as a claim about
+    their case."""
     # A hyperparameter the recommendation sets is held against every quote: "Full fine-tuning uses
     # 1e-5 to 5e-5" under LoRA's 2e-4 reads as another rate for the learner (advisor_dev9).
     decision = (

@@ -1232,3 +1232,54 @@ def test_signals_of_the_seventeenth_dev_set() -> None:
     servers = "Patient data cannot leave the hospital; we have our own GPU servers for research projects."
     assert not strategy.read_signals(servers).low_budget
     assert strategy.read_signals("We have one old GPU server and no money for cloud.").low_budget
+
+
+def test_what_the_sixteenth_session_s_review_found() -> None:
+    """A read-only review of this session's rules found these; each is fixed."""
+    # a denial that only the whole text matches ends (it recursed without end)
+    for text in (
+        "Tight budget, so we rent GPUs; that is no problem.",
+        "Budget is zero for cloud, but the compute we\nhave is no problem.",
+    ):
+        strategy.read_signals(text)
+    # knowledge that moves and must not be misquoted is still used
+    for text in (
+        "Interest rates change daily and we don't want the model to misquote them.",
+        "Prices change daily; we don't want the bot to quote old prices.",
+    ):
+        assert strategy.read_signals(text).changing, text
+    # money and manner denials: the money word is the subject, and a "but" keeps the rest
+    assert strategy.read_signals("We host on our own servers and have no budget for cloud.").low_budget
+    assert not strategy._MONEY_NO_PROBLEM.search("Our compute budget is tiny and latency is no problem.")
+    assert strategy.read_signals("We don't need a persona, but replies must follow our brand voice.").behaviour
+    # cost is not falling short; a denied complaint is none
+    for text in (
+        "We use GPT-4o for this today and it does it well. The only problem is that the API bill is $4k a month.",
+        "GPT-4o sorts these fine today. Customers often mix up our two plans.",
+    ):
+        assert not strategy._prompting_falls_short(text), text
+    # a frequency in another clause; "sounds like our best option"; new models to wait for
+    for text in (
+        "We want to update our tone, customers often complain it's cold.",
+        "We want to replace our FAQ page, people ask daily.",
+        "New models come out every week; should we wait?",
+    ):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS["changing"]), text
+    assert not strategy.read_signals("Fine-tuning sounds like our best option.").behaviour
+    # headcounts after four words; a period said first, with a scale-like word after the number
+    assert (
+        facts.daily_volume("We receive about 2,000 tickets a day. 6 agents triage incoming tickets every day.") == 2000
+    )
+    assert facts.daily_volume("Every day we get about 400 messages from tenants.") == 400
+    assert facts.daily_volume("A year ago we had 3,000 labelled tickets.") is None
+    # formats and rules are no vocabulary; an error budget is no money
+    for text in (
+        "GPT-4o mangles the JSON key names half the time.",
+        "We gave it 12 formatting rules; the model doesn't follow half of them.",
+    ):
+        assert not strategy.read_signals(text).vocabulary, text
+    assert not facts.has_any("Our error budget is basically zero.", *strategy.SIGNAL_WORDS["low_budget"])
+    assert strategy._MONEY_NO_PROBLEM.search("Money isn't an issue, we rent GPUs.")
+    assert facts.budget("Clients can invest from $500 in our funds.") is None or not strategy._BUDGET_WORDS.search(
+        "Clients can invest from $500 in our funds."
+    )
