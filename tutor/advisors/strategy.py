@@ -167,11 +167,14 @@ _CHANGES_THIS_OFTEN = (
     f"(?:{_HOW_OFTEN}) (?:[\\w'-]+ ){{0,2}}(?:{_CHANGE_VERBS})\\w*",
 )
 
+# Words for what a job costs; a bill is not a model falling short.
+_COST_WORDS = r"bill|bills|costs?|price|pricing|pricey|expensive|money"
+
 # After "but", what does not undo "it already does the job well": its price ("GPT-4o-mini does the job
 # well, but the bill is $40k a month" is a case for a smaller model, not for better answers).
 _NOT_ABOUT_COST = (
     r"(?!\s+(?:the\s+|our\s+|its\s+|it'?s\s+|it\s+is\s+|they'?re\s+|way\s+too\s+|too\s+|very\s+|so\s+)*"
-    r"(?:(?:bill|bills|costs?|price|pricing|pricey|expensive|money|spend)\b|\$)(?![^.?!]*\b(?:and|but)\b))"
+    rf"(?:(?:{_COST_WORDS}|spend)\b|\$)(?![^.?!]*\b(?:and|but)\b))"
 )
 # How often it works, said with the praise: "GPT extracts the fields correctly about half the time".
 _NOT_ALWAYS = r"(?![^.?!]*\b(?:sometimes|occasionally|rarely|half (?:of )?the time|some of the time|about half)\b)"
@@ -640,7 +643,7 @@ def _prompting_falls_short(text: str) -> bool:
 
 
 _REFERS_TO_A_MODEL = re.compile(r"\b(?:it|they|the model|the llm|the outputs?)\b", re.I)
-_COST = re.compile(r"\b(?:bill|bills|costs?|price|pricing|pricey|expensive|money|spend\w*)\b|\$", re.I)
+_COST = re.compile(rf"\b(?:{_COST_WORDS}|spend\w*)\b|\$", re.I)
 
 
 def read_signals(text: str) -> Signals:
