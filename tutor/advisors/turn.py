@@ -147,8 +147,6 @@ def quotable(guard: QuizGuard, claims: Claims | None) -> Callable[[str], bool]:
     Alpaca, not advice. A sentence that speaks to the learner ("You have fewer than 100 examples",
     a checklist line) is held to that count too: under the recommendation it reads as a claim about
     their case."""
-    # A hyperparameter the recommendation sets is held against every quote: "Full fine-tuning uses
-    # 1e-5 to 5e-5" under LoRA's 2e-4 reads as another rate for the learner (advisor_dev9).
     decision = (
         replace(claims, numbers=tuple(n for n in claims.numbers if n.label != EXAMPLES_LABEL)) if claims else None
     )
