@@ -30,6 +30,7 @@ from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendatio
 from tutor.advisors.case_reader import CASE_VETO, CaseSignals, weigh
 from tutor.advisors.course_words import spelled_out
 from tutor.advisors.extractive import (
+    ANSWER_QUOTES,
     ASKS_WHO,
     SUBJECT_WEIGHT,
     Quote,
@@ -869,7 +870,7 @@ def ranked_for(asked: Asked, scorer: Scorer) -> list[Quote]:
 
 
 def course_quotes(
-    asked: Asked, scorer: Scorer, allowed: Callable[[str], bool], guard: QuizGuard, most: int = 3
+    asked: Asked, scorer: Scorer, allowed: Callable[[str], bool], guard: QuizGuard, most: int = ANSWER_QUOTES
 ) -> list[Quote]:
     """The course sentences that answer the question; a follow-up's are also read with the
     conversation (its previous message). A sentence that holds a quiz option's text beside the

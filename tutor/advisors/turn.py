@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from tutor.advisors.extractive import Scorer, best_quotes
+from tutor.advisors.extractive import ANSWER_QUOTES, Scorer, best_quotes
 from tutor.advisors.grounding import (
     EXAMPLES_LABEL,
     Claims,
@@ -182,10 +182,16 @@ class ExplanationCheck:
         allowed, cut = quotable(self.guard, advice.recommendation.claims()), self.guard.without_options
         if advice.question:  # the question ranks; the case's words count again, as a follow-up's subject
             quotes = best_quotes(
-                advice.question, advice.retrieved, self.scorer, allowed=allowed, cut=cut, subject=case
+                advice.question,
+                advice.retrieved,
+                self.scorer,
+                allowed=allowed,
+                cut=cut,
+                subject=case,
+                most=ANSWER_QUOTES,
             )
         else:
-            quotes = best_quotes(case, advice.passages, self.scorer, allowed=allowed, cut=cut)
+            quotes = best_quotes(case, advice.passages, self.scorer, allowed=allowed, cut=cut, most=ANSWER_QUOTES)
         return "\n\n".join(q.markdown() for q in quotes)
 
 
