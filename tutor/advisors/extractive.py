@@ -86,9 +86,9 @@ RANKER_WEIGHT = 0.5
 # A further quote is added while it scores at least this share of the best.
 SECOND_QUOTE = 0.6
 # Quotes in an answer to a course question (a refusal quotes fewer). The fact's sentence is often
-# ranked 2nd to 4th: on nine question sets (bench/advisor_dev3 to dev10,
-# heldout2), up to three quotes at 0.75 held the fact for 66% of the questions, up to four at 0.6
-# for 70%, five for 72% (`bench/quote_ranking.py`); four keep an answer to about a paragraph.
+# ranked 2nd to 4th: on seven question sets (bench/advisor_dev3, dev6 to dev10, heldout2), up to
+# three quotes at 0.75 held the fact for 66% of the questions, up to four at 0.6 for 70%, five for
+# 72% (`bench/quote_ranking.py`); four keep an answer to about a paragraph.
 ANSWER_QUOTES = 4
 # Weight of the words a follow-up points back at ("does it cost me anything in quality?" after "what
 # is QLoRA?": QLoRA's): a sentence that does not name the subject rarely answers about it.
