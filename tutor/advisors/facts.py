@@ -140,12 +140,17 @@ _PER_PROJECT = re.compile(
 )
 
 
+# A size of each item, not a count of them: "40 contracts a week, each ~20 pages" (dev18).
+_SIZE_OF_EACH = re.compile(r"\beach\s+(?:about\s+|around\s+|roughly\s+|~\s*)?$", re.IGNORECASE)
+
+
 def example_count(text: str) -> int | None:
     """ "3,000 examples", "500 labelled pairs", "2k samples", "eight thousand rows" -> 3000, 500, 2000, 8000."""
     written = _per_shift(digits_for_words(text))
     matches = [
         m for m in re.finditer(_COUNT_OF_EXAMPLES, written, re.IGNORECASE)
         if not _PER_PROJECT.search(re.sub(r"[\d,.]+\s*[-–]\s*$", "", written[max(0, m.start() - 60) : m.start()]))
+        and not _SIZE_OF_EACH.search(written[max(0, m.start() - 20) : m.start()])
     ]  # fmt: skip
     match = matches[-1] if matches else None
     if not match:
@@ -218,7 +223,9 @@ _COUNT_OF_EXAMPLES = (
     + _NUMBER
     # not an age or a size ("60 years of case reports", "2 GB of server logs")
     + r"\s+(?!(?:years?|yrs?|months?|weeks?|days?|hours?|decades?|[kmgt]i?b|tokens?)\b)"
-    r"(?:[a-z&/-]+\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
+    # up to three words before the noun; a participle may take a comma ("1,000 professionally
+    # translated, aligned contracts", dev18)
+    r"(?:[a-z&/-]+(?:(?<=ed),)?\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
     r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets|contracts|"
     r"emails|e-mails|messages|reviews|reports|summaries|letters|articles|questions|answers|cases|solutions|"
     r"filings|replies|responses|chat\s+logs|completions|memos|invoices|receipts|forms|files|logs|posts|"

@@ -184,6 +184,8 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     "strict_format": (
         "json", "schema", "strict", "format", "structured", "xml", "sql", "template", "layout",
         "fixed (?:set of )?(?:categories|labels|classes|codes)",
+        # standards whose every segment is fixed: "EDI X12 850 purchase orders" (dev18)
+        "edi", "x12", "edifact", "hl7", "fhir",
     ),
     # Words that say the field's language trips a model, not which field it is: "legal", "financial",
     # "medical", "clinical" and "domain" named a topic ("court opinions… all public", "the finance
@@ -200,6 +202,8 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         # dialect"; the team's codes and scales ("our loom codes", "our area codes (PAY, LOG, SEC-2)",
         # "our internal severity scale (T0-T4)") (dev11).
         "dialects?",
+        # the names people use where they live: "local common names (pijije, yigüirro)" (dev18)
+        "(?:local|regional|colloquial|vernacular|folk) (?:common |trade |brand )?(?:names|terms|words|nicknames)",
         "(?:our|their) (?!(?:discount|promo|promotional|postal|zip|post|country|dress|qr|bar|coupon|voucher|gift|tax"
         "|error|status|source|access|area|phone|booking|tracking)\\b)(?:[\\w-]+ )?codes\\b(?! of\\b)",
         "codes? \\((?:[A-Z][A-Z0-9-]{1,8}, ?){2,}",
@@ -232,6 +236,9 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "(?:more|further|new|upcoming) (?:amendments|changes|updates|revisions)(?: [\\w'-]+){0,2} "
         "(?:are |keep )?(?:coming|expected|planned|on the way)",
         "moves? (?:by the hour|fast|quickly|every (?:hour|day|week)|daily|hourly|weekly|intraday)",
+        # news still happening: "ongoing events - election results as they come in, developing stories" (dev18)
+        "(?:ongoing|developing|unfolding|breaking) (?:events|stories|news|situations?)",
+        "(?:results|scores|figures|numbers|votes|counts) as (?:they|it) (?:come|comes|roll|rolls) in",
         # Live data: "that info is live from our grid system". ("New content every week" is left out:
         # it is as often the input that changes as the knowledge, a dev6 case.)
         "live (?:from|data|feed|prices|stock|inventory|availability|rates|fares)",

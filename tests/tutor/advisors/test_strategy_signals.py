@@ -1283,3 +1283,25 @@ def test_what_the_sixteenth_session_s_review_found() -> None:
     assert facts.budget("Clients can invest from $500 in our funds.") is None or not strategy._BUDGET_WORDS.search(
         "Clients can invest from $500 in our funds."
     )
+
+
+def test_signals_of_the_eighteenth_dev_set() -> None:
+    """strategy_cases_dev18 (first scored as test12, 92%)."""
+    # a size of each item is no count of examples; a count before two participles is one
+    bangkok = "40 contracts a week, each ~20 pages. We have 1,000 professionally translated, aligned contracts."
+    assert facts.examples_on_hand(bangkok) == 1000
+    assert facts.examples_on_hand("Our reports run each about 30 pages.") is None
+    assert facts.examples_on_hand("We have 500 checked, tagged emails.") == 500
+    assert facts.examples_on_hand("We get 40 a day, contracts mostly.") is None
+    # news that is still happening is knowledge that moves
+    for text in (
+        "It answers questions about ongoing events - election results as they come in, developing stories.",
+        "Journalists ask about breaking news.",
+    ):
+        assert facts.has_any(text, *strategy.SIGNAL_WORDS["changing"]), text
+    # the names people use locally are vocabulary a model lacks
+    assert strategy.read_signals(
+        "Users describe birds in Spanish using local common names (pijije, yigüirro) and we want species."
+    ).vocabulary
+    # an EDI standard is a format that must not vary
+    assert facts.has_any("We produce EDI X12 850 purchase orders.", *strategy.SIGNAL_WORDS["strict_format"])
