@@ -237,7 +237,8 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "(?:are |keep )?(?:coming|expected|planned|on the way)",
         "moves? (?:by the hour|fast|quickly|every (?:hour|day|week)|daily|hourly|weekly|intraday)",
         # news still happening: "ongoing events - election results as they come in, developing stories" (dev18)
-        "(?:ongoing|developing|unfolding|breaking) (?:events|stories|news|situations?)",
+        # ("we're developing stories for kids" writes them: "developing" only before news or events)
+        "(?:ongoing|unfolding|breaking) (?:events|stories|news|situations?)", "developing (?:news|events|situations?)",
         "(?:results|scores|figures|numbers|votes|counts) as (?:they|it) (?:come|comes|roll|rolls) in",
         # Live data: "that info is live from our grid system". ("New content every week" is left out:
         # it is as often the input that changes as the knowledge, a dev6 case.)
