@@ -30,6 +30,7 @@ from tutor.advisors.base import AdvisorInputError, AdvisorRequest, Recommendatio
 from tutor.advisors.case_reader import CASE_VETO, CaseSignals, weigh
 from tutor.advisors.course_words import spelled_out
 from tutor.advisors.extractive import (
+    ANSWER_CLOSE,
     ANSWER_QUOTES,
     ASKS_WHO,
     SUBJECT_WEIGHT,
@@ -878,6 +879,7 @@ def course_quotes(
     focus = quoted_for(asked)
     return best_quotes(
         focus.question, asked.passages, scorer, allowed=allowed, cut=guard.without_options, most=most,
+        close=ANSWER_CLOSE,
         read_with=focus.read_with, subject=focus.subject, subject_weight=focus.subject_weight,
     )  # fmt: skip
 

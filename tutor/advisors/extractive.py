@@ -83,13 +83,15 @@ PASSAGE_WEIGHT = 0.2
 # Weight of the learned ranker's probability (chosen on bench/advisor_dev.yaml and on questions
 # held out of the ranker's training: 0.5 ranked the fact first most often of 0.5, 1 and 2).
 RANKER_WEIGHT = 0.5
-# A further quote is added while it scores at least this share of the best.
-SECOND_QUOTE = 0.6
-# Quotes in an answer to a course question (a refusal quotes fewer). The fact's sentence is often
+# A further quote is added while it scores at least this share of the best (a refusal's quotes).
+SECOND_QUOTE = 0.75
+# Quotes in an answer, and the share of the best score each needs: more than a refusal shows,
+# where every sentence beside a quiz item is one more to check. The fact's sentence is often
 # ranked 2nd to 4th: on seven question sets (bench/advisor_dev3, dev6 to dev10, heldout2), up to
 # three quotes at 0.75 held the fact for 66% of the questions, up to four at 0.6 for 70%, five for
 # 72% (`bench/quote_ranking.py`); four keep an answer to about a paragraph.
 ANSWER_QUOTES = 4
+ANSWER_CLOSE = 0.6
 # Weight of the words a follow-up points back at ("does it cost me anything in quality?" after "what
 # is QLoRA?": QLoRA's): a sentence that does not name the subject rarely answers about it.
 SUBJECT_WEIGHT = 0.2
@@ -558,11 +560,12 @@ def best_quotes(
     allowed: Callable[[str], bool] = lambda _: True,
     cut: Callable[[str], str | None] = lambda _: None,
     most: int = 3,
+    close: float = SECOND_QUOTE,
     read_with: str = "",
     subject: str = "",
     subject_weight: float = SUBJECT_WEIGHT,
 ) -> list[Quote]:
-    """The best sentence, and the next ones while they score close to it; ``allowed`` drops
+    """The best sentence, and the next ones while they score at least ``close`` of it; ``allowed`` drops
     sentences that must not be shown (a quiz option's text), unless ``cut`` gives a part of one that
     may be (the sentence less the option's clauses: ``QuizGuard.without_options``)."""
     ranked, parts = [], []
@@ -586,7 +589,7 @@ def best_quotes(
     chosen: list[Quote] = []
     used: set[tuple[str, int]] = set()
     for quote in ranked:
-        if len(chosen) >= most or (chosen and quote.score < SECOND_QUOTE * ranked[0].score):
+        if len(chosen) >= most or (chosen and quote.score < close * ranked[0].score):
             break
         place = (quote.passage.chunk_id, quote.position)
         if place in used or any(quote.text in c.text for c in chosen):

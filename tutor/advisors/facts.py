@@ -140,18 +140,33 @@ _PER_PROJECT = re.compile(
 )
 
 
-# A size of each item, not a count of them: "40 contracts a week, each ~20 pages" (dev18).
-_SIZE_OF_EACH = re.compile(r"\beach\s+(?:about\s+|around\s+|roughly\s+|~\s*)?$", re.IGNORECASE)
+# The size of each item, not a count of them: "40 contracts a week, each ~20 pages", "~20 pages
+# each" (dev18). Only in units of length: "two clients, each 1,500 labelled invoices" counts.
+_SIZE_OF_EACH_BEFORE = re.compile(
+    r"\beach(?:\s+of\s+(?:them|those))?\s+(?:about\s+|around\s+|roughly\s+|approx\.?\s+|~\s*)?(?:[\d,.]+\s*[-–]\s*)?$",
+    re.IGNORECASE,
+)
+_SIZE_OF_EACH_AFTER = re.compile(r"\s+each\b", re.IGNORECASE)
+_LENGTH_UNIT = re.compile(r"(?:pages|paragraphs|sentences)$", re.IGNORECASE)
+
+
+def _counts_of_examples(written: str) -> list[re.Match]:
+    """The counts of examples in ``written`` (digits for words already), less those per project
+    ("each audit has about 40 documents") and the size of each item ("each ~20 pages")."""
+    return [
+        m for m in re.finditer(_COUNT_OF_EXAMPLES, written, re.IGNORECASE)
+        if not _PER_PROJECT.search(re.sub(r"[\d,.]+\s*[-–]\s*$", "", written[max(0, m.start() - 60) : m.start()]))
+        and not (
+            _LENGTH_UNIT.search(m.group(0))
+            and (_SIZE_OF_EACH_BEFORE.search(written[max(0, m.start() - 30) : m.start()])
+                 or _SIZE_OF_EACH_AFTER.match(written, m.end()))
+        )
+    ]  # fmt: skip
 
 
 def example_count(text: str) -> int | None:
     """ "3,000 examples", "500 labelled pairs", "2k samples", "eight thousand rows" -> 3000, 500, 2000, 8000."""
-    written = _per_shift(digits_for_words(text))
-    matches = [
-        m for m in re.finditer(_COUNT_OF_EXAMPLES, written, re.IGNORECASE)
-        if not _PER_PROJECT.search(re.sub(r"[\d,.]+\s*[-–]\s*$", "", written[max(0, m.start() - 60) : m.start()]))
-        and not _SIZE_OF_EACH.search(written[max(0, m.start() - 20) : m.start()])
-    ]  # fmt: skip
+    matches = _counts_of_examples(_per_shift(digits_for_words(text)))
     match = matches[-1] if matches else None
     if not match:
         return None
@@ -223,9 +238,9 @@ _COUNT_OF_EXAMPLES = (
     + _NUMBER
     # not an age or a size ("60 years of case reports", "2 GB of server logs")
     + r"\s+(?!(?:years?|yrs?|months?|weeks?|days?|hours?|decades?|[kmgt]i?b|tokens?)\b)"
-    # up to three words before the noun; a participle may take a comma ("1,000 professionally
-    # translated, aligned contracts", dev18)
-    r"(?:[a-z&/-]+(?:(?<=ed),)?\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
+    # up to three words before the noun; a comma may join two participles ("1,000 professionally
+    # translated, aligned contracts", dev18), not end a clause ("2 more annotators joined, emails…")
+    r"(?:[a-z&/-]+(?:(?<=ed),(?=\s+[a-z-]+ed\s))?\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
     r"conversations?|dialogues?|instances?|data\s*points?|transcripts?|notes|documents|tickets|contracts|"
     r"emails|e-mails|messages|reviews|reports|summaries|letters|articles|questions|answers|cases|solutions|"
     r"filings|replies|responses|chat\s+logs|completions|memos|invoices|receipts|forms|files|logs|posts|"
@@ -315,7 +330,8 @@ def examples_on_hand(text: str) -> int | None:
     """Examples the learner has: a count (``example_count``), 0 for "we have no labelled data yet",
     None when the text does not say. The later statement wins."""
     written = _per_shift(digits_for_words(text))
-    count = _last(_COUNT_OF_EXAMPLES, written)
+    counts = _counts_of_examples(written)
+    count = counts[-1] if counts else None
     none = _last(_NO_EXAMPLES.pattern, text)
     if none and (count is None or _position(none, text) > _position(count, written)):
         return 0

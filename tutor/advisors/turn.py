@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
-from tutor.advisors.extractive import ANSWER_QUOTES, Scorer, best_quotes
+from tutor.advisors.extractive import ANSWER_CLOSE, ANSWER_QUOTES, Scorer, best_quotes
 from tutor.advisors.grounding import (
     EXAMPLES_LABEL,
     Claims,
@@ -189,9 +189,12 @@ class ExplanationCheck:
                 cut=cut,
                 subject=case,
                 most=ANSWER_QUOTES,
+                close=ANSWER_CLOSE,
             )
-        else:
-            quotes = best_quotes(case, advice.passages, self.scorer, allowed=allowed, cut=cut, most=ANSWER_QUOTES)
+        else:  # the quotes in place of the case's explanation are its answer too: as many
+            quotes = best_quotes(
+                case, advice.passages, self.scorer, allowed=allowed, cut=cut, most=ANSWER_QUOTES, close=ANSWER_CLOSE
+            )
         return "\n\n".join(q.markdown() for q in quotes)
 
 

@@ -1305,4 +1305,30 @@ def test_signals_of_the_eighteenth_dev_set() -> None:
         "Users describe birds in Spanish using local common names (pijije, yigüirro) and we want species."
     ).vocabulary
     # an EDI standard is a format that must not vary
-    assert facts.has_any("We produce EDI X12 850 purchase orders.", *strategy.SIGNAL_WORDS["strict_format"])
+    assert strategy.read_signals("We produce EDI X12 850 purchase orders.").strict_format
+
+
+def test_what_the_seventeenth_session_s_review_found() -> None:
+    """The review's inputs for the dev18 rules: a comma joins two participles only, the size of
+    each item is read wherever "each" stands, a denial before a size still counts, and contract
+    wording, inputs that arrive and a data source are no signals."""
+    assert (
+        facts.examples_on_hand("We labelled 300 emails in March; after 2 more annotators joined, emails piled up.")
+        == 300
+    )
+    assert facts.examples_on_hand("We have no labelled data yet. We get 40 contracts a week, each ~20 pages.") == 0
+    assert facts.examples_on_hand("40 contracts a week, ~20 pages each. We have 900 aligned contracts.") == 900
+    assert facts.examples_on_hand("We serve two clients, each 1,500 labelled invoices.") == 1500
+    for text in (
+        "The model flags abnormal lab results as they come in.",
+        "It helps screenwriters with breaking stories into beats.",
+        "Agents handle ongoing situations with customers.",
+    ):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS["changing"]), text
+    for text in (
+        "Summarise contracts, flagging local terms that differ from the master agreement.",
+        "Quotes list regional terms and pricing.",
+    ):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS["vocabulary"]), text
+    fhir = "Summarise discharge notes from our FHIR server in plain language for patients."
+    assert not facts.has_any(fhir, *strategy.SIGNAL_WORDS["strict_format"])
