@@ -368,6 +368,8 @@ def _without_stakes(text: str) -> str:
 # "route" the verb but not "dose, route and frequency". Written from general English and the
 # vocabulary of each kind of work; checked on the dev split and bench/eval_cases_dev.yaml.
 _NOT_SOURCE_CODE = r"(?<!diagnosis )(?<!diagnostic )(?<!icd )(?<!-10 )(?<!billing )(?<!postal )(?<!zip )"
+# a code picked from a list, not written: "expense claims → chart of accounts code" (eval dev8)
+_NOT_SOURCE_CODE += r"(?<!accounts )(?<!account )(?<!ledger )(?<!cost )(?<!reason )(?<!hs )(?<!tariff )(?<!currency )"
 _NOT_A_NOUN = r"(?<!the )(?<!a )(?<!their )(?<!whose )(?<!your )(?<!my )(?<!our )(?<!his )(?<!her )"
 _GIVES = (
     rf"(?:{_NOT_A_NOUN}returns?|outputs?|gives?(?: us| me| back)?|hands? (?:us |me )?(?:back|over)|grabs?|"
@@ -383,6 +385,11 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
         r"(?:notes?|writes?|jots?) (?:[\w'-]+ )?down", r"keys? (?:[\w'-]+ )?in",
         r"(?:logs|records|stor(?:es|ing)) (?:the|each|every|them|it)",
         r"one (?:row|record|entry|line|item) (?:per|for each)", "one per (?:line|row|entry|record)",
+        # an arrow to the fields: "triage call transcripts -> chief complaint, onset, pain 0-10, red flags",
+        # "gig flyers → calendar entries (title, date, start time, venue)" (eval dev8)
+        # (fields are nouns: "minutes -> which loans were discussed, what was decided" is a summary)
+        r"\w+ ?(?:->|→|=>) ?(?:[\w'-]+ ){0,3}?\(?(?:(?!(?:which|what|who|how|when|where|why)\b)[\w'/+.-]+"
+        r"(?: (?!(?:was|were|is|are|did|does|do)\b)[\w'/+.-]+){0,3}, ){2,}",
         r"into (?:[\w']+ ){0,5}?(?:table|form|crm|ehr|emr|columns|boxes|registry|database(?! quer))",
         # a list of the things handed back: "outputs ISIN, quantity, price and settlement date"
         _GIVES + rf"(?:the |its |their |each |every )?(?:{_ITEM}, )+(?:[\w'-]+ ){{1,4}}?(?:and|&) [\w'-]+",
@@ -391,7 +398,9 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
     "classification": (
         r"classif\w*", "sentiment", r"categor\w*", "intents?", r"bucket\w*", "tag(?:s|ged|ging)?",
         r"(?<!shipping )(?<!address )(?<!mailing )(?<!product )(?<!warning )label\w*",  # the verb, not the sticker
-        r"rout(?:es|ed|ing)|route (?:each|every|it|them|the|to)", r"triag\w*", "flag(?:s|ged|ging)?", "spam",
+        r"rout(?:es|ed|ing)|route (?:each|every|it|them|the|to)", "(?<!red )(?<!green )flag(?:s|ged|ging)?", "spam",
+        # the verb, not the calls it names: "triages tickets", not "nurse triage call transcripts" (eval dev8)
+        r"triag(?:es|ed|ing)|triage (?:each|every|the|them|it|incoming|new)",
         "yes or no", "positive", "bullish", "priority", "severity", "risk (?:level|score|rating)s?", "whether",
         "or not", rf"{_NOT_A_NOUN}(?<!phone )screen(?:s|ed|ing)?",  # "screens the comments", not "a phone screen"
         # "decides for each one if", "guesses which", "checks whether"

@@ -68,6 +68,10 @@ _INDIAN_SCALES = {"lakh": 100_000, "lac": 100_000, "crore": 10_000_000}
 _DOTTED_THOUSANDS = re.compile(r"(?<![\w.,])([1-9]\d{0,2}(?:\.\d{3})+)(?![.,]?\d|[eE][-+]?\d|\s*%)")
 # By an apostrophe in Switzerland ("2'000 transcribed speeches").
 _SWISS_THOUSANDS = re.compile(r"(?<![\w'’.,])([1-9]\d{0,2}(?:['’]\d{3})+)(?![\w'’]|[.,]\d)")
+# "two and a half thousand SMS a week", "1 and a half million": the count and a half, in digits (dev19).
+_AND_A_HALF = re.compile(
+    rf"\b({'|'.join(list(_UNITS)[1:10])}|\d+)\s+and\s+a\s+half\s+(thousand|million|billion)\b", re.IGNORECASE
+)
 # "half a million reviews a month": half of the scale word, in digits.
 _HALF_A = re.compile(r"\bhalf\s+an?\s+(thousand|million|billion)\b", re.IGNORECASE)
 _HALVES = {"thousand": "500", "million": "500000", "billion": "500000000"}
@@ -93,8 +97,14 @@ def _regional_numbers(text: str) -> str:
 
     text = _SPACED_THOUSANDS.sub(lambda m: m[1].replace(" ", ""), text)
     text = _SWISS_THOUSANDS.sub(lambda m: re.sub(r"['’]", "", m[1]), text)
+    text = _AND_A_HALF.sub(_and_a_half, text)
     text = _HALF_A.sub(lambda m: _HALVES[m[1].lower()], text)
     return _DOTTED_THOUSANDS.sub(thousands, text)
+
+
+def _and_a_half(m: re.Match[str]) -> str:
+    count = int(m[1]) if m[1].isdigit() else _UNITS[m[1].lower()]
+    return str(round((count + 0.5) * _SCALES[m[2].lower()]))
 
 
 _FROM_BEFORE = re.compile(r"\bfrom\s+$", re.IGNORECASE)

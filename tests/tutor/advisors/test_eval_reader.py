@@ -141,3 +141,21 @@ def test_the_words_decide_a_task_the_reader_doubts(text: str, task: str) -> None
     reading = eval_reader.eval_reader().read(text)
     assert reading.task != task and reading.task_confidence < evaluation.TASK_READ_SURE, reading
     assert evaluation.analyse(AdvisorRequest(text=text)).task_type == task
+
+
+def test_words_of_the_eighth_dev_set() -> None:
+    """bench/eval_cases_dev8.yaml (first scored as eval_cases_test7, 86%): an arrow to a list of
+    fields is extraction, a code picked from a chart of accounts is no source code, and "triage" and
+    "red flags" name calls and fields, not a classifier's verb."""
+    named = evaluation._tasks_named
+    assert named("nurse triage call transcripts -> chief complaint, onset, pain 0-10, red flags y/n") == [
+        "structured extraction"
+    ]
+    assert named("gig flyers → calendar entries (title, date, start time, venue, ticket price)") == [
+        "structured extraction"
+    ]
+    minutes = "Board minutes -> which loans were discussed, what was decided, terms."
+    assert "structured extraction" not in named(minutes)
+    assert "code generation" not in named("expense claims → chart of accounts code (travel, meals, software)")
+    assert named("The bot triages incoming tickets into five queues.") == ["classification"]
+    assert named("It flags suspicious transactions.") == ["classification"]

@@ -1332,3 +1332,65 @@ def test_what_the_seventeenth_session_s_review_found() -> None:
         assert not facts.has_any(text, *strategy.SIGNAL_WORDS["vocabulary"]), text
     fhir = "Summarise discharge notes from our FHIR server in plain language for patients."
     assert not facts.has_any(fhir, *strategy.SIGNAL_WORDS["strict_format"])
+
+
+def test_signals_of_the_nineteenth_dev_set() -> None:
+    """strategy_cases_dev19 (first scored as test13, 86%): knowledge a few hours or days old moves,
+    knowledge revised every five years stays, data that arrives as the input is no knowledge to
+    keep, and "two and a half thousand" is 2,500."""
+    moving = strategy.SIGNAL_WORDS["changing"]
+    for text in (
+        "A bot that posts digests of crypto news covering what happened in the last hour.",
+        "The answer depends on injuries and form from the last few days.",
+        "The advice depends on this week's rainfall forecast and the current market prices for maize.",
+    ):
+        assert facts.has_any(text, *moving), text
+    for text in ("We have 3,000 tickets from the last few days.", "Current customers ask about their orders."):
+        assert not facts.has_any(text, *moving), text
+    stable = "Tariff language is specialised. The HS nomenclature itself only changes every five years."
+    assert not facts.has_any(stable, *moving) and strategy._said_to_stay_put(stable)
+    assert not strategy.read_signals(stable).changing
+    assert strategy._moves_but_is_not_used(
+        "The weather data changes constantly, but it comes in as the input each time; the model only has to phrase it."
+    )
+    assert facts.daily_volume("Around two and a half thousand SMS a week.") == 357
+    assert facts.daily_volume("1 and a half million messages a month") == 50_000
+
+
+def test_words_of_the_nineteenth_dev_set() -> None:
+    """dev19's signals said in words the rules did not read: prompting that breaks the app falls
+    short, a denial of privacy after a "but" still denies, data kept off the internet is private,
+    a prompted pipeline said to work (or rated right in 97% of cases) already works, and quoted
+    terms a model trips over are vocabulary."""
+    assert strategy._prompting_falls_short("Prompting gives broken json ~5% of the time and my app crashes.")
+    assert strategy._denies_privacy(
+        "Our positions are confidential, but the transcripts are public, so privacy isn't a concern for this."
+    )
+    assert not strategy._denies_privacy("The catalog isn't sensitive, but the tickets must stay on-prem.")
+    assert strategy.read_signals(
+        "Our prompted pipeline extracts fields from lab reports really well, no complaints from anyone."
+    ).already_works
+    assert not strategy.read_signals(
+        "We extract fields from earnings calls. Our positions are obviously confidential, but the transcripts "
+        "themselves are public, so privacy isn't a concern for this."
+    ).private
+    assert strategy.read_signals("About 80 queries a day. Nothing about this can touch the internet.").private
+    for text, signal in (
+        ("The plant network is air-gapped.", "private"),
+        ("Our prompted pipeline extracts fields from lab reports really well, no complaints.", "already_works"),
+        (
+            "We piloted it with just a system prompt and retrieval, and reviewers rated the answers accurate "
+            "and on-tone in 97% of cases.",
+            "already_works",
+        ),
+        ("Terms like 'txv', 'superheat' and 'condensate pan' trip up chatgpt all the time.", "vocabulary"),
+        ("It mixed up 'rent-free period' and 'management fee' in the Chinese versions.", "vocabulary"),
+        ("Our prompted prototype works fine, but the bill is $40k a month.", "already_works"),
+    ):
+        assert facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
+    for text, signal in (
+        ("Users type phrases like 'where is my order' all day.", "vocabulary"),
+        ("Our prompted prototype works fine but misses half the dates.", "already_works"),
+        ("The fine-tuned model was accurate in 97% of cases.", "already_works"),
+    ):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
