@@ -840,10 +840,39 @@ def _read(text: str) -> Reading | None:
         return None
 
 
+# A field the learner says the work is not: "not about injuries or anything medical, just effort",
+# "not financial advice obviously" (eval dev8: a gym app and a meme bot the reader put in the field).
+_DENIES_FIELD = re.compile(
+    r"\bnot (?:about |for |giving |really )?(?:[\w'-]+ (?:or|and) )?(?:anything )?(medical|legal|financial)"
+    r"(?: advice)?\b(?! (?:team|firm|company|department|office|staff|records?|data|documents?|texts?)\b)",
+    re.IGNORECASE,
+)
+# What a mistake already cost, said outright: "the regulator fined the operator", "we paid penalties".
+_STAKES_SAID = re.compile(r"\b(?:fined|fines|penalt(?:y|ies)|sued|lawsuits?)\b", re.IGNORECASE)
+_NEGATED = re.compile(r"\b(?:no|not|never|nothing|without)\b|n't\b", re.IGNORECASE)  # "never been fined"
+
+
+def _as_said(text: str, domain: str, high_stakes: bool) -> tuple[str, bool]:
+    """The reader's domain and stakes, less a field the text denies, plus stakes it states outright."""
+    denied = {m.lower() for m in _DENIES_FIELD.findall(text)}
+    if domain in denied:
+        kept = " ".join(s for s in sentences(text) if not _DENIES_FIELD.search(s))
+        named = _domain(kept) if kept else "general"
+        domain = "general" if named in denied else named
+        high_stakes = _high_stakes(kept or text, domain)
+    said = any(_STAKES_SAID.search(s) and not _NEGATED.search(s) for s in sentences(text))
+    return domain, high_stakes or said
+
+
 def _task_domain_stakes(text: str, described: str) -> tuple[str, str, bool, bool]:
     """Task, domain, high stakes, and whether the reader is sure of the task. The task is read from
     ``described`` (``use_case``: what the model does), the domain and the stakes from everything
     said ("before doctors use it" is medical work)."""
+    task, domain, high_stakes, sure = _read_task_domain_stakes(text, described)
+    return task, *_as_said(text, domain, high_stakes), sure
+
+
+def _read_task_domain_stakes(text: str, described: str) -> tuple[str, str, bool, bool]:
     reading = _read(text)
     if reading is None:
         domain = _domain_of_the_work(text)

@@ -159,3 +159,24 @@ def test_words_of_the_eighth_dev_set() -> None:
     assert "code generation" not in named("expense claims → chart of accounts code (travel, meals, software)")
     assert named("The bot triages incoming tickets into five queues.") == ["classification"]
     assert named("It flags suspicious transactions.") == ["classification"]
+
+
+@pytest.mark.parametrize(
+    ("text", "domain", "high_stakes"),
+    [
+        ("gym app: members write how a workout felt and the model labels it too easy, about right or too hard. "
+         "not about injuries or anything medical, just effort", "general", False),
+        ("meme bot for my group chat that roasts us when someone posts a banking app screenshot. "
+         "not financial advice obviously", "general", False),
+        ("The model writes the Dialogflow flow config for a telecom's support bot. A broken flow sent refund "
+         "requests into a loop and the regulator fined the operator.", "customer support", True),
+        ("It drafts replies for our bike shop's support inbox. We have never been fined for anything.",
+         "customer support", False),
+        ("It summarises discharge letters for our GPs. Not legal advice, just the clinical summary.", "medical", True),
+    ],
+)  # fmt: skip
+def test_a_field_the_text_denies_and_stakes_it_states(text: str, domain: str, high_stakes: bool) -> None:
+    """eval dev8: the reader put a gym app in medicine and a meme bot in finance, which the text
+    denies, and read a fine paid over a broken flow as low stakes."""
+    rec = evaluation.analyse(AdvisorRequest(text=text))
+    assert (rec.domain, rec.high_stakes) == (domain, high_stakes)
