@@ -388,7 +388,9 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
         # an arrow to the fields: "triage call transcripts -> chief complaint, onset, pain 0-10, red flags",
         # "gig flyers → calendar entries (title, date, start time, venue)" (eval dev8)
         # (fields are nouns: "minutes -> which loans were discussed, what was decided" is a summary)
-        r"\w+ ?(?:->|→|=>) ?(?:[\w'-]+ ){0,3}?\(?(?:(?!(?:which|what|who|how|when|where|why)\b)[\w'/+.-]+"
+        # ("tickets -> billing, shipping, returns" lists labels: a field list has an item of two words)
+        r"\w+ ?(?:->|→|=>) ?(?=[^.\n]{0,80}?\b[\w'/+.-]+ [\w'/+.-]+,)(?:[\w'-]+ ){0,3}?\(?"
+        r"(?:(?!(?:which|what|who|how|when|where|why)\b)[\w'/+.-]+"
         r"(?: (?!(?:was|were|is|are|did|does|do)\b)[\w'/+.-]+){0,3}, ){2,}",
         r"into (?:[\w']+ ){0,5}?(?:table|form|crm|ehr|emr|columns|boxes|registry|database(?! quer))",
         # a list of the things handed back: "outputs ISIN, quantity, price and settlement date"
@@ -400,7 +402,8 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
         r"(?<!shipping )(?<!address )(?<!mailing )(?<!product )(?<!warning )label\w*",  # the verb, not the sticker
         r"rout(?:es|ed|ing)|route (?:each|every|it|them|the|to)", "(?<!red )(?<!green )flag(?:s|ged|ging)?", "spam",
         # the verb, not the calls it names: "triages tickets", not "nurse triage call transcripts" (eval dev8)
-        r"triag(?:es|ed|ing)|triage (?:each|every|the|them|it|incoming|new)",
+        r"triag(?:es|ed|ing)",
+        r"(?<!nurse )(?<!nurses' )triage(?! (?:calls?|lines?|notes?|transcripts?|nurses?|teams?)\b)",
         "yes or no", "positive", "bullish", "priority", "severity", "risk (?:level|score|rating)s?", "whether",
         "or not", rf"{_NOT_A_NOUN}(?<!phone )screen(?:s|ed|ing)?",  # "screens the comments", not "a phone screen"
         # "decides for each one if", "guesses which", "checks whether"
@@ -844,12 +847,19 @@ def _read(text: str) -> Reading | None:
 # "not financial advice obviously" (eval dev8: a gym app and a meme bot the reader put in the field).
 _DENIES_FIELD = re.compile(
     r"\bnot (?:about |for |giving |really )?(?:[\w'-]+ (?:or|and) )?(?:anything )?(medical|legal|financial)"
-    r"(?: advice)?\b(?! (?:team|firm|company|department|office|staff|records?|data|documents?|texts?)\b)",
+    r"(?: advice)?\b(?! (?:team|firm|company|department|office|staff|records?|data|documents?|texts?|professionals?"
+    r"|experts?|people|users|readers|specialists?)\b)",
     re.IGNORECASE,
 )
-# What a mistake already cost, said outright: "the regulator fined the operator", "we paid penalties".
-_STAKES_SAID = re.compile(r"\b(?:fined|fines|penalt(?:y|ies)|sued|lawsuits?)\b", re.IGNORECASE)
-_NEGATED = re.compile(r"\b(?:no|not|never|nothing|without)\b|n't\b", re.IGNORECASE)  # "never been fined"
+# What a mistake costs, said outright: "the regulator fined the operator", "we can't afford to be fined".
+# (Not "goals, penalties, red cards", "overdue fines" or "late payment penalty".)
+_STAKES_SAID = re.compile(
+    r"\b(?:fined|sued|lawsuits?)\b|\b(?:pay|paid|paying|face|faced|facing|risk|risking|got|get|hit with)"
+    r" (?:[\w-]+ ){0,2}(?:fines?|penalties)\b"
+    r"|\b(?:regulators?|regulatory|gdpr|authorit(?:y|ies)) (?:[\w-]+ )?fines?\b",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(r"\b(?:never|not) (?:been |once )?(?:fined|sued)\b|\bno (?:fines?|penalties|lawsuits?)\b", re.I)
 
 
 def _as_said(text: str, domain: str, high_stakes: bool) -> tuple[str, bool]:
@@ -857,9 +867,13 @@ def _as_said(text: str, domain: str, high_stakes: bool) -> tuple[str, bool]:
     denied = {m.lower() for m in _DENIES_FIELD.findall(text)}
     if domain in denied:
         kept = " ".join(s for s in sentences(text) if not _DENIES_FIELD.search(s))
-        named = _domain(kept) if kept else "general"
-        domain = "general" if named in denied else named
-        high_stakes = _high_stakes(kept or text, domain)
+        # A disclaimer in a text whose work is in the field keeps it: "We're a law firm; the bot answers
+        # tenants… not legal advice" names the field twice more; a meme bot's "banking screenshot" once.
+        words = dict(DOMAINS).get(domain, ())
+        if sum(facts.has_any(kept, w) for w in words) < 2:
+            named = _domain(kept) if kept else "general"
+            domain = "general" if named in denied else named
+            high_stakes = _high_stakes(kept or text, domain)
     said = any(_STAKES_SAID.search(s) and not _NEGATED.search(s) for s in sentences(text))
     return domain, high_stakes or said
 

@@ -70,7 +70,7 @@ _DOTTED_THOUSANDS = re.compile(r"(?<![\w.,])([1-9]\d{0,2}(?:\.\d{3})+)(?![.,]?\d
 _SWISS_THOUSANDS = re.compile(r"(?<![\w'’.,])([1-9]\d{0,2}(?:['’]\d{3})+)(?![\w'’]|[.,]\d)")
 # "two and a half thousand SMS a week", "1 and a half million": the count and a half, in digits (dev19).
 _AND_A_HALF = re.compile(
-    rf"\b({'|'.join(list(_UNITS)[1:10])}|\d+)\s+and\s+a\s+half\s+(thousand|million|billion)\b", re.IGNORECASE
+    rf"(?<![\w-])({'|'.join(list(_UNITS)[1:10])}|\d+)\s+and\s+a\s+half\s+(thousand|million|billion)\b", re.IGNORECASE
 )
 # "half a million reviews a month": half of the scale word, in digits.
 _HALF_A = re.compile(r"\bhalf\s+an?\s+(thousand|million|billion)\b", re.IGNORECASE)

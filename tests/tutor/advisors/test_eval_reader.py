@@ -180,3 +180,24 @@ def test_a_field_the_text_denies_and_stakes_it_states(text: str, domain: str, hi
     denies, and read a fine paid over a broken flow as low stakes."""
     rec = evaluation.analyse(AdvisorRequest(text=text))
     assert (rec.domain, rec.high_stakes) == (domain, high_stakes)
+
+
+def test_what_the_eighteenth_session_s_review_found() -> None:
+    """The review's inputs for eval dev8's rules: a label list after an arrow, triage as a verb,
+    fines that are no stakes, and a disclaimer in a text whose work is in the field."""
+    named = evaluation._tasks_named
+    assert "structured extraction" not in named("Support tickets -> billing, shipping, returns, account")
+    for text in ("help nurses triage patient messages by urgency", "we triage support tickets by hand now"):
+        assert "classification" in named(text), text
+    for text in (
+        "Summarise match reports: goals, penalties, red cards.",
+        "Library bot that answers questions about opening hours and overdue fines.",
+        "It extracts the due date, amount and late payment penalty from supplier emails.",
+    ):
+        assert not evaluation._as_said(text, "general", False)[1], text
+    assert evaluation._as_said("We can't afford to be fined by the regulator again.", "general", False)[1]
+    law = (
+        "We're a law firm; the bot answers tenants about eviction notices. Every reply must say it's not legal advice."
+    )
+    assert evaluation._as_said(law, "legal", True) == ("legal", True)
+    assert evaluation._as_said("Written for patients, not medical professionals.", "medical", True)[0] == "medical"

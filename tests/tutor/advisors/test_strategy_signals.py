@@ -1394,3 +1394,61 @@ def test_words_of_the_nineteenth_dev_set() -> None:
         ("The fine-tuned model was accurate in 97% of cases.", "already_works"),
     ):
         assert not facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
+
+
+def test_data_said_to_hold_nothing_sensitive_is_not_private_for_its_subject() -> None:
+    """A text that denies its data is sensitive is not private because it is about patients
+    (dev19: "each patient question … de-identified, so nothing sensitive is left"); a rule it
+    states still counts."""
+    for text in (
+        "Doctors review two AI answers to each patient question. Questions are de-identified before anyone "
+        "sees them, so nothing sensitive is left in the data.",
+        "Our clinic's patients ask about opening hours. Nothing here is confidential.",
+    ):
+        assert not strategy.read_signals(text).private, text
+    assert strategy.read_signals("Patients' records must stay on-prem. The FAQ itself isn't sensitive.").private
+    assert strategy.read_signals("We summarise clinical notes about our patients.").private
+
+
+def test_what_the_eighteenth_session_s_review_found() -> None:
+    """The review's inputs for the dev19 rules (helper, read-only)."""
+    works = strategy.SIGNAL_WORDS["already_works"]
+    for text in (
+        "We want to replace our prompted pipeline with a fine-tuned model.",
+        "Our prompted prototype is mediocre so we want to fine-tune Mistral.",
+        "Our prompted bot must handle Welsh as well.",
+        "Prompting gets about 70%; we need it correct in 95% of cases.",
+    ):
+        assert not facts.has_any(text, *works), text
+    moving = strategy.SIGNAL_WORDS["changing"]
+    for text in (
+        "Extract the scanned PDFs into our current intake form.",
+        "The prompt in its current form gets 80%.",
+        "Shift handover: summarise what happened overnight from nurse notes.",
+        "A weekly report based on sales from the last week.",
+        "The tariff schedule changes every two to three years.",
+        "The codes change every 3-5 years.",
+    ):
+        assert not facts.has_any(text, *moving), text
+    assert strategy._said_to_stay_put("The tariff schedule changes every two to three years.")
+    # a rule said before the denial still holds; a goal of no privacy issues is no denial
+    assert not strategy._denies_privacy(
+        "Client files can't leave our network, but the product catalogue isn't sensitive."
+    )
+    assert not strategy._denies_privacy("We need to make sure there are no privacy issues with the patient records.")
+    for text in (
+        "ChatGPT can't go on the internet, so it doesn't know our latest prices.",
+        "The tablets on the boats can't connect to the internet at sea.",
+    ):
+        assert not facts.has_any(text, *strategy.SAID_AS_A_NEGATION["private"]), text
+    assert strategy.read_signals("Our data can't touch the internet.").private
+    vocabulary = strategy.SIGNAL_WORDS["vocabulary"]
+    for text in (
+        "Callers mix up 'deductible' and 'copay' and the bot must explain the difference.",
+        "Complaints use phrases like 'you got my order wrong' a lot.",
+    ):
+        assert not facts.has_any(text, *vocabulary), text
+    assert not strategy._prompting_falls_short(
+        "We prompt GPT-4o to find invalid records in CRM exports and it works great."
+    )
+    assert facts.daily_volume("twenty-two and a half thousand a day") != 2500
