@@ -719,12 +719,13 @@ def read_signals(text: str) -> Signals:
     sentence's meaning (close to the signal's example phrasings: "the data cannot leave our servers")."""
     reader = meaning_reader()
     by_meaning = reader.raised(text) if reader is not None else set()
-    if "private" in by_meaning and (kept := _without_denials_of_privacy(text)) != text:
+    undenied = _without_denials_of_privacy(text)
+    if "private" in by_meaning and undenied != text:
         # "It is not secret data" sits as close to "the data is confidential" as to its denial.
-        by_meaning = {s for s in by_meaning if s != "private"} | ({"private"} & reader.raised(kept) if kept else set())
+        kept = {"private"} & reader.raised(undenied) if undenied else set()
+        by_meaning = {s for s in by_meaning if s != "private"} | kept
     # A sentence that denies privacy is read whole: "Our positions are confidential, but the transcripts
     # are public, so privacy isn't a concern" holds no private data in any clause (dev19).
-    undenied = _without_denials_of_privacy(text)
     private_words = SIGNAL_WORDS["private"]
     if undenied != text:
         private_words = tuple(w for w in private_words if w not in _PRIVATE_BY_SUBJECT)
@@ -934,20 +935,16 @@ _DENIES_PRIVACY = re.compile(
 # A sentence with a denial that then says where the data may go, or turns on "but", still holds a
 # rule: "The catalog isn't sensitive, but the tickets must stay on-prem", "Nothing private leaves
 # our servers", "We don't store personal data outside the EU" (a review's findings).
-_KEEPS_A_RULE = re.compile(
-    r"\b(?:but|however|although|though|except|must|mustn'?t|can'?t|cannot|may|should|leaves?|leaving|stays?|stay"
-    r"|outside|on-?prem\w*|in-house|cloud|apis?|send|sent|share|shared|third[- ]part\w*|vendors?|openai)\b",
-    re.IGNORECASE,
+_RULE_WORDS = (
+    r"must|mustn'?t|can'?t|cannot|may|should|leaves?|leaving|stays?|stay|outside|on-?prem\w*|in-house|cloud"
+    r"|apis?|send|sent|share|shared|third[- ]part\w*|vendors?|openai"
 )
+_KEEPS_A_RULE = re.compile(rf"\b(?:but|however|although|though|except|{_RULE_WORDS})\b", re.IGNORECASE)
 
 
 # Before a denial, the rule words less the conjunctions: "Client files can't leave our network, but the
 # catalogue isn't sensitive" keeps its rule (review of dev19's rules).
-_STATES_A_RULE = re.compile(
-    r"\b(?:must|mustn'?t|can'?t|cannot|may|should|leaves?|leaving|stays?|stay|outside|on-?prem\w*|in-house|cloud"
-    r"|apis?|send|sent|share|shared|third[- ]part\w*|vendors?|openai)\b",
-    re.IGNORECASE,
-)
+_STATES_A_RULE = re.compile(rf"\b(?:{_RULE_WORDS})\b", re.IGNORECASE)
 
 
 def _denies_privacy(sentence: str) -> bool:
