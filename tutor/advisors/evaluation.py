@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from tutor.advisors import facts
 from tutor.advisors.base import AdvisorInputError, AdvisorRequest, LabInfo, Recommendation, table
-from tutor.advisors.eval_reader import Reading, eval_reader
+from tutor.advisors.eval_reader import HIGH_STAKES_DOMAINS, Reading, eval_reader
 from tutor.advisors.metrics import MetricsError, MetricsReport, pairs_from_files, score
 from tutor.advisors.phrasings import EXAMPLES, meaning_reader, sentences
 
@@ -460,6 +460,9 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
         "stories", "poems?", r"answer(?:s|ing)? (?:[\w']+ ){0,3}questions", r"expla(?:in|nation)\w*", r"suggest\w*",
         r"narrat\w*", r"improvis\w*", r"quiz\w*", "hints?", r"walks? (?:[\w'-]+ )?through",
         r"(?:writ|compos)\w* (?:[\w'-]+ ){0,3}(?:posts|emails|letters|articles|newsletters|descriptions|copy)",
+        # "support bot for a vpn app", "NPC dialogue for a fantasy RPG" (eval dev9)
+        r"(?:support|help ?desk|faq|customer|service|whatsapp|telegram|discord|slack|voice) bots?",
+        r"(?:npc|character|quest|in-game) dialogues?",
     ),
 }  # fmt: skip
 
@@ -845,8 +848,11 @@ def _read(text: str) -> Reading | None:
 
 # A field the learner says the work is not: "not about injuries or anything medical, just effort",
 # "not financial advice obviously" (eval dev8: a gym app and a meme bot the reader put in the field).
+# (And "nothing medical happens on our side", "nothing clinical in that database at all" (eval dev9):
+# a job board's nursing ads and a hospital's car-park database.)
 _DENIES_FIELD = re.compile(
-    r"\bnot (?:about |for |giving |really )?(?:[\w'-]+ (?:or|and) )?(?:anything )?(medical|legal|financial)"
+    r"\b(?:not (?:about |for |giving |really )?(?:[\w'-]+ (?:or|and) )?(?:anything )?|nothing (?:(?!but\b)[\w-]+ )?)"
+    r"(medical|clinical|legal|financial)"
     r"(?: advice)?\b(?! (?:team|firm|company|department|office|staff|records?|data|documents?|texts?|professionals?"
     r"|experts?|people|users|readers|specialists?)\b)",
     re.IGNORECASE,
@@ -862,9 +868,26 @@ _STAKES_SAID = re.compile(
 _NEGATED = re.compile(r"\b(?:never|not) (?:been |once )?(?:fined|sued)\b|\bno (?:fines?|penalties|lawsuits?)\b", re.I)
 
 
+# What a mistake costs, said to be little: "nothing serious breaks if a ticket lands in the wrong queue",
+# "a misroute just means the customer waits a bit longer", "nothing regulated here, worst case somebody's
+# wifi stays down a bit longer" (eval dev9: the reader read all three as high stakes).
+_STAKES_DENIED = re.compile(
+    r"\bnothing (?:serious|bad|terrible|critical|dangerous|regulated|major|catastrophic)\b"
+    r"|\bno (?:biggie|big deal|real harm|harm done)\b|\bnot (?:a|that) big (?:of a )?deal\b"
+    r"|\b(?:nobody|no one|no-one) (?:gets|is) (?:hurt|harmed)\b|\blow[- ]stakes\b|\bharmless\b"
+    r"|\b(?:just|only) means? (?:[\w'-]+ ){0,4}(?:waits?|longer|annoyed|a (?:short |small )?(?:wait|delay)"
+    r"|re-?(?:asks?|sends?|tries?|runs?))\b"
+    r"|\bworst[- ]case,? (?:is |scenario,? )?(?:[\w'-]+ ){0,6}(?:a bit|a little|longer|annoyed|slower"
+    r"|inconvenien\w+|waits?|re-?(?:asks?|sends?|tries?|runs?|routes?))\b",
+    re.IGNORECASE,
+)
+# Clinical work is medical work.
+_FIELD_OF = {"clinical": "medical"}
+
+
 def _as_said(text: str, domain: str, high_stakes: bool) -> tuple[str, bool]:
     """The reader's domain and stakes, less a field the text denies, plus stakes it states outright."""
-    denied = {m.lower() for m in _DENIES_FIELD.findall(text)}
+    denied = {_FIELD_OF.get(m.lower(), m.lower()) for m in _DENIES_FIELD.findall(text)}
     if domain in denied:
         kept = " ".join(s for s in sentences(text) if not _DENIES_FIELD.search(s))
         # A disclaimer in a text whose work is in the field keeps it: "We're a law firm; the bot answers
@@ -874,6 +897,10 @@ def _as_said(text: str, domain: str, high_stakes: bool) -> tuple[str, bool]:
             named = _domain(kept) if kept else "general"
             domain = "general" if named in denied else named
             high_stakes = _high_stakes(kept or text, domain)
+    if high_stakes and domain not in HIGH_STAKES_DOMAINS and _STAKES_DENIED.search(text):
+        # Read the rest without the denials: "a misroute just means a short wait, but a wrong refund costs
+        # us real money" is still high stakes.
+        high_stakes = _high_stakes(_STAKES_DENIED.sub(" ", text), domain)
     said = any(_STAKES_SAID.search(s) and not _NEGATED.search(s) for s in sentences(text))
     return domain, high_stakes or said
 

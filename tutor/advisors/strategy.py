@@ -144,7 +144,8 @@ class StrategyRecommendation(Recommendation):
 # --- signals: what the learner's text says ---------------------------------------------------
 
 # Verbs of knowledge that moves, and how often, for the "changing" signal's time phrases.
-_CHANGE_VERBS = "updat|chang|amend|revis|republish|supersed|refresh|replac"
+# (and what a rota does: "the rota is reshuffled every few days", dev20)
+_CHANGE_VERBS = "updat|chang|amend|revis|republish|supersed|refresh|replac|reshuffl|rearrang|reschedul"
 _HOW_OFTEN = (
     # "every few years" is knowledge that stays: the periods stop at a month.
     r"hourly|daily|weekly|monthly|by the hour|intraday|by the minute"
@@ -231,6 +232,22 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "|garbl\\w*)",
         "(?:it|model|bot|gpt\\S*|chatgpt|llm|claude|prompt\\w*|extraction|pipeline|outputs?)(?: [\\w'-]+){0,12}"
         " mix(?:es|ed|ing)? up ['\"‘“][^'\"’”]{2,40}['\"’”] (?:and|with) ['\"‘“]",
+        # Terms that have to be right, said outright: "the racing language has to be right", "grading
+        # sheets with the right terms (primary defects, quakers)"; two terms a model confused, unquoted:
+        # "the model we tried confused falling number with test weight"; "dense technical and legal
+        # text" (dev20). (Not "negotiated the right terms", "confused customers with long replies",
+        # "mixed up the order of the fields".)
+        "(?:language|terms|terminology|jargon|wording|vocabulary|lingo) (?:has|have|must|needs?) to be (?:exactly )?"
+        "(?:right|correct|exact|precise|spot[- ]on)",
+        "(?:with|use|uses|using) the (?:right|correct|proper|exact) (?:technical |trade |industry |specialist )?"
+        "(?:terms|terminology|jargon|vocabulary)\\b(?! (?:and conditions|of)\\b)",
+        "(?:models?|llms?|bot|gpt\\S*|chatgpt|claude)(?: we (?:tried|tested|used))? "
+        "(?:confus(?:ed|es)|mix(?:es|ed)? up|mixing up) "
+        "(?!(?:our |the )?(?:customers|users|people|staff|students|patients|callers|clients)\\b)"
+        "(?!(?:the )?(?:order|format|fields?|columns?|keys?|json|dates?|layout|rows?)\\b)[\\w'-]+(?: [\\w'-]+){0,2}"
+        " (?:with|and) [\\w'-]+",
+        "dense (?:technical|legal|scientific|medical|financial)(?: and (?:technical|legal|scientific|medical"
+        "|financial))? (?:text|language|prose|wording|jargon)",
         "(?:our|their) (?!(?:discount|promo|promotional|postal|zip|post|country|dress|qr|bar|coupon|voucher|gift|tax"
         "|error|status|source|access|area|phone|booking|tracking)\\b)(?:[\\w-]+ )?codes\\b(?! of\\b)",
         "codes? \\((?:[A-Z][A-Z0-9-]{1,8}, ?){2,}",
@@ -355,7 +372,9 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "base model (?:already )?(?:does|works|handles)", "works well with prompting",
         # A general model named doing the job well: "Claude already writes our newsletters fine", "it
         # works 90% of the time" (dev11). Prompting that falls short vetoes them (_prompting_falls_short).
-        "(?:gpt[\\w.-]*|chatgpt|claude|gemini|copilot|the base model) (?:already )?"
+        # (and a model the team runs itself: "our self-hosted Llama already summarises the shift logs well", dev20)
+        "(?:gpt[\\w.-]*|chatgpt|claude|gemini|copilot|the base model"
+        "|(?<!fine-tuned )(?<!tuned )(?<!trained )(?:llama|mistral|qwen|gemma)[\\w.-]*) (?:already )?"
         "(?:writes|does|handles|answers|gets|produces|drafts|works|sorts|classifies|tags|routes|labels|summari[sz]es"
         "|translates|extracts)\\b(?:(?!\\bbut\\b)[^.?!]){0,50}?"
         "\\b(?:fine|well|correctly|great)\\b(?![^.?!]*\\b(?:but|except|only)\\b" + _NOT_ABOUT_COST + ")" + _NOT_ALWAYS,
@@ -473,8 +492,14 @@ class Signals:
 # A sentence with one of these words denies rather than states what its keywords say
 # ("nothing in it is confidential"); the signal then needs the sentence's meaning to raise it.
 NEGATION = re.compile(
-    r"\b(?:no(?! complaints?\b)|not|(?<!from )nothing|none|never|without|neither|nor|cannot)\b|n't\b", re.IGNORECASE
-)  # "pretrained from nothing" denies nothing, "really well, no complaints" praises (dev19)
+    r"\b(?:no(?! complaints?\b)|not|(?<!from )nothing|none|never(?! (?:leaves?|left)\b)|without|neither|nor|cannot)\b"
+    r"|n't\b",
+    re.IGNORECASE,
+)  # "pretrained from nothing" denies nothing, "really well, no complaints" praises (dev19); "the data
+# never leaves our servers" keeps it in, and denies nothing else in its sentence (dev20)
+# A bracket of examples is no denial of the words outside it: "The racing language has to be right
+# (checked at the 400, laid in, raced wide without cover)" (dev20).
+_BRACKETED = re.compile(r"\([^()]*\)")
 
 
 # Where a negation's reach ends inside a sentence: "about today's news (changes daily) but never breaks
@@ -493,10 +518,16 @@ def _stated(text: str, words: tuple[str, ...], by_clause: bool = False) -> bool:
     of one. Words that read the rest of their sentence ("GPT-4o handles the routing well, but only
     for English") are read whole."""
     return any(
-        facts.has_any(part, *words) and not NEGATION.search(part)
+        facts.has_any(part, *words) and not NEGATION.search(_outside_brackets(part, words))
         for sentence in sentences(text)
         for part in ((sentence, *_NEGATION_SCOPE.split(sentence)) if by_clause else (sentence,))
     )
+
+
+def _outside_brackets(part: str, words: tuple[str, ...]) -> str:
+    """``part`` less its brackets, where the words are said outside them (else ``part`` whole)."""
+    bare = _BRACKETED.sub(" ", part)
+    return bare if bare != part and facts.has_any(bare, *words) else part
 
 
 # Signals said with a negation, which the sentence filter above would drop: "nothing goes to

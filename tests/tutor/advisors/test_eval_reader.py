@@ -201,3 +201,44 @@ def test_what_the_eighteenth_session_s_review_found() -> None:
     )
     assert evaluation._as_said(law, "legal", True) == ("legal", True)
     assert evaluation._as_said("Written for patients, not medical professionals.", "medical", True)[0] == "medical"
+
+
+@pytest.mark.parametrize(
+    ("text", "domain", "high_stakes"),
+    [
+        ("We run a job board in Lagos and the model turns job ads into title, company, location and salary range. "
+         "A lot of the ads are nursing and pharmacy posts at hospitals, but we're just a job board, nothing "
+         "medical happens on our side.", "general", False),
+        ("the hospital's car park booking system (staff permits, visitor spaces, barrier logs). facilities team "
+         "asks questions and model writes the sql. nothing clinical in that database at all, its just parking",
+         "general", False),
+        ("I'm in IT at a law firm. Our internal helpdesk tickets get routed by a DistilBERT model to the right IT "
+         "queue. The attorneys complain loudly but nothing serious breaks if a ticket lands in the wrong queue.",
+         "customer support", False),
+        ("Telecom company in Egypt, we classify customer chats into 22 intents so the bot knows which flow to "
+         "start. A misroute just means the customer waits a bit longer.", "customer support", False),
+        ("ISP in rural Ireland, the support bot walks people through router resets before they get a human. "
+         "nothing regulated here, worst case somebody's wifi stays down a bit longer", "customer support", False),
+        # what a denial does not undo: a cost stated beside it, and work in a field that is high stakes
+        ("Our support bot sorts customer tickets. A misroute just means a short wait, but a wrong refund costs "
+         "us real money.", "customer support", True),
+        ("It routes patient messages at our clinic to the right nurse. Nothing serious if it's slow.", "medical",
+         True),
+    ],
+)  # fmt: skip
+def test_a_field_and_stakes_the_ninth_dev_set_denies(text: str, domain: str, high_stakes: bool) -> None:
+    """eval dev9: a job board full of nursing ads and a hospital's car-park database are not medical
+    work when the text says nothing medical or clinical happens there; support work whose mistakes
+    are said to cost a wait or a slower fix is not high stakes."""
+    rec = evaluation.analyse(AdvisorRequest(text=text))
+    assert (rec.domain, rec.high_stakes) == (domain, high_stakes)
+
+
+def test_bots_and_dialogue_name_open_ended_generation() -> None:
+    """eval dev9: a support bot the reader took for code generation, NPC dialogue for a summary."""
+    named = evaluation._tasks_named
+    assert named("support bot for a vpn app, english and russian, mostly 'it won't connect'") == [
+        "open-ended generation"
+    ]
+    assert named("NPC dialogue for a fantasy RPG, each character has a short bio.") == ["open-ended generation"]
+    assert "open-ended generation" not in named("We summarise the dialogue of each call into three bullet points.")

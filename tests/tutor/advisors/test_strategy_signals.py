@@ -1452,3 +1452,46 @@ def test_what_the_eighteenth_session_s_review_found() -> None:
         "We prompt GPT-4o to find invalid records in CRM exports and it works great."
     )
     assert facts.daily_volume("twenty-two and a half thousand a day") != 2500
+
+
+def test_words_of_the_twentieth_dev_set() -> None:
+    """dev20's signals said in words the rules did not read: terms that have to be right, two terms
+    a model confused, dense technical text, a rota reshuffled every few days, and a self-hosted
+    model that already does the job well."""
+    for text, signal in (
+        ("The racing language has to be right (checked at the 400, laid in, held up).", "vocabulary"),
+        ("We must produce grading sheets with the right terms (primary defects, quakers, cup score).", "vocabulary"),
+        ("The model we tried confused falling number with test weight, which is embarrassing.", "vocabulary"),
+        ("The claims are dense technical and legal text.", "vocabulary"),
+        ("The rota is reshuffled every few days.", "changing"),
+        ("Our self-hosted Llama already summarises the plant's shift logs well.", "already_works"),
+    ):
+        assert facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
+    for text, signal in (
+        ("We negotiated the right terms with our suppliers.", "vocabulary"),
+        ("The bot confused customers with long replies.", "vocabulary"),
+        ("The model mixed up the order of the fields and the dates.", "vocabulary"),
+        ("We rotate the on-call engineer every few years.", "changing"),
+        ("Llama already summarises the logs well, but it misses half the alarms.", "already_works"),
+        ("The fine-tuned Llama summarises the logs well.", "already_works"),
+    ):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
+
+
+def test_a_negation_in_a_bracket_or_about_data_that_stays_denies_nothing_else() -> None:
+    """dev20: "raced wide without cover" inside a bracket of examples, and "the data never leaves our
+    own servers", denied the vocabulary and the working model their sentences state."""
+    racing = (
+        "We write race summaries from stewards' reports. The racing language has to be right (checked at the "
+        "400, laid in, held up, raced wide without cover). Around 80 races a week and 12,000 summaries on hand."
+    )
+    assert strategy.read_signals(racing).vocabulary
+    on_prem = (
+        "Our self-hosted Llama already summarises the plant's shift logs well and the data never leaves our own "
+        "servers. About 300 logs a day."
+    )
+    signals = strategy.read_signals(on_prem)
+    assert signals.already_works and signals.private
+    # A negation outside the bracket still denies, and a bracket's own words are still read whole.
+    assert not strategy._stated("The jargon isn't an issue (we explain it).", strategy.SIGNAL_WORDS["vocabulary"])
+    assert not strategy._stated("We have no jargon (none at all).", strategy.SIGNAL_WORDS["vocabulary"])
