@@ -17,6 +17,7 @@ search, and a use case earlier in the conversation puts its recommendation in th
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +50,7 @@ from tutor.advisors.grounding import (
     content_words,
     contradictions,
     number_values,
+    root,
     sentences,
     stem,
 )
@@ -281,11 +283,10 @@ def off_course(text: str, passages: list[Passage], index: CourseIndex | None = N
         if mostly_foreign(text, index):
             return True
         words = content_words(text)
-        course = index.vocabulary()
         # A long word's crude stem can be a course word's ("proprietorship", "ModuleNotFoundError"),
         # so a term only counts in a question that comes near the course at all.
         if top >= OFF_COURSE_SIMILARITY and any(
-            stem(w) in course and not index.is_common_word(w) for w in words if _term_like(w)
+            _course_term(w, index) and not index.is_common_word(w) for w in words if _term_like(w)
         ):
             return False
         if near_a_course_sentence(index, text, when_search_is_down=False):
@@ -354,11 +355,36 @@ def known_word(word: str, index: CourseIndex) -> bool:
     """A word of the course (or a misspelling or clipped form of one) or of common English; for
     "what's", "who's" the word before the apostrophe, for "so-so", "fine-tuned" every part; "whos",
     "dont" (a contraction typed without its apostrophe) too."""
-    course = index.vocabulary()
     return CONTRACTION.fullmatch(word) is not None or all(
-        stem(part) in course or index.is_common_word(part) or _near_course_word(part, course)
-        for part in _word_parts(word)
+        index.is_common_word(part) or _course_word(part, index) for part in _word_parts(word)
     )
+
+
+# From this length a word's crude stem says too little: "tensorflow" and "tensors" share "tensor", so a
+# long word is the course's only when the course says nearly the whole word ("hyperparmeters" for
+# "hyperparameters", "finetuning" for "fine-tuning").
+LONG_WORD = 9
+NEAR_WHOLE_WORD = 0.85
+
+
+def _course_word(part: str, index: CourseIndex) -> bool:
+    """A word of the course, or a misspelling or clipped form of one."""
+    if len(part) >= LONG_WORD:
+        return _near_whole_course_word(part.lower(), index.words())
+    course = index.vocabulary()
+    return stem(part) in course or _near_course_word(part, course)
+
+
+def _course_term(word: str, index: CourseIndex) -> bool:
+    """A term of the course: its stem (its whole, for a long word) is the course's; no misspellings."""
+    if len(word) >= LONG_WORD:
+        return root(word) in index.words()
+    return stem(word) in index.vocabulary()
+
+
+@functools.lru_cache(maxsize=4096)
+def _near_whole_course_word(word: str, words: frozenset[str]) -> bool:
+    return root(word) in words or bool(difflib.get_close_matches(word, words, n=1, cutoff=NEAR_WHOLE_WORD))
 
 
 _NUMBER_WORD = re.compile(r"[$€£]?\d[\d.,]*(?:[kKmMbBtT]|bn|x\d+)?%?")
@@ -590,6 +616,9 @@ def prepare(
         too_far = off_course(request.text, passages, index)
     if too_far:
         asked.outcome = "off_course"
+        # "between megatron and colossalai, which shards better?": the answer names what the course never does
+        if index is not None and (choice := unknown_choice(asked_part(request.text), index)):
+            asked.unanswered, asked.unmentioned = True, choice
         return asked
     if index is not None:
         said_before = " ".join(request.history)

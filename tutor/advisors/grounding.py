@@ -157,12 +157,16 @@ _SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "es", "ly", "s")
 
 def stem(word: str) -> str:
     """A crude stem, enough to match "quantized" with "quantization", "needed" with "needs"."""
+    return root(word)[:6]
+
+
+def root(word: str) -> str:
+    """The word less its ending, whole: "summarising" and "summarisation" are "summaris"."""
     word = word.lower().replace("’", "'").split("'")[0]
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:6]
+            return word[: -len(suffix)]
+    return word
 
 
 def _vocabulary(text: str) -> set[str]:

@@ -91,6 +91,7 @@ class CourseIndex:
         self._store = None
         self._bm25: Bm25 | None = None
         self._vocabulary: set[str] | None = None
+        self._words: frozenset[str] | None = None
         self._lowered: str | None = None  # the course's text, lower case (``mentions``)
         self._common: set[str] | None = None
         self._sentence_vectors: Any = None  # numpy (sentences x dims), built on first use
@@ -222,6 +223,17 @@ class CourseIndex:
 
             self._vocabulary = {stem(w) for chunk in self.chunks() for w in content_words(chunk.text)}
         return self._vocabulary
+
+    def words(self) -> frozenset[str]:
+        """Every content word of the course whole, lower case, each part of a hyphenated one
+        ("fine-tuning", "fine", "tuning"), and each less its ending ("summaris" for "summarisation")."""
+        if self._words is None:
+            from tutor.advisors.grounding import content_words, root
+
+            lowered = {w.lower() for chunk in self.chunks() for w in content_words(chunk.text)}
+            whole = lowered | {part for w in lowered for part in w.split("-") if part}
+            self._words = frozenset(whole | {root(w) for w in whole})
+        return self._words
 
     def mentions(self, phrase: str) -> bool:
         """Whether the course's text says ``phrase`` as whole words, in any case ("Stable Diffusion": no)."""

@@ -21,6 +21,7 @@ from tutor.advisors.ask import (
     classify,
     earlier_recommendation,
     extract_answer,
+    known_word,
     mostly_foreign,
 )
 from tutor.advisors.base import AdvisorRequest, UploadedFile
@@ -372,6 +373,18 @@ def test_contractions_numbers_and_doubled_words_are_not_foreign_names(core: Core
     """ "what's", "who's", "10k" and "so-so" once counted as names the course never uses, and a
     message with two of them in five words read as off the course."""
     assert not mostly_foreign(text, core.course_index())
+
+
+def test_a_long_word_is_the_course_s_only_when_the_course_says_nearly_all_of_it(core: Core) -> None:
+    """ "tensorflow" counted as a course word because its crude stem is "tensors"' ("tensor"), so
+    "tensorflow vs jax, which one should i learn first" was answered from the course (dev10)."""
+    index = core.course_index()
+    assert not known_word("tensorflow", index)
+    assert not known_word("langchain", index)
+    for word in ("hyperparameters", "hyperparmeters", "finetuning", "summarising", "quantization", "embeddings"):
+        assert known_word(word, index), word
+    _, answer, _ = asked(core, "tensorflow vs jax, which one should i learn first")
+    assert answer.outcome == "off_course", answer.answer
 
 
 def test_a_follow_up_is_read_with_the_conversation(core: Core) -> None:
