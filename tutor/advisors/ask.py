@@ -368,23 +368,39 @@ NEAR_WHOLE_WORD = 0.85
 
 
 def _course_word(part: str, index: CourseIndex) -> bool:
-    """A word of the course, or a misspelling or clipped form of one."""
+    """A word of the course, or a misspelling, another spelling or a clipped form of one; for a long
+    word, also a plain word the embedder splits whose singular or root it keeps whole ("spreadsheets")."""
     if len(part) >= LONG_WORD:
-        return _near_whole_course_word(part.lower(), index.words())
+        return _near_whole_course_word(part.lower(), index.words()) or any(
+            index.is_common_word(form) for form in _plain_forms(part.lower())
+        )
     course = index.vocabulary()
     return stem(part) in course or _near_course_word(part, course)
 
 
 def _course_term(word: str, index: CourseIndex) -> bool:
-    """A term of the course: its stem (its whole, for a long word) is the course's; no misspellings."""
+    """A term of the course: its stem (nearly its whole, for a long word) is the course's."""
     if len(word) >= LONG_WORD:
-        return root(word) in index.words()
+        return all(_near_whole_course_word(part, index.words()) for part in word.lower().split("-") if part)
     return stem(word) in index.vocabulary()
 
 
 @functools.lru_cache(maxsize=4096)
 def _near_whole_course_word(word: str, words: frozenset[str]) -> bool:
-    return root(word) in words or bool(difflib.get_close_matches(word, words, n=1, cutoff=NEAR_WHOLE_WORD))
+    """The word, or its root (less an "un"), is a course word's (or its root's) bar a letter or two:
+    "hyperparmeters", "quantising" ("quantis" for the course's "quantiz"), "summarizing"."""
+    base = root(word)
+    undone = base[2:] if base.startswith("un") else base  # "unfreezing": the course says "freeze"
+    return base in words or any(
+        difflib.get_close_matches(form, words, n=1, cutoff=NEAR_WHOLE_WORD)
+        for form in dict.fromkeys((word, base, undone))
+    )
+
+
+def _plain_forms(word: str) -> tuple[str, ...]:
+    """A long word's singular and root: "spreadsheets" -> "spreadsheet", "dependencies" -> "dependency"."""
+    singular = word[:-3] + "y" if word.endswith("ies") else word[:-1] if word.endswith("s") else word
+    return tuple(dict.fromkeys((singular, root(word))))
 
 
 _NUMBER_WORD = re.compile(r"[$€£]?\d[\d.,]*(?:[kKmMbBtT]|bn|x\d+)?%?")

@@ -387,6 +387,29 @@ def test_a_long_word_is_the_course_s_only_when_the_course_says_nearly_all_of_it(
     assert answer.outcome == "off_course", answer.answer
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does quantising a model hurt it much",
+        "is summarizing a good task for fine-tuning",
+        "why is my model memorizing the training set",
+        "how does lora initialization work",
+        "how does regularizing help with overfitting",
+        "is tokenizing the same for every model",
+        "which layers should i be unfreezing",
+        "can i fine-tune on call transcripts",
+    ],
+)
+def test_course_words_in_another_spelling_or_ending_are_still_the_course_s(core: Core, text: str) -> None:
+    """The review of the long-word rule: a course word spelt the other side of the Atlantic or with
+    another ending, and long plain words the embedder splits, read as names the course never says."""
+    index = core.course_index()
+    if "transcripts" not in text:  # a plain word the course never says, whole in the embedder's vocabulary
+        assert all(known_word(w, index) for w in re.findall(r"[\w'-]+", text) if len(w) >= 9), text
+    _, answer, _ = asked(core, text)
+    assert answer.outcome != "off_course", answer.answer
+
+
 def test_a_follow_up_is_read_with_the_conversation(core: Core) -> None:
     events, answer, _ = asked(core, "what about QLoRA?", history=["What does LoRA train?"])
     retrieved = events[0].asked

@@ -242,3 +242,30 @@ def test_bots_and_dialogue_name_open_ended_generation() -> None:
     ]
     assert named("NPC dialogue for a fantasy RPG, each character has a short bio.") == ["open-ended generation"]
     assert "open-ended generation" not in named("We summarise the dialogue of each call into three bullet points.")
+
+
+@pytest.mark.parametrize(
+    ("text", "domain", "high_stakes"),
+    [
+        ("Prototype triage assistant for our ER that suggests an urgency level from the intake note. Not for "
+         "clinical use yet, we are still testing.", "medical", True),
+        ("It drafts discharge summaries from ward notes. Not clinical decision support, the doctor signs off.",
+         "medical", True),
+        ("The hospital's car park booking system: facilities staff ask and the model writes the SQL. It has "
+         "nothing to do with clinical care.", "general", False),
+        ("A bot that explains our fire evacuation procedures to staff; we have to make sure nothing bad happens "
+         "if someone follows it.", "general", True),
+        ("Support bot for an insulin pump maker's app store listing. Worst case a user waits a bit longer for a "
+         "reply, but a wrong setting could put them in hospital.", "customer support", True),
+        ("Mountain rescue team's radio log summaries. Nothing serious if the style is off, but if it drops a "
+         "casualty's location that is very bad.", "general", True),
+    ],
+)  # fmt: skip
+def test_what_the_nineteenth_session_s_review_found(text: str, domain: str, high_stakes: bool) -> None:
+    """The review's inputs for eval dev9's rules: "not for clinical use" is a medical disclaimer, not a
+    denial; "nothing to do with clinical care" denies; "make sure nothing bad happens" states stakes;
+    a denial that a "but" then qualifies keeps the stakes."""
+    rec = evaluation.analyse(AdvisorRequest(text=text))
+    assert (rec.domain, rec.high_stakes) == (domain, high_stakes)
+    assert not evaluation._STAKES_DENIED.search("Worst case the truck carries a load longer than rated and tips over.")
+    assert not evaluation._fields_denied("We do nothing except medical coding: the model assigns ICD-10 codes.")

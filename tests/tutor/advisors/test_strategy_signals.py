@@ -1495,3 +1495,29 @@ def test_a_negation_in_a_bracket_or_about_data_that_stays_denies_nothing_else() 
     # A negation outside the bracket still denies, and a bracket's own words are still read whole.
     assert not strategy._stated("The jargon isn't an issue (we explain it).", strategy.SIGNAL_WORDS["vocabulary"])
     assert not strategy._stated("We have no jargon (none at all).", strategy.SIGNAL_WORDS["vocabulary"])
+
+
+def test_what_the_nineteenth_session_s_review_found() -> None:
+    """The review's inputs for dev20's rules: rescheduling is no changing knowledge, a language or a
+    wording that has to be right is no vocabulary, people confused by a model are no terms, a
+    bracket that states an exception still denies, LlamaIndex is no model doing the job; and the
+    misses: a model that keeps mixing up two terms, "it confused X with Y", dense technical documents."""
+    for text, signal in (
+        ("A clinic assistant helps patients reschedule; 400 rescheduling requests daily.", "changing"),
+        ("Replies go to customers in German, so the language has to be right.", "vocabulary"),
+        ("Replies go out under our brand, so the wording has to be right and friendly.", "vocabulary"),
+        ("Our tone and language have to be correct for a premium brand.", "vocabulary"),
+        ("The bot confused some users with vague answers.", "vocabulary"),
+        ("The model confused me with its long replies.", "vocabulary"),
+        ("LlamaIndex already handles the retrieval well.", "already_works"),
+    ):
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
+    for text, signal in (
+        ("The model keeps mixing up falling number and test weight.", "vocabulary"),
+        ("It confused hazard ratio with odds ratio in half the reports.", "vocabulary"),
+        ("The manuals are dense technical documents.", "vocabulary"),
+        ("Mistral 7B already does the extraction well.", "already_works"),
+    ):
+        assert facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
+    routing = "Claude already handles the routing fine (not for Welsh messages, which it gets wrong)."
+    assert not strategy._stated(routing, strategy.SIGNAL_WORDS["already_works"])
