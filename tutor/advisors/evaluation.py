@@ -267,10 +267,62 @@ def task_stated(text: str) -> bool:
     return task is not None and similarity >= TASK_SIMILARITY
 
 
+# The words that name each task outright, as a denial names it: a tool named after one task whose text
+# then says it does not do that task ("the case summariser internally, a terrible name … No summary gets
+# written anywhere", "TriageBot … doesn't triage or tag anything anymore", eval test9).
+_DENIABLE: dict[str, str] = {
+    "structured extraction": r"extract\w*|pars(?:e|es|ing)",
+    "classification": r"classif\w*|categori[sz]\w*|triag\w*|tag(?:s|ging)?|label(?:s|l?ing)?|sort(?:s|ing)?"
+    r"|rout(?:e|es|ing)|bucket\w*",
+    "summarisation": r"summar\w*|condens\w*|recap\w*",
+    "code generation": r"code|sql|scripts?|program(?:s|ming)?",
+    "open-ended generation": r"chat(?:s|ting)?|chatbot|draft(?:s|ing)?",
+}
+# A negation, then a few words that carry no task ("no summary", "doesn't triage or tag anything",
+# "we don't need a summary"), then one to three words joined by "or"/"and". Not "whether or not", "yes
+# or no", "not just/only" (more than one task), "no more than" (a length), nor a task done badly:
+# "it does not summarise well yet".
+_TASK_DENIAL = re.compile(
+    r"(?<!\bor )\b(?:not|no|never|doesn'?t|does not|don'?t|do not|isn'?t|is not|won'?t|didn'?t|no longer)\s+"
+    r"(?!(?:just|only|merely|simply|more|less|sure|certain)\b)"
+    r"(?:(?:a|an|any|really|actually|even|the|do|need|want|it|to|write|writes|written|get|gets|produce|produces"
+    r"|make|makes|its|their)\s+){0,3}"
+    r"([\w'-]+(?:\s+(?:or|and|nor)\s+[\w'-]+){0,2})\b"
+    r"(?!(?:\s+[\w'-]+){0,3}?\s+(?:well|correctly|properly|right|accurately|reliably|consistently|yet|enough"
+    r"|fast|quickly)\b)",
+    re.IGNORECASE,
+)
+
+
+def _tasks_denied(text: str) -> set[str]:
+    """The tasks the text says its model does not do ("No summary gets written anywhere")."""
+    words = [w for m in _TASK_DENIAL.finditer(text) for w in re.split(r"\s+(?:or|and|nor)\s+", m.group(1))]
+    return {task for task, pattern in _DENIABLE.items() for w in words if re.fullmatch(pattern, w, re.IGNORECASE)}
+
+
+# A film's or a play's script is no program: "it classifies each scene of a script by location" (eval test9).
+_SCREEN_WORK = re.compile(
+    r"\b(?:screenplays?|screenwrit\w*|teleplays?|(?:film|movie|tv|play|podcast|video|radio|shooting) scripts?"
+    r"|scenes? (?:of|in|from) (?:a|the|each|every|our|their) script)\b",
+    re.IGNORECASE,
+)
+# (nor one read aloud: "the toolbox talk scripts supervisors read to crews", eval test10)
+_SCRIPT_WORD = (
+    r"(?<!call )(?<!sales )(?<!talk )(?<!speech )(?<!video )(?<!podcast )(?<!radio )(?<!film )(?<!movie )(?<!tv )"
+    r"(?<!phone )(?<!interview )(?<!voice )(?<!shooting )scripts?"
+)
+
+
 def _tasks_named(text: str) -> list[str]:
-    """The tasks whose own words the text uses, outside its sentences about consequences; a drafting
-    word beside another task's words ("drafts the SQL") is that task's."""
-    said = [task for task, words in TASK_WORDS.items() if facts.has_any(_without_consequences(text), *words)]
+    """The tasks whose own words the text uses, outside its sentences about consequences, less those it
+    says its model does not do; a drafting word beside another task's words ("drafts the SQL") is that
+    task's."""
+    about_task, denied = _without_consequences(text), _tasks_denied(text)
+    said = [task for task, words in TASK_WORDS.items() if facts.has_any(about_task, *words) and task not in denied]
+    other_code_words = (w for w in TASK_WORDS["code generation"] if w != _SCRIPT_WORD)
+    screen_script = _SCREEN_WORK.search(about_task) and not facts.has_any(about_task, *other_code_words)
+    if "code generation" in said and screen_script:
+        said.remove("code generation")
     if len(said) > 1 and "open-ended generation" in said:
         said.remove("open-ended generation")
     return said
@@ -292,7 +344,8 @@ def _task_type(text: str) -> str:
     if said:
         task, _ = reader.closest(about_task, {t: TASK_PHRASINGS[t] for t in said})
         return task or said[0]
-    task, similarity = reader.closest(about_task, TASK_PHRASINGS)
+    denied = _tasks_denied(text)
+    task, similarity = reader.closest(about_task, {t: p for t, p in TASK_PHRASINGS.items() if t not in denied})
     return task if task is not None and similarity >= TASK_SIMILARITY else "open-ended generation"
 
 
@@ -400,7 +453,9 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
     "classification": (
         r"classif\w*", "sentiment", r"categor\w*", "intents?", r"bucket\w*", "tag(?:s|ged|ging)?",
         r"(?<!shipping )(?<!address )(?<!mailing )(?<!product )(?<!warning )label\w*",  # the verb, not the sticker
-        r"rout(?:es|ed|ing)|route (?:each|every|it|them|the|to)", "(?<!red )(?<!green )flag(?:s|ged|ging)?", "spam",
+        r"rout(?:es|ed|ing)|route (?:each|every|it|them|the|to)",
+        # the verb, not a sign ("red-flag symptoms" in aftercare instructions, eval test10)
+        "(?<!red )(?<!green )(?<!red-)(?<!green-)flag(?:s|ged|ging)?", "spam",
         # the verb, not the calls it names: "triages tickets", not "nurse triage call transcripts" (eval dev8)
         r"triag(?:es|ed|ing)",
         r"(?<!nurse )(?<!nurses' )triage(?! (?:calls?|lines?|notes?|transcripts?|nurses?|teams?)\b)",
@@ -438,7 +493,7 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "code generation": (
         _NOT_SOURCE_CODE + r"(?<!promo )(?<!discount )code", "source code", "codebase", "sql", "python",
-        r"(?<!customer )(?<!customers' )(?<!user )quer(?:y|ies)", r"(?<!call )(?<!sales )scripts?",
+        r"(?<!customer )(?<!customers' )(?<!user )quer(?:y|ies)", _SCRIPT_WORD,
         r"(?:writ|generat|build)\w* (?:[\w'-]+ ){0,3}(?:programs?|functions?)", "programming", r"regex\w*",
         "regular expressions?", "bash", "shell (?:commands?|scripts?)", "powershell", "javascript", "typescript",
         "graphql", r"makefiles?", "bazel", "cmake", "gradle", "ladder logic", r"plcs?", r"apps? script", "ggplot",
@@ -459,7 +514,9 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
         r"brainstorm\w*", "ideas", r"banter\w*", r"chit-?chat\w*",
         "stories", "poems?", r"answer(?:s|ing)? (?:[\w']+ ){0,3}questions", r"expla(?:in|nation)\w*", r"suggest\w*",
         r"narrat\w*", r"improvis\w*", r"quiz\w*", "hints?", r"walks? (?:[\w'-]+ )?through",
-        r"(?:writ|compos)\w* (?:[\w'-]+ ){0,3}(?:posts|emails|letters|articles|newsletters|descriptions|copy)",
+        r"(?:writ|compos)\w* (?:[\w'-]+ ){0,3}(?:posts|emails|letters|articles|newsletters|descriptions|copy"
+        # what people read or say (eval test10: "writes the aftercare instructions", "the toolbox talk scripts")
+        r"|instructions|speeches|scripts|leaflets|captions|announcements|bios)\b",
         # "support bot for a vpn app", "NPC dialogue for a fantasy RPG" (eval dev9)
         r"(?:support|help ?desk|faq|customer|service|whatsapp|telegram|discord|slack|voice) bots?",
         r"(?:npc|character|quest|in-game) dialogues?",
@@ -859,13 +916,24 @@ _DENIES_FIELD = re.compile(
     r"\bnot (?:about |for |giving |really )?(?:[\w'-]+ (?:or|and) )?(?:anything )?(medical|legal|financial)"
     + _AFTER_THE_FIELD
     + r"|\bnothing (?:to do with (?:the |any )?)?(?:(?!but\b|except\b|apart\b|other\b)[\w-]+ )?"
-    r"(medical|clinical|legal|financial)" + _AFTER_THE_FIELD,
+    r"(medical|clinical|legal|financial)"
+    + _AFTER_THE_FIELD
+    # (and in other words, eval test9: "this isn't clinical at all", "this model has nothing to do with
+    # money", "nothing touches customer money or prod"; not "not for clinical use", nor "clinical staff")
+    + r"|\b(?:isn'?t|is not|not|nothing) (?:really |remotely )?(medical|clinical|legal|financial)"
+    r"(?=\s*(?:at all|whatsoever|in any way)\b|\s*[,.;:!)\u2014-]|\s*$)"
+    r"|\bnothing (?:to do with|touches|involves|handles|moves) (?:the |any |our |customers?'? |real )?"
+    r"(money|payments|finances?|banking|funds)\b"
+    r"|\b(?:doesn'?t|does not|never|won'?t) (?:touch|handle|move|involve)(?:es)? (?:the |any |our |customers?'? "
+    r"|real )?(money|payments|funds)\b",
     re.IGNORECASE,
 )
 
 
-# Clinical work is medical work.
-_FIELD_OF = {"clinical": "medical"}
+# Clinical work is medical work; money is the financial field's.
+_FIELD_OF = {"clinical": "medical"} | dict.fromkeys(
+    ("money", "payments", "finance", "finances", "banking", "funds"), "financial"
+)
 
 
 def _fields_denied(text: str) -> set[str]:
@@ -912,11 +980,71 @@ def _stakes_denied(text: str) -> bool:
     )
 
 
+# Terms only one high-stakes field uses: the reader read "the narrative section of suspicious activity
+# reports" and "excel formulas and VBA for the FP&A team" as general work (eval test9). Every use of them
+# in bench/'s labelled sets (80 cases) is that field's work, or another high-stakes field's (KYC at a
+# law firm), so they only replace a reading outside the three fields.
+_FIELD_TERMS: dict[str, str] = {
+    "financial": r"suspicious activity reports?|anti-?money[- ]laundering|aml|kyc|know[- ]your[- ]customer|fp&a"
+    r"|financial planning (?:and|&) analysis|ifrs|gaap|mifid|sarbanes|balance sheets?|cash[- ]flow statements?"
+    r"|credit memos?|loan covenants?|iban",
+    "medical": r"icd-?10|snomed(?: ct)?|meddra|pharmacovigilance|adverse drug (?:reactions?|events?)"
+    r"|discharge summar\w*|radiology reports?|cpt codes?",
+    "legal": r"subpoenas?|indictments?|statutes? of limitations?|habeas corpus|case[- ]law|court filings?"
+    r"|motions? to dismiss|conveyancing",
+}
+_FIELD_TERM = {
+    field: re.compile(rf"(?<![\w&-])(?:{terms})(?![\w&-])", re.IGNORECASE) for field, terms in _FIELD_TERMS.items()
+}
+
+
+def _field_by_its_terms(text: str) -> str | None:
+    return next((field for field, term in _FIELD_TERM.items() if term.search(text)), None)
+
+
+def _after_the_denials(text: str) -> str:
+    """The text less each denial of a field and what its sentence says before it (the field it sets
+    aside: "a budgeting app but this model has nothing to do with money: it tags support tickets")."""
+    kept = []
+    for sentence in sentences(text):
+        denials = list(_DENIES_FIELD.finditer(sentence))
+        kept.append(sentence[denials[-1].end() :] if denials else sentence)
+    return " ".join(k.strip(" :;,.-") for k in kept if k.strip(" :;,.-"))
+
+
+# A self-introduction that "but this …" sets aside: "I'm a paralegal by day but this is my hobby project:
+# … quest descriptions for my D&D campaign" (eval test10, read as legal work).
+_ASIDE = re.compile(
+    r"^\s*(?:i'?m|i am|we'?re|we are|i work|we work|by day)\b[^.?!]{0,100}?"
+    r"\bbut (?=(?:this|it|that|the model|my|our)\b)",
+    re.IGNORECASE,
+)
+
+
+def _set_aside(text: str, domain: str) -> tuple[str, bool] | None:
+    """The domain and stakes of the rest of the text when its opening names the reader's field only to set
+    it aside, and the rest never names that field; None otherwise."""
+    aside = _ASIDE.search(text)
+    if aside is None or domain not in HIGH_STAKES_DOMAINS:
+        return None
+    words = dict(DOMAINS)[domain]
+    rest = text[aside.end() :]
+    if not facts.has_any(aside.group(0), *words) or facts.has_any(rest, *words):
+        return None
+    named = _domain(rest)
+    return named, _high_stakes(rest, named)
+
+
 def _as_said(text: str, domain: str, high_stakes: bool) -> tuple[str, bool]:
     """The reader's domain and stakes, less a field the text denies, plus stakes it states outright."""
+    if (rest := _set_aside(text, domain)) is not None:
+        domain, high_stakes = rest
     denied = _fields_denied(text)
+    by_terms = _field_by_its_terms(text) if domain not in HIGH_STAKES_DOMAINS else None
+    if by_terms and by_terms not in denied:
+        return by_terms, True
     if domain in denied:
-        kept = " ".join(s for s in sentences(text) if not _DENIES_FIELD.search(s))
+        kept = _after_the_denials(text)
         # A disclaimer in a text whose work is in the field keeps it: "We're a law firm; the bot answers
         # tenants… not legal advice" names the field twice more; a meme bot's "banking screenshot" once.
         words = dict(DOMAINS).get(domain, ())
@@ -924,6 +1052,10 @@ def _as_said(text: str, domain: str, high_stakes: bool) -> tuple[str, bool]:
             named = _domain(kept) if kept else "general"
             domain = "general" if named in denied else named
             high_stakes = _high_stakes(kept or text, domain)
+    elif denied and high_stakes and domain not in HIGH_STAKES_DOMAINS:
+        # The reader's stakes came with the denied field's words ("an online pharmacy, but nothing clinical
+        # in this one": eval test9): the rest of the text has to state them.
+        high_stakes = _high_stakes(_DENIES_FIELD.sub(" ", text), domain)
     if high_stakes and domain not in HIGH_STAKES_DOMAINS and _stakes_denied(text):
         # Read the rest without the denials: "a misroute just means a short wait, but a wrong refund costs
         # us real money" is still high stakes.
@@ -946,6 +1078,9 @@ def _read_task_domain_stakes(text: str, described: str) -> tuple[str, str, bool,
         domain = _domain_of_the_work(text)
         return _task_type(described), domain, _high_stakes(text, domain), False
     of_task = reading if described == text else (_read(described) or reading)
+    if of_task.task in _tasks_denied(described):
+        # The reader took the tool's name for its work ("the case summariser": no summary is written).
+        return _task_type(described), reading.domain, reading.high_stakes, False
     named = _tasks_named(described)
     # (Not where a drafting or answering word was said beside another task's word: "a support
     # chatbot that must reply within minutes" is no summariser.)

@@ -229,15 +229,17 @@ _COUNT = (
 # What the count counts: a plural noun that is not people, time, hardware or money ("3 annotators",
 # "3 weeks", "8 GPUs"), maybe after a couple of modifiers or "of the older" ("700 of the older ones").
 _THINGS = (
+    # (not a rate said before the noun: "our ~800 daily supplier emails", dev22)
+    r"(?!\s+(?:daily|nightly|weekly|monthly|hourly|yearly)\b)"
     r"\s+(?:of\s+(?:the|our|those|these)\s+)?(?:[a-z&'-]+\s+){0,2}?"
     r"(?!(?:people|persons|staff|annotators|labell?ers|agents|reviewers|experts|engineers|developers|doctors|"
     r"nurses|lawyers|attorneys|coders|analysts|editors|employees|users|customers|members|students|teachers|"
     r"gpus|cpus|machines|servers|nodes|years|months|weeks|days|hours|minutes|seconds|times|dollars|euros|"
-    r"languages|percent)\b)[a-z&'-]*s\b"
+    r"languages|percent|tokens)\b)[a-z&'-]*s\b"
 )
 # Not a rate: "5,000 tickets a day", "2,000 tickets/day", "4,000 claims each weekday".
 _NOT_A_RATE = (
-    r"(?!\s*/|\s+(?:(?!(?:from|in|over|of|for|within|during|across)\b)[a-z-]+\s+){0,2}(?:per|a|an|each|every)\s+(?:day|night|weekday|business\s+day|working\s+day|week|"
+    r"(?!\s*/|\s+(?:(?!(?:from|in|over|of|for|within|during|across)\b)[a-z-]+\s+){0,2}(?:per|a|an|each|every)\s+(?:day|night|weekday|business\s+day|working\s+day|(?:event|match|game|race|trading|market)\s+day|week|"
     r"month|year(?!\s+ago)|hour|minute|second|shift)\b|\s+(?:daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
 )
 
@@ -248,6 +250,8 @@ _COUNT_OF_EXAMPLES = (
     + _NUMBER
     # not an age or a size ("60 years of case reports", "2 GB of server logs")
     + r"\s+(?!(?:years?|yrs?|months?|weeks?|days?|hours?|decades?|[kmgt]i?b|tokens?)\b)"
+    # not a rate said before the noun: "our ~800 daily supplier emails" (dev22)
+    r"(?!(?:daily|nightly|weekly|monthly|hourly|yearly)\b)"
     # up to three words before the noun; a comma may join two participles ("1,000 professionally
     # translated, aligned contracts", dev18), not end a clause ("2 more annotators joined, emails…")
     r"(?:[a-z&/-]+(?:(?<=ed),(?=\s+[a-z-]+ed\s))?\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
@@ -256,7 +260,8 @@ _COUNT_OF_EXAMPLES = (
     r"filings|replies|responses|chat\s+logs|completions|memos|invoices|receipts|forms|files|logs|posts|"
     r"comments|chats|threads|calls|recordings|descriptions|abstracts|papers|snippets|queries|prompts|"
     r"translations|sentences|paragraphs|entries|claims|listings|resumes|essays|stories|scripts|pages)\b"
-    r"(?!\s+(?:per|a|an|each|every)\s+(?:day|night|week|month|year(?!\s+ago)|hour|minute|second|shift)"
+    r"(?!\s+(?:per|a|an|each|every)\s+(?:(?:event|match|game|race|trading|market)\s+)?(?:day|night|week|month"
+    r"|year(?!\s+ago)|hour|minute|second|shift)"
     r"|\s*/\s*(?:day|d|wk|week|mo|month|yr|year|hr|h|hour)\b|\s+(?:daily|nightly|weekly|monthly|yearly|annually|hourly)\b)"
     # terse notes: "15k tagged", "8,000 labelled", "2k annotated" (the noun left out)
     r"|"
@@ -288,15 +293,18 @@ _COUNT_OF_EXAMPLES = (
 # "we have no labelled data", "nobody has labelled anything", "there are no training examples"
 _NO_EXAMPLES = re.compile(
     r"\b(?:no|zero|not\s+(?:a\s+single|one|any))\s+(?:[a-z-]+\s+){0,2}?"
-    r"(?:data|examples?|pairs|rows|samples|labels|q&a|chats|conversations)\b"
+    r"(?:data|datasets?|data\s+sets?|training\s+sets?|examples?|pairs|rows|samples|labels|q&a|chats|conversations)\b"
     # "no data to third parties", "no data may leave": where data goes, not whether there is any
     r"(?!\s+(?:to\s+(?:third|any|outside|external|other|the\s+cloud|vendors?|openai|anyone|an?\s+(?:outside|"
     r"external|third))|(?:may|can|must|should|will|shall)\s+(?:not\s+)?(?:leave|go|be\s+sent|be\s+shared)|"
     r"leaves?|goes|sent|shared|leaving|outside|off[- ]site)\b)"
     r"|\bnobody\s+has\s+labell?ed\b|\bnothing\s+(?:is\s+)?labell?ed\b"
+    # "we never saved any old ones" (dev22)
+    r"|\bnever\s+(?:saved|kept|collected|stored|archived|logged)\s+(?:any|a\s+single|one)\b"
     r"|\b(?:don'?t|do\s+not|haven'?t|have\s+not)\s+(?:really\s+)?(?:have|got)\s+(?:got\s+)?(?:any\s+)?"
     r"(?!(?:much|enough|many|more|a\s+lot)\b)(?:[a-z&-]+\s+){0,2}?"
-    r"(?:data|examples?|pairs|labels|chats|conversations|transcripts|q&a|samples|rows)\b",
+    r"(?:data|datasets?|data\s+sets?|training\s+sets?|examples?|pairs|labels|chats|conversations|transcripts|q&a"
+    r"|samples|rows)\b",
     re.IGNORECASE,
 )
 

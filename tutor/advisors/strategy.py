@@ -144,15 +144,20 @@ class StrategyRecommendation(Recommendation):
 # --- signals: what the learner's text says ---------------------------------------------------
 
 # Verbs of knowledge that moves, and how often, for the "changing" signal's time phrases.
-# (and what a rota does: "the rota is reshuffled every few days", dev20; not "reschedule appointments")
-_CHANGE_VERBS = "updat|chang|amend|revis|republish|supersed|refresh|replac|reshuffl|rearrang"
+# (and what a rota does: "the rota is reshuffled every few days", dev20; not "reschedule appointments";
+# and prices: "premiums, which insurers reprice weekly", dev21)
+_CHANGE_VERBS = "updat|chang|amend|revis|republish|supersed|refresh|replac|reshuffl|rearrang|re-?pric"
 _HOW_OFTEN = (
     # "every few years" is knowledge that stays: the periods stop at a month.
     r"hourly|daily|weekly|monthly|by the hour|intraday|by the minute"
     r"|(?<!once )every (?:hour|day|week|month|(?:few|other|\d+|two|three|couple(?: of)?) (?:hours|days|weeks))"
     # a team's own cadence: "changes most sprints", "fortnightly" (dev14)
     r"|(?:most|every|each) (?:sprints?|releases?)|fortnightly|bi-?weekly"
+    r"|most (?:days|weeks|mornings|nights)"  # "the lists get amended most weeks" (dev22)
     r"|each (?:day|week|month)|frequently|constantly|all the time|often"
+    # a market's or an office's day: "throughout every trading day", "every working day" (dev21)
+    r"|(?:throughout|during) (?:the|every|each) (?:trading |working |business )?day"
+    r"|every (?:trading|working|business) day"
     r"|(?:several|many|multiple|a few|few|two|three|\d+) times (?:a|an|per|each) (?:day|hour|week)"
     # several changes a year is often enough to fall behind; once a year is not (dev conventions)
     r"|(?:several|many|multiple) times (?:a|per|each) year|minute by minute|hour by hour|day by day"
@@ -190,7 +195,8 @@ _PRIVATE_BY_SUBJECT: tuple[str, ...] = (
     "(?!,| with\\b| and (?:kind|gentle|calm|warm|friendly|encouraging|clear|polite|supportive)\\b"
     "| (?:[\\w-]+ )?(?:teachers?|tutors?|demonstrators?|coach(?:es)?|mentors?|explainers?"
     "|style|tone|voice|manner)\\b)",
-    "clinical",
+    # (not what is published: "clinical-trial abstracts", "clinical guidelines", dev21)
+    "clinical(?![- ](?:trials?[- ])?(?:abstracts?|papers?|publications?|literature|guidelines?|registr\\w*)\\b)",
     "medical records?",
     # what the data holds, not a department's name ("Medical information department at a pharma company")
     "(?:contains?|containing|includes?|including|holds?) (?:[\\w-]+ ){0,2}(?:medical|health|patient) "
@@ -248,6 +254,13 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "|callers|clients|readers|me|us|them|him|her|everyone|everybody)\\b)"
         "(?!(?:the )?(?:order|format|fields?|columns?|keys?|json|dates?|layout|rows?)\\b)[\\w'-]+(?: [\\w'-]+){0,2}"
         " (?:with|and) [\\w'-]+",
+        # a field's terms a model mixes up, unquoted: "models mix up the cupping terms" (dev21)
+        # (not "the terms of the two contracts", nor customers mixing them up)
+        "(?:models?|llms?|bot|it|gpt\\S*|chatgpt|claude)"
+        "(?: (?:we (?:tried|tested|used)|keeps|kept|still|often|always))? "
+        "(?:confus(?:e|es|ed|ing)|mix(?:es|ed|ing)? up|garbl(?:e|es|ed|ing)|mangl(?:e|es|ed|ing)|misread(?:s|ing)?)"
+        " (?:the |our |their |all the |all our )?(?:[\\w-]+ ){0,2}(?:terms|terminology|jargon|abbreviations|acronyms"
+        "|lingo)\\b(?! (?:and conditions|of)\\b)",
         "dense (?:technical|legal|scientific|medical|financial)(?: and (?:technical|legal|scientific|medical"
         "|financial))? (?:text|language|prose|wording|jargon|documents|docs|manuals|papers)",
         "(?:our|their) (?!(?:discount|promo|promotional|postal|zip|post|country|dress|qr|bar|coupon|voucher|gift|tax"
@@ -290,6 +303,11 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "new (?:releases?|versions?|rules?|regulations?|editions?|updates?)(?: [\\w'-]+){0,3}"
         " (?:come out |ship |land |go out |appear )?(?:every (?:few |couple of |other |\\d+ )?(?:days?|weeks?|months?)"
         "|daily|weekly|monthly|fortnightly)",
+        # published documents said with how often: "announcements (SENS), which come out throughout every
+        # trading day", "tariff notices get published every working day" (dev21; not invoices that come in)
+        "(?:announcements|notices|circulars|bulletins|filings|rulings|advisories|press releases|alerts)[^.?!]{0,40}?"
+        " (?:come out|comes out|are published|get published|are issued|get issued|go out|appear|drop)"
+        f"(?: [\\w'-]+){{0,2}}? (?:{_HOW_OFTEN})",
         # More change on its way: "further amendments are expected", "more updates are coming" (dev13).
         "(?:more|further|new|upcoming) (?:amendments|changes|updates|revisions)(?: [\\w'-]+){0,2} "
         "(?:are |keep )?(?:coming|expected|planned|on the way)",
@@ -318,7 +336,10 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     ),
     # A policy applied ("follow company policy"), not a policy asked about ("hr policy questions").
     "behaviour": (
-        "persona", "tone", "voice", "style", "refuse", "concise", "brand",
+        "persona", "tone", "style", "refuse", "concise", "brand",
+        # a way of speaking, not a channel: "a voice assistant", "voice notes" (dev21)
+        "voice(?![- ](?:assistants?|notes?|memos?|messages?|calls?|bots?|recordings?|search|commands?|interfaces?"
+        "|channels?|apps?|mail|input|transcripts?|agents?|over)\\b)",
         # a person's own manner: "a model that writes like me" (dev17)
         "(?:writes?|talks?|speaks?) like (?:me|us|him|her)\\b",
         "(?:apply|applies|applying|follow|follows|following|enforce\\w*|stick to|sticks to|comply with|complies with"
@@ -346,7 +367,9 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "low_budget": (
         "small budget", "cheap", "low budget", "limited budget", "consumer gpu", "single gpu", "colab", "laptop",
-        "gaming", "tiny budget", "free tier", "free (?:\\w+ )?(?:cloud )?vm",
+        # (a gaming machine, not "a national lottery and gaming operator", dev22)
+        "gaming (?:gpus?|pcs?|laptops?|rigs?|cards?|computers?|machines?|desktops?)",
+        "tiny budget", "free tier", "free (?:\\w+ )?(?:cloud )?vm",
         "tight budget", "shoestring",
         # where the money comes from: "whatever's in the tip jar", "out of our own pockets"
         "tip jar", "(?:out of|from) (?:our|my) own pockets?",
@@ -396,6 +419,12 @@ SIGNAL_WORDS: dict[str, tuple[str, ...]] = {
         "prompt\\w*(?:(?!\\b(?:need|needs|must|should|want|wants|target|aim|goal|requir\\w*)\\b)[^?!]){0,160}?"
         "\\b(?:accurate|correct|right)\\b[^.?!]{0,40}?\\b(?:9[5-9]|100) ?% of (?:cases|the time"
         "|chats|answers|queries|tickets|requests)\\b(?![^.?!]*\\bbut\\b)",
+        # the prompted setup's quality said to be fine: "GPT-4o with a 9k-token prompt … to be clear the quality
+        # is fine" (dev22; not the data's quality, nor quality "fine only for English")
+        "(?:prompt\\w*|(?:current|existing) setup|gpt[\\w.-]*|chatgpt|claude|gemini)[^.?!]{0,120}?"
+        "(?<!data )(?<!label )(?<!annotation )\\b(?:quality|accuracy|output|results?|answers?) (?:is|are|has been"
+        "|have been|'s) (?:really |totally |perfectly |already )?(?:fine|good|great|excellent|solid)\\b"
+        "(?![^.?!]*\\b(?:but|except|only)\\b" + _NOT_ABOUT_COST + ")",
     ),
     "full_fine_tuning": ("full fine-?tun\\w*",),
     "deep_knowledge": ("expert\\w*", "subspecialt\\w*", "rare languages?", "deep", "knowledge"),
@@ -606,7 +635,7 @@ _STAYS_PUT = re.compile(
     r"\b(?:has|have|had)(?:n'?t| not)(?: really)? (?:been )?(?:changed|updated|moved)"
     r"|\b(?:does|do)(?:n'?t| not) (?:really )?change|\bunchanged\b|\bnothing dynamic\b"
     r"|\b(?:is|are|'s|'re|was|were|been|basically|pretty much|fairly) (?:frozen|static)\b"
-    r"|\bno plans? to change|\b(?:stays?|stayed|remains?|been) the same"
+    r"|\bno plans? to (?:change|revisit|revise|update|amend|touch)|\b(?:stays?|stayed|remains?|been) the same"
     r"|\bsame (?:for|since) (?:years|ages|decades|\d{4})"
     r"|\b(?:rarely|seldom|hardly ever|barely|never) (?:change[sd]?|move[sd]?|touched|updated|revised)"
     r"|\b(?:is|are|'s|'re) (?:very |pretty |quite |basically |fairly )?stable\b"
@@ -899,6 +928,8 @@ _BUDGET_WORDS = re.compile(
     r"|\b(?:cloud|compute|gpu|api) credits?\b|\bcredits\b|\bgrant\b|\bfunding\b"
     r"|\b(?:club|project|society|lab|grant) funds\b"  # "$200 in club funds" (dev15)
     r"|\bthat'?s all\b|\ball we have\b|\bnothing more\b"
+    # a sum said to be all there is: "maybe 300 dollars total" (dev22)
+    r"|\b(?:dollars|euros|pounds|bucks|usd|eur)\s+(?:in\s+)?(?:total|all\s+in|altogether|tops|max(?:imum)?)\b"
     # a ceiling on spending: "we cannot burn more than ₹2 lakh on this whole experiment"
     r"|\b(?:can'?t|cannot|won'?t|will not|must not|mustn'?t|not allowed to|shouldn'?t) (?:spend|burn|put in|invest)\w*"
     r" (?:more than|over)\b|\bno more than\b"

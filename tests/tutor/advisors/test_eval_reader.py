@@ -269,3 +269,112 @@ def test_what_the_nineteenth_session_s_review_found(text: str, domain: str, high
     assert (rec.domain, rec.high_stakes) == (domain, high_stakes)
     assert not evaluation._STAKES_DENIED.search("Worst case the truck carries a load longer than rated and tips over.")
     assert not evaluation._fields_denied("We do nothing except medical coding: the model assigns ICD-10 codes.")
+
+
+@pytest.mark.parametrize(
+    ("text", "task"),
+    [
+        ("Internally it's the 'brief summariser', a bad name: it reads each new tribunal filing and puts it in one "
+         "of 12 buckets so it reaches the right queue. No summary is written anywhere.", "classification"),
+        ("It's called SortBot from its first version, but it doesn't sort or tag anything now. It writes the "
+         "whole reply to each guest message for our campsite and staff approve it.", "open-ended generation"),
+        ("The 'summary bot' doesn't summarise anything: it fills the form fields (name, date of loss, policy "
+         "number) from each claim email.", "structured extraction"),
+    ],
+)  # fmt: skip
+def test_a_task_the_text_names_and_then_denies_is_not_the_task(text: str, task: str) -> None:
+    """eval test9: a tool named after one task ("the case summariser", "TriageBot") whose text then says
+    it does not do that task was read as that task."""
+    assert evaluation.analyse(AdvisorRequest(text=text)).task_type == task
+
+
+def test_a_task_said_to_be_done_badly_or_more_than_once_is_not_denied() -> None:
+    denied = evaluation._tasks_denied
+    assert denied("It does not summarise well yet: the summaries miss the dosage.") == set()
+    assert denied("It doesn't just classify the ticket, it also drafts the reply.") == set()
+    assert denied("Decide whether or not each claim is fraud.") == set()
+    assert denied("Summaries of no more than three lines.") == set()
+    assert denied("It must not invent fields that are not in the form.") == set()
+    assert denied("No summary gets written; it only tags each filing.") == {"summarisation"}
+    assert denied("it doesn't triage or tag anything anymore") == {"classification"}
+
+
+@pytest.mark.parametrize(
+    ("text", "domain", "high_stakes"),
+    [
+        ("We sell personal finance software but this model has nothing to do with money: it tags incoming support "
+         "tickets by product area (login, sync, reports) for the right squad.", "customer support", False),
+        ("I'm at an insurer but ignore that, the model only writes our Ansible playbooks for test servers. Nothing "
+         "touches customer money or production; if it's wrong the job fails and we fix it.", "general", False),
+        ("Comms team at a children's hospital, but this isn't clinical at all: it writes posts about the fun run "
+         "and the new playground. Anything medical gets removed by us anyway.", "general", False),
+        ("A chemist chain, but there's nothing clinical in this one: the model reads chats about late parcels and "
+         "fills in the order number, courier and whether they want a resend or a refund.", "customer support",
+         False),
+    ],
+)  # fmt: skip
+def test_a_field_the_tenth_dev_set_denies_in_other_words(text: str, domain: str, high_stakes: bool) -> None:
+    """eval test9: "nothing to do with money", "nothing touches customer money", "this isn't clinical at
+    all" deny the field; once a field is denied, the stakes are the ones the rest of the text states."""
+    rec = evaluation.analyse(AdvisorRequest(text=text))
+    assert (rec.domain, rec.high_stakes) == (domain, high_stakes)
+
+
+def test_a_screenplay_s_script_is_no_code() -> None:
+    """eval test9: the scenes of a film script were read as code generation."""
+    named = evaluation._tasks_named
+    assert named("Screenwriting tool: it classifies each scene of a script by location type.") == ["classification"]
+    assert "code generation" in named("It writes a script that renames our scene files in Blender.")
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [
+        ("It drafts the narrative for each suspicious activity report from the analyst's notes.", "financial"),
+        ("Writes Power BI measures and Excel formulas for our FP&A analysts.", "financial"),
+        ("It maps each problem-list entry to a SNOMED concept.", "medical"),
+        ("It reads each subpoena we receive and lists the documents it asks for.", "legal"),
+        ("We're an AML vendor but this model has nothing to do with money: it writes our release notes.",
+         "general"),
+    ],
+)  # fmt: skip
+def test_terms_only_one_field_uses_name_the_field(text: str, domain: str) -> None:
+    """eval test9: "suspicious activity reports" and "FP&A" were read as general work; terms that only
+    a high-stakes field uses name it (every use in bench/'s labelled sets is that field's, or another
+    high-stakes field's), unless the text denies the field."""
+    rec = evaluation.analyse(AdvisorRequest(text=text))
+    assert (rec.domain, rec.high_stakes) == (domain, domain != "general")
+
+
+def test_scripts_read_aloud_and_red_flags_are_no_code_or_labels() -> None:
+    """eval test10: "writes the toolbox talk scripts supervisors read to crews" was read as code
+    generation, "it writes the aftercare instructions: …, red-flag symptoms" as classification."""
+    named = evaluation._tasks_named
+    assert named("The model writes the toolbox talk scripts supervisors read to crews before each shift.") == [
+        "open-ended generation"
+    ]
+    assert named("Given the procedure, it writes the aftercare instructions: wound care, red-flag symptoms.") == [
+        "open-ended generation"
+    ]
+    assert named("It writes the bash scripts that rotate our logs.") == ["code generation"]
+    assert "classification" in named("It flags red-flag symptoms in triage notes for the nurse.")
+
+
+@pytest.mark.parametrize(
+    ("text", "domain", "high_stakes"),
+    [
+        ("I'm a solicitor by day, but this is a side project: a model that writes riddles for my kids' treasure "
+         "hunts. How do I evaluate something playful?", "general", False),
+        ("We're a law firm, but this model only condenses the leases for our property team.", "legal", True),
+        ("I'm a nurse but this is for the hospital's drug-dosing calculator: it writes the Python behind it.",
+         "medical", True),
+    ],
+)  # fmt: skip
+def test_who_the_learner_is_is_not_the_work_when_a_but_sets_it_aside(
+    text: str, domain: str, high_stakes: bool
+) -> None:
+    """eval test10: "I'm a paralegal by day but this is my hobby project: … quest descriptions for my
+    D&D campaign" was legal work. The field of a self-introduction that "but this …" sets aside is the
+    work's only when the rest of the text names it too."""
+    rec = evaluation.analyse(AdvisorRequest(text=text))
+    assert (rec.domain, rec.high_stakes) == (domain, high_stakes)

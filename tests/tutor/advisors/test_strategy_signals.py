@@ -200,6 +200,13 @@ def test_the_meaning_reader_uses_the_packaged_embedder() -> None:
         ("Finance scanned about 12k invoices last year.", 12000),
         ("We have 900 recorded support calls.", 900),
         ("The line takes 900 calls a day.", None),
+        # dev21: a dataset nobody has, and a corpus counted in tokens
+        ("I don't have a dataset or anything.", 0),
+        ("We don't have any datasets yet and no task either.", 0),
+        ("We've collected about 4 trillion tokens of text.", None),
+        ("need a bot for our gym's captions, like 5 a day. we never saved any old ones", 0),
+        ("Last event we got about 3k questions per event day.", None),  # a rate on the days that count
+        ("We sort our ~800 daily supplier emails into 5 buckets.", None),
     ],
 )
 def test_examples_on_hand(text: str, have: int | None) -> None:
@@ -1521,3 +1528,62 @@ def test_what_the_nineteenth_session_s_review_found() -> None:
         assert facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
     routing = "Claude already handles the routing fine (not for Welsh messages, which it gets wrong)."
     assert not strategy._stated(routing, strategy.SIGNAL_WORDS["already_works"])
+
+
+def _words_read(said: tuple[tuple[str, str], ...], unsaid: tuple[tuple[str, str], ...]) -> None:
+    """Each text in ``said`` raises its signal by the words, each in ``unsaid`` does not."""
+    for text, signal in said:
+        assert facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
+    for text, signal in unsaid:
+        assert not facts.has_any(text, *strategy.SIGNAL_WORDS[signal]), text
+
+
+def test_words_of_the_twenty_first_dev_set() -> None:
+    """dev21's signals said in words the rules did not read, and two words read in another sense: a
+    model that mixes up a field's terms, prices repriced weekly, announcements that come out all day;
+    a voice assistant is no brand voice, published clinical-trial abstracts are no patient data."""
+    _words_read(
+        (
+            ("Models mix up the cupping terms, every single time.", "vocabulary"),
+            ("The bot we tried keeps garbling our trade jargon.", "vocabulary"),
+            ("It answers questions about home premiums, which insurers reprice weekly.", "changing"),
+            ("A chatbot over company announcements, which come out throughout every trading day.", "changing"),
+            ("Tariff notices get published every working day.", "changing"),
+            ("We summarise clinical notes from our wards.", "private"),
+            ("Replies must be in our brand voice.", "behaviour"),
+        ),
+        (
+            ("The model mixes up the terms of the two contracts.", "vocabulary"),
+            ("Customers mix up the terms on our price list.", "vocabulary"),
+            ("Invoices come in throughout every working day.", "changing"),
+            ("A voice assistant for our bank's app; 1,000 conversations a day.", "behaviour"),
+            ("We transcribe voice notes from the drivers.", "behaviour"),
+            ("I extract PICO elements from clinical-trial abstracts into JSON.", "private"),
+            ("It answers questions from published clinical guidelines.", "private"),
+        ),
+    )
+
+
+def test_words_of_the_twenty_second_dev_set() -> None:
+    """dev22: a prompted setup whose quality is fine, lists amended most weeks, a policy with no plans
+    to revisit it, a sum in dollars "total"; and a national lottery's "gaming", which is no gaming GPU."""
+    _words_read(
+        (
+            (
+                "We run GPT-4o with a long prompt of worked examples, and the quality is fine: the brokers sign off.",
+                "already_works",
+            ),
+            ("The sanctioned-vessel lists get amended most weeks.", "changing"),
+            ("I only have my gaming laptop.", "low_budget"),
+        ),
+        (
+            ("Our labelled data quality is good and we have 5,000 examples.", "already_works"),
+            ("The prompt is long, and the quality is fine only for English.", "already_works"),
+            ("We run the customer chat for a national lottery and gaming operator.", "low_budget"),
+        ),
+    )
+    stable = (
+        "Riders ask about our accessibility policy. It was adopted in 2021 and the board has no plans to revisit it."
+    )
+    assert not strategy.read_signals(stable).changing
+    assert strategy.read_signals("i want to build my own llm from zero. maybe 300 dollars total.").low_budget
