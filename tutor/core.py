@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tutor import accounts, lesson_progress
-from tutor.advisors import ADVISORS, AdvisorRequest
+from tutor.advisors import ADVISORS, AdvisorRequest, evaluation
 from tutor.advisors import history as advisor_history
 from tutor.advisors.ask import (
     Answered,
@@ -31,6 +31,7 @@ from tutor.advisors.base import Recommendation, UploadedFile, check_message, rea
 from tutor.advisors.case_reader import load_case_reader
 from tutor.advisors.extractive import QuoteScorer, ranked_texts
 from tutor.advisors.history import CUT_OFF
+from tutor.advisors.question_within import names_the_course
 from tutor.advisors.quiz_guard import QuizGuard
 from tutor.advisors.sentence_ranker import RankerError, check_ranker_dir, ranker_at
 from tutor.advisors.service import Advice, QuestionAnswer, advise
@@ -438,6 +439,10 @@ class Core:
     def _prepare(self, lab: str, request: AdvisorRequest) -> tuple[Advice | None, Asked | None]:
         """A use case gets the rules' recommendation; a question (or quiz-answer request) its passages."""
         kind = self.message_kind(request)
+        if kind == "question" and lab == "eval" and not names_the_course(request.text):
+            # "…fills species, breed and age into our practice system. How should I test it?": the closing
+            # how-question asks for the suite ("the course never mentions Phi-3" answered it before).
+            kind = "use_case" if evaluation.asks_for_a_suite(request.text) else kind
         if kind != "use_case":
             asked = self._asked(lab, request, kind)
             if not (asked.outcome == "off_course" and lab == "strategy" and tells_a_project(request.text)):

@@ -327,3 +327,32 @@ def test_a_project_asked_as_a_question_in_the_strategy_lab_is_not_off_the_course
 def test_an_off_course_question_in_the_strategy_lab_gets_no_recommendation(core: Core, text: str) -> None:
     advice, _ = core._prepare("strategy", core.advisor_request(text, None, []))
     assert advice is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It reads each vet clinic referral email and fills species, breed, age and presenting complaint into our "
+        "practice system. Phi-3 mini, LoRA, 2,000 labelled referrals. How should I test it?",
+        "Our model writes the weekly newsletter for a climbing gym from the route setters' notes. What metrics "
+        "should we use before it goes live?",
+    ],
+)
+def test_a_model_described_then_how_to_test_it_gets_the_eval_suite(core: Core, text: str) -> None:
+    """A learner in the evaluation lab who describes their model and asks how to test it was told "the
+    course does not answer that: it never mentions Phi-3": the closing how-question made it a course
+    question. The designer builds the suite for it."""
+    advice, _ = core._prepare("eval", core.advisor_request(text, None, []))
+    assert advice is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I check that fine-tuning did not make the model worse at general tasks?",
+        "How should I test a model before it goes live, according to the course?",
+    ],
+)
+def test_a_course_question_in_the_evaluation_lab_stays_a_question(core: Core, text: str) -> None:
+    advice, asked = core._prepare("eval", core.advisor_request(text, None, []))
+    assert advice is None and asked is not None

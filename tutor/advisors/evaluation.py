@@ -398,6 +398,12 @@ def use_case(text: str) -> str:
     return rest if task_stated(rest) else text
 
 
+def asks_for_a_suite(text: str) -> bool:
+    """A model described and a request to judge it ("It fills species, breed and age from each referral
+    email… How should I test it?"): the designer's work, not a question for the course."""
+    return use_case(text) != text
+
+
 def _without_consequences(text: str) -> str:
     """The text less its sentences that spell out what a mistake would do ("If it misses that someone
     is in distress, or says something upsetting, it could hurt them"): narrower than

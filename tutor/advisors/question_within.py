@@ -151,6 +151,11 @@ _NAMES_THE_COURSE = re.compile(
 )
 
 
+def names_the_course(text: str) -> bool:
+    """Whether the text puts its question to the course ("according to the course", "does lesson 4 say")."""
+    return _NAMES_THE_COURSE.search(text) is not None
+
+
 def without_the_course(text: str) -> str:
     """``text`` less the words that point at the course as the source: "does the course have a name
     for running it beside the old one" asks for "a name for running it beside the old one"."""
