@@ -294,9 +294,23 @@ _TASK_DENIAL = re.compile(
 )
 
 
+# A tool named after a task: only then is a denial of that task about the model ("we call it the case
+# summariser", "it's called TriageBot for historical reasons", "the 'summary bot'"); elsewhere a denial is
+# about people or what is missing ("analysts who don't write SQL", "we have no labels, so it classifies").
+_NAMED_AFTER_A_TASK = re.compile(
+    r"\b(?:call(?:s|ed)? (?:it|this|them)|(?:it'?s|is|was) called|named|(?:its|a|the|terrible|bad|misleading) name"
+    r"|historical reasons)\b|['\"‘“][\w -]{2,30}(?:bot|summari[sz]er|classifier|tagger|extractor)['\"’”]",
+    re.IGNORECASE,
+)
+_JOINED = re.compile(r"\s+(?:or|and|nor)\s+", re.IGNORECASE)
+
+
 def _tasks_denied(text: str) -> set[str]:
-    """The tasks the text says its model does not do ("No summary gets written anywhere")."""
-    words = [w for m in _TASK_DENIAL.finditer(text) for w in re.split(r"\s+(?:or|and|nor)\s+", m.group(1))]
+    """The tasks the text says its model does not do, where it is named after one ("No summary gets
+    written anywhere" of "the case summariser")."""
+    if not _NAMED_AFTER_A_TASK.search(text):
+        return set()
+    words = [w for m in _TASK_DENIAL.finditer(text) for w in _JOINED.split(m.group(1))]
     return {task for task, pattern in _DENIABLE.items() for w in words if re.fullmatch(pattern, w, re.IGNORECASE)}
 
 
@@ -461,7 +475,7 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
         r"(?<!shipping )(?<!address )(?<!mailing )(?<!product )(?<!warning )label\w*",  # the verb, not the sticker
         r"rout(?:es|ed|ing)|route (?:each|every|it|them|the|to)",
         # the verb, not a sign ("red-flag symptoms" in aftercare instructions, eval test10)
-        "(?<!red )(?<!green )(?<!red-)(?<!green-)flag(?:s|ged|ging)?", "spam",
+        "(?<!red )(?<!green )(?<!red-)(?<!green-)flag(?:s|ged|ging)?", "(?:red|green)-flag(?:s|ged|ging)", "spam",
         # the verb, not the calls it names: "triages tickets", not "nurse triage call transcripts" (eval dev8)
         r"triag(?:es|ed|ing)",
         r"(?<!nurse )(?<!nurses' )triage(?! (?:calls?|lines?|notes?|transcripts?|nurses?|teams?)\b)",
@@ -526,6 +540,9 @@ TASK_WORDS: dict[str, tuple[str, ...]] = {
         # "support bot for a vpn app", "NPC dialogue for a fantasy RPG" (eval dev9)
         r"(?:support|help ?desk|faq|customer|service|whatsapp|telegram|discord|slack|voice) bots?",
         r"(?:npc|character|quest|in-game) dialogues?",
+        # "the model plays a simulated patient so students can practise" (eval test11)
+        r"plays? (?:a|an|the) (?:simulated |virtual |mock |standardi[sz]ed )?(?:patient|customer|client|character|role"
+        r"|caller|interviewer|tutor)",
     ),
 }  # fmt: skip
 
@@ -926,20 +943,22 @@ _DENIES_FIELD = re.compile(
     + _AFTER_THE_FIELD
     # (and in other words, eval test9: "this isn't clinical at all", "this model has nothing to do with
     # money", "nothing touches customer money or prod"; not "not for clinical use", nor "clinical staff")
-    + r"|\b(?:isn'?t|is not|not|nothing) (?:really |remotely )?(medical|clinical|legal|financial)"
+    + r"|(?<!\bor )\b(?:isn'?t|is not|not|nothing) (?:really |remotely )?(medical|clinical|legal|financial)"
     r"(?=\s*(?:at all|whatsoever|in any way)\b|\s*[,.;:!)\u2014-]|\s*$)"
-    r"|\bnothing (?:to do with|touches|involves|handles|moves) (?:the |any |our |customers?'? |real )?"
-    r"(money|payments|finances?|banking|funds)\b"
-    r"|\b(?:doesn'?t|does not|never|won'?t) (?:touch|handle|move|involve)(?:es)? (?:the |any |our |customers?'? "
-    r"|real )?(money|payments|funds)\b",
+    # (not a safeguard: "nothing moves money without a human sign-off", "it never touches the funds itself")
+    r"|\bnothing (?:to do with|touches) (?:the |any |our |customers?'? |real )?"
+    r"(money|payments|finances?|banking|funds|patients?|patient care)\b(?![^.?!]*\bwithout\b)",
     re.IGNORECASE,
 )
 
 
 # Clinical work is medical work; money is the financial field's.
-_FIELD_OF = {"clinical": "medical"} | dict.fromkeys(
-    ("money", "payments", "finance", "finances", "banking", "funds"), "financial"
-)
+_FIELD_OF = {
+    "clinical": "medical",
+    "patient": "medical",
+    "patients": "medical",
+    "patient care": "medical",
+} | dict.fromkeys(("money", "payments", "finance", "finances", "banking", "funds"), "financial")
 
 
 def _fields_denied(text: str) -> set[str]:
@@ -964,7 +983,7 @@ _NEGATED = re.compile(r"\b(?:never|not) (?:been |once )?(?:fined|sued)\b|\bno (?
 # (Not "we have to make sure nothing bad happens", which states the stakes, nor "a load longer than rated".)
 _STAKES_DENIED = re.compile(
     r"(?<!sure )(?<!ensure )(?<!that )\bnothing (?:serious|bad|terrible|critical|dangerous|regulated|major"
-    r"|catastrophic)\b"
+    r"|catastrophic|high[- ]stakes)\b"
     r"|\bno (?:biggie|big deal|real harm|harm done)\b|\bnot (?:a|that) big (?:of a )?deal\b"
     r"|\b(?:nobody|no one|no-one) (?:gets|is) (?:hurt|harmed)\b|\blow[- ]stakes\b|\bharmless\b"
     r"|\b(?:just|only) means? (?:[\w'-]+ ){0,4}(?:waits?|longer|annoyed|a (?:short |small )?(?:wait|delay)"
@@ -991,9 +1010,10 @@ def _stakes_denied(text: str) -> bool:
 # in bench/'s labelled sets (80 cases) is that field's work, or another high-stakes field's (KYC at a
 # law firm), so they only replace a reading outside the three fields.
 _FIELD_TERMS: dict[str, str] = {
-    "financial": r"suspicious activity reports?|anti-?money[- ]laundering|aml|kyc|know[- ]your[- ]customer|fp&a"
-    r"|financial planning (?:and|&) analysis|ifrs|gaap|mifid|sarbanes|balance sheets?|cash[- ]flow statements?"
-    r"|credit memos?|loan covenants?|iban",
+    # (not "AML (Azure Machine Learning)", nor Iban, a language)
+    "financial": r"suspicious activity reports?|anti-?money[- ]laundering|aml(?!\s*\((?:azure|amazon))|kyc"
+    r"|know[- ]your[- ]customer|fp&a|financial planning (?:and|&) analysis|ifrs|gaap|mifid|sarbanes|balance sheets?"
+    r"|cash[- ]flow statements?|credit memos?|loan covenants?",
     "medical": r"icd-?10|snomed(?: ct)?|meddra|pharmacovigilance|adverse drug (?:reactions?|events?)"
     r"|discharge summar\w*|radiology reports?|cpt codes?",
     "legal": r"subpoenas?|indictments?|statutes? of limitations?|habeas corpus|case[- ]law|court filings?"
@@ -1027,11 +1047,20 @@ _ASIDE = re.compile(
 )
 
 
+# What the rest says the project is: the learner's own time, not their employer's work ("I'm a paralegal but
+# this is for our firm's intake" is legal work; "… but this is my hobby project" is not).
+_OWN_TIME = re.compile(
+    r"\b(?:hobby|side[- ]project|personal project|pet project|passion project|for fun|just for me|in my spare time"
+    r"|outside (?:of )?work|nothing to do with (?:work|my job))\b",
+    re.IGNORECASE,
+)
+
+
 def _set_aside(text: str, domain: str) -> tuple[str, bool] | None:
     """The domain and stakes of the rest of the text when its opening names the reader's field only to set
     it aside, and the rest never names that field; None otherwise."""
     aside = _ASIDE.search(text)
-    if aside is None or domain not in HIGH_STAKES_DOMAINS:
+    if aside is None or domain not in HIGH_STAKES_DOMAINS or not _OWN_TIME.search(text, aside.end()):
         return None
     words = dict(DOMAINS)[domain]
     rest = text[aside.end() :]
@@ -1047,7 +1076,7 @@ def _as_said(text: str, domain: str, high_stakes: bool) -> tuple[str, bool]:
         domain, high_stakes = rest
     denied = _fields_denied(text)
     by_terms = _field_by_its_terms(text) if domain not in HIGH_STAKES_DOMAINS else None
-    if by_terms and by_terms not in denied:
+    if by_terms and by_terms not in denied and not _stakes_denied(text):
         return by_terms, True
     if domain in denied:
         kept = _after_the_denials(text)

@@ -229,8 +229,6 @@ _COUNT = (
 # What the count counts: a plural noun that is not people, time, hardware or money ("3 annotators",
 # "3 weeks", "8 GPUs"), maybe after a couple of modifiers or "of the older" ("700 of the older ones").
 _THINGS = (
-    # (not a rate said before the noun: "our ~800 daily supplier emails", dev22)
-    r"(?!\s+(?:daily|nightly|weekly|monthly|hourly|yearly)\b)"
     r"\s+(?:of\s+(?:the|our|those|these)\s+)?(?:[a-z&'-]+\s+){0,2}?"
     r"(?!(?:people|persons|staff|annotators|labell?ers|agents|reviewers|experts|engineers|developers|doctors|"
     r"nurses|lawyers|attorneys|coders|analysts|editors|employees|users|customers|members|students|teachers|"
@@ -250,8 +248,6 @@ _COUNT_OF_EXAMPLES = (
     + _NUMBER
     # not an age or a size ("60 years of case reports", "2 GB of server logs")
     + r"\s+(?!(?:years?|yrs?|months?|weeks?|days?|hours?|decades?|[kmgt]i?b|tokens?)\b)"
-    # not a rate said before the noun: "our ~800 daily supplier emails" (dev22)
-    r"(?!(?:daily|nightly|weekly|monthly|hourly|yearly)\b)"
     # up to three words before the noun; a comma may join two participles ("1,000 professionally
     # translated, aligned contracts", dev18), not end a clause ("2 more annotators joined, emails…")
     r"(?:[a-z&/-]+(?:(?<=ed),(?=\s+[a-z-]+ed\s))?\s+){0,3}?(?:training\s+)?(?:examples?|samples?|pairs?|rows?|records?|"
@@ -293,14 +289,15 @@ _COUNT_OF_EXAMPLES = (
 # "we have no labelled data", "nobody has labelled anything", "there are no training examples"
 _NO_EXAMPLES = re.compile(
     r"\b(?:no|zero|not\s+(?:a\s+single|one|any))\s+(?:[a-z-]+\s+){0,2}?"
-    r"(?:data|datasets?|data\s+sets?|training\s+sets?|examples?|pairs|rows|samples|labels|q&a|chats|conversations)\b"
+    r"(?:data|examples?|pairs|rows|samples|labels|q&a|chats|conversations)\b"
     # "no data to third parties", "no data may leave": where data goes, not whether there is any
     r"(?!\s+(?:to\s+(?:third|any|outside|external|other|the\s+cloud|vendors?|openai|anyone|an?\s+(?:outside|"
     r"external|third))|(?:may|can|must|should|will|shall)\s+(?:not\s+)?(?:leave|go|be\s+sent|be\s+shared)|"
     r"leaves?|goes|sent|shared|leaving|outside|off[- ]site)\b)"
     r"|\bnobody\s+has\s+labell?ed\b|\bnothing\s+(?:is\s+)?labell?ed\b"
-    # "we never saved any old ones" (dev22)
-    r"|\bnever\s+(?:saved|kept|collected|stored|archived|logged)\s+(?:any|a\s+single|one)\b"
+    # "we never saved any old ones" (dev22; not "never stored any patient data in the cloud")
+    r"|\bnever\s+(?:saved|kept|collected|stored|archived|logged)\s+(?:any|a\s+single)\s+(?:old\s+|past\s+|previous\s+)?"
+    r"(?:ones|examples?|replies|captions|posts|answers|outputs|drafts|copies)\b"
     r"|\b(?:don'?t|do\s+not|haven'?t|have\s+not)\s+(?:really\s+)?(?:have|got)\s+(?:got\s+)?(?:any\s+)?"
     r"(?!(?:much|enough|many|more|a\s+lot)\b)(?:[a-z&-]+\s+){0,2}?"
     r"(?:data|datasets?|data\s+sets?|training\s+sets?|examples?|pairs|labels|chats|conversations|transcripts|q&a"
@@ -402,6 +399,19 @@ def _rupees_in_dollars(text: str) -> list[float]:
     return values
 
 
+# Money that is not there to spend: "€40 billion under management", "revenue is $2 billion a year" (test17).
+_NOT_TO_SPEND_AFTER = re.compile(
+    r"\s*(?:of\s+)?(?:(?:assets\s+)?under\s+management|aum\b|in\s+assets|(?:in|of)\s+(?:annual\s+)?(?:revenue|turnover|sales)"
+    r"|market\s+cap|valuation)",
+    re.IGNORECASE,
+)
+_NOT_TO_SPEND_BEFORE = re.compile(
+    r"\b(?:revenue|turnover|sales|market\s+cap\w*|valuation|aum|assets\s+under\s+management)\s*(?:is|of|was|were|:|=)?"
+    r"\s*(?:about|around|roughly|over|~)?\s*$",
+    re.IGNORECASE,
+)
+
+
 def budget(text: str) -> float | None:
     """The largest sum of money named: "$20M", "$15 million", "$5,000", "tens of millions of dollars";
     a range by its top ("$8-12M": 12 million), since a plan is judged by what it may spend."""
@@ -410,6 +420,8 @@ def budget(text: str) -> float | None:
         values.append(float(match.group(1)) * _MONEY_SCALE[match.group(2).lower()])
     text = _MONEY_RANGE.sub(" ", text)
     for match in _MONEY.finditer(text):  # not digits_for_words: it reads "15 million" as "15 1000000"
+        if _NOT_TO_SPEND_AFTER.match(text, match.end()) or _NOT_TO_SPEND_BEFORE.search(text[: match.start()]):
+            continue
         amount, scale, amount2, scale2, tens, few, few_scale = match.groups()
         if tens:
             values.append(10e6 if tens.lower() == "tens" else 100e6)

@@ -295,8 +295,11 @@ def test_a_task_said_to_be_done_badly_or_more_than_once_is_not_denied() -> None:
     assert denied("Decide whether or not each claim is fraud.") == set()
     assert denied("Summaries of no more than three lines.") == set()
     assert denied("It must not invent fields that are not in the form.") == set()
-    assert denied("No summary gets written; it only tags each filing.") == {"summarisation"}
-    assert denied("it doesn't triage or tag anything anymore") == {"classification"}
+    assert denied("We call it the summariser, but no summary gets written; it only tags each filing.") == {
+        "summarisation"
+    }
+    assert denied("it's called TriageBot but it doesn't triage or tag anything anymore") == {"classification"}
+    assert denied("No summary gets written; it only tags each filing.") == set()  # no tool named after a task
 
 
 @pytest.mark.parametrize(
@@ -378,3 +381,58 @@ def test_who_the_learner_is_is_not_the_work_when_a_but_sets_it_aside(
     work's only when the rest of the text names it too."""
     rec = evaluation.analyse(AdvisorRequest(text=text))
     assert (rec.domain, rec.high_stakes) == (domain, high_stakes)
+
+
+@pytest.mark.parametrize(
+    ("text", "task", "domain", "high_stakes"),
+    [
+        ("The model writes SQL queries for sales managers who don't write SQL themselves.", "code generation",
+         "general", False),
+        ("Currently we don't categorize customer feedback at all. The model should categorize each comment by "
+         "product area.", "classification", None, None),
+        ("We have no labels, so the model has to classify each support ticket by urgency.", "classification",
+         None, None),
+        ("It's not the sort of project I've done before: the model should classify support tickets by urgency.",
+         "classification", None, None),
+        ("A nurse-line chatbot classifies each incoming message as clinical or not clinical, so nurses see the "
+         "clinical ones first.", "classification", "medical", True),
+        ("The agent drafts wire transfer instructions for our treasury team; nothing moves money without a human "
+         "sign-off.", None, "financial", True),
+        ("Internal newsletters for the FP&A team about birthdays and the summer party. Nothing high stakes, mistakes "
+         "are harmless.", None, "general", False),
+        ("I'm a paralegal but this is for our firm's intake: the model sorts incoming client emails into matter "
+         "types.", "classification", "legal", True),
+        ("I'm a GP but this is about my practice's admin: it drafts referral letters from my consultation notes.",
+         None, "medical", True),
+    ],
+)  # fmt: skip
+def test_what_the_twentieth_session_s_review_found(
+    text: str, task: str | None, domain: str | None, high_stakes: bool | None
+) -> None:
+    """The review's inputs for eval dev10's and dev11's rules: a denial about people or a missing resource is
+    no denial of the model's task (only a tool named after a task is), "clinical or not clinical" and a
+    safeguard on money deny no field, a team named by a field's term is no field's work when the text
+    denies the stakes, and a self-introduction is set aside only for a hobby or side project."""
+    rec = evaluation.analyse(AdvisorRequest(text=text))
+    if task:
+        assert rec.task_type == task
+    if domain:
+        assert (rec.domain, rec.high_stakes) == (domain, high_stakes)
+    assert evaluation._tasks_denied("The bot does NOT summarize OR classify anything. Its name? SummaryBot.") == {
+        "summarisation",
+        "classification",
+    }
+
+
+def test_words_of_the_eleventh_test_set() -> None:
+    """eval test11 (scored once unread, 88%; now dev12): "this has nothing to do with patients" denies the
+    medical field; a model that plays a simulated patient is generation."""
+    estates = (
+        "I work at a hospital, but this has nothing to do with patients: I'm on the estates team. The model pulls "
+        "asset ID, job type and parts used from contractor job sheets into our maintenance spreadsheet."
+    )
+    rec = evaluation.analyse(AdvisorRequest(text=estates))
+    assert (rec.domain, rec.high_stakes) == ("general", False)
+    assert evaluation._tasks_named("The model plays a simulated patient so students can practise history-taking.") == [
+        "open-ended generation"
+    ]

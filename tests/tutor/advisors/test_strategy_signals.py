@@ -206,7 +206,6 @@ def test_the_meaning_reader_uses_the_packaged_embedder() -> None:
         ("We've collected about 4 trillion tokens of text.", None),
         ("need a bot for our gym's captions, like 5 a day. we never saved any old ones", 0),
         ("Last event we got about 3k questions per event day.", None),  # a rate on the days that count
-        ("We sort our ~800 daily supplier emails into 5 buckets.", None),
     ],
 )
 def test_examples_on_hand(text: str, have: int | None) -> None:
@@ -1587,3 +1586,61 @@ def test_words_of_the_twenty_second_dev_set() -> None:
     )
     assert not strategy.read_signals(stable).changing
     assert strategy.read_signals("i want to build my own llm from zero. maybe 300 dollars total.").low_budget
+
+
+def test_words_of_the_seventeenth_test_set() -> None:
+    """test17 (scored once unread, 89%; now dev23): conduct a model must keep every time, terms a model
+    trips over, calls that open and close all the time, grant money that is tight; and a "per month for
+    policy letters" that is no policy applied."""
+    _words_read(
+        (
+            ("The bot must always hand SIM-swap requests to the fraud desk, never walk them through it.", "behaviour"),
+            ("It must never offer discount codes beyond the written policy.", "behaviour"),
+            ("Replies must never give a diagnosis or a dose, only general info.", "behaviour"),
+            ("GPT trips over stuff like 'LDA' and 'BCS 2.75'.", "vocabulary"),
+            ("Skippers write species in Icelandic or slang (þorskur, ýsa, 'stubbur').", "vocabulary"),
+            ("Funding calls open and close all the time.", "changing"),
+            ("University lab in Hanoi, tight grant money.", "low_budget"),
+            ("We run on donations and have almost no money for compute.", "low_budget"),
+        ),
+        (
+            ("The output must always be valid JSON with these six keys.", "behaviour"),
+            ("It must never miss a field or invent one.", "behaviour"),
+            ("We receive about 20 requests per month for policy explanation letters.", "behaviour"),
+            ("Staff come and go.", "changing"),
+        ),
+    )
+
+
+def test_money_under_management_is_no_budget() -> None:
+    """test17: a pension fund "with €40 billion under management" that wants its own model was sent to
+    pre-training from scratch with a budget it does not have ("the board hasn't approved any budget")."""
+    assert facts.budget("We're a pension fund with €40 billion under management.") is None
+    assert facts.budget("Revenue is $2 billion a year and our AI budget is $50k.") == 50_000
+    assert facts.budget("We have $20M for compute.") == 20_000_000
+
+
+def test_what_the_twentieth_session_s_review_found() -> None:
+    """The review's inputs for dev21's, dev22's and test17's rules."""
+    _words_read(
+        (("It should reply in my voice over email and text.", "behaviour"),),
+        (
+            ("We want the bot to replace our receptionist during the day.", "changing"),
+            ("It should update the CRM during the day as calls come in.", "changing"),
+            ("Our monitoring alerts go out hourly and the model summarises them.", "changing"),
+            ("Fraud alerts appear constantly; the model has to decide which are real.", "changing"),
+            ("It answers from the published NICE clinical practice guidelines.", "private"),
+            ("It reads clinical research papers from PubMed.", "private"),
+            ("The bot mixes up the payment terms between suppliers when it reads invoices.", "vocabulary"),
+        ),
+    )
+    moving = "Product prices move constantly, and there are no plans to revisit the assistant's tone."
+    assert strategy.read_signals(moving).changing
+    assert not strategy.read_signals("Each API call costs 2 dollars max, and we run 10,000 a day.").low_budget
+    for text, have in (
+        ("We have 4,000 discharge notes with summaries. We've never stored any patient data in the cloud.", 4000),
+        ("We have 3,000 labelled tickets in Zendesk; we never kept a single attachment though.", 3000),
+        ("We labelled 3,000 sentences ourselves because there's no public dataset for Swahili legal text.", 3000),
+        ("We have 2,000 monthly reports written by our analysts since 2010.", 2000),
+    ):
+        assert facts.examples_on_hand(text) == have, text
