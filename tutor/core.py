@@ -438,11 +438,7 @@ class Core:
 
     def _prepare(self, lab: str, request: AdvisorRequest) -> tuple[Advice | None, Asked | None]:
         """A use case gets the rules' recommendation; a question (or quiz-answer request) its passages."""
-        kind = self.message_kind(request)
-        if kind == "question" and lab == "eval" and not names_the_course(request.text):
-            # "…fills species, breed and age into our practice system. How should I test it?": the closing
-            # how-question asks for the suite ("the course never mentions Phi-3" answered it before).
-            kind = "use_case" if evaluation.asks_for_a_suite(request.text) else kind
+        kind = self._kind_in(lab, request)
         if kind != "use_case":
             asked = self._asked(lab, request, kind)
             if not (asked.outcome == "off_course" and lab == "strategy" and tells_a_project(request.text)):
@@ -450,8 +446,17 @@ class Core:
             # A learner's own project, asked as a question the course does not answer word for word:
             # the strategy rules decide it rather than the chat saying the course does not cover it.
         # The rules read the use case told so far, not the course questions asked in between.
-        request.history = [m for m in request.history if self.message_kind(AdvisorRequest(m)) == "use_case"]
+        request.history = [m for m in request.history if self._kind_in(lab, AdvisorRequest(m)) == "use_case"]
         return self._advise(lab, request), None
+
+    def _kind_in(self, lab: str, request: AdvisorRequest) -> Kind:
+        """``message_kind`` as ``lab`` reads it, the same for a message and for the history it leaves."""
+        kind = self.message_kind(request)
+        if kind == "question" and lab == "eval" and not names_the_course(request.text):
+            # "…fills species, breed and age into our practice system. How should I test it?": the closing
+            # how-question asks for the suite ("the course never mentions Phi-3" answered it before).
+            kind = "use_case" if evaluation.asks_for_a_suite(request.text) else kind
+        return kind
 
     def message_kind(self, request: AdvisorRequest) -> Kind:
         """Use case, course question or quiz-answer request: the word rules read with the learned

@@ -356,3 +356,20 @@ def test_a_model_described_then_how_to_test_it_gets_the_eval_suite(core: Core, t
 def test_a_course_question_in_the_evaluation_lab_stays_a_question(core: Core, text: str) -> None:
     advice, asked = core._prepare("eval", core.advisor_request(text, None, []))
     assert advice is None and asked is not None
+
+
+def test_a_model_described_then_how_to_test_it_stays_the_case_a_follow_up_builds_on(core: Core) -> None:
+    """The designer took "…fills species, breed and age into our practice system. How should I test
+    it?" as the model to test, so the follow-up that adds stakes must be read with it: the history
+    filter dropped it as a course question, and the follow-up alone was the whole case."""
+    first = (
+        "It reads each vet clinic referral email and fills species, breed, age and presenting complaint into "
+        "our practice system. Phi-3 mini, LoRA, 2,000 labelled referrals. How should I test it?"
+    )
+    request = core.advisor_request(
+        "Our vets act on these records, so a wrong species could hurt an animal.", None, [first]
+    )
+    advice, _ = core._prepare("eval", request)
+    assert advice is not None
+    assert advice.request.history == [first]
+    assert advice.recommendation.task_type == "structured extraction"
