@@ -251,6 +251,9 @@ _SEEKS_ANSWER = re.compile(
     r"|\boptions?\s*(?:are|were|:|-)?\s*\$?\d[\w.%]*(?:\s*[,/]?\s+(?:or\s+)?\$?\d[\w.%]*){2,}",
     re.I,
 )
+# A blank to fill ("… is exhibiting ____", "fill in the gap"): with a stem pasted or a graded setting
+# named, it asks for the graded answer (advisor_heldout7).
+_BLANK = re.compile(r"_{3,}|\bfill(?:\s+in)?\s+the\s+(?:blank|gap)s?\b|\b(?:blank|gap)s?\s+to\s+fill\b", re.I)
 # The answer asked of the advisor as if it sat the quiz: strong enough alone.
 _MARKED_BY_YOU = re.compile(
     r"\b(?:option|letter|choice|answer)\s+(?:you|u)\s+(?:would\s+)?(?:mark|pick|tick|choose|select)\s+(?:as\s+)?"
@@ -380,7 +383,8 @@ class QuizGuard:
             return True
         # Only beside one of the course's graded settings: "exam", "assessment" or "a) … b)" alone
         # are a learner's own ("our exam bot", "credit risk assessment", "two plans: a) … b)").
-        if (_WEIGHS_LETTERS.search(text) or _SEEKS_ANSWER.search(text)) and _graded_setting(text):
+        seeks = _WEIGHS_LETTERS.search(text) or _SEEKS_ANSWER.search(text) or _BLANK.search(text)
+        if seeks and _graded_setting(text):
             return True
         if _MARKED_BY_YOU.search(text):  # "print which option you mark as correct"
             return True
@@ -390,6 +394,7 @@ class QuizGuard:
             or _WHICH_OPTION.search(text)
             or re.search(rf"\b{_CHOOSING}\b", text, re.I)
             or _ASKS_THE_ANSWER.search(text)
+            or _BLANK.search(text)
         )
         if asks:
             return self.pasted_stem(text) is not None
@@ -437,6 +442,7 @@ class QuizGuard:
             or _NAMES_GRADED.search(text)
             or _ASKS_THE_ANSWER.search(text)
             or _WEIGHS_LETTERS.search(text)
+            or _BLANK.search(text)  # a stem that ends on a blank asks for what fills it
         )
         return best if options_quoted >= 2 or asks else None
 

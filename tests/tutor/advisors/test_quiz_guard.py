@@ -125,6 +125,14 @@ def guard() -> QuizGuard:
         # advisor_dev10 (once held out) gave a lesson 4 answer away: a term asked for, "one of the options"
         "lesson 2 quiz, outputs get narrower after training on model text again and again. which term do they want",
         "practice quiz on the lr schedule, which word are they looking for? its one of the options",
+        # advisor_heldout7 (scored once unread) gave a lesson 4 answer away: a blank to fill
+        "quick blank to fill from the lesson 4 quiz: a fine tuned model that does well on its task but scores "
+        "lower on MMLU and HellaSwag than the base is exhibiting ________",
+        "module test, fill in the gap pls: reusing the model's own outputs as training data again and again "
+        "leads to ____",
+        # a bank item's stem pasted with a blank, no quiz named
+        "A fine-tuned model that performs well on your task but shows degraded scores on MMLU and HellaSwag "
+        "compared to the base model is exhibiting _____",
     ],
 )
 def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) -> None:
@@ -173,6 +181,9 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         # a last question of the learner's own, and "the right pick" with no graded item named
         "my last question: which base model is the right pick for a support bot?",
         "this question might be dumb but is DPO the right pick when I only have ratings?",
+        # a blank of the learner's own, no graded item
+        "our template has a blank like ____ where the customer name goes, can the model fill it?",
+        "before the lesson 2 quiz: what goes in the blank of a chat template, the system prompt?",
         "we evaluate the test with a judge; which judge model is the right pick?",
         "before the module test, one last question: would it be better to use DPO or SFT for tone?",
         "finished this quiz! final question from me: is it better to merge adapters before serving?",
