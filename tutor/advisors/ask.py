@@ -234,8 +234,21 @@ def _last_message_that_tells(history: Sequence[str]) -> str:
     return next((m for m in reversed(history) if len(content_words(m)) >= TOLD_WORDS), "")
 
 
+# "that whole file", "those pairs", "this schedule": a thing the conversation named, not the course
+# ("this course", "that lesson") or time ("this week").
+_THAT_THING = re.compile(
+    r"\b(?:that|this|those|these)\s+(?:whole\s+|same\s+|entire\s+)?"
+    r"(?!course\b|lessons?\b|module\b|page\b|quiz\b|week\b|month\b|year\b|morning\b|time\b|is\b|was\b|are\b"
+    r"|were\b|will\b|would\b|can\b|could\b|should\b|does\b|do\b|did\b|has\b|have\b|means?\b|one\b|ones\b)[a-z]{3,}\b",
+    re.I,
+)
+
+
 def is_follow_up(request: AdvisorRequest) -> bool:
-    return bool(request.history) and (len(content_words(request.text)) <= 4 or bool(_FOLLOW_UP.search(request.text)))
+    return bool(request.history) and (
+        len(content_words(request.text)) <= 4
+        or bool(_FOLLOW_UP.search(request.text) or _THAT_THING.search(request.text))
+    )
 
 
 # --- off the course --------------------------------------------------------------------------
@@ -674,6 +687,7 @@ def answer_measures(text: str, passages: list[Passage], index: CourseIndex, scor
         passages_text="\n".join(p.text for p in passages),
         known=lambda word: known_word(word, index),
         weight=index.word_weight,
+        course_word=lambda word: all(_course_word(part, index) for part in _word_parts(word)),
     )
 
 

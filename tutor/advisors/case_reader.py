@@ -90,6 +90,10 @@ _ASKS_AT_ONCE = re.compile(
 )
 
 
+# A message that goes on from the conversation: "and for…", "ok so…", "what about…".
+_GOES_ON = re.compile(r"^\W*(?:and|ok|okay|so|also|then|but|what about|how about|as for)\b", re.I)
+
+
 def weigh(rules_say_case: bool, probability: float | None, text: str = "") -> bool:
     """The rules' verdict, read with the reader's when there is one. The reader alone does not make
     a use case of a plain question, one that opens on a question word and says nothing of the
@@ -97,7 +101,13 @@ def weigh(rules_say_case: bool, probability: float | None, text: str = "") -> bo
     if rules_say_case:
         return True
     plain_question = (
-        bool(_ASKS_AT_ONCE.search(text))
+        # "who does the rating…", or a follow-up that asks in its last clause ("and for the human
+        # side of it, who does the rating and how"; not "It pulls out what data is collected, who it's
+        # shared with…", a description)
+        bool(
+            _ASKS_AT_ONCE.search(text)
+            or (_GOES_ON.search(text) and _ASKS_AT_ONCE.search(re.split(r"[,;:]\s", text.strip())[-1]))
+        )
         and not FIRST_PERSON.search(text)
         and facts.daily_volume(text) is None  # "How should a clinic triage 300 messages a day?" is a case
         and facts.examples_on_hand(text) is None

@@ -46,8 +46,12 @@ _LED_QUESTION = (
     r"(?!\s+(?:is|was|are|were)\s+[\w-]+\s+(?:is|was|are|were)\b)"
     rf"(?:\s+[\w-]+){{0,2}}?\s+{_AUX}\s+{_SUBJECT}"
 )
+# A sentence that opens on "which" asks ("which hosting option from lesson 4 suits that kind of spiky
+# load", no "?"), unless it points back at the sentence before ("Which is why we want…").
+_POINTS_BACK = r"which\s+(?:(?:is|was)\s+(?:why|how)|means|meant|explains|makes|made)\b"
 _ASKS = re.compile(
-    rf"{_FILLERS}(?:{_WH}\s+{_AUX}\b"
+    rf"{_FILLERS}(?!{_POINTS_BACK})(?:{_WH}\s+{_AUX}\b"
+    r"|which\s+(?!(?:is|are|was|were)\b)[\w-]+"
     # "which model is best for that"; not "what I need is…" or "when results are released"
     rf"|(?:which|what)(?:\s+(?!{_PRONOUN})[\w-]+){{1,2}}?\s+{_AUX}\b"
     # "what time of day do posts get the most likes": a longer thing asked about, then a verb that

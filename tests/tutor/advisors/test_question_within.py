@@ -503,6 +503,11 @@ def test_a_lead_in_before_a_statement_or_the_verdict_asks_nothing_beyond_it(text
         "my boss thinks the low-rank method came from openai, i'm not so sure - who published it first?",
         # The verb first with "all" or "both" as its subject.
         "we run 4 experts per layer in our model. do all of them fire on every token or only a couple",
+        # A sentence that opens on "which" and a thing asked about, with a plain verb and no "?"
+        # (advisor_heldout7's c35)
+        "we run a tax return helper bot in brisbane, 6 of us. traffic is basically nothing most of the year "
+        "then huge from july to october. which hosting option from lesson 4 suits that kind of spiky load",
+        "our catalogue bot serves 40 shops. which quantisation level keeps the most quality on a laptop",
     ],
 )
 def test_more_question_shapes_inside_a_use_case_ask_beyond_the_verdict(text: str) -> None:
@@ -516,6 +521,8 @@ def test_more_question_shapes_inside_a_use_case_ask_beyond_the_verdict(text: str
         "we have 3 agents, who wrote 2k replies last year.",
         "the vendor trained it and their team, which is small, maintains it.",
         "our agents, who are very busy, rate every reply. should we fine-tune?",
+        "we get 900 claims a day. which is why we want a model that reads them.",
+        "Our prompts keep breaking. Which means the team wants to fine-tune on 2k examples.",
     ],
 )
 def test_relative_clauses_still_ask_nothing(text: str) -> None:

@@ -307,6 +307,26 @@ def test_a_sentence_that_holds_an_options_text_is_quoted_without_it(guard: QuizG
     assert guard.without_options(fine) == fine
 
 
+def test_a_table_cell_whose_first_sentence_holds_an_option_keeps_its_label_and_the_rest(guard: QuizGuard) -> None:
+    """advisor_heldout7's c19 asked whether contrast or volume matters more for preference pairs. The
+    row that says so opens on the module test's answer (a prompt, a chosen and a rejected answer), so
+    the whole row was held back. The row's label says what it is about; the later sentence stands."""
+    row = (
+        "Preference alignment (DPO) — Why: Each pair: one prompt, a chosen and a rejected answer. "
+        "A sharp contrast matters more than volume."
+    )
+    part = guard.without_options(row)
+    assert part == "Preference alignment (DPO) — Why: … A sharp contrast matters more than volume."
+    assert not guard.leaks(part)
+    # A row with nothing past the sentence held back is held back whole.
+    assert (
+        guard.without_options(
+            "Preference alignment (DPO) — Why: Each pair: one prompt, a chosen and a rejected answer."
+        )
+        is None
+    )
+
+
 def test_two_answers_put_side_by_side_ask_for_the_right_one(guard: QuizGuard) -> None:
     for text in (
         'quiz question on LLM judges: I put "always agrees perfectly with experts", my friend put "scores '
