@@ -947,13 +947,18 @@ _DENIES_FIELD = re.compile(
     r"(?=\s*(?:at all|whatsoever|in any way)\b|\s*[,.;:!)\u2014-]|\s*$)"
     # (not a safeguard: "nothing moves money without a human sign-off", "it never touches the funds itself")
     r"|\bnothing (?:to do with|touches) (?:the |any |our |customers?'? |real )?"
-    r"(money|payments|finances?|banking|funds|patients?|patient care)\b(?![^.?!]*\bwithout\b)",
+    r"(money|payments|finances?|banking|funds|patients?|patient care)\b(?![^.?!]*\bwithout\b)"
+    # a field's data kept away from the work, not kept private ("no patient or prescription data goes
+    # anywhere near it", eval test13; not "no patient data leaves the hospital")
+    r"|\bno (patient|clinical|medical|legal|financial|client money)(?: or [\w-]+)? (?:data|records?|information|info)"
+    r"\b(?= (?:\w+ )?(?:anywhere near|near|involved|at all)\b)",
     re.IGNORECASE,
 )
 
 
 # Clinical work is medical work; money is the financial field's.
 _FIELD_OF = {
+    "client money": "financial",
     "clinical": "medical",
     "patient": "medical",
     "patients": "medical",
@@ -971,10 +976,16 @@ def _fields_denied(text: str) -> set[str]:
 _STAKES_SAID = re.compile(
     r"\b(?:fined|sued|lawsuits?)\b|\b(?:pay|paid|paying|face|faced|facing|risk|risking|got|get|hit with)"
     r" (?:[\w-]+ ){0,2}(?:fines?|penalties)\b"
-    r"|\b(?:regulators?|regulatory|gdpr|authorit(?:y|ies)) (?:[\w-]+ )?fines?\b",
+    r"|\b(?:regulators?|regulatory|gdpr|authorit(?:y|ies)) (?:[\w-]+ )?fines?\b"
+    # harm said without "could": "if it misses bullying, real kids get hurt" (eval test13)
+    r"|\b(?:gets?|got|getting) (?:seriously |badly |really )?(?:hurt|harmed|injured|killed)\b",
     re.IGNORECASE,
 )
-_NEGATED = re.compile(r"\b(?:never|not) (?:been |once )?(?:fined|sued)\b|\bno (?:fines?|penalties|lawsuits?)\b", re.I)
+_NEGATED = re.compile(
+    r"\b(?:never|not) (?:been |once )?(?:fined|sued)\b|\bno (?:fines?|penalties|lawsuits?)\b"
+    r"|\b(?:nobody|no one|no-one|noone|none of \w+) (?:\w+ )?(?:gets?|got) (?:hurt|harmed|injured|killed)\b",
+    re.I,
+)
 
 
 # What a mistake costs, said to be little: "nothing serious breaks if a ticket lands in the wrong queue",
@@ -985,7 +996,10 @@ _STAKES_DENIED = re.compile(
     r"(?<!sure )(?<!ensure )(?<!that )\bnothing (?:serious|bad|terrible|critical|dangerous|regulated|major"
     r"|catastrophic|high[- ]stakes)\b"
     r"|\bno (?:biggie|big deal|real harm|harm done)\b|\bnot (?:a|that) big (?:of a )?deal\b"
-    r"|\b(?:nobody|no one|no-one) (?:gets|is) (?:hurt|harmed)\b|\blow[- ]stakes\b|\bharmless\b"
+    r"|\b(?:nobody|no one|no-one|noone) (?:gets|is) (?:hurt|harmed)\b|\blow[- ]stakes\b|\bharmless\b"
+    # "its just for fun, noone bets real money on it" (eval test13)
+    r"|\b(?:just|only|purely) for fun\b"
+    r"|\b(?:nobody|no one|no-one|noone) (?:bets|loses|risks|stakes|spends|pays) (?:any )?(?:real )?money\b"
     r"|\b(?:just|only) means? (?:[\w'-]+ ){0,4}(?:waits?|longer|annoyed|a (?:short |small )?(?:wait|delay)"
     r"|re-?(?:asks?|sends?|tries?|runs?))\b"
     r"|\bworst[- ]case,? (?:is |scenario,? )?(?:[\w'-]+ ){0,6}(?:a bit|a little|longer(?! than)|annoyed|slower"

@@ -474,9 +474,34 @@ def corpus_tokens(text: str) -> float | None:
     return max(values) if values else None
 
 
+# A period said in the learner's own language: "150 000 messages par mois", "600 correos al día", "7.000
+# Anfragen pro Woche" (strategy test19).
+_FOREIGN_PERIODS = {
+    "day": r"jour|d[ií]a|tag|giorno",
+    "week": r"semaine|semana|woche|settimana",
+    "month": r"mois|mes|monat|mese",
+    "year": r"an|ann[ée]e|a[ñn]o|jahr|anno",
+    "hour": r"heure|hora|stunde|ora",
+}
+_FOREIGN_PERIOD = re.compile(
+    r"\b(?:par|por|al|pro|im|a\s+la|la|al|all[ae]?|ogni|cada)\s+("
+    + "|".join(f"(?:{words})" for words in _FOREIGN_PERIODS.values())
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
+def _in_english_periods(text: str) -> str:
+    def english(match: re.Match[str]) -> str:
+        said = match.group(1).lower()
+        return "a " + next(unit for unit, words in _FOREIGN_PERIODS.items() if re.fullmatch(words, said))
+
+    return _FOREIGN_PERIOD.sub(english, text)
+
+
 def daily_volume(text: str) -> int | None:
     """Requests per day: "50,000 notes per day", "2M calls a month" (-> per day), "10 per second"."""
-    text = _per_shift(digits_for_words(text))
+    text = _per_shift(digits_for_words(_in_english_periods(text)))
     shifts = _shifts_a_day(text)
     # "2 shifts/day" says how many shifts run, not how many items come in.
     match = _last(_VOLUME.pattern, _SHIFTS.sub(lambda m: "x" * len(m[0]), text))
@@ -537,8 +562,9 @@ _RANGE_START = re.compile(
 
 # The shift named before its count: "3 shifts, each shift about 250 notes" (-> "250 notes per shift").
 _SHIFT_FIRST = re.compile(
-    # (a verb and its subject may come between: "each shift writes ~40", "each shift the lab logs about 20")
-    r"\b(?:each|every)\s+shift,?\s+"
+    # (a verb and its subject may come between: "each shift writes ~40", "each shift the lab logs about 20";
+    # "each of our three shifts logs about 250" keeps its count of shifts, strategy test19)
+    r"\b(?:each|every)\s+(?:one\s+|1\s+)?(?:of\s+(?:our|the)\s+(?P<shifts>(?:one|two|three|four|[1-4])\s+)?)?shifts?,?\s+"
     r"(?:(?:the\s+|our\s+)?(?!(?:has|have|had|is|are|was|were|lasts|runs|needs|employs|takes)\b)[a-z]+\s+(?:[a-z]+s\s+)?)?"
     r"(?:about\s+|around\s+|roughly\s+|approx\.?\s+|~\s*)?"
     r"(\d[\d,.]*\s*(?:k\b)?)((?:\s+[a-z-]+)?\s+(?!(?:operators|people|staff|workers|agents|nurses|inspectors|hours|hrs"
@@ -551,7 +577,9 @@ _SHIFT_FIRST = re.compile(
 def _per_shift(text: str) -> str:
     """A count named after its shift as a rate: "each shift writes ~40 log entries" -> "40 log entries
     per shift" (a volume, not a count of examples)."""
-    return _SHIFT_FIRST.sub(r"\1\2 per shift", text)
+    return _SHIFT_FIRST.sub(
+        lambda m: f"{m['shifts'] or ''}{'shifts: ' if m['shifts'] else ''}{m[1]}{m[2]} per shift", text
+    )
 
 
 _SHIFTS = re.compile(r"\b(one|two|three|four|[1-4])\s+(?:\d+[- ]?(?:hour|hr|h)\s+)?shifts?\b", re.IGNORECASE)

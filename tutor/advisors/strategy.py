@@ -732,7 +732,7 @@ _POINTS_BACK = re.compile(r"\W*(?:but\s+)?(?:they|they're|that|that's|it|it's|th
 _FALLS_SHORT = re.compile(
     r"\b(?:not|isn'?t|aren'?t|wasn'?t|never) (?:good|accurate|reliable|consistent) enough\b"
     r"|\bfalls? short\b|\bdoesn'?t cut it\b|\bunreliable\b|\binconsistent\b|\bhit[- ](?:or|and)[- ]miss\b"
-    r"|\b(?:doesn'?t|didn'?t|does not|did not) work\b|\bnot working\b"
+    r"|\b(?:doesn'?t|didn'?t|does not|did not) (?:really |quite |actually |always )?work\b|\bnot (?:really )?working\b"
     # "the accuracy was poor", "bad results", "it often ignores our limit", "the base models get it subtly
     # wrong" (dev14)
     r"|\b(?:accuracy|quality|results?|performance|outputs?)\b(?: \w+){0,2} (?:was|were|is|are|stays?|stayed|remains?"
@@ -767,6 +767,11 @@ _TRIED_PROMPTING = re.compile(
 # A wish to fine-tune or adapt a model, with nothing said of building one ("I want to fine tune a model
 # for my business", "adapting large language models to our operations"): the learned reader read
 # both as pre-training ambitions (dev11).
+# "we are NOT training a model from scratch", "no pre-training": said of the plan, whatever the budget
+# (strategy test19: a pharma company's $15M sent it to pre-training).
+_SCRATCH_DENIED = re.compile(
+    r"\b(?:not|never|no|aren'?t|isn'?t|won'?t|don'?t)\s+(?:[\w-]+\s+){0,3}?(?:from\s+scratch|pre-?train\w*)\b", re.I
+)
 _ADAPTS = re.compile(r"\b(?:fine[- ]?tun\w*|finetun\w*|adapt\w*|customi[sz]\w*)", re.I)
 _SCRATCH = re.compile(
     r"\b(?:scratch|pre-?train\w*|from (?:nothing|zero|the ground up)|foundation|brand[- ]new|sovereign"
@@ -869,7 +874,9 @@ def read_signals(text: str) -> Signals:
         found["changing"] = False
     if found["already_works"] and _prompting_falls_short(text) and not _stated(text, SIGNAL_WORDS["already_works"]):
         found["already_works"] = False
-    if found["from_scratch"] and _ADAPTS.search(text) and not _SCRATCH.search(text):
+    if found["from_scratch"] and (
+        (_ADAPTS.search(text) and not _SCRATCH.search(text)) or _SCRATCH_DENIED.search(text)
+    ):
         found["from_scratch"] = False
     return Signals(
         volume=facts.daily_volume(text),

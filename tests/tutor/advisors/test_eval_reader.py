@@ -436,3 +436,36 @@ def test_words_of_the_eleventh_test_set() -> None:
     assert evaluation._tasks_named("The model plays a simulated patient so students can practise history-taking.") == [
         "open-ended generation"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "domain", "high_stakes"),
+    [
+        # harm said without "could": "real kids get hurt"
+        ("Chat filter for a kids' coding forum: it labels each post ok / spam / bullying. If bullying slips "
+         "through, children get hurt, so recall matters most.", "general", True),
+        ("It flags forklift near-miss reports as urgent or routine. When an urgent one waits a week, workers get "
+         "injured.", "general", True),
+        # fun and no money at stake
+        ("My fantasy football league bot pulls each player's knock and likely comeback week from club news into "
+         "a sheet. purely for fun, the league has no prizes", "general", False),
+        # no data of the field anywhere near the work
+        ("Terraform modules for our dental group's internal wiki servers. No patient or billing data goes "
+         "anywhere near it, its only the wiki.", "general", False),
+    ],
+)  # fmt: skip
+def test_words_of_the_thirteenth_test_set(text: str, domain: str, high_stakes: bool) -> None:
+    """eval test13 (scored once unread, 82%; now dev13): children who "get hurt" state the stakes; "just
+    for fun, noone bets real money on it" denies them; "no patient or prescription data goes anywhere near
+    it" denies the medical field."""
+    rec = evaluation.analyse(AdvisorRequest(text=text))
+    assert (rec.domain, rec.high_stakes) == (domain, high_stakes)
+
+
+def test_a_stated_harm_or_a_field_s_data_kept_in_its_place_stays() -> None:
+    """The other side of the thirteenth test set's rules: nobody hurt is no harm, and a field's data kept
+    private is still that field's work."""
+    safe = "It tags gym class reviews as positive or negative. nobody gets hurt if it is wrong."
+    assert evaluation.analyse(AdvisorRequest(text=safe)).high_stakes is False
+    ward = "It summarises ward round notes for the next shift's nurses; no patient data leaves the hospital."
+    assert evaluation.analyse(AdvisorRequest(text=ward)).domain == "medical"

@@ -1644,3 +1644,24 @@ def test_what_the_twentieth_session_s_review_found() -> None:
         ("We have 2,000 monthly reports written by our analysts since 2010.", 2000),
     ):
         assert facts.examples_on_hand(text) == have, text
+
+
+def test_words_of_the_nineteenth_test_set() -> None:
+    """test19 (scored once unread, 91.7%; now dev24): a period said in the learner's own language ("150 000
+    messages par mois"), a count each of several shifts logs, prompting that "didn't really work", and a
+    big budget whose owner says they are not training from scratch."""
+    assert facts.daily_volume("About 150 000 messages par mois come from members.") == 5000
+    assert facts.daily_volume("Recibimos unos 600 correos al día.") == 600
+    assert facts.daily_volume("Wir bekommen 7.000 Anfragen pro Woche.") == 1000
+    assert facts.daily_volume("Each of our three shifts logs about 250 work orders in free text.") == 750
+    assert facts.daily_volume("Every one of the 2 shifts writes roughly 40 handover notes.") == 80
+    assert facts.daily_volume("Our paris office has 40 staff par exemple.") is None
+    tried = "Few-shot prompting didn't really work: it invents column names. We have 3,000 verified pairs."
+    assert not strategy.read_signals(tried).already_works
+    denied = (
+        "We're a large pharma company with a $15M annual AI budget, but to be clear we are NOT training a model "
+        "from scratch. We want to adapt an open model to write case narratives; 60,000 past ones on hand."
+    )
+    assert not strategy.read_signals(denied).from_scratch
+    wanted = "We have a $20M budget and 3 trillion tokens and we want to pre-train our own model from scratch."
+    assert strategy.read_signals(wanted).from_scratch
