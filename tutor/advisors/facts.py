@@ -476,27 +476,33 @@ def corpus_tokens(text: str) -> float | None:
 
 # A period said in the learner's own language: "150 000 messages par mois", "600 correos al día", "7.000
 # Anfragen pro Woche" (strategy test19).
-_FOREIGN_PERIODS = {
-    "day": r"jour|d[ií]a|tag|giorno",
-    "week": r"semaine|semana|woche|settimana",
-    "month": r"mois|mes|monat|mese",
-    "year": r"an|ann[ée]e|a[ñn]o|jahr|anno",
-    "hour": r"heure|hora|stunde|ora",
-}
-_FOREIGN_PERIOD = re.compile(
-    r"\b(?:par|por|al|pro|im|a\s+la|la|al|all[ae]?|ogni|cada)\s+("
-    + "|".join(f"(?:{words})" for words in _FOREIGN_PERIODS.values())
-    + r")\b",
-    re.IGNORECASE,
+# Each language's words before a period, and its periods' names (the English unit first).
+_FOREIGN_PERIOD_WORDS = (
+    ("par", (("day", "jour"), ("week", "semaine"), ("month", "mois"), ("year", "an|ann[ée]e"), ("hour", "heure"))),
+    (
+        "al|por|a la|cada",
+        (("day", "d[ií]a"), ("week", "semana"), ("month", "mes"), ("year", "a[ñn]o"), ("hour", "hora")),
+    ),
+    (
+        "pro|im|jeden|jede",
+        (("day", "tag"), ("week", "woche"), ("month", "monat"), ("year", "jahr"), ("hour", "stunde")),
+    ),
+    (
+        "al|alla|all'|ogni",
+        (("day", "giorno"), ("week", "settimana"), ("month", "mese"), ("year", "anno"), ("hour", "ora")),
+    ),
 )
+_FOREIGN_PERIODS = [
+    (re.compile(rf"\b(?:{before})\s*(?:{name})\b", re.IGNORECASE), unit)
+    for before, periods in _FOREIGN_PERIOD_WORDS
+    for unit, name in periods
+]
 
 
 def _in_english_periods(text: str) -> str:
-    def english(match: re.Match[str]) -> str:
-        said = match.group(1).lower()
-        return "a " + next(unit for unit, words in _FOREIGN_PERIODS.items() if re.fullmatch(words, said))
-
-    return _FOREIGN_PERIOD.sub(english, text)
+    for period, unit in _FOREIGN_PERIODS:
+        text = period.sub(f"a {unit}", text)
+    return text
 
 
 def daily_volume(text: str) -> int | None:

@@ -1656,6 +1656,8 @@ def test_words_of_the_nineteenth_test_set() -> None:
     assert facts.daily_volume("Each of our three shifts logs about 250 work orders in free text.") == 750
     assert facts.daily_volume("Every one of the 2 shifts writes roughly 40 handover notes.") == 80
     assert facts.daily_volume("Our paris office has 40 staff par exemple.") is None
+    assert facts.daily_volume("Riceviamo 90 email al giorno e 1.200 Anfragen im Monat.") in (90, 40)
+    assert facts.daily_volume("we answer 300 tickets im an engineer there") is None  # "im": I'm, no German
     tried = "Few-shot prompting didn't really work: it invents column names. We have 3,000 verified pairs."
     assert not strategy.read_signals(tried).already_works
     denied = (
