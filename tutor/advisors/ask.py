@@ -238,7 +238,9 @@ def _last_message_that_tells(history: Sequence[str]) -> str:
 # ("this course", "that lesson") or time ("this week").
 _THAT_THING = re.compile(
     r"\b(?:that|this|those|these)\s+(?:whole\s+|same\s+|entire\s+)?"
-    r"(?!course\b|lessons?\b|module\b|page\b|quiz\b|week\b|month\b|year\b|morning\b|time\b|is\b|was\b|are\b"
+    r"(?!course\b|lessons?\b|module\b|page\b|quiz\b|week(?:end)?\b|month\b|year\b|morning\b|afternoon\b|evening\b"
+    r"|days\b|summer\b|winter\b|spring\b|autumn\b|fall\b|semester\b|term\b|quarter\b|season\b|moment\b|point\b"
+    r"|stage\b|time\b|is\b|was\b|are\b"
     r"|were\b|will\b|would\b|can\b|could\b|should\b|does\b|do\b|did\b|has\b|have\b|means?\b|one\b|ones\b)[a-z]{3,}\b",
     re.I,
 )

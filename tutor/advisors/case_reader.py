@@ -94,6 +94,19 @@ _ASKS_AT_ONCE = re.compile(
 _GOES_ON = re.compile(r"^\W*(?:and|ok|okay|so|also|then|but|what about|how about|as for)\b", re.I)
 
 
+# At most this many words lead in to the asking clause: "and for the human side of it" (7) says what
+# the question is about; "ok so the model reads scanned supplier invoices and fills the ERP fields"
+# describes a case.
+MAX_LEAD_IN_WORDS = 8
+
+
+def _asks_after_a_short_lead_in(text: str) -> bool:
+    clauses = re.split(r"[,;:]\s", text.strip())
+    return (
+        len(clauses) == 2 and len(clauses[0].split()) <= MAX_LEAD_IN_WORDS and bool(_ASKS_AT_ONCE.search(clauses[1]))
+    )
+
+
 def weigh(rules_say_case: bool, probability: float | None, text: str = "") -> bool:
     """The rules' verdict, read with the reader's when there is one. The reader alone does not make
     a use case of a plain question, one that opens on a question word and says nothing of the
@@ -104,10 +117,7 @@ def weigh(rules_say_case: bool, probability: float | None, text: str = "") -> bo
         # "who does the rating…", or a follow-up that asks in its last clause ("and for the human
         # side of it, who does the rating and how"; not "It pulls out what data is collected, who it's
         # shared with…", a description)
-        bool(
-            _ASKS_AT_ONCE.search(text)
-            or (_GOES_ON.search(text) and _ASKS_AT_ONCE.search(re.split(r"[,;:]\s", text.strip())[-1]))
-        )
+        bool(_ASKS_AT_ONCE.search(text) or (_GOES_ON.search(text) and _asks_after_a_short_lead_in(text)))
         and not FIRST_PERSON.search(text)
         and facts.daily_volume(text) is None  # "How should a clinic triage 300 messages a day?" is a case
         and facts.examples_on_hand(text) is None

@@ -951,7 +951,7 @@ _DENIES_FIELD = re.compile(
     # a field's data kept away from the work, not kept private ("no patient or prescription data goes
     # anywhere near it", eval test13; not "no patient data leaves the hospital")
     r"|\bno (patient|clinical|medical|legal|financial|client money)(?: or [\w-]+)? (?:data|records?|information|info)"
-    r"\b(?= (?:\w+ )?(?:anywhere near|near|involved|at all)\b)",
+    r"\b(?= (?:\w+ )?(?:anywhere near|goes near|comes near)\b)",
     re.IGNORECASE,
 )
 
@@ -977,8 +977,12 @@ _STAKES_SAID = re.compile(
     r"\b(?:fined|sued|lawsuits?)\b|\b(?:pay|paid|paying|face|faced|facing|risk|risking|got|get|hit with)"
     r" (?:[\w-]+ ){0,2}(?:fines?|penalties)\b"
     r"|\b(?:regulators?|regulatory|gdpr|authorit(?:y|ies)) (?:[\w-]+ )?fines?\b"
-    # harm said without "could": "if it misses bullying, real kids get hurt" (eval test13)
-    r"|\b(?:gets?|got|getting) (?:seriously |badly |really )?(?:hurt|harmed|injured|killed)\b",
+    # harm to people said without "could": "if it misses bullying, real kids get hurt" (eval test13); not a
+    # training job "getting killed", a site's SEO that "got hurt", a game's player, or hurt feelings
+    r"|\b(?:people|persons?|someone|somebody|kids|children|patients|workers|staff|users|customers|passengers"
+    r"|drivers|pedestrians|residents|students|employees|clients|animals|pets|babies|teens|teenagers)\b"
+    r"(?: [\w'-]+){0,2}? (?:could |can |might |may |would |will )?(?:gets?|got|getting) (?:seriously |badly "
+    r"|really )?(?:hurt|harmed|injured|killed)\b(?! feelings)",
     re.IGNORECASE,
 )
 _NEGATED = re.compile(

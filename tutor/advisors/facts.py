@@ -573,7 +573,7 @@ _SHIFT_FIRST = re.compile(
     r"\b(?:each|every)\s+(?:one\s+|1\s+)?(?:of\s+(?:our|the)\s+(?P<shifts>(?:one|two|three|four|[1-4])\s+)?)?shifts?,?\s+"
     r"(?:(?:the\s+|our\s+)?(?!(?:has|have|had|is|are|was|were|lasts|runs|needs|employs|takes)\b)[a-z]+\s+(?:[a-z]+s\s+)?)?"
     r"(?:about\s+|around\s+|roughly\s+|approx\.?\s+|~\s*)?"
-    r"(\d[\d,.]*\s*(?:k\b)?)((?:\s+[a-z-]+)?\s+(?!(?:operators|people|staff|workers|agents|nurses|inspectors|hours|hrs"
+    r"(?P<count>\d[\d,.]*\s*(?:k\b)?)(?P<things>(?:\s+[a-z-]+)?\s+(?!(?:operators|people|staff|workers|agents|nurses|inspectors|hours|hrs"
     r"|minutes|mins|engineers|technicians|clerks|employees|persons|analysts|reviewers|annotators|supervisors|doctors"
     r"|drivers|managers|cashiers|guards|pickers|packers|cooks|chefs|volunteers)\b)[a-z-]+s)\b",
     re.IGNORECASE,
@@ -583,9 +583,12 @@ _SHIFT_FIRST = re.compile(
 def _per_shift(text: str) -> str:
     """A count named after its shift as a rate: "each shift writes ~40 log entries" -> "40 log entries
     per shift" (a volume, not a count of examples)."""
-    return _SHIFT_FIRST.sub(
-        lambda m: f"{m['shifts'] or ''}{'shifts: ' if m['shifts'] else ''}{m[1]}{m[2]} per shift", text
-    )
+
+    def per_shift(m: re.Match[str]) -> str:
+        shifts = f"{m['shifts']}shifts: " if m["shifts"] else ""  # kept for _shifts_a_day
+        return f"{shifts}{m['count']}{m['things']} per shift"
+
+    return _SHIFT_FIRST.sub(per_shift, text)
 
 
 _SHIFTS = re.compile(r"\b(one|two|three|four|[1-4])\s+(?:\d+[- ]?(?:hour|hr|h)\s+)?shifts?\b", re.IGNORECASE)

@@ -51,7 +51,11 @@ _LED_QUESTION = (
 _POINTS_BACK = r"which\s+(?:(?:is|was)\s+(?:why|how)|means|meant|explains|makes|made)\b"
 _ASKS = re.compile(
     rf"{_FILLERS}(?!{_POINTS_BACK})(?:{_WH}\s+{_AUX}\b"
-    r"|which\s+(?!(?:is|are|was|were)\b)[\w-]+"
+    # (a thing named after "which", no verb or pronoun: "Which took us three months." and "Which we
+    # anonymised last month" go on from the sentence before; and no full stop ends it)
+    r"|which\s+(?!(?:is|are|was|were|we|i|they|you|he|she|it|our|has|had|have|did|does|do|took|takes|sounds?"
+    r"|sounded|worked|works|made|makes|means|meant|happened|happens|led|leads|caused|causes|gets|got|went|goes"
+    r"|came|comes|seems|seemed|helps|helped|needs|needed)\b)[\w-]+(?<!ed)\b(?=[^.]*$)"
     # "which model is best for that"; not "what I need is…" or "when results are released"
     rf"|(?:which|what)(?:\s+(?!{_PRONOUN})[\w-]+){{1,2}}?\s+{_AUX}\b"
     # "what time of day do posts get the most likes": a longer thing asked about, then a verb that

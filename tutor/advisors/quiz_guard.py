@@ -253,7 +253,12 @@ _SEEKS_ANSWER = re.compile(
 )
 # A blank to fill ("… is exhibiting ____", "fill in the gap"): with a stem pasted or a graded setting
 # named, it asks for the graded answer (advisor_heldout7).
-_BLANK = re.compile(r"_{3,}|\bfill(?:\s+in)?\s+the\s+(?:blank|gap)s?\b|\b(?:blank|gap)s?\s+to\s+fill\b", re.I)
+# (A blank that ends the stem or a sentence, not a template's "____ placeholder"; "the blank" or "the gap"
+# to fill, not "fill the gaps in my understanding" or "the blanks in my CSV".)
+_BLANK = re.compile(
+    r"_{3,}(?=\s*(?:[.?!,:;'\")]|$))|\bfill(?:\s+in)?\s+the\s+(?:blank|gap)\b(?!\s+in\b)|\b(?:blank|gap)\s+to\s+fill\b",
+    re.I,
+)
 # The answer asked of the advisor as if it sat the quiz: strong enough alone.
 _MARKED_BY_YOU = re.compile(
     r"\b(?:option|letter|choice|answer)\s+(?:you|u)\s+(?:would\s+)?(?:mark|pick|tick|choose|select)\s+(?:as\s+)?"
@@ -519,12 +524,22 @@ class QuizGuard:
                 if label is None:
                     return None
                 part = f"{label.group(0).strip()} …"
+                held = self._items_held(sentence)  # the rest of the row must not say their options again
+                rest = " ".join(sentences(text)[1:])
+                if any(self.leaks_item(rest, item) or self.settles(rest, item) for item in held):
+                    return None
             if part is not None:
                 kept.append(part)
         if len(kept) == 1 and kept[0].endswith(" …"):
             return None
         joined = " ".join(kept)
         return joined if not self.leaks(joined) else None
+
+    def _items_held(self, sentence: str) -> list[QuizItem]:
+        """The items whose option ``sentence`` holds (``leaks``' measure)."""
+        words, phrase = _words(sentence), f" {_phrase(sentence)} "
+        held = [item for item, option in self._option_words if len(option & words) >= OPTION_OVERLAP * len(option)]
+        return held + [item for item, option in self._option_phrases if f" {option} " in phrase]
 
     def _sentence_without_options(self, sentence: str) -> str | None:
         """The clauses richest in the held options' words go first, each with the clauses after it

@@ -770,7 +770,11 @@ _TRIED_PROMPTING = re.compile(
 # "we are NOT training a model from scratch", "no pre-training": said of the plan, whatever the budget
 # (strategy test19: a pharma company's $15M sent it to pre-training).
 _SCRATCH_DENIED = re.compile(
-    r"\b(?:not|never|no|aren'?t|isn'?t|won'?t|don'?t)\s+(?:[\w-]+\s+){0,3}?(?:from\s+scratch|pre-?train\w*)\b", re.I
+    r"(?<!why )\b(?:not|never|aren'?t|isn'?t|won'?t|don'?t|do not|are not|will not)\s+"
+    r"(?:(?:going|planning|looking|trying|wanting) to\s+)?"
+    r"(?:(?:train|training|build|building)\b[^.?!;]{0,40}?\bfrom\s+scratch|pre-?train(?:ing)?)\b"
+    r"|(?<!why )\bnot\s+(?:\w+\s+)?from\s+scratch\b|\bno\s+pre-?training\b",
+    re.I,
 )
 _ADAPTS = re.compile(r"\b(?:fine[- ]?tun\w*|finetun\w*|adapt\w*|customi[sz]\w*)", re.I)
 _SCRATCH = re.compile(

@@ -460,6 +460,15 @@ def test_a_follow_up_that_narrows_down_the_last_answer_is_read_with_it(core: Cor
     assert "MMLU" in answer.answer and "llama-bench" not in answer.answer
 
 
+def test_a_time_said_with_this_or_these_points_at_nothing_said_before(core: Core) -> None:
+    """The review: "these days" made an everyday question a follow-up, read with the conversation and
+    answered from the course."""
+    _, answer, _ = asked(
+        core, "What's a good pizza place near me these days?", ["What does the LoRA rank parameter control?"]
+    )
+    assert answer.outcome == "off_course", answer.answer
+
+
 def test_a_follow_up_about_that_thing_is_read_with_the_conversation(core: Core) -> None:
     """advisor_heldout7's f03: "do i have to redo that whole file if we later swap llama out for
     mistral as the base", after asking how to lay out helpdesk chat logs for SFT, was searched alone
@@ -678,6 +687,15 @@ def test_a_follow_up_that_asks_in_its_last_clause_is_no_use_case() -> None:
     # a description that says something of the learner's project stays the reader's to decide
     assert weigh(False, 0.98, "Support replies for our bank's app, how do we check them")
     assert weigh(False, 0.98, "Clinic letters into JSON, 2,000 a day, what would you test")
+    # another project told after "so"/"and", however it ends (the review)
+    assert weigh(
+        False, 0.98, "So the client is a law firm, the bot drafts NDAs from a term sheet, what would you recommend?"
+    )
+    assert weigh(
+        False,
+        0.98,
+        "Ok so the model reads scanned supplier invoices and fills the ERP fields, how should it be trained?",
+    )
     # a description whose last clause opens on a question word is no question ("who it's shared with")
     assert weigh(False, 0.98, "It reads privacy policies and pulls out what data is collected, who it's shared with")
 

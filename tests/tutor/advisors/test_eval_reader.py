@@ -469,3 +469,16 @@ def test_a_stated_harm_or_a_field_s_data_kept_in_its_place_stays() -> None:
     assert evaluation.analyse(AdvisorRequest(text=safe)).high_stakes is False
     ward = "It summarises ward round notes for the next shift's nurses; no patient data leaves the hospital."
     assert evaluation.analyse(AdvisorRequest(text=ward)).domain == "medical"
+    # (the review) a job, a website or a game character "getting killed" is no harm to people; patient
+    # data absent from a prompt leaves medical work medical
+    for text in (
+        "We fine-tune Llama 3 8B to summarise support tickets, but the training job keeps getting killed by OOM.",
+        "Our SEO got hurt last year by thin AI content; we fine-tuned a model to write product descriptions.",
+        "A meme caption generator; worst case someone gets hurt feelings.",
+    ):
+        assert evaluation.analyse(AdvisorRequest(text=text)).high_stakes is False, text
+    er = "Our model triages ER patients. No clinical data at all is stored afterwards."
+    assert (
+        evaluation.analyse(AdvisorRequest(text=er)).domain,
+        evaluation.analyse(AdvisorRequest(text=er)).high_stakes,
+    ) == ("medical", True)

@@ -523,6 +523,10 @@ def test_more_question_shapes_inside_a_use_case_ask_beyond_the_verdict(text: str
         "our agents, who are very busy, rate every reply. should we fine-tune?",
         "we get 900 claims a day. which is why we want a model that reads them.",
         "Our prompts keep breaking. Which means the team wants to fine-tune on 2k examples.",
+        # (the review) a sentence that goes on from the one before
+        "We have 3,000 labelled invoices. Which took us three months to annotate by hand.",
+        "We have 10k chats from our help desk. Which we anonymised last month with a script.",
+        "We run a 7B model on one A10 GPU for 200 users. Which worked fine until traffic doubled last week.",
     ],
 )
 def test_relative_clauses_still_ask_nothing(text: str) -> None:

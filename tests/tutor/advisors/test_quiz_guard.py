@@ -181,8 +181,12 @@ def test_requests_for_a_quiz_answer_are_recognised(guard: QuizGuard, text: str) 
         # a last question of the learner's own, and "the right pick" with no graded item named
         "my last question: which base model is the right pick for a support bot?",
         "this question might be dumb but is DPO the right pick when I only have ratings?",
-        # a blank of the learner's own, no graded item
+        # a blank of the learner's own, no graded item; gaps in a dataset or in what one knows (the review)
         "our template has a blank like ____ where the customer name goes, can the model fill it?",
+        "After the module test I realised my dataset has holes, how do I fill the gaps with synthetic data?",
+        "I failed the lesson 3 quiz. Separately: how do I fill in the blanks in my CSV where labels are missing?",
+        "Before the final exam I want to fill the gaps in my understanding of LoRA alpha. What does alpha do?",
+        "My chat template has a ____ placeholder; the module test mentioned templates, is the placeholder fine?",
         "before the lesson 2 quiz: what goes in the blank of a chat template, the system prompt?",
         "we evaluate the test with a judge; which judge model is the right pick?",
         "before the module test, one last question: would it be better to use DPO or SFT for tone?",
@@ -318,6 +322,12 @@ def test_a_table_cell_whose_first_sentence_holds_an_option_keeps_its_label_and_t
     part = guard.without_options(row)
     assert part == "Preference alignment (DPO) — Why: … A sharp contrast matters more than volume."
     assert not guard.leaks(part)
+    # A later sentence that says the held option again, in its figures, holds the row back (the review).
+    alpaca = (
+        "Alpaca — Result: supervised fine-tuning of a 7B model on about 52K instruction pairs, for roughly $600, "
+        "gave instruction following close to much larger models. It cost about $600 on 52K pairs."
+    )
+    assert guard.leaks(alpaca) and guard.without_options(alpaca) is None
     # A row with nothing past the sentence held back is held back whole.
     assert (
         guard.without_options(

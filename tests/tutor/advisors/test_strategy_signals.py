@@ -1667,3 +1667,12 @@ def test_words_of_the_nineteenth_test_set() -> None:
     assert not strategy.read_signals(denied).from_scratch
     wanted = "We have a $20M budget and 3 trillion tokens and we want to pre-train our own model from scratch."
     assert strategy.read_signals(wanted).from_scratch
+    # (the review) a negation elsewhere in the sentence denies no pre-training
+    for plan in (
+        "Existing models don't know Tamil so pretraining our own on 500B tokens is the plan, budget $8M.",
+        "Why not pretrain our own model? We have $20M and 3T tokens of financial filings.",
+        "We can't use open models for licensing reasons, and we're not afraid of pretraining from scratch. $25M.",
+    ):
+        assert strategy.read_signals(plan).from_scratch, plan
+    assert facts.daily_volume("Each shift writes about 40 incident reports.") == 40
+    assert facts.daily_volume("We get around 5,000 support emails and im an engineer on the team.") is None
