@@ -13,10 +13,7 @@ A small logistic reader weighs five measures of one question against its retriev
 - what share of the question's asked words (weighted by how telling they are in the course) the
   passages say at all;
 - how many names the question asks about that the course never uses and that are not common
-  English ("dreambooth", "fsdp"), and how many such names the message holds anywhere;
-- what share of the asked words the course never uses at all, common English or not: "what should a
-  cover letter for a junior data analyst job include" and "which airline has the cheapest flights to
-  lisbon" name nothing unusual, yet most of their words are not the course's.
+  English ("dreambooth", "fsdp"), and how many such names the message holds anywhere.
 
 It is trained by ``bench/train_answerable.py`` on DEV files only; its weights ship beside this
 module as JSON. A question it doubts gets "the course does not answer that", with the nearest
@@ -38,14 +35,7 @@ from tutor.advisors.grounding import STOPWORDS, content_words, stem
 from tutor.rag.lexical import terms
 
 WEIGHTS = Path(__file__).with_name("answerable.json")
-FEATURES = (
-    "best quote",
-    "nearest passage",
-    "asked words in passages",
-    "unknown names asked",
-    "unknown names",
-    "asked words not the course's",
-)
+FEATURES = ("best quote", "nearest passage", "asked words in passages", "unknown names asked", "unknown names")
 
 # Contractions typed without the apostrophe are words, not names the course lacks.
 CONTRACTION = re.compile(
@@ -85,22 +75,17 @@ def features(
     passages_text: str,
     known: Callable[[str], bool],
     weight: Callable[[str], float],
-    course_word: Callable[[str], bool],
 ) -> list[float]:
-    """The reader's six inputs for ``text`` (see the module's docstring). ``known``: whether a word
-    is the course's or common English; ``weight``: how telling a word is in the course;
-    ``course_word``: whether a word is the course's."""
+    """The reader's five inputs for ``text`` (see the module's docstring). ``known``: whether a word
+    is the course's or common English; ``weight``: how telling a word is in the course."""
     asked = asked_part(text)
-    asked_content = [w for w in content_words(asked) if not CONTRACTION.fullmatch(w) and not _NUMBER_LIKE.fullmatch(w)]
-    foreign = sum(not course_word(w) for w in asked_content) / len(asked_content) if asked_content else 0.0
     said = set(terms(passages_text))
     asked_words = [w for w in dict.fromkeys(terms(asked)) if w not in STOPWORDS and not CONTRACTION.fullmatch(w)]
     wanted = {w: weight(w) for w in asked_words}
     total = sum(wanted.values())
     covered = sum(v for w, v in wanted.items() if w in said) / total if total else 1.0
     missing = [w for w in unknown_names(asked, known) if stem(w) not in said and w.lower() not in said]
-    names = min(len(unknown_names(text, known)), 3)
-    return [best_quote, nearest_passage, covered, min(len(missing), 2), names, foreign]
+    return [best_quote, nearest_passage, covered, min(len(missing), 2), min(len(unknown_names(text, known)), 3)]
 
 
 @dataclass(frozen=True)

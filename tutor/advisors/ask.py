@@ -689,7 +689,6 @@ def answer_measures(text: str, passages: list[Passage], index: CourseIndex, scor
         passages_text="\n".join(p.text for p in passages),
         known=lambda word: known_word(word, index),
         weight=index.word_weight,
-        course_word=lambda word: all(_course_word(part, index) for part in _word_parts(word)),
     )
 
 

@@ -36,33 +36,16 @@ def test_contractions_numbers_and_codes_are_no_unknown_names() -> None:
 def test_a_question_whose_asked_words_the_passages_never_say_measures_low() -> None:
     said = "LoRA trains a small adapter; a learning rate of 2e-4 suits it. The rank sets its size."
     weight = {"dreambooth": 3.0, "sdxl": 3.0, "lora": 1.0, "rank": 1.5}.get
-    course = COURSE_WORDS.__contains__
-    on = features("what lora rank do i need?", 0.9, 0.6, said, _known, lambda w: weight(w, 1.0), course)
-    off = features("how do i run dreambooth on sdxl?", 0.5, 0.4, said, _known, lambda w: weight(w, 1.0), course)
+    on = features("what lora rank do i need?", 0.9, 0.6, said, _known, lambda w: weight(w, 1.0))
+    off = features("how do i run dreambooth on sdxl?", 0.5, 0.4, said, _known, lambda w: weight(w, 1.0))
     assert on[2] == 1.0 and on[3] == 0  # every asked word said, no unknown name
     assert off[2] < 0.3 and off[3] == 2  # "dreambooth" and "sdxl": asked about, never said
 
 
-def test_an_everyday_question_in_common_words_measures_words_the_course_never_uses() -> None:
-    """ "which airline has the cheapest flights to lisbon in march" names nothing unusual, and was
-    answered with the course's cost table: most of its words are common English, none the course's."""
-    said = "LoRA trains a small adapter; a learning rate of 2e-4 suits it."
-    common = {"airline", "cheapest", "flights", "lisbon", "march"}
-
-    def measured(text: str) -> list[float]:
-        return features(
-            text, 0.5, 0.4, said, lambda w: _known(w) or w in common, lambda _: 1.0, COURSE_WORDS.__contains__
-        )
-
-    assert measured("which airline has the cheapest flights to lisbon in march")[5] == 1.0
-    assert measured("what lora rank do i need")[5] == 0.0
-    assert measured("what lora rank do i need")[4] == measured("which airline has the cheapest flights")[4] == 0
-
-
-def test_the_shipped_reader_loads_and_weighs_six_measures() -> None:
+def test_the_shipped_reader_loads_and_weighs_five_measures() -> None:
     reader = load_answer_reader()
-    assert reader is not None and len(reader.weights) == 6 and 0 < reader.threshold < 1
-    with pytest.raises(ValueError, match="expects 6 measures"):
+    assert reader is not None and len(reader.weights) == 5 and 0 < reader.threshold < 1
+    with pytest.raises(ValueError, match="expects 5 measures"):
         reader.probability([1.0])
     assert AnswerReader((1.0,), 0.0, 0.5).answers([1.0]) and not AnswerReader((1.0,), 0.0, 0.5).answers([-1.0])
 
