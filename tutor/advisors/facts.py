@@ -493,7 +493,7 @@ _FOREIGN_PERIOD_WORDS = (
     ),
 )
 _FOREIGN_PERIODS = [
-    (re.compile(rf"\b(?:{before})\s*(?:{name})\b", re.IGNORECASE), unit)
+    (re.compile(rf"\b(?:{before})(?:\s+|(?<=')\s*)(?:{name})\b", re.IGNORECASE), unit)
     for before, periods in _FOREIGN_PERIOD_WORDS
     for unit, name in periods
 ]
