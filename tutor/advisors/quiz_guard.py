@@ -492,16 +492,8 @@ class QuizGuard:
         if _LETTER_ANSWER.search(text):
             found.append("names an option letter as the answer")
         for sentence in sentences(text):
-            words, phrase = _words(sentence), f" {_phrase(sentence)} "
-            for item, option_words in self._option_words:
-                if len(option_words & words) >= OPTION_OVERLAP * len(option_words):
-                    found.append(f"holds the text of an option of quiz item {item.question_id}")
-                    break
-            else:
-                for item, option in self._option_phrases:
-                    if f" {option} " in phrase:
-                        found.append(f"holds the text of an option of quiz item {item.question_id}")
-                        break
+            if held := self._options_held(sentence):
+                found.append(f"holds the text of an option of quiz item {held[0][0].question_id}")
         return list(dict.fromkeys(found))
 
     def without_options(self, text: str) -> str | None:
@@ -524,9 +516,9 @@ class QuizGuard:
                 if label is None:
                     return None
                 part = f"{label.group(0).strip()} …"
-                held = self._items_held(sentence)  # the rest of the row must not say their options again
+                held = self._options_held(sentence)  # the rest of the row must not say their options again
                 rest = " ".join(sentences(text)[1:])
-                if any(self.leaks_item(rest, item) or self.settles(rest, item) for item in held):
+                if any(self.leaks_item(rest, item) or self.settles(rest, item) for item, _ in held):
                     return None
             if part is not None:
                 kept.append(part)
@@ -535,20 +527,23 @@ class QuizGuard:
         joined = " ".join(kept)
         return joined if not self.leaks(joined) else None
 
-    def _items_held(self, sentence: str) -> list[QuizItem]:
-        """The items whose option ``sentence`` holds (``leaks``' measure)."""
+    def _options_held(self, sentence: str) -> list[tuple[QuizItem, set[str]]]:
+        """The options ``sentence`` holds, each with its item and its words (``leaks``' measure): most
+        of a long option's content words, or a short option's phrase whole."""
         words, phrase = _words(sentence), f" {_phrase(sentence)} "
-        held = [item for item, option in self._option_words if len(option & words) >= OPTION_OVERLAP * len(option)]
-        return held + [item for item, option in self._option_phrases if f" {option} " in phrase]
+        held = [
+            (item, option)
+            for item, option in self._option_words
+            if len(option & words) >= OPTION_OVERLAP * len(option)
+        ]
+        return held + [(item, set(option.split())) for item, option in self._option_phrases if f" {option} " in phrase]
 
     def _sentence_without_options(self, sentence: str) -> str | None:
         """The clauses richest in the held options' words go first, each with the clauses after it
         that lean on it ("…, avoiding fragmentation", "… and can load adapters"), until what is left
         holds less than half of any option it held (``leaks_item``'s measure, stricter than
         ``leaks``). The first clause stays: it names what the sentence is about."""
-        held = [w for _, w in self._option_words if len(w & _words(sentence)) >= OPTION_OVERLAP * len(w)]
-        phrase = f" {_phrase(sentence)} "
-        held += [set(option.split()) for _, option in self._option_phrases if f" {option} " in phrase]
+        held = [option for _, option in self._options_held(sentence)]
         if not held:
             return None
         pieces = _clauses(sentence.strip())
