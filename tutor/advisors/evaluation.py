@@ -946,8 +946,10 @@ _DENIES_FIELD = re.compile(
     + r"|(?<!\bor )\b(?:isn'?t|is not|not|nothing) (?:really |remotely )?(medical|clinical|legal|financial)"
     r"(?=\s*(?:at all|whatsoever|in any way)\b|\s*[,.;:!)\u2014-]|\s*$)"
     # (not a safeguard: "nothing moves money without a human sign-off", "it never touches the funds itself")
-    r"|\bnothing (?:to do with|touches) (?:the |any |our |customers?'? |real )?"
-    r"(money|payments|finances?|banking|funds|patients?|patient care)\b(?![^.?!]*\bwithout\b)"
+    # ("nothing about money or markets", eval dev14: the second word goes with the first)
+    r"|\bnothing (?:to do with|touches|about) (?:the |any |our |customers?'? |real )?"
+    r"(money|payments|finances?|banking|funds|patients?|patient care)\b(?: (?:or|and|nor) [\w-]+\b)?"
+    r"(?![^.?!]*\bwithout\b)"
     # a field's data kept away from the work, not kept private ("no patient or prescription data goes
     # anywhere near it", eval test13; not "no patient data leaves the hospital")
     r"|\bno (patient|clinical|medical|legal|financial|client money)(?: or [\w-]+)? (?:data|records?|information|info)"

@@ -314,6 +314,11 @@ def test_a_task_said_to_be_done_badly_or_more_than_once_is_not_denied() -> None:
         ("A chemist chain, but there's nothing clinical in this one: the model reads chats about late parcels and "
          "fills in the order number, courier and whether they want a resend or a refund.", "customer support",
          False),
+        # eval dev14 (read as test14): "nothing about money or markets" denies both of the field's words
+        ("Summaries of the recorded town halls at a large bank, for staff who missed them: office moves, HR news, "
+         "the CEO's pep talk. Nothing client facing, nothing about money or markets.", "general", False),
+        ("A mutual fund house, but the model is nothing about finance: it writes alt text for the photos on our "
+         "careers page.", "general", False),
     ],
 )  # fmt: skip
 def test_a_field_the_tenth_dev_set_denies_in_other_words(text: str, domain: str, high_stakes: bool) -> None:
