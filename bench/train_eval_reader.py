@@ -3,7 +3,7 @@ labelled DEV case in bench/, and save it where the app loads it from.
 
     .venv/bin/python bench/train_eval_reader.py [--out tutor/advisors/eval_reader] [--epochs N]
 
-Training data: bench/eval_cases_dev*.yaml (dev to dev5) and the generated dev split of
+Training data: every bench/eval_cases_dev*.yaml and the generated dev split of
 bench/eval_scenarios.py. The held-out sets (eval_cases_test*.yaml and the generated test split)
 never enter it. Deterministic: the same cases and recipe give the same weights.
 """

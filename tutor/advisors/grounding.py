@@ -406,11 +406,22 @@ _OTHER_UNIT = re.compile(
 )
 
 
+# Examples in a prompt are a few-shot prompt's, not training data: "Few-shot, 3 examples in the prompt:
+# getting closer" beside a recommendation of 500-5,000 (advisor_heldout8).
+_IN_A_PROMPT = re.compile(
+    r"\s*(?:[\w-]+\s+)?examples?\s+in\s+(?:the|a|your|each|every)\s+(?:system\s+)?prompts?\b", re.I
+)
+
+
 def _amounts(sentence: str) -> list[_Amount]:
     out = []
     for match, values in _numbers(sentence):
         before = sentence[: match.start()]
-        if _LABEL.search(before) or _OTHER_UNIT.match(sentence, match.end()):
+        if (
+            _LABEL.search(before)
+            or _OTHER_UNIT.match(sentence, match.end())
+            or _IN_A_PROMPT.match(sentence, match.end())
+        ):
             continue
         floor = _FLOOR.search(before) or sentence[match.end() : match.end() + 1] == "+"
         out.append(_Amount(frozenset(values), "max" if _CEILING.search(before) else "min" if floor else ""))

