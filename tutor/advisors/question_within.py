@@ -15,8 +15,13 @@ import re
 
 from tutor.advisors.grounding import content_words, sentences
 
-# (and a hedge: "roughly how many tokens was that", advisor_heldout8)
-_FILLERS = r"^\W*(?:(?:so|and|but|ok|okay|then|also|now|like|roughly|approximately|approx|around|honestly)\s+)*"
+# (and a hedge before a measure asked or a verb that asks: "roughly how many tokens was that", advisor_heldout8;
+# not "roughly what happens is…", the review)
+_FILLERS = (
+    r"^\W*(?:(?:so|and|but|ok|okay|then|also|now|like|btw)\s+|(?:roughly|approximately|approx|around|about|honestly"
+    r"|basically|just)\s+(?=how\s+(?:many|much|long|big|often|far|fast|large|small)\b"
+    r"|(?:is|are|can|could|should|would|does|do|did|will)\b))*"
+)
 _AUX = r"(?:is|are|am|was|were|can|could|should|do|does|did|will|would|has|have|must|shall)(?!n't|n’t|'t)"
 # A clause that asks without a question mark: a question word with the verb before its subject ("how
 # much of that am i supposed to read", "where should we host the model", "what's the catch"), or

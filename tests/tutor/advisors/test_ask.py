@@ -709,9 +709,37 @@ def test_a_question_after_a_hedge_or_a_short_pointer_at_the_course_is_no_use_cas
     # "any good …" asks too (advisor_heldout8: a question about stretches for back pain got an evaluation suite)
     assert not weigh(False, 0.98, "any good podcasts about cooking for a long drive")
     assert not weigh(False, 0.98, "any tips for picking the lora rank")
+    assert not weigh(False, 0.98, "in lesson 4, which hosting option is cheapest")
+    # (the review) descriptions that open the same way stay the reader's: a place that is no part of the
+    # course, a hedge before a free relative ("what it does is…"), "any good reviews"
+    for case in (
+        "In the clinic, which notes need a follow-up call get flagged for the nurse",
+        "At the bank, which queue each support ticket goes to",
+        "For the insurer, which claims look fraudulent. Adjusters review the flagged ones by hand.",
+        "Basically what it does is summarise discharge notes for GPs. The notes are long and messy.",
+        "Just what the sales team needs: call summaries pushed into Salesforce after each call.",
+        "Roughly how it works: tickets come in by email, the model picks a queue",
+        "Any good reviews get forwarded to marketing, bad ones to support",
+    ):
+        assert weigh(False, 0.98, case), case
     # the learner's own project in the lead-in stays the reader's to decide
     assert weigh(False, 0.98, "in our clinic, which notes should the model summarise")
     assert weigh(False, 0.98, "for a lending app with 3,000 chats a day, which model should do it")
+
+
+def test_a_loss_graph_is_a_training_symptom_only_when_it_is_the_run_s() -> None:
+    """(the review) "a hearing loss graph", "the profit and loss chart" are a case's data, not a run's curve."""
+    from tutor.advisors.ask import _TRAINING_SYMPTOM
+
+    assert _TRAINING_SYMPTOM.search("my loss graph looks like a heart monitor the whole run")
+    assert _TRAINING_SYMPTOM.search("the validation loss plot went flat after epoch 2")
+    for case in (
+        "Audiology clinic: the model reads a hearing loss graph and drafts the letter to the patient",
+        "Monthly profit and loss chart, the model writes the commentary for the CFO pack",
+        "Packet loss graph from the network monitor, the bot explains outages to the helpdesk",
+        "I coach clients on weight loss and want a bot to comment on their weight loss graph",
+    ):
+        assert not _TRAINING_SYMPTOM.search(case), case
 
 
 def test_the_evaluation_finds_a_fact_said_in_another_form_of_its_word() -> None:

@@ -174,6 +174,8 @@ SIXTY = Claims(
         # a few-shot prompt's examples are no training data (advisor_heldout8: two answers flagged for it)
         "Few-shot, 3 examples in the prompt: getting closer.",
         "A 5-shot prompt beat the zero-shot one.",
+        "Put 8 examples into the prompt first.",
+        "Try 8 in-context examples first.",
         # a lesson's number is a reference, not an amount
         "I have (or can make) at least a few hundred high-quality examples — see Lesson 2.",
         # a number of another unit beside the word "samples": once a contradiction
@@ -192,6 +194,10 @@ def test_course_sentences_that_agree_with_the_recommendation_are_not_contradicti
         "You should fine-tune with at least 8,000 examples.",  # a floor none of its amounts reaches
         "Fewer than 50 examples will do.",  # a ceiling below all of them
         "Gather 2,000 samples over the next 3 weeks.",  # the amount is still an amount beside a time
+        # (the review) training data in a prompt's format is still training data
+        "Fine-tune on 2,000 examples in the prompt-completion format.",
+        "Put 2,000 examples in the prompt template and run LoRA for 3 epochs.",
+        "Collect 2,000 examples in the prompt/response format before training.",
     ],
 )
 def test_amounts_and_bounds_the_recommendation_does_not_give_are_contradictions(sentence: str) -> None:

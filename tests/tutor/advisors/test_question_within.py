@@ -98,6 +98,18 @@ def test_the_course_question_inside_a_use_case_is_found(text: str, question: str
     assert question_within(text) == question
 
 
+def test_a_hedge_before_a_free_relative_asks_nothing() -> None:
+    """(the review) "roughly what happens is…" describes; "roughly how many…" asks."""
+    assert (
+        question_within("We run a helpdesk for a gym chain. Roughly what happens is the member asks and we reply.")
+        is None
+    )
+    assert (
+        question_within("We have 4k tickets. btw what rank should the adapter use")
+        == "btw what rank should the adapter use"
+    )
+
+
 @pytest.mark.parametrize(
     "text",
     [
