@@ -83,8 +83,6 @@ class CaseSignals(Protocol):
         ...
 
 
-# The opening of a question and nothing else ("when a ticket gets escalated…", "explain blood test
-# results…" open descriptions of a job).
 # A hedge before a question asks too: "roughly how many adapters are on the hub" (advisor_heldout8), but
 # "basically what it does is summarise discharge notes" describes (the review): a hedge counts before a
 # measure asked ("how many") or a verb that asks first; "btw" and "quick question" before any question word.
@@ -95,6 +93,8 @@ HEDGE = (
     rf"(?:(?:roughly|approximately|approx|about|around|honestly|basically|just)\s+(?={_MEASURE_OR_VERB})"
     r"|(?:btw|quick question|real quick)[,:]?\s+)"
 )
+# The opening of a question and nothing else ("when a ticket gets escalated…", "explain blood test
+# results…" open descriptions of a job).
 _ASKS_AT_ONCE = re.compile(
     rf"^\s*{HEDGE}?(?:is|are|can|could|should|would|does|do|did|will|what|whats|what's|how|why|which|who"
     # "any good stretches for back pain…", "any tips for…"; not "Any good reviews get forwarded to marketing"
