@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tutor.advisors import facts
+from tutor.advisors.question_within import HEDGED
 
 WEIGHTS = Path(__file__).with_name("case_reader.json")
 SCALE = 8.0  # the unit-length embedding is scaled before the weights, so the fit can be confident
@@ -83,16 +84,9 @@ class CaseSignals(Protocol):
         ...
 
 
-# A hedge before a question asks too: "roughly how many adapters are on the hub" (advisor_heldout8), but
-# "basically what it does is summarise discharge notes" describes (the review): a hedge counts before a
-# measure asked ("how many") or a verb that asks first; "btw" and "quick question" before any question word.
-_MEASURE_OR_VERB = (
-    r"(?:how\s+(?:many|much|long|big|often|far|fast|large|small)|is|are|can|could|should|would|does|do|did|will)\b"
-)
-HEDGE = (
-    rf"(?:(?:roughly|approximately|approx|about|around|honestly|basically|just)\s+(?={_MEASURE_OR_VERB})"
-    r"|(?:btw|quick question|real quick)[,:]?\s+)"
-)
+# A hedge before a question asks too (question_within.HEDGED: "roughly how many…", not "basically what it
+# does is…"); "btw" and "quick question" before any question word.
+HEDGE = rf"(?:{HEDGED}|(?:btw|quick question|real quick)[,:]?\s+)"
 # The opening of a question and nothing else ("when a ticket gets escalated…", "explain blood test
 # results…" open descriptions of a job).
 _ASKS_AT_ONCE = re.compile(

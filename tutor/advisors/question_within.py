@@ -15,13 +15,14 @@ import re
 
 from tutor.advisors.grounding import content_words, sentences
 
-# (and a hedge before a measure asked or a verb that asks: "roughly how many tokens was that", advisor_heldout8;
-# not "roughly what happens is…", the review)
-_FILLERS = (
-    r"^\W*(?:(?:so|and|but|ok|okay|then|also|now|like|btw)\s+|(?:roughly|approximately|approx|around|about|honestly"
-    r"|basically|just)\s+(?=how\s+(?:many|much|long|big|often|far|fast|large|small)\b"
-    r"|(?:is|are|can|could|should|would|does|do|did|will)\b))*"
+# A hedge before a measure asked or a verb that asks still asks: "roughly how many tokens was that"
+# (advisor_heldout8); "roughly what happens is…" and "basically what it does is…" describe (the review).
+# case_reader reads message openings with it too.
+HEDGED = (
+    r"(?:roughly|approximately|approx|about|around|honestly|basically|just)\s+"
+    r"(?=(?:how\s+(?:many|much|long|big|often|far|fast|large|small)|is|are|can|could|should|would|does|do|did|will)\b)"
 )
+_FILLERS = rf"^\W*(?:(?:so|and|but|ok|okay|then|also|now|like|btw)\s+|{HEDGED})*"
 _AUX = r"(?:is|are|am|was|were|can|could|should|do|does|did|will|would|has|have|must|shall)(?!n't|n’t|'t)"
 # A clause that asks without a question mark: a question word with the verb before its subject ("how
 # much of that am i supposed to read", "where should we host the model", "what's the catch"), or
